@@ -1,0 +1,303 @@
+//! Instruction builders. Accounts come from Anchor's generated `ignis::accounts`
+//! structs and data from `ignis::instruction`, so they cannot drift from the program.
+
+use anchor_lang::{
+    prelude::Pubkey, solana_program::instruction::Instruction, system_program, InstructionData,
+    ToAccountMetas,
+};
+use ignis::{accounts as ix_accounts, instruction as ix_data, instructions::PostJobArgs};
+
+use crate::pda;
+use crate::accounts::{Params, WorkerSettings};
+
+fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+    Instruction {
+        program_id: ignis::ID,
+        accounts: accounts.to_account_metas(None),
+        data: data.data(),
+    }
+}
+
+/// The deployment's token side: every vault-touching instruction needs both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Protocol {
+    pub mint: Pubkey,
+    pub token_program: Pubkey,
+}
+
+impl Protocol {
+    pub fn new(mint: Pubkey, token_program: Pubkey) -> Self {
+        Self { mint, token_program }
+    }
+
+    pub fn initialize(
+        &self,
+        admin: Pubkey,
+        params: Params,
+        orchestrator: Pubkey,
+        verifier: Pubkey,
+    ) -> Instruction {
+        build(
+            ix_accounts::Initialize {
+                admin,
+                config: pda::config(),
+                emission: pda::emission(),
+                mint: self.mint,
+                stake_vault: pda::stake_vault(),
+                job_vault: pda::job_vault(),
+                reward_vault: pda::reward_vault(),
+                token_program: self.token_program,
+                system_program: system_program::ID,
+                event_authority: pda::event_authority(),
+                program: ignis::ID,
+            },
+            ix_data::Initialize { params, orchestrator, verifier },
+        )
+    }
+
+    pub fn stake(&self, owner: Pubkey, owner_token: Pubkey, amount: u64) -> Instruction {
+        build(
+            ix_accounts::StakeTokens {
+                owner,
+                config: pda::config(),
+                stake: pda::stake(&owner),
+                owner_token,
+                stake_vault: pda::stake_vault(),
+                mint: self.mint,
+                token_program: self.token_program,
+                system_program: system_program::ID,
+                event_authority: pda::event_authority(),
+                program: ignis::ID,
+            },
+            ix_data::Stake { amount },
+        )
+    }
+
+    pub fn withdraw(&self, owner: Pubkey, owner_token: Pubkey) -> Instruction {
+        build(
+            ix_accounts::Withdraw {
+                owner,
+                config: pda::config(),
+                stake: pda::stake(&owner),
+                owner_token,
+                stake_vault: pda::stake_vault(),
+                mint: self.mint,
+                token_program: self.token_program,
+                event_authority: pda::event_authority(),
+                program: ignis::ID,
+            },
+            ix_data::Withdraw {},
+        )
+    }
+
+    pub fn post_job(&self, poster: Pubkey, poster_token: Pubkey, args: PostJobArgs) -> Instruction {
+        build(
+            ix_accounts::PostJob {
+                poster,
+                config: pda::config(),
+                job: pda::job(args.job_id),
+                poster_token,
+                job_vault: pda::job_vault(),
+                mint: self.mint,
+                token_program: self.token_program,
+                system_program: system_program::ID,
+                event_authority: pda::event_authority(),
+                program: ignis::ID,
+            },
+            ix_data::PostJob { args },
+        )
+    }
+
+    pub fn cancel_job(&self, poster: Pubkey, job_id: u64, poster_token: Pubkey) -> Instruction {
+        build(
+            ix_accounts::CancelJob {
+                poster,
+                config: pda::config(),
+                job: pda::job(job_id),
+                poster_token,
+                job_vault: pda::job_vault(),
+                mint: self.mint,
+                token_program: self.token_program,
+                event_authority: pda::event_authority(),
+                program: ignis::ID,
+            },
+            ix_data::CancelJob {},
+        )
+    }
+
+    pub fn submit_pow(
+        &self,
+        operator: Pubkey,
+        job_id: u64,
+        payout_token: Pubkey,
+        nonce: u64,
+    ) -> Instruction {
+        build(
+            ix_accounts::SubmitPow {
+                operator,
+                config: pda::config(),
+                job: pda::job(job_id),
+                worker: pda::worker(&operator),
+                payout_token,
+                job_vault: pda::job_vault(),
+                reward_vault: pda::reward_vault(),
+                mint: self.mint,
+                token_program: self.token_program,
+                event_authority: pda::event_authority(),
+                program: ignis::ID,
+            },
+            ix_data::SubmitPow { nonce },
+        )
+    }
+
+    /// Permissionless: anyone may crank an assignment past its deadline.
+    pub fn expire_assignment(&self, job_id: u64, worker_operator: Pubkey) -> Instruction {
+        build(
+            ix_accounts::ExpireAssignment {
+                config: pda::config(),
+                job: pda::job(job_id),
+                worker: pda::worker(&worker_operator),
+                operator_stake: pda::stake(&worker_operator),
+                stake_vault: pda::stake_vault(),
+                reward_vault: pda::reward_vault(),
+                mint: self.mint,
+                token_program: self.token_program,
+                event_authority: pda::event_authority(),
+                program: ignis::ID,
+            },
+            ix_data::ExpireAssignment {},
+        )
+    }
+
+    /// Permissionless: returns an expired job's escrow to the poster's token account.
+    pub fn refund_job(&self, job_id: u64, poster_token: Pubkey) -> Instruction {
+        build(
+            ix_accounts::RefundJob {
+                config: pda::config(),
+                job: pda::job(job_id),
+                poster_token,
+                job_vault: pda::job_vault(),
+                mint: self.mint,
+                token_program: self.token_program,
+                event_authority: pda::event_authority(),
+                program: ignis::ID,
+            },
+            ix_data::RefundJob {},
+        )
+    }
+}
+
+// Instructions that move no tokens need no `Protocol`.
+
+pub fn update_params(admin: Pubkey, params: Params) -> Instruction {
+    build(
+        ix_accounts::UpdateParams {
+            admin,
+            config: pda::config(),
+            event_authority: pda::event_authority(),
+            program: ignis::ID,
+        },
+        ix_data::UpdateParams { params },
+    )
+}
+
+pub fn set_authorities(
+    admin: Pubkey,
+    new_admin: Pubkey,
+    orchestrator: Pubkey,
+    verifier: Pubkey,
+) -> Instruction {
+    build(
+        ix_accounts::SetAuthorities {
+            admin,
+            new_admin,
+            config: pda::config(),
+            event_authority: pda::event_authority(),
+            program: ignis::ID,
+        },
+        ix_data::SetAuthorities { orchestrator, verifier },
+    )
+}
+
+pub fn set_paused(admin: Pubkey, paused: bool) -> Instruction {
+    build(
+        ix_accounts::SetPaused {
+            admin,
+            config: pda::config(),
+            event_authority: pda::event_authority(),
+            program: ignis::ID,
+        },
+        ix_data::SetPaused { paused },
+    )
+}
+
+pub fn request_unstake(owner: Pubkey, amount: u64) -> Instruction {
+    build(
+        ix_accounts::RequestUnstake {
+            owner,
+            config: pda::config(),
+            stake: pda::stake(&owner),
+            event_authority: pda::event_authority(),
+            program: ignis::ID,
+        },
+        ix_data::RequestUnstake { amount },
+    )
+}
+
+pub fn register_worker(operator: Pubkey, settings: WorkerSettings) -> Instruction {
+    build(
+        ix_accounts::RegisterWorker {
+            operator,
+            config: pda::config(),
+            stake: pda::stake(&operator),
+            worker: pda::worker(&operator),
+            system_program: system_program::ID,
+            event_authority: pda::event_authority(),
+            program: ignis::ID,
+        },
+        ix_data::RegisterWorker { settings },
+    )
+}
+
+pub fn update_worker(operator: Pubkey, settings: WorkerSettings) -> Instruction {
+    build(
+        ix_accounts::UpdateWorker {
+            operator,
+            config: pda::config(),
+            worker: pda::worker(&operator),
+            event_authority: pda::event_authority(),
+            program: ignis::ID,
+        },
+        ix_data::UpdateWorker { settings },
+    )
+}
+
+pub fn deregister_worker(operator: Pubkey) -> Instruction {
+    build(
+        ix_accounts::DeregisterWorker {
+            operator,
+            config: pda::config(),
+            worker: pda::worker(&operator),
+            event_authority: pda::event_authority(),
+            program: ignis::ID,
+        },
+        ix_data::DeregisterWorker {},
+    )
+}
+
+/// Assigns one replica of `job_id` to the worker of `worker_operator`. Batch several in
+/// one transaction.
+pub fn assign_job(orchestrator: Pubkey, job_id: u64, worker_operator: Pubkey) -> Instruction {
+    build(
+        ix_accounts::AssignJob {
+            orchestrator,
+            config: pda::config(),
+            job: pda::job(job_id),
+            worker: pda::worker(&worker_operator),
+            operator_stake: pda::stake(&worker_operator),
+            event_authority: pda::event_authority(),
+            program: ignis::ID,
+        },
+        ix_data::AssignJob {},
+    )
+}

@@ -1,0 +1,9 @@
+//! Everything an off-chain Ignis component needs to talk to the program: PDAs,
+//! instruction builders and account decoding. No other crate builds instructions.
+
+pub mod accounts;
+pub mod instructions;
+pub mod pda;
+
+pub use ignis;
+pub use ignis::ID as PROGRAM_ID;

@@ -1,0 +1,46 @@
+//! Program-derived addresses, one function per seed in `ignis::constants`.
+
+use anchor_lang::prelude::Pubkey;
+use ignis::constants::*;
+
+fn find(seeds: &[&[u8]]) -> Pubkey {
+    Pubkey::find_program_address(seeds, &ignis::ID).0
+}
+
+pub fn config() -> Pubkey {
+    find(&[CONFIG_SEED])
+}
+
+/// Mint authority of IGN: hand the mint's authority to this before `initialize`.
+pub fn emission() -> Pubkey {
+    find(&[EMISSION_SEED])
+}
+
+pub fn stake_vault() -> Pubkey {
+    find(&[STAKE_VAULT_SEED])
+}
+
+pub fn job_vault() -> Pubkey {
+    find(&[JOB_VAULT_SEED])
+}
+
+pub fn reward_vault() -> Pubkey {
+    find(&[REWARD_VAULT_SEED])
+}
+
+pub fn stake(owner: &Pubkey) -> Pubkey {
+    find(&[STAKE_SEED, owner.as_ref()])
+}
+
+pub fn worker(operator: &Pubkey) -> Pubkey {
+    find(&[WORKER_SEED, operator.as_ref()])
+}
+
+pub fn job(id: u64) -> Pubkey {
+    find(&[JOB_SEED, &id.to_le_bytes()])
+}
+
+/// Signs Anchor's self-CPI that carries events (`emit_cpi!`).
+pub fn event_authority() -> Pubkey {
+    find(&[b"__event_authority"])
+}

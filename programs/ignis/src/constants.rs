@@ -1,0 +1,58 @@
+//! Every seed, limit and default of the protocol, in one place.
+
+use anchor_lang::prelude::*;
+
+#[constant]
+pub const CONFIG_SEED: &[u8] = b"config";
+#[constant]
+pub const EMISSION_SEED: &[u8] = b"emission";
+#[constant]
+pub const STAKE_VAULT_SEED: &[u8] = b"stake_vault";
+#[constant]
+pub const JOB_VAULT_SEED: &[u8] = b"job_vault";
+#[constant]
+pub const REWARD_VAULT_SEED: &[u8] = b"reward_vault";
+#[constant]
+pub const STAKE_SEED: &[u8] = b"stake";
+#[constant]
+pub const WORKER_SEED: &[u8] = b"worker";
+#[constant]
+pub const JOB_SEED: &[u8] = b"job";
+
+/// Basis points: 10_000 = 100%.
+pub const BPS_DENOMINATOR: u64 = 10_000;
+
+/// A job runs on one to three replicas, each on a distinct operator.
+pub const MAX_REPLICAS: usize = 3;
+
+/// Work units of a PoW job are 2^difficulty and must fit a u64.
+pub const MAX_POW_DIFFICULTY: u8 = 63;
+
+/// Longest GPU model name a worker may publish, in bytes.
+#[constant]
+pub const MAX_GPU_MODEL_LEN: u32 = 32;
+
+/// Kernel catalog: bit `1 << id` in a worker's `supported_kernels`.
+#[constant]
+pub const KERNEL_POW_SHA256: u8 = 0;
+#[constant]
+pub const KERNEL_MATMUL_U32: u8 = 1;
+/// Bitmask of every kernel the program knows; workers may not claim others.
+pub const KNOWN_KERNELS_MASK: u32 = (1 << KERNEL_POW_SHA256) | (1 << KERNEL_MATMUL_U32);
+
+/// Bounds on what a poster may choose for a job's timing, so that no job can lock a
+/// worker for ever nor be unworkable.
+pub const MIN_EXECUTION_SECONDS: i64 = 10;
+pub const MIN_JOB_TTL_SECONDS: i64 = 60;
+
+/// Defaults used by `ignis admin init`; all can be changed with `update_params`.
+pub mod defaults {
+    /// 100 IGN at 9 decimals.
+    pub const MIN_WORKER_STAKE: u64 = 100_000_000_000;
+    pub const UNBONDING_SECONDS: i64 = 7 * 24 * 3600;
+    pub const MISS_SLASH_BPS: u16 = 100;
+    pub const FRAUD_SLASH_BPS: u16 = 1_000;
+    pub const PROTOCOL_FEE_BPS: u16 = 250;
+    pub const MAX_EXECUTION_SECONDS: i64 = 3_600;
+    pub const MAX_JOB_TTL_SECONDS: i64 = 7 * 24 * 3600;
+}

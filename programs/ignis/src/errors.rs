@@ -1,0 +1,91 @@
+use anchor_lang::prelude::*;
+
+#[error_code]
+pub enum IgnisError {
+    #[msg("The protocol is paused: only withdrawals, cancellations and refunds are allowed")]
+    ProtocolPaused,
+    #[msg("The signer is not allowed to do this")]
+    Unauthorized,
+    #[msg("Only the configured orchestrator may assign jobs")]
+    NotOrchestrator,
+    #[msg("Arithmetic overflow")]
+    MathOverflow,
+    #[msg("Amount must be greater than zero")]
+    ZeroAmount,
+    #[msg("Slash rates must be at most 10000 basis points")]
+    InvalidSlashRate,
+    #[msg("Protocol fee must be below 10000 basis points")]
+    InvalidProtocolFee,
+    #[msg("Unbonding period must not be negative")]
+    InvalidUnbondingPeriod,
+    #[msg("Execution window is outside the allowed range")]
+    InvalidExecutionWindow,
+    #[msg("Job time-to-live is outside the allowed range")]
+    InvalidJobTtl,
+    #[msg("The mint's authority must be the emission PDA")]
+    MintAuthorityNotEmission,
+    #[msg("The mint must have no freeze authority")]
+    MintHasFreezeAuthority,
+    #[msg("Token account is for a different mint")]
+    WrongMint,
+    #[msg("Token account belongs to someone else")]
+    WrongTokenOwner,
+    #[msg("Not enough bonded stake")]
+    InsufficientStake,
+    #[msg("Nothing is unbonding")]
+    NothingUnbonding,
+    #[msg("The unbonding period has not ended yet")]
+    UnbondingNotElapsed,
+    #[msg("Operator stake is below the minimum worker stake")]
+    StakeBelowMinimum,
+    #[msg("GPU model name is too long")]
+    GpuModelTooLong,
+    #[msg("A worker must support at least one kernel")]
+    NoKernelsSupported,
+    #[msg("Unknown kernel in supported_kernels")]
+    UnknownKernel,
+    #[msg("max_concurrent_jobs must be at least 1")]
+    InvalidConcurrency,
+    #[msg("The worker still has active jobs")]
+    WorkerHasActiveJobs,
+    #[msg("The worker is not accepting jobs")]
+    WorkerNotAccepting,
+    #[msg("The worker does not support this job's kernel")]
+    KernelNotSupported,
+    #[msg("The job pays less than the worker's minimum price")]
+    PriceBelowWorkerMinimum,
+    #[msg("The worker is already running its maximum number of jobs")]
+    WorkerAtCapacity,
+    #[msg("This worker's operator is already assigned to the job")]
+    OperatorAlreadyAssigned,
+    #[msg("Job id must equal the config's next_job_id")]
+    JobIdMismatch,
+    #[msg("PoW difficulty is out of range")]
+    InvalidDifficulty,
+    #[msg("Replica count is out of range for this job kind")]
+    InvalidReplicaCount,
+    #[msg("Reward must cover at least one base unit per replica")]
+    RewardTooSmall,
+    #[msg("The job is not open for assignment")]
+    JobNotOpen,
+    #[msg("The job is not running")]
+    JobNotRunning,
+    #[msg("Only a job with no assignments can be cancelled")]
+    JobHasAssignments,
+    #[msg("The job has expired")]
+    JobExpired,
+    #[msg("The job has not expired yet")]
+    JobNotExpired,
+    #[msg("The job is not a PoW job")]
+    NotPowJob,
+    #[msg("The worker is not assigned to this job")]
+    NotAssigned,
+    #[msg("The assignment deadline has passed")]
+    DeadlinePassed,
+    #[msg("The assignment deadline has not passed yet")]
+    DeadlineNotReached,
+    #[msg("The hash does not have enough leading zero bits")]
+    InsufficientWork,
+    #[msg("The stake account does not belong to the worker's operator")]
+    StakeOperatorMismatch,
+}

@@ -1,0 +1,118 @@
+//! One event per state change, emitted through self-CPI (`emit_cpi!`) so that they are
+//! in the transaction's inner instructions: immune to log truncation, and visible in
+//! the natively run program too.
+
+use anchor_lang::prelude::*;
+
+use crate::state::{JobKind, Params, WorkerSettings};
+
+#[event]
+pub struct ConfigInitialized {
+    pub admin: Pubkey,
+    pub mint: Pubkey,
+    pub genesis_supply: u64,
+}
+
+#[event]
+pub struct ParamsUpdated {
+    pub params: Params,
+}
+
+#[event]
+pub struct AuthoritiesUpdated {
+    pub admin: Pubkey,
+    pub orchestrator: Pubkey,
+    pub verifier: Pubkey,
+}
+
+#[event]
+pub struct PausedSet {
+    pub paused: bool,
+}
+
+#[event]
+pub struct Staked {
+    pub owner: Pubkey,
+    pub amount: u64,
+    pub total: u64,
+}
+
+#[event]
+pub struct UnstakeRequested {
+    pub owner: Pubkey,
+    pub amount: u64,
+    pub unbonding: u64,
+    pub unlock_at: i64,
+}
+
+#[event]
+pub struct Withdrawn {
+    pub owner: Pubkey,
+    pub amount: u64,
+}
+
+#[event]
+pub struct WorkerRegistered {
+    pub worker: Pubkey,
+    pub operator: Pubkey,
+    pub settings: WorkerSettings,
+}
+
+#[event]
+pub struct WorkerUpdated {
+    pub worker: Pubkey,
+    pub settings: WorkerSettings,
+}
+
+#[event]
+pub struct WorkerDeregistered {
+    pub worker: Pubkey,
+    pub operator: Pubkey,
+}
+
+#[event]
+pub struct JobPosted {
+    pub job_id: u64,
+    pub poster: Pubkey,
+    pub kind: JobKind,
+    pub reward: u64,
+    pub replicas: u8,
+    pub expires_at: i64,
+}
+
+#[event]
+pub struct JobCancelled {
+    pub job_id: u64,
+    pub refunded: u64,
+}
+
+#[event]
+pub struct JobAssigned {
+    pub job_id: u64,
+    pub worker: Pubkey,
+    pub deadline: i64,
+}
+
+#[event]
+pub struct PowSubmitted {
+    pub job_id: u64,
+    pub worker: Pubkey,
+    pub nonce: u64,
+    pub hash: [u8; 32],
+    pub paid: u64,
+    pub fee: u64,
+}
+
+#[event]
+pub struct AssignmentExpired {
+    pub job_id: u64,
+    pub worker: Pubkey,
+    pub slashed: u64,
+}
+
+#[event]
+pub struct JobRefunded {
+    pub job_id: u64,
+    pub poster: Pubkey,
+    pub amount: u64,
+}

@@ -1,0 +1,91 @@
+use anchor_lang::prelude::*;
+
+use crate::{constants::*, errors::IgnisError, events::JobAssigned, math, state::*};
+
+/// The orchestrator gives one replica of a job to one worker. Several of these fit in
+/// one transaction, which is how the orchestrator batches.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct AssignJob<'info> {
+    #[account(address = config.orchestrator @ IgnisError::NotOrchestrator)]
+    pub orchestrator: Signer<'info>,
+
+    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
+    pub config: Box<Account<'info, Config>>,
+
+    #[account(mut, seeds = [JOB_SEED, job.id.to_le_bytes().as_ref()], bump = job.bump)]
+    pub job: Box<Account<'info, Job>>,
+
+    #[account(mut, seeds = [WORKER_SEED, worker.operator.as_ref()], bump = worker.bump)]
+    pub worker: Box<Account<'info, Worker>>,
+
+    /// The worker operator's stake, read for eligibility.
+    #[account(
+        seeds = [STAKE_SEED, worker.operator.as_ref()],
+        bump = operator_stake.bump,
+        constraint = operator_stake.owner == worker.operator @ IgnisError::StakeOperatorMismatch,
+    )]
+    pub operator_stake: Box<Account<'info, Stake>>,
+}
+
+impl AssignJob<'_> {
+    fn validate(&self) -> Result<()> {
+        let (job, worker) = (&self.job, &self.worker);
+        self.config.require_not_paused()?;
+        require!(job.status == JobStatus::Open, IgnisError::JobNotOpen);
+        require!(Clock::get()?.unix_timestamp < job.expires_at, IgnisError::JobExpired);
+        require!(
+            self.operator_stake.amount >= self.config.params.min_worker_stake,
+            IgnisError::StakeBelowMinimum
+        );
+        require!(worker.settings.accepting_jobs, IgnisError::WorkerNotAccepting);
+        require!(
+            worker.settings.supports(job.kind.kernel()),
+            IgnisError::KernelNotSupported
+        );
+        require!(
+            job.price_per_replica() >= worker.settings.min_price,
+            IgnisError::PriceBelowWorkerMinimum
+        );
+        require!(
+            worker.active_jobs < worker.settings.max_concurrent_jobs,
+            IgnisError::WorkerAtCapacity
+        );
+        // One worker per operator, so a distinct worker is a distinct operator.
+        require!(
+            job.assignment_index(&worker.key()).is_none(),
+            IgnisError::OperatorAlreadyAssigned
+        );
+        Ok(())
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn assign_job(ctx: Context<Self>) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let worker_key = ctx.accounts.worker.key();
+        let job = &mut ctx.accounts.job;
+        let deadline = math::add_i64(now, job.execution_seconds)?;
+        let slot = usize::from(job.assigned);
+        job.assignments[slot] = Assignment {
+            worker: worker_key,
+            assigned_at: now,
+            deadline,
+        };
+        job.assigned = job.assigned.checked_add(1).ok_or(IgnisError::MathOverflow)?;
+        if job.assigned == job.replicas {
+            job.status = JobStatus::Running;
+        }
+        let worker = &mut ctx.accounts.worker;
+        worker.active_jobs = worker
+            .active_jobs
+            .checked_add(1)
+            .ok_or(IgnisError::MathOverflow)?;
+
+        emit_cpi!(JobAssigned {
+            job_id: ctx.accounts.job.id,
+            worker: worker_key,
+            deadline,
+        });
+        Ok(())
+    }
+}

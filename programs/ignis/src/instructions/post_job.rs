@@ -1,0 +1,126 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+use crate::{constants::*, errors::IgnisError, events::JobPosted, math, state::*, vault};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PostJobArgs {
+    /// Must equal `config.next_job_id`; a client that lost a race re-reads and retries.
+    pub job_id: u64,
+    pub kind: JobKind,
+    /// The poster's entropy; the program mixes in the job id and poster so no two jobs
+    /// ever share a seed.
+    pub client_seed: [u8; 32],
+    pub reward: u64,
+    pub replicas: u8,
+    pub execution_seconds: i64,
+    pub ttl_seconds: i64,
+}
+
+#[event_cpi]
+#[derive(Accounts)]
+#[instruction(args: PostJobArgs)]
+pub struct PostJob<'info> {
+    #[account(mut)]
+    pub poster: Signer<'info>,
+
+    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    pub config: Box<Account<'info, Config>>,
+
+    #[account(
+        init,
+        payer = poster,
+        space = 8 + Job::INIT_SPACE,
+        seeds = [JOB_SEED, args.job_id.to_le_bytes().as_ref()],
+        bump,
+    )]
+    pub job: Box<Account<'info, Job>>,
+
+    #[account(mut, constraint = poster_token.mint == config.mint @ IgnisError::WrongMint)]
+    pub poster_token: Box<InterfaceAccount<'info, TokenAccount>>,
+
+    #[account(mut, address = config.job_vault)]
+    pub job_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+
+    #[account(address = config.mint @ IgnisError::WrongMint)]
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
+
+    #[account(address = config.token_program)]
+    pub token_program: Interface<'info, TokenInterface>,
+    pub system_program: Program<'info, System>,
+}
+
+impl PostJob<'_> {
+    fn validate(&self, args: &PostJobArgs) -> Result<()> {
+        let params = &self.config.params;
+        self.config.require_not_paused()?;
+        require!(args.job_id == self.config.next_job_id, IgnisError::JobIdMismatch);
+        args.kind.validate()?;
+        args.kind.validate_replicas(args.replicas)?;
+        require!(
+            args.reward >= u64::from(args.replicas),
+            IgnisError::RewardTooSmall
+        );
+        require!(
+            (MIN_EXECUTION_SECONDS..=params.max_execution_seconds).contains(&args.execution_seconds),
+            IgnisError::InvalidExecutionWindow
+        );
+        require!(
+            (MIN_JOB_TTL_SECONDS..=params.max_job_ttl_seconds).contains(&args.ttl_seconds),
+            IgnisError::InvalidJobTtl
+        );
+        Ok(())
+    }
+
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn post_job(mut ctx: Context<Self>, args: PostJobArgs) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let accounts = &mut ctx.accounts;
+        let poster = accounts.poster.key();
+        let seed = crate::pow::job_seed(args.job_id, &poster, &args.client_seed);
+
+        accounts.job.set_inner(Job {
+            id: args.job_id,
+            poster,
+            kind: args.kind,
+            seed,
+            reward: args.reward,
+            replicas: args.replicas,
+            status: JobStatus::Open,
+            assignments: [Assignment::default(); MAX_REPLICAS],
+            assigned: 0,
+            execution_seconds: args.execution_seconds,
+            posted_at: now,
+            expires_at: math::add_i64(now, args.ttl_seconds)?,
+            completed_at: 0,
+            result_hash: [0; 32],
+            pow_nonce: 0,
+            requeues: 0,
+            bump: ctx.bumps.job,
+        });
+
+        let config = &mut accounts.config;
+        config.next_job_id = math::add(config.next_job_id, 1)?;
+        config.totals.jobs_posted = math::add(config.totals.jobs_posted, 1)?;
+        config.totals.escrowed = math::add(config.totals.escrowed, args.reward)?;
+
+        vault::deposit(
+            &accounts.token_program,
+            &accounts.mint,
+            &accounts.poster_token,
+            &accounts.job_vault,
+            &accounts.poster,
+            args.reward,
+        )?;
+        let event = JobPosted {
+            job_id: args.job_id,
+            poster,
+            kind: args.kind,
+            reward: args.reward,
+            replicas: args.replicas,
+            expires_at: accounts.job.expires_at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
+}

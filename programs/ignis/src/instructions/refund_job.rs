@@ -1,0 +1,73 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+use crate::{constants::*, errors::IgnisError, events::JobRefunded, math, state::*, vault};
+
+/// Anyone may return the escrow of an expired, unassigned job to its poster. Allowed
+/// while paused.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct RefundJob<'info> {
+    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    pub config: Box<Account<'info, Config>>,
+
+    #[account(mut, seeds = [JOB_SEED, job.id.to_le_bytes().as_ref()], bump = job.bump)]
+    pub job: Box<Account<'info, Job>>,
+
+    /// The refund can only go to a token account the poster owns.
+    #[account(
+        mut,
+        constraint = poster_token.mint == config.mint @ IgnisError::WrongMint,
+        constraint = poster_token.owner == job.poster @ IgnisError::WrongTokenOwner,
+    )]
+    pub poster_token: Box<InterfaceAccount<'info, TokenAccount>>,
+
+    #[account(mut, address = config.job_vault)]
+    pub job_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+
+    #[account(address = config.mint @ IgnisError::WrongMint)]
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
+
+    #[account(address = config.token_program)]
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+impl RefundJob<'_> {
+    fn validate(&self) -> Result<()> {
+        require!(self.job.status == JobStatus::Open, IgnisError::JobNotOpen);
+        // Live assignments must be expired (and their workers slashed) first.
+        require!(self.job.assigned == 0, IgnisError::JobHasAssignments);
+        require!(
+            Clock::get()?.unix_timestamp >= self.job.expires_at,
+            IgnisError::JobNotExpired
+        );
+        Ok(())
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn refund_job(mut ctx: Context<Self>) -> Result<()> {
+        let accounts = &mut ctx.accounts;
+        let amount = accounts.job.reward;
+        accounts.job.status = JobStatus::Refunded;
+        accounts.job.completed_at = Clock::get()?.unix_timestamp;
+        let totals = &mut accounts.config.totals;
+        totals.escrowed = math::sub(totals.escrowed, amount)?;
+        totals.jobs_refunded = math::add(totals.jobs_refunded, 1)?;
+
+        vault::pay_out(
+            &accounts.config,
+            &accounts.token_program,
+            &accounts.mint,
+            &accounts.job_vault,
+            &accounts.poster_token,
+            amount,
+        )?;
+        let event = JobRefunded {
+            job_id: accounts.job.id,
+            poster: accounts.job.poster,
+            amount,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
+}

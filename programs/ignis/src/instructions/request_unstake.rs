@@ -1,0 +1,46 @@
+use anchor_lang::prelude::*;
+
+use crate::{constants::*, errors::IgnisError, events::UnstakeRequested, math, state::*};
+
+/// Starts unbonding. Allowed while paused: leaving is never blocked.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct RequestUnstake<'info> {
+    pub owner: Signer<'info>,
+
+    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    pub config: Account<'info, Config>,
+
+    #[account(
+        mut,
+        seeds = [STAKE_SEED, owner.key().as_ref()],
+        bump = stake.bump,
+        has_one = owner @ IgnisError::Unauthorized,
+    )]
+    pub stake: Account<'info, Stake>,
+}
+
+impl RequestUnstake<'_> {
+    pub fn request_unstake(ctx: Context<Self>, amount: u64) -> Result<()> {
+        require!(amount > 0, IgnisError::ZeroAmount);
+        let config = &mut ctx.accounts.config;
+        let stake = &mut ctx.accounts.stake;
+        require!(amount <= stake.amount, IgnisError::InsufficientStake);
+
+        stake.amount = math::sub(stake.amount, amount)?;
+        stake.unbonding_amount = math::add(stake.unbonding_amount, amount)?;
+        // A new request restarts the clock for the whole tranche: otherwise stake could
+        // be moved out at once by topping up an old, already unlocked request.
+        stake.unlock_at = math::add_i64(Clock::get()?.unix_timestamp, config.params.unbonding_seconds)?;
+        config.totals.staked = math::sub(config.totals.staked, amount)?;
+        config.totals.unbonding = math::add(config.totals.unbonding, amount)?;
+
+        emit_cpi!(UnstakeRequested {
+            owner: stake.owner,
+            amount,
+            unbonding: stake.unbonding_amount,
+            unlock_at: stake.unlock_at,
+        });
+        Ok(())
+    }
+}

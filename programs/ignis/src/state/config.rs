@@ -1,0 +1,127 @@
+use anchor_lang::prelude::*;
+
+use crate::{constants::*, errors::IgnisError};
+
+/// Tunable protocol parameters; validated as a whole by [`Params::validate`].
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub struct Params {
+    /// Stake an operator must keep (not unbonding) for its worker to be assigned jobs.
+    pub min_worker_stake: u64,
+    /// Seconds between `request_unstake` and `withdraw`.
+    pub unbonding_seconds: i64,
+    /// Share of a worker operator's stake slashed when it misses a deadline.
+    pub miss_slash_bps: u16,
+    /// Share slashed when a worker submits a provably wrong result.
+    pub fraud_slash_bps: u16,
+    /// Share of every paid job reward kept by the protocol for stakers.
+    pub protocol_fee_bps: u16,
+    /// Longest execution window a poster may ask for, per assignment.
+    pub max_execution_seconds: i64,
+    /// Longest a posted job may wait for completion before it can be refunded.
+    pub max_job_ttl_seconds: i64,
+}
+
+impl Params {
+    pub fn validate(&self) -> Result<()> {
+        let bps_ok = |bps: u16| u64::from(bps) <= BPS_DENOMINATOR;
+        require!(
+            bps_ok(self.miss_slash_bps) && bps_ok(self.fraud_slash_bps),
+            IgnisError::InvalidSlashRate
+        );
+        // A fee of 100% would leave nothing for the worker.
+        require!(
+            u64::from(self.protocol_fee_bps) < BPS_DENOMINATOR,
+            IgnisError::InvalidProtocolFee
+        );
+        require!(self.unbonding_seconds >= 0, IgnisError::InvalidUnbondingPeriod);
+        require!(
+            self.max_execution_seconds >= MIN_EXECUTION_SECONDS,
+            IgnisError::InvalidExecutionWindow
+        );
+        require!(
+            self.max_job_ttl_seconds >= MIN_JOB_TTL_SECONDS,
+            IgnisError::InvalidJobTtl
+        );
+        Ok(())
+    }
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Self {
+            min_worker_stake: defaults::MIN_WORKER_STAKE,
+            unbonding_seconds: defaults::UNBONDING_SECONDS,
+            miss_slash_bps: defaults::MISS_SLASH_BPS,
+            fraud_slash_bps: defaults::FRAUD_SLASH_BPS,
+            protocol_fee_bps: defaults::PROTOCOL_FEE_BPS,
+            max_execution_seconds: defaults::MAX_EXECUTION_SECONDS,
+            max_job_ttl_seconds: defaults::MAX_JOB_TTL_SECONDS,
+        }
+    }
+}
+
+/// Running totals kept so that each vault can be reconciled against the sum of what it
+/// owes without scanning every account.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+pub struct Totals {
+    /// Sum of every `Stake::amount`.
+    pub staked: u64,
+    /// Sum of every `Stake::unbonding_amount`.
+    pub unbonding: u64,
+    /// Sum of the rewards of jobs neither paid nor returned: what `job_vault` owes.
+    pub escrowed: u64,
+    /// Protocol fees moved into `reward_vault`.
+    pub fees: u64,
+    /// Stake slashed and moved into `reward_vault`.
+    pub slashed: u64,
+    /// Rewards paid to workers from escrow (fees excluded).
+    pub paid_to_workers: u64,
+    pub jobs_posted: u64,
+    pub jobs_completed: u64,
+    pub jobs_cancelled: u64,
+    pub jobs_refunded: u64,
+    pub workers_registered: u32,
+}
+
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Config {
+    pub admin: Pubkey,
+    /// The only key that may assign jobs to workers.
+    pub orchestrator: Pubkey,
+    /// The key that may attest or dispute single-replica kernel results.
+    pub verifier: Pubkey,
+    /// The IGN mint; its mint authority is the `["emission"]` PDA.
+    pub mint: Pubkey,
+    pub token_program: Pubkey,
+    pub stake_vault: Pubkey,
+    pub job_vault: Pubkey,
+    pub reward_vault: Pubkey,
+    /// Supply of the mint when the protocol took over its mint authority.
+    pub genesis_supply: u64,
+    pub params: Params,
+    pub totals: Totals,
+    /// Id the next posted job must use: ids are sequential from 0.
+    pub next_job_id: u64,
+    pub paused: bool,
+    pub decimals: u8,
+    pub bump: u8,
+    pub emission_bump: u8,
+}
+
+impl Config {
+    /// Signer seeds of the config PDA, which owns the three vaults.
+    pub fn signer_seeds(&self) -> [&[u8]; 2] {
+        [CONFIG_SEED, std::slice::from_ref(&self.bump)]
+    }
+
+    pub fn require_not_paused(&self) -> Result<()> {
+        require!(!self.paused, IgnisError::ProtocolPaused);
+        Ok(())
+    }
+
+    /// Protocol fee on a reward, rounded down so the worker never gets less than its share.
+    pub fn fee_on(&self, reward: u64) -> Result<u64> {
+        crate::math::bps_of(reward, self.params.protocol_fee_bps)
+    }
+}

@@ -1,0 +1,47 @@
+use anchor_lang::prelude::*;
+
+use crate::math;
+
+/// One holder's stake: bonded amount and at most one unbonding tranche.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Stake {
+    pub owner: Pubkey,
+    /// Bonded tokens: count towards worker eligibility and can be slashed.
+    pub amount: u64,
+    /// Tokens on their way out: no longer count for eligibility, still slashable.
+    pub unbonding_amount: u64,
+    /// When `unbonding_amount` may be withdrawn.
+    pub unlock_at: i64,
+    /// Total slashed from this stake over its life.
+    pub slashed_total: u64,
+    pub created_at: i64,
+    pub bump: u8,
+}
+
+impl Stake {
+    /// Slash `bps` of everything this stake holds, bonded first, then unbonding.
+    /// Returns the amount taken; the caller moves the tokens and updates the totals.
+    pub fn slash(&mut self, bps: u16) -> Result<Slashed> {
+        let total = math::add(self.amount, self.unbonding_amount)?;
+        let amount = math::bps_of(total, bps)?;
+        let from_bonded = amount.min(self.amount);
+        let from_unbonding = math::sub(amount, from_bonded)?;
+        self.amount = math::sub(self.amount, from_bonded)?;
+        self.unbonding_amount = math::sub(self.unbonding_amount, from_unbonding)?;
+        self.slashed_total = math::add(self.slashed_total, amount)?;
+        Ok(Slashed { from_bonded, from_unbonding })
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Slashed {
+    pub from_bonded: u64,
+    pub from_unbonding: u64,
+}
+
+impl Slashed {
+    pub fn total(&self) -> Result<u64> {
+        math::add(self.from_bonded, self.from_unbonding)
+    }
+}

@@ -1,0 +1,209 @@
+//! initialize, update_params, set_authorities, set_paused.
+
+mod common;
+
+use anchor_spl::{token::spl_token, token_2022::spl_token_2022};
+use common::*;
+use ignis::{errors::IgnisError, state::Params};
+use ignis_client::{instructions as ix, pda};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+#[test]
+fn initialize_records_config_and_creates_three_empty_vaults() {
+    let env = Env::new();
+    let config = env.config();
+    assert_eq!(config.admin, env.admin.pubkey());
+    assert_eq!(config.orchestrator, env.orchestrator.pubkey());
+    assert_eq!(config.verifier, env.verifier.pubkey());
+    assert_eq!(config.mint, env.mint());
+    assert_eq!(config.token_program, spl_token::ID);
+    assert_eq!(config.genesis_supply, GENESIS_SUPPLY);
+    assert_eq!(config.params, test_params());
+    assert_eq!(config.decimals, DECIMALS);
+    assert_eq!(config.next_job_id, 0);
+    assert!(!config.paused);
+    for (vault, stored) in [
+        (pda::stake_vault(), config.stake_vault),
+        (pda::job_vault(), config.job_vault),
+        (pda::reward_vault(), config.reward_vault),
+    ] {
+        assert_eq!(vault, stored);
+        let account = env.svm.get_account(&vault).unwrap();
+        assert_eq!(account.owner, spl_token::ID);
+        let state = <spl_token::state::Account as anchor_lang::solana_program::program_pack::Pack>::unpack(&account.data).unwrap();
+        assert_eq!(state.owner, pda::config(), "the config PDA owns every vault");
+        assert_eq!(state.mint, env.mint());
+        assert_eq!(state.amount, 0);
+    }
+    assert_eq!(env.balance(&env.admin.token), GENESIS_SUPPLY);
+    env.assert_reconciled();
+}
+
+#[test]
+fn initialize_works_with_a_token_2022_mint() {
+    let mut env = Env::with_token_program(spl_token_2022::ID);
+    assert_eq!(env.config().token_program, spl_token_2022::ID);
+    let user = env.user(50 * IGN);
+    env.stake(&user, 20 * IGN).unwrap();
+    assert_eq!(env.balance(&user.token), 30 * IGN);
+    assert_eq!(env.vaults().stake, 20 * IGN);
+    env.assert_reconciled();
+}
+
+#[test]
+fn initialize_twice_fails() {
+    let mut env = Env::new();
+    let again = env.protocol.initialize(env.admin.pubkey(), test_params(), Keypair::new().pubkey(), Keypair::new().pubkey());
+    let admin = env.admin.key.insecure_clone();
+    assert!(env.send(&[again], &[&admin]).is_err());
+    assert_eq!(env.config().orchestrator, env.orchestrator.pubkey(), "config untouched");
+}
+
+#[test]
+fn initialize_rejects_a_mint_the_protocol_cannot_mint() {
+    let mut env = Env::uninitialized(spl_token::ID);
+    let admin = env.admin.key.insecure_clone();
+    // A second mint whose authority stayed with the admin.
+    let mint = create_mint(&mut env.svm, &admin, spl_token::ID, &admin.pubkey(), None);
+    let mut protocol = env.protocol;
+    protocol.mint = mint;
+    let init = protocol.initialize(admin.pubkey(), test_params(), admin.pubkey(), admin.pubkey());
+    assert_ignis_err(env.send(&[init], &[&admin]), IgnisError::MintAuthorityNotEmission);
+    assert!(env.svm.get_account(&pda::config()).is_none_or(|a| a.data.is_empty()));
+}
+
+#[test]
+fn initialize_rejects_a_mint_with_a_freeze_authority() {
+    let mut env = Env::uninitialized(spl_token::ID);
+    let admin = env.admin.key.insecure_clone();
+    let mint = create_mint(&mut env.svm, &admin, spl_token::ID, &pda::emission(), Some(&admin.pubkey()));
+    let mut protocol = env.protocol;
+    protocol.mint = mint;
+    let init = protocol.initialize(admin.pubkey(), test_params(), admin.pubkey(), admin.pubkey());
+    assert_ignis_err(env.send(&[init], &[&admin]), IgnisError::MintHasFreezeAuthority);
+}
+
+#[test]
+fn initialize_validates_params() {
+    let cases: [(Params, IgnisError); 5] = [
+        (Params { miss_slash_bps: 10_001, ..test_params() }, IgnisError::InvalidSlashRate),
+        (Params { fraud_slash_bps: u16::MAX, ..test_params() }, IgnisError::InvalidSlashRate),
+        (Params { protocol_fee_bps: 10_000, ..test_params() }, IgnisError::InvalidProtocolFee),
+        (Params { unbonding_seconds: -1, ..test_params() }, IgnisError::InvalidUnbondingPeriod),
+        (Params { max_execution_seconds: 1, ..test_params() }, IgnisError::InvalidExecutionWindow),
+    ];
+    for (params, expected) in cases {
+        let mut env = Env::uninitialized(spl_token::ID);
+        let admin = env.admin.key.insecure_clone();
+        let init = env.protocol.initialize(admin.pubkey(), params, admin.pubkey(), admin.pubkey());
+        assert_ignis_err(env.send(&[init], &[&admin]), expected);
+    }
+    let mut env = Env::uninitialized(spl_token::ID);
+    let admin = env.admin.key.insecure_clone();
+    let params = Params { max_job_ttl_seconds: 0, ..test_params() };
+    let init = env.protocol.initialize(admin.pubkey(), params, admin.pubkey(), admin.pubkey());
+    assert_ignis_err(env.send(&[init], &[&admin]), IgnisError::InvalidJobTtl);
+}
+
+#[test]
+fn update_params_by_admin_only_and_validated() {
+    let mut env = Env::new();
+    let admin = env.admin.key.insecure_clone();
+    let new = Params { protocol_fee_bps: 100, min_worker_stake: 5 * IGN, ..test_params() };
+    env.send(&[ix::update_params(admin.pubkey(), new)], &[&admin]).unwrap();
+    assert_eq!(env.config().params, new);
+
+    let intruder = env.user(0);
+    let hostile = Params { protocol_fee_bps: 9_999, ..test_params() };
+    assert_ignis_err(
+        env.send(&[ix::update_params(intruder.pubkey(), hostile)], &[&intruder.key]),
+        IgnisError::Unauthorized,
+    );
+    let invalid = Params { miss_slash_bps: 20_000, ..test_params() };
+    assert_ignis_err(env.send(&[ix::update_params(admin.pubkey(), invalid)], &[&admin]), IgnisError::InvalidSlashRate);
+    assert_eq!(env.config().params, new, "failed updates changed nothing");
+}
+
+#[test]
+fn set_authorities_needs_admin_and_the_new_admins_signature() {
+    let mut env = Env::new();
+    let admin = env.admin.key.insecure_clone();
+    let (new_admin, orchestrator, verifier) = (Keypair::new(), Keypair::new(), Keypair::new());
+
+    let intruder = env.user(0);
+    let hijack = ix::set_authorities(intruder.pubkey(), intruder.pubkey(), intruder.pubkey(), intruder.pubkey());
+    assert_ignis_err(env.send(&[hijack], &[&intruder.key]), IgnisError::Unauthorized);
+
+    let handover = ix::set_authorities(admin.pubkey(), new_admin.pubkey(), orchestrator.pubkey(), verifier.pubkey());
+    env.send(&[handover], &[&admin, &new_admin]).unwrap();
+    let config = env.config();
+    assert_eq!((config.admin, config.orchestrator, config.verifier), (new_admin.pubkey(), orchestrator.pubkey(), verifier.pubkey()));
+
+    // The old admin has lost control.
+    assert_ignis_err(env.send(&[ix::set_paused(admin.pubkey(), true)], &[&admin]), IgnisError::Unauthorized);
+    env.svm.airdrop(&new_admin.pubkey(), 1_000_000_000).unwrap();
+    env.send(&[ix::set_paused(new_admin.pubkey(), true)], &[&new_admin]).unwrap();
+    assert!(env.config().paused);
+}
+
+#[test]
+fn set_paused_by_admin_only() {
+    let mut env = Env::new();
+    let intruder = env.user(0);
+    assert_ignis_err(env.send(&[ix::set_paused(intruder.pubkey(), true)], &[&intruder.key]), IgnisError::Unauthorized);
+    let admin = env.admin.key.insecure_clone();
+    env.send(&[ix::set_paused(admin.pubkey(), true)], &[&admin]).unwrap();
+    assert!(env.config().paused);
+    env.send(&[ix::set_paused(admin.pubkey(), false)], &[&admin]).unwrap();
+    assert!(!env.config().paused);
+}
+
+#[test]
+fn pause_blocks_work_but_never_exits() {
+    let mut env = Env::new();
+    let admin = env.admin.key.insecure_clone();
+    let operator = env.worker_operator();
+    let staker = env.user(100 * IGN);
+    env.stake(&staker, 60 * IGN).unwrap();
+    let poster = env.user(100 * IGN);
+    let open_job = env.post_pow(&poster, 4, 10 * IGN).unwrap();
+    let expiring_job = env.post_pow(&poster, 4, 10 * IGN).unwrap();
+    let running_job = env.post_pow(&poster, 4, 10 * IGN).unwrap();
+    env.assign(running_job, &operator.pubkey()).unwrap();
+    env.send(&[ix::request_unstake(staker.pubkey(), 10 * IGN)], &[&staker.key]).unwrap();
+    let newcomer = env.user(MIN_WORKER_STAKE);
+    env.stake(&newcomer, MIN_WORKER_STAKE).unwrap();
+
+    env.send(&[ix::set_paused(admin.pubkey(), true)], &[&admin]).unwrap();
+
+    // Blocked: new stake, workers, jobs, assignment, submission, slashing.
+    assert_ignis_err(env.stake(&staker, IGN), IgnisError::ProtocolPaused);
+    assert_ignis_err(
+        env.send(&[ix::register_worker(newcomer.pubkey(), worker_settings())], &[&newcomer.key]),
+        IgnisError::ProtocolPaused,
+    );
+    assert_ignis_err(env.post_pow(&poster, 4, IGN).map(|_| ()), IgnisError::ProtocolPaused);
+    assert_ignis_err(env.assign(open_job, &operator.pubkey()), IgnisError::ProtocolPaused);
+    let seed = env.job(running_job).seed;
+    let nonce = find_nonce(&seed, &pda::worker(&operator.pubkey()), 4);
+    assert_ignis_err(env.submit_pow(&operator, running_job, nonce), IgnisError::ProtocolPaused);
+    assert_ignis_err(
+        env.send(&[ix::update_worker(operator.pubkey(), worker_settings())], &[&operator.key]),
+        IgnisError::ProtocolPaused,
+    );
+    env.warp(400);
+    let expire = env.protocol.expire_assignment(running_job, operator.pubkey());
+    assert_ignis_err(env.crank(expire), IgnisError::ProtocolPaused);
+
+    // Allowed: unbonding, withdrawing, cancelling and refunding.
+    env.send(&[ix::request_unstake(staker.pubkey(), 10 * IGN)], &[&staker.key]).unwrap();
+    env.warp(UNBONDING_SECONDS);
+    env.send(&[env.protocol.withdraw(staker.pubkey(), staker.token)], &[&staker.key]).unwrap();
+    assert_eq!(env.balance(&staker.token), 60 * IGN);
+    env.send(&[env.protocol.cancel_job(poster.pubkey(), open_job, poster.token)], &[&poster.key]).unwrap();
+    env.warp(3_600);
+    env.crank(env.protocol.refund_job(expiring_job, poster.token)).unwrap();
+    assert_eq!(env.balance(&poster.token), 90 * IGN, "two escrows back, one still running");
+    env.assert_reconciled();
+}

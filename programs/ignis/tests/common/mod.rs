@@ -1,0 +1,453 @@
+//! Shared harness for the program tests: a LiteSVM with `ignis` loaded natively, an
+//! IGN mint whose authority is the emission PDA, and helpers to act as users.
+#![allow(dead_code)] // each test file uses a different part of the harness
+
+use anchor_lang::{
+    prelude::Pubkey, solana_program::instruction::Instruction, solana_program::program_pack::Pack,
+    AccountDeserialize, Discriminator,
+};
+use anchor_spl::token::spl_token;
+use anchor_spl::token_2022::spl_token_2022;
+use ignis::{
+    errors::IgnisError,
+    instructions::PostJobArgs,
+    state::{Config, Job, JobKind, Params, Stake, Worker, WorkerSettings, GpuInfo},
+};
+use ignis_client::{instructions as ix, instructions::Protocol, pda};
+use litesvm::LiteSVM;
+use solana_instruction_error::InstructionError;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use solana_transaction_error::TransactionError;
+
+pub const DECIMALS: u8 = 9;
+pub const IGN: u64 = 1_000_000_000;
+pub const GENESIS_SUPPLY: u64 = 1_000_000 * IGN;
+pub const MIN_WORKER_STAKE: u64 = 100 * IGN;
+pub const UNBONDING_SECONDS: i64 = 3_600;
+/// 2026-11-22T00:00:00Z.
+pub const START_TIME: i64 = 1_795_305_600;
+
+/// Parameters the tests run with: round numbers so expected balances are easy to read.
+pub fn test_params() -> Params {
+    Params {
+        min_worker_stake: MIN_WORKER_STAKE,
+        unbonding_seconds: UNBONDING_SECONDS,
+        miss_slash_bps: 1_000,  // 10%
+        fraud_slash_bps: 5_000, // 50%
+        protocol_fee_bps: 500,  // 5%
+        max_execution_seconds: 600,
+        max_job_ttl_seconds: 86_400,
+    }
+}
+
+pub struct User {
+    pub key: Keypair,
+    /// Its IGN token account.
+    pub token: Pubkey,
+}
+
+impl User {
+    pub fn pubkey(&self) -> Pubkey {
+        self.key.pubkey()
+    }
+}
+
+pub struct Env {
+    pub svm: LiteSVM,
+    pub admin: User,
+    pub orchestrator: Keypair,
+    pub verifier: Keypair,
+    pub protocol: Protocol,
+}
+
+impl Env {
+    /// A chain with IGN on classic SPL Token and the protocol initialised.
+    pub fn new() -> Self {
+        Self::with_token_program(spl_token::ID)
+    }
+
+    pub fn with_token_program(token_program: Pubkey) -> Self {
+        let mut env = Self::uninitialized(token_program);
+        let init = env.protocol.initialize(
+            env.admin.pubkey(),
+            test_params(),
+            env.orchestrator.pubkey(),
+            env.verifier.pubkey(),
+        );
+        let admin = env.admin.key.insecure_clone();
+        env.send(&[init], &[&admin]).expect("initialize");
+        env
+    }
+
+    /// A chain with the IGN mint handed to the emission PDA but no `initialize` yet.
+    pub fn uninitialized(token_program: Pubkey) -> Self {
+        let mut svm = ignis_localnet::ignis_svm();
+        // LiteSVM's clock starts at 0; start from a real date so time arithmetic is real.
+        let mut clock = svm.get_sysvar::<anchor_lang::prelude::Clock>();
+        clock.unix_timestamp = START_TIME;
+        svm.set_sysvar(&clock);
+        let (admin, orchestrator) = (Keypair::new(), Keypair::new());
+        svm.airdrop(&admin.pubkey(), 100_000_000_000).unwrap();
+        svm.airdrop(&orchestrator.pubkey(), 10_000_000_000).unwrap();
+        let mint = create_mint(&mut svm, &admin, token_program, &admin.pubkey(), None);
+        let admin_token = create_token_account(&mut svm, &admin, token_program, &mint, &admin.pubkey());
+        mint_to(&mut svm, &admin, token_program, &mint, &admin_token, GENESIS_SUPPLY);
+        set_mint_authority(&mut svm, &admin, token_program, &mint, Some(&pda::emission()));
+        Env {
+            svm,
+            admin: User { key: admin, token: admin_token },
+            orchestrator,
+            verifier: Keypair::new(),
+            protocol: Protocol::new(mint, token_program),
+        }
+    }
+
+    pub fn mint(&self) -> Pubkey {
+        self.protocol.mint
+    }
+
+    /// Sends one transaction paid by the first signer. Every transaction gets a fresh
+    /// blockhash so identical instructions can be sent twice.
+    pub fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<(), TransactionError> {
+        self.svm.expire_blockhash();
+        let tx = Transaction::new_signed_with_payer(
+            ixs,
+            Some(&signers[0].pubkey()),
+            signers,
+            self.svm.latest_blockhash(),
+        );
+        self.svm.send_transaction(tx).map(|_| ()).map_err(|failed| failed.err)
+    }
+
+    /// A funded user with `ign` base units of IGN from the admin's genesis supply.
+    pub fn user(&mut self, ign: u64) -> User {
+        let key = Keypair::new();
+        self.svm.airdrop(&key.pubkey(), 10_000_000_000).unwrap();
+        let token = create_token_account(
+            &mut self.svm,
+            &key,
+            self.protocol.token_program,
+            &self.protocol.mint,
+            &key.pubkey(),
+        );
+        if ign > 0 {
+            let treasury = self.admin.token;
+            self.transfer(&treasury, &token, ign);
+        }
+        User { key, token }
+    }
+
+    /// Moves tokens out of the admin's treasury.
+    pub fn transfer(&mut self, from: &Pubkey, to: &Pubkey, amount: u64) {
+        let ix = transfer_checked_ix(self.protocol.token_program, from, &self.protocol.mint, to, &self.admin.pubkey(), amount);
+        let admin = self.admin.key.insecure_clone();
+        self.send(&[ix], &[&admin]).expect("treasury transfer");
+    }
+
+    pub fn balance(&self, token_account: &Pubkey) -> u64 {
+        let account = self.svm.get_account(token_account).expect("token account exists");
+        // The base layout is the same for both token programs.
+        spl_token::state::Account::unpack_from_slice(&account.data[..spl_token::state::Account::LEN])
+            .unwrap()
+            .amount
+    }
+
+    pub fn supply(&self) -> u64 {
+        let account = self.svm.get_account(&self.protocol.mint).unwrap();
+        spl_token::state::Mint::unpack_from_slice(&account.data[..spl_token::state::Mint::LEN])
+            .unwrap()
+            .supply
+    }
+
+    pub fn vaults(&self) -> Vaults {
+        Vaults {
+            stake: self.balance(&pda::stake_vault()),
+            job: self.balance(&pda::job_vault()),
+            reward: self.balance(&pda::reward_vault()),
+        }
+    }
+
+    pub fn account<T: AccountDeserialize + Discriminator>(&self, address: &Pubkey) -> Option<T> {
+        let account = self.svm.get_account(address)?;
+        if account.data.is_empty() {
+            return None;
+        }
+        Some(ignis_client::accounts::decode(&account.data).expect("decodes"))
+    }
+
+    pub fn config(&self) -> Config {
+        self.account(&pda::config()).expect("config exists")
+    }
+
+    pub fn job(&self, id: u64) -> Job {
+        self.account(&pda::job(id)).expect("job exists")
+    }
+
+    pub fn worker(&self, operator: &Pubkey) -> Option<Worker> {
+        self.account(&pda::worker(operator))
+    }
+
+    pub fn stake_of(&self, owner: &Pubkey) -> Stake {
+        self.account(&pda::stake(owner)).expect("stake exists")
+    }
+
+    pub fn now(&self) -> i64 {
+        self.svm.get_sysvar::<anchor_lang::prelude::Clock>().unix_timestamp
+    }
+
+    /// Moves the clock forward by `seconds` (and a slot, so the bank moves on).
+    pub fn warp(&mut self, seconds: i64) {
+        let mut clock = self.svm.get_sysvar::<anchor_lang::prelude::Clock>();
+        clock.unix_timestamp += seconds;
+        clock.slot += 1;
+        self.svm.set_sysvar(&clock);
+    }
+
+    /// Each vault holds exactly what the config says it owes. Every test ends with this.
+    #[track_caller]
+    pub fn assert_reconciled(&self) {
+        let totals = self.config().totals;
+        let vaults = self.vaults();
+        assert_eq!(vaults.stake, totals.staked + totals.unbonding, "stake vault vs stakes");
+        assert_eq!(vaults.job, totals.escrowed, "job vault vs unpaid escrows");
+        assert_eq!(vaults.reward, totals.fees + totals.slashed, "reward vault vs fees and slashes");
+        assert_eq!(self.supply(), GENESIS_SUPPLY, "no tokens created outside emission");
+    }
+
+    // ---- protocol actions that tests chain together --------------------------------
+
+    pub fn stake(&mut self, user: &User, amount: u64) -> Result<(), TransactionError> {
+        let ix = self.protocol.stake(user.pubkey(), user.token, amount);
+        self.send(&[ix], &[&user.key])
+    }
+
+    /// A user with `MIN_WORKER_STAKE` staked and a registered PoW worker.
+    pub fn worker_operator(&mut self) -> User {
+        let user = self.user(MIN_WORKER_STAKE);
+        self.stake(&user, MIN_WORKER_STAKE).expect("stake");
+        self.send(&[ix::register_worker(user.pubkey(), worker_settings())], &[&user.key])
+            .expect("register worker");
+        user
+    }
+
+    pub fn post_pow(&mut self, poster: &User, difficulty: u8, reward: u64) -> Result<u64, TransactionError> {
+        let args = PostJobArgs { kind: JobKind::Pow { difficulty }, reward, ..self.job_args() };
+        self.post(poster, args)
+    }
+
+    /// Arguments for a PoW job with the next id; tests override what they exercise.
+    pub fn job_args(&self) -> PostJobArgs {
+        PostJobArgs {
+            job_id: self.config().next_job_id,
+            kind: JobKind::Pow { difficulty: 8 },
+            client_seed: [7; 32],
+            reward: 10 * IGN,
+            replicas: 1,
+            execution_seconds: 300,
+            ttl_seconds: 3_600,
+        }
+    }
+
+    pub fn post(&mut self, poster: &User, args: PostJobArgs) -> Result<u64, TransactionError> {
+        let ix = self.protocol.post_job(poster.pubkey(), poster.token, args);
+        self.send(&[ix], &[&poster.key]).map(|()| args.job_id)
+    }
+
+    pub fn assign(&mut self, job_id: u64, operator: &Pubkey) -> Result<(), TransactionError> {
+        let orchestrator = self.orchestrator.insecure_clone();
+        self.send(&[ix::assign_job(orchestrator.pubkey(), job_id, *operator)], &[&orchestrator])
+    }
+
+    pub fn submit_pow(&mut self, operator: &User, job_id: u64, nonce: u64) -> Result<(), TransactionError> {
+        let ix = self.protocol.submit_pow(operator.pubkey(), job_id, operator.token, nonce);
+        self.send(&[ix], &[&operator.key])
+    }
+
+    /// Sends with a throwaway fee payer: for permissionless cranks.
+    pub fn crank(&mut self, ix: Instruction) -> Result<(), TransactionError> {
+        let payer = Keypair::new();
+        self.svm.airdrop(&payer.pubkey(), 1_000_000_000).unwrap();
+        self.send(&[ix], &[&payer])
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Vaults {
+    pub stake: u64,
+    pub job: u64,
+    pub reward: u64,
+}
+
+pub fn worker_settings() -> WorkerSettings {
+    WorkerSettings {
+        gpu: GpuInfo { model: "NVIDIA H100 80GB HBM3".into(), vram_mb: 81_559, compute_capability: 90 },
+        supported_kernels: 1 << ignis::constants::KERNEL_POW_SHA256,
+        hashrate: 12_000_000_000,
+        min_price: IGN,
+        max_concurrent_jobs: 2,
+        accepting_jobs: true,
+    }
+}
+
+/// Searches nonces from 0 for one that meets `difficulty` for this worker.
+pub fn find_nonce(seed: &[u8; 32], worker: &Pubkey, difficulty: u8) -> u64 {
+    (0u64..)
+        .find(|nonce| ignis::pow::meets_difficulty(&ignis::pow::pow_hash(seed, worker, *nonce), difficulty))
+        .unwrap()
+}
+
+/// Searches for a nonce that does NOT meet `difficulty`.
+pub fn find_bad_nonce(seed: &[u8; 32], worker: &Pubkey, difficulty: u8) -> u64 {
+    (0u64..)
+        .find(|nonce| !ignis::pow::meets_difficulty(&ignis::pow::pow_hash(seed, worker, *nonce), difficulty))
+        .unwrap()
+}
+
+// ---- assertions -------------------------------------------------------------------
+
+/// The transaction failed in some instruction with this program error.
+#[track_caller]
+pub fn assert_ignis_err(result: Result<(), TransactionError>, expected: IgnisError) {
+    assert_custom_err(result, u32::from(expected), &format!("{expected:?}"));
+}
+
+/// The transaction failed with one of Anchor's own errors (constraints, accounts).
+#[track_caller]
+pub fn assert_anchor_err(result: Result<(), TransactionError>, expected: anchor_lang::error::ErrorCode) {
+    assert_custom_err(result, u32::from(expected), &format!("{expected:?}"));
+}
+
+#[track_caller]
+pub fn assert_custom_err(result: Result<(), TransactionError>, code: u32, name: &str) {
+    match result {
+        Err(TransactionError::InstructionError(_, InstructionError::Custom(got))) if got == code => {}
+        other => panic!("expected {name} ({code}), got {other:?}"),
+    }
+}
+
+/// The transaction failed inside the SPL Token program (e.g. insufficient funds).
+#[track_caller]
+pub fn assert_token_err(result: Result<(), TransactionError>, expected: spl_token::error::TokenError) {
+    let name = format!("{expected:?}");
+    assert_custom_err(result, expected as u32, &name);
+}
+
+// ---- raw SPL Token plumbing (the tests' own, independent of the client) -----------
+
+pub fn create_mint(
+    svm: &mut LiteSVM,
+    payer: &Keypair,
+    token_program: Pubkey,
+    authority: &Pubkey,
+    freeze_authority: Option<&Pubkey>,
+) -> Pubkey {
+    let mint = Keypair::new();
+    let space = spl_token::state::Mint::LEN;
+    let rent = svm.minimum_balance_for_rent_exemption(space);
+    let create = solana_system_interface::instruction::create_account(
+        &payer.pubkey(),
+        &mint.pubkey(),
+        rent,
+        space as u64,
+        &token_program,
+    );
+    let init = if token_program == spl_token::ID {
+        spl_token::instruction::initialize_mint2(&token_program, &mint.pubkey(), authority, freeze_authority, DECIMALS)
+    } else {
+        spl_token_2022::instruction::initialize_mint2(&token_program, &mint.pubkey(), authority, freeze_authority, DECIMALS)
+    }
+    .unwrap();
+    send_raw(svm, &[create, init], &[payer, &mint]);
+    mint.pubkey()
+}
+
+pub fn create_token_account(
+    svm: &mut LiteSVM,
+    payer: &Keypair,
+    token_program: Pubkey,
+    mint: &Pubkey,
+    owner: &Pubkey,
+) -> Pubkey {
+    let account = Keypair::new();
+    let space = spl_token::state::Account::LEN;
+    let rent = svm.minimum_balance_for_rent_exemption(space);
+    let create = solana_system_interface::instruction::create_account(
+        &payer.pubkey(),
+        &account.pubkey(),
+        rent,
+        space as u64,
+        &token_program,
+    );
+    let init = if token_program == spl_token::ID {
+        spl_token::instruction::initialize_account3(&token_program, &account.pubkey(), mint, owner)
+    } else {
+        spl_token_2022::instruction::initialize_account3(&token_program, &account.pubkey(), mint, owner)
+    }
+    .unwrap();
+    send_raw(svm, &[create, init], &[payer, &account]);
+    account.pubkey()
+}
+
+pub fn mint_to(svm: &mut LiteSVM, authority: &Keypair, token_program: Pubkey, mint: &Pubkey, to: &Pubkey, amount: u64) {
+    let ix = if token_program == spl_token::ID {
+        spl_token::instruction::mint_to(&token_program, mint, to, &authority.pubkey(), &[], amount)
+    } else {
+        spl_token_2022::instruction::mint_to(&token_program, mint, to, &authority.pubkey(), &[], amount)
+    }
+    .unwrap();
+    send_raw(svm, &[ix], &[authority]);
+}
+
+pub fn set_mint_authority(
+    svm: &mut LiteSVM,
+    authority: &Keypair,
+    token_program: Pubkey,
+    mint: &Pubkey,
+    new_authority: Option<&Pubkey>,
+) {
+    let ix = if token_program == spl_token::ID {
+        spl_token::instruction::set_authority(
+            &token_program,
+            mint,
+            new_authority,
+            spl_token::instruction::AuthorityType::MintTokens,
+            &authority.pubkey(),
+            &[],
+        )
+    } else {
+        spl_token_2022::instruction::set_authority(
+            &token_program,
+            mint,
+            new_authority,
+            spl_token_2022::instruction::AuthorityType::MintTokens,
+            &authority.pubkey(),
+            &[],
+        )
+    }
+    .unwrap();
+    send_raw(svm, &[ix], &[authority]);
+}
+
+pub fn transfer_checked_ix(
+    token_program: Pubkey,
+    from: &Pubkey,
+    mint: &Pubkey,
+    to: &Pubkey,
+    authority: &Pubkey,
+    amount: u64,
+) -> Instruction {
+    if token_program == spl_token::ID {
+        spl_token::instruction::transfer_checked(&token_program, from, mint, to, authority, &[], amount, DECIMALS)
+    } else {
+        spl_token_2022::instruction::transfer_checked(&token_program, from, mint, to, authority, &[], amount, DECIMALS)
+    }
+    .unwrap()
+}
+
+pub fn send_raw(svm: &mut LiteSVM, ixs: &[Instruction], signers: &[&Keypair]) {
+    svm.expire_blockhash();
+    let tx = Transaction::new_signed_with_payer(ixs, Some(&signers[0].pubkey()), signers, svm.latest_blockhash());
+    svm.send_transaction(tx).expect("raw token transaction");
+}

@@ -1,0 +1,267 @@
+//! post_job, cancel_job, assign_job, refund_job.
+
+mod common;
+
+use anchor_lang::error::ErrorCode as AnchorError;
+use anchor_spl::token::spl_token;
+use common::*;
+use ignis::{
+    constants::*,
+    errors::IgnisError,
+    instructions::PostJobArgs,
+    state::{JobKind, JobStatus, Params, WorkerSettings},
+};
+use ignis_client::{instructions as ix, pda};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+#[test]
+fn post_escrows_the_reward_and_records_the_job() {
+    let mut env = Env::new();
+    let poster = env.user(100 * IGN);
+    let id = env.post_pow(&poster, 12, 30 * IGN).unwrap();
+    assert_eq!(id, 0);
+    let job = env.job(0);
+    assert_eq!(job.id, 0);
+    assert_eq!(job.poster, poster.pubkey());
+    assert_eq!(job.kind, JobKind::Pow { difficulty: 12 });
+    assert_eq!(job.reward, 30 * IGN);
+    assert_eq!(job.status, JobStatus::Open);
+    assert_eq!(job.assigned, 0);
+    assert_eq!(job.posted_at, env.now());
+    assert_eq!(job.expires_at, env.now() + 3_600);
+    assert_eq!(env.balance(&poster.token), 70 * IGN);
+    assert_eq!(env.vaults().job, 30 * IGN);
+    let config = env.config();
+    assert_eq!((config.next_job_id, config.totals.jobs_posted, config.totals.escrowed), (1, 1, 30 * IGN));
+
+    // Ids are sequential, and the same client seed gives different job seeds.
+    env.post_pow(&poster, 12, 30 * IGN).unwrap();
+    assert_ne!(env.job(1).seed, env.job(0).seed);
+    env.assert_reconciled();
+}
+
+#[test]
+fn post_rejects_bad_arguments_and_loses_nothing() {
+    let mut env = Env::new();
+    let poster = env.user(100 * IGN);
+    let base = env.job_args();
+    let cases: [(PostJobArgs, IgnisError); 9] = [
+        (PostJobArgs { job_id: 5, ..base }, IgnisError::JobIdMismatch),
+        (PostJobArgs { kind: JobKind::Pow { difficulty: 64 }, ..base }, IgnisError::InvalidDifficulty),
+        (PostJobArgs { replicas: 0, ..base }, IgnisError::InvalidReplicaCount),
+        (PostJobArgs { replicas: 2, ..base }, IgnisError::InvalidReplicaCount),
+        (PostJobArgs { reward: 0, ..base }, IgnisError::RewardTooSmall),
+        (PostJobArgs { execution_seconds: MIN_EXECUTION_SECONDS - 1, ..base }, IgnisError::InvalidExecutionWindow),
+        (PostJobArgs { execution_seconds: 601, ..base }, IgnisError::InvalidExecutionWindow),
+        (PostJobArgs { ttl_seconds: MIN_JOB_TTL_SECONDS - 1, ..base }, IgnisError::InvalidJobTtl),
+        (PostJobArgs { ttl_seconds: 86_401, ..base }, IgnisError::InvalidJobTtl),
+    ];
+    for (args, expected) in cases {
+        let mut post = env.protocol.post_job(poster.pubkey(), poster.token, args);
+        if args.job_id != base.job_id {
+            // Point at the PDA the program would derive so the id check itself is what fails.
+            post.accounts[2].pubkey = pda::job(args.job_id);
+        }
+        assert_ignis_err(env.send(&[post], &[&poster.key]), expected);
+    }
+    // More than the poster has: the token program refuses and nothing is created.
+    let greedy = PostJobArgs { reward: 100 * IGN + 1, ..base };
+    assert_token_err(env.post(&poster, greedy).map(|_| ()), spl_token::error::TokenError::InsufficientFunds);
+    let overflowing = PostJobArgs { reward: u64::MAX, ..base };
+    assert_token_err(env.post(&poster, overflowing).map(|_| ()), spl_token::error::TokenError::InsufficientFunds);
+    // Someone else's token account as the source.
+    let victim = env.user(50 * IGN);
+    let theft = env.protocol.post_job(poster.pubkey(), victim.token, base);
+    assert_token_err(env.send(&[theft], &[&poster.key]), spl_token::error::TokenError::OwnerMismatch);
+
+    assert_eq!(env.balance(&poster.token), 100 * IGN);
+    assert_eq!(env.balance(&victim.token), 50 * IGN);
+    assert_eq!(env.config().next_job_id, 0);
+    assert!(env.svm.get_account(&pda::job(0)).is_none_or(|a| a.data.is_empty()));
+    env.assert_reconciled();
+}
+
+#[test]
+fn a_huge_ttl_or_window_overflows_with_a_named_error() {
+    let mut env = Env::new();
+    let admin = env.admin.key.insecure_clone();
+    let open = Params { max_execution_seconds: i64::MAX, max_job_ttl_seconds: i64::MAX, ..test_params() };
+    env.send(&[ix::update_params(admin.pubkey(), open)], &[&admin]).unwrap();
+    let poster = env.user(100 * IGN);
+    let forever = PostJobArgs { ttl_seconds: i64::MAX, ..env.job_args() };
+    assert_ignis_err(env.post(&poster, forever).map(|_| ()), IgnisError::MathOverflow);
+
+    let operator = env.worker_operator();
+    let endless = PostJobArgs { execution_seconds: i64::MAX, ..env.job_args() };
+    let job = env.post(&poster, endless).unwrap();
+    assert_ignis_err(env.assign(job, &operator.pubkey()), IgnisError::MathOverflow);
+    assert_eq!(env.job(job).assigned, 0);
+    assert_eq!(env.worker(&operator.pubkey()).unwrap().active_jobs, 0);
+    env.assert_reconciled();
+}
+
+#[test]
+fn cancel_returns_the_exact_escrow_to_the_poster_only_while_unassigned() {
+    let mut env = Env::new();
+    let poster = env.user(100 * IGN);
+    let operator = env.worker_operator();
+    let (a, b) = (env.post_pow(&poster, 4, 25 * IGN).unwrap(), env.post_pow(&poster, 4, 25 * IGN).unwrap());
+
+    let mallory = env.user(0);
+    let mut steal = env.protocol.cancel_job(mallory.pubkey(), a, mallory.token);
+    assert_ignis_err(env.send(&[steal.clone()], &[&mallory.key]), IgnisError::Unauthorized);
+    // Naming the poster without its signature.
+    steal.accounts[0] = anchor_lang::prelude::AccountMeta::new_readonly(poster.pubkey(), false);
+    assert_anchor_err(env.send(&[steal], &[&mallory.key]), AnchorError::AccountNotSigner);
+
+    env.send(&[env.protocol.cancel_job(poster.pubkey(), a, poster.token)], &[&poster.key]).unwrap();
+    assert_eq!(env.balance(&poster.token), 75 * IGN);
+    assert_eq!(env.job(a).status, JobStatus::Cancelled);
+    assert_ignis_err(
+        env.send(&[env.protocol.cancel_job(poster.pubkey(), a, poster.token)], &[&poster.key]),
+        IgnisError::JobNotOpen,
+    );
+
+    env.assign(b, &operator.pubkey()).unwrap();
+    assert_ignis_err(
+        env.send(&[env.protocol.cancel_job(poster.pubkey(), b, poster.token)], &[&poster.key]),
+        IgnisError::JobNotOpen,
+    );
+    assert_eq!(env.vaults().job, 25 * IGN);
+    assert_eq!(env.config().totals.jobs_cancelled, 1);
+    env.assert_reconciled();
+}
+
+#[test]
+fn assign_gives_the_job_to_an_eligible_worker() {
+    let mut env = Env::new();
+    let poster = env.user(100 * IGN);
+    let operator = env.worker_operator();
+    let job = env.post_pow(&poster, 4, 10 * IGN).unwrap();
+    env.assign(job, &operator.pubkey()).unwrap();
+    let state = env.job(job);
+    assert_eq!(state.status, JobStatus::Running);
+    assert_eq!(state.assigned, 1);
+    assert_eq!(state.assignments[0].worker, pda::worker(&operator.pubkey()));
+    assert_eq!(state.assignments[0].assigned_at, env.now());
+    assert_eq!(state.assignments[0].deadline, env.now() + 300);
+    assert_eq!(env.worker(&operator.pubkey()).unwrap().active_jobs, 1);
+    // Assigning a running job again fails.
+    assert_ignis_err(env.assign(job, &operator.pubkey()), IgnisError::JobNotOpen);
+    env.assert_reconciled();
+}
+
+#[test]
+fn only_the_orchestrator_assigns() {
+    let mut env = Env::new();
+    let poster = env.user(100 * IGN);
+    let operator = env.worker_operator();
+    let job = env.post_pow(&poster, 4, 10 * IGN).unwrap();
+    // The operator tries to assign itself.
+    let selfish = ix::assign_job(operator.pubkey(), job, operator.pubkey());
+    assert_ignis_err(env.send(&[selfish], &[&operator.key]), IgnisError::NotOrchestrator);
+    let admin = env.admin.key.insecure_clone();
+    assert_ignis_err(
+        env.send(&[ix::assign_job(admin.pubkey(), job, operator.pubkey())], &[&admin]),
+        IgnisError::NotOrchestrator,
+    );
+    assert_eq!(env.job(job).assigned, 0);
+}
+
+#[test]
+fn assign_rejects_ineligible_incapable_cheap_and_busy_workers() {
+    let mut env = Env::new();
+    let poster = env.user(1_000 * IGN);
+    let operator = env.worker_operator();
+    let update = |env: &mut Env, settings: WorkerSettings| {
+        let ix = ix::update_worker(operator.pubkey(), settings);
+        env.send(&[ix], &[&operator.key]).unwrap();
+    };
+    let job = env.post_pow(&poster, 4, 10 * IGN).unwrap();
+
+    update(&mut env, WorkerSettings { accepting_jobs: false, ..worker_settings() });
+    assert_ignis_err(env.assign(job, &operator.pubkey()), IgnisError::WorkerNotAccepting);
+
+    update(&mut env, WorkerSettings { supported_kernels: 1 << KERNEL_MATMUL_U32, ..worker_settings() });
+    assert_ignis_err(env.assign(job, &operator.pubkey()), IgnisError::KernelNotSupported);
+
+    update(&mut env, WorkerSettings { min_price: 10 * IGN + 1, ..worker_settings() });
+    assert_ignis_err(env.assign(job, &operator.pubkey()), IgnisError::PriceBelowWorkerMinimum);
+
+    update(&mut env, WorkerSettings { min_price: 10 * IGN, max_concurrent_jobs: 1, ..worker_settings() });
+    env.assign(job, &operator.pubkey()).unwrap();
+    let second = env.post_pow(&poster, 4, 10 * IGN).unwrap();
+    assert_ignis_err(env.assign(second, &operator.pubkey()), IgnisError::WorkerAtCapacity);
+
+    // A stake account that is not the operator's.
+    let other = env.worker_operator();
+    let orchestrator = env.orchestrator.insecure_clone();
+    let mut forged = ix::assign_job(orchestrator.pubkey(), second, other.pubkey());
+    forged.accounts[4].pubkey = pda::stake(&operator.pubkey());
+    assert_anchor_err(env.send(&[forged], &[&orchestrator]), AnchorError::ConstraintSeeds);
+
+    // Stake falls below the minimum after a raise of the minimum.
+    let admin = env.admin.key.insecure_clone();
+    let stricter = Params { min_worker_stake: MIN_WORKER_STAKE + 1, ..test_params() };
+    env.send(&[ix::update_params(admin.pubkey(), stricter)], &[&admin]).unwrap();
+    assert_ignis_err(env.assign(second, &other.pubkey()), IgnisError::StakeBelowMinimum);
+
+    // An unregistered "worker".
+    let stranger = Keypair::new();
+    assert_anchor_err(env.assign(second, &stranger.pubkey()), AnchorError::AccountNotInitialized);
+
+    assert_eq!(env.job(second).assigned, 0);
+    env.assert_reconciled();
+}
+
+#[test]
+fn assign_refuses_an_expired_job() {
+    let mut env = Env::new();
+    let poster = env.user(100 * IGN);
+    let operator = env.worker_operator();
+    let job = env.post_pow(&poster, 4, 10 * IGN).unwrap();
+    env.warp(3_600);
+    assert_ignis_err(env.assign(job, &operator.pubkey()), IgnisError::JobExpired);
+}
+
+#[test]
+fn refund_returns_the_exact_escrow_after_expiry_to_the_poster_only() {
+    let mut env = Env::new();
+    let poster = env.user(100 * IGN);
+    let job = env.post_pow(&poster, 4, 33 * IGN).unwrap();
+    let refund = env.protocol.refund_job(job, poster.token);
+    assert_ignis_err(env.crank(refund.clone()), IgnisError::JobNotExpired);
+    env.warp(3_599);
+    assert_ignis_err(env.crank(refund.clone()), IgnisError::JobNotExpired);
+    env.warp(1);
+
+    let mallory = env.user(0);
+    assert_ignis_err(env.crank(env.protocol.refund_job(job, mallory.token)), IgnisError::WrongTokenOwner);
+
+    env.crank(refund.clone()).unwrap();
+    assert_eq!(env.balance(&poster.token), 100 * IGN);
+    assert_eq!(env.vaults().job, 0);
+    assert_eq!(env.job(job).status, JobStatus::Refunded);
+    assert_eq!(env.config().totals.jobs_refunded, 1);
+    assert_ignis_err(env.crank(refund), IgnisError::JobNotOpen);
+    env.assert_reconciled();
+}
+
+#[test]
+fn refund_waits_for_live_assignments_to_be_expired() {
+    let mut env = Env::new();
+    let poster = env.user(100 * IGN);
+    let operator = env.worker_operator();
+    let job = env.post_pow(&poster, 4, 10 * IGN).unwrap();
+    env.warp(3_500);
+    env.assign(job, &operator.pubkey()).unwrap();
+    env.warp(100);
+    let refund = env.protocol.refund_job(job, poster.token);
+    assert_ignis_err(env.crank(refund.clone()), IgnisError::JobNotOpen);
+    env.warp(300);
+    env.crank(env.protocol.expire_assignment(job, operator.pubkey())).unwrap();
+    env.crank(refund).unwrap();
+    assert_eq!(env.balance(&poster.token), 100 * IGN);
+    env.assert_reconciled();
+}

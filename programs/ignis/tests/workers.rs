@@ -1,0 +1,124 @@
+//! register_worker, update_worker, deregister_worker.
+
+mod common;
+
+use anchor_lang::error::ErrorCode as AnchorError;
+use common::*;
+use ignis::{constants::*, errors::IgnisError, state::WorkerSettings};
+use ignis_client::{instructions as ix, pda};
+
+
+#[test]
+fn register_records_settings_for_a_staked_operator() {
+    let mut env = Env::new();
+    let operator = env.worker_operator();
+    let worker = env.worker(&operator.pubkey()).expect("registered");
+    assert_eq!(worker.operator, operator.pubkey());
+    assert_eq!(worker.settings, worker_settings());
+    assert_eq!((worker.active_jobs, worker.jobs_completed, worker.jobs_missed), (0, 0, 0));
+    assert_eq!(worker.registered_at, env.now());
+    assert_eq!(env.config().totals.workers_registered, 1);
+    env.assert_reconciled();
+}
+
+#[test]
+fn register_needs_the_minimum_stake() {
+    let mut env = Env::new();
+    let user = env.user(MIN_WORKER_STAKE);
+    let register = ix::register_worker(user.pubkey(), worker_settings());
+    // No stake account at all.
+    assert_anchor_err(env.send(&[register.clone()], &[&user.key]), AnchorError::AccountNotInitialized);
+    env.stake(&user, MIN_WORKER_STAKE - 1).unwrap();
+    assert_ignis_err(env.send(&[register.clone()], &[&user.key]), IgnisError::StakeBelowMinimum);
+    env.stake(&user, 1).unwrap();
+    env.send(&[register.clone()], &[&user.key]).unwrap();
+    // A second registration of the same operator fails: one worker per operator.
+    assert!(env.send(&[register], &[&user.key]).is_err());
+    assert_eq!(env.config().totals.workers_registered, 1);
+}
+
+#[test]
+fn register_cannot_borrow_someone_elses_stake() {
+    let mut env = Env::new();
+    let whale = env.user(MIN_WORKER_STAKE);
+    env.stake(&whale, MIN_WORKER_STAKE).unwrap();
+    let freeloader = env.user(0);
+    let mut register = ix::register_worker(freeloader.pubkey(), worker_settings());
+    register.accounts[2].pubkey = pda::stake(&whale.pubkey());
+    assert_anchor_err(env.send(&[register], &[&freeloader.key]), AnchorError::ConstraintSeeds);
+    assert!(env.worker(&freeloader.pubkey()).is_none());
+}
+
+#[test]
+fn register_and_update_validate_settings() {
+    let mut env = Env::new();
+    let user = env.user(MIN_WORKER_STAKE);
+    env.stake(&user, MIN_WORKER_STAKE).unwrap();
+    let base = worker_settings();
+    let mut long_name = base.clone();
+    long_name.gpu.model = "x".repeat(MAX_GPU_MODEL_LEN as usize + 1);
+    let cases: [(WorkerSettings, IgnisError); 4] = [
+        (long_name, IgnisError::GpuModelTooLong),
+        (WorkerSettings { supported_kernels: 0, ..base.clone() }, IgnisError::NoKernelsSupported),
+        (WorkerSettings { supported_kernels: 1 << 7, ..base.clone() }, IgnisError::UnknownKernel),
+        (WorkerSettings { max_concurrent_jobs: 0, ..base.clone() }, IgnisError::InvalidConcurrency),
+    ];
+    for (settings, expected) in cases.clone() {
+        let register = ix::register_worker(user.pubkey(), settings);
+        assert_ignis_err(env.send(&[register], &[&user.key]), expected);
+    }
+    env.send(&[ix::register_worker(user.pubkey(), base.clone())], &[&user.key]).unwrap();
+    for (settings, expected) in cases {
+        let update = ix::update_worker(user.pubkey(), settings);
+        assert_ignis_err(env.send(&[update], &[&user.key]), expected);
+    }
+    assert_eq!(env.worker(&user.pubkey()).unwrap().settings, base, "failed updates changed nothing");
+}
+
+#[test]
+fn update_changes_settings_for_the_operator_only() {
+    let mut env = Env::new();
+    let operator = env.worker_operator();
+    let settings = WorkerSettings {
+        min_price: 5 * IGN,
+        max_concurrent_jobs: 8,
+        accepting_jobs: false,
+        supported_kernels: (1 << KERNEL_POW_SHA256) | (1 << KERNEL_MATMUL_U32),
+        ..worker_settings()
+    };
+    env.send(&[ix::update_worker(operator.pubkey(), settings.clone())], &[&operator.key]).unwrap();
+    assert_eq!(env.worker(&operator.pubkey()).unwrap().settings, settings);
+
+    let mallory = env.user(0);
+    let mut hijack = ix::update_worker(mallory.pubkey(), worker_settings());
+    hijack.accounts[2].pubkey = pda::worker(&operator.pubkey());
+    assert_anchor_err(env.send(&[hijack], &[&mallory.key]), AnchorError::ConstraintSeeds);
+    assert_eq!(env.worker(&operator.pubkey()).unwrap().settings, settings);
+}
+
+#[test]
+fn deregister_only_without_active_jobs_and_returns_rent() {
+    let mut env = Env::new();
+    let operator = env.worker_operator();
+    let poster = env.user(100 * IGN);
+    let job = env.post_pow(&poster, 4, 10 * IGN).unwrap();
+    env.assign(job, &operator.pubkey()).unwrap();
+
+    let deregister = ix::deregister_worker(operator.pubkey());
+    assert_ignis_err(env.send(&[deregister.clone()], &[&operator.key]), IgnisError::WorkerHasActiveJobs);
+
+    let seed = env.job(job).seed;
+    let nonce = find_nonce(&seed, &pda::worker(&operator.pubkey()), 4);
+    env.submit_pow(&operator, job, nonce).unwrap();
+
+    let lamports_before = env.svm.get_balance(&operator.pubkey()).unwrap();
+    let rent = env.svm.get_balance(&pda::worker(&operator.pubkey())).unwrap();
+    env.send(&[deregister], &[&operator.key]).unwrap();
+    assert!(env.worker(&operator.pubkey()).is_none());
+    let lamports_after = env.svm.get_balance(&operator.pubkey()).unwrap();
+    assert_eq!(lamports_after, lamports_before + rent - 5_000, "rent back, minus the fee");
+    assert_eq!(env.config().totals.workers_registered, 0);
+    // Stake is untouched by deregistering.
+    assert_eq!(env.stake_of(&operator.pubkey()).amount, MIN_WORKER_STAKE);
+    env.assert_reconciled();
+}
