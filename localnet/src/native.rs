@@ -22,12 +22,9 @@ use {
     solana_program_entrypoint::{deserialize, ProgramResult, SUCCESS},
     solana_program_error::ProgramError,
     solana_program_runtime::{
-        declare_process_instruction,
-        invoke_context::InvokeContext,
-        serialization::serialize_parameters,
-        solana_sbpf::{program::BuiltinFunctionDefinition, vm::ContextObject},
-        stable_log,
-        sysvar_cache::SysvarCache,
+        declare_process_instruction, invoke_context::InvokeContext,
+        serialization::serialize_parameters, solana_sbpf::program::BuiltinFunctionDefinition,
+        stable_log, sysvar_cache::SysvarCache,
     },
     solana_sysvar::program_stubs::{set_syscall_stubs, SyscallStubs},
     solana_transaction_context::{
@@ -74,16 +71,20 @@ thread_local! {
 }
 
 fn current<'a>() -> &'a mut InvokeContext<'static, 'static> {
-    let invoke_context = CURRENT.get();
-    assert!(!invoke_context.is_null(), "syscall outside a native program invocation");
     // SAFETY: set by `process` for the duration of the program call, on this thread.
-    unsafe { &mut *invoke_context }
+    unsafe { CURRENT.get().as_mut() }.expect("syscall outside a native program invocation")
 }
 
 fn process(invoke_context: &mut InvokeContext) -> Result<(), InstructionError> {
-    let instruction = invoke_context.transaction_context.get_current_instruction_context()?;
+    let instruction = invoke_context
+        .transaction_context
+        .get_current_instruction_context()?;
     let program_id = *instruction.get_program_key()?;
-    let entry = *PROGRAMS.read().unwrap().get(&program_id).ok_or(InstructionError::UnsupportedProgramId)?;
+    let entry = *PROGRAMS
+        .read()
+        .unwrap()
+        .get(&program_id)
+        .ok_or(InstructionError::UnsupportedProgramId)?;
     // No VM here, so none of the memory-mapping options apply.
     let (mut input, ..) = serialize_parameters(&instruction, false, false, false)?;
     // SAFETY: `input` is in the layout `deserialize` reads and outlives `accounts`.
@@ -109,7 +110,9 @@ fn process(invoke_context: &mut InvokeContext) -> Result<(), InstructionError> {
         (None, Ok(Ok(()))) => {}
     }
     // `deserialize` yields one AccountInfo per instruction account, in order.
-    let instruction = invoke_context.transaction_context.get_current_instruction_context()?;
+    let instruction = invoke_context
+        .transaction_context
+        .get_current_instruction_context()?;
     for (index, info) in accounts.iter().enumerate() {
         let mut account = instruction.try_borrow_instruction_account(index as IndexOfAccount)?;
         sync_to_runtime(&mut account, info)?;
@@ -127,11 +130,15 @@ fn to_instruction_error(err: ProgramError) -> InstructionError {
 
 /// Commits a program's edits of one account; the runtime enforces ownership, writability
 /// and size rules, as when a real program returns.
-fn sync_to_runtime(account: &mut BorrowedInstructionAccount, info: &AccountInfo) -> Result<(), InstructionError> {
+fn sync_to_runtime(
+    account: &mut BorrowedInstructionAccount,
+    info: &AccountInfo,
+) -> Result<(), InstructionError> {
     if account.get_lamports() != info.lamports() {
         account.set_lamports(info.lamports())?;
     }
-    let data = info.try_borrow_data().map_err(|_| InstructionError::AccountBorrowFailed)?;
+    // `try_`: this also runs after `catch_unwind`, where a panic would unwind into the runtime.
+    let data = (info.try_borrow_data()).map_err(|_| InstructionError::AccountBorrowFailed)?;
     if account.get_data() != *data {
         account.set_data_from_slice(&data)?;
     }
@@ -149,14 +156,24 @@ fn sync_from_runtime(account: &BorrowedInstructionAccount, info: &AccountInfo) -
         info.assign(account.get_owner());
     }
     info.resize(account.get_data().len())?;
-    info.try_borrow_mut_data()?.copy_from_slice(account.get_data());
+    info.try_borrow_mut_data()?
+        .copy_from_slice(account.get_data());
     Ok(())
 }
 
-/// Index, in the current instruction, of the account with this key.
-fn index_in_caller(transaction: &TransactionContext, key: &Address) -> Result<IndexOfAccount, InstructionError> {
-    let index_in_transaction = transaction.find_index_of_account(key).ok_or(InstructionError::MissingAccount)?;
-    transaction.get_current_instruction_context()?.get_index_of_account_in_instruction(index_in_transaction)
+/// Runs `f` on the current instruction's account with this key.
+fn with_caller_account(
+    transaction: &TransactionContext,
+    key: &Address,
+    f: impl FnOnce(&mut BorrowedInstructionAccount) -> Result<(), InstructionError>,
+) -> Result<(), InstructionError> {
+    let index = transaction
+        .find_index_of_account(key)
+        .ok_or(InstructionError::MissingAccount)?;
+    let caller = transaction.get_current_instruction_context()?;
+    let mut account = caller
+        .try_borrow_instruction_account(caller.get_index_of_account_in_instruction(index)?)?;
+    f(&mut account)
 }
 
 fn invoke_signed(
@@ -166,31 +183,39 @@ fn invoke_signed(
     signers_seeds: &[&[&[u8]]],
 ) -> Result<(), InstructionError> {
     let info = |key: &Address| {
-        account_infos.iter().find(|info| info.key == key).ok_or(InstructionError::MissingAccount)
+        (account_infos.iter())
+            .find(|info| info.key == key)
+            .ok_or(InstructionError::MissingAccount)
     };
     // The callee must see the caller's edits so far...
-    let transaction = &*invoke_context.transaction_context;
     for meta in &instruction.accounts {
-        let index = index_in_caller(transaction, &meta.pubkey)?;
-        let caller = transaction.get_current_instruction_context()?;
-        sync_to_runtime(&mut caller.try_borrow_instruction_account(index)?, info(&meta.pubkey)?)?;
+        let info = info(&meta.pubkey)?;
+        with_caller_account(
+            invoke_context.transaction_context,
+            &meta.pubkey,
+            |account| sync_to_runtime(account, info),
+        )?;
     }
     // ...the runtime checks privileges, derives the PDA signers and runs the callee...
     invoke_context.native_invoke_signed(instruction.clone(), signers_seeds)?;
     // ...and the caller sees the callee's edits.
-    let transaction = &*invoke_context.transaction_context;
     for meta in instruction.accounts.iter().filter(|meta| meta.is_writable) {
-        let index = index_in_caller(transaction, &meta.pubkey)?;
-        let caller = transaction.get_current_instruction_context()?;
-        sync_from_runtime(&caller.try_borrow_instruction_account(index)?, info(&meta.pubkey)?)
-            .map_err(to_instruction_error)?;
+        let info = info(&meta.pubkey)?;
+        with_caller_account(
+            invoke_context.transaction_context,
+            &meta.pubkey,
+            |account| sync_from_runtime(account, info).map_err(to_instruction_error),
+        )?;
     }
     Ok(())
 }
 
 /// Writes a sysvar into the program's copy. The program's sysvar types (solana-sysvar 3)
 /// have the same `repr(C)` layout as the runtime's, which is what the SBF syscall relies on too.
-fn get_sysvar<T: Clone>(get: fn(&SysvarCache) -> Result<Arc<T>, InstructionError>, var_addr: *mut u8) -> u64 {
+fn get_sysvar<T: Clone>(
+    get: fn(&SysvarCache) -> Result<Arc<T>, InstructionError>,
+    var_addr: *mut u8,
+) -> u64 {
     match get(current().environment_config.sysvar_cache()) {
         // SAFETY: `var_addr` points to the program's (aligned, writable) sysvar struct.
         Ok(sysvar) => unsafe { var_addr.cast::<T>().write(T::clone(&sysvar)) },
@@ -210,10 +235,6 @@ impl SyscallStubs for Stubs {
         stable_log::program_data(&current().get_log_collector(), fields);
     }
 
-    fn sol_remaining_compute_units(&self) -> u64 {
-        current().get_remaining()
-    }
-
     fn sol_invoke_signed(
         &self,
         instruction: &Instruction,
@@ -221,27 +242,11 @@ impl SyscallStubs for Stubs {
         signers_seeds: &[&[&[u8]]],
     ) -> ProgramResult {
         invoke_signed(current(), instruction, account_infos, signers_seeds).map_err(|err| {
-            let program_error = ProgramError::try_from(err.clone()).unwrap_or(ProgramError::InvalidArgument);
+            let program_error =
+                ProgramError::try_from(err.clone()).unwrap_or(ProgramError::InvalidArgument);
             CPI_ERROR.set(Some(CPI_ERROR.take().unwrap_or(err)));
             program_error
         })
-    }
-
-    fn sol_get_sysvar(&self, sysvar_id: *const u8, var_addr: *mut u8, offset: u64, length: u64) -> u64 {
-        const OFFSET_LENGTH_EXCEEDS_SYSVAR: u64 = 1;
-        const SYSVAR_NOT_FOUND: u64 = 2;
-        // SAFETY: the program passes the address of a sysvar id.
-        let sysvar_id = unsafe { &*sysvar_id.cast::<Address>() };
-        let Some(sysvar) = current().environment_config.sysvar_cache().sysvar_id_to_buffer(sysvar_id) else {
-            return SYSVAR_NOT_FOUND;
-        };
-        let range = usize::try_from(offset).ok().zip(usize::try_from(length).ok());
-        let Some(bytes) = range.and_then(|(at, len)| sysvar.get(at..at.checked_add(len)?)) else {
-            return OFFSET_LENGTH_EXCEEDS_SYSVAR;
-        };
-        // SAFETY: the program passes a writable buffer of `length` bytes.
-        unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), var_addr, bytes.len()) };
-        SUCCESS
     }
 
     fn sol_get_clock_sysvar(&self, var_addr: *mut u8) -> u64 {
@@ -271,8 +276,13 @@ impl SyscallStubs for Stubs {
 
     fn sol_set_return_data(&self, data: &[u8]) {
         let transaction = &mut *current().transaction_context;
-        let program_id = *transaction.get_current_instruction_context().and_then(|ix| ix.get_program_key()).unwrap();
-        transaction.set_return_data(program_id, data.to_vec()).unwrap();
+        let program_id = *transaction
+            .get_current_instruction_context()
+            .and_then(|ix| ix.get_program_key())
+            .unwrap();
+        transaction
+            .set_return_data(program_id, data.to_vec())
+            .unwrap();
     }
 
     fn sol_get_stack_height(&self) -> u64 {

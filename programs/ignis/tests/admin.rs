@@ -1,9 +1,7 @@
 //! initialize, update_params, set_authorities, set_paused.
 
-mod common;
-
 use anchor_spl::{token::spl_token, token_2022::spl_token_2022};
-use common::*;
+use ignis_program_tests::*;
 use ignis::{errors::IgnisError, state::Params};
 use ignis_client::{instructions as ix, pda};
 use solana_keypair::Keypair;

@@ -1,10 +1,8 @@
 //! post_job, cancel_job, assign_job, refund_job.
 
-mod common;
-
 use anchor_lang::error::ErrorCode as AnchorError;
 use anchor_spl::token::spl_token;
-use common::*;
+use ignis_program_tests::*;
 use ignis::{
     constants::*,
     errors::IgnisError,

@@ -1,11 +1,9 @@
 //! submit_pow and expire_assignment: the PoW job from post to payout, and every way a
 //! submission can be wrong.
 
-mod common;
-
 use anchor_lang::error::ErrorCode as AnchorError;
 use anchor_spl::token::spl_token;
-use common::*;
+use ignis_program_tests::*;
 use ignis::{errors::IgnisError, pow, state::JobStatus};
 use ignis_client::pda;
 use sha2::{Digest, Sha256};

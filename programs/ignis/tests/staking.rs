@@ -1,10 +1,8 @@
 //! stake, request_unstake, withdraw.
 
-mod common;
-
 use anchor_lang::error::ErrorCode as AnchorError;
 use anchor_spl::token::spl_token;
-use common::*;
+use ignis_program_tests::*;
 use ignis::errors::IgnisError;
 use ignis_client::{instructions as ix, pda};
 use solana_signer::Signer;

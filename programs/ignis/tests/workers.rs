@@ -1,9 +1,7 @@
 //! register_worker, update_worker, deregister_worker.
 
-mod common;
-
 use anchor_lang::error::ErrorCode as AnchorError;
-use common::*;
+use ignis_program_tests::*;
 use ignis::{constants::*, errors::IgnisError, state::WorkerSettings};
 use ignis_client::{instructions as ix, pda};
 

@@ -1,6 +1,5 @@
-//! Shared harness for the program tests: a LiteSVM with `ignis` loaded natively, an
+//! Harness for the program tests: a LiteSVM with `ignis` loaded natively, an
 //! IGN mint whose authority is the emission PDA, and helpers to act as users.
-#![allow(dead_code)] // each test file uses a different part of the harness
 
 use anchor_lang::{
     prelude::Pubkey, solana_program::instruction::Instruction, solana_program::program_pack::Pack,
