@@ -205,3 +205,28 @@ fn pause_blocks_work_but_never_exits() {
     assert_eq!(env.balance(&poster.token), 90 * IGN, "two escrows back, one still running");
     env.assert_reconciled();
 }
+
+#[test]
+fn malformed_instruction_data_gets_named_errors_not_panics() {
+    use anchor_lang::error::ErrorCode as AnchorError;
+    let mut env = Env::new();
+    let user = env.user(10 * IGN);
+    env.stake(&user, IGN).unwrap();
+    let mut ix = env.protocol.stake(user.pubkey(), user.token, IGN);
+
+    ix.data = vec![];
+    assert_anchor_err(env.send(&[ix.clone()], &[&user.key]), AnchorError::InstructionMissing);
+    ix.data = vec![0xff; 8];
+    assert_anchor_err(env.send(&[ix.clone()], &[&user.key]), AnchorError::InstructionFallbackNotFound);
+    // The right discriminator with a truncated amount.
+    let good = env.protocol.stake(user.pubkey(), user.token, IGN).data;
+    ix.data = good[..12].to_vec();
+    assert_anchor_err(env.send(&[ix.clone()], &[&user.key]), AnchorError::InstructionDidNotDeserialize);
+    // Too few accounts.
+    ix.data = good;
+    ix.accounts.truncate(3);
+    assert_anchor_err(env.send(&[ix], &[&user.key]), AnchorError::AccountNotEnoughKeys);
+
+    assert_eq!(env.stake_of(&user.pubkey()).amount, IGN);
+    env.assert_reconciled();
+}

@@ -19,6 +19,9 @@ fn post_escrows_the_reward_and_records_the_job() {
     let poster = env.user(100 * IGN);
     let id = env.post_pow(&poster, 12, 30 * IGN).unwrap();
     assert_eq!(id, 0);
+    let posted = env.events::<ignis_client::events::JobPosted>();
+    assert_eq!(posted.len(), 1);
+    assert_eq!((posted[0].job_id, posted[0].poster, posted[0].reward), (0, poster.pubkey(), 30 * IGN));
     let job = env.job(0);
     assert_eq!(job.id, 0);
     assert_eq!(job.poster, poster.pubkey());

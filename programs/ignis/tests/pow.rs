@@ -5,7 +5,7 @@ use anchor_lang::error::ErrorCode as AnchorError;
 use anchor_spl::token::spl_token;
 use ignis_program_tests::*;
 use ignis::{errors::IgnisError, pow, state::JobStatus};
-use ignis_client::pda;
+use ignis_client::{events::*, pda};
 use sha2::{Digest, Sha256};
 use solana_signer::Signer;
 
@@ -42,13 +42,21 @@ fn pow_job_end_to_end_pays_the_worker_and_the_fee() {
     let job = env.post_pow(&poster, DIFFICULTY, reward).unwrap();
     assert_eq!(env.vaults().job, reward);
     env.assign(job, &operator.pubkey()).unwrap();
+    let assigned = env.events::<JobAssigned>();
+    assert_eq!(assigned.len(), 1);
+    assert_eq!((assigned[0].job_id, assigned[0].deadline), (job, env.now() + 300));
 
     let seed = env.job(job).seed;
     let worker = pda::worker(&operator.pubkey());
     let nonce = find_nonce(&seed, &worker, DIFFICULTY);
     env.submit_pow(&operator, job, nonce).unwrap();
-
     let fee = reward * 500 / 10_000;
+    let event = &env.events::<PowSubmitted>()[..];
+    assert_eq!(event.len(), 1, "one PowSubmitted event in the transaction");
+    assert_eq!((event[0].job_id, event[0].worker, event[0].nonce), (job, worker, nonce));
+    assert_eq!((event[0].paid, event[0].fee), (reward - fee, fee));
+    assert_eq!(event[0].hash, pow::pow_hash(&seed, &worker, nonce));
+
     assert_eq!(env.balance(&operator.token), reward - fee, "worker paid minus the protocol fee");
     assert_eq!(env.balance(&poster.token), 60 * IGN);
     assert_eq!(env.vaults().job, 0, "escrow emptied");
@@ -196,6 +204,9 @@ fn expire_slashes_the_missing_worker_and_requeues_the_job() {
     env.crank(expire.clone()).unwrap();
 
     let slash = MIN_WORKER_STAKE / 10;
+    let expired = env.events::<AssignmentExpired>();
+    assert_eq!(expired.len(), 1);
+    assert_eq!((expired[0].job_id, expired[0].worker, expired[0].slashed), (job, pda::worker(&slacker.pubkey()), slash));
     assert_eq!(env.stake_of(&slacker.pubkey()).amount, MIN_WORKER_STAKE - slash);
     assert_eq!(env.stake_of(&slacker.pubkey()).slashed_total, slash);
     assert_eq!(env.vaults().stake, 2 * MIN_WORKER_STAKE - slash);

@@ -13,6 +13,9 @@ fn stake_moves_tokens_into_the_stake_vault_and_accumulates() {
     let user = env.user(500 * IGN);
     env.stake(&user, 200 * IGN).unwrap();
     env.stake(&user, 50 * IGN).unwrap();
+    let staked = env.events::<ignis_client::events::Staked>();
+    assert_eq!(staked.len(), 1);
+    assert_eq!((staked[0].owner, staked[0].amount, staked[0].total), (user.pubkey(), 50 * IGN, 250 * IGN));
 
     let stake = env.stake_of(&user.pubkey());
     assert_eq!(stake.owner, user.pubkey());

@@ -55,6 +55,8 @@ impl User {
 
 pub struct Env {
     pub svm: LiteSVM,
+    /// Data of every inner instruction of the last successful transaction.
+    pub last_inner_data: Vec<Vec<u8>>,
     pub admin: User,
     pub orchestrator: Keypair,
     pub verifier: Keypair,
@@ -96,6 +98,7 @@ impl Env {
         set_mint_authority(&mut svm, &admin, token_program, &mint, Some(&pda::emission()));
         Env {
             svm,
+            last_inner_data: Vec::new(),
             admin: User { key: admin, token: admin_token },
             orchestrator,
             verifier: Keypair::new(),
@@ -117,7 +120,22 @@ impl Env {
             signers,
             self.svm.latest_blockhash(),
         );
-        self.svm.send_transaction(tx).map(|_| ()).map_err(|failed| failed.err)
+        let meta = self.svm.send_transaction(tx).map_err(|failed| failed.err)?;
+        self.last_inner_data = meta
+            .inner_instructions
+            .iter()
+            .flatten()
+            .map(|inner| inner.instruction.data.clone())
+            .collect();
+        Ok(())
+    }
+
+    /// Events of type `T` emitted by the last successful transaction.
+    pub fn events<T>(&self) -> Vec<T>
+    where
+        T: anchor_lang::Event + Discriminator + anchor_lang::AnchorDeserialize,
+    {
+        self.last_inner_data.iter().filter_map(|data| ignis_client::events::decode_cpi_event(data)).collect()
     }
 
     /// A funded user with `ign` base units of IGN from the admin's genesis supply.
