@@ -1,7 +1,9 @@
 //! Decoding program accounts from raw account data.
 
 use anchor_lang::{AccountDeserialize, Discriminator};
-pub use ignis::state::{Config, Job, JobKind, JobStatus, Params, Stake, Worker, WorkerSettings};
+pub use ignis::state::{
+    Config, EmissionSchedule, Job, JobKind, JobStatus, Params, Stake, Worker, WorkerSettings,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {

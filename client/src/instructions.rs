@@ -2,13 +2,14 @@
 //! structs and data from `ignis::instruction`, so they cannot drift from the program.
 
 use anchor_lang::{
-    prelude::Pubkey, solana_program::instruction::Instruction, system_program, InstructionData,
-    ToAccountMetas,
+    prelude::{AccountMeta, Pubkey},
+    solana_program::instruction::Instruction,
+    system_program, InstructionData, ToAccountMetas,
 };
 use ignis::{accounts as ix_accounts, instruction as ix_data, instructions::PostJobArgs};
 
 use crate::pda;
-use crate::accounts::{Params, WorkerSettings};
+use crate::accounts::{EmissionSchedule, Params, WorkerSettings};
 
 fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
     Instruction {
@@ -34,6 +35,7 @@ impl Protocol {
         &self,
         admin: Pubkey,
         params: Params,
+        emission: EmissionSchedule,
         orchestrator: Pubkey,
         verifier: Pubkey,
     ) -> Instruction {
@@ -51,7 +53,7 @@ impl Protocol {
                 event_authority: pda::event_authority(),
                 program: ignis::ID,
             },
-            ix_data::Initialize { params, orchestrator, verifier },
+            ix_data::Initialize { params, emission, orchestrator, verifier },
         )
     }
 
@@ -141,6 +143,7 @@ impl Protocol {
                 payout_token,
                 job_vault: pda::job_vault(),
                 reward_vault: pda::reward_vault(),
+                emission: pda::emission(),
                 mint: self.mint,
                 token_program: self.token_program,
                 event_authority: pda::event_authority(),
@@ -148,6 +151,77 @@ impl Protocol {
             },
             ix_data::SubmitPow { nonce },
         )
+    }
+
+    pub fn claim_rewards(&self, owner: Pubkey, owner_token: Pubkey) -> Instruction {
+        build(
+            ix_accounts::ClaimRewards {
+                owner,
+                config: pda::config(),
+                stake: pda::stake(&owner),
+                owner_token,
+                reward_vault: pda::reward_vault(),
+                emission: pda::emission(),
+                mint: self.mint,
+                token_program: self.token_program,
+                event_authority: pda::event_authority(),
+                program: ignis::ID,
+            },
+            ix_data::ClaimRewards {},
+        )
+    }
+
+    /// Permissionless: settles a kernel job. `replicas` lists every assigned replica in
+    /// assignment order as (operator, payout token account owned by the operator).
+    pub fn finalize_job(&self, job_id: u64, replicas: &[(Pubkey, Pubkey)]) -> Instruction {
+        let mut ix = build(
+            ix_accounts::FinalizeJob {
+                config: pda::config(),
+                job: pda::job(job_id),
+                job_vault: pda::job_vault(),
+                reward_vault: pda::reward_vault(),
+                stake_vault: pda::stake_vault(),
+                emission: pda::emission(),
+                mint: self.mint,
+                token_program: self.token_program,
+                event_authority: pda::event_authority(),
+                program: ignis::ID,
+            },
+            ix_data::FinalizeJob {},
+        );
+        ix.accounts.extend(replica_metas(replicas));
+        ix
+    }
+
+    /// The verifier pays a single-replica result at once (`correct`) or slashes it and
+    /// re-queues the job.
+    pub fn verify_result(
+        &self,
+        verifier: Pubkey,
+        job_id: u64,
+        replica: (Pubkey, Pubkey),
+        correct: bool,
+    ) -> Instruction {
+        let accounts = ix_accounts::VerifyResult {
+            verifier,
+            config: pda::config(),
+            job: pda::job(job_id),
+            job_vault: pda::job_vault(),
+            reward_vault: pda::reward_vault(),
+            stake_vault: pda::stake_vault(),
+            emission: pda::emission(),
+            mint: self.mint,
+            token_program: self.token_program,
+            event_authority: pda::event_authority(),
+            program: ignis::ID,
+        };
+        let mut ix = if correct {
+            build(accounts, ix_data::AttestResult {})
+        } else {
+            build(accounts, ix_data::DisputeResult {})
+        };
+        ix.accounts.extend(replica_metas(&[replica]));
+        ix
     }
 
     /// Permissionless: anyone may crank an assignment past its deadline.
@@ -185,6 +259,13 @@ impl Protocol {
             ix_data::RefundJob {},
         )
     }
+}
+
+/// `[worker, operator_stake, payout_token]` per replica, all writable.
+fn replica_metas(replicas: &[(Pubkey, Pubkey)]) -> impl Iterator<Item = AccountMeta> + '_ {
+    replicas.iter().flat_map(|(operator, payout)| {
+        [pda::worker(operator), pda::stake(operator), *payout].map(|key| AccountMeta::new(key, false))
+    })
 }
 
 // Instructions that move no tokens need no `Protocol`.
@@ -299,5 +380,33 @@ pub fn assign_job(orchestrator: Pubkey, job_id: u64, worker_operator: Pubkey) ->
             program: ignis::ID,
         },
         ix_data::AssignJob {},
+    )
+}
+
+pub fn commit_result(operator: Pubkey, job_id: u64, commitment: [u8; 32]) -> Instruction {
+    build(
+        ix_accounts::CommitResult {
+            operator,
+            config: pda::config(),
+            job: pda::job(job_id),
+            worker: pda::worker(&operator),
+            event_authority: pda::event_authority(),
+            program: ignis::ID,
+        },
+        ix_data::CommitResult { commitment },
+    )
+}
+
+pub fn reveal_result(operator: Pubkey, job_id: u64, result_hash: [u8; 32], salt: [u8; 32]) -> Instruction {
+    build(
+        ix_accounts::RevealResult {
+            operator,
+            config: pda::config(),
+            job: pda::job(job_id),
+            worker: pda::worker(&operator),
+            event_authority: pda::event_authority(),
+            program: ignis::ID,
+        },
+        ix_data::RevealResult { result_hash, salt },
     )
 }

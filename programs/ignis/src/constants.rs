@@ -40,6 +40,12 @@ pub const KERNEL_MATMUL_U32: u8 = 1;
 /// Bitmask of every kernel the program knows; workers may not claim others.
 pub const KNOWN_KERNELS_MASK: u32 = (1 << KERNEL_POW_SHA256) | (1 << KERNEL_MATMUL_U32);
 
+/// Fixed-point shift of the stakers' reward-per-share accumulator (u128, Q64): the
+/// rounding loss per distribution stays below one base unit for any u64 total stake.
+pub const REWARD_SHIFT: u32 = 64;
+/// Fixed-point shift of the work pool's rate (base units per work unit, Q32).
+pub const WORK_RATE_SHIFT: u32 = 32;
+
 /// Bounds on what a poster may choose for a job's timing, so that no job can lock a
 /// worker for ever nor be unworkable.
 pub const MIN_EXECUTION_SECONDS: i64 = 10;
@@ -55,4 +61,17 @@ pub mod defaults {
     pub const PROTOCOL_FEE_BPS: u16 = 250;
     pub const MAX_EXECUTION_SECONDS: i64 = 3_600;
     pub const MAX_JOB_TTL_SECONDS: i64 = 7 * 24 * 3600;
+    pub const REVEAL_WINDOW_SECONDS: i64 = 300;
+    pub const CHALLENGE_WINDOW_SECONDS: i64 = 600;
+    /// Share of emission that goes to stakers; the rest is the work pool.
+    pub const STAKER_EMISSION_BPS: u16 = 5_000;
+    pub const EPOCH_SECONDS: i64 = 24 * 3600;
+    /// 1 IGN per second at first, halving every year, at most 100 million IGN.
+    pub const EMISSION_INITIAL_RATE: u64 = 1_000_000_000;
+    pub const EMISSION_HALVING_SECONDS: i64 = 365 * 24 * 3600;
+    pub const EMISSION_CAP: u64 = 100_000_000 * 1_000_000_000;
+    /// Work pool rate before the first retarget, Q32 base units per work unit: one
+    /// base unit per 2^20 work units (a difficulty-20 hash search). Retargeting finds
+    /// the real price within a few epochs.
+    pub const INITIAL_WORK_RATE: u64 = 1 << 12;
 }

@@ -88,4 +88,50 @@ pub enum IgnisError {
     InsufficientWork,
     #[msg("The stake account does not belong to the worker's operator")]
     StakeOperatorMismatch,
+    #[msg("Reveal and challenge windows must be at least the minimum execution window")]
+    InvalidVerificationWindow,
+    #[msg("Staker share of emission must be at most 10000 basis points")]
+    InvalidEmissionShare,
+    #[msg("Epoch length must be positive")]
+    InvalidEpoch,
+    #[msg("Emission schedule is invalid: the halving interval must be positive")]
+    InvalidEmissionSchedule,
+    #[msg("Kernel size is out of range")]
+    InvalidKernelSize,
+    #[msg("The worker does not have enough memory for this job")]
+    InsufficientMemory,
+    #[msg("The job is not a kernel job")]
+    NotKernelJob,
+    #[msg("Another replica already made this commitment")]
+    DuplicateCommitment,
+    #[msg("This replica has already committed")]
+    AlreadyCommitted,
+    #[msg("This replica has not committed")]
+    NotCommitted,
+    #[msg("This replica has already revealed")]
+    AlreadyRevealed,
+    #[msg("The job is not in its reveal phase")]
+    NotRevealing,
+    #[msg("The reveal deadline has passed")]
+    RevealDeadlinePassed,
+    #[msg("The revealed result does not match the commitment")]
+    CommitmentMismatch,
+    #[msg("Replicas may still reveal: wait for every reveal or the reveal deadline")]
+    RevealStillOpen,
+    #[msg("The job is not waiting for the verifier")]
+    NotInChallenge,
+    #[msg("The challenge window is still open")]
+    ChallengeWindowOpen,
+    #[msg("The challenge window has closed")]
+    ChallengeWindowClosed,
+    #[msg("Only the configured verifier may attest or dispute")]
+    NotVerifier,
+    #[msg("Expected a worker, stake and payout account for every assigned replica, in order")]
+    ReplicaAccountsMismatch,
+    #[msg("The job has committed results and cannot be refunded")]
+    JobHasCommitments,
+    #[msg("Nothing to claim")]
+    NothingToClaim,
+    #[msg("The job is not ready to finalize")]
+    NotFinalizable,
 }

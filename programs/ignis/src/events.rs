@@ -99,8 +99,47 @@ pub struct PowSubmitted {
     pub worker: Pubkey,
     pub nonce: u64,
     pub hash: [u8; 32],
+    /// From escrow, after the fee.
     pub paid: u64,
+    /// From the work pool.
+    pub work_reward: u64,
     pub fee: u64,
+}
+
+#[event]
+pub struct ResultCommitted {
+    pub job_id: u64,
+    pub worker: Pubkey,
+    /// Every replica has committed: the reveal phase has begun.
+    pub revealing: bool,
+}
+
+#[event]
+pub struct ResultRevealed {
+    pub job_id: u64,
+    pub worker: Pubkey,
+    pub result_hash: [u8; 32],
+}
+
+/// A kernel job settled, by `finalize_job`, `attest_result` or `dispute_result`.
+#[event]
+pub struct JobFinalized {
+    pub job_id: u64,
+    /// False when no result won and the job went back to the queue.
+    pub completed: bool,
+    pub result_hash: [u8; 32],
+    pub winners: u8,
+    pub paid_per_winner: u64,
+    /// Work-pool pay, summed over winners.
+    pub work_reward: u64,
+    pub fee: u64,
+    pub slashed: u64,
+}
+
+#[event]
+pub struct RewardsClaimed {
+    pub owner: Pubkey,
+    pub amount: u64,
 }
 
 #[event]

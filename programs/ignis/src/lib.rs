@@ -10,13 +10,16 @@ pub mod constants;
 pub mod errors;
 pub mod events;
 pub mod instructions;
+pub mod kernels;
 pub mod math;
 pub mod pow;
+pub mod rewards;
+pub mod settlement;
 pub mod state;
 mod vault;
 
 use instructions::*;
-use state::{Params, WorkerSettings};
+use state::{EmissionSchedule, Params, WorkerSettings};
 
 declare_id!("iPbJ57FE6bF5H861Tb5z2WF56k1Jq9pX1BECoAFtPG4");
 
@@ -29,10 +32,11 @@ pub mod ignis {
     pub fn initialize(
         ctx: Context<Initialize>,
         params: Params,
+        emission: EmissionSchedule,
         orchestrator: Pubkey,
         verifier: Pubkey,
     ) -> Result<()> {
-        Initialize::initialize(ctx, params, orchestrator, verifier)
+        Initialize::initialize(ctx, params, emission, orchestrator, verifier)
     }
 
     pub fn update_params(ctx: Context<UpdateParams>, params: Params) -> Result<()> {
@@ -63,6 +67,10 @@ pub mod ignis {
 
     pub fn withdraw(ctx: Context<Withdraw>) -> Result<()> {
         Withdraw::withdraw(ctx)
+    }
+
+    pub fn claim_rewards(ctx: Context<ClaimRewards>) -> Result<()> {
+        ClaimRewards::claim_rewards(ctx)
     }
 
     // --- workers --------------------------------------------------------------------
@@ -103,5 +111,27 @@ pub mod ignis {
 
     pub fn refund_job(ctx: Context<RefundJob>) -> Result<()> {
         RefundJob::refund_job(ctx)
+    }
+
+    // --- kernel jobs: commit, reveal, settle ------------------------------------------
+
+    pub fn commit_result(ctx: Context<CommitResult>, commitment: [u8; 32]) -> Result<()> {
+        CommitResult::commit_result(ctx, commitment)
+    }
+
+    pub fn reveal_result(ctx: Context<RevealResult>, result_hash: [u8; 32], salt: [u8; 32]) -> Result<()> {
+        RevealResult::reveal_result(ctx, result_hash, salt)
+    }
+
+    pub fn finalize_job<'info>(ctx: Context<'info, FinalizeJob<'info>>) -> Result<()> {
+        FinalizeJob::finalize_job(ctx)
+    }
+
+    pub fn attest_result<'info>(ctx: Context<'info, VerifyResult<'info>>) -> Result<()> {
+        VerifyResult::attest_result(ctx)
+    }
+
+    pub fn dispute_result<'info>(ctx: Context<'info, VerifyResult<'info>>) -> Result<()> {
+        VerifyResult::dispute_result(ctx)
     }
 }

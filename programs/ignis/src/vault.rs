@@ -1,11 +1,11 @@
-//! The only code that moves tokens: into a vault from a signer, or out of a vault
-//! signed by the config PDA. Every transfer is `transfer_checked` so Token-2022 mints
+//! The only code that moves or mints tokens: into a vault from a signer, out of a
+//! vault signed by the config PDA, and emission minted by the emission PDA. Every transfer is `transfer_checked` so Token-2022 mints
 //! work and a wrong mint is caught by the token program too.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::{self, Mint, MintTo, TokenAccount, TokenInterface, TransferChecked};
 
-use crate::state::Config;
+use crate::{constants::EMISSION_SEED, state::Config};
 
 /// Moves `amount` from a user's token account into a vault; `authority` signs.
 pub fn deposit<'info>(
@@ -53,5 +53,33 @@ pub fn pay_out<'info>(
         CpiContext::new_with_signer(token_program.key(), accounts, &signer),
         amount,
         mint.decimals,
+    )
+}
+
+/// Mints the emission the schedule has released but nobody has minted yet into the
+/// reward vault, signed by the `["emission"]` PDA (the mint's authority). Called by
+/// every instruction that pays out of the reward vault, before it pays.
+pub fn mint_emission<'info>(
+    config: &mut Account<'info, Config>,
+    token_program: &Interface<'info, TokenInterface>,
+    mint: &InterfaceAccount<'info, Mint>,
+    reward_vault: &InterfaceAccount<'info, TokenAccount>,
+    emission: &UncheckedAccount<'info>,
+) -> Result<()> {
+    let amount = crate::math::sub(config.rewards.accrued, config.rewards.minted)?;
+    if amount == 0 {
+        return Ok(());
+    }
+    config.rewards.minted = config.rewards.accrued;
+    let seeds = [EMISSION_SEED, std::slice::from_ref(&config.emission_bump)];
+    let signer = [&seeds[..]];
+    let accounts = MintTo {
+        mint: mint.to_account_info(),
+        to: reward_vault.to_account_info(),
+        authority: emission.to_account_info(),
+    };
+    token_interface::mint_to(
+        CpiContext::new_with_signer(token_program.key(), accounts, &signer),
+        amount,
     )
 }

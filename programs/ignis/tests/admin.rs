@@ -52,7 +52,7 @@ fn initialize_works_with_a_token_2022_mint() {
 #[test]
 fn initialize_twice_fails() {
     let mut env = Env::new();
-    let again = env.protocol.initialize(env.admin.pubkey(), test_params(), Keypair::new().pubkey(), Keypair::new().pubkey());
+    let again = env.protocol.initialize(env.admin.pubkey(), test_params(), no_emission(), Keypair::new().pubkey(), Keypair::new().pubkey());
     let admin = env.admin.key.insecure_clone();
     assert!(env.send(&[again], &[&admin]).is_err());
     assert_eq!(env.config().orchestrator, env.orchestrator.pubkey(), "config untouched");
@@ -66,7 +66,7 @@ fn initialize_rejects_a_mint_the_protocol_cannot_mint() {
     let mint = create_mint(&mut env.svm, &admin, spl_token::ID, &admin.pubkey(), None);
     let mut protocol = env.protocol;
     protocol.mint = mint;
-    let init = protocol.initialize(admin.pubkey(), test_params(), admin.pubkey(), admin.pubkey());
+    let init = protocol.initialize(admin.pubkey(), test_params(), no_emission(), admin.pubkey(), admin.pubkey());
     assert_ignis_err(env.send(&[init], &[&admin]), IgnisError::MintAuthorityNotEmission);
     assert!(env.svm.get_account(&pda::config()).is_none_or(|a| a.data.is_empty()));
 }
@@ -78,7 +78,7 @@ fn initialize_rejects_a_mint_with_a_freeze_authority() {
     let mint = create_mint(&mut env.svm, &admin, spl_token::ID, &pda::emission(), Some(&admin.pubkey()));
     let mut protocol = env.protocol;
     protocol.mint = mint;
-    let init = protocol.initialize(admin.pubkey(), test_params(), admin.pubkey(), admin.pubkey());
+    let init = protocol.initialize(admin.pubkey(), test_params(), no_emission(), admin.pubkey(), admin.pubkey());
     assert_ignis_err(env.send(&[init], &[&admin]), IgnisError::MintHasFreezeAuthority);
 }
 
@@ -94,13 +94,13 @@ fn initialize_validates_params() {
     for (params, expected) in cases {
         let mut env = Env::uninitialized(spl_token::ID);
         let admin = env.admin.key.insecure_clone();
-        let init = env.protocol.initialize(admin.pubkey(), params, admin.pubkey(), admin.pubkey());
+        let init = env.protocol.initialize(admin.pubkey(), params, no_emission(), admin.pubkey(), admin.pubkey());
         assert_ignis_err(env.send(&[init], &[&admin]), expected);
     }
     let mut env = Env::uninitialized(spl_token::ID);
     let admin = env.admin.key.insecure_clone();
     let params = Params { max_job_ttl_seconds: 0, ..test_params() };
-    let init = env.protocol.initialize(admin.pubkey(), params, admin.pubkey(), admin.pubkey());
+    let init = env.protocol.initialize(admin.pubkey(), params, no_emission(), admin.pubkey(), admin.pubkey());
     assert_ignis_err(env.send(&[init], &[&admin]), IgnisError::InvalidJobTtl);
 }
 

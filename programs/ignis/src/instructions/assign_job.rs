@@ -44,6 +44,10 @@ impl AssignJob<'_> {
             IgnisError::KernelNotSupported
         );
         require!(
+            job.kind.memory_mb() <= u64::from(worker.settings.gpu.vram_mb),
+            IgnisError::InsufficientMemory
+        );
+        require!(
             job.price_per_replica() >= worker.settings.min_price,
             IgnisError::PriceBelowWorkerMinimum
         );
@@ -70,6 +74,7 @@ impl AssignJob<'_> {
             worker: worker_key,
             assigned_at: now,
             deadline,
+            ..Assignment::default()
         };
         job.assigned = job.assigned.checked_add(1).ok_or(IgnisError::MathOverflow)?;
         if job.assigned == job.replicas {

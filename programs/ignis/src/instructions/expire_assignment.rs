@@ -1,10 +1,18 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
-use crate::{constants::*, errors::IgnisError, events::AssignmentExpired, math, state::*, vault};
+use crate::{
+    constants::*,
+    errors::IgnisError,
+    events::AssignmentExpired,
+    settlement::{self, Fault},
+    state::*,
+    vault,
+};
 
-/// Anyone may expire an assignment whose deadline passed: the worker's operator is
-/// slashed at the miss rate (into `reward_vault`) and the job goes back to the queue.
+/// Anyone may expire an assignment whose deadline passed without a PoW submission or,
+/// for a kernel job, a commitment: the worker's operator is slashed at the miss rate
+/// (into `reward_vault`, for the stakers) and the replica goes back to the queue.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ExpireAssignment<'info> {
@@ -52,8 +60,12 @@ impl ExpireAssignment<'_> {
         let index = job
             .assignment_index(&self.worker.key())
             .ok_or(IgnisError::NotAssigned)?;
+        let assignment = &job.assignments[index];
+        // A commitment is the kernel replica's proof it worked in time; what happens to
+        // it next is for `finalize_job`.
+        require!(!assignment.committed, IgnisError::AlreadyCommitted);
         require!(
-            Clock::get()?.unix_timestamp > job.assignments[index].deadline,
+            Clock::get()?.unix_timestamp > assignment.deadline,
             IgnisError::DeadlineNotReached
         );
         Ok(index)
@@ -62,22 +74,13 @@ impl ExpireAssignment<'_> {
     pub fn expire_assignment(mut ctx: Context<Self>) -> Result<()> {
         let index = ctx.accounts.verify()?;
         let accounts = &mut ctx.accounts;
-        let miss_slash_bps = accounts.config.params.miss_slash_bps;
-
-        let slashed = accounts.operator_stake.slash(miss_slash_bps)?;
-        let slashed_total = slashed.total()?;
-        let totals = &mut accounts.config.totals;
-        totals.staked = math::sub(totals.staked, slashed.from_bonded)?;
-        totals.unbonding = math::sub(totals.unbonding, slashed.from_unbonding)?;
-        totals.slashed = math::add(totals.slashed, slashed_total)?;
-
-        let worker = &mut accounts.worker;
-        worker.active_jobs = worker
-            .active_jobs
-            .checked_sub(1)
-            .ok_or(IgnisError::MathOverflow)?;
-        worker.jobs_missed = math::add(worker.jobs_missed, 1)?;
-        worker.slashed_total = math::add(worker.slashed_total, slashed_total)?;
+        accounts.config.accrue(Clock::get()?.unix_timestamp)?;
+        let slashed_total = settlement::slash(
+            &mut accounts.config,
+            &mut accounts.worker,
+            &mut accounts.operator_stake,
+            Fault::Missed,
+        )?;
 
         let job = &mut accounts.job;
         job.remove_assignment(index)?;

@@ -72,10 +72,13 @@ impl Initialize<'_> {
     pub fn initialize(
         mut ctx: Context<Self>,
         params: Params,
+        emission: EmissionSchedule,
         orchestrator: Pubkey,
         verifier: Pubkey,
     ) -> Result<()> {
         params.validate()?;
+        emission.validate()?;
+        let now = Clock::get()?.unix_timestamp;
         let accounts = &mut ctx.accounts;
         let config = &mut accounts.config;
         config.set_inner(Config {
@@ -89,6 +92,12 @@ impl Initialize<'_> {
             reward_vault: accounts.reward_vault.key(),
             genesis_supply: accounts.mint.supply,
             params,
+            emission: EmissionSchedule { start: now, ..emission },
+            rewards: RewardState {
+                work_rate: emission.initial_work_rate,
+                epoch_start: now,
+                ..RewardState::default()
+            },
             totals: Totals::default(),
             next_job_id: 0,
             paused: false,

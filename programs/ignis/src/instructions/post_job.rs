@@ -92,6 +92,8 @@ impl PostJob<'_> {
             execution_seconds: args.execution_seconds,
             posted_at: now,
             expires_at: math::add_i64(now, args.ttl_seconds)?,
+            reveal_deadline: 0,
+            challenge_deadline: 0,
             completed_at: 0,
             result_hash: [0; 32],
             pow_nonce: 0,

@@ -34,6 +34,8 @@ pub struct RefundJob<'info> {
 
 impl RefundJob<'_> {
     fn validate(&self) -> Result<()> {
+        // Committed work is settled by `finalize_job`, never refunded over.
+        require!(self.job.committed_count() == 0, IgnisError::JobHasCommitments);
         require!(self.job.status == JobStatus::Open, IgnisError::JobNotOpen);
         // Live assignments must be expired (and their workers slashed) first.
         require!(self.job.assigned == 0, IgnisError::JobHasAssignments);

@@ -26,12 +26,17 @@ impl RequestUnstake<'_> {
         let config = &mut ctx.accounts.config;
         let stake = &mut ctx.accounts.stake;
         require!(amount <= stake.amount, IgnisError::InsufficientStake);
+        let now = Clock::get()?.unix_timestamp;
+        config.accrue(now)?;
 
+        // Unbonding tokens stop earning: book what the whole stake earned so far.
+        stake.settle(config.rewards.reward_per_share)?;
         stake.amount = math::sub(stake.amount, amount)?;
+        stake.reset_debt(config.rewards.reward_per_share);
         stake.unbonding_amount = math::add(stake.unbonding_amount, amount)?;
         // A new request restarts the clock for the whole tranche: otherwise stake could
         // be moved out at once by topping up an old, already unlocked request.
-        stake.unlock_at = math::add_i64(Clock::get()?.unix_timestamp, config.params.unbonding_seconds)?;
+        stake.unlock_at = math::add_i64(now, config.params.unbonding_seconds)?;
         config.totals.staked = math::sub(config.totals.staked, amount)?;
         config.totals.unbonding = math::add(config.totals.unbonding, amount)?;
 

@@ -41,15 +41,21 @@ impl StakeTokens<'_> {
         require!(amount > 0, IgnisError::ZeroAmount);
         let accounts = &mut ctx.accounts;
 
+        let now = Clock::get()?.unix_timestamp;
+        let config = &mut accounts.config;
+        config.accrue(now)?;
+        let reward_per_share = config.rewards.reward_per_share;
+
         let stake = &mut accounts.stake;
         if stake.owner == Pubkey::default() {
             stake.owner = accounts.owner.key();
             stake.bump = ctx.bumps.stake;
-            stake.created_at = Clock::get()?.unix_timestamp;
+            stake.created_at = now;
         }
+        stake.settle(reward_per_share)?;
         stake.amount = math::add(stake.amount, amount)?;
-        let totals = &mut accounts.config.totals;
-        totals.staked = math::add(totals.staked, amount)?;
+        stake.reset_debt(reward_per_share);
+        config.totals.staked = math::add(config.totals.staked, amount)?;
 
         vault::deposit(
             &accounts.token_program,

@@ -1,9 +1,11 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
-use crate::{constants::*, errors::IgnisError, events::PowSubmitted, math, pow, state::*, vault};
+use crate::{constants::*, errors::IgnisError, events::PowSubmitted, pow, settlement, state::*, vault};
 
-/// The assigned worker proves its work; the program checks the hash and pays at once.
+/// The assigned worker proves its work; the program checks the hash and pays at once:
+/// the reward minus the protocol fee from escrow, plus the work pool's pay for
+/// 2^difficulty work units.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct SubmitPow<'info> {
@@ -23,7 +25,7 @@ pub struct SubmitPow<'info> {
     )]
     pub worker: Box<Account<'info, Worker>>,
 
-    /// Where the reward goes: any token account of the mint the operator chooses.
+    /// Where the pay goes: any token account of the mint the operator chooses.
     #[account(mut, constraint = payout_token.mint == config.mint @ IgnisError::WrongMint)]
     pub payout_token: Box<InterfaceAccount<'info, TokenAccount>>,
 
@@ -33,7 +35,11 @@ pub struct SubmitPow<'info> {
     #[account(mut, address = config.reward_vault)]
     pub reward_vault: Box<InterfaceAccount<'info, TokenAccount>>,
 
-    #[account(address = config.mint @ IgnisError::WrongMint)]
+    /// CHECK: the mint authority, checked by seeds; signs the emission mint.
+    #[account(seeds = [EMISSION_SEED], bump = config.emission_bump)]
+    pub emission: UncheckedAccount<'info>,
+
+    #[account(mut, address = config.mint @ IgnisError::WrongMint)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,
 
     #[account(address = config.token_program)]
@@ -45,7 +51,6 @@ impl SubmitPow<'_> {
     fn verify(&self, nonce: u64) -> Result<[u8; 32]> {
         let job = &self.job;
         self.config.require_not_paused()?;
-        #[allow(irrefutable_let_patterns)] // Kernel jobs are the other kind (issue 3)
         let JobKind::Pow { difficulty } = job.kind else {
             return err!(IgnisError::NotPowJob);
         };
@@ -64,53 +69,37 @@ impl SubmitPow<'_> {
 
     pub fn submit_pow(mut ctx: Context<Self>, nonce: u64) -> Result<()> {
         let hash = ctx.accounts.verify(nonce)?;
+        let now = Clock::get()?.unix_timestamp;
         let accounts = &mut ctx.accounts;
-        let reward = accounts.job.reward;
-        let fee = accounts.config.fee_on(reward)?;
-        let paid = math::sub(reward, fee)?;
+        let config = &mut accounts.config;
+        config.accrue(now)?;
 
         let job = &mut accounts.job;
+        let (share, fee) = settlement::split_reward(config, job.reward, 1)?;
+        let payment = settlement::pay(config, &mut accounts.worker, share, job.kind.work_units())?;
         job.status = JobStatus::Completed;
-        job.completed_at = Clock::get()?.unix_timestamp;
+        job.completed_at = now;
         job.result_hash = hash;
         job.pow_nonce = nonce;
 
-        let worker = &mut accounts.worker;
-        worker.active_jobs = worker
-            .active_jobs
-            .checked_sub(1)
-            .ok_or(IgnisError::MathOverflow)?;
-        worker.jobs_completed = math::add(worker.jobs_completed, 1)?;
-        worker.earned_total = math::add(worker.earned_total, paid)?;
-
-        let totals = &mut accounts.config.totals;
-        totals.escrowed = math::sub(totals.escrowed, reward)?;
-        totals.paid_to_workers = math::add(totals.paid_to_workers, paid)?;
-        totals.fees = math::add(totals.fees, fee)?;
-        totals.jobs_completed = math::add(totals.jobs_completed, 1)?;
-
-        vault::pay_out(
-            &accounts.config,
+        vault::mint_emission(
+            &mut accounts.config,
             &accounts.token_program,
             &accounts.mint,
-            &accounts.job_vault,
-            &accounts.payout_token,
-            paid,
-        )?;
-        vault::pay_out(
-            &accounts.config,
-            &accounts.token_program,
-            &accounts.mint,
-            &accounts.job_vault,
             &accounts.reward_vault,
-            fee,
+            &accounts.emission,
         )?;
+        let (config, token_program, mint) = (&accounts.config, &accounts.token_program, &accounts.mint);
+        vault::pay_out(config, token_program, mint, &accounts.job_vault, &accounts.payout_token, payment.from_escrow)?;
+        vault::pay_out(config, token_program, mint, &accounts.job_vault, &accounts.reward_vault, fee)?;
+        vault::pay_out(config, token_program, mint, &accounts.reward_vault, &accounts.payout_token, payment.from_work_pool)?;
         let event = PowSubmitted {
             job_id: accounts.job.id,
             worker: accounts.worker.key(),
             nonce,
             hash,
-            paid,
+            paid: payment.from_escrow,
+            work_reward: payment.from_work_pool,
             fee,
         };
         emit_cpi!(event);

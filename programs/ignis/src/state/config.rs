@@ -19,6 +19,14 @@ pub struct Params {
     pub max_execution_seconds: i64,
     /// Longest a posted job may wait for completion before it can be refunded.
     pub max_job_ttl_seconds: i64,
+    /// Time replicas have to reveal once every commitment is in.
+    pub reveal_window_seconds: i64,
+    /// Time the verifier has to dispute a single-replica result before it stands.
+    pub challenge_window_seconds: i64,
+    /// Share of emission that goes to stakers; the rest pays verified work.
+    pub staker_emission_bps: u16,
+    /// Length of a work-rate epoch.
+    pub epoch_seconds: i64,
 }
 
 impl Params {
@@ -42,6 +50,16 @@ impl Params {
             self.max_job_ttl_seconds >= MIN_JOB_TTL_SECONDS,
             IgnisError::InvalidJobTtl
         );
+        require!(
+            self.reveal_window_seconds >= MIN_EXECUTION_SECONDS
+                && self.challenge_window_seconds >= MIN_EXECUTION_SECONDS,
+            IgnisError::InvalidVerificationWindow
+        );
+        require!(
+            u64::from(self.staker_emission_bps) <= BPS_DENOMINATOR,
+            IgnisError::InvalidEmissionShare
+        );
+        require!(self.epoch_seconds > 0, IgnisError::InvalidEpoch);
         Ok(())
     }
 }
@@ -56,8 +74,74 @@ impl Default for Params {
             protocol_fee_bps: defaults::PROTOCOL_FEE_BPS,
             max_execution_seconds: defaults::MAX_EXECUTION_SECONDS,
             max_job_ttl_seconds: defaults::MAX_JOB_TTL_SECONDS,
+            reveal_window_seconds: defaults::REVEAL_WINDOW_SECONDS,
+            challenge_window_seconds: defaults::CHALLENGE_WINDOW_SECONDS,
+            staker_emission_bps: defaults::STAKER_EMISSION_BPS,
+            epoch_seconds: defaults::EPOCH_SECONDS,
         }
     }
+}
+
+/// Emission schedule, fixed at `initialize`: changing it later would break the promise
+/// made to holders.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub struct EmissionSchedule {
+    /// When emission starts (set to the `initialize` time).
+    pub start: i64,
+    /// Base units per second during the first halving interval.
+    pub initial_rate: u64,
+    pub halving_interval_seconds: i64,
+    /// Most the schedule will ever mint.
+    pub cap: u64,
+    /// Work pool rate (Q32 base units per work unit) until the first retarget.
+    pub initial_work_rate: u64,
+}
+
+impl EmissionSchedule {
+    pub fn validate(&self) -> Result<()> {
+        require!(self.halving_interval_seconds > 0, IgnisError::InvalidEmissionSchedule);
+        Ok(())
+    }
+}
+
+impl Default for EmissionSchedule {
+    fn default() -> Self {
+        Self {
+            start: 0,
+            initial_rate: defaults::EMISSION_INITIAL_RATE,
+            halving_interval_seconds: defaults::EMISSION_HALVING_SECONDS,
+            cap: defaults::EMISSION_CAP,
+            initial_work_rate: defaults::INITIAL_WORK_RATE,
+        }
+    }
+}
+
+/// Where every rewarded token stands. `reward_vault` holds
+/// `minted + fees + slashed - claimed - work_paid`.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+pub struct RewardState {
+    /// Emission released by the schedule so far (booked to stakers and the pool).
+    pub accrued: u64,
+    /// Emission actually minted into `reward_vault` (catches up with `accrued`
+    /// whenever an instruction pays out).
+    pub minted: u64,
+    /// Q64 rewards per bonded base unit, ever increasing.
+    pub reward_per_share: u128,
+    /// Staker rewards (emission share, fees, slashes) added to the accumulator.
+    pub distributed: u64,
+    /// Staker rewards that arrived while nobody was staked.
+    pub undistributed: u64,
+    /// Staker rewards paid out by `claim_rewards`.
+    pub claimed: u64,
+    /// Emission waiting to pay verified work.
+    pub work_pool: u64,
+    pub work_paid: u64,
+    /// Base units per work unit, Q32.
+    pub work_rate: u64,
+    pub epoch: u64,
+    pub epoch_start: i64,
+    pub epoch_work_units: u64,
+    pub epoch_work_accrued: u64,
 }
 
 /// Running totals kept so that each vault can be reconciled against the sum of what it
@@ -100,6 +184,8 @@ pub struct Config {
     /// Supply of the mint when the protocol took over its mint authority.
     pub genesis_supply: u64,
     pub params: Params,
+    pub emission: EmissionSchedule,
+    pub rewards: RewardState,
     pub totals: Totals,
     /// Id the next posted job must use: ids are sequential from 0.
     pub next_job_id: u64,

@@ -1,18 +1,22 @@
 use anchor_lang::prelude::*;
 
-use crate::{constants::*, errors::IgnisError};
+use crate::{constants::*, errors::IgnisError, kernels};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub enum JobKind {
     /// Find `nonce` with `sha256(seed || worker || nonce_le)` having `difficulty`
-    /// leading zero bits.
+    /// leading zero bits. Checked on chain, paid at once.
     Pow { difficulty: u8 },
+    /// Run catalog kernel `kernel` of size `size` on inputs generated from the seed;
+    /// results are compared between replicas by commit-reveal.
+    Kernel { kernel: u8, size: u32 },
 }
 
 impl JobKind {
     pub fn kernel(&self) -> u8 {
-        match self {
+        match *self {
             JobKind::Pow { .. } => KERNEL_POW_SHA256,
+            JobKind::Kernel { kernel, .. } => kernel,
         }
     }
 
@@ -20,6 +24,13 @@ impl JobKind {
         match *self {
             JobKind::Pow { difficulty } => {
                 require!(difficulty <= MAX_POW_DIFFICULTY, IgnisError::InvalidDifficulty)
+            }
+            JobKind::Kernel { kernel, size } => {
+                require!(kernel == KERNEL_MATMUL_U32, IgnisError::UnknownKernel);
+                require!(
+                    (1..=kernels::MAX_MATMUL_N).contains(&size),
+                    IgnisError::InvalidKernelSize
+                );
             }
         }
         Ok(())
@@ -29,15 +40,26 @@ impl JobKind {
     pub fn validate_replicas(&self, replicas: u8) -> Result<()> {
         let max = match self {
             JobKind::Pow { .. } => 1,
+            JobKind::Kernel { .. } => MAX_REPLICAS as u8,
         };
         require!(replicas >= 1 && replicas <= max, IgnisError::InvalidReplicaCount);
         Ok(())
     }
 
-    /// Verified work units, the measure of how much work a job is worth.
+    /// Verified work units, the measure the work pool pays by: 2^difficulty hashes, or
+    /// n^3 multiply-adds.
     pub fn work_units(&self) -> u64 {
         match *self {
             JobKind::Pow { difficulty } => 1u64 << difficulty.min(MAX_POW_DIFFICULTY),
+            JobKind::Kernel { size, .. } => u64::from(size).pow(3),
+        }
+    }
+
+    /// Device memory a worker needs for this job, in MiB (rounded up).
+    pub fn memory_mb(&self) -> u64 {
+        match *self {
+            JobKind::Pow { .. } => 0,
+            JobKind::Kernel { size, .. } => kernels::matmul_memory_bytes(size).div_ceil(1 << 20),
         }
     }
 }
@@ -54,6 +76,10 @@ pub enum JobStatus {
     Cancelled,
     /// Expired unfinished; the escrow went back to the poster.
     Refunded,
+    /// Every replica committed; replicas reveal until `reveal_deadline`.
+    Revealing,
+    /// A single replica revealed; the verifier may dispute until `challenge_deadline`.
+    Challenge,
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
@@ -61,8 +87,15 @@ pub struct Assignment {
     /// The `Worker` account (PDA) assigned to this replica.
     pub worker: Pubkey,
     pub assigned_at: i64,
-    /// After this the assignment may be expired and the worker slashed.
+    /// After this an uncommitted (or, for PoW, unsubmitted) assignment may be expired
+    /// and the worker slashed.
     pub deadline: i64,
+    /// `sha256(result_hash || salt || worker)`, set by `commit_result`.
+    pub commitment: [u8; 32],
+    /// Set by `reveal_result` once it matches the commitment.
+    pub result_hash: [u8; 32],
+    pub committed: bool,
+    pub revealed: bool,
 }
 
 #[account]
@@ -79,16 +112,20 @@ pub struct Job {
     /// Filled from the front; `assigned` of them are live.
     pub assignments: [Assignment; MAX_REPLICAS],
     pub assigned: u8,
-    /// Seconds a worker has from assignment to submission.
+    /// Seconds a worker has from assignment to submission (PoW) or commitment (kernel).
     pub execution_seconds: i64,
     pub posted_at: i64,
     /// After this an unassigned job can be refunded and no longer assigned.
     pub expires_at: i64,
+    /// End of the reveal phase (kernel jobs).
+    pub reveal_deadline: i64,
+    /// End of the verifier's challenge window (single-replica kernel jobs).
+    pub challenge_deadline: i64,
     pub completed_at: i64,
-    /// The PoW hash (or, later, the agreed kernel result hash).
+    /// The PoW hash, or the kernel result hash the replicas agreed on.
     pub result_hash: [u8; 32],
     pub pow_nonce: u64,
-    /// Times an assignment of this job was expired and the job re-queued.
+    /// Times assignments of this job were expired or overturned and the job re-queued.
     pub requeues: u16,
     pub bump: u8,
 }
@@ -102,9 +139,28 @@ impl Job {
         self.live_assignments().iter().position(|a| a.worker == *worker)
     }
 
+    pub fn committed_count(&self) -> usize {
+        self.live_assignments().iter().filter(|a| a.committed).count()
+    }
+
     /// Reward per replica: the price a worker's `min_price` is compared with.
     pub fn price_per_replica(&self) -> u64 {
         self.reward / u64::from(self.replicas.max(1))
+    }
+
+    /// The reveal deadline if the job is in its reveal phase at `now`: either every
+    /// replica committed, or the job expired with some commitments that deserve a
+    /// chance to be revealed.
+    pub fn reveal_deadline_at(&self, now: i64, reveal_window: i64) -> Option<i64> {
+        match self.status {
+            JobStatus::Revealing => Some(self.reveal_deadline),
+            JobStatus::Open | JobStatus::Running
+                if now >= self.expires_at && self.committed_count() > 0 =>
+            {
+                Some(self.expires_at.saturating_add(reveal_window))
+            }
+            _ => None,
+        }
     }
 
     /// Drops the assignment at `index`, keeping the live ones packed at the front.
@@ -115,6 +171,17 @@ impl Job {
         self.assignments.copy_within(index + 1..=last, index);
         self.assignments[last] = Assignment::default();
         self.assigned = last as u8;
+        Ok(())
+    }
+
+    /// Clears every assignment and puts the job back in the queue.
+    pub fn requeue(&mut self) -> Result<()> {
+        self.assignments = [Assignment::default(); MAX_REPLICAS];
+        self.assigned = 0;
+        self.status = JobStatus::Open;
+        self.reveal_deadline = 0;
+        self.challenge_deadline = 0;
+        self.requeues = self.requeues.checked_add(1).ok_or(IgnisError::MathOverflow)?;
         Ok(())
     }
 }

@@ -15,14 +15,21 @@ pub struct Stake {
     pub unlock_at: i64,
     /// Total slashed from this stake over its life.
     pub slashed_total: u64,
+    /// `amount * reward_per_share` at the last settlement (Q64 shifted out).
+    pub reward_debt: u128,
+    /// Rewards booked and not yet claimed.
+    pub pending_rewards: u64,
+    pub claimed_total: u64,
     pub created_at: i64,
     pub bump: u8,
 }
 
 impl Stake {
-    /// Slash `bps` of everything this stake holds, bonded first, then unbonding.
-    /// Returns the amount taken; the caller moves the tokens and updates the totals.
-    pub fn slash(&mut self, bps: u16) -> Result<Slashed> {
+    /// Slash `bps` of everything this stake holds, bonded first, then unbonding, after
+    /// booking the rewards earned so far. Returns the amount taken; the caller moves
+    /// the tokens and updates the totals.
+    pub fn slash(&mut self, bps: u16, reward_per_share: u128) -> Result<Slashed> {
+        self.settle(reward_per_share)?;
         let total = math::add(self.amount, self.unbonding_amount)?;
         let amount = math::bps_of(total, bps)?;
         let from_bonded = amount.min(self.amount);
@@ -30,6 +37,7 @@ impl Stake {
         self.amount = math::sub(self.amount, from_bonded)?;
         self.unbonding_amount = math::sub(self.unbonding_amount, from_unbonding)?;
         self.slashed_total = math::add(self.slashed_total, amount)?;
+        self.reset_debt(reward_per_share);
         Ok(Slashed { from_bonded, from_unbonding })
     }
 }

@@ -10,7 +10,7 @@ use anchor_spl::token_2022::spl_token_2022;
 use ignis::{
     errors::IgnisError,
     instructions::PostJobArgs,
-    state::{Config, Job, JobKind, Params, Stake, Worker, WorkerSettings, GpuInfo},
+    state::{Config, EmissionSchedule, GpuInfo, Job, JobKind, Params, Stake, Worker, WorkerSettings},
 };
 use ignis_client::{instructions as ix, instructions::Protocol, pda};
 use litesvm::LiteSVM;
@@ -38,7 +38,20 @@ pub fn test_params() -> Params {
         protocol_fee_bps: 500,  // 5%
         max_execution_seconds: 600,
         max_job_ttl_seconds: 86_400,
+        reveal_window_seconds: REVEAL_WINDOW,
+        challenge_window_seconds: CHALLENGE_WINDOW,
+        staker_emission_bps: 5_000,
+        epoch_seconds: EPOCH_SECONDS,
     }
+}
+
+pub const REVEAL_WINDOW: i64 = 120;
+pub const CHALLENGE_WINDOW: i64 = 300;
+pub const EPOCH_SECONDS: i64 = 3_600;
+
+/// No emission: tests of escrow and slashing see exact balances.
+pub fn no_emission() -> EmissionSchedule {
+    EmissionSchedule { start: 0, initial_rate: 0, halving_interval_seconds: 1, cap: 0, initial_work_rate: 0 }
 }
 
 pub struct User {
@@ -70,10 +83,20 @@ impl Env {
     }
 
     pub fn with_token_program(token_program: Pubkey) -> Self {
+        Self::with(token_program, no_emission())
+    }
+
+    /// A chain whose protocol emits IGN on `schedule`.
+    pub fn with_emission(schedule: EmissionSchedule) -> Self {
+        Self::with(spl_token::ID, schedule)
+    }
+
+    pub fn with(token_program: Pubkey, schedule: EmissionSchedule) -> Self {
         let mut env = Self::uninitialized(token_program);
         let init = env.protocol.initialize(
             env.admin.pubkey(),
             test_params(),
+            schedule,
             env.orchestrator.pubkey(),
             env.verifier.pubkey(),
         );
@@ -92,6 +115,8 @@ impl Env {
         let (admin, orchestrator) = (Keypair::new(), Keypair::new());
         svm.airdrop(&admin.pubkey(), 100_000_000_000).unwrap();
         svm.airdrop(&orchestrator.pubkey(), 10_000_000_000).unwrap();
+        let verifier = Keypair::new();
+        svm.airdrop(&verifier.pubkey(), 10_000_000_000).unwrap();
         let mint = create_mint(&mut svm, &admin, token_program, &admin.pubkey(), None);
         let admin_token = create_token_account(&mut svm, &admin, token_program, &mint, &admin.pubkey());
         mint_to(&mut svm, &admin, token_program, &mint, &admin_token, GENESIS_SUPPLY);
@@ -101,7 +126,7 @@ impl Env {
             last_inner_data: Vec::new(),
             admin: User { key: admin, token: admin_token },
             orchestrator,
-            verifier: Keypair::new(),
+            verifier,
             protocol: Protocol::new(mint, token_program),
         }
     }
@@ -222,15 +247,24 @@ impl Env {
         self.svm.set_sysvar(&clock);
     }
 
-    /// Each vault holds exactly what the config says it owes. Every test ends with this.
+    /// Each vault holds exactly what the config says it owes, and no token exists that
+    /// the emission schedule did not release. Every test ends with this.
     #[track_caller]
     pub fn assert_reconciled(&self) {
-        let totals = self.config().totals;
+        let config = self.config();
+        let (totals, rewards) = (config.totals, config.rewards);
         let vaults = self.vaults();
         assert_eq!(vaults.stake, totals.staked + totals.unbonding, "stake vault vs stakes");
         assert_eq!(vaults.job, totals.escrowed, "job vault vs unpaid escrows");
-        assert_eq!(vaults.reward, totals.fees + totals.slashed, "reward vault vs fees and slashes");
-        assert_eq!(self.supply(), GENESIS_SUPPLY, "no tokens created outside emission");
+        assert_eq!(
+            vaults.reward,
+            rewards.minted + totals.fees + totals.slashed - rewards.claimed - rewards.work_paid,
+            "reward vault vs minted, fees and slashes less claims and work pay"
+        );
+        assert_eq!(self.supply(), GENESIS_SUPPLY + rewards.minted, "tokens only from emission");
+        assert!(rewards.minted <= rewards.accrued, "minted no more than released");
+        let released = config.emission.emitted_after(self.now() - config.emission.start);
+        assert!(rewards.accrued <= released, "accrued no more than the schedule allows");
     }
 
     // ---- protocol actions that tests chain together --------------------------------
@@ -467,4 +501,76 @@ pub fn send_raw(svm: &mut LiteSVM, ixs: &[Instruction], signers: &[&Keypair]) {
     svm.expire_blockhash();
     let tx = Transaction::new_signed_with_payer(ixs, Some(&signers[0].pubkey()), signers, svm.latest_blockhash());
     svm.send_transaction(tx).expect("raw token transaction");
+}
+
+// ---- kernel jobs ----------------------------------------------------------------------
+
+/// A PoW-and-matmul worker with 80 GB of memory.
+pub fn kernel_worker_settings() -> WorkerSettings {
+    WorkerSettings {
+        supported_kernels: (1 << ignis::constants::KERNEL_POW_SHA256) | (1 << ignis::constants::KERNEL_MATMUL_U32),
+        max_concurrent_jobs: 4,
+        ..worker_settings()
+    }
+}
+
+/// The reference `matmul-u32` result: naive triple loop over the specified inputs,
+/// sha256 of the output, row-major little-endian.
+pub fn matmul_result_hash(seed: &[u8; 32], n: u32) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let n = n as usize;
+    let a: Vec<u32> = (0..n * n).map(|i| ignis::kernels::matmul_input(seed, 0, i as u64)).collect();
+    let b: Vec<u32> = (0..n * n).map(|i| ignis::kernels::matmul_input(seed, 1, i as u64)).collect();
+    let mut hasher = Sha256::new();
+    for row in 0..n {
+        for col in 0..n {
+            let mut acc = 0u32;
+            for k in 0..n {
+                acc = acc.wrapping_add(a[row * n + k].wrapping_mul(b[k * n + col]));
+            }
+            hasher.update(acc.to_le_bytes());
+        }
+    }
+    hasher.finalize().into()
+}
+
+impl Env {
+    /// A registered worker that also runs matmul.
+    pub fn kernel_operator(&mut self) -> User {
+        let user = self.worker_operator();
+        let ix = ix::update_worker(user.pubkey(), kernel_worker_settings());
+        self.send(&[ix], &[&user.key]).expect("update worker");
+        user
+    }
+
+    pub fn post_matmul(&mut self, poster: &User, n: u32, replicas: u8, reward: u64) -> Result<u64, TransactionError> {
+        let args = PostJobArgs {
+            kind: JobKind::Kernel { kernel: ignis::constants::KERNEL_MATMUL_U32, size: n },
+            replicas,
+            reward,
+            ..self.job_args()
+        };
+        self.post(poster, args)
+    }
+
+    pub fn commit(&mut self, operator: &User, job_id: u64, result_hash: [u8; 32], salt: [u8; 32]) -> Result<(), TransactionError> {
+        let commitment = ignis::kernels::result_commitment(&result_hash, &salt, &pda::worker(&operator.pubkey()));
+        self.send(&[ix::commit_result(operator.pubkey(), job_id, commitment)], &[&operator.key])
+    }
+
+    pub fn reveal(&mut self, operator: &User, job_id: u64, result_hash: [u8; 32], salt: [u8; 32]) -> Result<(), TransactionError> {
+        self.send(&[ix::reveal_result(operator.pubkey(), job_id, result_hash, salt)], &[&operator.key])
+    }
+
+    /// Finalizes with every live replica's accounts, in assignment order.
+    pub fn finalize(&mut self, job_id: u64, operators: &[&User]) -> Result<(), TransactionError> {
+        let replicas: Vec<_> = operators.iter().map(|op| (op.pubkey(), op.token)).collect();
+        self.crank(self.protocol.finalize_job(job_id, &replicas))
+    }
+
+    pub fn verify(&mut self, job_id: u64, operator: &User, correct: bool) -> Result<(), TransactionError> {
+        let verifier = self.verifier.insecure_clone();
+        let ix = self.protocol.verify_result(verifier.pubkey(), job_id, (operator.pubkey(), operator.token), correct);
+        self.send(&[ix], &[&verifier])
+    }
 }

@@ -1,0 +1,69 @@
+use anchor_lang::prelude::*;
+
+use crate::{constants::*, errors::IgnisError, events::ResultRevealed, kernels, math, state::*};
+
+/// A kernel replica opens its commitment. With one replica the result then waits out
+/// the verifier's challenge window.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct RevealResult<'info> {
+    pub operator: Signer<'info>,
+
+    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
+    pub config: Account<'info, Config>,
+
+    #[account(mut, seeds = [JOB_SEED, job.id.to_le_bytes().as_ref()], bump = job.bump)]
+    pub job: Box<Account<'info, Job>>,
+
+    #[account(
+        seeds = [WORKER_SEED, operator.key().as_ref()],
+        bump = worker.bump,
+        has_one = operator @ IgnisError::Unauthorized,
+    )]
+    pub worker: Account<'info, Worker>,
+}
+
+impl RevealResult<'_> {
+    /// Returns the replica's index and the reveal deadline.
+    fn verify(&self, result_hash: &[u8; 32], salt: &[u8; 32], now: i64) -> Result<(usize, i64)> {
+        let job = &self.job;
+        self.config.require_not_paused()?;
+        require!(matches!(job.kind, JobKind::Kernel { .. }), IgnisError::NotKernelJob);
+        let deadline = job
+            .reveal_deadline_at(now, self.config.params.reveal_window_seconds)
+            .ok_or(IgnisError::NotRevealing)?;
+        require!(now <= deadline, IgnisError::RevealDeadlinePassed);
+        let index = job.assignment_index(&self.worker.key()).ok_or(IgnisError::NotAssigned)?;
+        let assignment = &job.assignments[index];
+        require!(assignment.committed, IgnisError::NotCommitted);
+        require!(!assignment.revealed, IgnisError::AlreadyRevealed);
+        require!(
+            kernels::result_commitment(result_hash, salt, &self.worker.key()) == assignment.commitment,
+            IgnisError::CommitmentMismatch
+        );
+        Ok((index, deadline))
+    }
+
+    pub fn reveal_result(ctx: Context<Self>, result_hash: [u8; 32], salt: [u8; 32]) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let (index, deadline) = ctx.accounts.verify(&result_hash, &salt, now)?;
+        let challenge_window = ctx.accounts.config.params.challenge_window_seconds;
+        let job = &mut ctx.accounts.job;
+        job.assignments[index].result_hash = result_hash;
+        job.assignments[index].revealed = true;
+        // An expired job with missing replicas enters its reveal phase here.
+        job.status = JobStatus::Revealing;
+        job.reveal_deadline = deadline;
+        if job.replicas == 1 {
+            job.status = JobStatus::Challenge;
+            job.challenge_deadline = math::add_i64(now, challenge_window)?;
+        }
+        let event = ResultRevealed {
+            job_id: job.id,
+            worker: ctx.accounts.worker.key(),
+            result_hash,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
+}

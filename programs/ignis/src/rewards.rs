@@ -1,0 +1,135 @@
+//! Emission, the stakers' reward-per-share accumulator and the work pool: pure
+//! integer bookkeeping on the config and stakes. Token movements live in `vault.rs`.
+
+use anchor_lang::prelude::*;
+
+use crate::{
+    constants::{REWARD_SHIFT, WORK_RATE_SHIFT},
+    errors::IgnisError,
+    math,
+    state::{Config, EmissionSchedule, Stake},
+};
+
+impl EmissionSchedule {
+    /// Tokens the schedule has released `elapsed` seconds after its start: the rate is
+    /// `initial_rate >> k` per second during the k-th halving interval, and the total
+    /// never exceeds the cap. This is the closed form every accrual follows exactly.
+    pub fn emitted_after(&self, elapsed: i64) -> u64 {
+        if elapsed <= 0 || self.initial_rate == 0 {
+            return 0;
+        }
+        let elapsed = elapsed as u128;
+        let interval = self.halving_interval_seconds.max(1) as u128;
+        let rate = u128::from(self.initial_rate);
+        let (full, rest) = (elapsed / interval, elapsed % interval);
+        let mut total: u128 = 0;
+        // After 64 halvings the rate is zero whatever it started at.
+        for k in 0..full.min(64) {
+            total += interval * (rate >> k);
+        }
+        if full < 64 {
+            total += rest * (rate >> full);
+        }
+        total.min(u128::from(self.cap)) as u64
+    }
+}
+
+impl Config {
+    /// Brings emission accounting up to `now`: what the schedule released since the last
+    /// accrual is owed to the reward vault (minted by `vault::mint_emission`), split
+    /// between stakers and the work pool. Also rolls the work-rate epoch.
+    pub fn accrue(&mut self, now: i64) -> Result<()> {
+        let released = self.emission.emitted_after(now.saturating_sub(self.emission.start));
+        let delta = math::sub(released, self.rewards.accrued)?;
+        self.rewards.accrued = released;
+        let to_stakers = math::bps_of(delta, self.params.staker_emission_bps)?;
+        let to_work = math::sub(delta, to_stakers)?;
+        // Even with nothing new, this hands rewards held while nobody was staked to
+        // whoever is staked now.
+        self.distribute_to_stakers(to_stakers)?;
+        self.rewards.work_pool = math::add(self.rewards.work_pool, to_work)?;
+        self.rewards.epoch_work_accrued = math::add(self.rewards.epoch_work_accrued, to_work)?;
+        self.roll_epoch(now)
+    }
+
+    /// Adds `amount` to every bonded stake pro rata. With nobody staked it waits in
+    /// `undistributed` for the first staker.
+    pub fn distribute_to_stakers(&mut self, amount: u64) -> Result<()> {
+        let rewards = &mut self.rewards;
+        let staked = self.totals.staked;
+        if staked == 0 {
+            rewards.undistributed = math::add(rewards.undistributed, amount)?;
+            return Ok(());
+        }
+        let amount = math::add(amount, rewards.undistributed)?;
+        rewards.undistributed = 0;
+        let increment = (u128::from(amount) << REWARD_SHIFT) / u128::from(staked);
+        rewards.reward_per_share = rewards
+            .reward_per_share
+            .checked_add(increment)
+            .ok_or(IgnisError::MathOverflow)?;
+        rewards.distributed = math::add(rewards.distributed, amount)?;
+        Ok(())
+    }
+
+    /// Pays `work_units` of verified work from the pool at the current rate (capped by
+    /// what the pool holds) and counts them towards the epoch's retarget.
+    pub fn take_work_payment(&mut self, work_units: u64) -> Result<u64> {
+        let rewards = &mut self.rewards;
+        let owed = (u128::from(work_units) * u128::from(rewards.work_rate)) >> WORK_RATE_SHIFT;
+        let paid = u64::try_from(owed).unwrap_or(u64::MAX).min(rewards.work_pool);
+        rewards.work_pool = math::sub(rewards.work_pool, paid)?;
+        rewards.work_paid = math::add(rewards.work_paid, paid)?;
+        rewards.epoch_work_units = rewards.epoch_work_units.saturating_add(work_units);
+        Ok(paid)
+    }
+
+    /// At the end of an epoch, sets the work rate to what would have paid out exactly
+    /// the epoch's accrual for the work done, moved at most x2 or /2.
+    fn roll_epoch(&mut self, now: i64) -> Result<()> {
+        let rewards = &mut self.rewards;
+        let epoch_end = math::add_i64(rewards.epoch_start, self.params.epoch_seconds)?;
+        if now < epoch_end {
+            return Ok(());
+        }
+        let old = rewards.work_rate;
+        let target = if rewards.epoch_work_units == 0 {
+            u128::MAX // no work at all: raise as far as allowed
+        } else {
+            (u128::from(rewards.epoch_work_accrued) << WORK_RATE_SHIFT) / u128::from(rewards.epoch_work_units)
+        };
+        let (low, high) = ((old / 2).max(1), old.saturating_mul(2).max(1));
+        rewards.work_rate = target.clamp(u128::from(low), u128::from(high)) as u64;
+        rewards.epoch = math::add(rewards.epoch, 1)?;
+        rewards.epoch_start = now;
+        rewards.epoch_work_units = 0;
+        rewards.epoch_work_accrued = 0;
+        Ok(())
+    }
+}
+
+impl Stake {
+    /// Rewards this stake earned at `reward_per_share` and has not yet booked.
+    fn earned(&self, reward_per_share: u128) -> Result<u64> {
+        let total = (u128::from(self.amount) * reward_per_share) >> REWARD_SHIFT;
+        let new = total.checked_sub(self.reward_debt).ok_or(IgnisError::MathOverflow)?;
+        u64::try_from(new).map_err(|_| error!(IgnisError::MathOverflow))
+    }
+
+    /// Books earned rewards into `pending`. Call before `amount` changes, then
+    /// [`Stake::reset_debt`] after.
+    pub fn settle(&mut self, reward_per_share: u128) -> Result<()> {
+        self.pending_rewards = math::add(self.pending_rewards, self.earned(reward_per_share)?)?;
+        self.reset_debt(reward_per_share);
+        Ok(())
+    }
+
+    pub fn reset_debt(&mut self, reward_per_share: u128) {
+        self.reward_debt = (u128::from(self.amount) * reward_per_share) >> REWARD_SHIFT;
+    }
+
+    /// Booked plus not-yet-booked rewards: what `claim_rewards` would pay now.
+    pub fn claimable(&self, reward_per_share: u128) -> Result<u64> {
+        math::add(self.pending_rewards, self.earned(reward_per_share)?)
+    }
+}

@@ -1,0 +1,1 @@
+//! Long random instruction sequences (filled in next).
