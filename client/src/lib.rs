@@ -2,6 +2,7 @@
 //! instruction builders and account decoding. No other crate builds instructions.
 
 pub mod accounts;
+pub mod errors;
 pub mod events;
 pub mod instructions;
 pub mod pda;

@@ -43,6 +43,10 @@ pub const KNOWN_KERNELS_MASK: u32 = (1 << KERNEL_POW_SHA256) | (1 << KERNEL_MATM
 /// Fixed-point shift of the stakers' reward-per-share accumulator (u128, Q64): the
 /// rounding loss per distribution stays below one base unit for any u64 total stake.
 pub const REWARD_SHIFT: u32 = 64;
+/// Staker rewards wait in `undistributed` while less than this is bonded in total: it
+/// bounds the accumulator (an increment is at most value * 2^64 / this), so products
+/// with any u64 stake fit a u128.
+pub const MIN_REWARD_STAKE: u64 = 1_000_000;
 /// Fixed-point shift of the work pool's rate (base units per work unit, Q32).
 pub const WORK_RATE_SHIFT: u32 = 32;
 

@@ -4,7 +4,7 @@
 use anchor_lang::prelude::*;
 
 use crate::{
-    constants::{REWARD_SHIFT, WORK_RATE_SHIFT},
+    constants::{MIN_REWARD_STAKE, REWARD_SHIFT, WORK_RATE_SHIFT},
     errors::IgnisError,
     math,
     state::{Config, EmissionSchedule, Stake},
@@ -52,12 +52,12 @@ impl Config {
         self.roll_epoch(now)
     }
 
-    /// Adds `amount` to every bonded stake pro rata. With nobody staked it waits in
-    /// `undistributed` for the first staker.
+    /// Adds `amount` to every bonded stake pro rata. With (almost) nobody staked it
+    /// waits in `undistributed` for stakers.
     pub fn distribute_to_stakers(&mut self, amount: u64) -> Result<()> {
         let rewards = &mut self.rewards;
         let staked = self.totals.staked;
-        if staked == 0 {
+        if staked < MIN_REWARD_STAKE {
             rewards.undistributed = math::add(rewards.undistributed, amount)?;
             return Ok(());
         }
@@ -108,24 +108,38 @@ impl Config {
     }
 }
 
+/// `amount * reward_per_share / 2^64` as (floor, whether it was inexact), computed in
+/// two halves so it cannot overflow: amount * (rps >> 64) + (amount * low(rps)) >> 64.
+fn scale(amount: u64, reward_per_share: u128) -> Result<(u128, bool)> {
+    let amount = u128::from(amount);
+    let high = amount
+        .checked_mul(reward_per_share >> REWARD_SHIFT)
+        .ok_or(IgnisError::MathOverflow)?;
+    let low = amount * (reward_per_share & u128::from(u64::MAX));
+    let floor = high.checked_add(low >> REWARD_SHIFT).ok_or(IgnisError::MathOverflow)?;
+    Ok((floor, low as u64 != 0))
+}
+
 impl Stake {
-    /// Rewards this stake earned at `reward_per_share` and has not yet booked.
+    /// Rewards this stake earned at `reward_per_share` and has not yet booked: the
+    /// floor of its share less a debt booked as a ceiling, so no stake ever gets more
+    /// than its exact share and stakers together never more than was distributed.
     fn earned(&self, reward_per_share: u128) -> Result<u64> {
-        let total = (u128::from(self.amount) * reward_per_share) >> REWARD_SHIFT;
-        let new = total.checked_sub(self.reward_debt).ok_or(IgnisError::MathOverflow)?;
-        u64::try_from(new).map_err(|_| error!(IgnisError::MathOverflow))
+        let (total, _) = scale(self.amount, reward_per_share)?;
+        u64::try_from(total.saturating_sub(self.reward_debt)).map_err(|_| error!(IgnisError::MathOverflow))
     }
 
     /// Books earned rewards into `pending`. Call before `amount` changes, then
     /// [`Stake::reset_debt`] after.
     pub fn settle(&mut self, reward_per_share: u128) -> Result<()> {
         self.pending_rewards = math::add(self.pending_rewards, self.earned(reward_per_share)?)?;
-        self.reset_debt(reward_per_share);
-        Ok(())
+        self.reset_debt(reward_per_share)
     }
 
-    pub fn reset_debt(&mut self, reward_per_share: u128) {
-        self.reward_debt = (u128::from(self.amount) * reward_per_share) >> REWARD_SHIFT;
+    pub fn reset_debt(&mut self, reward_per_share: u128) -> Result<()> {
+        let (floor, inexact) = scale(self.amount, reward_per_share)?;
+        self.reward_debt = floor + u128::from(inexact);
+        Ok(())
     }
 
     /// Booked plus not-yet-booked rewards: what `claim_rewards` would pay now.

@@ -1,1 +1,547 @@
-//! Long random instruction sequences (filled in next).
+//! Long random sequences of every instruction (valid and invalid, many actors, clock
+//! jumps, pauses). After every step the protocol's invariants must hold:
+//! - each vault equals the sum of what it owes;
+//! - supply = genesis + minted, minted <= accrued <= what the schedule released;
+//! - every rewarded token is distributed, waiting for stakers, in the work pool or paid;
+//!   stakers' claimed + claimable equals what was distributed to them, less rounding dust;
+//! - no job is paid twice; a failed transaction changes nothing.
+//!
+//! Replay one case with `IGNIS_INVARIANT_SEED=<seed> cargo test-all --test invariants`;
+//! `IGNIS_INVARIANT_STEPS` sets the steps per case.
+
+use std::collections::{HashMap, HashSet};
+
+use ignis::{
+    constants::KERNEL_MATMUL_U32,
+    instructions::PostJobArgs,
+    state::{EmissionSchedule, GpuInfo, Job, JobKind, JobStatus, Stake, WorkerSettings},
+};
+use ignis_client::{events::*, instructions as ix, pda};
+use ignis_program_tests::*;
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use solana_signer::Signer;
+
+const CASES_PER_TEST: u64 = 6;
+const DEFAULT_STEPS: usize = 4_200;
+const ACTORS: usize = 7;
+
+#[derive(Default, Debug)]
+struct Stats {
+    steps: usize,
+    instructions: usize,
+    succeeded: usize,
+    invariant_checks: usize,
+    by_kind: HashMap<&'static str, (usize, usize)>, // (sent, succeeded)
+    errors: HashMap<(&'static str, String), usize>,
+}
+
+/// Prints how to replay a case if it panics.
+struct ReplayHint(u64, usize);
+
+impl Drop for ReplayHint {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "invariant case failed: replay with IGNIS_INVARIANT_SEED={} IGNIS_INVARIANT_STEPS={}",
+                self.0, self.1
+            );
+        }
+    }
+}
+
+struct Case {
+    env: Env,
+    rng: StdRng,
+    actors: Vec<User>,
+    /// (job, operator index) -> (result hash, salt) it committed to.
+    commitments: HashMap<(u64, usize), ([u8; 32], [u8; 32])>,
+    paid_jobs: HashSet<u64>,
+    stats: Stats,
+}
+
+fn emission() -> EmissionSchedule {
+    EmissionSchedule {
+        start: 0,
+        initial_rate: 7 * IGN,
+        halving_interval_seconds: 20_000,
+        cap: 250_000 * IGN,
+        initial_work_rate: 1 << 30,
+    }
+}
+
+impl Case {
+    fn new(seed: u64) -> Self {
+        let mut env = Env::with_emission(emission());
+        let actors: Vec<User> = (0..ACTORS).map(|_| env.user(10_000 * IGN)).collect();
+        // Four start as registered kernel-capable operators so work can flow at once.
+        for operator in &actors[..4] {
+            env.stake(operator, MIN_WORKER_STAKE * 3).unwrap();
+            let register = ix::register_worker(operator.pubkey(), kernel_worker_settings());
+            env.send(&[register], &[&operator.key]).unwrap();
+        }
+        Case {
+            env,
+            rng: StdRng::seed_from_u64(seed),
+            actors,
+            commitments: HashMap::new(),
+            paid_jobs: HashSet::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    fn actor(&mut self) -> usize {
+        self.rng.gen_range(0..ACTORS)
+    }
+
+    /// An existing job id, or now and then one that does not exist.
+    fn job_id(&mut self) -> u64 {
+        let next = self.env.config().next_job_id;
+        if next == 0 || self.rng.gen_ratio(1, 30) {
+            return next + self.rng.gen_range(0..3);
+        }
+        // Favour recent jobs, where the action is.
+        let span = next.min(12);
+        next - 1 - self.rng.gen_range(0..span)
+    }
+
+    /// A recent job that `wanted` accepts, else (or now and then anyway) any id.
+    fn pick_job(&mut self, wanted: impl Fn(&Job) -> bool) -> u64 {
+        let next = self.env.config().next_job_id;
+        let candidates: Vec<u64> = (next.saturating_sub(24)..next)
+            .filter(|id| self.job(*id).is_some_and(|job| wanted(&job)))
+            .collect();
+        if candidates.is_empty() || self.rng.gen_ratio(1, 8) {
+            return self.job_id();
+        }
+        candidates[self.rng.gen_range(0..candidates.len())]
+    }
+
+    /// A live assignment of a recent job that `wanted` accepts: (job, operator's actor
+    /// index). Sometimes a random actor instead, who is most likely not assigned.
+    fn pick_assignment(&mut self, wanted: impl Fn(&Job) -> bool) -> (u64, usize) {
+        let job = self.pick_job(|j| wanted(j) && j.assigned > 0);
+        let assigned: Vec<usize> = self.job(job).map_or(vec![], |j| {
+            j.live_assignments()
+                .iter()
+                .filter_map(|a| self.actors.iter().position(|u| pda::worker(&u.pubkey()) == a.worker))
+                .collect()
+        });
+        if assigned.is_empty() || self.rng.gen_ratio(1, 10) {
+            return (job, self.actor());
+        }
+        (job, assigned[self.rng.gen_range(0..assigned.len())])
+    }
+
+    fn amount(&mut self) -> u64 {
+        match self.rng.gen_range(0..10) {
+            0 => 0,
+            1 => u64::MAX,
+            2 => self.rng.gen_range(1..1_000),
+            _ => self.rng.gen_range(1..3_000) * IGN,
+        }
+    }
+
+    fn job(&self, id: u64) -> Option<Job> {
+        self.env.account(&pda::job(id))
+    }
+
+    /// Sends and checks that a failure changed nothing it could have touched.
+    fn send(&mut self, kind: &'static str, ixs: Vec<anchor_lang::solana_program::instruction::Instruction>, signer: &solana_keypair::Keypair) -> bool {
+        let watched: Vec<_> = ixs
+            .iter()
+            .flat_map(|ix| ix.accounts.iter().filter(|m| m.is_writable).map(|m| m.pubkey))
+            .collect();
+        let before: Vec<_> = watched.iter().map(|key| self.env.svm.get_account(key)).collect();
+        let result = self.env.send(&ixs, &[signer]);
+        let ok = result.is_ok();
+        if let Err(err) = result {
+            *self.stats.errors.entry((kind, error_name(&err))).or_default() += 1;
+        }
+        let entry = self.stats.by_kind.entry(kind).or_default();
+        entry.0 += 1;
+        self.stats.instructions += ixs.len();
+        if ok {
+            entry.1 += 1;
+            self.stats.succeeded += 1;
+            self.record_payments();
+        } else {
+            for (key, was) in watched.iter().zip(before) {
+                let now = self.env.svm.get_account(key);
+                // Fee payers pay for failed transactions; nothing else may change.
+                if *key != signer.pubkey() {
+                    assert_eq!(now.map(|a| a.data), was.map(|a| a.data), "{kind} failed but changed {key}");
+                }
+            }
+        }
+        ok
+    }
+
+    /// A job is paid at most once, whichever instruction pays it.
+    fn record_payments(&mut self) {
+        let pow = self.env.events::<PowSubmitted>().into_iter().map(|e| e.job_id);
+        let kernel = self.env.events::<JobFinalized>().into_iter().filter(|e| e.completed).map(|e| e.job_id);
+        for job in pow.chain(kernel).collect::<Vec<_>>() {
+            assert!(self.paid_jobs.insert(job), "job {job} paid twice");
+        }
+    }
+
+    fn step(&mut self) {
+        let who = self.actor();
+        let user = self.actors[who].key.insecure_clone();
+        let token = self.actors[who].token;
+        let key = user.pubkey();
+        let protocol = self.env.protocol;
+        match self.rng.gen_range(0..100) {
+            0..=7 => {
+                let amount = self.amount();
+                self.send("stake", vec![protocol.stake(key, token, amount)], &user);
+            }
+            8..=10 => {
+                let amount = self.amount() / 16;
+                self.send("request_unstake", vec![ix::request_unstake(key, amount)], &user);
+            }
+            11..=12 => {
+                self.send("withdraw", vec![protocol.withdraw(key, token)], &user);
+            }
+            13..=16 => {
+                self.send("claim_rewards", vec![protocol.claim_rewards(key, token)], &user);
+            }
+            17..=20 => {
+                // Mostly whoever is not registered (deregistered operators come back).
+                let unregistered: Vec<usize> = (0..ACTORS).filter(|i| self.env.worker(&self.actors[*i].pubkey()).is_none()).collect();
+                let who = match unregistered.len() {
+                    0 => who,
+                    n if self.rng.gen_ratio(4, 5) => unregistered[self.rng.gen_range(0..n)],
+                    _ => who,
+                };
+                let (user, key) = (self.actors[who].key.insecure_clone(), self.actors[who].pubkey());
+                let settings = self.settings();
+                self.send("register_worker", vec![ix::register_worker(key, settings)], &user);
+            }
+            21..=22 => {
+                let settings = self.settings();
+                self.send("update_worker", vec![ix::update_worker(key, settings)], &user);
+            }
+            23 => {
+                self.send("deregister_worker", vec![ix::deregister_worker(key)], &user);
+            }
+            24..=33 => {
+                let kind = if self.rng.gen_bool(0.5) {
+                    JobKind::Pow { difficulty: self.rng.gen_range(0..7) }
+                } else {
+                    JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size: self.rng.gen_range(1..5) }
+                };
+                let replicas = match kind {
+                    JobKind::Pow { .. } => 1,
+                    JobKind::Kernel { .. } if self.rng.gen_bool(0.5) => 1,
+                    JobKind::Kernel { .. } => self.rng.gen_range(2..4),
+                };
+                let mut args = PostJobArgs {
+                    kind,
+                    replicas,
+                    reward: self.rng.gen_range(1..200) * IGN,
+                    execution_seconds: self.rng.gen_range(10..600),
+                    ttl_seconds: self.rng.gen_range(600..20_000),
+                    client_seed: self.rng.gen(),
+                    ..self.env.job_args()
+                };
+                if self.rng.gen_ratio(1, 10) {
+                    args.reward = self.amount(); // zero, huge or ordinary
+                }
+                if self.rng.gen_ratio(1, 20) {
+                    args.job_id += 1; // a stale id
+                }
+                self.send("post_job", vec![protocol.post_job(key, token, args)], &user);
+            }
+            34..=35 => {
+                let job = self.pick_job(|j| j.status == JobStatus::Open && j.assigned == 0);
+                self.send("cancel_job", vec![protocol.cancel_job(key, job, token)], &user);
+            }
+            36..=49 => {
+                let job = self.pick_job(|j| j.status == JobStatus::Open);
+                // Several assignments batched in one transaction, as the orchestrator does.
+                let batch = self.rng.gen_range(1..4);
+                let orchestrator = self.env.orchestrator.insecure_clone();
+                let signer = if self.rng.gen_ratio(1, 15) { user.insecure_clone() } else { orchestrator };
+                let ixs = (0..batch)
+                    .map(|_| {
+                        // Mostly the registered operators, sometimes anyone.
+                        let pool = if self.rng.gen_ratio(9, 10) { 4 } else { ACTORS };
+                        let operator = self.actors[self.rng.gen_range(0..pool)].pubkey();
+                        ix::assign_job(signer.pubkey(), job, operator)
+                    })
+                    .collect();
+                self.send("assign_job", ixs, &signer);
+            }
+            50..=59 => {
+                let (job, who) = self.pick_assignment(|j| j.status == JobStatus::Running && matches!(j.kind, JobKind::Pow { .. }));
+                let (user, token) = (self.actors[who].key.insecure_clone(), self.actors[who].token);
+                let key = user.pubkey();
+                let nonce = match self.job(job) {
+                    Some(state) if self.rng.gen_ratio(4, 5) => match state.kind {
+                        JobKind::Pow { difficulty } => find_nonce(&state.seed, &pda::worker(&key), difficulty),
+                        JobKind::Kernel { .. } => 0,
+                    },
+                    _ => self.rng.gen(),
+                };
+                self.send("submit_pow", vec![protocol.submit_pow(key, job, token, nonce)], &user);
+            }
+            60..=67 => {
+                let (job, who) = self.pick_assignment(|j| {
+                    matches!(j.status, JobStatus::Open | JobStatus::Running) && matches!(j.kind, JobKind::Kernel { .. })
+                });
+                let user = self.actors[who].key.insecure_clone();
+                let key = user.pubkey();
+                let truth = match self.job(job) {
+                    Some(Job { kind: JobKind::Kernel { size, .. }, seed, .. }) => matmul_result_hash(&seed, size),
+                    _ => [0; 32],
+                };
+                let result = if self.rng.gen_ratio(1, 6) { self.rng.gen() } else { truth };
+                let salt: [u8; 32] = self.rng.gen();
+                let commitment = ignis::kernels::result_commitment(&result, &salt, &pda::worker(&key));
+                if self.send("commit_result", vec![ix::commit_result(key, job, commitment)], &user) {
+                    self.commitments.insert((job, who), (result, salt));
+                }
+            }
+            68..=75 => {
+                let (job, who) = self.pick_assignment(|j| j.status == JobStatus::Revealing);
+                let user = self.actors[who].key.insecure_clone();
+                let key = user.pubkey();
+                let (result, salt) = match self.commitments.get(&(job, who)) {
+                    Some(&committed) if self.rng.gen_ratio(9, 10) => committed,
+                    _ => (self.rng.gen(), self.rng.gen()),
+                };
+                self.send("reveal_result", vec![ix::reveal_result(key, job, result, salt)], &user);
+            }
+            76..=81 => {
+                let job = self.pick_job(|j| matches!(j.status, JobStatus::Revealing | JobStatus::Challenge) || j.committed_count() > 0);
+                let replicas = self.replica_accounts(job);
+                let payer = self.env.admin.key.insecure_clone();
+                self.send("finalize_job", vec![protocol.finalize_job(job, &replicas)], &payer);
+            }
+            82..=84 => {
+                let job = self.pick_job(|j| j.status == JobStatus::Challenge);
+                let replica = self.replica_accounts(job).first().copied().unwrap_or((key, token));
+                let verifier = if self.rng.gen_ratio(1, 10) { user.insecure_clone() } else { self.env.verifier.insecure_clone() };
+                let correct = self.rng.gen_bool(0.7);
+                let ix = protocol.verify_result(verifier.pubkey(), job, replica, correct);
+                self.send(if correct { "attest_result" } else { "dispute_result" }, vec![ix], &verifier);
+            }
+            85..=88 => {
+                let job = self.pick_job(|j| matches!(j.status, JobStatus::Open | JobStatus::Running) && j.assigned > 0);
+                let operator = match self.job(job) {
+                    Some(state) if state.assigned > 0 && self.rng.gen_ratio(4, 5) => {
+                        let index = self.rng.gen_range(0..usize::from(state.assigned));
+                        self.operator_of(&state.assignments[index].worker)
+                    }
+                    _ => key,
+                };
+                let payer = self.env.admin.key.insecure_clone();
+                self.send("expire_assignment", vec![protocol.expire_assignment(job, operator)], &payer);
+            }
+            89..=91 => {
+                let job = self.pick_job(|j| j.status == JobStatus::Open);
+                let poster_token = match self.job(job) {
+                    Some(state) => self.actors.iter().find(|a| a.pubkey() == state.poster).map_or(token, |a| a.token),
+                    None => token,
+                };
+                let payer = self.env.admin.key.insecure_clone();
+                self.send("refund_job", vec![protocol.refund_job(job, poster_token)], &payer);
+            }
+            92..=98 => {
+                let seconds = match self.rng.gen_range(0..20) {
+                    0 => self.rng.gen_range(3_000..20_000),
+                    _ => self.rng.gen_range(1..250),
+                };
+                self.env.warp(seconds);
+            }
+            _ => {
+                // Short, rare pauses: unpause at the next chance, pause one time in five.
+                let admin = self.env.admin.key.insecure_clone();
+                let paused = !self.env.config().paused && self.rng.gen_ratio(1, 5);
+                self.send("set_paused", vec![ix::set_paused(admin.pubkey(), paused)], &admin);
+            }
+        }
+        self.stats.steps += 1;
+    }
+
+    fn settings(&mut self) -> WorkerSettings {
+        if self.rng.gen_ratio(3, 4) {
+            return WorkerSettings { max_concurrent_jobs: self.rng.gen_range(1..5), ..kernel_worker_settings() };
+        }
+        WorkerSettings {
+            gpu: GpuInfo { model: "sim".into(), vram_mb: self.rng.gen_range(0..2) * 1024, compute_capability: 90 },
+            supported_kernels: self.rng.gen_range(0..4),
+            hashrate: 1,
+            min_price: self.rng.gen_range(0..100) * IGN,
+            max_concurrent_jobs: self.rng.gen_range(0..4),
+            accepting_jobs: self.rng.gen_ratio(9, 10),
+        }
+    }
+
+    fn operator_of(&self, worker: &anchor_lang::prelude::Pubkey) -> anchor_lang::prelude::Pubkey {
+        self.actors.iter().map(User::pubkey).find(|op| pda::worker(op) == *worker).expect("workers are actors")
+    }
+
+    /// The replica accounts finalize needs, sometimes deliberately wrong.
+    fn replica_accounts(&mut self, job: u64) -> Vec<(anchor_lang::prelude::Pubkey, anchor_lang::prelude::Pubkey)> {
+        let Some(state) = self.job(job) else { return vec![] };
+        let mut replicas: Vec<_> = state
+            .live_assignments()
+            .iter()
+            .map(|a| {
+                let operator = self.operator_of(&a.worker);
+                let token = self.actors.iter().find(|u| u.pubkey() == operator).unwrap().token;
+                (operator, token)
+            })
+            .collect();
+        if self.rng.gen_ratio(1, 10) && !replicas.is_empty() {
+            let i = self.rng.gen_range(0..replicas.len());
+            replicas[i].1 = self.actors[self.rng.gen_range(0..ACTORS)].token;
+        }
+        replicas
+    }
+
+    /// Every invariant, after every step.
+    fn check(&mut self, full: bool) {
+        self.stats.invariant_checks += 1;
+        self.env.assert_reconciled();
+        let config = self.env.config();
+        let (rewards, totals) = (config.rewards, config.totals);
+        assert_eq!(
+            u128::from(rewards.distributed) + u128::from(rewards.undistributed) + u128::from(rewards.work_pool) + u128::from(rewards.work_paid),
+            u128::from(rewards.accrued) + u128::from(totals.fees) + u128::from(totals.slashed),
+            "every rewarded token is distributed, held, in the pool or paid"
+        );
+        let stakes: Vec<Stake> = self.actors.iter().filter_map(|a| self.env.account(&pda::stake(&a.pubkey()))).collect();
+        assert_eq!(stakes.iter().map(|s| s.amount).sum::<u64>(), totals.staked);
+        assert_eq!(stakes.iter().map(|s| s.unbonding_amount).sum::<u64>(), totals.unbonding);
+        let owed: u128 = stakes
+            .iter()
+            .map(|s| u128::from(s.claimed_total) + u128::from(s.claimable(rewards.reward_per_share).unwrap()))
+            .sum();
+        let distributed = u128::from(rewards.distributed);
+        assert!(owed <= distributed, "stakers owed {owed}, more than the {distributed} distributed");
+        let dust_bound = (self.stats.instructions + ACTORS) as u128;
+        assert!(distributed - owed <= dust_bound, "rounding dust {} over {dust_bound}", distributed - owed);
+        assert_eq!(rewards.claimed, stakes.iter().map(|s| s.claimed_total).sum::<u64>());
+
+        if full {
+            self.check_jobs(totals.escrowed, totals.jobs_completed);
+        }
+    }
+
+    /// Escrows, payments and worker loads against every job account.
+    fn check_jobs(&self, escrowed: u64, jobs_completed: u64) {
+        let next = self.env.config().next_job_id;
+        let jobs: Vec<Job> = (0..next).map(|id| self.job(id).expect("every id below next_job_id exists")).collect();
+        let unpaid = |j: &&Job| !matches!(j.status, JobStatus::Completed | JobStatus::Cancelled | JobStatus::Refunded);
+        assert_eq!(jobs.iter().filter(unpaid).map(|j| j.reward).sum::<u64>(), escrowed, "job vault owes unpaid escrows");
+        let completed: HashSet<u64> = jobs.iter().filter(|j| j.status == JobStatus::Completed).map(|j| j.id).collect();
+        assert_eq!(completed, self.paid_jobs, "completed jobs are exactly the paid ones");
+        assert_eq!(completed.len() as u64, jobs_completed);
+        for actor in &self.actors {
+            let worker = pda::worker(&actor.pubkey());
+            // Settled jobs keep their assignments as history.
+            let live = jobs.iter().filter(unpaid).flat_map(|j| j.live_assignments()).filter(|a| a.worker == worker).count();
+            let active = self.env.worker(&actor.pubkey()).map_or(0, |w| usize::from(w.active_jobs));
+            assert_eq!(active, live, "a worker's active jobs are its live assignments");
+        }
+    }
+}
+
+/// The program error's name where there is one, else the runtime's.
+fn error_name(err: &solana_transaction_error::TransactionError) -> String {
+    use solana_instruction_error::InstructionError::Custom;
+    use solana_transaction_error::TransactionError::InstructionError;
+    match err {
+        InstructionError(_, Custom(code)) => {
+            ignis_client::errors::describe(*code).map_or(format!("custom {code}"), |e| e.name.to_string())
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+fn run(seed: u64, steps: usize) -> Stats {
+    let _hint = ReplayHint(seed, steps);
+    let mut case = Case::new(seed);
+    for step in 0..steps {
+        case.step();
+        case.check(step % 100 == 99);
+    }
+    case.check(true);
+    case.stats
+}
+
+fn steps() -> usize {
+    std::env::var("IGNIS_INVARIANT_STEPS").ok().and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_STEPS)
+}
+
+/// Runs cases `first..first + CASES_PER_TEST` (or just the replay seed) and checks that
+/// the sequences did real work: every kind of instruction sent succeeded sometimes.
+fn run_cases(first: u64) {
+    let seeds: Vec<u64> = match std::env::var("IGNIS_INVARIANT_SEED").ok().and_then(|s| s.parse().ok()) {
+        Some(seed) if (first..first + CASES_PER_TEST).contains(&seed) => vec![seed],
+        Some(_) => return, // another test's seed
+        None => (first..first + CASES_PER_TEST).collect(),
+    };
+    let mut total = Stats::default();
+    for seed in seeds {
+        let stats = run(seed, steps());
+        total.steps += stats.steps;
+        total.instructions += stats.instructions;
+        total.succeeded += stats.succeeded;
+        total.invariant_checks += stats.invariant_checks;
+        for (key, count) in stats.errors {
+            *total.errors.entry(key).or_default() += count;
+        }
+        for (kind, (sent, ok)) in stats.by_kind {
+            let entry = total.by_kind.entry(kind).or_default();
+            entry.0 += sent;
+            entry.1 += ok;
+        }
+    }
+    eprintln!(
+        "invariants seeds {first}..: {} steps, {} instructions ({} transactions succeeded), {} invariant checks",
+        total.steps, total.instructions, total.succeeded, total.invariant_checks
+    );
+    let mut kinds: Vec<_> = total.by_kind.iter().collect();
+    kinds.sort();
+    for (kind, (sent, ok)) in kinds {
+        eprintln!("  {kind:<18} sent {sent:>6}  succeeded {ok:>6}");
+    }
+    let mut errors: Vec<_> = total.errors.iter().collect();
+    errors.sort_by(|a, b| b.1.cmp(a.1));
+    for ((kind, error), count) in errors.iter().take(25) {
+        eprintln!("  rejected {kind:<18} {error:<40} {count:>6}");
+    }
+    if total.steps >= 2_000 {
+        for kind in ["stake", "request_unstake", "withdraw", "claim_rewards", "register_worker", "post_job", "cancel_job",
+            "assign_job", "submit_pow", "commit_result", "reveal_result", "finalize_job", "attest_result", "dispute_result",
+            "expire_assignment", "refund_job"]
+        {
+            let (sent, ok) = total.by_kind.get(kind).copied().unwrap_or_default();
+            assert!(ok > 0, "{kind} never succeeded in {sent} tries: the sequences are not exercising it");
+        }
+    }
+}
+
+#[test]
+fn random_sequences_hold_every_invariant_seeds_0_to_5() {
+    run_cases(0);
+}
+
+#[test]
+fn random_sequences_hold_every_invariant_seeds_6_to_11() {
+    run_cases(6);
+}
+
+#[test]
+fn random_sequences_hold_every_invariant_seeds_12_to_17() {
+    run_cases(12);
+}
+
+#[test]
+fn random_sequences_hold_every_invariant_seeds_18_to_23() {
+    run_cases(18);
+}

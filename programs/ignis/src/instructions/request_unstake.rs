@@ -32,7 +32,7 @@ impl RequestUnstake<'_> {
         // Unbonding tokens stop earning: book what the whole stake earned so far.
         stake.settle(config.rewards.reward_per_share)?;
         stake.amount = math::sub(stake.amount, amount)?;
-        stake.reset_debt(config.rewards.reward_per_share);
+        stake.reset_debt(config.rewards.reward_per_share)?;
         stake.unbonding_amount = math::add(stake.unbonding_amount, amount)?;
         // A new request restarts the clock for the whole tranche: otherwise stake could
         // be moved out at once by topping up an old, already unlocked request.

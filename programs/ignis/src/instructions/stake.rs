@@ -54,7 +54,7 @@ impl StakeTokens<'_> {
         }
         stake.settle(reward_per_share)?;
         stake.amount = math::add(stake.amount, amount)?;
-        stake.reset_debt(reward_per_share);
+        stake.reset_debt(reward_per_share)?;
         config.totals.staked = math::add(config.totals.staked, amount)?;
 
         vault::deposit(

@@ -37,7 +37,7 @@ impl Stake {
         self.amount = math::sub(self.amount, from_bonded)?;
         self.unbonding_amount = math::sub(self.unbonding_amount, from_unbonding)?;
         self.slashed_total = math::add(self.slashed_total, amount)?;
-        self.reset_debt(reward_per_share);
+        self.reset_debt(reward_per_share)?;
         Ok(Slashed { from_bonded, from_unbonding })
     }
 }
