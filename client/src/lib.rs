@@ -6,6 +6,8 @@ pub mod errors;
 pub mod events;
 pub mod instructions;
 pub mod pda;
+pub mod rpc;
+pub mod token;
 
 pub use ignis;
 pub use ignis::ID as PROGRAM_ID;

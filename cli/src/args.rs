@@ -1,0 +1,179 @@
+//! The command line, as clap parses it.
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::output::Format;
+
+/// The localnet `ignis-localnet` and `ignis up` serve by default.
+pub const DEFAULT_URL: &str = "http://127.0.0.1:8899";
+
+#[derive(Parser)]
+#[command(name = "ignis", version, about = "Stake IGN, register GPU workers, post compute jobs and claim rewards on Ignis")]
+pub struct Cli {
+    /// JSON-RPC URL of the cluster.
+    #[arg(long, short = 'u', global = true, env = "IGNIS_URL", default_value = DEFAULT_URL)]
+    pub url: String,
+    /// Signer keypair file (Solana CLI format).
+    #[arg(long, short = 'k', global = true, env = "IGNIS_KEYPAIR", default_value = "~/.config/solana/id.json")]
+    pub keypair: String,
+    /// Output for people (text) or programs (json).
+    #[arg(long, short = 'o', global = true, value_enum, default_value = "text")]
+    pub output: Format,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Deploy-time setup of the protocol (the signer becomes admin).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Bond IGN: it earns rewards and lets your worker take jobs.
+    Stake { amount: String },
+    /// Start unbonding IGN; withdraw it after the unbonding period.
+    Unstake { amount: String },
+    /// Take back IGN whose unbonding period has ended.
+    Withdraw,
+    #[command(subcommand)]
+    Worker(WorkerCommand),
+    #[command(subcommand)]
+    Job(JobCommand),
+    #[command(subcommand)]
+    Rewards(RewardsCommand),
+    /// A summary of the network: workers, jobs, stake, emission.
+    Status,
+    /// Request SOL for fees (localnet only).
+    Airdrop {
+        /// SOL to request.
+        #[arg(default_value = "10")]
+        sol: f64,
+        /// Recipient (default: the signer).
+        #[arg(long)]
+        to: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Create the IGN mint, hand its authority to the protocol, and initialise the
+    /// config and vaults with the default parameters.
+    Init {
+        #[arg(long, default_value_t = 9)]
+        decimals: u8,
+        /// IGN minted to the admin before the protocol takes over the mint.
+        #[arg(long, default_value = "1000000")]
+        genesis_supply: String,
+        /// Key allowed to assign jobs (default: the admin).
+        #[arg(long)]
+        orchestrator: Option<String>,
+        /// Key allowed to attest or dispute results (default: the admin).
+        #[arg(long)]
+        verifier: Option<String>,
+        /// Use the Token-2022 program for IGN.
+        #[arg(long)]
+        token_2022: bool,
+    },
+    /// Send IGN from the signer to someone (e.g. to fund a test user).
+    Transfer { to: String, amount: String },
+}
+
+#[derive(Args, Clone, Default)]
+pub struct WorkerFlags {
+    /// GPU model, e.g. "NVIDIA H100 80GB HBM3" (or "cpu").
+    #[arg(long)]
+    pub gpu: Option<String>,
+    /// Device memory in MiB.
+    #[arg(long)]
+    pub vram_mb: Option<u32>,
+    /// Compute capability times ten (9.0 -> 90; 0 for CPU).
+    #[arg(long)]
+    pub compute_capability: Option<u16>,
+    /// Kernels this worker runs: comma separated from pow-sha256, matmul-u32.
+    #[arg(long, value_delimiter = ',')]
+    pub kernels: Option<Vec<String>>,
+    /// Measured SHA-256 hashrate, hashes per second.
+    #[arg(long)]
+    pub hashrate: Option<u64>,
+    /// Smallest reward per replica you accept, in IGN.
+    #[arg(long)]
+    pub min_price: Option<String>,
+    /// Most jobs at once.
+    #[arg(long)]
+    pub max_jobs: Option<u16>,
+    /// Stop (false) or resume (true) taking new jobs.
+    #[arg(long)]
+    pub accepting: Option<bool>,
+}
+
+#[derive(Subcommand)]
+pub enum WorkerCommand {
+    /// Register your worker (needs the minimum stake).
+    Register(WorkerFlags),
+    /// Change your worker's settings; unspecified ones stay.
+    Update(WorkerFlags),
+    /// Remove your worker (no active jobs); the account's rent comes back.
+    Deregister,
+    /// Show a worker (default: yours).
+    Show { operator: Option<String> },
+}
+
+#[derive(Subcommand)]
+pub enum JobCommand {
+    /// Post a job; its reward is escrowed until paid or refunded.
+    Post {
+        /// A proof-of-work job of this difficulty (leading zero bits).
+        #[arg(long, conflicts_with = "matmul", required_unless_present = "matmul")]
+        pow: Option<u8>,
+        /// A matmul-u32 job of this size n (n x n).
+        #[arg(long)]
+        matmul: Option<u32>,
+        /// Replicas for a kernel job (1 to 3).
+        #[arg(long, default_value_t = 1)]
+        replicas: u8,
+        /// Reward in IGN.
+        #[arg(long)]
+        reward: String,
+        /// Seconds a worker has per assignment.
+        #[arg(long, default_value_t = 300)]
+        execution_seconds: i64,
+        /// Seconds before an unfinished job can be refunded.
+        #[arg(long, default_value_t = 3600)]
+        ttl_seconds: i64,
+    },
+    /// Cancel your job while nobody is assigned; the escrow comes back.
+    Cancel { id: u64 },
+    /// Return an expired job's escrow to its poster (anyone may).
+    Refund { id: u64 },
+    /// Show one job.
+    Show { id: u64 },
+    /// List jobs.
+    List {
+        /// Only jobs in this status (open, running, completed, cancelled, refunded, revealing, challenge).
+        #[arg(long)]
+        status: Option<String>,
+        /// Only jobs posted by this address.
+        #[arg(long)]
+        poster: Option<String>,
+    },
+    /// Assign a job to a worker (the orchestrator's key only).
+    Assign {
+        id: u64,
+        /// The worker's operator address.
+        #[arg(long)]
+        worker: String,
+    },
+    /// Submit a proof-of-work nonce for a job assigned to your worker.
+    SubmitPow {
+        id: u64,
+        #[arg(long)]
+        nonce: u64,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RewardsCommand {
+    /// Your stake, unbonding and claimable rewards.
+    Show,
+    /// Claim your rewards.
+    Claim,
+}

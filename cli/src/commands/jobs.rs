@@ -1,0 +1,172 @@
+use anyhow::{bail, Result};
+use ignis::{
+    constants::KERNEL_MATMUL_U32,
+    instructions::PostJobArgs,
+    state::{Job, JobKind, JobStatus},
+};
+use ignis_client::{accounts::Config, instructions as ix, pda, rpc::ClientError, token};
+use serde_json::json;
+
+use crate::{
+    args::JobCommand,
+    context::{self, Context},
+    output::Report,
+};
+
+pub fn status_name(status: JobStatus) -> &'static str {
+    match status {
+        JobStatus::Open => "open",
+        JobStatus::Running => "running",
+        JobStatus::Completed => "completed",
+        JobStatus::Cancelled => "cancelled",
+        JobStatus::Refunded => "refunded",
+        JobStatus::Revealing => "revealing",
+        JobStatus::Challenge => "challenge",
+    }
+}
+
+fn kind_name(kind: JobKind) -> String {
+    match kind {
+        JobKind::Pow { difficulty } => format!("pow-sha256 difficulty {difficulty}"),
+        JobKind::Kernel { size, .. } => format!("matmul-u32 {size}x{size}"),
+    }
+}
+
+fn job_json(job: &Job) -> serde_json::Value {
+    json!({
+        "id": job.id,
+        "address": pda::job(job.id).to_string(),
+        "poster": job.poster.to_string(),
+        "kind": kind_name(job.kind),
+        "status": status_name(job.status),
+        "reward": job.reward,
+        "replicas": job.replicas,
+        "assigned": job.live_assignments().iter().map(|a| a.worker.to_string()).collect::<Vec<_>>(),
+        "posted_at": job.posted_at,
+        "expires_at": job.expires_at,
+        "completed_at": job.completed_at,
+        "result_hash": hex(&job.result_hash),
+    })
+}
+
+fn job_line(ctx: &Context, config: &Config, job: &Job) -> String {
+    format!(
+        "#{:<6} {:<10} {:<28} {:>14}  {}/{} assigned",
+        job.id,
+        status_name(job.status),
+        kind_name(job.kind),
+        ctx.ign(config, job.reward),
+        job.assigned,
+        job.replicas
+    )
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
+    let config = ctx.config().await?;
+    let protocol = Context::protocol(&config);
+    match command {
+        JobCommand::Post { pow, matmul, replicas, reward, execution_seconds, ttl_seconds } => {
+            let kind = match (pow, matmul) {
+                (Some(difficulty), _) => JobKind::Pow { difficulty },
+                (None, Some(size)) => JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size },
+                (None, None) => bail!("say what to compute: --pow DIFFICULTY or --matmul N"),
+            };
+            let reward = ctx.parse_ign(&config, &reward)?;
+            let balance = ctx.my_balance(&config).await?;
+            if reward > balance {
+                bail!("you have {} and cannot escrow a reward of {}", ctx.ign(&config, balance), ctx.ign(&config, reward));
+            }
+            // Ids are sequential: if someone else posts first, read the next id and retry.
+            for _ in 0..5 {
+                let job_id = ctx.client.config().await?.next_job_id;
+                let args = PostJobArgs {
+                    job_id,
+                    kind,
+                    client_seed: rand::random(),
+                    reward,
+                    replicas,
+                    execution_seconds,
+                    ttl_seconds,
+                };
+                match ctx.client.send(&[protocol.post_job(ctx.me(), ctx.my_token_account(&config), args)], &[&ctx.keypair]).await {
+                    Err(err) if err.program_error().is_some_and(|e| e.name == "JobIdMismatch") => continue,
+                    Err(ClientError::Transaction(err)) if format!("{err:?}").contains("AccountInUse") => continue,
+                    Err(err) => return Err(context::explain(err)),
+                    Ok(signature) => {
+                        let job = ctx.client.job(job_id).await?.expect("just posted");
+                        let mut json = job_json(&job);
+                        json["signature"] = signature.to_string().into();
+                        return Ok(Report::new(
+                            json,
+                            [
+                                format!("posted job #{job_id}: {}, reward {} escrowed", kind_name(kind), ctx.ign(&config, reward)),
+                                format!("follow it with `ignis job show {job_id}`"),
+                            ],
+                        ));
+                    }
+                }
+            }
+            bail!("other posters kept taking the next job id; try again")
+        }
+        JobCommand::Cancel { id } => {
+            let signature = ctx.send(&[protocol.cancel_job(ctx.me(), id, ctx.my_token_account(&config))]).await?;
+            Ok(Report::new(json!({ "id": id, "signature": signature }), [format!("cancelled job #{id}; its escrow is back")]))
+        }
+        JobCommand::Refund { id } => {
+            let Some(job) = ctx.client.job(id).await? else { bail!("there is no job #{id}") };
+            let poster_token = token::associated_account(&job.poster, &config.mint, &config.token_program);
+            let signature = ctx.send(&[protocol.refund_job(id, poster_token)]).await?;
+            Ok(Report::new(
+                json!({ "id": id, "signature": signature }),
+                [format!("refunded {} to the poster of job #{id}", ctx.ign(&config, job.reward))],
+            ))
+        }
+        JobCommand::Show { id } => {
+            let Some(job) = ctx.client.job(id).await? else { bail!("there is no job #{id}") };
+            let mut text = vec![job_line(ctx, &config, &job), format!("  poster {}", job.poster)];
+            text.extend(job.live_assignments().iter().map(|a| format!("  worker {} (deadline {})", a.worker, a.deadline)));
+            if job.status == JobStatus::Completed {
+                text.push(format!("  result {}", hex(&job.result_hash)));
+            }
+            Ok(Report::new(job_json(&job), text))
+        }
+        JobCommand::List { status, poster } => {
+            let poster = poster.as_deref().map(context::parse_pubkey).transpose()?;
+            // Filter on the poster in getProgramAccounts itself (it follows the id).
+            let filters = poster
+                .map(|p| vec![ignis_client::rpc::memcmp_after_discriminator(8, p.as_ref())])
+                .unwrap_or_default();
+            let mut jobs: Vec<Job> = ctx.client.all::<Job>(filters).await?.into_iter().map(|(_, job)| job).collect();
+            if let Some(wanted) = status {
+                jobs.retain(|job| status_name(job.status) == wanted.to_lowercase());
+            }
+            jobs.sort_by_key(|job| job.id);
+            let text = if jobs.is_empty() {
+                vec!["no jobs".to_string()]
+            } else {
+                jobs.iter().map(|job| job_line(ctx, &config, job)).collect()
+            };
+            Ok(Report::new(json!(jobs.iter().map(job_json).collect::<Vec<_>>()), text))
+        }
+        JobCommand::Assign { id, worker } => {
+            let operator = context::parse_pubkey(&worker)?;
+            if config.orchestrator != ctx.me() {
+                bail!("only the orchestrator ({}) may assign jobs: pass its keypair with --keypair", config.orchestrator);
+            }
+            let signature = ctx.send(&[ix::assign_job(ctx.me(), id, operator)]).await?;
+            Ok(Report::new(json!({ "id": id, "worker": operator.to_string(), "signature": signature }), [format!("assigned job #{id} to {operator}")]))
+        }
+        JobCommand::SubmitPow { id, nonce } => {
+            let signature = ctx.send(&[protocol.submit_pow(ctx.me(), id, ctx.my_token_account(&config), nonce)]).await?;
+            let job = ctx.client.job(id).await?.expect("exists");
+            Ok(Report::new(
+                json!({ "id": id, "nonce": nonce, "hash": hex(&job.result_hash), "signature": signature }),
+                [format!("job #{id} completed and paid; hash {}", hex(&job.result_hash))],
+            ))
+        }
+    }
+}

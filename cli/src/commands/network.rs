@@ -1,0 +1,76 @@
+use std::collections::BTreeMap;
+
+use anyhow::{bail, Result};
+use ignis::state::{Job, Worker};
+use ignis_client::pda;
+use serde_json::json;
+
+use super::jobs::status_name;
+use crate::{context::{self, Context}, output::Report};
+
+pub async fn status(ctx: &Context) -> Result<Report> {
+    let config = ctx.config().await?;
+    let workers = ctx.client.all::<Worker>(vec![]).await?;
+    let jobs = ctx.client.all::<Job>(vec![]).await?;
+    let mut by_status: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, job) in &jobs {
+        *by_status.entry(status_name(job.status)).or_default() += 1;
+    }
+    let accepting = workers.iter().filter(|(_, w)| w.settings.accepting_jobs).count();
+    let (t, r) = (&config.totals, &config.rewards);
+    Ok(Report::new(
+        json!({
+            "url": ctx.client.url(),
+            "config": pda::config().to_string(),
+            "mint": config.mint.to_string(),
+            "paused": config.paused,
+            "workers": workers.len(),
+            "workers_accepting": accepting,
+            "jobs": by_status,
+            "staked": t.staked,
+            "unbonding": t.unbonding,
+            "escrowed": t.escrowed,
+            "emitted": r.accrued,
+            "min_worker_stake": config.params.min_worker_stake,
+            "protocol_fee_bps": config.params.protocol_fee_bps,
+        }),
+        [
+            format!("Ignis on {}{}", ctx.client.url(), if config.paused { " (PAUSED)" } else { "" }),
+            format!("  workers    {} registered, {accepting} accepting jobs", workers.len()),
+            format!(
+                "  jobs       {}",
+                if by_status.is_empty() {
+                    "none yet".to_string()
+                } else {
+                    by_status.iter().map(|(s, n)| format!("{n} {s}")).collect::<Vec<_>>().join(", ")
+                }
+            ),
+            format!("  staked     {} ({} unbonding)", ctx.ign(&config, t.staked), ctx.ign(&config, t.unbonding)),
+            format!("  escrowed   {}", ctx.ign(&config, t.escrowed)),
+            format!("  emitted    {} of {}", ctx.ign(&config, r.accrued), ctx.ign(&config, config.emission.cap)),
+            format!(
+                "  min stake  {} to run a worker; protocol fee {}%",
+                ctx.ign(&config, config.params.min_worker_stake),
+                f64::from(config.params.protocol_fee_bps) / 100.0
+            ),
+        ],
+    ))
+}
+
+pub async fn airdrop(ctx: &Context, sol: f64, to: Option<String>) -> Result<Report> {
+    let url = ctx.client.url();
+    if !(url.contains("127.0.0.1") || url.contains("localhost")) {
+        bail!("airdrop is for the local network only; {url} is not local");
+    }
+    let to = to.as_deref().map(context::parse_pubkey).transpose()?.unwrap_or(ctx.me());
+    let lamports = (sol * 1e9) as u64;
+    let signature = ctx.client.rpc().request_airdrop(&to, lamports).await?;
+    // Wait until it lands so the next command can spend it.
+    for _ in 0..50 {
+        if ctx.client.rpc().get_balance(&to).await? >= lamports {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    Ok(Report::new(json!({ "to": to.to_string(), "lamports": lamports, "signature": signature.to_string() }), [format!("{sol} SOL sent to {to}")]))
+}

@@ -1,0 +1,109 @@
+use anyhow::{bail, Result};
+use ignis_client::instructions as ix;
+use serde_json::json;
+
+use super::{now, until};
+use crate::{args::RewardsCommand, context::Context, output::Report};
+
+pub async fn stake(ctx: &Context, text: &str) -> Result<Report> {
+    let config = ctx.config().await?;
+    let units = ctx.parse_ign(&config, text)?;
+    if units == 0 {
+        bail!("stake a positive amount of IGN");
+    }
+    let balance = ctx.my_balance(&config).await?;
+    if units > balance {
+        bail!("you have {} and cannot stake {}", ctx.ign(&config, balance), ctx.ign(&config, units));
+    }
+    let protocol = Context::protocol(&config);
+    let signature = ctx.send(&[protocol.stake(ctx.me(), ctx.my_token_account(&config), units)]).await?;
+    let staked = ctx.client.stake(&ctx.me()).await?.map_or(0, |s| s.amount);
+    Ok(Report::new(
+        json!({ "staked": units, "total": staked, "signature": signature }),
+        [format!("staked {}; your stake is now {}", ctx.ign(&config, units), ctx.ign(&config, staked))],
+    ))
+}
+
+pub async fn unstake(ctx: &Context, text: &str) -> Result<Report> {
+    let config = ctx.config().await?;
+    let units = ctx.parse_ign(&config, text)?;
+    let bonded = ctx.client.stake(&ctx.me()).await?.map_or(0, |s| s.amount);
+    if units == 0 || units > bonded {
+        bail!("your stake is {}: you can unstake between a base unit and all of it", ctx.ign(&config, bonded));
+    }
+    let signature = ctx.send(&[ix::request_unstake(ctx.me(), units)]).await?;
+    let stake = ctx.client.stake(&ctx.me()).await?.expect("just unstaked");
+    Ok(Report::new(
+        json!({ "unbonding": stake.unbonding_amount, "unlock_at": stake.unlock_at, "signature": signature }),
+        [
+            format!("{} is unbonding (stake left: {})", ctx.ign(&config, stake.unbonding_amount), ctx.ign(&config, stake.amount)),
+            format!("withdraw it with `ignis withdraw` in {} (unix time {})", until(stake.unlock_at, now()), stake.unlock_at),
+        ],
+    ))
+}
+
+pub async fn withdraw(ctx: &Context) -> Result<Report> {
+    let config = ctx.config().await?;
+    let Some(stake) = ctx.client.stake(&ctx.me()).await? else {
+        bail!("you have never staked: nothing to withdraw");
+    };
+    if stake.unbonding_amount == 0 {
+        bail!("nothing is unbonding: start with `ignis unstake AMOUNT`");
+    }
+    let protocol = Context::protocol(&config);
+    let signature = ctx.send(&[protocol.withdraw(ctx.me(), ctx.my_token_account(&config))]).await?;
+    Ok(Report::new(
+        json!({ "withdrawn": stake.unbonding_amount, "signature": signature }),
+        [format!("withdrew {}", ctx.ign(&config, stake.unbonding_amount))],
+    ))
+}
+
+pub async fn rewards(ctx: &Context, command: RewardsCommand) -> Result<Report> {
+    let config = ctx.config().await?;
+    let stake = ctx.client.stake(&ctx.me()).await?;
+    match command {
+        RewardsCommand::Show => {
+            let Some(stake) = stake else {
+                return Ok(Report::new(json!({ "staked": 0 }), ["you have not staked yet: `ignis stake AMOUNT`".to_string()]));
+            };
+            let mut accrued = config.clone();
+            accrued.accrue(now()).ok();
+            let claimable = stake.claimable(accrued.rewards.reward_per_share).unwrap_or(stake.pending_rewards);
+            let mut text = vec![
+                format!("staked      {}", ctx.ign(&config, stake.amount)),
+                format!("claimable   {} (claimed so far {})", ctx.ign(&config, claimable), ctx.ign(&config, stake.claimed_total)),
+            ];
+            if stake.unbonding_amount > 0 {
+                text.push(format!(
+                    "unbonding   {} (withdrawable in {})",
+                    ctx.ign(&config, stake.unbonding_amount),
+                    until(stake.unlock_at, now())
+                ));
+            }
+            Ok(Report::new(
+                json!({
+                    "staked": stake.amount,
+                    "unbonding": stake.unbonding_amount,
+                    "unlock_at": stake.unlock_at,
+                    "claimable": claimable,
+                    "claimed": stake.claimed_total,
+                    "slashed": stake.slashed_total,
+                }),
+                text,
+            ))
+        }
+        RewardsCommand::Claim => {
+            if stake.is_none() {
+                bail!("you have not staked, so there is nothing to claim: `ignis stake AMOUNT`");
+            }
+            let before = ctx.my_balance(&config).await?;
+            let protocol = Context::protocol(&config);
+            let signature = ctx.send(&[protocol.claim_rewards(ctx.me(), ctx.my_token_account(&config))]).await?;
+            let claimed = ctx.my_balance(&config).await?.saturating_sub(before);
+            Ok(Report::new(
+                json!({ "claimed": claimed, "signature": signature }),
+                [format!("claimed {}", ctx.ign(&config, claimed))],
+            ))
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! What every command needs: the cluster, the signer, and the deployment it talks to.
+
+use anchor_lang::prelude::Pubkey;
+use anyhow::{anyhow, Context as _, Result};
+use ignis_client::{
+    accounts::Config,
+    instructions::Protocol,
+    rpc::{ClientError, IgnisClient},
+    token,
+};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+use crate::amount;
+
+pub struct Context {
+    pub client: IgnisClient,
+    pub keypair: Keypair,
+}
+
+impl Context {
+    pub fn new(url: &str, keypair_path: &str) -> Result<Self> {
+        let path = shellexpand(keypair_path);
+        let keypair = solana_keypair::read_keypair_file(&path).map_err(|err| {
+            anyhow!(
+                "cannot read the keypair at {path}: {err}\n\
+                 create one with `solana-keygen new -o {path}`, or pass --keypair FILE"
+            )
+        })?;
+        Ok(Context { client: IgnisClient::new(url), keypair })
+    }
+
+    pub fn me(&self) -> Pubkey {
+        self.keypair.pubkey()
+    }
+
+    /// The protocol's config; a missing one means nobody ran `ignis admin init` here.
+    pub async fn config(&self) -> Result<Config> {
+        match self.client.config().await {
+            Err(ClientError::NotFound { .. }) => Err(anyhow!(
+                "the Ignis protocol is not initialised on {}: run `ignis admin init` there first",
+                self.client.url()
+            )),
+            other => Ok(other?),
+        }
+    }
+
+    pub fn protocol(config: &Config) -> Protocol {
+        Protocol::new(config.mint, config.token_program)
+    }
+
+    /// This signer's IGN token account (its associated token account).
+    pub fn my_token_account(&self, config: &Config) -> Pubkey {
+        token::associated_account(&self.me(), &config.mint, &config.token_program)
+    }
+
+    /// IGN balance of this signer, 0 if it has no token account yet.
+    pub async fn my_balance(&self, config: &Config) -> Result<u64> {
+        let data = self.client.account_data(&self.my_token_account(config)).await?;
+        Ok(data.as_deref().and_then(token::balance_of).unwrap_or(0))
+    }
+
+    pub fn ign(&self, config: &Config, units: u64) -> String {
+        format!("{} IGN", amount::format(units, config.decimals))
+    }
+
+    pub fn parse_ign(&self, config: &Config, text: &str) -> Result<u64> {
+        amount::parse(text, config.decimals)
+    }
+
+    pub async fn send(&self, instructions: &[anchor_lang::solana_program::instruction::Instruction]) -> Result<String> {
+        let signature = self.client.send(instructions, &[&self.keypair]).await.map_err(explain)?;
+        Ok(signature.to_string())
+    }
+}
+
+/// Turns a client error into a message that says what to do next.
+pub fn explain(err: ClientError) -> anyhow::Error {
+    let hint = err.program_error().and_then(|info| match info.name {
+        "ProtocolPaused" => Some("the admin has paused the protocol; try again once it is resumed"),
+        "StakeBelowMinimum" => Some("stake more with `ignis stake AMOUNT` (see `ignis status` for the minimum)"),
+        "InsufficientStake" => Some("see your stake with `ignis rewards show`"),
+        "UnbondingNotElapsed" => Some("see when it unlocks with `ignis rewards show`"),
+        "NothingUnbonding" => Some("start unbonding first with `ignis unstake AMOUNT`"),
+        "NothingToClaim" => Some("rewards accrue over time while you stake"),
+        "JobNotOpen" | "JobHasAssignments" => Some("see the job's state with `ignis job show ID`"),
+        "NotOrchestrator" => Some("only the orchestrator key may assign: pass it with --keypair"),
+        "AccountNotInitialized" => Some("an account this needs does not exist yet (not staked? not registered?)"),
+        _ => None,
+    });
+    match hint {
+        Some(hint) => anyhow!("{err}\n{hint}"),
+        None => anyhow!("{err}"),
+    }
+}
+
+fn shellexpand(path: &str) -> String {
+    match (path.strip_prefix("~/"), std::env::var("HOME")) {
+        (Some(rest), Ok(home)) => format!("{home}/{rest}"),
+        _ => path.to_string(),
+    }
+}
+
+/// A pubkey argument, with a message a person can act on.
+pub fn parse_pubkey(text: &str) -> Result<Pubkey> {
+    text.parse().with_context(|| format!("`{text}` is not a Solana address (base58, 32 bytes)"))
+}
