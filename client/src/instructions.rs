@@ -176,14 +176,7 @@ impl Protocol {
     pub fn finalize_job(&self, job_id: u64, replicas: &[(Pubkey, Pubkey)]) -> Instruction {
         let mut ix = build(
             ix_accounts::FinalizeJob {
-                config: pda::config(),
-                job: pda::job(job_id),
-                job_vault: pda::job_vault(),
-                reward_vault: pda::reward_vault(),
-                stake_vault: pda::stake_vault(),
-                emission: pda::emission(),
-                mint: self.mint,
-                token_program: self.token_program,
+                settle: self.settle_accounts(job_id),
                 event_authority: pda::event_authority(),
                 program: ignis::ID,
             },
@@ -204,14 +197,7 @@ impl Protocol {
     ) -> Instruction {
         let accounts = ix_accounts::VerifyResult {
             verifier,
-            config: pda::config(),
-            job: pda::job(job_id),
-            job_vault: pda::job_vault(),
-            reward_vault: pda::reward_vault(),
-            stake_vault: pda::stake_vault(),
-            emission: pda::emission(),
-            mint: self.mint,
-            token_program: self.token_program,
+            settle: self.settle_accounts(job_id),
             event_authority: pda::event_authority(),
             program: ignis::ID,
         };
@@ -222,6 +208,19 @@ impl Protocol {
         };
         ix.accounts.extend(replica_metas(&[replica]));
         ix
+    }
+
+    fn settle_accounts(&self, job_id: u64) -> ix_accounts::SettleAccounts {
+        ix_accounts::SettleAccounts {
+            config: pda::config(),
+            job: pda::job(job_id),
+            job_vault: pda::job_vault(),
+            reward_vault: pda::reward_vault(),
+            stake_vault: pda::stake_vault(),
+            emission: pda::emission(),
+            mint: self.mint,
+            token_program: self.token_program,
+        }
     }
 
     /// Permissionless: anyone may crank an assignment past its deadline.

@@ -7,7 +7,7 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use crate::{
     errors::IgnisError,
     math,
-    state::{Config, Job, Stake, Worker},
+    state::{Config, Job, JobStatus, Stake, Worker},
     vault,
 };
 
@@ -77,6 +77,21 @@ pub fn slash(config: &mut Config, worker: &mut Worker, stake: &mut Stake, fault:
         Fault::WrongResult => worker.jobs_disputed = math::add(worker.jobs_disputed, 1)?,
     }
     Ok(amount)
+}
+
+/// Books a job's whole escrow going back to its poster (cancelled or refunded) and
+/// returns the amount to move from `job_vault`.
+pub fn return_escrow(config: &mut Config, job: &mut Job, outcome: JobStatus, now: i64) -> Result<u64> {
+    let totals = &mut config.totals;
+    totals.escrowed = math::sub(totals.escrowed, job.reward)?;
+    match outcome {
+        JobStatus::Cancelled => totals.jobs_cancelled = math::add(totals.jobs_cancelled, 1)?,
+        JobStatus::Refunded => totals.jobs_refunded = math::add(totals.jobs_refunded, 1)?,
+        _ => return err!(IgnisError::JobNotOpen),
+    }
+    job.status = outcome;
+    job.completed_at = now;
+    Ok(job.reward)
 }
 
 /// The worker is done with one job, whatever the outcome.

@@ -1,11 +1,9 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::{
-    constants::*,
     errors::IgnisError,
-    instructions::finalize_job::settle,
-    settlement::{Fault, SettlementVaults, Verdict},
+    instructions::finalize_job::*,
+    settlement::{Fault, Verdict},
     state::*,
 };
 
@@ -15,60 +13,31 @@ use crate::{
 #[event_cpi]
 #[derive(Accounts)]
 pub struct VerifyResult<'info> {
-    #[account(address = config.verifier @ IgnisError::NotVerifier)]
+    #[account(address = settle.config.verifier @ IgnisError::NotVerifier)]
     pub verifier: Signer<'info>,
 
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
-    pub config: Box<Account<'info, Config>>,
-
-    #[account(mut, seeds = [JOB_SEED, job.id.to_le_bytes().as_ref()], bump = job.bump)]
-    pub job: Box<Account<'info, Job>>,
-
-    #[account(mut, address = config.job_vault)]
-    pub job_vault: Box<InterfaceAccount<'info, TokenAccount>>,
-
-    #[account(mut, address = config.reward_vault)]
-    pub reward_vault: Box<InterfaceAccount<'info, TokenAccount>>,
-
-    #[account(mut, address = config.stake_vault)]
-    pub stake_vault: Box<InterfaceAccount<'info, TokenAccount>>,
-
-    /// CHECK: the mint authority, checked by seeds; signs the emission mint.
-    #[account(seeds = [EMISSION_SEED], bump = config.emission_bump)]
-    pub emission: UncheckedAccount<'info>,
-
-    #[account(mut, address = config.mint @ IgnisError::WrongMint)]
-    pub mint: Box<InterfaceAccount<'info, Mint>>,
-
-    #[account(address = config.token_program)]
-    pub token_program: Interface<'info, TokenInterface>,
+    pub settle: SettleAccounts<'info>,
 }
 
 impl<'info> VerifyResult<'info> {
     fn verify(&self, now: i64) -> Result<()> {
-        self.config.require_not_paused()?;
-        require!(self.job.status == JobStatus::Challenge, IgnisError::NotInChallenge);
-        require!(now <= self.job.challenge_deadline, IgnisError::ChallengeWindowClosed);
+        let (config, job) = (&self.settle.config, &self.settle.job);
+        config.require_not_paused()?;
+        require!(job.status == JobStatus::Challenge, IgnisError::NotInChallenge);
+        require!(now <= job.challenge_deadline, IgnisError::ChallengeWindowClosed);
         Ok(())
     }
 
     fn rule(ctx: Context<'info, Self>, correct: bool) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
-        let accounts = &mut *ctx.accounts;
-        accounts.verify(now)?;
+        ctx.accounts.verify(now)?;
+        let settle = &mut ctx.accounts.settle;
         let (verdict, winner) = if correct {
-            (Verdict::Paid, Some(accounts.job.assignments[0].result_hash))
+            (Verdict::Paid, Some(settle.job.assignments[0].result_hash))
         } else {
             (Verdict::Slashed(Fault::WrongResult), None)
         };
-        let event = settle(&mut accounts.config, &mut accounts.job, ctx.remaining_accounts, &[verdict], winner, now, &SettlementVaults {
-            token_program: &accounts.token_program,
-            mint: &accounts.mint,
-            job_vault: &accounts.job_vault,
-            reward_vault: &accounts.reward_vault,
-            stake_vault: &accounts.stake_vault,
-            emission: &accounts.emission,
-        })?;
+        let event = settle.settle(ctx.remaining_accounts, &[verdict], winner, now)?;
         emit_cpi!(event);
         Ok(())
     }

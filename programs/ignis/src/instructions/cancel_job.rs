@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
-use crate::{constants::*, errors::IgnisError, events::JobCancelled, math, state::*, vault};
+use crate::{constants::*, errors::IgnisError, events::JobCancelled, settlement, state::*, vault};
 
 /// The poster takes back a job nobody has started. Allowed while paused.
 #[event_cpi]
@@ -43,12 +43,8 @@ impl CancelJob<'_> {
     #[access_control(ctx.accounts.validate())]
     pub fn cancel_job(mut ctx: Context<Self>) -> Result<()> {
         let accounts = &mut ctx.accounts;
-        let amount = accounts.job.reward;
-        accounts.job.status = JobStatus::Cancelled;
-        accounts.job.completed_at = Clock::get()?.unix_timestamp;
-        let totals = &mut accounts.config.totals;
-        totals.escrowed = math::sub(totals.escrowed, amount)?;
-        totals.jobs_cancelled = math::add(totals.jobs_cancelled, 1)?;
+        let now = Clock::get()?.unix_timestamp;
+        let amount = settlement::return_escrow(&mut accounts.config, &mut accounts.job, JobStatus::Cancelled, now)?;
 
         vault::pay_out(
             &accounts.config,

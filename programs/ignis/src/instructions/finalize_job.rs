@@ -20,6 +20,13 @@ use crate::{
 #[event_cpi]
 #[derive(Accounts)]
 pub struct FinalizeJob<'info> {
+    pub settle: SettleAccounts<'info>,
+}
+
+/// The accounts every settlement of a kernel job reads and moves funds between; shared
+/// by `finalize_job`, `attest_result` and `dispute_result`.
+#[derive(Accounts)]
+pub struct SettleAccounts<'info> {
     #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
     pub config: Box<Account<'info, Config>>,
 
@@ -74,55 +81,57 @@ pub fn judge(job: &Job, now: i64, reveal_window: i64) -> Result<(Vec<Verdict>, O
 }
 
 impl FinalizeJob<'_> {
-    pub fn finalize_job<'info>(mut ctx: Context<'info, FinalizeJob<'info>>) -> Result<()> {
+    pub fn finalize_job<'info>(ctx: Context<'info, FinalizeJob<'info>>) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
-        let accounts = &mut ctx.accounts;
-        accounts.config.require_not_paused()?;
-        require!(matches!(accounts.job.kind, JobKind::Kernel { .. }), IgnisError::NotKernelJob);
-        let (verdicts, winner) = judge(&accounts.job, now, accounts.config.params.reveal_window_seconds)?;
-        let event = settle(&mut accounts.config, &mut accounts.job, ctx.remaining_accounts, &verdicts, winner, now, &SettlementVaults {
-            token_program: &accounts.token_program,
-            mint: &accounts.mint,
-            job_vault: &accounts.job_vault,
-            reward_vault: &accounts.reward_vault,
-            stake_vault: &accounts.stake_vault,
-            emission: &accounts.emission,
-        })?;
+        let settle = &mut ctx.accounts.settle;
+        settle.config.require_not_paused()?;
+        require!(matches!(settle.job.kind, JobKind::Kernel { .. }), IgnisError::NotKernelJob);
+        let (verdicts, winner) = judge(&settle.job, now, settle.config.params.reveal_window_seconds)?;
+        let event = settle.settle(ctx.remaining_accounts, &verdicts, winner, now)?;
         emit_cpi!(event);
         Ok(())
     }
 }
 
-/// Applies `verdicts` to the job's replicas; with a winner the job completes, without
-/// one it goes back to the queue. Shared by finalize, attest and dispute.
-pub fn settle<'info>(
-    config: &mut Account<'info, Config>,
-    job: &mut Account<'info, Job>,
-    replica_accounts: &'info [AccountInfo<'info>],
-    verdicts: &[Verdict],
-    winner: Option<[u8; 32]>,
-    now: i64,
-    vaults: &SettlementVaults<'_, 'info>,
-) -> Result<JobFinalized> {
-    config.accrue(now)?;
-    let mut replicas = settlement::load_replicas(replica_accounts, job, &config.mint)?;
-    let settled = settlement::apply_verdicts(config, job, &mut replicas, verdicts, vaults)?;
-    match winner {
-        Some(hash) => {
-            job.status = JobStatus::Completed;
-            job.result_hash = hash;
-            job.completed_at = now;
+impl<'info> SettleAccounts<'info> {
+    /// Applies `verdicts` to the job's replicas; with a winner the job completes,
+    /// without one it goes back to the queue.
+    pub fn settle(
+        &mut self,
+        replica_accounts: &'info [AccountInfo<'info>],
+        verdicts: &[Verdict],
+        winner: Option<[u8; 32]>,
+        now: i64,
+    ) -> Result<JobFinalized> {
+        self.config.accrue(now)?;
+        let mut replicas = settlement::load_replicas(replica_accounts, &self.job, &self.config.mint)?;
+        let vaults = SettlementVaults {
+            token_program: &self.token_program,
+            mint: &self.mint,
+            job_vault: &self.job_vault,
+            reward_vault: &self.reward_vault,
+            stake_vault: &self.stake_vault,
+            emission: &self.emission,
+        };
+        let settled = settlement::apply_verdicts(&mut self.config, &self.job, &mut replicas, verdicts, &vaults)?;
+        let job = &mut self.job;
+        match winner {
+            Some(hash) => {
+                job.status = JobStatus::Completed;
+                job.result_hash = hash;
+                job.completed_at = now;
+            }
+            None => job.requeue()?,
         }
-        None => job.requeue()?,
+        Ok(JobFinalized {
+            job_id: job.id,
+            completed: winner.is_some(),
+            result_hash: winner.unwrap_or_default(),
+            winners: settled.winners,
+            paid_per_winner: settled.share,
+            work_reward: settled.work_reward,
+            fee: settled.fee,
+            slashed: settled.slashed,
+        })
     }
-    Ok(JobFinalized {
-        job_id: job.id,
-        completed: winner.is_some(),
-        result_hash: winner.unwrap_or_default(),
-        winners: settled.winners,
-        paid_per_winner: settled.share,
-        work_reward: settled.work_reward,
-        fee: settled.fee,
-        slashed: settled.slashed,
-    })
 }

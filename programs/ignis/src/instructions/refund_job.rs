@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
-use crate::{constants::*, errors::IgnisError, events::JobRefunded, math, state::*, vault};
+use crate::{constants::*, errors::IgnisError, events::JobRefunded, settlement, state::*, vault};
 
 /// Anyone may return the escrow of an expired, unassigned job to its poster. Allowed
 /// while paused.
@@ -49,12 +49,8 @@ impl RefundJob<'_> {
     #[access_control(ctx.accounts.validate())]
     pub fn refund_job(mut ctx: Context<Self>) -> Result<()> {
         let accounts = &mut ctx.accounts;
-        let amount = accounts.job.reward;
-        accounts.job.status = JobStatus::Refunded;
-        accounts.job.completed_at = Clock::get()?.unix_timestamp;
-        let totals = &mut accounts.config.totals;
-        totals.escrowed = math::sub(totals.escrowed, amount)?;
-        totals.jobs_refunded = math::add(totals.jobs_refunded, 1)?;
+        let now = Clock::get()?.unix_timestamp;
+        let amount = settlement::return_escrow(&mut accounts.config, &mut accounts.job, JobStatus::Refunded, now)?;
 
         vault::pay_out(
             &accounts.config,
