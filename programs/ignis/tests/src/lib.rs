@@ -165,7 +165,11 @@ impl Env {
 
     /// A funded user with `ign` base units of IGN from the admin's genesis supply.
     pub fn user(&mut self, ign: u64) -> User {
-        let key = Keypair::new();
+        self.user_with_key(Keypair::new(), ign)
+    }
+
+    /// Like [`Env::user`] with a given key (for reproducible random tests).
+    pub fn user_with_key(&mut self, key: Keypair, ign: u64) -> User {
         self.svm.airdrop(&key.pubkey(), 10_000_000_000).unwrap();
         let token = create_token_account(
             &mut self.svm,
