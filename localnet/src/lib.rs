@@ -1,7 +1,9 @@
 //! The embedded local chain: a real Solana runtime (LiteSVM, agave 4.3.2) with the
-//! `ignis` program loaded as a native builtin.
+//! `ignis` program loaded as a native builtin, in-process for program tests
+//! (`ignis_svm`) or behind real JSON-RPC over HTTP and websocket (`server`).
 
 pub mod native;
+pub mod server;
 
 use litesvm::LiteSVM;
 

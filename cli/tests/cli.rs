@@ -1,0 +1,214 @@
+//! The `ignis` binary as a separate process against an embedded localnet, over JSON-RPC
+//! only: the whole life of a PoW job, staking and rewards, and clear failures.
+
+use std::{path::PathBuf, process::Command};
+
+use anchor_lang::prelude::Pubkey;
+use ignis_localnet::server::{Localnet, LocalnetConfig};
+use serde_json::Value;
+use solana_keypair::{write_keypair_file, Keypair};
+use solana_signer::Signer;
+
+struct Net {
+    localnet: Localnet,
+    dir: tempfile::TempDir,
+}
+
+struct Who {
+    key: Pubkey,
+    file: PathBuf,
+}
+
+impl Net {
+    /// Fast slots: the CLI confirms in a few polls.
+    fn start() -> Net {
+        Self::with_slot_time(50)
+    }
+
+    fn with_slot_time(slot_time_ms: u64) -> Net {
+        let localnet = Localnet::start(LocalnetConfig { rpc_port: 0, ws_port: 0, slot_time_ms, ..Default::default() })
+            .expect("localnet starts");
+        Net { localnet, dir: tempfile::tempdir().unwrap() }
+    }
+
+    /// A new keypair file, funded with SOL through `ignis airdrop`.
+    fn who(&self, name: &str) -> Who {
+        let key = Keypair::new();
+        let file = self.dir.path().join(format!("{name}.json"));
+        write_keypair_file(&key, &file).unwrap();
+        let who = Who { key: key.pubkey(), file };
+        self.ok(&who, &["airdrop", "5"]);
+        who
+    }
+
+    fn run(&self, who: &Who, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_ignis"))
+            .args(["--url", &self.localnet.rpc_url(), "--keypair", who.file.to_str().unwrap()])
+            .args(args)
+            .output()
+            .expect("ignis runs")
+    }
+
+    /// Runs and expects success; returns stdout.
+    #[track_caller]
+    fn ok(&self, who: &Who, args: &[&str]) -> String {
+        let out = self.run(who, args);
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "`ignis {}` failed:\n{stdout}\n{stderr}", args.join(" "));
+        stdout.into_owned()
+    }
+
+    /// Runs with `--output json` and parses the result.
+    #[track_caller]
+    fn json(&self, who: &Who, args: &[&str]) -> Value {
+        let mut all = vec!["--output", "json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.ok(who, &all)).expect("json output")
+    }
+
+    /// Runs and expects a failure whose message contains `expected`.
+    #[track_caller]
+    fn fails(&self, who: &Who, args: &[&str], expected: &str) {
+        let out = self.run(who, args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "`ignis {}` should have failed", args.join(" "));
+        assert!(stderr.contains(expected), "`ignis {}` said:\n{stderr}\nexpected it to mention: {expected}", args.join(" "));
+        assert!(stderr.starts_with("error: "), "errors are one readable message: {stderr}");
+    }
+}
+
+#[test]
+fn a_pow_job_from_post_to_payout_then_rewards_unstake_and_withdraw() {
+    let net = Net::start();
+    let admin = net.who("admin");
+    let (operator, poster) = (net.who("operator"), net.who("poster"));
+
+    // Before init, commands explain what is missing.
+    net.fails(&poster, &["status"], "run `ignis admin init`");
+
+    let init = net.json(&admin, &["admin", "init", "--genesis-supply", "1000000"]);
+    assert_eq!(init["orchestrator"], admin.key.to_string(), "the admin orchestrates by default");
+    net.fails(&admin, &["admin", "init"], "already initialised");
+    net.ok(&admin, &["admin", "transfer", &operator.key.to_string(), "150"]);
+    net.ok(&admin, &["admin", "transfer", &poster.key.to_string(), "100"]);
+
+    // Registering needs the minimum stake, and the message says how much more.
+    net.ok(&operator, &["stake", "50"]);
+    net.fails(&operator, &["worker", "register"], "stake is 50 IGN, the minimum to register is 100 IGN: run `ignis stake 50`");
+    net.ok(&operator, &["stake", "50"]);
+    let worker = net.json(&operator, &["worker", "register", "--kernels", "pow-sha256,matmul-u32", "--max-jobs", "2"]);
+    assert_eq!(worker["kernels"], serde_json::json!(["pow-sha256", "matmul-u32"]));
+
+    let job = net.json(&poster, &["job", "post", "--pow", "8", "--reward", "40"]);
+    assert_eq!((job["id"].as_u64(), job["status"].as_str()), (Some(0), Some("open")));
+    net.fails(&poster, &["job", "assign", "0", "--worker", &operator.key.to_string()], "only the orchestrator");
+    net.ok(&admin, &["job", "assign", "0", "--worker", &operator.key.to_string()]);
+    assert_eq!(net.json(&poster, &["job", "show", "0"])["status"], "running");
+
+    // The worker finds a nonce (here in the test) and submits it.
+    let seed = fetch_job_seed(&net, 0);
+    let worker_pda = ignis_client::pda::worker(&operator.key);
+    let nonce = (0u64..).find(|n| ignis::pow::meets_difficulty(&ignis::pow::pow_hash(&seed, &worker_pda, *n), 8)).unwrap();
+    let bad = (0u64..).find(|n| !ignis::pow::meets_difficulty(&ignis::pow::pow_hash(&seed, &worker_pda, *n), 8)).unwrap();
+    net.fails(&operator, &["job", "submit-pow", "0", "--nonce", &bad.to_string()], "InsufficientWork");
+    net.ok(&operator, &["job", "submit-pow", "0", "--nonce", &nonce.to_string()]);
+    let done = net.json(&poster, &["job", "show", "0"]);
+    assert_eq!(done["status"], "completed");
+    net.fails(&operator, &["job", "submit-pow", "0", "--nonce", &nonce.to_string()], "JobNotRunning");
+
+    // Paid: the reward less the 2.5% fee (plus work-pool pay), and the escrow is empty.
+    let status = net.json(&poster, &["status"]);
+    assert_eq!(status["escrowed"], 0);
+    assert_eq!(status["jobs"]["completed"], 1);
+    let listed = net.json(&poster, &["job", "list", "--poster", &poster.key.to_string()]);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+
+    // The operator is the only staker: it earns the fee and emission, and claims.
+    let rewards = net.json(&operator, &["rewards", "show"]);
+    assert_eq!(rewards["staked"], 100_000_000_000u64);
+    let claimed = net.json(&operator, &["rewards", "claim"]);
+    assert!(claimed["claimed"].as_u64().unwrap() >= 1_000_000_000, "at least the 1 IGN fee: {claimed}");
+
+    // Unstake, try too early, then warp past the unbonding week and withdraw.
+    net.fails(&operator, &["unstake", "1000"], "your stake is 100 IGN");
+    net.ok(&operator, &["unstake", "30"]);
+    net.fails(&operator, &["withdraw"], "UnbondingNotElapsed");
+    net.localnet.warp_clock(7 * 24 * 3600 + 60).unwrap();
+    let withdrawn = net.json(&operator, &["withdraw"]);
+    assert_eq!(withdrawn["withdrawn"], 30_000_000_000u64);
+    net.fails(&operator, &["withdraw"], "nothing is unbonding");
+}
+
+#[test]
+fn bad_input_gets_a_clear_message_and_a_failing_exit() {
+    let net = Net::start();
+    let admin = net.who("admin");
+    net.ok(&admin, &["admin", "init"]);
+    let user = net.who("user");
+    net.fails(&user, &["stake", "abc"], "is not an amount of IGN");
+    net.fails(&user, &["stake", "1.0000000001"], "more than 9 decimal places");
+    net.fails(&user, &["stake", "5"], "you have 0 IGN and cannot stake 5 IGN");
+    net.fails(&user, &["job", "post", "--pow", "8", "--reward", "1"], "cannot escrow a reward of 1 IGN");
+    net.fails(&user, &["job", "show", "99"], "there is no job #99");
+    net.fails(&user, &["worker", "show"], "no worker registered by");
+    net.fails(&user, &["worker", "register", "--kernels", "fft"], "stake is 0 IGN");
+    net.fails(&user, &["rewards", "claim"], "you have not staked");
+    net.fails(&user, &["job", "list", "--poster", "not-a-key"], "is not a Solana address");
+    let missing = Who { key: Pubkey::default(), file: net.dir.path().join("missing.json") };
+    net.fails(&missing, &["status"], "cannot read the keypair");
+    let off = Command::new(env!("CARGO_BIN_EXE_ignis"))
+        .args(["--url", "http://127.0.0.1:9", "--keypair", admin.file.to_str().unwrap(), "status"])
+        .output()
+        .unwrap();
+    assert!(!off.status.success());
+    assert!(String::from_utf8_lossy(&off.stderr).contains("could not reach the cluster at http://127.0.0.1:9"));
+}
+
+#[test]
+fn solana_kit_sends_an_ignis_transaction_built_from_the_idl() {
+    let net = Net::start();
+    let admin = net.who("admin");
+    net.ok(&admin, &["admin", "init"]);
+    let staker = net.who("staker");
+    net.ok(&admin, &["admin", "transfer", &staker.key.to_string(), "10"]);
+    net.ok(&staker, &["stake", "10"]);
+
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/kit/request-unstake.mjs");
+    let out = Command::new("node")
+        .args([script, &net.localnet.rpc_url(), &net.localnet.ws_url(), staker.file.to_str().unwrap(), "1500000000"])
+        .output()
+        .expect("node runs (install the script's packages with `npm ci --prefix tests/kit`)");
+    assert!(out.status.success(), "kit script failed:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let rewards = net.json(&staker, &["rewards", "show"]);
+    assert_eq!(rewards["unbonding"], 1_500_000_000u64, "the kit transaction landed");
+    assert_eq!(rewards["staked"], 8_500_000_000u64);
+}
+
+#[test]
+fn the_anchor_migration_initialises_a_fresh_cluster() {
+    // The localnet's default slot time, as `anchor migrate` would meet it.
+    let net = Net::with_slot_time(400);
+    let deployer = net.who("deployer");
+    let migrations = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations");
+    let out = Command::new(format!("{migrations}/node_modules/.bin/tsx"))
+        .arg(format!("{migrations}/run-local.ts"))
+        .env("ANCHOR_PROVIDER_URL", net.localnet.rpc_url())
+        .env("ANCHOR_WALLET", &deployer.file)
+        .env("ANCHOR_WS_URL", net.localnet.ws_url())
+        .env("IGNIS_GENESIS_SUPPLY", "5000")
+        .output()
+        .expect("tsx runs (install with `npm ci --prefix migrations`)");
+    assert!(out.status.success(), "deploy.ts failed:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let status = net.json(&deployer, &["status"]);
+    assert_eq!(status["min_worker_stake"], 100_000_000_000u64, "the default parameters");
+    assert_eq!(status["protocol_fee_bps"], 250);
+    // The deployer holds the genesis supply and can use it through the CLI.
+    net.ok(&deployer, &["stake", "5000"]);
+    net.fails(&deployer, &["stake", "1"], "you have 0 IGN");
+}
+
+fn fetch_job_seed(net: &Net, id: u64) -> [u8; 32] {
+    let client = solana_rpc_client::rpc_client::RpcClient::new(net.localnet.rpc_url());
+    let account = client.get_account(&ignis_client::pda::job(id)).unwrap();
+    ignis_client::accounts::decode::<ignis::state::Job>(&account.data).unwrap().seed
+}

@@ -1,0 +1,157 @@
+//! The localnet over real JSON-RPC and websocket: the ignis program initialized and read
+//! back, time travel, slot notifications, and a shutdown that frees the ports.
+
+use {
+    anchor_lang::{
+        prelude::{Clock, Pubkey},
+        solana_program::{instruction::Instruction, program_pack::Pack, sysvar::SysvarId},
+        Discriminator,
+    },
+    anchor_spl::token::spl_token,
+    ignis::state::{Config, EmissionSchedule, Params},
+    ignis_client::{accounts::decode, instructions::Protocol, pda},
+    ignis_localnet::server::{Localnet, LocalnetConfig},
+    solana_commitment_config::CommitmentConfig,
+    solana_keypair::Keypair,
+    solana_pubsub_client::pubsub_client::PubsubClient,
+    solana_rpc_client::rpc_client::RpcClient,
+    solana_rpc_client_api::{
+        config::{RpcAccountInfoConfig, RpcProgramAccountsConfig, UiAccountEncoding},
+        filter::{Memcmp, RpcFilterType},
+    },
+    solana_signer::Signer,
+    solana_transaction::Transaction,
+    std::time::Duration,
+};
+
+const SOL: u64 = 1_000_000_000;
+
+fn free_ports() -> LocalnetConfig {
+    LocalnetConfig {
+        rpc_port: 0,
+        ws_port: 0,
+        ..Default::default()
+    }
+}
+
+fn send(rpc: &RpcClient, instructions: &[Instruction], signers: &[&Keypair]) {
+    let blockhash = rpc.get_latest_blockhash().unwrap();
+    let tx = Transaction::new_signed_with_payer(
+        instructions,
+        Some(&signers[0].pubkey()),
+        signers,
+        blockhash,
+    );
+    rpc.send_and_confirm_transaction(&tx).unwrap();
+}
+
+/// The Clock sysvar is five 8-byte little-endian fields; `unix_timestamp` is the last.
+fn unix_timestamp(rpc: &RpcClient) -> i64 {
+    let data = rpc.get_account(&Clock::id()).unwrap().data;
+    i64::from_le_bytes(data[32..40].try_into().unwrap())
+}
+
+#[test]
+fn ignis_over_json_rpc() {
+    let localnet = Localnet::start(free_ports()).unwrap();
+    let rpc = RpcClient::new_with_commitment(localnet.rpc_url(), CommitmentConfig::confirmed());
+
+    let admin = Keypair::new();
+    let airdrop = rpc.request_airdrop(&admin.pubkey(), 10 * SOL).unwrap();
+    rpc.poll_for_signature(&airdrop).unwrap();
+    assert_eq!(rpc.get_balance(&admin.pubkey()).unwrap(), 10 * SOL);
+
+    // The IGN mint, with the emission PDA as its mint authority from the start.
+    let mint = Keypair::new();
+    let rent = rpc
+        .get_minimum_balance_for_rent_exemption(spl_token::state::Mint::LEN)
+        .unwrap();
+    let create = solana_system_interface::instruction::create_account(
+        &admin.pubkey(),
+        &mint.pubkey(),
+        rent,
+        spl_token::state::Mint::LEN as u64,
+        &spl_token::ID,
+    );
+    let init_mint = spl_token::instruction::initialize_mint2(
+        &spl_token::ID,
+        &mint.pubkey(),
+        &pda::emission(),
+        None,
+        9,
+    )
+    .unwrap();
+    send(&rpc, &[create, init_mint], &[&admin, &mint]);
+
+    let protocol = Protocol::new(mint.pubkey(), spl_token::ID);
+    let (orchestrator, verifier) = (Pubkey::new_unique(), Pubkey::new_unique());
+    let initialize = protocol.initialize(
+        admin.pubkey(),
+        Params::default(),
+        EmissionSchedule::default(),
+        orchestrator,
+        verifier,
+    );
+    send(&rpc, &[initialize], &[&admin]);
+
+    let config: Config = decode(&rpc.get_account(&pda::config()).unwrap().data).unwrap();
+    assert_eq!(config.admin, admin.pubkey());
+    assert_eq!(config.mint, mint.pubkey());
+    assert_eq!(config.orchestrator, orchestrator);
+    // The program read the chain's Clock: emission starts at `initialize` time.
+    assert!((unix_timestamp(&rpc) - config.emission.start).abs() < 10);
+
+    let configs = rpc
+        .get_program_ui_accounts_with_config(
+            &ignis::ID,
+            RpcProgramAccountsConfig {
+                filters: Some(vec![RpcFilterType::Memcmp(Memcmp::new_raw_bytes(
+                    0,
+                    Config::DISCRIMINATOR.to_vec(),
+                ))]),
+                account_config: RpcAccountInfoConfig {
+                    encoding: Some(UiAccountEncoding::Base64),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(configs.len(), 1);
+    assert_eq!(configs[0].0, pda::config());
+    let found: Config = decode(&configs[0].1.data.decode().unwrap()).unwrap();
+    assert_eq!(found.admin, admin.pubkey());
+
+    // Time travel moves the Clock programs read.
+    let before = unix_timestamp(&rpc);
+    let week = 7 * 24 * 3600;
+    localnet.warp_clock(week).unwrap();
+    let after = unix_timestamp(&rpc);
+    assert!(
+        after >= before + week && after < before + week + 60,
+        "{before} -> {after}"
+    );
+
+    let (_subscription, slots) = PubsubClient::slot_subscribe(&localnet.ws_url()).unwrap();
+    let slot = slots.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(slot.slot > 0);
+
+    localnet.shutdown().unwrap();
+}
+
+#[test]
+fn shutdown_frees_the_ports() {
+    let localnet = Localnet::start(free_ports()).unwrap();
+    let (rpc_url, ws_url) = (localnet.rpc_url(), localnet.ws_url());
+    let port = |url: &str| url.rsplit(':').next().unwrap().parse::<u16>().unwrap();
+    let config = LocalnetConfig {
+        rpc_port: port(&rpc_url),
+        ws_port: port(&ws_url),
+        ..Default::default()
+    };
+    localnet.shutdown().unwrap();
+
+    let again = Localnet::start(config).unwrap();
+    assert_eq!(again.rpc_url(), rpc_url);
+    RpcClient::new(again.rpc_url()).get_slot().unwrap();
+}

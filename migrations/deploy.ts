@@ -1,0 +1,86 @@
+// `anchor migrate`: initialise Ignis on the cluster in Anchor.toml, as `ignis admin init`
+// does locally. Creates the IGN mint (the provider's wallet mints the genesis supply),
+// hands its mint authority to the protocol's ["emission"] PDA, and calls `initialize`
+// with the default parameters and emission schedule, all from the committed IDL.
+//
+// Environment (all optional):
+//   IGNIS_GENESIS_SUPPLY  whole IGN minted to the deployer first   (default 1000000)
+//   IGNIS_DECIMALS        mint decimals                            (default 9)
+//   IGNIS_ORCHESTRATOR    key allowed to assign jobs               (default the deployer)
+//   IGNIS_VERIFIER        key allowed to attest and dispute        (default the deployer)
+//   IGNIS_TOKEN_2022      "1" to use the Token-2022 program
+import * as anchor from "@anchor-lang/core";
+import {
+  AuthorityType,
+  TOKEN_2022_PROGRAM_ID,
+  TOKEN_PROGRAM_ID,
+  createMint,
+  getOrCreateAssociatedTokenAccount,
+  mintTo,
+  setAuthority,
+} from "@solana/spl-token";
+import { PublicKey } from "@solana/web3.js";
+import idl from "../idl/ignis.json";
+
+const { BN } = anchor;
+
+async function deploy(provider: anchor.AnchorProvider): Promise<void> {
+  anchor.setProvider(provider);
+  const program = new anchor.Program(idl as anchor.Idl, provider);
+  const pda = (...seeds: Buffer[]) => PublicKey.findProgramAddressSync(seeds, program.programId)[0];
+  const config = pda(Buffer.from("config"));
+  if (await provider.connection.getAccountInfo(config)) {
+    console.log(`Ignis is already initialised (config ${config.toBase58()})`);
+    return;
+  }
+
+  const env = process.env;
+  const decimals = Number(env.IGNIS_DECIMALS ?? 9);
+  const genesis = new BN(env.IGNIS_GENESIS_SUPPLY ?? "1000000").mul(new BN(10).pow(new BN(decimals)));
+  const tokenProgram = env.IGNIS_TOKEN_2022 === "1" ? TOKEN_2022_PROGRAM_ID : TOKEN_PROGRAM_ID;
+  const admin = provider.wallet.publicKey;
+  const payer = (provider.wallet as anchor.Wallet).payer;
+  const orchestrator = new PublicKey(env.IGNIS_ORCHESTRATOR ?? admin);
+  const verifier = new PublicKey(env.IGNIS_VERIFIER ?? admin);
+  const emission = pda(Buffer.from("emission"));
+
+  const mint = await createMint(provider.connection, payer, admin, null, decimals, undefined, undefined, tokenProgram);
+  const treasury = await getOrCreateAssociatedTokenAccount(
+    provider.connection, payer, mint, admin, false, undefined, undefined, tokenProgram,
+  );
+  if (!genesis.isZero()) {
+    await mintTo(provider.connection, payer, mint, treasury.address, payer, BigInt(genesis.toString()), [], undefined, tokenProgram);
+  }
+  await setAuthority(provider.connection, payer, mint, payer, AuthorityType.MintTokens, emission, [], undefined, tokenProgram);
+
+  // Defaults as in programs/ignis/src/constants.rs (`defaults`).
+  const day = 24 * 3600;
+  const params = {
+    minWorkerStake: new BN(100).mul(new BN(10).pow(new BN(decimals))),
+    unbondingSeconds: new BN(7 * day),
+    missSlashBps: 100,
+    fraudSlashBps: 1_000,
+    protocolFeeBps: 250,
+    maxExecutionSeconds: new BN(3_600),
+    maxJobTtlSeconds: new BN(7 * day),
+    revealWindowSeconds: new BN(300),
+    challengeWindowSeconds: new BN(600),
+    stakerEmissionBps: 5_000,
+    epochSeconds: new BN(day),
+  };
+  const schedule = {
+    start: new BN(0),
+    initialRate: new BN(10).pow(new BN(decimals)), // 1 IGN per second
+    halvingIntervalSeconds: new BN(365 * day),
+    cap: new BN(100_000_000).mul(new BN(10).pow(new BN(decimals))),
+    initialWorkRate: new BN(1 << 12),
+  };
+  const signature = await program.methods
+    .initialize(params, schedule, orchestrator, verifier)
+    .accountsPartial({ admin, mint, tokenProgram })
+    .rpc();
+  console.log(`Ignis initialised: config ${config.toBase58()}, IGN mint ${mint.toBase58()} (${signature})`);
+}
+
+// Anchor's migrate runner calls the CommonJS export.
+module.exports = deploy;
