@@ -42,6 +42,12 @@ pub enum Command {
     Rewards(RewardsCommand),
     /// A summary of the network: workers, jobs, stake, emission.
     Status,
+    /// Create a new keypair at --keypair's path (Solana CLI format).
+    Keygen {
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
     /// Request SOL for fees (localnet only).
     Airdrop {
         /// SOL to request.

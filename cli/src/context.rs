@@ -15,23 +15,30 @@ use crate::amount;
 
 pub struct Context {
     pub client: IgnisClient,
-    pub keypair: Keypair,
+    /// Loaded at start, but only required by commands that sign or speak for "you":
+    /// reading the network needs no keypair.
+    keypair: std::result::Result<Keypair, String>,
 }
 
 impl Context {
-    pub fn new(url: &str, keypair_path: &str) -> Result<Self> {
-        let path = shellexpand(keypair_path);
+    pub fn new(url: &str, keypair_path: &str) -> Self {
+        let path = expand_home(keypair_path);
         let keypair = solana_keypair::read_keypair_file(&path).map_err(|err| {
-            anyhow!(
+            format!(
                 "cannot read the keypair at {path}: {err}\n\
-                 create one with `solana-keygen new -o {path}`, or pass --keypair FILE"
+                 create one with `ignis keygen` (or `solana-keygen new -o {path}`), or pass --keypair FILE"
             )
-        })?;
-        Ok(Context { client: IgnisClient::new(url), keypair })
+        });
+        Context { client: IgnisClient::new(url), keypair }
     }
 
-    pub fn me(&self) -> Pubkey {
-        self.keypair.pubkey()
+    /// The signing keypair; an error that says how to get one if there is none.
+    pub fn signer(&self) -> Result<&Keypair> {
+        self.keypair.as_ref().map_err(|message| anyhow!("{message}"))
+    }
+
+    pub fn me(&self) -> Result<Pubkey> {
+        Ok(self.signer()?.pubkey())
     }
 
     /// The protocol's config; a missing one means nobody ran `ignis admin init` here.
@@ -50,13 +57,13 @@ impl Context {
     }
 
     /// This signer's IGN token account (its associated token account).
-    pub fn my_token_account(&self, config: &Config) -> Pubkey {
-        token::associated_account(&self.me(), &config.mint, &config.token_program)
+    pub fn my_token_account(&self, config: &Config) -> Result<Pubkey> {
+        Ok(token::associated_account(&self.me()?, &config.mint, &config.token_program))
     }
 
     /// IGN balance of this signer, 0 if it has no token account yet.
     pub async fn my_balance(&self, config: &Config) -> Result<u64> {
-        let data = self.client.account_data(&self.my_token_account(config)).await?;
+        let data = self.client.account_data(&self.my_token_account(config)?).await?;
         Ok(data.as_deref().and_then(token::balance_of).unwrap_or(0))
     }
 
@@ -69,7 +76,7 @@ impl Context {
     }
 
     pub async fn send(&self, instructions: &[anchor_lang::solana_program::instruction::Instruction]) -> Result<String> {
-        let signature = self.client.send(instructions, &[&self.keypair]).await.map_err(explain)?;
+        let signature = self.client.send(instructions, &[self.signer()?]).await.map_err(explain)?;
         Ok(signature.to_string())
     }
 }
@@ -94,7 +101,7 @@ pub fn explain(err: ClientError) -> anyhow::Error {
     }
 }
 
-fn shellexpand(path: &str) -> String {
+pub fn expand_home(path: &str) -> String {
     match (path.strip_prefix("~/"), std::env::var("HOME")) {
         (Some(rest), Ok(home)) => format!("{home}/{rest}"),
         _ => path.to_string(),

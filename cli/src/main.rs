@@ -18,8 +18,8 @@ async fn main() -> ExitCode {
         .init();
     let cli = args::Cli::parse();
     let result = async {
-        let ctx = context::Context::new(&cli.url, &cli.keypair)?;
-        commands::run(&ctx, cli.command).await
+        let ctx = context::Context::new(&cli.url, &cli.keypair);
+        commands::run(&ctx, &cli.keypair, cli.command).await
     }
     .await;
     match result {

@@ -154,8 +154,13 @@ fn bad_input_gets_a_clear_message_and_a_failing_exit() {
     net.fails(&user, &["worker", "register", "--kernels", "fft"], "stake is 0 IGN");
     net.fails(&user, &["rewards", "claim"], "you have not staked");
     net.fails(&user, &["job", "list", "--poster", "not-a-key"], "is not a Solana address");
+    // Reading needs no keypair; signing says how to get one.
     let missing = Who { key: Pubkey::default(), file: net.dir.path().join("missing.json") };
-    net.fails(&missing, &["status"], "cannot read the keypair");
+    assert!(net.ok(&missing, &["status"]).contains("workers"));
+    net.fails(&missing, &["stake", "1"], "create one with `ignis keygen`");
+    net.ok(&missing, &["keygen"]);
+    net.fails(&missing, &["keygen"], "already exists: pass --force");
+    assert!(net.ok(&missing, &["airdrop", "1"]).contains("SOL sent"));
     let off = Command::new(env!("CARGO_BIN_EXE_ignis"))
         .args(["--url", "http://127.0.0.1:9", "--keypair", admin.file.to_str().unwrap(), "status"])
         .output()

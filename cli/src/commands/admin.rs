@@ -14,11 +14,11 @@ pub async fn run(ctx: &Context, command: AdminCommand) -> Result<Report> {
                 bail!("Ignis is already initialised on {}: see `ignis status`", ctx.client.url());
             }
             let genesis = amount::parse(&genesis_supply, decimals)?;
-            let orchestrator = orchestrator.as_deref().map(context::parse_pubkey).transpose()?.unwrap_or(ctx.me());
-            let verifier = verifier.as_deref().map(context::parse_pubkey).transpose()?.unwrap_or(ctx.me());
+            let orchestrator = orchestrator.as_deref().map(context::parse_pubkey).transpose()?.unwrap_or(ctx.me()?);
+            let verifier = verifier.as_deref().map(context::parse_pubkey).transpose()?.unwrap_or(ctx.me()?);
             let token_program = if token_2022 { token::TOKEN_2022_PROGRAM_ID } else { token::TOKEN_PROGRAM_ID };
             let mint = Keypair::new();
-            let admin = ctx.me();
+            let admin = ctx.me()?;
             let treasury = token::associated_account(&admin, &mint.pubkey(), &token_program);
             let rent = ctx.client.rpc().get_minimum_balance_for_rent_exemption(token::MINT_LEN as usize).await?;
 
@@ -29,7 +29,7 @@ pub async fn run(ctx: &Context, command: AdminCommand) -> Result<Report> {
                 setup.push(token::mint_to(&token_program, &mint.pubkey(), &treasury, &admin, genesis));
             }
             setup.push(token::set_mint_authority(&token_program, &mint.pubkey(), &admin, &pda::emission()));
-            ctx.client.send(&setup, &[&ctx.keypair, &mint]).await.map_err(context::explain)?;
+            ctx.client.send(&setup, &[ctx.signer()?, &mint]).await.map_err(context::explain)?;
 
             let protocol = Protocol::new(mint.pubkey(), token_program);
             let init = protocol.initialize(admin, Params::default(), EmissionSchedule::default(), orchestrator, verifier);
@@ -65,13 +65,13 @@ pub async fn run(ctx: &Context, command: AdminCommand) -> Result<Report> {
             }
             let destination = token::associated_account(&to, &config.mint, &config.token_program);
             let ixs = [
-                token::create_associated_account(&ctx.me(), &to, &config.mint, &config.token_program),
+                token::create_associated_account(&ctx.me()?, &to, &config.mint, &config.token_program),
                 token::transfer(
                     &config.token_program,
-                    &ctx.my_token_account(&config),
+                    &ctx.my_token_account(&config)?,
                     &config.mint,
                     &destination,
-                    &ctx.me(),
+                    &ctx.me()?,
                     units,
                     config.decimals,
                 ),

@@ -92,7 +92,7 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
                     execution_seconds,
                     ttl_seconds,
                 };
-                match ctx.client.send(&[protocol.post_job(ctx.me(), ctx.my_token_account(&config), args)], &[&ctx.keypair]).await {
+                match ctx.client.send(&[protocol.post_job(ctx.me()?, ctx.my_token_account(&config)?, args)], &[ctx.signer()?]).await {
                     Err(err) if err.program_error().is_some_and(|e| e.name == "JobIdMismatch") => continue,
                     Err(ClientError::Transaction(err)) if format!("{err:?}").contains("AccountInUse") => continue,
                     Err(err) => return Err(context::explain(err)),
@@ -113,7 +113,7 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
             bail!("other posters kept taking the next job id; try again")
         }
         JobCommand::Cancel { id } => {
-            let signature = ctx.send(&[protocol.cancel_job(ctx.me(), id, ctx.my_token_account(&config))]).await?;
+            let signature = ctx.send(&[protocol.cancel_job(ctx.me()?, id, ctx.my_token_account(&config)?)]).await?;
             Ok(Report::new(json!({ "id": id, "signature": signature }), [format!("cancelled job #{id}; its escrow is back")]))
         }
         JobCommand::Refund { id } => {
@@ -154,14 +154,14 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
         }
         JobCommand::Assign { id, worker } => {
             let operator = context::parse_pubkey(&worker)?;
-            if config.orchestrator != ctx.me() {
+            if config.orchestrator != ctx.me()? {
                 bail!("only the orchestrator ({}) may assign jobs: pass its keypair with --keypair", config.orchestrator);
             }
-            let signature = ctx.send(&[ix::assign_job(ctx.me(), id, operator)]).await?;
+            let signature = ctx.send(&[ix::assign_job(ctx.me()?, id, operator)]).await?;
             Ok(Report::new(json!({ "id": id, "worker": operator.to_string(), "signature": signature }), [format!("assigned job #{id} to {operator}")]))
         }
         JobCommand::SubmitPow { id, nonce } => {
-            let signature = ctx.send(&[protocol.submit_pow(ctx.me(), id, ctx.my_token_account(&config), nonce)]).await?;
+            let signature = ctx.send(&[protocol.submit_pow(ctx.me()?, id, ctx.my_token_account(&config)?, nonce)]).await?;
             let job = ctx.client.job(id).await?.expect("exists");
             Ok(Report::new(
                 json!({ "id": id, "nonce": nonce, "hash": hex(&job.result_hash), "signature": signature }),

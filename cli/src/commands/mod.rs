@@ -10,8 +10,9 @@ use anyhow::Result;
 
 use crate::{args::Command, context::Context, output::Report};
 
-pub async fn run(ctx: &Context, command: Command) -> Result<Report> {
+pub async fn run(ctx: &Context, keypair_path: &str, command: Command) -> Result<Report> {
     match command {
+        Command::Keygen { force } => network::keygen(keypair_path, force),
         Command::Admin(command) => admin::run(ctx, command).await,
         Command::Stake { amount } => staking::stake(ctx, &amount).await,
         Command::Unstake { amount } => staking::unstake(ctx, &amount).await,

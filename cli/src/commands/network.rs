@@ -62,7 +62,10 @@ pub async fn airdrop(ctx: &Context, sol: f64, to: Option<String>) -> Result<Repo
     if !(url.contains("127.0.0.1") || url.contains("localhost")) {
         bail!("airdrop is for the local network only; {url} is not local");
     }
-    let to = to.as_deref().map(context::parse_pubkey).transpose()?.unwrap_or(ctx.me());
+    let to = match to {
+        Some(text) => context::parse_pubkey(&text)?,
+        None => ctx.me()?,
+    };
     let lamports = (sol * 1e9) as u64;
     let signature = ctx.client.rpc().request_airdrop(&to, lamports).await?;
     // Wait until it lands so the next command can spend it.
@@ -73,4 +76,21 @@ pub async fn airdrop(ctx: &Context, sol: f64, to: Option<String>) -> Result<Repo
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     Ok(Report::new(json!({ "to": to.to_string(), "lamports": lamports, "signature": signature.to_string() }), [format!("{sol} SOL sent to {to}")]))
+}
+
+pub fn keygen(path: &str, force: bool) -> Result<Report> {
+    let path = context::expand_home(path);
+    if std::path::Path::new(&path).exists() && !force {
+        bail!("{path} already exists: pass --force to replace it (its funds would be lost), or choose another --keypair");
+    }
+    if let Some(dir) = std::path::Path::new(&path).parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let keypair = solana_keypair::Keypair::new();
+    solana_keypair::write_keypair_file(&keypair, &path).map_err(|err| anyhow::anyhow!("cannot write {path}: {err}"))?;
+    let key = solana_signer::Signer::pubkey(&keypair);
+    Ok(Report::new(
+        json!({ "pubkey": key.to_string(), "path": path }),
+        [format!("wrote {path}"), format!("address {key}"), "next: `ignis airdrop` on the localnet".to_string()],
+    ))
 }

@@ -16,8 +16,8 @@ pub async fn stake(ctx: &Context, text: &str) -> Result<Report> {
         bail!("you have {} and cannot stake {}", ctx.ign(&config, balance), ctx.ign(&config, units));
     }
     let protocol = Context::protocol(&config);
-    let signature = ctx.send(&[protocol.stake(ctx.me(), ctx.my_token_account(&config), units)]).await?;
-    let staked = ctx.client.stake(&ctx.me()).await?.map_or(0, |s| s.amount);
+    let signature = ctx.send(&[protocol.stake(ctx.me()?, ctx.my_token_account(&config)?, units)]).await?;
+    let staked = ctx.client.stake(&ctx.me()?).await?.map_or(0, |s| s.amount);
     Ok(Report::new(
         json!({ "staked": units, "total": staked, "signature": signature }),
         [format!("staked {}; your stake is now {}", ctx.ign(&config, units), ctx.ign(&config, staked))],
@@ -27,12 +27,12 @@ pub async fn stake(ctx: &Context, text: &str) -> Result<Report> {
 pub async fn unstake(ctx: &Context, text: &str) -> Result<Report> {
     let config = ctx.config().await?;
     let units = ctx.parse_ign(&config, text)?;
-    let bonded = ctx.client.stake(&ctx.me()).await?.map_or(0, |s| s.amount);
+    let bonded = ctx.client.stake(&ctx.me()?).await?.map_or(0, |s| s.amount);
     if units == 0 || units > bonded {
         bail!("your stake is {}: you can unstake between a base unit and all of it", ctx.ign(&config, bonded));
     }
-    let signature = ctx.send(&[ix::request_unstake(ctx.me(), units)]).await?;
-    let stake = ctx.client.stake(&ctx.me()).await?.expect("just unstaked");
+    let signature = ctx.send(&[ix::request_unstake(ctx.me()?, units)]).await?;
+    let stake = ctx.client.stake(&ctx.me()?).await?.expect("just unstaked");
     Ok(Report::new(
         json!({ "unbonding": stake.unbonding_amount, "unlock_at": stake.unlock_at, "signature": signature }),
         [
@@ -44,14 +44,14 @@ pub async fn unstake(ctx: &Context, text: &str) -> Result<Report> {
 
 pub async fn withdraw(ctx: &Context) -> Result<Report> {
     let config = ctx.config().await?;
-    let Some(stake) = ctx.client.stake(&ctx.me()).await? else {
+    let Some(stake) = ctx.client.stake(&ctx.me()?).await? else {
         bail!("you have never staked: nothing to withdraw");
     };
     if stake.unbonding_amount == 0 {
         bail!("nothing is unbonding: start with `ignis unstake AMOUNT`");
     }
     let protocol = Context::protocol(&config);
-    let signature = ctx.send(&[protocol.withdraw(ctx.me(), ctx.my_token_account(&config))]).await?;
+    let signature = ctx.send(&[protocol.withdraw(ctx.me()?, ctx.my_token_account(&config)?)]).await?;
     Ok(Report::new(
         json!({ "withdrawn": stake.unbonding_amount, "signature": signature }),
         [format!("withdrew {}", ctx.ign(&config, stake.unbonding_amount))],
@@ -60,7 +60,7 @@ pub async fn withdraw(ctx: &Context) -> Result<Report> {
 
 pub async fn rewards(ctx: &Context, command: RewardsCommand) -> Result<Report> {
     let config = ctx.config().await?;
-    let stake = ctx.client.stake(&ctx.me()).await?;
+    let stake = ctx.client.stake(&ctx.me()?).await?;
     match command {
         RewardsCommand::Show => {
             let Some(stake) = stake else {
@@ -98,7 +98,7 @@ pub async fn rewards(ctx: &Context, command: RewardsCommand) -> Result<Report> {
             }
             let before = ctx.my_balance(&config).await?;
             let protocol = Context::protocol(&config);
-            let signature = ctx.send(&[protocol.claim_rewards(ctx.me(), ctx.my_token_account(&config))]).await?;
+            let signature = ctx.send(&[protocol.claim_rewards(ctx.me()?, ctx.my_token_account(&config)?)]).await?;
             let claimed = ctx.my_balance(&config).await?.saturating_sub(before);
             Ok(Report::new(
                 json!({ "claimed": claimed, "signature": signature }),

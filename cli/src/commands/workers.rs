@@ -84,10 +84,10 @@ pub async fn run(ctx: &Context, command: WorkerCommand) -> Result<Report> {
     let config = ctx.config().await?;
     match command {
         WorkerCommand::Register(flags) => {
-            if ctx.client.worker(&ctx.me()).await?.is_some() {
+            if ctx.client.worker(&ctx.me()?).await?.is_some() {
                 bail!("you already have a worker: change it with `ignis worker update`");
             }
-            let staked = ctx.client.stake(&ctx.me()).await?.map_or(0, |s| s.amount);
+            let staked = ctx.client.stake(&ctx.me()?).await?.map_or(0, |s| s.amount);
             let minimum = config.params.min_worker_stake;
             if staked < minimum {
                 bail!(
@@ -106,36 +106,39 @@ pub async fn run(ctx: &Context, command: WorkerCommand) -> Result<Report> {
                 accepting_jobs: true,
             };
             let settings = apply(ctx, &config, defaults, flags)?;
-            let signature = ctx.send(&[ix::register_worker(ctx.me(), settings)]).await?;
-            let worker = ctx.client.worker(&ctx.me()).await?.expect("just registered");
+            let signature = ctx.send(&[ix::register_worker(ctx.me()?, settings)]).await?;
+            let worker = ctx.client.worker(&ctx.me()?).await?.expect("just registered");
             let (mut json, mut text) = describe(ctx, &config, &worker);
             json["signature"] = signature.into();
             text.insert(0, "registered".into());
             Ok(Report::new(json, text))
         }
         WorkerCommand::Update(flags) => {
-            let Some(worker) = ctx.client.worker(&ctx.me()).await? else {
+            let Some(worker) = ctx.client.worker(&ctx.me()?).await? else {
                 bail!("you have no worker yet: `ignis worker register`");
             };
             let settings = apply(ctx, &config, worker.settings, flags)?;
-            let signature = ctx.send(&[ix::update_worker(ctx.me(), settings)]).await?;
-            let worker = ctx.client.worker(&ctx.me()).await?.expect("exists");
+            let signature = ctx.send(&[ix::update_worker(ctx.me()?, settings)]).await?;
+            let worker = ctx.client.worker(&ctx.me()?).await?.expect("exists");
             let (mut json, text) = describe(ctx, &config, &worker);
             json["signature"] = signature.into();
             Ok(Report::new(json, text))
         }
         WorkerCommand::Deregister => {
-            let Some(worker) = ctx.client.worker(&ctx.me()).await? else {
+            let Some(worker) = ctx.client.worker(&ctx.me()?).await? else {
                 bail!("you have no worker to deregister");
             };
             if worker.active_jobs > 0 {
                 bail!("your worker still has {} active job(s): let them finish first", worker.active_jobs);
             }
-            let signature = ctx.send(&[ix::deregister_worker(ctx.me())]).await?;
+            let signature = ctx.send(&[ix::deregister_worker(ctx.me()?)]).await?;
             Ok(Report::new(json!({ "signature": signature }), ["worker deregistered; its rent is back".to_string()]))
         }
         WorkerCommand::Show { operator } => {
-            let operator = operator.as_deref().map(context::parse_pubkey).transpose()?.unwrap_or(ctx.me());
+            let operator = match operator {
+                Some(text) => context::parse_pubkey(&text)?,
+                None => ctx.me()?,
+            };
             let Some(worker) = ctx.client.worker(&operator).await? else {
                 bail!("no worker registered by {operator}");
             };
