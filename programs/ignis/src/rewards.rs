@@ -22,6 +22,7 @@ impl EmissionSchedule {
         let interval = self.halving_interval_seconds.max(1) as u128;
         let rate = u128::from(self.initial_rate);
         let (full, rest) = (elapsed / interval, elapsed % interval);
+        // Bounded by elapsed * initial_rate < 2^63 * 2^64: no u128 overflow.
         let mut total: u128 = 0;
         // After 64 halvings the rate is zero whatever it started at.
         for k in 0..full.min(64) {

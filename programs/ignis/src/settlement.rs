@@ -119,7 +119,7 @@ pub fn load_replicas<'info>(
     live.iter()
         .zip(accounts.chunks_exact(3))
         .map(|(assignment, triple)| {
-            let [worker, stake, payout] = triple else { unreachable!() };
+            let (worker, stake, payout) = (&triple[0], &triple[1], &triple[2]);
             require!(
                 worker.is_writable && stake.is_writable && payout.is_writable,
                 IgnisError::ReplicaAccountsMismatch
