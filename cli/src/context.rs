@@ -4,7 +4,6 @@ use anchor_lang::prelude::Pubkey;
 use anyhow::{anyhow, Context as _, Result};
 use ignis_client::{
     accounts::Config,
-    instructions::Protocol,
     rpc::{ClientError, IgnisClient},
     token,
 };
@@ -50,10 +49,6 @@ impl Context {
             )),
             other => Ok(other?),
         }
-    }
-
-    pub fn protocol(config: &Config) -> Protocol {
-        Protocol::new(config.mint, config.token_program)
     }
 
     /// This signer's IGN token account (its associated token account).

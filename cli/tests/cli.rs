@@ -108,7 +108,7 @@ fn a_pow_job_from_post_to_payout_then_rewards_unstake_and_withdraw() {
     // The worker finds a nonce (here in the test) and submits it.
     let seed = fetch_job_seed(&net, 0);
     let worker_pda = ignis_client::pda::worker(&operator.key);
-    let nonce = (0u64..).find(|n| ignis::pow::meets_difficulty(&ignis::pow::pow_hash(&seed, &worker_pda, *n), 8)).unwrap();
+    let nonce = ignis::pow::search_nonce(&seed, &worker_pda, 8, 0, u64::MAX).expect("a nonce exists");
     let bad = (0u64..).find(|n| !ignis::pow::meets_difficulty(&ignis::pow::pow_hash(&seed, &worker_pda, *n), 8)).unwrap();
     net.fails(&operator, &["job", "submit-pow", "0", "--nonce", &bad.to_string()], "InsufficientWork");
     net.ok(&operator, &["job", "submit-pow", "0", "--nonce", &nonce.to_string()]);

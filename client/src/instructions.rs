@@ -31,6 +31,11 @@ impl Protocol {
         Self { mint, token_program }
     }
 
+    /// The deployment a config describes.
+    pub fn from_config(config: &crate::accounts::Config) -> Self {
+        Self::new(config.mint, config.token_program)
+    }
+
     pub fn initialize(
         &self,
         admin: Pubkey,

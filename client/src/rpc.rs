@@ -124,8 +124,7 @@ impl IgnisClient {
 
     /// The deployment's mint and token program, read from the config.
     pub async fn protocol(&self) -> Result<Protocol> {
-        let config = self.config().await?;
-        Ok(Protocol::new(config.mint, config.token_program))
+        Ok(Protocol::from_config(&self.config().await?))
     }
 
     pub async fn job(&self, id: u64) -> Result<Option<Job>> {

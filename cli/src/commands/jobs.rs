@@ -4,7 +4,7 @@ use ignis::{
     instructions::PostJobArgs,
     state::{Job, JobKind, JobStatus},
 };
-use ignis_client::{accounts::Config, instructions as ix, pda, rpc::ClientError, token};
+use ignis_client::{accounts::Config, instructions::{self as ix, Protocol}, pda, rpc::ClientError, token};
 use serde_json::json;
 
 use crate::{
@@ -67,7 +67,7 @@ fn hex(bytes: &[u8]) -> String {
 
 pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
     let config = ctx.config().await?;
-    let protocol = Context::protocol(&config);
+    let protocol = Protocol::from_config(&config);
     match command {
         JobCommand::Post { pow, matmul, replicas, reward, execution_seconds, ttl_seconds } => {
             let kind = match (pow, matmul) {

@@ -1,5 +1,5 @@
 use anyhow::{bail, Result};
-use ignis_client::instructions as ix;
+use ignis_client::instructions::{self as ix, Protocol};
 use serde_json::json;
 
 use super::{now, until};
@@ -15,7 +15,7 @@ pub async fn stake(ctx: &Context, text: &str) -> Result<Report> {
     if units > balance {
         bail!("you have {} and cannot stake {}", ctx.ign(&config, balance), ctx.ign(&config, units));
     }
-    let protocol = Context::protocol(&config);
+    let protocol = Protocol::from_config(&config);
     let signature = ctx.send(&[protocol.stake(ctx.me()?, ctx.my_token_account(&config)?, units)]).await?;
     let staked = ctx.client.stake(&ctx.me()?).await?.map_or(0, |s| s.amount);
     Ok(Report::new(
@@ -50,7 +50,7 @@ pub async fn withdraw(ctx: &Context) -> Result<Report> {
     if stake.unbonding_amount == 0 {
         bail!("nothing is unbonding: start with `ignis unstake AMOUNT`");
     }
-    let protocol = Context::protocol(&config);
+    let protocol = Protocol::from_config(&config);
     let signature = ctx.send(&[protocol.withdraw(ctx.me()?, ctx.my_token_account(&config)?)]).await?;
     Ok(Report::new(
         json!({ "withdrawn": stake.unbonding_amount, "signature": signature }),
@@ -97,7 +97,7 @@ pub async fn rewards(ctx: &Context, command: RewardsCommand) -> Result<Report> {
                 bail!("you have not staked, so there is nothing to claim: `ignis stake AMOUNT`");
             }
             let before = ctx.my_balance(&config).await?;
-            let protocol = Context::protocol(&config);
+            let protocol = Protocol::from_config(&config);
             let signature = ctx.send(&[protocol.claim_rewards(ctx.me()?, ctx.my_token_account(&config)?)]).await?;
             let claimed = ctx.my_balance(&config).await?.saturating_sub(before);
             Ok(Report::new(

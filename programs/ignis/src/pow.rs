@@ -30,3 +30,10 @@ pub fn leading_zero_bits(hash: &[u8; 32]) -> u32 {
 pub fn meets_difficulty(hash: &[u8; 32], difficulty: u8) -> bool {
     leading_zero_bits(hash) >= u32::from(difficulty)
 }
+
+/// The plain reference search: the first nonce in `from..from + count` that meets
+/// `difficulty` for `worker`. Off-chain only (the program just checks one nonce); fast
+/// searches must find nonces this accepts.
+pub fn search_nonce(seed: &[u8; 32], worker: &Pubkey, difficulty: u8, from: u64, count: u64) -> Option<u64> {
+    (from..from.saturating_add(count)).find(|nonce| meets_difficulty(&pow_hash(seed, worker, *nonce), difficulty))
+}

@@ -31,6 +31,16 @@ fn pow_hash_is_sha256_of_seed_worker_nonce() {
     hash[0] = 0x80;
     assert_eq!(pow::leading_zero_bits(&hash), 0);
     assert!(pow::meets_difficulty(&hash, 0));
+
+    // The reference search finds the first valid nonce in its range, and none when the
+    // budget is too small for the difficulty.
+    let found = pow::search_nonce(&seed, &worker, 8, 0, u64::MAX).unwrap();
+    assert!(pow::meets_difficulty(&pow::pow_hash(&seed, &worker, found), 8));
+    assert!((0..found).all(|n| !pow::meets_difficulty(&pow::pow_hash(&seed, &worker, n), 8)));
+    assert_eq!(pow::search_nonce(&seed, &worker, 8, found, 1), Some(found));
+    assert_eq!(pow::search_nonce(&seed, &worker, 0, 5, 1), Some(5), "difficulty 0: any nonce");
+    assert_eq!(pow::search_nonce(&seed, &worker, 60, 0, 1_000), None);
+    assert_eq!(pow::search_nonce(&seed, &worker, 0, 0, 0), None, "an empty budget finds nothing");
 }
 
 #[test]

@@ -348,9 +348,7 @@ pub fn worker_settings() -> WorkerSettings {
 
 /// Searches nonces from 0 for one that meets `difficulty` for this worker.
 pub fn find_nonce(seed: &[u8; 32], worker: &Pubkey, difficulty: u8) -> u64 {
-    (0u64..)
-        .find(|nonce| ignis::pow::meets_difficulty(&ignis::pow::pow_hash(seed, worker, *nonce), difficulty))
-        .unwrap()
+    ignis::pow::search_nonce(seed, worker, difficulty, 0, u64::MAX).expect("a nonce exists")
 }
 
 /// Searches for a nonce that does NOT meet `difficulty`.
