@@ -9,7 +9,12 @@ pub const MAX_MATMUL_N: u32 = 16_384;
 /// `matrix` (0 = A, 1 = B) of a job is a pure function of the seed, so any device can
 /// generate any element independently, in any order.
 pub fn matmul_input(seed: &[u8; 32], matrix: u32, index: u64) -> u32 {
-    let key = seed_key(seed);
+    matmul_input_keyed(&seed_key(seed), matrix, index)
+}
+
+/// `matmul_input` with the key already derived, for kernels that generate whole
+/// matrices.
+pub fn matmul_input_keyed(key: &[u64; 2], matrix: u32, index: u64) -> u32 {
     let counter = (u64::from(matrix) << 48) ^ index;
     (splitmix64(counter ^ key[matrix as usize & 1]) >> 32) as u32
 }

@@ -1,0 +1,79 @@
+//! The CPU backend: every kernel on all cores through rayon.
+
+use rayon::prelude::*;
+
+use crate::{
+    backend::{Backend, BackendKind, DeviceInfo, KernelError},
+    matmul,
+    pow::{hash_from, PowTask},
+};
+
+/// Nonces one rayon task checks before looking whether an earlier one has won.
+const NONCES_PER_TASK: u64 = 1 << 14;
+
+pub struct CpuBackend {
+    info: DeviceInfo,
+}
+
+impl CpuBackend {
+    pub fn new() -> Self {
+        let threads = rayon::current_num_threads();
+        let memory_bytes = system_memory_bytes().unwrap_or(0);
+        CpuBackend {
+            info: DeviceInfo {
+                kind: BackendKind::Cpu,
+                name: format!("cpu ({threads} threads)"),
+                compute_capability: None,
+                memory_bytes,
+                parallelism: threads as u64,
+            },
+        }
+    }
+}
+
+impl Default for CpuBackend {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The smallest nonce in `[from, from + count)` meeting the task's difficulty.
+pub fn pow_search(task: &PowTask, from: u64, count: u64) -> Option<u64> {
+    let end = PowTask::range_end(from, count);
+    let tasks = (end - from).div_ceil(NONCES_PER_TASK);
+    let prefix = task.prefix_hasher();
+    // find_map_first keeps order: later chunks stop once an earlier one has a match,
+    // and the answer is the smallest nonce whatever the scheduling.
+    (0..tasks).into_par_iter().find_map_first(|chunk| {
+        let start = from + chunk * NONCES_PER_TASK;
+        let stop = start.saturating_add(NONCES_PER_TASK).min(end);
+        (start..stop).find(|&nonce| ignis::pow::meets_difficulty(&hash_from(&prefix, nonce), task.difficulty))
+    })
+}
+
+impl Backend for CpuBackend {
+    fn info(&self) -> &DeviceInfo {
+        &self.info
+    }
+
+    fn pow_search(&self, task: &PowTask, from: u64, count: u64) -> Result<Option<u64>, KernelError> {
+        Ok(pow_search(task, from, count))
+    }
+
+    fn matmul(&self, seed: &[u8; 32], n: u32) -> Result<Vec<u32>, KernelError> {
+        Ok(matmul::compute(seed, n))
+    }
+
+    fn pow_batch(&self) -> u64 {
+        // About a tenth of a second of work on a recent core.
+        (1 << 21) * self.info.parallelism
+    }
+}
+
+/// Total memory from /proc/meminfo (Linux); what a CPU worker advertises as "VRAM".
+fn system_memory_bytes() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
+}

@@ -1,0 +1,167 @@
+//! The CUDA backend: kernels.cu compiled by NVRTC for the device's architecture at
+//! start, launched on one stream. Every call into cudarc happens after probing that
+//! libcuda and libnvrtc load, because cudarc panics when they are missing.
+
+use std::sync::Arc;
+
+use cudarc::{
+    driver::{sys::CUdevice_attribute, CudaContext, CudaFunction, CudaStream, LaunchConfig, PushKernelArg},
+    nvrtc::{compile_ptx_with_opts, CompileOptions},
+};
+
+use crate::{
+    backend::{Backend, BackendKind, DeviceInfo, KernelError},
+    pow::PowTask,
+};
+
+const KERNELS_CU: &str = include_str!("kernels.cu");
+/// Must match TILE in kernels.cu.
+const TILE: u32 = 32;
+const POW_THREADS_PER_BLOCK: u32 = 256;
+/// Blocks per multiprocessor for the nonce search: enough warps to hide latency.
+const POW_BLOCKS_PER_SM: u32 = 32;
+
+pub struct CudaBackend {
+    stream: Arc<CudaStream>,
+    pow_search: CudaFunction,
+    matmul_inputs: CudaFunction,
+    matmul_tiled: CudaFunction,
+    info: DeviceInfo,
+    multiprocessors: u32,
+}
+
+fn driver(error: impl std::fmt::Display) -> KernelError {
+    KernelError::Driver(error.to_string())
+}
+
+/// Whether the CUDA driver and NVRTC libraries can be loaded, without touching any
+/// other cudarc API (those panic when the libraries are missing).
+pub fn libraries_present() -> Result<(), KernelError> {
+    // SAFETY: these only try to dlopen the libraries and report whether it worked.
+    if !unsafe { cudarc::driver::sys::is_culib_present() } {
+        return Err(KernelError::NoCudaDriver);
+    }
+    if !unsafe { cudarc::nvrtc::sys::is_culib_present() } {
+        return Err(KernelError::NoNvrtc);
+    }
+    Ok(())
+}
+
+impl CudaBackend {
+    /// Opens device 0 and compiles the kernels for it. Never panics: a driver that
+    /// misbehaves becomes `KernelError::Driver`.
+    pub fn open() -> Result<Self, KernelError> {
+        libraries_present()?;
+        std::panic::catch_unwind(Self::open_device)
+            .unwrap_or_else(|_| Err(KernelError::Driver("the CUDA driver panicked while opening the device".into())))
+    }
+
+    fn open_device() -> Result<Self, KernelError> {
+        if CudaContext::device_count().map_err(driver)? < 1 {
+            return Err(KernelError::NoCudaDevice);
+        }
+        let ctx = CudaContext::new(0).map_err(driver)?;
+        let (major, minor) = ctx.compute_capability().map_err(driver)?;
+        let name = ctx.name().map_err(driver)?;
+        let memory_bytes = ctx.total_mem().map_err(driver)? as u64;
+        let multiprocessors =
+            ctx.attribute(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT).map_err(driver)?.max(1) as u32;
+        // NVRTC wants a 'static arch string; this runs once per process.
+        let arch: &'static str = Box::leak(format!("compute_{major}{minor}").into_boxed_str());
+        let ptx = compile_ptx_with_opts(KERNELS_CU, CompileOptions { arch: Some(arch), ..Default::default() })
+            .map_err(|e| KernelError::Compile(e.to_string()))?;
+        let module = ctx.load_module(ptx).map_err(driver)?;
+        let load = |name: &str| module.load_function(name).map_err(driver);
+        Ok(CudaBackend {
+            stream: ctx.default_stream(),
+            pow_search: load("pow_search")?,
+            matmul_inputs: load("matmul_inputs")?,
+            matmul_tiled: load("matmul_tiled")?,
+            info: DeviceInfo {
+                kind: BackendKind::Cuda,
+                name,
+                compute_capability: Some((major.max(0) as u32, minor.max(0) as u32)),
+                memory_bytes,
+                parallelism: u64::from(multiprocessors),
+            },
+            multiprocessors,
+        })
+    }
+
+    fn generate_input(&self, seed: &[u8; 32], matrix: u32, len: usize) -> Result<cudarc::driver::CudaSlice<u32>, KernelError> {
+        let key = ignis::kernels::seed_key(seed)[matrix as usize & 1];
+        let mut out = self.stream.alloc_zeros::<u32>(len).map_err(driver)?;
+        let len = len as u64;
+        let cfg = LaunchConfig { grid_dim: (self.multiprocessors * 8, 1, 1), block_dim: (256, 1, 1), shared_mem_bytes: 0 };
+        // SAFETY: the kernel's signature is (u32*, u64, u32, u64) and writes `len` words.
+        unsafe {
+            self.stream.launch_builder(&self.matmul_inputs).arg(&mut out).arg(&len).arg(&matrix).arg(&key).launch(cfg)
+        }
+        .map_err(driver)?;
+        Ok(out)
+    }
+}
+
+impl Backend for CudaBackend {
+    fn info(&self) -> &DeviceInfo {
+        &self.info
+    }
+
+    fn pow_search(&self, task: &PowTask, from: u64, count: u64) -> Result<Option<u64>, KernelError> {
+        let count = PowTask::range_end(from, count) - from;
+        if count == 0 {
+            return Ok(None);
+        }
+        let prefix: Vec<u32> =
+            task.prefix_block().chunks_exact(4).map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]])).collect();
+        let prefix = self.stream.clone_htod(&prefix).map_err(driver)?;
+        let mut found = self.stream.clone_htod(&[u64::MAX]).map_err(driver)?;
+        let difficulty = u32::from(task.difficulty);
+        let blocks = (self.multiprocessors * POW_BLOCKS_PER_SM)
+            .min(count.div_ceil(u64::from(POW_THREADS_PER_BLOCK)).min(u64::from(u32::MAX)) as u32);
+        let cfg = LaunchConfig { grid_dim: (blocks, 1, 1), block_dim: (POW_THREADS_PER_BLOCK, 1, 1), shared_mem_bytes: 0 };
+        // SAFETY: the kernel's signature is (const u32[16], u64, u64, u32, u64*).
+        unsafe {
+            self.stream
+                .launch_builder(&self.pow_search)
+                .arg(&prefix)
+                .arg(&from)
+                .arg(&count)
+                .arg(&difficulty)
+                .arg(&mut found)
+                .launch(cfg)
+        }
+        .map_err(driver)?;
+        let found = self.stream.clone_dtoh(&found).map_err(driver)?;
+        // The range end is exclusive and at most u64::MAX, so u64::MAX means none.
+        Ok(found.first().copied().filter(|nonce| *nonce != u64::MAX))
+    }
+
+    fn matmul(&self, seed: &[u8; 32], n: u32) -> Result<Vec<u32>, KernelError> {
+        if n == 0 || n > ignis::kernels::MAX_MATMUL_N {
+            return Err(KernelError::InvalidSize(n));
+        }
+        let needed = ignis::kernels::matmul_memory_bytes(n);
+        if needed > self.info.memory_bytes {
+            return Err(KernelError::OutOfMemory { needed, available: self.info.memory_bytes });
+        }
+        let len = (n as usize) * (n as usize);
+        let a = self.generate_input(seed, 0, len)?;
+        let b = self.generate_input(seed, 1, len)?;
+        let mut c = self.stream.alloc_zeros::<u32>(len).map_err(driver)?;
+        let tiles = n.div_ceil(TILE);
+        let cfg = LaunchConfig { grid_dim: (tiles, tiles, 1), block_dim: (TILE, TILE, 1), shared_mem_bytes: 0 };
+        // SAFETY: (const u32*, const u32*, u32*, u32) with n x n buffers.
+        unsafe { self.stream.launch_builder(&self.matmul_tiled).arg(&a).arg(&b).arg(&mut c).arg(&n).launch(cfg) }
+            .map_err(driver)?;
+        // The output comes back once, whole (n^2 words), and is hashed on the host.
+        let output = self.stream.clone_dtoh(&c).map_err(driver)?;
+        debug_assert_eq!(output.len(), len);
+        Ok(output)
+    }
+
+    fn pow_batch(&self) -> u64 {
+        // A few hundred milliseconds at tens of GH/s.
+        1 << 33
+    }
+}

@@ -1,0 +1,69 @@
+//! The CUDA backend against the CPU backend: the same bytes for the same job. These
+//! need an NVIDIA GPU with its driver and NVRTC, so they are `#[ignore]`d and show up
+//! as ignored (not passed) elsewhere; `scripts/test` runs them with `--ignored` when
+//! `nvidia-smi` finds a GPU.
+
+use ignis_kernels::{cpu, cuda::CudaBackend, matmul, Backend, PowTask};
+use rand::{rngs::StdRng, Rng, SeedableRng};
+
+fn gpu() -> CudaBackend {
+    CudaBackend::open().unwrap_or_else(|e| panic!("this test needs a CUDA GPU: {e}"))
+}
+
+#[test]
+#[ignore = "needs an NVIDIA GPU (run with --ignored)"]
+fn cuda_pow_search_equals_cpu() {
+    let gpu = gpu();
+    let mut rng = StdRng::seed_from_u64(1);
+    for difficulty in [0u8, 1, 8, 16, 20, 24] {
+        for _ in 0..4 {
+            let task = PowTask { seed: rng.gen(), worker: rng.gen(), difficulty };
+            let from: u64 = rng.gen_range(0..1 << 50);
+            let count = 1 << 26;
+            assert_eq!(gpu.pow_search(&task, from, count).unwrap(), cpu::pow_search(&task, from, count), "{task:?}");
+        }
+    }
+    let hopeless = PowTask { seed: [1; 32], worker: [2; 32], difficulty: 64 };
+    assert_eq!(gpu.pow_search(&hopeless, u64::MAX - 1000, 5000).unwrap(), None);
+}
+
+#[test]
+#[ignore = "needs an NVIDIA GPU (run with --ignored)"]
+fn cuda_matmul_equals_cpu_bytes() {
+    let gpu = gpu();
+    let mut rng = StdRng::seed_from_u64(2);
+    for n in [1u32, 2, 31, 32, 33, 100, 257, 1024] {
+        let seed: [u8; 32] = rng.gen();
+        let on_gpu = gpu.matmul(&seed, n).unwrap();
+        let on_cpu = matmul::compute(&seed, n);
+        assert_eq!(matmul::result_hash(&on_gpu), matmul::result_hash(&on_cpu), "n = {n}");
+        assert_eq!(on_gpu, on_cpu, "n = {n}");
+    }
+}
+
+#[test]
+#[ignore = "needs an NVIDIA GPU (run with --ignored)"]
+fn cuda_reports_its_device() {
+    let gpu = gpu();
+    let info = gpu.info();
+    assert!(info.compute_capability.is_some());
+    assert!(info.memory_bytes > 1 << 30);
+    assert!(!info.name.is_empty());
+}
+
+/// Runs everywhere: probing never panics, `auto` falls back to the CPU when there is
+/// no usable GPU and `cuda` then is an error that says why.
+#[test]
+fn backend_selection_follows_what_the_machine_has() {
+    use ignis_kernels::{select, BackendChoice, BackendKind};
+    match CudaBackend::open() {
+        Err(why) => {
+            assert_eq!(select(BackendChoice::Auto).unwrap().info().kind, BackendKind::Cpu);
+            let err = select(BackendChoice::Cuda).err().expect("cuda without a GPU is an error");
+            assert_eq!(err.to_string(), why.to_string());
+        }
+        Ok(_) => assert_eq!(select(BackendChoice::Auto).unwrap().info().kind, BackendKind::Cuda),
+    }
+    assert_eq!(select(BackendChoice::Cpu).unwrap().info().kind, BackendKind::Cpu);
+    assert!("tpu".parse::<BackendChoice>().is_err());
+}
