@@ -2,10 +2,12 @@
 //! instruction builders and account decoding. No other crate builds instructions.
 
 pub mod accounts;
+pub mod bootstrap;
 pub mod errors;
 pub mod events;
 pub mod instructions;
 pub mod pda;
+pub mod queries;
 pub mod rpc;
 pub mod token;
 

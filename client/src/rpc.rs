@@ -90,7 +90,7 @@ impl IgnisClient {
         &self.rpc
     }
 
-    fn rpc_error(&self, source: RpcError) -> ClientError {
+    pub(crate) fn rpc_error(&self, source: RpcError) -> ClientError {
         match source.get_transaction_error() {
             Some(err) => ClientError::from_transaction(err),
             None => ClientError::Rpc { url: self.url.clone(), source: Box::new(source) },

@@ -11,6 +11,7 @@
 //! search resumable from an offset.
 
 pub mod backend;
+pub mod bench;
 pub mod cpu;
 pub mod cuda;
 pub mod matmul;

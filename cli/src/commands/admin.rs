@@ -1,9 +1,10 @@
 use anyhow::{bail, Result};
 use ignis::state::{EmissionSchedule, Params};
-use ignis_client::{instructions::Protocol, pda, token};
+use ignis_client::{
+    bootstrap::{self, Genesis},
+    pda, token,
+};
 use serde_json::json;
-use solana_keypair::Keypair;
-use solana_signer::Signer;
 
 use crate::{amount, args::AdminCommand, context::{self, Context}, output::Report};
 
@@ -17,37 +18,33 @@ pub async fn run(ctx: &Context, command: AdminCommand) -> Result<Report> {
             let orchestrator = orchestrator.as_deref().map(context::parse_pubkey).transpose()?.unwrap_or(ctx.me()?);
             let verifier = verifier.as_deref().map(context::parse_pubkey).transpose()?.unwrap_or(ctx.me()?);
             let token_program = if token_2022 { token::TOKEN_2022_PROGRAM_ID } else { token::TOKEN_PROGRAM_ID };
-            let mint = Keypair::new();
             let admin = ctx.me()?;
-            let treasury = token::associated_account(&admin, &mint.pubkey(), &token_program);
-            let rent = ctx.client.rpc().get_minimum_balance_for_rent_exemption(token::MINT_LEN as usize).await?;
-
-            // The mint, the admin's genesis supply, then the mint authority to the protocol.
-            let mut setup = token::create_mint(&admin, &mint.pubkey(), &admin, decimals, &token_program, rent);
-            setup.push(token::create_associated_account(&admin, &admin, &mint.pubkey(), &token_program));
-            if genesis > 0 {
-                setup.push(token::mint_to(&token_program, &mint.pubkey(), &treasury, &admin, genesis));
-            }
-            setup.push(token::set_mint_authority(&token_program, &mint.pubkey(), &admin, &pda::emission()));
-            ctx.client.send(&setup, &[ctx.signer()?, &mint]).await.map_err(context::explain)?;
-
-            let protocol = Protocol::new(mint.pubkey(), token_program);
-            let init = protocol.initialize(admin, Params::default(), EmissionSchedule::default(), orchestrator, verifier);
-            let signature = ctx.send(&[init]).await?;
+            let genesis_config = Genesis {
+                decimals,
+                supply: genesis,
+                token_program,
+                orchestrator,
+                verifier,
+                params: Params::default(),
+                emission: EmissionSchedule::default(),
+            };
+            let protocol =
+                bootstrap::initialize_protocol(&ctx.client, ctx.signer()?, genesis_config).await.map_err(context::explain)?;
+            let mint = protocol.mint;
+            let treasury = token::associated_account(&admin, &mint, &token_program);
             Ok(Report::new(
                 json!({
-                    "mint": mint.pubkey().to_string(),
+                    "mint": mint.to_string(),
                     "token_program": token_program.to_string(),
                     "config": pda::config().to_string(),
                     "admin": admin.to_string(),
                     "orchestrator": orchestrator.to_string(),
                     "verifier": verifier.to_string(),
                     "genesis_supply": genesis,
-                    "signature": signature,
                 }),
                 [
                     format!("Ignis initialised on {}", ctx.client.url()),
-                    format!("  IGN mint      {} ({decimals} decimals)", mint.pubkey()),
+                    format!("  IGN mint      {} ({decimals} decimals)", mint),
                     format!("  genesis       {} IGN in {treasury}", amount::format(genesis, decimals)),
                     format!("  orchestrator  {orchestrator}"),
                     format!("  verifier      {verifier}"),

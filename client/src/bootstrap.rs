@@ -1,0 +1,89 @@
+//! Setting up a deployment and its participants over RPC: what `ignis admin init`,
+//! `ignis up` and the end-to-end tests all do, written once.
+
+use anchor_lang::prelude::Pubkey;
+use ignis::state::{EmissionSchedule, Params, WorkerSettings};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+use crate::{
+    instructions::{self, Protocol},
+    pda,
+    rpc::{ClientError, IgnisClient, Result},
+    token,
+};
+
+/// What `initialize_protocol` sets up.
+pub struct Genesis {
+    pub decimals: u8,
+    /// IGN minted to the admin before the mint authority passes to the protocol.
+    pub supply: u64,
+    pub token_program: Pubkey,
+    pub orchestrator: Pubkey,
+    pub verifier: Pubkey,
+    pub params: Params,
+    pub emission: EmissionSchedule,
+}
+
+/// Creates the IGN mint, mints the genesis supply to the admin's associated account,
+/// hands the mint authority to the `["emission"]` PDA and initialises the protocol.
+pub async fn initialize_protocol(client: &IgnisClient, admin: &Keypair, genesis: Genesis) -> Result<Protocol> {
+    let mint = Keypair::new();
+    let me = admin.pubkey();
+    let treasury = token::associated_account(&me, &mint.pubkey(), &genesis.token_program);
+    let rent = client
+        .rpc()
+        .get_minimum_balance_for_rent_exemption(token::MINT_LEN as usize)
+        .await
+        .map_err(|e| client.rpc_error(e))?;
+    let mut setup = token::create_mint(&me, &mint.pubkey(), &me, genesis.decimals, &genesis.token_program, rent);
+    setup.push(token::create_associated_account(&me, &me, &mint.pubkey(), &genesis.token_program));
+    if genesis.supply > 0 {
+        setup.push(token::mint_to(&genesis.token_program, &mint.pubkey(), &treasury, &me, genesis.supply));
+    }
+    setup.push(token::set_mint_authority(&genesis.token_program, &mint.pubkey(), &me, &pda::emission()));
+    client.send(&setup, &[admin, &mint]).await?;
+    let protocol = Protocol::new(mint.pubkey(), genesis.token_program);
+    let init = protocol.initialize(me, genesis.params, genesis.emission, genesis.orchestrator, genesis.verifier);
+    client.send(&[init], &[admin]).await?;
+    Ok(protocol)
+}
+
+/// Local clusters only: SOL from the faucet, waiting until it has landed.
+pub async fn airdrop(client: &IgnisClient, to: &Pubkey, lamports: u64) -> Result<()> {
+    let before = client.rpc().get_balance(to).await.map_err(|e| client.rpc_error(e))?;
+    client.rpc().request_airdrop(to, lamports).await.map_err(|e| client.rpc_error(e))?;
+    for _ in 0..100 {
+        if client.rpc().get_balance(to).await.map_err(|e| client.rpc_error(e))? >= before.saturating_add(lamports) {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Err(ClientError::NotConfirmed { attempts: 1 })
+}
+
+/// Sends `amount` IGN from `from`'s associated account to `to`'s (created if needed).
+pub async fn transfer_ign(client: &IgnisClient, protocol: &Protocol, from: &Keypair, to: &Pubkey, amount: u64) -> Result<()> {
+    let config = client.config().await?;
+    let source = token::associated_account(&from.pubkey(), &protocol.mint, &protocol.token_program);
+    let destination = token::associated_account(to, &protocol.mint, &protocol.token_program);
+    let ixs = [
+        token::create_associated_account(&from.pubkey(), to, &protocol.mint, &protocol.token_program),
+        token::transfer(&protocol.token_program, &source, &protocol.mint, &destination, &from.pubkey(), amount, config.decimals),
+    ];
+    client.send(&ixs, &[from]).await.map(|_| ())
+}
+
+/// Stakes `stake` IGN from the operator's associated account and registers its worker.
+pub async fn stake_and_register(
+    client: &IgnisClient,
+    protocol: &Protocol,
+    operator: &Keypair,
+    stake: u64,
+    settings: WorkerSettings,
+) -> Result<()> {
+    let me = operator.pubkey();
+    let account = token::associated_account(&me, &protocol.mint, &protocol.token_program);
+    let ixs = [protocol.stake(me, account, stake), instructions::register_worker(me, settings)];
+    client.send(&ixs, &[operator]).await.map(|_| ())
+}

@@ -1,0 +1,117 @@
+//! getProgramAccounts filters that find one worker's jobs without downloading every
+//! job. `Job` is Borsh: its `kind` enum is 2 bytes for PoW and 6 for kernels, so the
+//! status and assignment offsets depend on the kind; the test below pins them to the
+//! serialized layout.
+
+use anchor_lang::prelude::Pubkey;
+use ignis::{constants::MAX_REPLICAS, state::Job};
+use solana_rpc_client_api::filter::Memcmp;
+
+use crate::rpc::{memcmp_after_discriminator, IgnisClient, Result};
+
+/// Offset of `Job::kind` after the discriminator (id: 8, poster: 32).
+const KIND_OFFSET: usize = 40;
+const KIND_POW: u8 = 0;
+const KIND_KERNEL: u8 = 1;
+/// Borsh size of `Assignment`: worker 32, assigned_at 8, deadline 8, commitment 32,
+/// result_hash 32, committed 1, revealed 1.
+const ASSIGNMENT_LEN: usize = 114;
+/// kind, seed 32, reward 8, replicas 1, then status.
+const fn status_offset(kind_len: usize) -> usize {
+    KIND_OFFSET + kind_len + 32 + 8 + 1
+}
+const POW_STATUS_OFFSET: usize = status_offset(2);
+const KERNEL_STATUS_OFFSET: usize = status_offset(6);
+/// `JobStatus::Running` as Borsh writes it.
+const STATUS_RUNNING: u8 = 1;
+
+/// Filters for the running PoW jobs assigned to `worker` (a PoW job has one replica).
+pub fn running_pow_jobs_of(worker: &Pubkey) -> Vec<Memcmp> {
+    vec![
+        memcmp_after_discriminator(KIND_OFFSET, &[KIND_POW]),
+        memcmp_after_discriminator(POW_STATUS_OFFSET, &[STATUS_RUNNING]),
+        memcmp_after_discriminator(POW_STATUS_OFFSET + 1, worker.as_ref()),
+    ]
+}
+
+/// Filters for kernel jobs with `worker` in assignment slot `slot`, in any status.
+pub fn kernel_jobs_of(worker: &Pubkey, slot: usize) -> Vec<Memcmp> {
+    vec![
+        memcmp_after_discriminator(KIND_OFFSET, &[KIND_KERNEL]),
+        memcmp_after_discriminator(KERNEL_STATUS_OFFSET + 1 + slot * ASSIGNMENT_LEN, worker.as_ref()),
+    ]
+}
+
+impl IgnisClient {
+    /// Jobs that may still need work from `worker` (its `Worker` PDA): running PoW jobs
+    /// and kernel jobs it holds an assignment in. Callers check the status.
+    pub async fn jobs_of_worker(&self, worker: &Pubkey) -> Result<Vec<(Pubkey, Job)>> {
+        let mut jobs = self.all::<Job>(running_pow_jobs_of(worker)).await?;
+        for slot in 0..MAX_REPLICAS {
+            jobs.extend(self.all::<Job>(kernel_jobs_of(worker, slot)).await?);
+        }
+        Ok(jobs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use anchor_lang::{AccountSerialize, Discriminator};
+    use ignis::state::{Assignment, JobKind, JobStatus};
+
+    use super::*;
+
+    fn job(kind: JobKind, status: JobStatus, workers: &[Pubkey]) -> Vec<u8> {
+        let mut assignments = [Assignment::default(); MAX_REPLICAS];
+        for (slot, worker) in workers.iter().enumerate() {
+            assignments[slot].worker = *worker;
+            assignments[slot].deadline = -1;
+        }
+        let job = Job {
+            id: u64::MAX,
+            poster: Pubkey::new_unique(),
+            kind,
+            seed: [0xAA; 32],
+            reward: u64::MAX,
+            replicas: workers.len() as u8,
+            status,
+            assignments,
+            assigned: workers.len() as u8,
+            execution_seconds: 0,
+            posted_at: 0,
+            expires_at: 0,
+            reveal_deadline: 0,
+            challenge_deadline: 0,
+            completed_at: 0,
+            result_hash: [0; 32],
+            pow_nonce: 0,
+            requeues: 0,
+            bump: 0,
+        };
+        let mut data = Vec::new();
+        job.try_serialize(&mut data).unwrap();
+        assert_eq!(&data[..8], Job::DISCRIMINATOR);
+        data
+    }
+
+    fn matches(filters: &[Memcmp], data: &[u8]) -> bool {
+        filters.iter().all(|f| f.bytes_match(data))
+    }
+
+    #[test]
+    fn filters_sit_on_the_serialized_fields() {
+        let me = Pubkey::new_unique();
+        let other = Pubkey::new_unique();
+        let pow = JobKind::Pow { difficulty: 255 };
+        assert!(matches(&running_pow_jobs_of(&me), &job(pow, JobStatus::Running, &[me])));
+        assert!(!matches(&running_pow_jobs_of(&me), &job(pow, JobStatus::Running, &[other])));
+        assert!(!matches(&running_pow_jobs_of(&me), &job(pow, JobStatus::Completed, &[me])));
+        let kernel = JobKind::Kernel { kernel: 1, size: u32::MAX };
+        assert!(!matches(&running_pow_jobs_of(&me), &job(kernel, JobStatus::Running, &[me])));
+        let three = job(kernel, JobStatus::Revealing, &[other, other, me]);
+        assert!(matches(&kernel_jobs_of(&me, 2), &three));
+        assert!(!matches(&kernel_jobs_of(&me, 0), &three));
+        assert!(!matches(&kernel_jobs_of(&me, 1), &three));
+        assert!(!matches(&kernel_jobs_of(&me, 0), &job(pow, JobStatus::Running, &[me])));
+    }
+}

@@ -1,0 +1,79 @@
+//! Throughput measurements shared by `ignis-worker bench` and worker registration,
+//! compiled with the kernels (optimised) so that reference and kernel are measured
+//! under the same compiler settings.
+
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::{Backend, KernelError, PowTask};
+
+/// Hashes per second of `backend` on a search that never succeeds.
+pub fn measure_hashrate(backend: &dyn Backend, duration: Duration) -> u64 {
+    let task = PowTask { seed: [7; 32], worker: [9; 32], difficulty: 64 };
+    let batch = (backend.pow_batch() / 8).max(1 << 16);
+    let started = Instant::now();
+    let mut hashes = 0u64;
+    while started.elapsed() < duration {
+        if backend.pow_search(&task, hashes, batch).is_err() {
+            return 0;
+        }
+        hashes += batch;
+    }
+    (hashes as f64 / started.elapsed().as_secs_f64()) as u64
+}
+
+/// The reference: full SHA-256 of a 72-byte message per nonce with the `sha2` crate,
+/// on every core (what a worker without the midstate trick would do).
+pub fn sha2_hashrate(duration: Duration) -> f64 {
+    let started = Instant::now();
+    let threads = rayon::current_num_threads();
+    let total: u64 = (0..threads)
+        .into_par_iter()
+        .map(|thread| {
+            let mut message = [thread as u8; 72];
+            let mut count = 0u64;
+            while started.elapsed() < duration {
+                for nonce in 0..4096u64 {
+                    message[64..].copy_from_slice(&(count + nonce).to_le_bytes());
+                    std::hint::black_box(Sha256::digest(message));
+                }
+                count += 4096;
+            }
+            count
+        })
+        .sum();
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Multiply-adds counted as two operations.
+pub fn matmul_ops_per_second(backend: &dyn Backend, n: u32, duration: Duration) -> Result<f64, KernelError> {
+    let started = Instant::now();
+    let mut runs = 0u32;
+    while runs == 0 || started.elapsed() < duration {
+        let seed = [runs as u8; 32];
+        std::hint::black_box(backend.matmul(&seed, n)?);
+        runs += 1;
+    }
+    Ok(f64::from(runs) * 2.0 * f64::from(n).powi(3) / started.elapsed().as_secs_f64())
+}
+
+pub fn naive_matmul_ops_per_second(n: u32, duration: Duration) -> f64 {
+    let (a, b) = crate::matmul::inputs(&[1; 32], n);
+    let n = n as usize;
+    let started = Instant::now();
+    let mut runs = 0u32;
+    while runs == 0 || started.elapsed() < duration {
+        let mut c = vec![0u32; n * n];
+        for i in 0..n {
+            for j in 0..n {
+                c[i * n + j] = (0..n).fold(0u32, |acc, k| acc.wrapping_add(a[i * n + k].wrapping_mul(b[k * n + j])));
+            }
+        }
+        std::hint::black_box(c);
+        runs += 1;
+    }
+    f64::from(runs) * 2.0 * (n as f64).powi(3) / started.elapsed().as_secs_f64()
+}
+

@@ -1,0 +1,129 @@
+//! `ignis-worker bench`: kernel throughput on every available backend, beside
+//! references measured in the same run (the `sha2` crate on the same cores) or
+//! published (hashcat's SHA2-256 mode on GPUs of the same class).
+
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+use ignis_kernels::{
+    bench::{matmul_ops_per_second, measure_hashrate, naive_matmul_ops_per_second, sha2_hashrate},
+    cpu::CpuBackend,
+    cuda::CudaBackend,
+    Backend, BackendChoice, BackendKind,
+};
+
+use crate::config::BenchConfig;
+
+/// hashcat -b -m 1400 (SHA2-256), published figures.
+const HASHCAT_H100_PCIE: f64 = 12.2e9;
+const HASHCAT_RTX_4090: f64 = 22.0e9;
+
+struct Row {
+    backend: String,
+    kernel: &'static str,
+    value: String,
+    reference: String,
+    ratio: String,
+}
+
+pub fn run(config: &BenchConfig) -> Result<()> {
+    let duration = Duration::from_secs_f64(config.seconds.max(0.1));
+    let mut backends: Vec<Box<dyn Backend>> = Vec::new();
+    if config.backend != BackendChoice::Cuda {
+        backends.push(Box::new(CpuBackend::new()));
+    }
+    if config.backend != BackendChoice::Cpu {
+        match CudaBackend::open() {
+            Ok(cuda) => backends.push(Box::new(cuda)),
+            Err(err) if config.backend == BackendChoice::Cuda => bail!("cannot open the CUDA backend: {err}"),
+            Err(err) => eprintln!("CUDA: not measured ({err})"),
+        }
+    }
+    let mut rows = Vec::new();
+    for backend in &backends {
+        let info = backend.info();
+        eprintln!("measuring {info} ...");
+        let hashrate = measure_hashrate(backend.as_ref(), duration) as f64;
+        match info.kind {
+            BackendKind::Cpu => {
+                let reference = sha2_hashrate(duration);
+                rows.push(Row {
+                    backend: info.name.clone(),
+                    kernel: "pow-sha256",
+                    value: rate(hashrate, "H/s"),
+                    reference: format!("sha2 crate, 72-byte digests: {}", rate(reference, "H/s")),
+                    ratio: format!("{:.2}x", hashrate / reference),
+                });
+            }
+            BackendKind::Cuda => {
+                for (name, reference) in [("hashcat H100 PCIe", HASHCAT_H100_PCIE), ("hashcat RTX 4090", HASHCAT_RTX_4090)] {
+                    rows.push(Row {
+                        backend: info.name.clone(),
+                        kernel: "pow-sha256",
+                        value: rate(hashrate, "H/s"),
+                        reference: format!("{name} (published): {}", rate(reference, "H/s")),
+                        ratio: format!("{:.2}x", hashrate / reference),
+                    });
+                }
+            }
+        }
+        let n = match info.kind {
+            BackendKind::Cpu => config.matmul_n,
+            BackendKind::Cuda => config.matmul_n.saturating_mul(8).min(ignis::kernels::MAX_MATMUL_N),
+        };
+        let ops = matmul_ops_per_second(backend.as_ref(), n, duration)?;
+        let reference = if info.kind == BackendKind::Cpu { Some(naive_matmul_ops_per_second(n.min(256), duration)) } else { None };
+        rows.push(Row {
+            backend: info.name.clone(),
+            kernel: "matmul-u32",
+            value: format!("{} (n={n})", rate(ops, "op/s")),
+            reference: reference.map_or("-".into(), |r| format!("naive 1-thread loop: {}", rate(r, "op/s"))),
+            ratio: reference.map_or("-".into(), |r| format!("{:.1}x", ops / r)),
+        });
+    }
+    print_table(&rows);
+    Ok(())
+}
+
+fn rate(value: f64, unit: &str) -> String {
+    let (scaled, prefix) = match value {
+        v if v >= 1e9 => (v / 1e9, "G"),
+        v if v >= 1e6 => (v / 1e6, "M"),
+        v if v >= 1e3 => (v / 1e3, "k"),
+        v => (v, ""),
+    };
+    format!("{scaled:.2} {prefix}{unit}")
+}
+
+fn print_table(rows: &[Row]) {
+    let header = Row {
+        backend: "device".into(),
+        kernel: "kernel",
+        value: "throughput".into(),
+        reference: "reference".into(),
+        ratio: "ratio".into(),
+    };
+    let width = |f: fn(&Row) -> usize| rows.iter().chain([&header]).map(f).max().unwrap_or(0);
+    let widths = [
+        width(|r| r.backend.len()),
+        width(|r| r.kernel.len()),
+        width(|r| r.value.len()),
+        width(|r| r.reference.len()),
+        width(|r| r.ratio.len()),
+    ];
+    for row in [&header].into_iter().chain(rows) {
+        println!(
+            "| {:w0$} | {:w1$} | {:>w2$} | {:w3$} | {:>w4$} |",
+            row.backend,
+            row.kernel,
+            row.value,
+            row.reference,
+            row.ratio,
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3],
+            w4 = widths[4]
+        );
+    }
+}

@@ -1,0 +1,166 @@
+//! This worker's identity on chain and the calls it makes, with retries.
+
+use std::time::Duration;
+
+use anchor_lang::prelude::Pubkey;
+use anyhow::{anyhow, bail, Context, Result};
+use ignis::{
+    constants::{KERNEL_MATMUL_U32, KERNEL_POW_SHA256, MAX_GPU_MODEL_LEN},
+    state::{GpuInfo, Job, Worker, WorkerSettings},
+};
+use ignis_client::{
+    accounts::Config,
+    instructions::{self, Protocol},
+    rpc::{ClientError, IgnisClient},
+    token,
+};
+use ignis_kernels::DeviceInfo;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+pub struct Node {
+    pub client: IgnisClient,
+    pub operator: Keypair,
+    pub protocol: Protocol,
+    /// The `Worker` PDA: the key PoW nonces are bound to.
+    pub worker: Pubkey,
+    /// The operator's IGN account, where rewards are paid.
+    pub payout: Pubkey,
+}
+
+impl Node {
+    /// Connects, loads the protocol config and makes sure the payout account exists.
+    pub async fn connect(url: &str, operator: Keypair) -> Result<Self> {
+        let client = IgnisClient::new(url);
+        let config: Config = match client.config().await {
+            Ok(config) => config,
+            Err(ClientError::NotFound { .. }) => {
+                bail!("the Ignis protocol is not initialised on {url}: run `ignis admin init` there first")
+            }
+            Err(err @ ClientError::Rpc { .. }) => {
+                bail!("{err}\nis the cluster running? start a local one with `cargo localnet` or pass --url")
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let protocol = Protocol::from_config(&config);
+        let me = operator.pubkey();
+        let payout = token::associated_account(&me, &config.mint, &config.token_program);
+        let node = Node { client, worker: ignis_client::pda::worker(&me), payout, protocol, operator };
+        if node.client.account_data(&payout).await?.is_none() {
+            let create = token::create_associated_account(&me, &me, &config.mint, &config.token_program);
+            node.send(&[create]).await.context("creating the payout token account")?;
+        }
+        Ok(node)
+    }
+
+    pub async fn send(&self, instructions: &[anchor_lang::solana_program::instruction::Instruction]) -> Result<(), ClientError> {
+        self.client.send(instructions, &[&self.operator]).await.map(|_| ())
+    }
+
+    pub fn operator_key(&self) -> Pubkey {
+        self.operator.pubkey()
+    }
+
+    pub async fn worker_account(&self) -> Result<Option<Worker>, ClientError> {
+        self.client.worker(&self.operator.pubkey()).await
+    }
+
+    /// The registered worker, registering it with this device when asked to.
+    pub async fn ensure_registered(&self, device: &DeviceInfo, hashrate: u64, register: Option<(u64, u16)>) -> Result<Worker> {
+        if let Some(worker) = self.worker_account().await? {
+            return Ok(worker);
+        }
+        let Some((min_price, max_jobs)) = register else {
+            bail!(
+                "{} has no registered worker: run `ignis worker register` with this keypair, \
+                 or start the worker with --register",
+                self.operator.pubkey()
+            );
+        };
+        let mut model = device.name.clone();
+        model.truncate(MAX_GPU_MODEL_LEN as usize);
+        let settings = WorkerSettings {
+            gpu: GpuInfo { model, vram_mb: device.memory_mb(), compute_capability: device.compute_capability_x10() },
+            supported_kernels: (1 << KERNEL_POW_SHA256) | (1 << KERNEL_MATMUL_U32),
+            hashrate,
+            min_price,
+            max_concurrent_jobs: max_jobs.max(1),
+            accepting_jobs: true,
+        };
+        self.send(&[instructions::register_worker(self.operator.pubkey(), settings)])
+            .await
+            .map_err(|err| match err.program_error().map(|info| info.name) {
+                Some("StakeBelowMinimum") | Some("AccountNotInitialized") => anyhow!(
+                    "{err}\nstake the minimum first with `ignis stake AMOUNT` (see `ignis status`)"
+                ),
+                _ => anyhow!("{err}"),
+            })?;
+        tracing::info!(worker = %self.worker, "registered the worker");
+        self.worker_account().await?.ok_or_else(|| anyhow!("the worker vanished right after registering"))
+    }
+
+    pub async fn job(&self, id: u64) -> Result<Option<Job>, ClientError> {
+        self.client.job(id).await
+    }
+
+    /// The cluster's clock (unix seconds): deadlines are judged by it, not by ours.
+    pub async fn chain_time(&self) -> Result<i64, ClientError> {
+        let clock = <anchor_lang::prelude::Clock as anchor_lang::solana_program::sysvar::SysvarId>::id();
+        let data = self
+            .client
+            .account_data(&clock)
+            .await?
+            .ok_or(ClientError::NotFound { what: "Clock sysvar", address: clock })?;
+        // Clock: slot, epoch_start_timestamp, epoch, leader_schedule_epoch, unix_timestamp.
+        let bytes: [u8; 8] = data
+            .get(32..40)
+            .and_then(|b| b.try_into().ok())
+            .ok_or(ClientError::Decode { what: "Clock sysvar", address: clock })?;
+        Ok(i64::from_le_bytes(bytes))
+    }
+}
+
+/// Exponential backoff for RPC faults: 200 ms doubling to 10 s, reset on success.
+#[derive(Debug)]
+pub struct Backoff {
+    next: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff { next: Self::FIRST }
+    }
+}
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(200);
+    const MAX: Duration = Duration::from_secs(10);
+
+    pub fn reset(&mut self) {
+        self.next = Self::FIRST;
+    }
+
+    /// The delay to wait now; the next one doubles.
+    pub fn next_delay(&mut self) -> Duration {
+        let delay = self.next;
+        self.next = (self.next * 2).min(Self::MAX);
+        delay
+    }
+}
+
+/// Program errors that mean this job no longer wants anything from this worker:
+/// drop it rather than retry.
+pub fn job_is_gone(err: &ClientError) -> bool {
+    matches!(
+        err.program_error().map(|info| info.name),
+        Some(
+            "JobNotRunning"
+                | "NotAssigned"
+                | "DeadlinePassed"
+                | "AlreadyRevealed"
+                | "RevealDeadlinePassed"
+                | "JobNotOpen"
+                | "AccountNotInitialized"
+        )
+    )
+}

@@ -1,0 +1,328 @@
+//! Runs one assigned job to its end on chain: searches (PoW) or computes and commits
+//! (kernel), journaling each result before it is sent, then submits or reveals.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, Result};
+use ignis::state::{Job, JobKind, JobStatus};
+use ignis_client::{instructions, rpc::ClientError};
+use ignis_kernels::{matmul, Backend, PowTask};
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    fault,
+    journal::{Entry, Journal, Progress},
+    node::{job_is_gone, Node},
+};
+
+/// How often a long search saves where it is, logs progress, and checks that the job
+/// is still assigned to this worker.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(2);
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+const RECHECK_EVERY: Duration = Duration::from_secs(10);
+
+pub struct Runtime {
+    pub node: Node,
+    pub backend: Arc<dyn Backend>,
+    pub journal: Journal,
+    pub shutdown: CancellationToken,
+    pub poll_interval: Duration,
+    pub orchestrator: Option<String>,
+    pub http: reqwest::Client,
+    /// Outputs of single-replica kernel jobs, kept until uploaded for verification.
+    outputs: Mutex<HashMap<u64, Arc<Vec<u32>>>>,
+}
+
+/// How a pass over a job ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Submitted or revealed: the job wants nothing more from this worker.
+    Done,
+    /// The job moved on without this worker (expired, re-assigned, settled).
+    Dropped,
+    /// Not finished (RPC fault, waiting for other replicas, shutting down): the next
+    /// poll picks it up again, from the journal.
+    Later,
+}
+
+impl Runtime {
+    pub fn new(
+        node: Node,
+        backend: Arc<dyn Backend>,
+        journal: Journal,
+        shutdown: CancellationToken,
+        poll_interval: Duration,
+        orchestrator: Option<String>,
+    ) -> Self {
+        Runtime {
+            node,
+            backend,
+            journal,
+            shutdown,
+            poll_interval,
+            orchestrator: orchestrator.map(|url| url.trim_end_matches('/').to_string()),
+            http: reqwest::Client::new(),
+            outputs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether `job` still needs something from this worker.
+    pub fn needs_work(&self, job: &Job) -> bool {
+        let Some(index) = job.assignment_index(&self.node.worker) else { return false };
+        let assignment = &job.assignments[index];
+        match job.kind {
+            JobKind::Pow { .. } => job.status == JobStatus::Running,
+            JobKind::Kernel { .. } => match job.status {
+                JobStatus::Open | JobStatus::Running => !assignment.revealed,
+                JobStatus::Revealing => assignment.committed && !assignment.revealed,
+                _ => false,
+            },
+        }
+    }
+
+    /// The job's journal entry, unless it belongs to an earlier job with the same id.
+    fn entry(&self, job: &Job) -> Result<Option<Entry>> {
+        Ok(self.journal.get(job.id)?.filter(|entry| entry.seed == job.seed))
+    }
+
+    fn forget(&self, job_id: u64) -> Result<()> {
+        self.outputs.lock().unwrap().remove(&job_id);
+        self.journal.remove(job_id)
+    }
+
+    pub async fn work(&self, job: Job) -> Result<Outcome> {
+        let outcome = match job.kind {
+            JobKind::Pow { difficulty } => self.run_pow(&job, difficulty).await?,
+            JobKind::Kernel { size, .. } => self.run_kernel(&job, size).await?,
+        };
+        if matches!(outcome, Outcome::Done | Outcome::Dropped) {
+            self.forget(job.id)?;
+        }
+        Ok(outcome)
+    }
+
+    async fn run_pow(&self, job: &Job, difficulty: u8) -> Result<Outcome> {
+        let task = PowTask { seed: job.seed, worker: self.node.worker.to_bytes(), difficulty };
+        let mut entry =
+            self.entry(job)?.unwrap_or(Entry { job_id: job.id, seed: job.seed, progress: Progress::Searching { next_nonce: 0 } });
+        let nonce = match entry.progress {
+            Progress::Found { nonce } => {
+                tracing::info!(job = job.id, nonce, "submitting the nonce found before a restart");
+                nonce
+            }
+            Progress::Searching { next_nonce } => {
+                if next_nonce > 0 {
+                    tracing::info!(job = job.id, next_nonce, "resuming the search from the checkpoint");
+                }
+                match self.search(job, &task, next_nonce).await? {
+                    Search::Found(nonce) => {
+                        entry.progress = Progress::Found { nonce };
+                        self.journal.save(&entry)?;
+                        fault::point(fault::AFTER_NONCE_FOUND);
+                        nonce
+                    }
+                    Search::Stopped(next_nonce) => {
+                        entry.progress = Progress::Searching { next_nonce };
+                        self.journal.save(&entry)?;
+                        return Ok(Outcome::Later);
+                    }
+                    Search::Gone => return Ok(Outcome::Dropped),
+                }
+            }
+            _ => return Ok(Outcome::Dropped),
+        };
+        let submit = self.node.protocol.submit_pow(self.node.operator_key(), job.id, self.node.payout, nonce);
+        self.settle(job.id, "submit_pow", self.node.send(&[submit]).await)
+    }
+
+    /// Maps a send result to an outcome: program refusals that mean "not yours any
+    /// more" drop the job; RPC faults leave it for the next poll (the journal keeps it).
+    fn settle(&self, job_id: u64, what: &str, result: Result<(), ClientError>) -> Result<Outcome> {
+        match result {
+            Ok(()) => {
+                tracing::info!(job = job_id, "{what} accepted");
+                Ok(Outcome::Done)
+            }
+            Err(err) if job_is_gone(&err) => {
+                tracing::warn!(job = job_id, %err, "{what} refused: the job moved on without this worker");
+                Ok(Outcome::Dropped)
+            }
+            Err(err) => {
+                tracing::warn!(job = job_id, %err, "{what} failed; will retry");
+                Ok(Outcome::Later)
+            }
+        }
+    }
+
+    async fn search(&self, job: &Job, task: &PowTask, mut next_nonce: u64) -> Result<Search> {
+        let batch = self.backend.pow_batch();
+        let started = Instant::now();
+        let first_nonce = next_nonce;
+        let (mut last_checkpoint, mut last_progress, mut last_check) = (started, started, started);
+        loop {
+            if self.shutdown.is_cancelled() {
+                tracing::info!(job = job.id, next_nonce, "stopping the search at a checkpoint");
+                return Ok(Search::Stopped(next_nonce));
+            }
+            if next_nonce == u64::MAX {
+                // 2^64 nonces without an answer: the difficulty is out of reach.
+                return Ok(Search::Gone);
+            }
+            let (backend, task_copy) = (self.backend.clone(), *task);
+            let from = next_nonce;
+            let found = tokio::task::spawn_blocking(move || backend.pow_search(&task_copy, from, batch))
+                .await
+                .context("the search thread panicked")??;
+            if let Some(nonce) = found {
+                let secs = started.elapsed().as_secs_f64();
+                tracing::info!(job = job.id, nonce, secs, "found a nonce");
+                return Ok(Search::Found(nonce));
+            }
+            next_nonce = from.saturating_add(batch);
+            let now = Instant::now();
+            if now - last_checkpoint >= CHECKPOINT_EVERY {
+                let entry = Entry { job_id: job.id, seed: job.seed, progress: Progress::Searching { next_nonce } };
+                self.journal.save(&entry)?;
+                last_checkpoint = now;
+            }
+            if now - last_progress >= PROGRESS_EVERY {
+                let searched = next_nonce - first_nonce;
+                let rate = searched as f64 / started.elapsed().as_secs_f64();
+                tracing::info!(
+                    job = job.id,
+                    searched,
+                    expected = format!("2^{}", task.difficulty),
+                    mhs = format!("{:.1}", rate / 1e6),
+                    "searching"
+                );
+                last_progress = now;
+            }
+            if now - last_check >= RECHECK_EVERY {
+                last_check = now;
+                if let Ok(Some(current)) = self.node.job(job.id).await {
+                    if current.seed != job.seed || !self.needs_work(&current) {
+                        tracing::warn!(job = job.id, "the job is no longer assigned to this worker; stopping");
+                        return Ok(Search::Gone);
+                    }
+                }
+            }
+        }
+    }
+
+    async fn run_kernel(&self, job: &Job, n: u32) -> Result<Outcome> {
+        let index = job.assignment_index(&self.node.worker).expect("needs_work checked the assignment");
+        let assignment = job.assignments[index];
+        let entry = self.entry(job)?;
+        let (result_hash, salt) = match entry.as_ref().map(|e| &e.progress) {
+            Some(Progress::Computed { result_hash, salt } | Progress::Committed { result_hash, salt }) => {
+                (*result_hash, *salt)
+            }
+            _ if assignment.committed => {
+                tracing::error!(job = job.id, "committed, but the journal lost the salt: the result cannot be revealed");
+                return Ok(Outcome::Dropped);
+            }
+            _ => {
+                let output = self.compute(job.id, job.seed, n).await?;
+                let entry = Entry {
+                    job_id: job.id,
+                    seed: job.seed,
+                    progress: Progress::Computed { result_hash: matmul::result_hash(&output), salt: rand::random() },
+                };
+                self.journal.save(&entry)?;
+                let Progress::Computed { result_hash, salt } = entry.progress else { unreachable!() };
+                (result_hash, salt)
+            }
+        };
+        if !assignment.committed {
+            let commitment = ignis::kernels::result_commitment(&result_hash, &salt, &self.node.worker);
+            let commit = instructions::commit_result(self.node.operator_key(), job.id, commitment);
+            match self.node.send(&[commit]).await {
+                Ok(()) => tracing::info!(job = job.id, "result committed"),
+                // Our commitment landed before a crash or a lost confirmation.
+                Err(err) if err.program_error().is_some_and(|info| info.name == "AlreadyCommitted") => {}
+                Err(err) => return self.settle(job.id, "commit_result", Err(err)),
+            }
+            self.journal.save(&Entry { job_id: job.id, seed: job.seed, progress: Progress::Committed { result_hash, salt } })?;
+            fault::point(fault::AFTER_COMMIT);
+        }
+        self.reveal_when_open(job.id, result_hash, salt).await
+    }
+
+    async fn compute(&self, job_id: u64, seed: [u8; 32], n: u32) -> Result<Arc<Vec<u32>>> {
+        if let Some(output) = self.outputs.lock().unwrap().get(&job_id) {
+            return Ok(output.clone());
+        }
+        let backend = self.backend.clone();
+        let started = Instant::now();
+        tracing::info!(job = job_id, n, "running matmul-u32");
+        fault::point(fault::MID_KERNEL);
+        let output = tokio::task::spawn_blocking(move || backend.matmul(&seed, n))
+            .await
+            .context("the kernel thread panicked")??;
+        let secs = started.elapsed().as_secs_f64();
+        let gops = 2.0 * f64::from(n).powi(3) / secs / 1e9;
+        tracing::info!(job = job_id, n, secs, gops = format!("{gops:.2}"), "matmul-u32 done");
+        let output = Arc::new(output);
+        self.outputs.lock().unwrap().insert(job_id, output.clone());
+        Ok(output)
+    }
+
+    /// Waits for the reveal phase (every replica committed, or the job expired), then
+    /// reveals; a single replica's output goes to the verifier.
+    async fn reveal_when_open(&self, job_id: u64, result_hash: [u8; 32], salt: [u8; 32]) -> Result<Outcome> {
+        loop {
+            let job = match self.node.job(job_id).await {
+                Ok(Some(job)) => job,
+                Ok(None) => return Ok(Outcome::Dropped),
+                Err(err) => {
+                    tracing::warn!(job = job_id, %err, "cannot read the job; will retry");
+                    return Ok(Outcome::Later);
+                }
+            };
+            if !self.needs_work(&job) {
+                return Ok(Outcome::Dropped);
+            }
+            let open = job.status == JobStatus::Revealing
+                || self.node.chain_time().await.is_ok_and(|now| now >= job.expires_at);
+            if open {
+                let reveal = instructions::reveal_result(self.node.operator_key(), job_id, result_hash, salt);
+                let outcome = self.settle(job_id, "reveal_result", self.node.send(&[reveal]).await)?;
+                if outcome == Outcome::Done && job.replicas == 1 {
+                    self.upload(&job).await;
+                }
+                return Ok(outcome);
+            }
+            tokio::select! {
+                _ = self.shutdown.cancelled() => return Ok(Outcome::Later),
+                _ = tokio::time::sleep(self.poll_interval * 2) => {}
+            }
+        }
+    }
+
+    /// Sends the output to the orchestrator's verifier; failures only cost this worker
+    /// the chance of being attested early (the verifier may recompute).
+    async fn upload(&self, job: &Job) {
+        let (Some(api), JobKind::Kernel { size, .. }) = (&self.orchestrator, job.kind) else { return };
+        let output = match self.compute(job.id, job.seed, size).await {
+            Ok(output) => output,
+            Err(err) => return tracing::warn!(job = job.id, %err, "cannot recompute the output for upload"),
+        };
+        let url = format!("{api}/api/results/{}", job.id);
+        match self.http.post(&url).body(matmul::output_bytes(&output)).send().await.and_then(|r| r.error_for_status()) {
+            Ok(_) => tracing::info!(job = job.id, "output uploaded for verification"),
+            Err(err) => tracing::warn!(job = job.id, %err, "could not upload the output for verification"),
+        }
+    }
+}
+
+enum Search {
+    Found(u64),
+    /// Shutting down: resume from this nonce.
+    Stopped(u64),
+    /// The job is no longer this worker's.
+    Gone,
+}
