@@ -48,6 +48,9 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Run the whole network on this machine: localnet, protocol, orchestrator,
+    /// workers, web app and a funded demo wallet. Ctrl-C stops it.
+    Up(UpArgs),
     /// Request SOL for fees (localnet only).
     Airdrop {
         /// SOL to request.
@@ -182,4 +185,36 @@ pub enum RewardsCommand {
     Show,
     /// Claim your rewards.
     Claim,
+}
+
+#[derive(Args, Debug)]
+pub struct UpArgs {
+    #[arg(long, default_value_t = 8899)]
+    pub rpc_port: u16,
+    #[arg(long, default_value_t = 8900)]
+    pub ws_port: u16,
+    /// The orchestrator's HTTP API and metrics.
+    #[arg(long, default_value_t = 8080)]
+    pub api_port: u16,
+    /// Where the web app is served.
+    #[arg(long, default_value_t = 5173)]
+    pub app_port: u16,
+    /// The web app's source (its built `dist/` is served; built with npm if missing).
+    #[arg(long, default_value = "app")]
+    pub app_dir: std::path::PathBuf,
+    /// Serve the API without building a missing web app.
+    #[arg(long)]
+    pub skip_app_build: bool,
+    /// Keys, journals and network.json of this run.
+    #[arg(long, default_value = ".ignis")]
+    pub state_dir: std::path::PathBuf,
+    /// Workers to run (default: one per available backend).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Backend of the first worker: auto uses the GPU when there is one.
+    #[arg(long, default_value_t = ignis_kernels::BackendChoice::Auto)]
+    pub backend: ignis_kernels::BackendChoice,
+    /// Milliseconds per slot.
+    #[arg(long, default_value_t = 400)]
+    pub slot_time_ms: u64,
 }

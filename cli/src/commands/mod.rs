@@ -4,6 +4,7 @@ mod admin;
 mod jobs;
 mod network;
 mod staking;
+mod up;
 mod workers;
 
 use anyhow::Result;
@@ -22,6 +23,7 @@ pub async fn run(ctx: &Context, keypair_path: &str, command: Command) -> Result<
         Command::Job(command) => jobs::run(ctx, command).await,
         Command::Status => network::status(ctx).await,
         Command::Airdrop { sol, to } => network::airdrop(ctx, sol, to).await,
+        Command::Up(args) => up::up(args).await,
     }
 }
 

@@ -1,0 +1,308 @@
+//! The HTTP API (JSON, camelCase, permissive CORS for the web app), server-sent
+//! events, result uploads for the verifier, health and Prometheus metrics.
+
+use std::{
+    collections::HashMap,
+    convert::Infallible,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use anchor_lang::prelude::Pubkey;
+use axum::{
+    body::Bytes,
+    extract::{DefaultBodyLimit, Path, Query, State},
+    http::{header, StatusCode},
+    response::{
+        sse::{Event as SseEvent, KeepAlive, Sse},
+        IntoResponse, Response,
+    },
+    routing::{get, post},
+    Json, Router,
+};
+use futures::{Stream, StreamExt};
+use ignis::{constants::KERNEL_MATMUL_U32, state::JobKind};
+use serde_json::{json, Value};
+use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
+use tower_http::cors::CorsLayer;
+
+use crate::{
+    verifier::{challenged, Upload},
+    views::{parse_status, status_name, Sample, StatsView, STATUSES},
+    Event, Shared,
+};
+
+/// Largest upload: a 4096 x 4096 u32 output.
+pub const MAX_UPLOAD_BYTES: usize = 64 << 20;
+const DEFAULT_LIMIT: usize = 100;
+const MAX_LIMIT: usize = 1_000;
+/// History: one sample every 10 s, the last hour.
+const SAMPLE_EVERY: Duration = Duration::from_secs(10);
+const HISTORY_LEN: usize = 360;
+const STATS_EVERY: Duration = Duration::from_secs(3);
+
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError { status, message: message.into() }
+    }
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+    fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({ "error": self.message }))).into_response()
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/api/jobs", get(list_jobs))
+        .route("/api/jobs/{id}", get(get_job))
+        .route("/api/workers", get(list_workers))
+        .route("/api/stats", get(stats))
+        .route("/api/events", get(events))
+        .route("/api/results/{id}", post(upload_result).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .fallback(|| async { ApiError::not_found("no such endpoint: see /api/jobs, /api/workers, /api/stats, /api/events") })
+        .layer(CorsLayer::permissive())
+        .with_state(shared)
+}
+
+fn parse_id(text: &str) -> ApiResult<u64> {
+    text.parse().map_err(|_| ApiError::bad_request(format!("`{text}` is not a job id (a non-negative integer)")))
+}
+
+async fn list_jobs(State(shared): State<Arc<Shared>>, Query(params): Query<HashMap<String, String>>) -> ApiResult<Json<Value>> {
+    let mut status = None;
+    let mut poster = None;
+    let mut limit = DEFAULT_LIMIT;
+    for (key, value) in &params {
+        match key.as_str() {
+            "status" => {
+                status = Some(parse_status(value).ok_or_else(|| {
+                    let names: Vec<&str> = STATUSES.iter().map(|s| status_name(*s)).collect();
+                    ApiError::bad_request(format!("unknown status `{value}`: use one of {}", names.join(", ")))
+                })?)
+            }
+            "poster" => {
+                poster = Some(value.parse::<Pubkey>().map_err(|_| {
+                    ApiError::bad_request(format!("poster `{value}` is not a Solana address (base58, 32 bytes)"))
+                })?)
+            }
+            "limit" => {
+                limit = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=MAX_LIMIT).contains(n))
+                    .ok_or_else(|| ApiError::bad_request(format!("limit `{value}` must be a number from 1 to {MAX_LIMIT}")))?
+            }
+            other => return Err(ApiError::bad_request(format!("unknown query parameter `{other}`: use status, poster or limit"))),
+        }
+    }
+    let index = shared.index.read().expect("index lock");
+    let jobs: Vec<_> = index
+        .jobs
+        .values()
+        .rev()
+        .filter(|e| status.is_none_or(|s| e.value.status == s))
+        .filter(|e| poster.is_none_or(|p| e.value.poster == p))
+        .take(limit)
+        .map(|e| crate::views::JobView::new(&e.value, e.slot))
+        .collect();
+    Ok(Json(json!({ "jobs": jobs })))
+}
+
+async fn get_job(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let id = parse_id(&id)?;
+    let view = shared.index.read().expect("index lock").job_view(id);
+    let view = view.ok_or_else(|| ApiError::not_found(format!("there is no job #{id}")))?;
+    Ok(Json(serde_json::to_value(view).expect("serializable")))
+}
+
+async fn list_workers(State(shared): State<Arc<Shared>>) -> Json<Value> {
+    let index = shared.index.read().expect("index lock");
+    let mut workers: Vec<_> = index.workers.keys().filter_map(|address| index.worker_view(address)).collect();
+    workers.sort_by(|a, b| a.address.cmp(&b.address));
+    Json(json!({ "workers": workers }))
+}
+
+pub fn current_stats(shared: &Shared) -> StatsView {
+    let history: Vec<Sample> = shared.history.lock().expect("history lock").iter().copied().collect();
+    shared.index.read().expect("index lock").stats(history)
+}
+
+async fn stats(State(shared): State<Arc<Shared>>) -> Json<StatsView> {
+    Json(current_stats(&shared))
+}
+
+fn sse_event(event: &Event) -> SseEvent {
+    let (name, data) = match event {
+        Event::Job(view) => ("job", serde_json::to_string(view)),
+        Event::Worker(view) => ("worker", serde_json::to_string(view)),
+        Event::Stats(view) => ("stats", serde_json::to_string(view)),
+    };
+    SseEvent::default().event(name).data(data.expect("serializable"))
+}
+
+async fn events(State(shared): State<Arc<Shared>>) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let receiver = shared.events.subscribe();
+    // The current stats first, so a new client has something to draw at once.
+    let first = sse_event(&Event::Stats(Box::new(current_stats(&shared))));
+    let updates = futures::stream::unfold(receiver, |mut receiver| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(event) => return Some((sse_event(&event), receiver)),
+                // A slow client misses some updates; the next ones still come.
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    });
+    let stream = futures::stream::once(async move { first })
+        .chain(updates)
+        .map(Ok)
+        // Open streams would hold a graceful shutdown for ever.
+        .take_until(shared.shutdown.clone().cancelled_owned());
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// What an upload is checked against.
+struct Challenged {
+    n: u32,
+    revealed: [u8; 32],
+    requeues: u16,
+}
+
+/// The job's challenged result, waiting a little for a reveal that just landed to
+/// reach the index.
+async fn challenged_job(shared: &Shared, id: u64) -> ApiResult<Challenged> {
+    let give_up = Instant::now() + Duration::from_secs(3);
+    loop {
+        {
+            let index = shared.index.read().expect("index lock");
+            let job = &index.jobs.get(&id).ok_or_else(|| ApiError::not_found(format!("there is no job #{id}")))?.value;
+            if !matches!(job.kind, JobKind::Kernel { kernel: KERNEL_MATMUL_U32, .. }) {
+                return Err(ApiError::bad_request(format!("job #{id} is not a matmul-u32 job: nothing to upload")));
+            }
+            if job.replicas != 1 {
+                return Err(ApiError::bad_request(format!(
+                    "job #{id} has {} replicas: only single-replica results are verified",
+                    job.replicas
+                )));
+            }
+            if let Some((n, revealed)) = challenged(job) {
+                return Ok(Challenged { n, revealed, requeues: job.requeues });
+            }
+            let before_reveal = matches!(
+                job.status,
+                ignis::state::JobStatus::Open | ignis::state::JobStatus::Running | ignis::state::JobStatus::Revealing
+            );
+            if !before_reveal {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    format!("job #{id} is {}: its result is no longer in its challenge window", status_name(job.status)),
+                ));
+            }
+        }
+        if Instant::now() >= give_up {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                format!("job #{id} has not revealed its result yet: upload once reveal_result has landed"),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn upload_result(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
+    let id = parse_id(&id)?;
+    let job = challenged_job(&shared, id).await?;
+    let expected = 4 * u64::from(job.n) * u64::from(job.n);
+    if body.len() as u64 != expected {
+        return Err(ApiError::bad_request(format!(
+            "job #{id} is {n}x{n}: expected {expected} bytes (u32 little-endian, row-major), got {}",
+            body.len(),
+            n = job.n
+        )));
+    }
+    let n = job.n;
+    let (output, hash) = tokio::task::spawn_blocking(move || {
+        let output = ignis_kernels::matmul::output_from_bytes(&body, n).expect("length checked");
+        let hash = ignis_kernels::matmul::result_hash(&output);
+        (output, hash)
+    })
+    .await
+    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "hashing the upload failed"))?;
+    // Anyone can post here: an output that is not the revealed one is ignored, so
+    // nobody can get an honest worker disputed.
+    if hash != job.revealed {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("the output's hash does not match job #{id}'s revealed result hash: ignored"),
+        ));
+    }
+    shared.uploads.lock().expect("uploads lock").insert(id, Upload { requeues: job.requeues, output: Arc::new(output) });
+    shared.wake();
+    Ok((StatusCode::ACCEPTED, Json(json!({ "job": id, "accepted": true }))))
+}
+
+async fn healthz(State(shared): State<Arc<Shared>>) -> (StatusCode, &'static str) {
+    if shared.index.read().expect("index lock").ready {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "indexing")
+    }
+}
+
+fn update_gauges(shared: &Shared) {
+    let index = shared.index.read().expect("index lock");
+    for status in STATUSES {
+        shared.metrics.jobs.with_label_values(&[status_name(status)]).set(index.by_status.get(status) as i64);
+    }
+    shared.metrics.workers.set(index.workers.len() as i64);
+    shared.metrics.workers_accepting.set(index.workers.values().filter(|w| w.value.settings.accepting_jobs).count() as i64);
+}
+
+async fn metrics(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    update_gauges(&shared);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], shared.metrics.render())
+}
+
+/// Samples history and pushes `stats` events until shutdown.
+pub async fn sample_stats(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let mut last_sample: Option<Instant> = None;
+    loop {
+        if last_sample.is_none_or(|t| t.elapsed() >= SAMPLE_EVERY) {
+            last_sample = Some(Instant::now());
+            let sample = {
+                let index = shared.index.read().expect("index lock");
+                Sample { t: index.clock, jobs_completed: index.by_status.completed, jobs_open: index.by_status.open, hashrate: index.hashrate() }
+            };
+            let mut history = shared.history.lock().expect("history lock");
+            history.push_back(sample);
+            while history.len() > HISTORY_LEN {
+                history.pop_front();
+            }
+        }
+        update_gauges(&shared);
+        let _ = shared.events.send(Event::Stats(Box::new(current_stats(&shared))));
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(STATS_EVERY) => {}
+        }
+    }
+}

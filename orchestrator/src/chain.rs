@@ -1,0 +1,127 @@
+//! The orchestrator's side of the cluster: reading every program account, the chain
+//! clock, and sending signed instructions with errors counted.
+
+use anchor_lang::{prelude::Pubkey, solana_program::instruction::Instruction};
+use ignis_client::rpc::{ClientError, IgnisClient};
+use solana_account_decoder_client_types::UiAccountEncoding;
+use solana_keypair::Keypair;
+use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+
+use crate::metrics::Metrics;
+
+const CLOCK_SYSVAR: Pubkey = anchor_lang::pubkey!("SysvarC1ock11111111111111111111111111111111");
+
+/// Largest serialized transaction the cluster accepts.
+pub const PACKET_DATA_SIZE: usize = 1232;
+
+pub struct Chain {
+    pub client: IgnisClient,
+    pub keypair: Keypair,
+}
+
+/// Every account of the program at (at least) `slot`.
+pub struct Snapshot {
+    pub slot: u64,
+    pub accounts: Vec<(Pubkey, Vec<u8>)>,
+}
+
+impl Chain {
+    pub fn new(url: &str, keypair: Keypair) -> Self {
+        Chain { client: IgnisClient::new(url), keypair }
+    }
+
+    pub fn me(&self) -> Pubkey {
+        self.keypair.pubkey()
+    }
+
+    pub fn url(&self) -> &str {
+        self.client.url()
+    }
+
+    /// Signs with the orchestrator key and sends; errors are counted by `op`.
+    pub async fn send(&self, metrics: &Metrics, op: &str, instructions: &[Instruction]) -> Result<u64, ClientError> {
+        let result = self.client.send(instructions, &[&self.keypair]).await;
+        match result {
+            Ok(signature) => {
+                // The slot it landed in: the index must reach it before in-flight work
+                // is forgotten.
+                let slot = match self.client.rpc().get_signature_statuses(&[signature]).await {
+                    Ok(response) => response.value.into_iter().flatten().next().map(|s| s.slot),
+                    Err(_) => None,
+                };
+                Ok(slot.unwrap_or(0))
+            }
+            Err(err) => {
+                if !matches!(err, ClientError::Program { .. } | ClientError::Transaction(_)) {
+                    metrics.rpc_errors.with_label_values(&[op]).inc();
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// Current slot and the chain's clock (unix seconds), read from the Clock sysvar:
+    /// deadlines are judged by the chain's time, never the local one.
+    pub async fn clock(&self) -> anyhow::Result<(u64, i64)> {
+        let account = self.client.rpc().get_account(&CLOCK_SYSVAR).await?;
+        let data = &account.data;
+        anyhow::ensure!(data.len() >= 40, "the Clock sysvar is {} bytes", data.len());
+        let slot = u64::from_le_bytes(data[0..8].try_into()?);
+        let unix = i64::from_le_bytes(data[32..40].try_into()?);
+        Ok((slot, unix))
+    }
+
+    /// Every account the program owns, in one getProgramAccounts call so that they are
+    /// from one moment.
+    pub async fn snapshot(&self) -> Result<Snapshot, ClientError> {
+        let rpc = self.client.rpc();
+        let rpc_error = |source| ClientError::Rpc { url: self.url().to_string(), source: Box::new(source) };
+        let slot = rpc.get_slot().await.map_err(rpc_error)?;
+        let config = RpcProgramAccountsConfig {
+            filters: None,
+            account_config: RpcAccountInfoConfig {
+                encoding: Some(UiAccountEncoding::Base64),
+                commitment: Some(rpc.commitment()),
+                ..RpcAccountInfoConfig::default()
+            },
+            with_context: None,
+            sort_results: None,
+        };
+        let accounts = rpc.get_program_ui_accounts_with_config(&ignis::ID, config).await.map_err(rpc_error)?;
+        let accounts = accounts
+            .into_iter()
+            .filter_map(|(address, account)| Some((address, account.data.decode()?)))
+            .collect();
+        Ok(Snapshot { slot, accounts })
+    }
+}
+
+/// Serialized size of a transaction carrying `instructions`, signed by `payer` alone.
+pub fn transaction_size(payer: &Pubkey, instructions: &[Instruction]) -> usize {
+    let tx = Transaction::new_with_payer(instructions, Some(payer));
+    let signatures = usize::from(tx.message.header.num_required_signatures);
+    short_vec_len(signatures) + 64 * signatures + tx.message.serialize().len()
+}
+
+fn short_vec_len(n: usize) -> usize {
+    match n {
+        0..=0x7f => 1,
+        0x80..=0x3fff => 2,
+        _ => 3,
+    }
+}
+
+/// A client error as a short label for logs and backoff decisions.
+pub fn error_name(err: &ClientError) -> String {
+    match err.program_error() {
+        Some(info) => info.name.to_string(),
+        None => match err {
+            ClientError::Rpc { .. } => "rpc".into(),
+            ClientError::NotConfirmed { .. } => "not-confirmed".into(),
+            ClientError::Transaction(e) => format!("{e:?}"),
+            _ => "other".into(),
+        },
+    }
+}

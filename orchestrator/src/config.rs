@@ -1,0 +1,118 @@
+//! Settings, from flags or environment variables.
+
+use std::{net::SocketAddr, time::Duration};
+
+use clap::Args;
+
+#[derive(Args, Clone, Debug)]
+pub struct Config {
+    /// JSON-RPC endpoint of the cluster.
+    #[arg(long, env = "IGNIS_URL", default_value = "http://127.0.0.1:8899")]
+    pub url: String,
+
+    /// Websocket endpoint for account subscriptions [default: --url with ws:// and port + 1].
+    #[arg(long, env = "IGNIS_WS_URL")]
+    pub ws_url: Option<String>,
+
+    /// Orchestrator (and verifier) keypair, Solana CLI JSON format.
+    #[arg(long, env = "IGNIS_KEYPAIR", default_value = "~/.config/solana/id.json")]
+    pub keypair: String,
+
+    /// Where the HTTP API and /metrics listen (port 0 picks a free one).
+    #[arg(long, env = "IGNIS_API_ADDR", default_value = "127.0.0.1:8080")]
+    pub api_addr: SocketAddr,
+
+    /// How often to poll the chain when the websocket is down, and to run the crank.
+    #[arg(long, env = "IGNIS_POLL_MS", default_value_t = 1_000)]
+    pub poll_ms: u64,
+
+    /// How often to re-read every account even while the websocket is up (safety net).
+    #[arg(long, env = "IGNIS_RESYNC_MS", default_value_t = 5_000)]
+    pub resync_ms: u64,
+
+    /// Follow accounts by polling only, never the websocket.
+    #[arg(long, env = "IGNIS_NO_WEBSOCKET")]
+    pub no_websocket: bool,
+
+    /// Largest matmul size the verifier recomputes itself when no output was uploaded.
+    #[arg(long, env = "IGNIS_VERIFY_RECOMPUTE_MAX_N", default_value_t = 512)]
+    pub verify_recompute_max_n: u32,
+
+    /// Rounds of Freivalds' test on an uploaded output (false-accept chance 2^-rounds).
+    #[arg(long, env = "IGNIS_FREIVALDS_ROUNDS", default_value_t = 20)]
+    pub freivalds_rounds: u32,
+}
+
+impl Config {
+    /// Defaults for a local network, for embedding (`ignis up`, tests).
+    pub fn local(url: impl Into<String>, keypair: impl Into<String>) -> Self {
+        Config {
+            url: url.into(),
+            ws_url: None,
+            keypair: keypair.into(),
+            api_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            poll_ms: 1_000,
+            resync_ms: 5_000,
+            no_websocket: false,
+            verify_recompute_max_n: 512,
+            freivalds_rounds: 20,
+        }
+    }
+
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.poll_ms.max(10))
+    }
+
+    pub fn resync_interval(&self) -> Duration {
+        Duration::from_millis(self.resync_ms.max(100))
+    }
+
+    /// The websocket URL: given, or the RPC URL with ws(s):// and the port plus one
+    /// (the Solana convention, which the localnet follows).
+    pub fn ws_url(&self) -> String {
+        if let Some(url) = &self.ws_url {
+            return url.clone();
+        }
+        derive_ws_url(&self.url)
+    }
+
+    pub fn keypair_path(&self) -> String {
+        match (self.keypair.strip_prefix("~/"), std::env::var("HOME")) {
+            (Some(rest), Ok(home)) => format!("{home}/{rest}"),
+            _ => self.keypair.clone(),
+        }
+    }
+}
+
+pub fn derive_ws_url(http: &str) -> String {
+    let (scheme, rest) = match http.split_once("://") {
+        Some(("https", rest)) => ("wss", rest),
+        Some((_, rest)) => ("ws", rest),
+        None => ("ws", http),
+    };
+    let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
+    let authority = match authority.rsplit_once(':') {
+        Some((host, port)) => match port.parse::<u16>() {
+            Ok(port) => format!("{host}:{}", port.wrapping_add(1)),
+            Err(_) => authority.to_string(),
+        },
+        _ => authority.to_string(),
+    };
+    if path.is_empty() {
+        format!("{scheme}://{authority}")
+    } else {
+        format!("{scheme}://{authority}/{path}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_websocket_url_is_derived_from_the_rpc_url() {
+        assert_eq!(derive_ws_url("http://127.0.0.1:8899"), "ws://127.0.0.1:8900");
+        assert_eq!(derive_ws_url("https://rpc.example.com/abc"), "wss://rpc.example.com/abc");
+        assert_eq!(derive_ws_url("http://localhost:1234/"), "ws://localhost:1235");
+    }
+}

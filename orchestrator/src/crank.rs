@@ -1,0 +1,207 @@
+//! The deadline crank: expires assignments past their deadline, refunds expired
+//! unassigned jobs, and finalizes kernel jobs once the program accepts it. Each
+//! action is planned from the index only when the program's own rule says it is due
+//! (by the chain's clock), and a refused one backs off, so no failing transaction is
+//! sent over and over.
+
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use anchor_lang::prelude::Pubkey;
+use ignis::state::{JobKind, JobStatus};
+use ignis_client::{instructions::Protocol, token};
+use tokio::{sync::Semaphore, task::JoinSet};
+use tokio_util::sync::CancellationToken;
+
+use crate::{chain::error_name, index::Index, Shared};
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Slash the worker of `operator` for missing its deadline and re-queue the replica.
+    Expire { job_id: u64, operator: Pubkey },
+    /// Return the escrow of an expired job with nothing assigned.
+    Refund { job_id: u64, poster: Pubkey },
+    /// Settle a kernel job; `operators` in assignment order.
+    Finalize { job_id: u64, operators: Vec<Pubkey> },
+}
+
+impl Action {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Expire { .. } => "expire",
+            Action::Refund { .. } => "refund",
+            Action::Finalize { .. } => "finalize",
+        }
+    }
+
+    pub fn job_id(&self) -> u64 {
+        match self {
+            Action::Expire { job_id, .. } | Action::Refund { job_id, .. } | Action::Finalize { job_id, .. } => *job_id,
+        }
+    }
+}
+
+/// Everything due at chain time `now`, following the program's checks in
+/// `expire_assignment`, `refund_job` and `finalize_job`.
+pub fn plan(index: &Index, now: i64) -> Vec<Action> {
+    let Some(config) = index.program_config() else { return vec![] };
+    let paused = config.paused;
+    let reveal_window = config.params.reveal_window_seconds;
+    let operator_of = |worker: &Pubkey| index.workers.get(worker).map(|w| w.value.operator);
+    let mut actions = vec![];
+    for id in &index.active {
+        let Some(entry) = index.jobs.get(id) else { continue };
+        let job = &entry.value;
+        let live = job.live_assignments();
+        match job.status {
+            JobStatus::Open | JobStatus::Running => {
+                if !paused {
+                    for a in live.iter().filter(|a| !a.committed && now > a.deadline) {
+                        if let Some(operator) = operator_of(&a.worker) {
+                            actions.push(Action::Expire { job_id: job.id, operator });
+                        }
+                    }
+                }
+                if job.status == JobStatus::Open && job.assigned == 0 && now >= job.expires_at {
+                    actions.push(Action::Refund { job_id: job.id, poster: job.poster });
+                }
+            }
+            _ => {}
+        }
+        if paused || !matches!(job.kind, JobKind::Kernel { .. }) {
+            continue;
+        }
+        let due = match job.status {
+            JobStatus::Challenge => now > job.challenge_deadline,
+            _ => match job.reveal_deadline_at(now, reveal_window) {
+                Some(deadline) => {
+                    let all_revealed = live.iter().filter(|a| a.committed).all(|a| a.revealed);
+                    now > deadline || all_revealed
+                }
+                None => false,
+            },
+        };
+        if due {
+            let operators: Option<Vec<Pubkey>> = live.iter().map(|a| operator_of(&a.worker)).collect();
+            if let Some(operators) = operators {
+                actions.push(Action::Finalize { job_id: job.id, operators });
+            }
+        }
+    }
+    actions
+}
+
+/// The instructions for an action. Token accounts the program pays into are created
+/// first if missing (idempotent), paid for by the orchestrator.
+pub fn instructions(
+    protocol: &Protocol,
+    payer: &Pubkey,
+    action: &Action,
+) -> Vec<anchor_lang::solana_program::instruction::Instruction> {
+    let ata = |owner: &Pubkey| token::associated_account(owner, &protocol.mint, &protocol.token_program);
+    let create = |owner: &Pubkey| token::create_associated_account(payer, owner, &protocol.mint, &protocol.token_program);
+    match action {
+        Action::Expire { job_id, operator } => vec![protocol.expire_assignment(*job_id, *operator)],
+        Action::Refund { job_id, poster } => vec![create(poster), protocol.refund_job(*job_id, ata(poster))],
+        Action::Finalize { job_id, operators } => {
+            let mut ixs: Vec<_> = operators.iter().map(create).collect();
+            let replicas: Vec<(Pubkey, Pubkey)> = operators.iter().map(|o| (*o, ata(o))).collect();
+            ixs.push(protocol.finalize_job(*job_id, &replicas));
+            ixs
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Attempt {
+    next: Instant,
+    failures: u32,
+}
+
+/// Per-action backoff: after a success the index needs a moment to show it; after a
+/// refusal the wait doubles up to a minute.
+#[derive(Default)]
+struct Backoff(HashMap<Action, Attempt>);
+
+impl Backoff {
+    fn ready(&self, action: &Action) -> bool {
+        self.0.get(action).is_none_or(|a| Instant::now() >= a.next)
+    }
+
+    fn hold(&mut self, action: &Action, wait: Duration) {
+        let failures = self.0.get(action).map_or(0, |a| a.failures);
+        self.0.insert(action.clone(), Attempt { next: Instant::now() + wait, failures });
+    }
+
+    fn succeeded(&mut self, action: &Action) {
+        self.0.insert(action.clone(), Attempt { next: Instant::now() + Duration::from_secs(3), failures: 0 });
+    }
+
+    fn failed(&mut self, action: &Action) {
+        let failures = self.0.get(action).map_or(0, |a| a.failures) + 1;
+        let wait = Duration::from_secs(1 << failures.min(6)).min(Duration::from_secs(60));
+        self.0.insert(action.clone(), Attempt { next: Instant::now() + wait, failures });
+    }
+
+    fn forget_settled(&mut self, index: &Index) {
+        self.0.retain(|action, _| index.active.contains(&action.job_id()));
+    }
+}
+
+pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let mut wake = shared.generation.subscribe();
+    let backoff = Arc::new(std::sync::Mutex::new(Backoff::default()));
+    let sends = Arc::new(Semaphore::new(4));
+    let mut tasks = JoinSet::new();
+    loop {
+        let due = {
+            let index = shared.index.read().expect("index lock");
+            let mut backoff = backoff.lock().expect("backoff lock");
+            backoff.forget_settled(&index);
+            let protocol = index.program_config().map(Protocol::from_config);
+            let actions: Vec<Action> = if index.ready { plan(&index, index.clock) } else { vec![] };
+            let due: Vec<Action> = actions.into_iter().filter(|a| backoff.ready(a)).collect();
+            for action in &due {
+                // Held while in flight; the outcome sets the real wait.
+                backoff.hold(action, Duration::from_secs(120));
+            }
+            protocol.map(|p| (p, due))
+        };
+        if let Some((protocol, due)) = due {
+            for action in due {
+                let (shared, backoff, sends) = (shared.clone(), backoff.clone(), sends.clone());
+                tasks.spawn(async move {
+                    let _permit = sends.acquire().await;
+                    let ixs = instructions(&protocol, &shared.chain.me(), &action);
+                    let result = shared.chain.send(&shared.metrics, action.kind(), &ixs).await;
+                    let outcome = if result.is_ok() { "ok" } else { "failed" };
+                    shared.metrics.crank_actions.with_label_values(&[action.kind(), outcome]).inc();
+                    let mut backoff = backoff.lock().expect("backoff lock");
+                    match result {
+                        Ok(_) => {
+                            tracing::info!(job = action.job_id(), action = action.kind(), "cranked");
+                            backoff.succeeded(&action);
+                        }
+                        Err(err) => {
+                            tracing::warn!(job = action.job_id(), action = action.kind(), error = %error_name(&err), "crank refused: {err}");
+                            backoff.failed(&action);
+                        }
+                    }
+                });
+            }
+        }
+        while tasks.try_join_next().is_some() {}
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            // A short pause lets a burst of account updates arrive as one.
+            _ = wake.changed() => tokio::time::sleep(Duration::from_millis(100)).await,
+            _ = tokio::time::sleep(shared.settings.poll_interval()) => {}
+        }
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(2), async { while tasks.join_next().await.is_some() {} }).await;
+    tasks.abort_all();
+    Ok(())
+}

@@ -1,0 +1,238 @@
+//! The in-memory copy of the program's accounts. Nothing here outlives the process:
+//! a restart rebuilds it from the chain.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use anchor_lang::{prelude::Pubkey, Discriminator};
+use ignis::state::{Config, Job, JobStatus, Stake, Worker};
+use ignis_client::accounts::decode;
+
+use crate::views::{JobView, JobsByStatus, StatsView, WorkerView};
+
+pub struct Entry<T> {
+    pub value: T,
+    /// Slot the value was seen at (a lower bound for snapshot reads).
+    pub slot: u64,
+    data: Vec<u8>,
+}
+
+/// What an applied account change was.
+pub enum Change {
+    Job {
+        id: u64,
+        /// Chain seconds from posting to each newly seen assignment.
+        new_assignment_latencies: Vec<i64>,
+    },
+    Worker(Pubkey),
+    WorkerRemoved(Pubkey),
+    Stake(Pubkey),
+    Config,
+}
+
+#[derive(Default)]
+pub struct Index {
+    pub config: Option<Entry<Config>>,
+    pub jobs: BTreeMap<u64, Entry<Job>>,
+    /// By worker account (PDA).
+    pub workers: HashMap<Pubkey, Entry<Worker>>,
+    /// By owner.
+    pub stakes: HashMap<Pubkey, Entry<Stake>>,
+    worker_by_operator: HashMap<Pubkey, Pubkey>,
+    job_by_address: HashMap<Pubkey, u64>,
+    /// Jobs not yet settled (open, running, revealing, challenge): what the crank and
+    /// verifier look at.
+    pub active: BTreeSet<u64>,
+    pub by_status: JobsByStatus,
+    /// Sum of rewards of completed jobs.
+    pub volume: u128,
+    /// Highest slot seen.
+    pub slot: u64,
+    /// The chain's clock (unix seconds) at the last read.
+    pub clock: i64,
+    /// True once the first full read is in.
+    pub ready: bool,
+    dirty_jobs: HashSet<u64>,
+    dirty_workers: HashSet<Pubkey>,
+}
+
+fn is_active(status: JobStatus) -> bool {
+    matches!(status, JobStatus::Open | JobStatus::Running | JobStatus::Revealing | JobStatus::Challenge)
+}
+
+impl Index {
+    pub fn program_config(&self) -> Option<&Config> {
+        self.config.as_ref().map(|e| &e.value)
+    }
+
+    pub fn worker_by_operator(&self, operator: &Pubkey) -> Option<&Entry<Worker>> {
+        self.workers.get(self.worker_by_operator.get(operator)?)
+    }
+
+    pub fn stake_of(&self, worker: &Worker) -> Option<&Stake> {
+        self.stakes.get(&worker.operator).map(|e| &e.value)
+    }
+
+    /// Jobs and workers changed since the last call (for the matcher).
+    pub fn take_dirty(&mut self) -> (HashSet<u64>, HashSet<Pubkey>) {
+        (std::mem::take(&mut self.dirty_jobs), std::mem::take(&mut self.dirty_workers))
+    }
+
+    /// Marks everything for the matcher (on its first sync).
+    pub fn mark_all_dirty(&mut self) {
+        self.dirty_jobs.extend(self.active.iter().copied());
+        self.dirty_workers.extend(self.workers.keys().copied());
+    }
+
+    /// Applies one account's data (or its closing, with `None`) seen at `slot`.
+    /// Returns what changed, or `None` when nothing did or the data is older than what
+    /// is known.
+    pub fn apply(&mut self, address: Pubkey, data: Option<&[u8]>, slot: u64) -> Option<Change> {
+        self.slot = self.slot.max(slot);
+        let Some(data) = data.filter(|d| d.len() >= 8) else {
+            return self.remove(&address, slot);
+        };
+        let discriminator = &data[..8];
+        if discriminator == Job::DISCRIMINATOR {
+            let job: Job = decode(data).ok()?;
+            let id = job.id;
+            let (old_status, old_workers, old_posted) = match self.jobs.get(&id) {
+                Some(old) if old.slot > slot || old.data == data => return None,
+                Some(old) => (
+                    Some(old.value.status),
+                    old.value.live_assignments().iter().map(|a| a.worker).collect::<Vec<_>>(),
+                    old.value.posted_at,
+                ),
+                None => (None, vec![], job.posted_at),
+            };
+            let new_assignment_latencies = job
+                .live_assignments()
+                .iter()
+                .filter(|a| !old_workers.contains(&a.worker))
+                .map(|a| a.assigned_at - old_posted)
+                .collect();
+            if let Some(old) = old_status {
+                self.by_status.add(old, -1);
+                if old == JobStatus::Completed {
+                    self.volume -= u128::from(job.reward);
+                }
+            }
+            self.by_status.add(job.status, 1);
+            if job.status == JobStatus::Completed {
+                self.volume += u128::from(job.reward);
+            }
+            if is_active(job.status) {
+                self.active.insert(id);
+            } else {
+                self.active.remove(&id);
+            }
+            self.job_by_address.insert(address, id);
+            self.jobs.insert(id, Entry { value: job, slot, data: data.to_vec() });
+            self.dirty_jobs.insert(id);
+            Some(Change::Job { id, new_assignment_latencies })
+        } else if discriminator == Worker::DISCRIMINATOR {
+            let worker: Worker = decode(data).ok()?;
+            if let Some(old) = self.workers.get(&address) {
+                if old.slot > slot || old.data == data {
+                    return None;
+                }
+            }
+            self.worker_by_operator.insert(worker.operator, address);
+            self.workers.insert(address, Entry { value: worker, slot, data: data.to_vec() });
+            self.dirty_workers.insert(address);
+            Some(Change::Worker(address))
+        } else if discriminator == Stake::DISCRIMINATOR {
+            let stake: Stake = decode(data).ok()?;
+            let owner = stake.owner;
+            if let Some(old) = self.stakes.get(&owner) {
+                if old.slot > slot || old.data == data {
+                    return None;
+                }
+            }
+            self.stakes.insert(owner, Entry { value: stake, slot, data: data.to_vec() });
+            // Eligibility follows the stake.
+            if let Some(worker) = self.worker_by_operator.get(&owner) {
+                self.dirty_workers.insert(*worker);
+            }
+            Some(Change::Stake(owner))
+        } else if discriminator == Config::DISCRIMINATOR {
+            let config: Config = decode(data).ok()?;
+            if let Some(old) = &self.config {
+                if old.slot > slot || old.data == data {
+                    return None;
+                }
+            }
+            self.config = Some(Entry { value: config, slot, data: data.to_vec() });
+            // Minimum stake or pause may have changed: every worker is re-judged.
+            self.dirty_workers.extend(self.workers.keys().copied());
+            Some(Change::Config)
+        } else {
+            None
+        }
+    }
+
+    fn remove(&mut self, address: &Pubkey, slot: u64) -> Option<Change> {
+        // Only workers close (deregister); jobs, stakes and the config stay.
+        let entry = self.workers.get(address)?;
+        if entry.slot > slot {
+            return None;
+        }
+        let worker = self.workers.remove(address)?;
+        self.worker_by_operator.remove(&worker.value.operator);
+        self.dirty_workers.insert(*address);
+        Some(Change::WorkerRemoved(*address))
+    }
+
+    /// Workers not in a full snapshot taken at `slot` are gone.
+    pub fn retain_workers(&mut self, present: &HashSet<Pubkey>, slot: u64) -> Vec<Change> {
+        let gone: Vec<Pubkey> = self
+            .workers
+            .iter()
+            .filter(|(address, entry)| !present.contains(*address) && entry.slot < slot)
+            .map(|(address, _)| *address)
+            .collect();
+        gone.iter().filter_map(|address| self.remove(address, slot)).collect()
+    }
+
+    pub fn job_view(&self, id: u64) -> Option<JobView> {
+        self.jobs.get(&id).map(|e| JobView::new(&e.value, e.slot))
+    }
+
+    pub fn worker_view(&self, address: &Pubkey) -> Option<WorkerView> {
+        let entry = self.workers.get(address)?;
+        Some(WorkerView::new(address, &entry.value, self.stake_of(&entry.value)))
+    }
+
+    /// Whether a worker's operator has the stake the program asks for assignment.
+    pub fn is_staked(&self, worker: &Worker) -> bool {
+        match (self.program_config(), self.stake_of(worker)) {
+            (Some(config), Some(stake)) => stake.amount >= config.params.min_worker_stake,
+            _ => false,
+        }
+    }
+
+    pub fn stats(&self, history: Vec<crate::views::Sample>) -> StatsView {
+        let config = self.program_config();
+        let accepting = || self.workers.values().filter(|w| w.value.settings.accepting_jobs);
+        StatsView {
+            slot: self.slot,
+            workers_online: accepting().filter(|w| self.is_staked(&w.value)).count() as u64,
+            gpus: self.workers.values().filter(|w| w.value.settings.gpu.compute_capability > 0).count() as u64,
+            jobs_by_status: self.by_status.clone(),
+            hashrate: self.hashrate(),
+            volume: self.volume.to_string(),
+            total_staked: config.map_or(0, |c| c.totals.staked).to_string(),
+            emission_rate: config.map_or(0, |c| crate::views::emission_rate(c, self.clock)).to_string(),
+            mint: config.map(|c| c.mint.to_string()).unwrap_or_default(),
+            history,
+        }
+    }
+
+    /// Sum of the reported hashrates of workers accepting jobs, H/s.
+    pub fn hashrate(&self) -> u64 {
+        self.workers
+            .values()
+            .filter(|w| w.value.settings.accepting_jobs)
+            .map(|w| w.value.settings.hashrate)
+            .fold(0u64, u64::saturating_add)
+    }
+}

@@ -1,0 +1,69 @@
+//! `ignis-orchestrator [run]`: the orchestrator until Ctrl-C. `ignis-orchestrator
+//! bench`: the matcher's throughput on synthetic data.
+
+use clap::{Parser, Subcommand};
+use ignis_orchestrator::{bench, CancellationToken, Config};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "ignis-orchestrator", version, about = "Matches Ignis jobs to workers, cranks deadlines, verifies results, serves the API")]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Flags of `run`, the default command.
+    #[command(flatten)]
+    run: Config,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the orchestrator (the default).
+    Run(Config),
+    /// Match synthetic jobs against synthetic workers in memory and print throughput.
+    Bench {
+        /// Job counts to try (comma-separated).
+        #[arg(long, value_delimiter = ',', default_values_t = bench::SIZES)]
+        jobs: Vec<usize>,
+        /// Worker counts to try (comma-separated).
+        #[arg(long, value_delimiter = ',', default_values_t = bench::WORKERS)]
+        workers: Vec<usize>,
+    },
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Bench { jobs, workers }) => {
+            if cfg!(debug_assertions) {
+                eprintln!("note: a debug build; for real numbers use `cargo run --release -p ignis-orchestrator -- bench`");
+            }
+            let rows = bench::run(&jobs, &workers);
+            print!("{}", bench::table(&rows));
+            Ok(())
+        }
+        Some(Command::Run(config)) => run(config).await,
+        None => run(cli.run).await,
+    };
+    if let Err(err) = result {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(config: Config) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            tracing::info!("stopping");
+            stop.cancel();
+        }
+    });
+    ignis_orchestrator::run(config, shutdown).await
+}

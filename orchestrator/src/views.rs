@@ -1,0 +1,251 @@
+//! The API's JSON shapes (camelCase, amounts as decimal strings so JavaScript keeps
+//! every digit), built from indexed accounts.
+
+use anchor_lang::prelude::Pubkey;
+use ignis::{
+    constants::{KERNEL_MATMUL_U32, KERNEL_POW_SHA256},
+    state::{Config, Job, JobKind, JobStatus, Stake, Worker},
+};
+use serde::Serialize;
+
+pub const STATUSES: [JobStatus; 7] = [
+    JobStatus::Open,
+    JobStatus::Running,
+    JobStatus::Completed,
+    JobStatus::Cancelled,
+    JobStatus::Refunded,
+    JobStatus::Revealing,
+    JobStatus::Challenge,
+];
+
+pub fn status_name(status: JobStatus) -> &'static str {
+    match status {
+        JobStatus::Open => "open",
+        JobStatus::Running => "running",
+        JobStatus::Completed => "completed",
+        JobStatus::Cancelled => "cancelled",
+        JobStatus::Refunded => "refunded",
+        JobStatus::Revealing => "revealing",
+        JobStatus::Challenge => "challenge",
+    }
+}
+
+pub fn parse_status(name: &str) -> Option<JobStatus> {
+    STATUSES.into_iter().find(|s| status_name(*s) == name.to_ascii_lowercase())
+}
+
+const KERNEL_NAMES: [(u8, &str); 2] = [(KERNEL_POW_SHA256, "pow-sha256"), (KERNEL_MATMUL_U32, "matmul-u32")];
+
+pub fn kernel_names(mask: u32) -> Vec<&'static str> {
+    KERNEL_NAMES.iter().filter(|(id, _)| mask & (1 << id) != 0).map(|(_, name)| *name).collect()
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignmentView {
+    pub worker: String,
+    pub deadline: i64,
+    pub committed: bool,
+    pub revealed: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobView {
+    pub id: u64,
+    pub address: String,
+    pub poster: String,
+    pub kind: &'static str,
+    pub difficulty: Option<u8>,
+    pub size: Option<u32>,
+    pub replicas: u8,
+    pub reward: String,
+    pub status: &'static str,
+    pub assignments: Vec<AssignmentView>,
+    pub posted_at: i64,
+    pub expires_at: i64,
+    pub completed_at: i64,
+    pub result_hash: String,
+    pub pow_nonce: String,
+    pub requeues: u16,
+    pub slot: u64,
+}
+
+impl JobView {
+    pub fn new(job: &Job, slot: u64) -> Self {
+        let (kind, difficulty, size) = match job.kind {
+            JobKind::Pow { difficulty } => ("pow", Some(difficulty), None),
+            JobKind::Kernel { size, .. } => ("matmul", None, Some(size)),
+        };
+        JobView {
+            id: job.id,
+            address: ignis_client::pda::job(job.id).to_string(),
+            poster: job.poster.to_string(),
+            kind,
+            difficulty,
+            size,
+            replicas: job.replicas,
+            reward: job.reward.to_string(),
+            status: status_name(job.status),
+            assignments: job
+                .live_assignments()
+                .iter()
+                .map(|a| AssignmentView {
+                    worker: a.worker.to_string(),
+                    deadline: a.deadline,
+                    committed: a.committed,
+                    revealed: a.revealed,
+                })
+                .collect(),
+            posted_at: job.posted_at,
+            expires_at: job.expires_at,
+            completed_at: job.completed_at,
+            result_hash: hex(&job.result_hash),
+            pow_nonce: job.pow_nonce.to_string(),
+            requeues: job.requeues,
+            slot,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkerView {
+    pub address: String,
+    pub operator: String,
+    pub gpu_model: String,
+    pub vram_mb: u32,
+    pub compute_capability: u16,
+    pub kernels: Vec<&'static str>,
+    pub hashrate: u64,
+    pub min_price: String,
+    pub max_concurrent_jobs: u16,
+    pub active_jobs: u16,
+    pub accepting: bool,
+    pub jobs_completed: u64,
+    pub jobs_missed: u64,
+    pub jobs_disputed: u64,
+    pub earned_total: String,
+    pub stake: String,
+}
+
+impl WorkerView {
+    pub fn new(address: &Pubkey, worker: &Worker, stake: Option<&Stake>) -> Self {
+        let s = &worker.settings;
+        WorkerView {
+            address: address.to_string(),
+            operator: worker.operator.to_string(),
+            gpu_model: s.gpu.model.clone(),
+            vram_mb: s.gpu.vram_mb,
+            compute_capability: s.gpu.compute_capability,
+            kernels: kernel_names(s.supported_kernels),
+            hashrate: s.hashrate,
+            min_price: s.min_price.to_string(),
+            max_concurrent_jobs: s.max_concurrent_jobs,
+            active_jobs: worker.active_jobs,
+            accepting: s.accepting_jobs,
+            jobs_completed: worker.jobs_completed,
+            jobs_missed: worker.jobs_missed,
+            jobs_disputed: worker.jobs_disputed,
+            earned_total: worker.earned_total.to_string(),
+            stake: stake.map_or(0, |s| s.amount).to_string(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct JobsByStatus {
+    pub open: u64,
+    pub running: u64,
+    pub completed: u64,
+    pub cancelled: u64,
+    pub refunded: u64,
+    pub revealing: u64,
+    pub challenge: u64,
+}
+
+impl JobsByStatus {
+    pub fn add(&mut self, status: JobStatus, n: i64) {
+        let slot = match status {
+            JobStatus::Open => &mut self.open,
+            JobStatus::Running => &mut self.running,
+            JobStatus::Completed => &mut self.completed,
+            JobStatus::Cancelled => &mut self.cancelled,
+            JobStatus::Refunded => &mut self.refunded,
+            JobStatus::Revealing => &mut self.revealing,
+            JobStatus::Challenge => &mut self.challenge,
+        };
+        *slot = slot.saturating_add_signed(n);
+    }
+
+    pub fn get(&self, status: JobStatus) -> u64 {
+        match status {
+            JobStatus::Open => self.open,
+            JobStatus::Running => self.running,
+            JobStatus::Completed => self.completed,
+            JobStatus::Cancelled => self.cancelled,
+            JobStatus::Refunded => self.refunded,
+            JobStatus::Revealing => self.revealing,
+            JobStatus::Challenge => self.challenge,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sample {
+    pub t: i64,
+    pub jobs_completed: u64,
+    pub jobs_open: u64,
+    pub hashrate: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatsView {
+    pub slot: u64,
+    pub workers_online: u64,
+    pub gpus: u64,
+    pub jobs_by_status: JobsByStatus,
+    pub hashrate: u64,
+    pub volume: String,
+    pub total_staked: String,
+    pub emission_rate: String,
+    pub mint: String,
+    pub history: Vec<Sample>,
+}
+
+/// Base units per second the schedule emits at `now`: `initial_rate >> k` in the k-th
+/// halving interval, 0 once the cap is reached.
+pub fn emission_rate(config: &Config, now: i64) -> u64 {
+    let schedule = &config.emission;
+    if config.rewards.accrued >= schedule.cap {
+        return 0;
+    }
+    let elapsed = now.saturating_sub(schedule.start).max(0);
+    let halvings = elapsed / schedule.halving_interval_seconds.max(1);
+    if halvings >= 64 {
+        0
+    } else {
+        schedule.initial_rate >> halvings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip_and_unknown_ones_are_refused() {
+        for status in STATUSES {
+            assert_eq!(parse_status(status_name(status)), Some(status));
+        }
+        assert_eq!(parse_status("Open"), Some(JobStatus::Open));
+        assert_eq!(parse_status("done"), None);
+        assert_eq!(kernel_names(0b11), vec!["pow-sha256", "matmul-u32"]);
+    }
+}

@@ -1,0 +1,713 @@
+//! The orchestrator in-process against an embedded localnet, with simulated workers
+//! built from the client crate. Every test checks the outcome on chain.
+
+use std::{collections::HashMap, future::Future, sync::Arc, time::Duration};
+
+use anchor_lang::prelude::Pubkey;
+use ignis::{
+    constants::{KERNEL_MATMUL_U32, KERNEL_POW_SHA256},
+    instructions::PostJobArgs,
+    state::{EmissionSchedule, GpuInfo, Job, JobKind, JobStatus, Params, Stake, Worker, WorkerSettings},
+};
+use ignis_client::{
+    bootstrap::{self, Genesis},
+    instructions::{self as ix, Protocol},
+    pda,
+    rpc::IgnisClient,
+    token,
+};
+use ignis_localnet::server::{Localnet, LocalnetConfig};
+use ignis_orchestrator::{CancellationToken, Config, Running};
+use serde_json::Value;
+use solana_keypair::{write_keypair_file, Keypair};
+use solana_signer::Signer;
+
+const IGN: u64 = 1_000_000_000;
+const STAKE: u64 = 100 * IGN;
+const TIMEOUT: Duration = Duration::from_secs(90);
+
+struct Net {
+    localnet: Localnet,
+    client: Arc<IgnisClient>,
+    protocol: Protocol,
+    admin: Arc<Keypair>,
+    keys: Vec<Arc<Keypair>>,
+    dir: tempfile::TempDir,
+}
+
+impl Net {
+    /// A chain with the protocol initialised (the admin orchestrates and verifies) and
+    /// `keys` more funded keypairs.
+    async fn start(slot_time_ms: u64, keys: usize) -> Net {
+        // RUST_LOG=ignis_orchestrator=debug shows what the orchestrator does.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+        let admin = Arc::new(Keypair::new());
+        let keys: Vec<Arc<Keypair>> = (0..keys).map(|_| Arc::new(Keypair::new())).collect();
+        let prefund = std::iter::once(&admin).chain(&keys).map(|k| (k.pubkey(), 100_000_000_000)).collect();
+        let localnet =
+            Localnet::start(LocalnetConfig { rpc_port: 0, ws_port: 0, slot_time_ms, prefund, ..Default::default() })
+                .expect("localnet starts");
+        let client = Arc::new(IgnisClient::new(localnet.rpc_url()));
+        let genesis = Genesis {
+            decimals: 9,
+            supply: 1_000_000 * IGN,
+            token_program: token::TOKEN_PROGRAM_ID,
+            orchestrator: admin.pubkey(),
+            verifier: admin.pubkey(),
+            params: Params::default(),
+            emission: EmissionSchedule::default(),
+        };
+        let protocol = bootstrap::initialize_protocol(&client, &admin, genesis).await.expect("protocol initialised");
+        Net { localnet, client, protocol, admin, keys, dir: tempfile::tempdir().unwrap() }
+    }
+
+    fn key(&self, i: usize) -> Arc<Keypair> {
+        self.keys[i].clone()
+    }
+
+    fn ata(&self, owner: &Pubkey) -> Pubkey {
+        token::associated_account(owner, &self.protocol.mint, &self.protocol.token_program)
+    }
+
+    async fn give_ign(&self, to: &Pubkey, amount: u64) {
+        bootstrap::transfer_ign(&self.client, &self.protocol, &self.admin, to, amount).await.expect("IGN sent");
+    }
+
+    /// Key `i` as a staked worker operator with the given kernels and acceptance.
+    async fn worker(&self, i: usize, kernels: u32, max_jobs: u16, accepting: bool) -> Arc<Keypair> {
+        self.worker_with_stake(i, STAKE, kernels, max_jobs, accepting).await
+    }
+
+    async fn worker_with_stake(&self, i: usize, stake: u64, kernels: u32, max_jobs: u16, accepting: bool) -> Arc<Keypair> {
+        let operator = self.key(i);
+        self.give_ign(&operator.pubkey(), stake).await;
+        bootstrap::stake_and_register(&self.client, &self.protocol, &operator, stake, settings(kernels, max_jobs, accepting))
+            .await
+            .expect("worker registered");
+        operator
+    }
+
+    async fn set_accepting(&self, operator: &Keypair, kernels: u32, max_jobs: u16, accepting: bool) {
+        let update = ix::update_worker(operator.pubkey(), settings(kernels, max_jobs, accepting));
+        self.client.send(&[update], &[operator]).await.expect("worker updated");
+    }
+
+    async fn post(&self, poster: &Keypair, kind: JobKind, reward: u64, execution_seconds: i64) -> u64 {
+        self.post_with(poster, kind, 1, reward, execution_seconds, 3_600).await
+    }
+
+    async fn post_with(&self, poster: &Keypair, kind: JobKind, replicas: u8, reward: u64, execution_seconds: i64, ttl_seconds: i64) -> u64 {
+        for _ in 0..10 {
+            let job_id = self.client.config().await.unwrap().next_job_id;
+            let args = PostJobArgs {
+                job_id,
+                kind,
+                client_seed: rand::random(),
+                reward,
+                replicas,
+                execution_seconds,
+                ttl_seconds,
+            };
+            let post = self.protocol.post_job(poster.pubkey(), self.ata(&poster.pubkey()), args);
+            match self.client.send(&[post], &[poster]).await {
+                Ok(_) => return job_id,
+                Err(err) if err.program_error().is_some_and(|e| e.name == "JobIdMismatch") => continue,
+                Err(err) => panic!("posting a job: {err}"),
+            }
+        }
+        panic!("could not post a job")
+    }
+
+    async fn job(&self, id: u64) -> Job {
+        self.client.job(id).await.unwrap().expect("job exists")
+    }
+
+    async fn worker_account(&self, operator: &Pubkey) -> Worker {
+        self.client.worker(operator).await.unwrap().expect("worker exists")
+    }
+
+    async fn stake(&self, owner: &Pubkey) -> Stake {
+        self.client.stake(owner).await.unwrap().expect("stake exists")
+    }
+
+    async fn balance(&self, owner: &Pubkey) -> u64 {
+        let data = self.client.account_data(&self.ata(owner)).await.unwrap();
+        data.as_deref().and_then(token::balance_of).unwrap_or(0)
+    }
+
+    fn orchestrator_config(&self) -> Config {
+        let path = self.dir.path().join("orchestrator.json");
+        write_keypair_file(&self.admin, &path).unwrap();
+        let mut config = Config::local(self.localnet.rpc_url(), path.to_str().unwrap());
+        config.ws_url = Some(self.localnet.ws_url());
+        config.api_addr = "127.0.0.1:0".parse().unwrap();
+        config.poll_ms = 200;
+        config.resync_ms = 2_000;
+        config
+    }
+
+    /// Polls `check` until it returns `Some`, or fails the test with `what`.
+    async fn until<T, F: Future<Output = Option<T>>>(&self, what: &str, mut check: impl FnMut() -> F) -> T {
+        let give_up = tokio::time::Instant::now() + TIMEOUT;
+        loop {
+            if let Some(value) = check().await {
+                return value;
+            }
+            assert!(tokio::time::Instant::now() < give_up, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+fn settings(kernels: u32, max_jobs: u16, accepting: bool) -> WorkerSettings {
+    WorkerSettings {
+        gpu: GpuInfo { model: "test gpu".into(), vram_mb: 8_192, compute_capability: 89 },
+        supported_kernels: kernels,
+        hashrate: 1_000_000,
+        min_price: 0,
+        max_concurrent_jobs: max_jobs,
+        accepting_jobs: accepting,
+    }
+}
+
+const POW: u32 = 1 << KERNEL_POW_SHA256;
+const MATMUL: u32 = 1 << KERNEL_MATMUL_U32;
+
+struct Orchestrator {
+    running: Option<Running>,
+    stop: CancellationToken,
+    base: String,
+}
+
+impl Orchestrator {
+    async fn start(config: Config) -> Orchestrator {
+        let stop = CancellationToken::new();
+        let running = ignis_orchestrator::start(config, stop.clone()).await.expect("orchestrator starts");
+        let base = format!("http://{}", running.api_addr);
+        Orchestrator { running: Some(running), stop, base }
+    }
+
+    async fn stop(mut self) -> String {
+        self.stop.cancel();
+        let running = self.running.take().unwrap();
+        let shared = running.shared.clone();
+        tokio::time::timeout(Duration::from_secs(15), running.wait())
+            .await
+            .expect("the orchestrator stops promptly")
+            .expect("the orchestrator stops cleanly");
+        shared.metrics.render()
+    }
+}
+
+/// The value of a metric line `name{labels} value` (0 if absent).
+fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series).and_then(|rest| rest.trim().parse().ok()))
+        .unwrap_or(0.0)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Behaviour {
+    Honest,
+    /// Never works on anything.
+    Lazy,
+    /// Reveals a wrong matmul result on a job's first attempt, right ones after.
+    WrongFirst,
+}
+
+/// A worker made of client calls: finds its assignments, does PoW, commits and
+/// reveals matmul results.
+fn simulate(net: &Net, operator: Arc<Keypair>, behaviour: Behaviour, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
+    let client = IgnisClient::new(net.localnet.rpc_url());
+    let protocol = net.protocol;
+    let payout = net.ata(&operator.pubkey());
+    tokio::spawn(async move {
+        let me = pda::worker(&operator.pubkey());
+        let mut results: HashMap<(u64, u16), ([u8; 32], [u8; 32])> = HashMap::new();
+        while !stop.is_cancelled() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if behaviour == Behaviour::Lazy {
+                continue;
+            }
+            let Ok(jobs) = client.all::<Job>(vec![]).await else { continue };
+            for (_, job) in jobs {
+                let Some(i) = job.assignment_index(&me) else { continue };
+                let a = job.assignments[i];
+                let ixs = match job.kind {
+                    JobKind::Pow { difficulty } if job.status == JobStatus::Running => {
+                        let nonce = ignis::pow::search_nonce(&job.seed, &me, difficulty, 0, u64::MAX).unwrap();
+                        protocol.submit_pow(operator.pubkey(), job.id, payout, nonce)
+                    }
+                    JobKind::Kernel { size, .. } if !a.committed && matches!(job.status, JobStatus::Open | JobStatus::Running) => {
+                        let mut output = ignis_kernels::matmul::compute(&job.seed, size);
+                        if behaviour == Behaviour::WrongFirst && job.requeues == 0 {
+                            output[0] = output[0].wrapping_add(1);
+                        }
+                        let hash = ignis_kernels::matmul::result_hash(&output);
+                        let salt: [u8; 32] = rand::random();
+                        results.insert((job.id, job.requeues), (hash, salt));
+                        ix::commit_result(operator.pubkey(), job.id, ignis::kernels::result_commitment(&hash, &salt, &me))
+                    }
+                    JobKind::Kernel { .. } if a.committed && !a.revealed && job.status == JobStatus::Revealing => {
+                        let Some((hash, salt)) = results.get(&(job.id, job.requeues)) else { continue };
+                        ix::reveal_result(operator.pubkey(), job.id, *hash, *salt)
+                    }
+                    _ => continue,
+                };
+                let _ = client.send(&[ixs], &[&operator]).await;
+            }
+        }
+    })
+}
+
+/// Slot of each transaction that touched `address`, oldest first.
+async fn slots_of(net: &Net, address: &Pubkey) -> Vec<u64> {
+    let mut slots: Vec<u64> =
+        net.client.rpc().get_signatures_for_address(address).await.unwrap().iter().map(|s| s.slot).collect();
+    slots.sort();
+    slots
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn posted_pow_jobs_are_assigned_at_once_completed_and_paid() {
+    let net = Net::start(400, 3).await;
+    let stop = CancellationToken::new();
+    let a = net.worker(0, POW, 2, true).await;
+    let b = net.worker(1, POW | MATMUL, 2, true).await;
+    let poster = net.key(2);
+    net.give_ign(&poster.pubkey(), 1_000 * IGN).await;
+    let sims = [simulate(&net, a.clone(), Behaviour::Honest, stop.clone()), simulate(&net, b.clone(), Behaviour::Honest, stop.clone())];
+    let orchestrator = Orchestrator::start(net.orchestrator_config()).await;
+
+    let mut ids = vec![];
+    for _ in 0..5 {
+        ids.push(net.post(&poster, JobKind::Pow { difficulty: 6 }, 10 * IGN, 60).await);
+    }
+    for &id in &ids {
+        net.until("the job to complete", || async { (net.job(id).await.status == JobStatus::Completed).then_some(()) }).await;
+    }
+
+    let (mut completed, mut earned) = (0, 0);
+    for operator in [&a, &b] {
+        let worker = net.worker_account(&operator.pubkey()).await;
+        assert_eq!(worker.active_jobs, 0);
+        completed += worker.jobs_completed;
+        // Paid: the reward less the 2.5% fee, plus work-pool pay.
+        assert!(net.balance(&operator.pubkey()).await >= worker.jobs_completed * 975 * IGN / 100);
+        earned += worker.earned_total;
+    }
+    assert_eq!(completed, 5);
+    assert!(earned >= 5 * 975 * IGN / 100);
+    for &id in &ids {
+        let job = net.job(id).await;
+        assert_eq!((job.assigned, job.requeues), (1, 0), "job {id} was assigned once");
+        assert!(ignis::pow::meets_difficulty(&job.result_hash, 6));
+        // post, assign, submit: the assignment lands within two slots of the post.
+        let slots = slots_of(&net, &pda::job(id)).await;
+        assert_eq!(slots.len(), 3, "job {id}: {slots:?}");
+        assert!(slots[1] - slots[0] <= 2, "job {id} posted in slot {} and assigned in slot {}", slots[0], slots[1]);
+    }
+    let metrics = orchestrator.stop().await;
+    assert_eq!(metric(&metrics, "ignis_orchestrator_assignments_sent_total"), 5.0);
+    assert_eq!(metric(&metrics, "ignis_orchestrator_assign_transactions_total{outcome=\"failed\"}"), 0.0);
+    stop.cancel();
+    for sim in sims {
+        sim.await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_restart_loses_no_job_and_assigns_none_twice() {
+    let net = Net::start(100, 3).await;
+    let stop = CancellationToken::new();
+    let a = net.worker(0, POW, 2, true).await;
+    let b = net.worker(1, POW, 2, true).await;
+    let poster = net.key(2);
+    net.give_ign(&poster.pubkey(), 1_000 * IGN).await;
+
+    // No worker works yet: the four slots fill and the rest wait.
+    let first = Orchestrator::start(net.orchestrator_config()).await;
+    let mut ids = vec![];
+    for _ in 0..6 {
+        ids.push(net.post(&poster, JobKind::Pow { difficulty: 4 }, 5 * IGN, 120).await);
+    }
+    net.until("four assignments", || async {
+        let mut running = 0;
+        for &id in &ids {
+            running += usize::from(net.job(id).await.status == JobStatus::Running);
+        }
+        (running == 4).then_some(())
+    })
+    .await;
+    let metrics = first.stop().await;
+    assert_eq!(metric(&metrics, "ignis_orchestrator_assign_transactions_total{outcome=\"failed\"}"), 0.0);
+
+    // While it is down: two more jobs, and the workers finish what they hold.
+    for _ in 0..2 {
+        ids.push(net.post(&poster, JobKind::Pow { difficulty: 4 }, 5 * IGN, 120).await);
+    }
+    let sims = [simulate(&net, a.clone(), Behaviour::Honest, stop.clone()), simulate(&net, b.clone(), Behaviour::Honest, stop.clone())];
+    net.until("the first four to complete", || async {
+        let mut done = 0;
+        for &id in &ids {
+            done += usize::from(net.job(id).await.status == JobStatus::Completed);
+        }
+        (done == 4).then_some(())
+    })
+    .await;
+
+    // A fresh orchestrator rebuilds everything from the chain and finishes the rest.
+    let second = Orchestrator::start(net.orchestrator_config()).await;
+    for &id in &ids {
+        net.until("every job to complete", || async { (net.job(id).await.status == JobStatus::Completed).then_some(()) }).await;
+    }
+    for &id in &ids {
+        let job = net.job(id).await;
+        assert_eq!((job.assigned, job.requeues), (1, 0), "job {id} was assigned exactly once");
+    }
+    let mut completed = 0;
+    for operator in [&a, &b] {
+        let worker = net.worker_account(&operator.pubkey()).await;
+        assert_eq!(worker.active_jobs, 0);
+        completed += worker.jobs_completed;
+    }
+    assert_eq!(completed, 8);
+    let metrics = second.stop().await;
+    assert_eq!(metric(&metrics, "ignis_orchestrator_assign_transactions_total{outcome=\"failed\"}"), 0.0, "never a double assignment");
+    assert_eq!(metric(&metrics, "ignis_orchestrator_assignments_sent_total"), 4.0);
+    stop.cancel();
+    for sim in sims {
+        sim.await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_missed_deadline_is_expired_and_the_job_goes_to_another_worker() {
+    let net = Net::start(100, 3).await;
+    let stop = CancellationToken::new();
+    let lazy = net.worker(0, POW, 2, true).await;
+    let busy = net.worker(1, POW, 2, false).await;
+    let poster = net.key(2);
+    net.give_ign(&poster.pubkey(), 100 * IGN).await;
+    let sims = [simulate(&net, lazy.clone(), Behaviour::Lazy, stop.clone()), simulate(&net, busy.clone(), Behaviour::Honest, stop.clone())];
+    let orchestrator = Orchestrator::start(net.orchestrator_config()).await;
+
+    let id = net.post(&poster, JobKind::Pow { difficulty: 4 }, 10 * IGN, 10).await;
+    net.until("the lazy worker's assignment", || async { (net.job(id).await.status == JobStatus::Running).then_some(()) }).await;
+    assert_eq!(net.job(id).await.assignments[0].worker, pda::worker(&lazy.pubkey()));
+    net.set_accepting(&lazy, POW, 2, false).await;
+    net.set_accepting(&busy, POW, 2, true).await;
+
+    net.localnet.warp_clock(15).unwrap();
+    net.until("the job to complete elsewhere", || async { (net.job(id).await.status == JobStatus::Completed).then_some(()) }).await;
+    let job = net.job(id).await;
+    assert_eq!(job.assignments[0].worker, pda::worker(&busy.pubkey()));
+    assert_eq!(job.requeues, 1);
+    let missed = net.worker_account(&lazy.pubkey()).await;
+    assert_eq!((missed.jobs_missed, missed.active_jobs, missed.jobs_completed), (1, 0, 0));
+    assert_eq!(net.stake(&lazy.pubkey()).await.amount, STAKE - STAKE / 100, "slashed at the 1% miss rate");
+    assert_eq!(net.worker_account(&busy.pubkey()).await.jobs_completed, 1);
+    let metrics = orchestrator.stop().await;
+    assert_eq!(metric(&metrics, "ignis_orchestrator_crank_actions_total{kind=\"expire\",outcome=\"ok\"}"), 1.0);
+    stop.cancel();
+    for sim in sims {
+        sim.await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn single_replica_matmul_results_are_attested_or_disputed() {
+    let net = Net::start(100, 3).await;
+    let stop = CancellationToken::new();
+    let honest = net.worker(0, MATMUL, 2, true).await;
+    // Staked well above the minimum, so that it stays eligible after a slash.
+    let cheat = net.worker_with_stake(1, 2 * STAKE, MATMUL, 2, false).await;
+    let poster = net.key(2);
+    net.give_ign(&poster.pubkey(), 100 * IGN).await;
+    let sims = [
+        simulate(&net, honest.clone(), Behaviour::Honest, stop.clone()),
+        simulate(&net, cheat.clone(), Behaviour::WrongFirst, stop.clone()),
+    ];
+    let mut config = net.orchestrator_config();
+    config.verify_recompute_max_n = 16;
+    let orchestrator = Orchestrator::start(config).await;
+    let http = reqwest::Client::new();
+
+    // Small enough to recompute: attested within the challenge window.
+    let small = net.post(&poster, JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size: 16 }, 10 * IGN, 60).await;
+    net.until("the attestation", || async { (net.job(small).await.status == JobStatus::Completed).then_some(()) }).await;
+    let job = net.job(small).await;
+    assert_eq!(job.result_hash, ignis_kernels::matmul::result_hash(&ignis_kernels::matmul::compute(&job.seed, 16)));
+
+    // Too big to recompute: waits for an upload, checks it with Freivalds.
+    let big = net.post(&poster, JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size: 32 }, 10 * IGN, 60).await;
+    net.until("the challenge", || async { (net.job(big).await.status == JobStatus::Challenge).then_some(()) }).await;
+    let seed = net.job(big).await.seed;
+    let output = ignis_kernels::matmul::compute(&seed, 32);
+    let url = format!("{}/api/results/{big}", orchestrator.base);
+    let short = http.post(&url).body(vec![0u8; 12]).send().await.unwrap();
+    assert_eq!(short.status(), 400);
+    assert!(short.json::<Value>().await.unwrap()["error"].as_str().unwrap().contains("expected 4096 bytes"));
+    let mut forged = output.clone();
+    forged[5] ^= 1;
+    let forged = http.post(&url).body(ignis_kernels::matmul::output_bytes(&forged)).send().await.unwrap();
+    assert_eq!(forged.status(), 422, "an output that is not the revealed one is ignored");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(net.job(big).await.status, JobStatus::Challenge, "nothing is decided without a matching upload");
+    let accepted = http.post(&url).body(ignis_kernels::matmul::output_bytes(&output)).send().await.unwrap();
+    assert_eq!(accepted.status(), 202);
+    net.until("the upload's attestation", || async { (net.job(big).await.status == JobStatus::Completed).then_some(()) }).await;
+    assert_eq!(net.worker_account(&honest.pubkey()).await.jobs_completed, 2);
+
+    // A wrong result is disputed: slashed at the 10% fraud rate and re-queued; the
+    // second attempt is right and attested.
+    net.set_accepting(&honest, MATMUL, 2, false).await;
+    net.set_accepting(&cheat, MATMUL, 2, true).await;
+    let wrong = net.post(&poster, JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size: 16 }, 10 * IGN, 60).await;
+    net.until("the re-run to complete", || async { (net.job(wrong).await.status == JobStatus::Completed).then_some(()) }).await;
+    let job = net.job(wrong).await;
+    assert_eq!(job.requeues, 1, "disputed once");
+    let cheater = net.worker_account(&cheat.pubkey()).await;
+    assert_eq!((cheater.jobs_disputed, cheater.jobs_completed, cheater.active_jobs), (1, 1, 0));
+    assert_eq!(net.stake(&cheat.pubkey()).await.amount, 2 * STAKE - 2 * STAKE / 10, "slashed at the 10% fraud rate");
+
+    let missing = http.post(format!("{}/api/results/999", orchestrator.base)).body(vec![0u8; 4]).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    let metrics = orchestrator.stop().await;
+    assert_eq!(metric(&metrics, "ignis_orchestrator_verifications_total{outcome=\"attested\"}"), 3.0);
+    assert_eq!(metric(&metrics, "ignis_orchestrator_verifications_total{outcome=\"disputed\"}"), 1.0);
+    stop.cancel();
+    for sim in sims {
+        sim.await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_api_serves_jobs_workers_stats_events_health_and_metrics() {
+    let net = Net::start(100, 2).await;
+    let stop = CancellationToken::new();
+    let operator = net.worker(0, POW | MATMUL, 4, true).await;
+    let poster = net.key(1);
+    net.give_ign(&poster.pubkey(), 100 * IGN).await;
+    let sim = simulate(&net, operator.clone(), Behaviour::Honest, stop.clone());
+    let orchestrator = Orchestrator::start(net.orchestrator_config()).await;
+    let base = orchestrator.base.clone();
+    let http = reqwest::Client::new();
+    let get = |path: &str| {
+        let request = http.get(format!("{base}{path}"));
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap())
+        }
+    };
+    let json = |text: &str| serde_json::from_str::<Value>(text).unwrap();
+
+    assert_eq!(get("/healthz").await, (200, "ok".to_string()));
+
+    // Server-sent events: stats at once, then a job event when a job changes.
+    let mut events = http.get(format!("{base}/api/events")).send().await.unwrap();
+    assert_eq!(events.headers()["content-type"], "text/event-stream");
+    let first = net.post(&poster, JobKind::Pow { difficulty: 4 }, 3 * IGN, 60).await;
+    let mut seen = String::new();
+    tokio::time::timeout(TIMEOUT, async {
+        while !seen.contains("event: job") {
+            seen += &String::from_utf8_lossy(&events.chunk().await.unwrap().expect("stream open"));
+        }
+    })
+    .await
+    .expect("a job event");
+    assert!(seen.starts_with("event: stats\ndata: {"), "{seen}");
+    let data = seen.split("event: job\ndata: ").nth(1).unwrap().lines().next().unwrap();
+    assert_eq!(json(data)["id"], first);
+
+    let second = net.post(&poster, JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size: 8 }, 2 * IGN, 60).await;
+    net.until("both jobs to settle", || async {
+        let (a, b) = (net.job(first).await.status, net.job(second).await.status);
+        (a == JobStatus::Completed && b == JobStatus::Completed).then_some(())
+    })
+    .await;
+    // Let the index see the last change.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+
+    let (status, body) = get("/api/jobs").await;
+    assert_eq!(status, 200);
+    let jobs = json(&body)["jobs"].as_array().unwrap().clone();
+    assert_eq!(jobs.iter().map(|j| j["id"].as_u64().unwrap()).collect::<Vec<_>>(), vec![second, first], "newest first");
+    let pow = &jobs[1];
+    for (field, value) in [
+        ("address", Value::from(pda::job(first).to_string())),
+        ("poster", poster.pubkey().to_string().into()),
+        ("kind", "pow".into()),
+        ("difficulty", 4.into()),
+        ("size", Value::Null),
+        ("replicas", 1.into()),
+        ("reward", (3 * IGN).to_string().into()),
+        ("status", "completed".into()),
+        ("requeues", 0.into()),
+    ] {
+        assert_eq!(pow[field], value, "{field} in {pow}");
+    }
+    assert_eq!(pow["assignments"][0]["worker"], pda::worker(&operator.pubkey()).to_string());
+    for field in ["postedAt", "expiresAt", "completedAt", "slot"] {
+        assert!(pow[field].as_u64().unwrap() > 0, "{field}");
+    }
+    assert_eq!(pow["assignments"][0]["committed"], false);
+    assert_eq!(pow["resultHash"].as_str().unwrap().len(), 64);
+    assert!(pow["powNonce"].is_string());
+    assert_eq!((jobs[0]["kind"].clone(), jobs[0]["size"].clone()), ("matmul".into(), 8.into()));
+    assert_eq!(jobs[0]["assignments"][0]["revealed"], true);
+
+    let filtered = json(&get(&format!("/api/jobs?status=completed&poster={}&limit=1", poster.pubkey())).await.1);
+    assert_eq!(filtered["jobs"].as_array().unwrap().len(), 1);
+    assert_eq!(json(&get("/api/jobs?status=open").await.1)["jobs"], Value::Array(vec![]));
+    assert_eq!(json(&get(&format!("/api/jobs/{first}")).await.1)["kind"], "pow");
+
+    for (path, status, message) in [
+        ("/api/jobs?status=finished", 400, "unknown status `finished`"),
+        ("/api/jobs?poster=nope", 400, "is not a Solana address"),
+        ("/api/jobs?limit=0", 400, "limit `0` must be a number from 1 to 1000"),
+        ("/api/jobs?color=red", 400, "unknown query parameter `color`"),
+        ("/api/jobs/abc", 400, "is not a job id"),
+        ("/api/jobs/12345", 404, "there is no job #12345"),
+    ] {
+        let (got, body) = get(path).await;
+        assert_eq!(got, status, "{path}: {body}");
+        assert!(json(&body)["error"].as_str().unwrap().contains(message), "{path}: {body}");
+    }
+
+    let workers = json(&get("/api/workers").await.1)["workers"].as_array().unwrap().clone();
+    assert_eq!(workers.len(), 1);
+    let w = &workers[0];
+    assert_eq!(w["operator"], operator.pubkey().to_string());
+    assert_eq!(w["address"], pda::worker(&operator.pubkey()).to_string());
+    assert_eq!(w["kernels"], serde_json::json!(["pow-sha256", "matmul-u32"]));
+    assert_eq!((w["vramMb"].clone(), w["computeCapability"].clone(), w["gpuModel"].clone()), (8_192.into(), 89.into(), "test gpu".into()));
+    assert_eq!((w["maxConcurrentJobs"].clone(), w["activeJobs"].clone(), w["accepting"].clone()), (4.into(), 0.into(), true.into()));
+    assert_eq!((w["jobsCompleted"].clone(), w["jobsMissed"].clone(), w["jobsDisputed"].clone()), (2.into(), 0.into(), 0.into()));
+    assert_eq!((w["stake"].clone(), w["minPrice"].clone(), w["hashrate"].clone()), (STAKE.to_string().into(), "0".into(), 1_000_000.into()));
+    assert!(w["earnedTotal"].as_str().unwrap().parse::<u64>().unwrap() > 0);
+
+    let stats = json(&get("/api/stats").await.1);
+    assert_eq!(stats["jobsByStatus"]["completed"], 2);
+    assert_eq!(stats["jobsByStatus"]["open"], 0);
+    assert_eq!((stats["workersOnline"].clone(), stats["gpus"].clone(), stats["hashrate"].clone()), (1.into(), 1.into(), 1_000_000.into()));
+    assert_eq!(stats["volume"], (5 * IGN).to_string());
+    assert_eq!(stats["totalStaked"], STAKE.to_string());
+    assert_eq!(stats["emissionRate"], IGN.to_string(), "1 IGN per second in the first year");
+    assert_eq!(stats["mint"], net.protocol.mint.to_string());
+    assert!(stats["slot"].as_u64().unwrap() > 0);
+    assert!(!stats["history"].as_array().unwrap().is_empty());
+
+    let (status, metrics) = get("/metrics").await;
+    assert_eq!(status, 200);
+    assert_eq!(metric(&metrics, "ignis_orchestrator_matches_total"), 2.0);
+    assert_eq!(metric(&metrics, "ignis_orchestrator_jobs{status=\"completed\"}"), 2.0);
+    assert_eq!(metric(&metrics, "ignis_orchestrator_workers"), 1.0);
+    assert_eq!(metric(&metrics, "ignis_orchestrator_assign_latency_seconds_count"), 2.0);
+    assert!(metrics.contains("ignis_orchestrator_verifications_total{outcome=\"attested\"} 1"));
+
+    // CORS: the web app calls from another origin.
+    let preflight = http
+        .request(reqwest::Method::OPTIONS, format!("{base}/api/jobs"))
+        .header("Origin", "http://localhost:5173")
+        .header("Access-Control-Request-Method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+
+    drop(events);
+    orchestrator.stop().await;
+    stop.cancel();
+    sim.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicated_jobs_are_finalized_and_expired_ones_refunded() {
+    let net = Net::start(100, 3).await;
+    let stop = CancellationToken::new();
+    let a = net.worker(0, MATMUL, 2, true).await;
+    let b = net.worker(1, MATMUL, 2, true).await;
+    let poster = net.key(2);
+    net.give_ign(&poster.pubkey(), 100 * IGN).await;
+    let sims = [simulate(&net, a.clone(), Behaviour::Honest, stop.clone()), simulate(&net, b.clone(), Behaviour::Honest, stop.clone())];
+    let orchestrator = Orchestrator::start(net.orchestrator_config()).await;
+
+    // Two replicas on two distinct workers; both reveal the same hash, and the crank
+    // finalizes at once (no need to wait for the reveal deadline).
+    let pair = net.post_with(&poster, JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size: 8 }, 2, 10 * IGN, 60, 3_600).await;
+    net.until("the replicated job to settle", || async { (net.job(pair).await.status == JobStatus::Completed).then_some(()) }).await;
+    let job = net.job(pair).await;
+    let mut workers: Vec<Pubkey> = job.live_assignments().iter().map(|x| x.worker).collect();
+    workers.sort();
+    let mut expected = vec![pda::worker(&a.pubkey()), pda::worker(&b.pubkey())];
+    expected.sort();
+    assert_eq!(workers, expected);
+    for operator in [&a, &b] {
+        let worker = net.worker_account(&operator.pubkey()).await;
+        assert_eq!((worker.jobs_completed, worker.active_jobs), (1, 0));
+    }
+
+    // Nobody runs PoW here: once the job expires the crank returns the escrow.
+    let before = net.balance(&poster.pubkey()).await;
+    let unwanted = net.post_with(&poster, JobKind::Pow { difficulty: 4 }, 1, 7 * IGN, 60, 60).await;
+    assert_eq!(net.balance(&poster.pubkey()).await, before - 7 * IGN);
+    net.localnet.warp_clock(61).unwrap();
+    net.until("the refund", || async { (net.job(unwanted).await.status == JobStatus::Refunded).then_some(()) }).await;
+    assert_eq!(net.balance(&poster.pubkey()).await, before);
+
+    let metrics = orchestrator.stop().await;
+    assert_eq!(metric(&metrics, "ignis_orchestrator_crank_actions_total{kind=\"finalize\",outcome=\"ok\"}"), 1.0);
+    assert_eq!(metric(&metrics, "ignis_orchestrator_crank_actions_total{kind=\"refund\",outcome=\"ok\"}"), 1.0);
+    stop.cancel();
+    for sim in sims {
+        sim.await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn polling_keeps_the_index_current_without_a_websocket() {
+    let net = Net::start(100, 2).await;
+    let stop = CancellationToken::new();
+    let operator = net.worker(0, POW, 2, true).await;
+    let poster = net.key(1);
+    net.give_ign(&poster.pubkey(), 100 * IGN).await;
+    let sim = simulate(&net, operator.clone(), Behaviour::Honest, stop.clone());
+    let mut config = net.orchestrator_config();
+    // Nothing listens there: the follower keeps failing and the poller does the work.
+    config.ws_url = Some("ws://127.0.0.1:9".into());
+    let orchestrator = Orchestrator::start(config).await;
+    let id = net.post(&poster, JobKind::Pow { difficulty: 4 }, 5 * IGN, 60).await;
+    net.until("the job to complete", || async { (net.job(id).await.status == JobStatus::Completed).then_some(()) }).await;
+    let metrics = orchestrator.stop().await;
+    assert_eq!(metric(&metrics, "ignis_orchestrator_websocket_connected"), 0.0);
+    assert!(metric(&metrics, "ignis_orchestrator_index_updates_total{source=\"poll\"}") > 0.0);
+    assert_eq!(metric(&metrics, "ignis_orchestrator_index_updates_total{source=\"websocket\"}"), 0.0);
+    stop.cancel();
+    sim.await.unwrap();
+}
+
+#[tokio::test]
+async fn start_up_failures_say_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.json");
+    let err = ignis_orchestrator::start(Config::local("http://127.0.0.1:9", missing.to_str().unwrap()), CancellationToken::new())
+        .await
+        .err()
+        .unwrap();
+    assert!(format!("{err:#}").contains("cannot read the orchestrator keypair"), "{err:#}");
+    let key = dir.path().join("key.json");
+    write_keypair_file(&Keypair::new(), &key).unwrap();
+    let err = ignis_orchestrator::start(Config::local("http://127.0.0.1:9", key.to_str().unwrap()), CancellationToken::new())
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(
+        format!("{err:#}"),
+        "cannot reach http://127.0.0.1:9: is the localnet running? start it with `cargo localnet` (or pass --url)"
+    );
+}
