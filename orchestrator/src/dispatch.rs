@@ -45,6 +45,8 @@ pub struct InFlight {
     by_job: HashMap<u64, Vec<Pending>>,
     by_worker: HashMap<Pubkey, u32>,
     refused: HashMap<(u64, Pubkey), Instant>,
+    /// Matches dropped since the last reconcile: the matcher must look at them again.
+    released: Vec<(u64, Pubkey)>,
 }
 
 impl InFlight {
@@ -64,6 +66,7 @@ impl InFlight {
             let before = list.len();
             list.retain(|p| p.worker != *worker);
             if list.len() < before {
+                self.released.push((job, *worker));
                 if let Some(n) = self.by_worker.get_mut(worker) {
                     *n -= 1;
                     if *n == 0 {
@@ -116,8 +119,16 @@ impl InFlight {
         for (job, worker) in &resolved {
             self.drop_one(*job, worker);
         }
-        self.refused.retain(|_, until| until.elapsed() < REFUSED_PAIR_BACKOFF);
-        resolved.into_iter().unzip()
+        let mut touched = std::mem::take(&mut self.released);
+        // A refusal that has run its time no longer keeps the worker off the job.
+        self.refused.retain(|pair, since| {
+            let keep = since.elapsed() < REFUSED_PAIR_BACKOFF;
+            if !keep {
+                touched.push(*pair);
+            }
+            keep
+        });
+        touched.into_iter().unzip()
     }
 }
 
@@ -344,5 +355,8 @@ mod tests {
         assert!(jobs.is_empty());
         f.drop_one(2, &w);
         assert_eq!((f.for_worker(&w), f.len()), (1, 1));
+        // A dropped match is handed back to the matcher at the next reconcile.
+        assert_eq!(f.reconcile(&index), (vec![2], vec![w]));
+        assert_eq!(f.reconcile(&index), (vec![], vec![]));
     }
 }

@@ -41,7 +41,10 @@ async fn main() {
     let result = match cli.command {
         Some(Command::Bench { jobs, workers }) => {
             if cfg!(debug_assertions) {
-                eprintln!("note: a debug build; for real numbers use `cargo run --release -p ignis-orchestrator -- bench`");
+                eprintln!(
+                    "note: an unoptimised build; for real numbers add `--release`, or build this package at \
+                     opt-level 3 (`[profile.dev.package.ignis-orchestrator] opt-level = 3`)"
+                );
             }
             let rows = bench::run(&jobs, &workers);
             print!("{}", bench::table(&rows));

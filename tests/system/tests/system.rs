@@ -5,171 +5,29 @@
 //! The binaries come from the same target directory as this test; `scripts/test`
 //! builds them first (`cargo b`).
 
-use std::{
-    net::TcpListener,
-    path::PathBuf,
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
-use anchor_lang::prelude::Pubkey;
 use ignis::{
     instructions::PostJobArgs,
-    state::{EmissionSchedule, Job, JobKind, JobStatus, Params},
+    state::{Job, JobKind, JobStatus},
 };
-use ignis_client::{
-    bootstrap::{self, Genesis},
-    instructions::Protocol,
-    pda,
-    rpc::IgnisClient,
-    token,
-};
-use solana_keypair::{write_keypair_file, Keypair};
+use ignis_client::{pda, token};
+use ignis_system_tests::{wait_for, Network, IGN};
 use solana_signer::Signer;
 
-const IGN: u64 = 1_000_000_000;
 const JOBS: u64 = 1_000;
 const WORKERS: usize = 4;
 /// post_job instructions per transaction (consecutive ids).
 const POSTS_PER_TX: u64 = 4;
 
-fn binary(name: &str) -> PathBuf {
-    // target/<profile>/deps/system-<hash> -> target/<profile>/<name>
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().unwrap().parent().unwrap().join(name);
-    assert!(path.exists(), "{} is missing: build the binaries first (`cargo b`, which scripts/test runs)", path.display());
-    path
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Children are killed when the test ends, pass or fail.
-struct Processes(Vec<Child>);
-
-impl Drop for Processes {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-fn spawn(name: &str, args: &[&str]) -> Child {
-    Command::new(binary(name))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|err| panic!("{name} starts: {err}"))
-}
-
-async fn wait_for<T>(what: &str, within: Duration, mut check: impl AsyncFnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-async fn balance(client: &IgnisClient, account: &Pubkey) -> u64 {
-    client.account_data(account).await.unwrap().as_deref().and_then(token::balance_of).unwrap_or(0)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_thousand_jobs_through_four_workers_are_each_paid_once_or_refunded() {
     let dir = tempfile::tempdir().unwrap();
-    let (rpc_port, api_port) = (free_port(), free_port());
-    let ws_port = rpc_port + 1;
-    let rpc_url = format!("http://127.0.0.1:{rpc_port}");
-    let mut processes = Processes(vec![spawn(
-        "ignis-localnet",
-        &["--rpc-port", &rpc_port.to_string(), "--ws-port", &ws_port.to_string(), "--slot-time-ms", "50"],
-    )]);
-    let client = IgnisClient::new(&rpc_url);
-    wait_for("the localnet", Duration::from_secs(60), async || client.rpc().get_slot().await.ok()).await;
-
-    let admin = Keypair::new();
-    let admin_file = dir.path().join("admin.json");
-    write_keypair_file(&admin, &admin_file).unwrap();
-    bootstrap::airdrop(&client, &admin.pubkey(), 1_000 * IGN).await.unwrap();
-    let genesis = Genesis {
-        decimals: 9,
-        supply: 10_000_000 * IGN,
-        token_program: token::TOKEN_PROGRAM_ID,
-        orchestrator: admin.pubkey(),
-        verifier: admin.pubkey(),
-        params: Params::default(),
-        emission: EmissionSchedule::default(),
-    };
-    let protocol: Protocol = bootstrap::initialize_protocol(&client, &admin, genesis).await.unwrap();
-
-    processes.0.push(spawn(
-        "ignis-orchestrator",
-        &[
-            "run",
-            "--url",
-            &rpc_url,
-            "--keypair",
-            admin_file.to_str().unwrap(),
-            "--api-addr",
-            &format!("127.0.0.1:{api_port}"),
-            "--poll-ms",
-            "200",
-        ],
-    ));
-    let api = format!("http://127.0.0.1:{api_port}");
-    let mut operators = Vec::new();
-    for index in 0..WORKERS {
-        let operator = Keypair::new();
-        let file = dir.path().join(format!("worker-{index}.json"));
-        write_keypair_file(&operator, &file).unwrap();
-        bootstrap::airdrop(&client, &operator.pubkey(), 10 * IGN).await.unwrap();
-        bootstrap::transfer_ign(&client, &protocol, &admin, &operator.pubkey(), 1_000 * IGN).await.unwrap();
-        let from = token::associated_account(&operator.pubkey(), &protocol.mint, &protocol.token_program);
-        client.send(&[protocol.stake(operator.pubkey(), from, 200 * IGN)], &[&operator]).await.unwrap();
-        let journal = dir.path().join(format!("journal-{index}"));
-        processes.0.push(spawn(
-            "ignis-worker",
-            &[
-                "run",
-                "--register",
-                "--backend",
-                "cpu",
-                "--max-jobs",
-                "64",
-                "--poll-ms",
-                "100",
-                "--url",
-                &rpc_url,
-                "--keypair",
-                file.to_str().unwrap(),
-                "--orchestrator",
-                &api,
-                "--journal-dir",
-                journal.to_str().unwrap(),
-            ],
-        ));
-        operators.push(operator.pubkey());
-    }
-    let http = reqwest::Client::new();
-    wait_for("the orchestrator and four registered workers", Duration::from_secs(120), async || {
-        let healthy = http.get(format!("{api}/healthz")).send().await.is_ok_and(|r| r.status().is_success());
-        let workers = client.all::<ignis::state::Worker>(vec![]).await.map(|w| w.len()).unwrap_or(0);
-        (healthy && workers == WORKERS).then_some(())
-    })
-    .await;
+    let network = Network::start(WORKERS, dir.path()).await;
+    let (client, protocol, operators) = (&network.client, &network.protocol, &network.operators);
 
     // The poster: 1,000 jobs, one in five a matmul with 1 to 3 replicas.
-    let poster = Keypair::new();
-    bootstrap::airdrop(&client, &poster.pubkey(), 100 * IGN).await.unwrap();
-    bootstrap::transfer_ign(&client, &protocol, &admin, &poster.pubkey(), 100_000 * IGN).await.unwrap();
+    let poster = network.poster(100_000).await;
     let poster_token = token::associated_account(&poster.pubkey(), &protocol.mint, &protocol.token_program);
     let kind_of = |id: u64| {
         if id % 5 == 4 {
@@ -241,10 +99,10 @@ async fn a_thousand_jobs_through_four_workers_are_each_paid_once_or_refunded() {
     assert_eq!(totals.jobs_posted, JOBS);
     assert_eq!(totals.jobs_completed + totals.jobs_refunded, JOBS, "each job settled exactly once");
     assert_eq!(totals.escrowed, 0);
-    assert_eq!(balance(&client, &pda::job_vault()).await, 0, "no escrow is left behind");
+    assert_eq!(network.balance(&pda::job_vault()).await, 0, "no escrow is left behind");
     let mut worker_jobs = 0;
     let mut earned = 0;
-    for operator in &operators {
+    for operator in operators {
         let worker = client.worker(operator).await.unwrap().unwrap();
         assert_eq!(worker.active_jobs, 0);
         worker_jobs += worker.jobs_completed;
@@ -252,10 +110,10 @@ async fn a_thousand_jobs_through_four_workers_are_each_paid_once_or_refunded() {
     }
     assert_eq!(worker_jobs, completed_replicas, "one payment per completed replica");
     assert_eq!(earned, totals.paid_to_workers);
-    assert_eq!(balance(&client, &pda::stake_vault()).await, totals.staked + totals.unbonding);
+    assert_eq!(network.balance(&pda::stake_vault()).await, totals.staked + totals.unbonding);
     let rewards = &config.rewards;
     assert_eq!(
-        balance(&client, &pda::reward_vault()).await,
+        network.balance(&pda::reward_vault()).await,
         rewards.minted + totals.fees + totals.slashed - rewards.claimed - rewards.work_paid,
         "the reward vault reconciles"
     );

@@ -1,0 +1,118 @@
+//! `ignis-bench`: end-to-end job lifecycles per second on the localnet with 1, 2 and 4
+//! CPU workers (separate processes, as in production), and the latency from post to
+//! payout. A lifecycle is post -> assign -> search -> submit_pow -> paid.
+//!
+//! Usage: ignis-bench [JOBS_PER_RUN] (default 300). Prints a table. One poster sends
+//! the jobs (4 per transaction, ids are sequential so posts cannot run in parallel):
+//! its rate bounds the figure.
+
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
+
+use ignis::{
+    instructions::PostJobArgs,
+    state::{Job, JobKind, JobStatus},
+};
+use ignis_client::token;
+use ignis_system_tests::{wait_for, Network, IGN};
+use solana_signer::Signer;
+
+const POSTS_PER_TX: u64 = 4;
+const DIFFICULTY: u8 = 8;
+
+struct Row {
+    workers: usize,
+    jobs: u64,
+    seconds: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+#[tokio::main]
+async fn main() {
+    let jobs: u64 = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(300);
+    let mut rows = Vec::new();
+    for workers in [1, 2, 4] {
+        eprintln!("running {jobs} PoW lifecycles with {workers} worker(s) ...");
+        rows.push(run(workers, jobs).await);
+    }
+    println!("| workers | jobs | seconds | lifecycles/s | vs 1 worker | post->paid p50 | p99 |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    let base = rows[0].jobs as f64 / rows[0].seconds;
+    for row in &rows {
+        let rate = row.jobs as f64 / row.seconds;
+        println!(
+            "| {} | {} | {:.1} | {:.1} | {:.2}x | {} ms | {} ms |",
+            row.workers,
+            row.jobs,
+            row.seconds,
+            rate,
+            rate / base,
+            row.p50.as_millis(),
+            row.p99.as_millis()
+        );
+    }
+}
+
+async fn run(workers: usize, jobs: u64) -> Row {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let network = Network::start(workers, dir.path()).await;
+    let poster = network.poster(jobs * 2).await;
+    let poster_token = token::associated_account(&poster.pubkey(), &network.protocol.mint, &network.protocol.token_program);
+    let first = network.client.config().await.expect("config").next_job_id;
+    let end = first + jobs;
+
+    // Post in the background; record when each job's post was confirmed.
+    let client = ignis_client::rpc::IgnisClient::new(&network.rpc_url);
+    let protocol = network.protocol.clone();
+    let started = Instant::now();
+    let poster_task = tokio::spawn(async move {
+        let mut posted = HashMap::new();
+        let mut next = first;
+        while next < end {
+            let ids: Vec<u64> = (next..(next + POSTS_PER_TX).min(end)).collect();
+            let batch: Vec<_> = ids
+                .iter()
+                .map(|&id| {
+                    let args = PostJobArgs {
+                        job_id: id,
+                        kind: JobKind::Pow { difficulty: DIFFICULTY },
+                        client_seed: [(id % 251) as u8; 32],
+                        reward: IGN / 10,
+                        replicas: 1,
+                        execution_seconds: 120,
+                        ttl_seconds: 3_600,
+                    };
+                    protocol.post_job(poster.pubkey(), poster_token, args)
+                })
+                .collect();
+            // Latency counts from the moment the post is sent.
+            let sent = Instant::now();
+            client.send(&batch, &[&poster]).await.expect("post");
+            posted.extend(ids.iter().map(|&id| (id, sent)));
+            next += ids.len() as u64;
+        }
+        posted
+    });
+    let mut paid_at: HashMap<u64, Instant> = HashMap::new();
+    let client = &network.client;
+    wait_for("every job to be paid", Duration::from_secs(600), async || {
+        let all = client.all::<Job>(vec![]).await.ok()?;
+        let now = Instant::now();
+        for (_, job) in all {
+            if job.status == JobStatus::Completed && (first..end).contains(&job.id) {
+                paid_at.entry(job.id).or_insert(now);
+            }
+        }
+        (paid_at.len() as u64 == jobs).then_some(())
+    })
+    .await;
+    let seconds = started.elapsed().as_secs_f64();
+    let posted = poster_task.await.expect("poster");
+    let mut latencies: Vec<Duration> = paid_at.iter().map(|(id, paid)| paid.saturating_duration_since(posted[id])).collect();
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    Row { workers, jobs, seconds, p50: at(0.5), p99: at(0.99) }
+}
