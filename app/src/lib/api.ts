@@ -1,0 +1,164 @@
+// The orchestrator's HTTP API and server-sent events (contract: app/README.md).
+
+export interface Assignment {
+  worker: string;
+  deadline: number;
+  committed: boolean;
+  revealed: boolean;
+}
+
+export type JobStatusName = 'open' | 'running' | 'completed' | 'cancelled' | 'refunded' | 'revealing' | 'challenge';
+export const JOB_STATUSES: JobStatusName[] = ['open', 'running', 'completed', 'cancelled', 'refunded', 'revealing', 'challenge'];
+
+export interface JobView {
+  id: number;
+  address: string;
+  poster: string;
+  kind: 'pow' | 'matmul';
+  difficulty: number | null;
+  size: number | null;
+  replicas: number;
+  /** Base units. */
+  reward: string;
+  status: JobStatusName | string;
+  assignments: Assignment[];
+  postedAt: number;
+  expiresAt: number;
+  completedAt: number;
+  resultHash: string;
+  powNonce: string;
+  requeues: number;
+  slot: number;
+}
+
+export interface WorkerView {
+  address: string;
+  operator: string;
+  gpuModel: string;
+  vramMb: number;
+  computeCapability: string | number;
+  kernels: string[];
+  hashrate: number;
+  minPrice: string;
+  maxConcurrentJobs: number;
+  activeJobs: number;
+  accepting: boolean;
+  jobsCompleted: number;
+  jobsMissed: number;
+  jobsDisputed: number;
+  earnedTotal: string;
+  stake: string;
+}
+
+export interface HistoryPoint {
+  t: number;
+  jobsCompleted: number;
+  jobsOpen: number;
+  hashrate: number;
+}
+
+export interface Stats {
+  slot: number;
+  workersOnline: number;
+  gpus: number;
+  jobsByStatus: Record<JobStatusName, number>;
+  hashrate: number;
+  volume: string;
+  totalStaked: string;
+  emissionRate: string;
+  mint: string;
+  history: HistoryPoint[];
+}
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface EventHandlers {
+  job?: (job: JobView) => void;
+  worker?: (worker: WorkerView) => void;
+  stats?: (stats: Stats) => void;
+  /** true when the stream is open, false when it dropped (the browser retries). */
+  status?: (online: boolean) => void;
+}
+
+export class Orchestrator {
+  constructor(
+    readonly baseUrl: string,
+    private readonly timeoutMs = 5_000,
+  ) {}
+
+  private async get<T>(path: string): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(this.baseUrl + path, { signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch {
+      throw new ApiError(`The orchestrator at ${this.baseUrl} is unreachable`);
+    }
+    if (!response.ok) {
+      let message = `The orchestrator answered ${response.status}`;
+      try {
+        const body = (await response.json()) as { error?: string };
+        if (body.error) message = body.error;
+      } catch {
+        /* not JSON */
+      }
+      throw new ApiError(message, response.status);
+    }
+    return (await response.json()) as T;
+  }
+
+  async jobs(filter: { status?: string; poster?: string; limit?: number } = {}): Promise<JobView[]> {
+    const params = new URLSearchParams();
+    if (filter.status) params.set('status', filter.status);
+    if (filter.poster) params.set('poster', filter.poster);
+    if (filter.limit) params.set('limit', String(filter.limit));
+    const query = params.toString();
+    return (await this.get<{ jobs: JobView[] }>(`/api/jobs${query ? `?${query}` : ''}`)).jobs;
+  }
+
+  /** The job, or null when the orchestrator does not know it (404). */
+  async job(id: number | bigint): Promise<JobView | null> {
+    try {
+      return await this.get<JobView>(`/api/jobs/${id}`);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  async workers(): Promise<WorkerView[]> {
+    return (await this.get<{ workers: WorkerView[] }>('/api/workers')).workers;
+  }
+
+  async stats(): Promise<Stats> {
+    return this.get<Stats>('/api/stats');
+  }
+
+  /** Subscribes to `/api/events`; returns the function that closes the stream. */
+  subscribe(handlers: EventHandlers): () => void {
+    if (typeof EventSource === 'undefined') return () => {};
+    const source = new EventSource(`${this.baseUrl}/api/events`);
+    const on = <T>(name: string, handler?: (value: T) => void) => {
+      if (!handler) return;
+      source.addEventListener(name, (event) => {
+        try {
+          handler(JSON.parse((event as MessageEvent<string>).data) as T);
+        } catch {
+          /* a malformed event is skipped */
+        }
+      });
+    };
+    on('job', handlers.job);
+    on('worker', handlers.worker);
+    on('stats', handlers.stats);
+    source.addEventListener('open', () => handlers.status?.(true));
+    source.addEventListener('error', () => handlers.status?.(false));
+    return () => source.close();
+  }
+}

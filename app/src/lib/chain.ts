@@ -1,0 +1,156 @@
+// Reading the chain: the protocol's Config, a holder's Stake and IGN balance, jobs,
+// the cluster's clock and rent. Accounts are decoded with the generated client.
+
+import {
+  address,
+  createSolanaRpc,
+  getBase58Decoder,
+  getBase64Encoder,
+  getI64Decoder,
+  type Address,
+  type Rpc,
+  type SolanaRpcApi,
+} from '@solana/kit';
+import { findAssociatedTokenPda } from '@solana-program/token';
+import {
+  fetchMaybeConfig,
+  fetchMaybeJob,
+  fetchMaybeStake,
+  getJobDecoder,
+  JOB_DISCRIMINATOR,
+  JobStatus,
+  type Config,
+  type Job,
+  type Stake,
+} from '../generated';
+import type { JobView } from './api';
+import { jobAddress, programAddresses, PROGRAM_ADDRESS, stakeAddress, type Protocol } from './program';
+
+export type ChainRpc = Rpc<SolanaRpcApi>;
+
+export function createRpc(url: string): ChainRpc {
+  return createSolanaRpc(url);
+}
+
+export async function readConfig(rpc: ChainRpc): Promise<Config | null> {
+  const { config } = await programAddresses();
+  const account = await fetchMaybeConfig(rpc, config, { commitment: 'confirmed' });
+  return account.exists ? account.data : null;
+}
+
+export function protocolOf(config: Config): Protocol {
+  return { mint: config.mint, tokenProgram: config.tokenProgram };
+}
+
+export async function readStake(rpc: ChainRpc, owner: Address): Promise<Stake | null> {
+  const account = await fetchMaybeStake(rpc, await stakeAddress(owner), { commitment: 'confirmed' });
+  return account.exists ? account.data : null;
+}
+
+export async function readJob(rpc: ChainRpc, id: bigint): Promise<Job | null> {
+  const account = await fetchMaybeJob(rpc, await jobAddress(id), { commitment: 'confirmed' });
+  return account.exists ? account.data : null;
+}
+
+export interface TokenBalance {
+  ata: Address;
+  exists: boolean;
+  amount: bigint;
+}
+
+export async function associatedTokenAddress(owner: Address, protocol: Protocol): Promise<Address> {
+  const [ata] = await findAssociatedTokenPda({ owner, mint: protocol.mint, tokenProgram: protocol.tokenProgram });
+  return ata;
+}
+
+export async function readTokenBalance(rpc: ChainRpc, owner: Address, protocol: Protocol): Promise<TokenBalance> {
+  const ata = await associatedTokenAddress(owner, protocol);
+  const info = await rpc.getAccountInfo(ata, { encoding: 'base64', commitment: 'confirmed' }).send();
+  if (!info.value) return { ata, exists: false, amount: 0n };
+  const balance = await rpc.getTokenAccountBalance(ata, { commitment: 'confirmed' }).send();
+  return { ata, exists: true, amount: BigInt(balance.value.amount) };
+}
+
+export async function readSolBalance(rpc: ChainRpc, owner: Address): Promise<bigint> {
+  const { value } = await rpc.getBalance(owner, { commitment: 'confirmed' }).send();
+  return BigInt(value);
+}
+
+const CLOCK_SYSVAR = address('SysvarC1ock11111111111111111111111111111111');
+
+/** The cluster's unix time (the Clock sysvar), which deadlines and unlocks compare with. */
+export async function readClock(rpc: ChainRpc): Promise<bigint> {
+  const info = await rpc.getAccountInfo(CLOCK_SYSVAR, { encoding: 'base64', commitment: 'confirmed' }).send();
+  if (!info.value) return BigInt(Math.floor(Date.now() / 1000));
+  const bytes = getBase64Encoder().encode(info.value.data[0]);
+  // slot u64, epoch_start_timestamp i64, epoch u64, leader_schedule_epoch u64, unix_timestamp i64
+  return getI64Decoder().decode(bytes, 32);
+}
+
+export async function rentExempt(rpc: ChainRpc, size: number): Promise<bigint> {
+  return BigInt(await rpc.getMinimumBalanceForRentExemption(BigInt(size)).send());
+}
+
+export const STATUS_NAMES: Record<JobStatus, JobView['status']> = {
+  [JobStatus.Open]: 'open',
+  [JobStatus.Running]: 'running',
+  [JobStatus.Completed]: 'completed',
+  [JobStatus.Cancelled]: 'cancelled',
+  [JobStatus.Refunded]: 'refunded',
+  [JobStatus.Revealing]: 'revealing',
+  [JobStatus.Challenge]: 'challenge',
+};
+
+const hex = (bytes: ArrayLike<number>) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+
+/** A Job account in the orchestrator's JobView shape, for when the API is unreachable. */
+export function jobViewFromAccount(job: Job, jobAccount: Address, slot = 0): JobView {
+  return {
+    id: Number(job.id),
+    address: jobAccount,
+    poster: job.poster,
+    kind: job.kind.__kind === 'Pow' ? 'pow' : 'matmul',
+    difficulty: job.kind.__kind === 'Pow' ? job.kind.difficulty : null,
+    size: job.kind.__kind === 'Kernel' ? job.kind.size : null,
+    replicas: job.replicas,
+    reward: job.reward.toString(),
+    status: STATUS_NAMES[job.status],
+    assignments: job.assignments.slice(0, job.assigned).map((a) => ({
+      worker: a.worker,
+      deadline: Number(a.deadline),
+      committed: a.committed,
+      revealed: a.revealed,
+    })),
+    postedAt: Number(job.postedAt),
+    expiresAt: Number(job.expiresAt),
+    completedAt: Number(job.completedAt),
+    resultHash: hex(job.resultHash),
+    powNonce: job.powNonce.toString(),
+    requeues: job.requeues,
+    slot,
+  };
+}
+
+/** Every job a poster posted, straight from the chain (getProgramAccounts). */
+export async function readJobsOfPoster(rpc: ChainRpc, poster: Address): Promise<JobView[]> {
+  const base58 = getBase58Decoder();
+  const accounts = await rpc
+    .getProgramAccounts(PROGRAM_ADDRESS, {
+      encoding: 'base64',
+      commitment: 'confirmed',
+      withContext: true,
+      filters: [
+        { memcmp: { offset: 0n, bytes: base58.decode(JOB_DISCRIMINATOR) as never, encoding: 'base58' } },
+        // Job: discriminator (8), id (8), poster.
+        { memcmp: { offset: 16n, bytes: poster as never, encoding: 'base58' } },
+      ],
+    })
+    .send();
+  const decoder = getJobDecoder();
+  const slot = Number(accounts.context.slot);
+  return accounts.value
+    .map(({ pubkey, account }) =>
+      jobViewFromAccount(decoder.decode(getBase64Encoder().encode(account.data[0])), pubkey, slot),
+    )
+    .sort((a, b) => b.id - a.id);
+}

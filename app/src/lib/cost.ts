@@ -1,0 +1,156 @@
+// The cost preview of a job: what leaves the poster's wallet, what the workers get,
+// what the protocol keeps, and the work it buys; and the program's rules for a job,
+// checked before the wallet is asked (programs/ignis/src/instructions/post_job.rs).
+
+import {
+  JOB_ACCOUNT_SIZE,
+  MAX_MATMUL_N,
+  MAX_POW_DIFFICULTY,
+  MAX_REPLICAS,
+  MIN_EXECUTION_SECONDS,
+  MIN_JOB_TTL_SECONDS,
+} from './program';
+
+export type JobKindName = 'pow' | 'matmul';
+
+export interface JobDraft {
+  kind: JobKindName;
+  difficulty: number;
+  size: number;
+  replicas: number;
+  reward: bigint;
+  executionSeconds: number;
+  ttlSeconds: number;
+}
+
+export interface CostInputs {
+  /** Config.params.protocol_fee_bps. */
+  feeBps: number;
+  /** Lamports per signature (the base network fee). */
+  lamportsPerSignature: bigint;
+  /** Signatures on the transaction (the wallet's). */
+  signatures?: number;
+  /** Rent-exempt minimum of the job account (JOB_ACCOUNT_SIZE bytes), in lamports. */
+  jobRentLamports: bigint;
+  /** Rent of the poster's IGN token account when it must be created first, else 0. */
+  tokenAccountRentLamports?: bigint;
+}
+
+export interface CostPreview {
+  /** IGN moved into escrow now. */
+  escrow: bigint;
+  /** Protocol fee kept from the reward when the job is paid (goes to stakers). */
+  fee: bigint;
+  /** What the paid replicas share. */
+  toWorkers: bigint;
+  /** Each replica's share. */
+  perReplica: bigint;
+  /** Work units verified on chain: 2^difficulty hashes or n^3 multiply-adds per replica. */
+  workUnits: bigint;
+  /** Device memory a replica needs, in bytes (matmul: three n x n u32 matrices). */
+  memoryBytes: bigint;
+  /** IGN the poster pays per work unit (reward / total work, all replicas). */
+  ignPerUnit: number;
+  networkFeeLamports: bigint;
+  rentLamports: bigint;
+  /** SOL leaving the wallet: network fee + rent of the new accounts. */
+  totalLamports: bigint;
+}
+
+export function workUnits(kind: JobKindName, difficulty: number, size: number): bigint {
+  if (kind === 'pow') return 1n << BigInt(Math.min(Math.max(difficulty, 0), MAX_POW_DIFFICULTY));
+  const n = BigInt(Math.max(size, 0));
+  return n * n * n;
+}
+
+/** What `split_reward` does for `winners` replicas: fee rounded down, remainder to the fee. */
+export function splitReward(reward: bigint, feeBps: number, winners: number): { fee: bigint; share: bigint } {
+  const w = BigInt(Math.max(winners, 1));
+  const fee0 = (reward * BigInt(feeBps)) / 10_000n;
+  const share = (reward - fee0) / w;
+  return { fee: reward - share * w, share };
+}
+
+export function costPreview(draft: JobDraft, inputs: CostInputs): CostPreview {
+  const replicas = draft.kind === 'pow' ? 1 : Math.max(1, draft.replicas);
+  const { fee, share } = splitReward(draft.reward, inputs.feeBps, replicas);
+  const units = workUnits(draft.kind, draft.difficulty, draft.size);
+  const n = BigInt(Math.max(draft.size, 0));
+  const memoryBytes = draft.kind === 'matmul' ? 12n * n * n : 0n;
+  const totalUnits = Number(units) * replicas;
+  const networkFeeLamports = inputs.lamportsPerSignature * BigInt(inputs.signatures ?? 1);
+  const rentLamports = inputs.jobRentLamports + (inputs.tokenAccountRentLamports ?? 0n);
+  return {
+    escrow: draft.reward,
+    fee,
+    toWorkers: share * BigInt(replicas),
+    perReplica: share,
+    workUnits: units,
+    memoryBytes,
+    ignPerUnit: totalUnits > 0 ? Number(draft.reward) / 1e9 / totalUnits : 0,
+    networkFeeLamports,
+    rentLamports,
+    totalLamports: networkFeeLamports + rentLamports,
+  };
+}
+
+export interface JobLimits {
+  maxExecutionSeconds: number;
+  maxJobTtlSeconds: number;
+}
+
+/** The program's rules for a new job, as sentences (empty when the draft is valid). */
+export function validateJob(draft: JobDraft, limits: JobLimits, balance?: bigint): string[] {
+  const problems: string[] = [];
+  if (draft.kind === 'pow') {
+    if (!Number.isInteger(draft.difficulty) || draft.difficulty < 0 || draft.difficulty > MAX_POW_DIFFICULTY) {
+      problems.push(`Difficulty must be a whole number from 0 to ${MAX_POW_DIFFICULTY}`);
+    }
+    if (draft.replicas !== 1) problems.push('A proof-of-work job runs on exactly one worker');
+  } else {
+    if (!Number.isInteger(draft.size) || draft.size < 1 || draft.size > MAX_MATMUL_N) {
+      problems.push(`Matrix size must be a whole number from 1 to ${MAX_MATMUL_N}`);
+    }
+    if (!Number.isInteger(draft.replicas) || draft.replicas < 1 || draft.replicas > MAX_REPLICAS) {
+      problems.push(`Replicas must be 1 to ${MAX_REPLICAS}`);
+    }
+  }
+  if (draft.reward < BigInt(Math.max(1, draft.replicas))) {
+    problems.push('The reward must be at least one base unit per replica');
+  }
+  if (
+    !Number.isInteger(draft.executionSeconds) ||
+    draft.executionSeconds < MIN_EXECUTION_SECONDS ||
+    draft.executionSeconds > limits.maxExecutionSeconds
+  ) {
+    problems.push(`Execution time must be ${MIN_EXECUTION_SECONDS} to ${limits.maxExecutionSeconds} seconds`);
+  }
+  if (
+    !Number.isInteger(draft.ttlSeconds) ||
+    draft.ttlSeconds < MIN_JOB_TTL_SECONDS ||
+    draft.ttlSeconds > limits.maxJobTtlSeconds
+  ) {
+    problems.push(`Time to live must be ${MIN_JOB_TTL_SECONDS} to ${limits.maxJobTtlSeconds} seconds`);
+  }
+  if (balance !== undefined && draft.reward > balance) {
+    problems.push('The reward is more than your IGN balance');
+  }
+  return problems;
+}
+
+export { JOB_ACCOUNT_SIZE };
+
+/**
+ * A price per work unit people can read: scaled to a round batch of units so the
+ * figure is at least 0.01 (`7.81 IGN per 1k hashes`).
+ */
+export function formatUnitPrice(ignPerUnit: number, kind: JobKindName): string {
+  const unit = kind === 'pow' ? 'hash' : 'multiply-add';
+  const units = kind === 'pow' ? 'hashes' : 'multiply-adds';
+  if (!(ignPerUnit > 0) || !Number.isFinite(ignPerUnit)) return '–';
+  const scales: Array<[number, string]> = [[1, ''], [1e3, '1k '], [1e6, '1M '], [1e9, '1G '], [1e12, '1T '], [1e15, '1P ']];
+  const [scale, label] = scales.find(([m]) => ignPerUnit * m >= 0.01) ?? scales[scales.length - 1]!;
+  const value = ignPerUnit * scale;
+  const text = value >= 100 ? value.toFixed(0) : Number(value.toPrecision(3)).toString();
+  return `${text} IGN per ${scale === 1 ? unit : label + units}`;
+}

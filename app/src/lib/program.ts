@@ -1,0 +1,241 @@
+// The ignis instructions the app sends, built with the Codama client generated from the
+// committed IDL (src/generated). Addresses are derived exactly as the Rust client's
+// `ignis_client::pda` does; tests/unit/encoding.test.ts checks every builder against
+// instructions the Rust builders produced (tests/fixtures/rust-instructions.json).
+
+import {
+  address,
+  getAddressEncoder,
+  getProgramDerivedAddress,
+  getU64Encoder,
+  type Address,
+  type Instruction,
+  type TransactionSigner,
+} from '@solana/kit';
+import {
+  getCancelJobInstruction,
+  getClaimRewardsInstruction,
+  getPostJobInstruction,
+  getRefundJobInstruction,
+  getRequestUnstakeInstruction,
+  getStakeTokensInstruction,
+  getWithdrawInstruction,
+  IGNIS_PROGRAM_ADDRESS,
+  type JobKindArgs,
+} from '../generated';
+
+export const PROGRAM_ADDRESS: Address = IGNIS_PROGRAM_ADDRESS;
+export const KERNEL_MATMUL_U32 = 1;
+export const MAX_POW_DIFFICULTY = 63;
+export const MAX_MATMUL_N = 16_384;
+export const MAX_REPLICAS = 3;
+export const MIN_EXECUTION_SECONDS = 10;
+export const MIN_JOB_TTL_SECONDS = 60;
+/** `8 + Job::INIT_SPACE`: the job account a poster pays rent for. */
+export const JOB_ACCOUNT_SIZE = 530;
+/** `8 + Stake::INIT_SPACE`: created by a first stake. */
+export const STAKE_ACCOUNT_SIZE = 8 + 32 + 8 + 8 + 8 + 8 + 16 + 8 + 8 + 8 + 1;
+export const TOKEN_ACCOUNT_SIZE = 165;
+
+const text = (s: string) => new TextEncoder().encode(s);
+
+async function pda(...seeds: Uint8Array[]): Promise<Address> {
+  const [found] = await getProgramDerivedAddress({ programAddress: PROGRAM_ADDRESS, seeds });
+  return found;
+}
+
+export interface ProgramAddresses {
+  config: Address;
+  emission: Address;
+  stakeVault: Address;
+  jobVault: Address;
+  rewardVault: Address;
+  eventAuthority: Address;
+}
+
+let cached: Promise<ProgramAddresses> | undefined;
+
+/** The protocol's fixed PDAs (seeds from programs/ignis/src/constants.rs). */
+export function programAddresses(): Promise<ProgramAddresses> {
+  cached ??= (async () => ({
+    config: await pda(text('config')),
+    emission: await pda(text('emission')),
+    stakeVault: await pda(text('stake_vault')),
+    jobVault: await pda(text('job_vault')),
+    rewardVault: await pda(text('reward_vault')),
+    eventAuthority: await pda(text('__event_authority')),
+  }))();
+  return cached;
+}
+
+export function stakeAddress(owner: Address): Promise<Address> {
+  return pda(text('stake'), new Uint8Array(getAddressEncoder().encode(owner)));
+}
+
+export function workerAddress(operator: Address): Promise<Address> {
+  return pda(text('worker'), new Uint8Array(getAddressEncoder().encode(operator)));
+}
+
+export function jobAddress(id: bigint | number): Promise<Address> {
+  return pda(text('job'), new Uint8Array(getU64Encoder().encode(BigInt(id))));
+}
+
+/** The deployment's token side, read from the Config account. */
+export interface Protocol {
+  mint: Address;
+  tokenProgram: Address;
+}
+
+export type JobKindInput = { kind: 'pow'; difficulty: number } | { kind: 'matmul'; size: number };
+
+export function jobKindArgs(kind: JobKindInput): JobKindArgs {
+  return kind.kind === 'pow'
+    ? { __kind: 'Pow', difficulty: kind.difficulty }
+    : { __kind: 'Kernel', kernel: KERNEL_MATMUL_U32, size: kind.size };
+}
+
+export interface PostJobParams {
+  jobId: bigint;
+  kind: JobKindInput;
+  clientSeed: Uint8Array;
+  reward: bigint;
+  replicas: number;
+  executionSeconds: bigint;
+  ttlSeconds: bigint;
+}
+
+export async function postJobInstruction(
+  protocol: Protocol,
+  poster: TransactionSigner,
+  posterToken: Address,
+  params: PostJobParams,
+): Promise<Instruction> {
+  const a = await programAddresses();
+  return getPostJobInstruction({
+    poster,
+    config: a.config,
+    job: await jobAddress(params.jobId),
+    posterToken,
+    jobVault: a.jobVault,
+    mint: protocol.mint,
+    tokenProgram: protocol.tokenProgram,
+    eventAuthority: a.eventAuthority,
+    program: PROGRAM_ADDRESS,
+    jobId: params.jobId,
+    kind: jobKindArgs(params.kind),
+    clientSeed: params.clientSeed,
+    reward: params.reward,
+    replicas: params.replicas,
+    executionSeconds: params.executionSeconds,
+    ttlSeconds: params.ttlSeconds,
+  });
+}
+
+export async function cancelJobInstruction(
+  protocol: Protocol,
+  poster: TransactionSigner,
+  jobId: bigint,
+  posterToken: Address,
+): Promise<Instruction> {
+  const a = await programAddresses();
+  return getCancelJobInstruction({
+    poster,
+    config: a.config,
+    job: await jobAddress(jobId),
+    posterToken,
+    jobVault: a.jobVault,
+    mint: protocol.mint,
+    tokenProgram: protocol.tokenProgram,
+    eventAuthority: a.eventAuthority,
+    program: PROGRAM_ADDRESS,
+  });
+}
+
+/** Permissionless: returns an expired job's escrow to a token account its poster owns. */
+export async function refundJobInstruction(protocol: Protocol, jobId: bigint, posterToken: Address): Promise<Instruction> {
+  const a = await programAddresses();
+  return getRefundJobInstruction({
+    config: a.config,
+    job: await jobAddress(jobId),
+    posterToken,
+    jobVault: a.jobVault,
+    mint: protocol.mint,
+    tokenProgram: protocol.tokenProgram,
+    eventAuthority: a.eventAuthority,
+    program: PROGRAM_ADDRESS,
+  });
+}
+
+export async function stakeInstruction(
+  protocol: Protocol,
+  owner: TransactionSigner,
+  ownerToken: Address,
+  amount: bigint,
+): Promise<Instruction> {
+  const a = await programAddresses();
+  return getStakeTokensInstruction({
+    owner,
+    config: a.config,
+    stake: await stakeAddress(owner.address),
+    ownerToken,
+    stakeVault: a.stakeVault,
+    mint: protocol.mint,
+    tokenProgram: protocol.tokenProgram,
+    eventAuthority: a.eventAuthority,
+    program: PROGRAM_ADDRESS,
+    amount,
+  });
+}
+
+export async function requestUnstakeInstruction(owner: TransactionSigner, amount: bigint): Promise<Instruction> {
+  const a = await programAddresses();
+  return getRequestUnstakeInstruction({
+    owner,
+    config: a.config,
+    stake: await stakeAddress(owner.address),
+    eventAuthority: a.eventAuthority,
+    program: PROGRAM_ADDRESS,
+    amount,
+  });
+}
+
+export async function withdrawInstruction(
+  protocol: Protocol,
+  owner: TransactionSigner,
+  ownerToken: Address,
+): Promise<Instruction> {
+  const a = await programAddresses();
+  return getWithdrawInstruction({
+    owner,
+    config: a.config,
+    stake: await stakeAddress(owner.address),
+    ownerToken,
+    stakeVault: a.stakeVault,
+    mint: protocol.mint,
+    tokenProgram: protocol.tokenProgram,
+    eventAuthority: a.eventAuthority,
+    program: PROGRAM_ADDRESS,
+  });
+}
+
+export async function claimRewardsInstruction(
+  protocol: Protocol,
+  owner: TransactionSigner,
+  ownerToken: Address,
+): Promise<Instruction> {
+  const a = await programAddresses();
+  return getClaimRewardsInstruction({
+    owner,
+    config: a.config,
+    stake: await stakeAddress(owner.address),
+    ownerToken,
+    rewardVault: a.rewardVault,
+    emission: a.emission,
+    mint: protocol.mint,
+    tokenProgram: protocol.tokenProgram,
+    eventAuthority: a.eventAuthority,
+    program: PROGRAM_ADDRESS,
+  });
+}
+
+export const asAddress = (value: string): Address => address(value);

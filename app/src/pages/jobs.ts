@@ -1,0 +1,214 @@
+// My jobs: every job the connected wallet posted, with live status (server-sent
+// events, polling as a fallback, the chain when the orchestrator is down), links to
+// the job account and this browser's transactions, cancel while unassigned, refund
+// once expired.
+
+import type { Address } from '@solana/kit';
+import type { App } from '../app';
+import type { JobView } from '../lib/api';
+import { readJobsOfPoster } from '../lib/chain';
+import { formatDuration, formatIgn, formatRelative, formatTimestamp, shortAddress } from '../lib/format';
+import { jobTransactions, recordJobTransaction } from '../lib/jobTxs';
+import { cancelJobInstruction, refundJobInstruction } from '../lib/program';
+import { notice, runAction, statusBadge } from '../ui/components';
+import { extLink, h, replaceChildren } from '../ui/dom';
+
+export function canCancel(job: JobView): boolean {
+  return job.status === 'open' && job.assignments.length === 0;
+}
+
+export function canRefund(job: JobView, now: number): boolean {
+  return job.status === 'open' && job.assignments.length === 0 && now >= job.expiresAt;
+}
+
+function describeKind(job: JobView): string {
+  return job.kind === 'pow'
+    ? `PoW, difficulty ${job.difficulty ?? '?'}`
+    : `matmul ${job.size ?? '?'}×${job.size ?? '?'}, ${job.replicas} ${job.replicas === 1 ? 'replica' : 'replicas'}`;
+}
+
+export function jobsPage(app: App, root: HTMLElement): () => void {
+  const list = h('div', { class: 'jobs', 'data-testid': 'jobs-list' });
+  const source = h('p', { class: 'muted', 'data-testid': 'jobs-source' });
+  replaceChildren(root, h('h1', null, 'My jobs'), source, list);
+  const jobs = new Map<number, JobView>();
+  const results = new Map<number, HTMLElement>();
+  const pending = new Set<number>();
+
+  const render = () => {
+    const owner = app.address;
+    if (!owner) {
+      replaceChildren(list, notice('Connect a wallet to see the jobs you posted.', 'info', 'jobs-connect'));
+      return;
+    }
+    const rows = [...jobs.values()].filter((j) => j.poster === owner).sort((a, b) => b.id - a.id);
+    if (rows.length === 0) {
+      replaceChildren(list, notice('You have not posted a job yet.', 'info', 'jobs-empty'), h('a', { class: 'button button-primary', href: '#/post' }, 'Post a job'));
+      return;
+    }
+    const now = app.now();
+    replaceChildren(list, rows.map((job) => jobCard(app, job, now, results, pending, refresh)));
+  };
+
+  let loading = false;
+  const refresh = async () => {
+    const owner = app.address;
+    if (!owner || loading) return render();
+    loading = true;
+    try {
+      let fetched: JobView[];
+      try {
+        if (app.apiOnline === false) throw new Error('offline');
+        fetched = await app.api.jobs({ poster: owner, limit: 200 });
+        app.setApiOnline(true);
+        source.textContent = 'Live from the orchestrator.';
+      } catch {
+        if (app.apiOnline !== false) app.setApiOnline(false);
+        fetched = await readJobsOfPoster(app.rpc, owner as Address);
+        source.textContent = 'Read from the chain (the orchestrator is unreachable).';
+      }
+      for (const job of fetched) {
+        const known = jobs.get(job.id);
+        if (!known || known.slot <= job.slot) jobs.set(job.id, job);
+      }
+    } catch (error) {
+      source.textContent = app.describe(error);
+    } finally {
+      loading = false;
+    }
+    render();
+  };
+
+  const offs = [
+    app.on('job', (detail) => {
+      const job = detail as JobView;
+      if (job.poster !== app.address) return;
+      const known = jobs.get(job.id);
+      if (known && known.slot > job.slot) return;
+      jobs.set(job.id, job);
+      render();
+    }),
+    app.on('wallet', () => {
+      jobs.clear();
+      void refresh();
+    }),
+    app.on('api', () => void refresh()),
+  ];
+  void refresh();
+  // Events carry changes; polling covers a dropped stream and moves the expiry clocks.
+  const timer = setInterval(() => void refresh(), 5_000);
+  return () => {
+    offs.forEach((off) => off());
+    clearInterval(timer);
+  };
+}
+
+function jobCard(
+  app: App,
+  job: JobView,
+  now: number,
+  results: Map<number, HTMLElement>,
+  pending: Set<number>,
+  refresh: () => Promise<void>,
+): HTMLElement {
+  // A re-render during an action keeps its button disabled.
+  const act = (button: HTMLButtonElement, action: Parameters<typeof runAction>[3]) => {
+    pending.add(job.id);
+    void runAction(app, button, result!, action).finally(() => pending.delete(job.id));
+  };
+  const txs = jobTransactions(job.id);
+  let result = results.get(job.id);
+  if (!result) {
+    result = h('div', { class: 'result', 'data-testid': 'job-action-result' });
+    results.set(job.id, result);
+  }
+  const actions: HTMLElement[] = [];
+  if (canCancel(job)) {
+    const button = h('button', { class: 'button', 'data-testid': 'cancel-job' }, 'Cancel');
+    button.addEventListener('click', () =>
+      act(button, async () => {
+        const instructions = await app.withTokenAccount(async (signer, ata, protocol) => [
+          await cancelJobInstruction(protocol, signer, BigInt(job.id), ata),
+        ]);
+        const sent = await app.send(instructions);
+        recordJobTransaction(job.id, 'cancel', sent.signature);
+        void refresh();
+        return { message: `Job #${job.id} cancelled: ${formatIgn(job.reward)} returned.`, signature: sent.signature };
+      }),
+    );
+    button.disabled = pending.has(job.id);
+    actions.push(button);
+  }
+  if (canRefund(job, now)) {
+    const button = h('button', { class: 'button', 'data-testid': 'refund-job' }, 'Refund');
+    button.addEventListener('click', () =>
+      act(button, async () => {
+        const instructions = await app.withTokenAccount(async (_signer, ata, protocol) => [
+          await refundJobInstruction(protocol, BigInt(job.id), ata),
+        ]);
+        const sent = await app.send(instructions);
+        recordJobTransaction(job.id, 'refund', sent.signature);
+        void refresh();
+        return { message: `Job #${job.id} refunded: ${formatIgn(job.reward)} returned.`, signature: sent.signature };
+      }),
+    );
+    button.disabled = pending.has(job.id);
+    actions.push(button);
+  }
+
+  const timing =
+    job.status === 'completed'
+      ? `completed ${formatRelative(job.completedAt, now)}`
+      : job.status === 'open' || job.status === 'running'
+        ? now >= job.expiresAt
+          ? `expired ${formatRelative(job.expiresAt, now)}`
+          : `expires ${formatRelative(job.expiresAt, now)}`
+        : `posted ${formatRelative(job.postedAt, now)}`;
+
+  const txLinks = (Object.entries(txs) as Array<[string, string]>).map(([kind, sig]) =>
+    extLink(app.explorerTx(sig), `${kind} tx`, { 'data-testid': `job-tx-${kind}` }),
+  );
+
+  return h(
+    'article',
+    { class: 'card job', 'data-testid': `job-${job.id}`, 'data-job-id': job.id, 'data-status': job.status },
+    h(
+      'header',
+      { class: 'job-head' },
+      h('strong', null, `#${job.id}`),
+      statusBadge(job.status),
+      h('span', { class: 'muted' }, describeKind(job)),
+      h('span', { class: 'job-reward' }, formatIgn(job.reward)),
+    ),
+    h(
+      'dl',
+      { class: 'job-facts' },
+      h('dt', null, 'Workers'),
+      h(
+        'dd',
+        null,
+        job.assignments.length
+          ? job.assignments.map((a, i) => [
+              i ? ', ' : '',
+              extLink(app.explorerAddress(a.worker), shortAddress(a.worker)),
+              a.revealed ? ' (revealed)' : a.committed ? ' (committed)' : job.status === 'open' || job.status === 'running' ? ` (due ${formatRelative(a.deadline, now)})` : '',
+            ])
+          : 'none yet',
+      ),
+      h('dt', null, 'Time'),
+      h('dd', { title: `posted ${formatTimestamp(job.postedAt)}, expires ${formatTimestamp(job.expiresAt)}` }, timing),
+      job.requeues ? [h('dt', null, 'Re-queued'), h('dd', null, `${job.requeues} times`)] : null,
+      job.status === 'completed' && /[1-9a-f]/.test(job.resultHash)
+        ? [h('dt', null, 'Result'), h('dd', null, h('code', { class: 'wrap' }, job.resultHash))]
+        : null,
+      job.status === 'completed' && job.kind === 'pow' ? [h('dt', null, 'Nonce'), h('dd', null, job.powNonce)] : null,
+      h('dt', null, 'Links'),
+      h('dd', null, extLink(app.explorerAddress(job.address), 'job account'), txLinks.length ? [' · ', ...txLinks.flatMap((l, i) => (i ? [' · ', l] : [l]))] : null),
+    ),
+    actions.length ? h('div', { class: 'row' }, actions) : null,
+    result,
+    job.status === 'open' && job.assignments.length === 0 && now < job.expiresAt
+      ? h('small', { class: 'muted' }, `Refundable in ${formatDuration(job.expiresAt - now)} if no worker takes it.`)
+      : null,
+  );
+}

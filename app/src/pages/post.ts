@@ -1,0 +1,302 @@
+// Post a job: PoW difficulty, or matmul size and replicas; reward, execution time and
+// time to live; a cost preview (escrow, protocol fee, network fee and rent, the work it
+// buys); the wallet signs; the job appears with its id, transaction and live status.
+
+import type { App } from '../app';
+import type { JobView, WorkerView } from '../lib/api';
+import { readJob, readTokenBalance, rentExempt, jobViewFromAccount } from '../lib/chain';
+import { costPreview, formatUnitPrice, validateJob, type JobDraft } from '../lib/cost';
+import { isJobIdRace } from '../lib/errors';
+import { estimateFee } from '../lib/tx';
+import {
+  formatBps,
+  formatBytes,
+  formatDuration,
+  formatIgn,
+  formatSol,
+  formatWork,
+  parseIgn,
+} from '../lib/format';
+import { recordJobTransaction } from '../lib/jobTxs';
+import { JOB_ACCOUNT_SIZE, jobAddress, postJobInstruction, TOKEN_ACCOUNT_SIZE } from '../lib/program';
+import { notice, runAction, statusBadge } from '../ui/components';
+import { h, replaceChildren } from '../ui/dom';
+
+const LAMPORTS_PER_SIGNATURE = 5_000n;
+const TERMINAL = new Set(['completed', 'cancelled', 'refunded']);
+
+export function postPage(app: App, root: HTMLElement): () => void {
+  const input = (attrs: Record<string, string | number | boolean>) => h('input', attrs);
+  const kindPow = input({ type: 'radio', name: 'kind', value: 'pow', checked: true, 'data-testid': 'kind-pow' });
+  const kindMatmul = input({ type: 'radio', name: 'kind', value: 'matmul', 'data-testid': 'kind-matmul' });
+  const difficulty = input({ type: 'number', name: 'difficulty', min: 0, max: 63, step: 1, value: 20, inputmode: 'numeric', 'data-testid': 'difficulty' });
+  const size = input({ type: 'number', name: 'size', min: 1, max: 16384, step: 1, value: 256, inputmode: 'numeric', 'data-testid': 'size' });
+  const replicas = h('select', { name: 'replicas', 'data-testid': 'replicas' }, [1, 2, 3].map((n) => h('option', { value: n }, String(n))));
+  const reward = input({ type: 'text', name: 'reward', value: '1', inputmode: 'decimal', autocomplete: 'off', 'data-testid': 'reward' });
+  const execution = input({ type: 'number', name: 'execution', min: 10, step: 1, value: 300, inputmode: 'numeric', 'data-testid': 'execution' });
+  const ttl = input({ type: 'number', name: 'ttl', min: 60, step: 1, value: 3600, inputmode: 'numeric', 'data-testid': 'ttl' });
+  const executionHint = h('small');
+  const ttlHint = h('small');
+  const rewardHint = h('small');
+  const powFields = h('div', { class: 'kind-fields' }, h('label', { class: 'field' }, h('span', null, 'Difficulty (leading zero bits)'), difficulty, h('small', null, 'Work = 2^difficulty SHA-256 hashes, checked on chain.')));
+  const matmulFields = h(
+    'div',
+    { class: 'kind-fields', hidden: true },
+    h('label', { class: 'field' }, h('span', null, 'Matrix size n (n × n, u32)'), size),
+    h('label', { class: 'field' }, h('span', null, 'Replicas (distinct operators)'), replicas, h('small', null, 'Replicas compare their results; the majority is paid.')),
+  );
+  const preview = h('div', { class: 'preview', 'data-testid': 'cost-preview', 'aria-live': 'polite' });
+  const problems = h('ul', { class: 'problems', 'data-testid': 'form-problems' });
+  const submit = h('button', { class: 'button button-primary', type: 'submit', 'data-testid': 'post-submit' }, 'Post job');
+  const result = h('div', { class: 'result', 'data-testid': 'post-result' });
+  const form = h(
+    'form',
+    { class: 'card form', novalidate: true },
+    h('fieldset', { class: 'segmented' }, h('legend', null, 'Kind'), h('label', null, kindPow, ' Proof of work'), h('label', null, kindMatmul, ' Matrix multiply (matmul-u32)')),
+    powFields,
+    matmulFields,
+    h('label', { class: 'field' }, h('span', null, 'Reward (IGN)'), reward, rewardHint),
+    h('div', { class: 'row2' },
+      h('label', { class: 'field' }, h('span', null, 'Execution time (seconds)'), execution, executionHint),
+      h('label', { class: 'field' }, h('span', null, 'Time to live (seconds)'), ttl, ttlHint),
+    ),
+    problems,
+    submit,
+    result,
+  );
+  replaceChildren(root, h('h1', null, 'Post a job'), h('div', { class: 'two-col' }, form, h('aside', { class: 'card' }, h('h2', null, 'Cost preview'), preview)));
+
+  let jobRent: bigint | null = null;
+  let tokenAccountRent = 0n;
+  /** From getFeeForMessage on a real post_job transaction, once a wallet is connected. */
+  let networkFee: bigint | null = null;
+  let balance: { amount: bigint; exists: boolean } | null = null;
+  let workers: WorkerView[] = [];
+
+  const draft = (): { draft: JobDraft | null; rewardError: string | null } => {
+    let rewardValue = 0n;
+    let rewardError: string | null = null;
+    try {
+      rewardValue = parseIgn(reward.value);
+    } catch (error) {
+      rewardError = (error as Error).message;
+    }
+    const kind = kindMatmul.checked ? 'matmul' : 'pow';
+    return {
+      rewardError,
+      draft: {
+        kind,
+        difficulty: Number(difficulty.value),
+        size: Number(size.value),
+        replicas: kind === 'pow' ? 1 : Number(replicas.value),
+        reward: rewardValue,
+        executionSeconds: Number(execution.value),
+        ttlSeconds: Number(ttl.value),
+      },
+    };
+  };
+
+  const render = () => {
+    const isMatmul = kindMatmul.checked;
+    powFields.hidden = isMatmul;
+    matmulFields.hidden = !isMatmul;
+    executionHint.textContent = `${formatDuration(Number(execution.value) || 0)} per assignment`;
+    ttlHint.textContent = `refundable ${formatDuration(Number(ttl.value) || 0)} after posting if unfinished`;
+    const config = app.config;
+    const { draft: d, rewardError } = draft();
+    const issues: string[] = [];
+    if (rewardError) issues.push(rewardError);
+    if (!config) issues.push(app.chainError ?? 'Loading the protocol configuration…');
+    if (d && config) {
+      issues.push(
+        ...validateJob(
+          d,
+          { maxExecutionSeconds: Number(config.params.maxExecutionSeconds), maxJobTtlSeconds: Number(config.params.maxJobTtlSeconds) },
+          balance && app.address ? balance.amount : undefined,
+        ).filter((p) => !(rewardError && p.startsWith('The reward must'))),
+      );
+    }
+    if (!app.address) issues.push('Connect a wallet to post');
+    replaceChildren(problems, issues.map((p) => h('li', null, p)));
+    submit.disabled = issues.length > 0;
+    rewardHint.textContent = app.address && balance ? `Your balance: ${formatIgn(balance.amount)}` : '';
+
+    if (!d || !config) {
+      replaceChildren(preview, notice('The preview needs the protocol configuration from the chain.'));
+      return;
+    }
+    const cost = costPreview(d, {
+      feeBps: config.params.protocolFeeBps,
+      lamportsPerSignature: networkFee ?? LAMPORTS_PER_SIGNATURE,
+      jobRentLamports: jobRent ?? 0n,
+      tokenAccountRentLamports: balance && !balance.exists ? tokenAccountRent : 0n,
+    });
+    const line = (label: string, value: string, testId: string, hint?: string) =>
+      h('div', { class: 'line', 'data-testid': testId }, h('span', null, label, hint ? h('small', null, hint) : null), h('strong', null, value));
+    const fits = workers.filter((w) => {
+      const kernelOk = w.kernels.some((k) => (d.kind === 'pow' ? /pow|sha/i.test(k) : /matmul/i.test(k)));
+      const memoryOk = d.kind === 'pow' || BigInt(w.vramMb) * 1_048_576n >= cost.memoryBytes;
+      return w.accepting && kernelOk && memoryOk && BigInt(w.minPrice) <= cost.perReplica && w.activeJobs < w.maxConcurrentJobs;
+    }).length;
+    replaceChildren(
+      preview,
+      h('h3', null, 'IGN'),
+      line('Escrowed now', formatIgn(cost.escrow), 'preview-escrow', 'returned if you cancel before assignment or the job expires'),
+      line(`Protocol fee (${formatBps(config.params.protocolFeeBps)})`, formatIgn(cost.fee), 'preview-fee', 'kept from the reward when paid; goes to stakers'),
+      line(d.kind === 'pow' ? 'Worker receives' : `Each of ${d.replicas} replicas receives`, formatIgn(cost.perReplica), 'preview-worker', 'plus the work pool’s emission for verified work'),
+      h('h3', null, 'SOL'),
+      line('Network fee', formatSol(cost.networkFeeLamports), 'preview-network-fee', networkFee === null ? 'estimate: 5,000 lamports per signature' : 'quoted by the cluster'),
+      line('Job account rent', jobRent === null ? '…' : formatSol(jobRent), 'preview-rent', `${JOB_ACCOUNT_SIZE} bytes, stays with the job account`),
+      balance && !balance.exists ? line('IGN token account rent', formatSol(tokenAccountRent), 'preview-ata-rent', 'your IGN account is created first') : null,
+      line('Total SOL', formatSol(cost.totalLamports), 'preview-total-sol'),
+      h('h3', null, 'Work'),
+      line(
+        'Work bought',
+        d.kind === 'pow'
+          ? formatWork('pow', cost.workUnits)
+          : `${formatWork('matmul', cost.workUnits)} × ${d.replicas}`,
+        'preview-work',
+        d.kind === 'pow' ? `2^${d.difficulty} hashes` : `${d.size}³ per replica, ${formatBytes(cost.memoryBytes)} of device memory`,
+      ),
+      line('Price', formatUnitPrice(cost.ignPerUnit, d.kind), 'preview-price'),
+      workers.length
+        ? line('Workers that would take it now', `${fits} of ${workers.length}`, 'preview-workers')
+        : null,
+    );
+  };
+
+  const loadBalances = async () => {
+    try {
+      jobRent ??= await rentExempt(app.rpc, JOB_ACCOUNT_SIZE);
+      tokenAccountRent ||= await rentExempt(app.rpc, TOKEN_ACCOUNT_SIZE);
+      const protocol = app.protocol;
+      const owner = app.address;
+      balance = protocol && owner ? await readTokenBalance(app.rpc, owner, protocol) : null;
+      if (protocol && owner && app.config && networkFee === null) {
+        const { draft: d } = draft();
+        const sample = await app.withTokenAccount(async (signer, ata, p) => [
+          await postJobInstruction(p, signer, ata, {
+            jobId: app.config!.nextJobId,
+            kind: { kind: 'pow', difficulty: 0 },
+            clientSeed: new Uint8Array(32),
+            reward: d?.reward ?? 1n,
+            replicas: 1,
+            executionSeconds: 300n,
+            ttlSeconds: 3_600n,
+          }),
+        ]);
+        networkFee = await estimateFee(app.rpc, owner, sample);
+      }
+    } catch {
+      /* the preview shows what it has */
+    }
+    render();
+  };
+  const loadWorkers = async () => {
+    try {
+      workers = await app.api.workers();
+    } catch {
+      workers = [];
+    }
+    render();
+  };
+
+  for (const el of [kindPow, kindMatmul, difficulty, size, replicas, reward, execution, ttl]) {
+    el.addEventListener('input', render);
+    el.addEventListener('change', render);
+  }
+
+  let stopWatch: (() => void) | null = null;
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const { draft: d } = draft();
+    if (!d) return;
+    stopWatch?.();
+    void runAction(app, submit, result, async (progress) => {
+      for (let attempt = 0; ; attempt++) {
+        await app.refreshConfig();
+        const config = app.config;
+        if (!config) throw new Error(app.chainError ?? 'The protocol is not initialised on this cluster');
+        const jobId = config.nextJobId;
+        const instructions = await app.withTokenAccount(async (signer, ata, protocol) => [
+          await postJobInstruction(protocol, signer, ata, {
+            jobId,
+            kind: d.kind === 'pow' ? { kind: 'pow', difficulty: d.difficulty } : { kind: 'matmul', size: d.size },
+            clientSeed: crypto.getRandomValues(new Uint8Array(32)),
+            reward: d.reward,
+            replicas: d.replicas,
+            executionSeconds: BigInt(d.executionSeconds),
+            ttlSeconds: BigInt(d.ttlSeconds),
+          }),
+        ]);
+        progress(attempt === 0 ? 'Waiting for your wallet…' : 'Another job took that id first: approve again in your wallet…');
+        try {
+          const sent = await app.send(instructions);
+          recordJobTransaction(jobId, 'post', sent.signature);
+          const live = h('div', { class: 'posted-job', 'data-testid': 'posted-job', 'data-job-id': String(jobId) });
+          stopWatch = watchJob(app, jobId, live);
+          void loadBalances();
+          return {
+            message: `Job #${jobId} posted.`,
+            signature: sent.signature,
+            extra: h('div', null, live, h('a', { href: '#/jobs' }, 'See all my jobs')),
+          };
+        } catch (error) {
+          if (attempt < 2 && isJobIdRace(error)) continue;
+          throw error;
+        }
+      }
+    });
+  });
+
+  const offs = [app.on('config', () => void loadBalances()), app.on('wallet', () => void loadBalances())];
+  render();
+  void loadBalances();
+  void loadWorkers();
+  return () => {
+    offs.forEach((off) => off());
+    stopWatch?.();
+  };
+}
+
+/** Shows a job's live status (events, then polling the API or the chain) in `el`. */
+function watchJob(app: App, jobId: bigint, el: HTMLElement): () => void {
+  let last: JobView | null = null;
+  const show = (job: JobView) => {
+    last = job;
+    el.dataset.status = job.status;
+    replaceChildren(
+      el,
+      h('span', null, `Job #${job.id}: `),
+      statusBadge(job.status),
+      job.status === 'completed' && job.powNonce !== '0' ? h('small', null, ` nonce ${job.powNonce}`) : null,
+      job.assignments.length ? h('small', null, ` · ${job.assignments.length} of ${job.replicas} assigned`) : null,
+    );
+  };
+  replaceChildren(el, `Job #${jobId}: waiting for its first status…`);
+  const off = app.on('job', (detail) => {
+    const job = detail as JobView;
+    if (BigInt(job.id) === jobId) show(job);
+  });
+  const poll = async () => {
+    if (last && TERMINAL.has(last.status)) return;
+    try {
+      const job = app.apiOnline === false ? null : await app.api.job(jobId);
+      if (job) return show(job);
+    } catch {
+      /* read the chain */
+    }
+    try {
+      const account = await readJob(app.rpc, jobId);
+      if (account) show(jobViewFromAccount(account, await jobAddress(jobId)));
+    } catch {
+      /* next time */
+    }
+  };
+  void poll();
+  const timer = setInterval(() => void poll(), 2_000);
+  return () => {
+    off();
+    clearInterval(timer);
+  };
+}

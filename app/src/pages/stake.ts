@@ -1,0 +1,226 @@
+// Stake & rewards: IGN balance, bonded stake, unbonding with its unlock time, claimable
+// rewards (computed from the Stake and Config accounts as the program does, ticking
+// with the chain's clock), and stake / unstake / withdraw / claim.
+
+import type { App } from '../app';
+import type { Stake } from '../generated';
+import { readSolBalance, readStake, readTokenBalance, type TokenBalance } from '../lib/chain';
+import { formatDuration, formatIgn, formatRelative, formatSol, formatTimestamp, formatUnits, parseIgn } from '../lib/format';
+import {
+  claimRewardsInstruction,
+  requestUnstakeInstruction,
+  stakeInstruction,
+  withdrawInstruction,
+} from '../lib/program';
+import { claimableRewards, stakeEmissionPerSecond } from '../lib/rewards';
+import { notice, runAction, stat, type ActionOutcome } from '../ui/components';
+import { h, replaceChildren } from '../ui/dom';
+
+export function stakePage(app: App, root: HTMLElement): () => void {
+  const summary = h('section', { class: 'stats', 'data-testid': 'stake-summary' });
+  const unbondingBox = h('div', { class: 'unbonding', 'data-testid': 'unbonding' });
+
+  const stakeAmount = h('input', { type: 'text', inputmode: 'decimal', placeholder: '0.0', autocomplete: 'off', 'data-testid': 'stake-amount', 'aria-label': 'Amount to stake (IGN)' });
+  const stakeMax = h('button', { class: 'button button-small', type: 'button' }, 'Max');
+  const stakeButton = h('button', { class: 'button button-primary', type: 'submit', 'data-testid': 'stake-submit' }, 'Stake');
+  const stakeResult = h('div', { class: 'result', 'data-testid': 'stake-result' });
+
+  const unstakeAmount = h('input', { type: 'text', inputmode: 'decimal', placeholder: '0.0', autocomplete: 'off', 'data-testid': 'unstake-amount', 'aria-label': 'Amount to unstake (IGN)' });
+  const unstakeMax = h('button', { class: 'button button-small', type: 'button' }, 'Max');
+  const unstakeButton = h('button', { class: 'button', type: 'submit', 'data-testid': 'unstake-submit' }, 'Request unstake');
+  const unstakeHint = h('small', { 'data-testid': 'unstake-hint' });
+  const unstakeResult = h('div', { class: 'result', 'data-testid': 'unstake-result' });
+
+  const withdrawButton = h('button', { class: 'button', 'data-testid': 'withdraw-submit' }, 'Withdraw');
+  const withdrawResult = h('div', { class: 'result', 'data-testid': 'withdraw-result' });
+  const claimButton = h('button', { class: 'button button-primary', 'data-testid': 'claim-submit' }, 'Claim rewards');
+  const claimResult = h('div', { class: 'result', 'data-testid': 'claim-result' });
+  const claimable = h('strong', { class: 'big', 'data-testid': 'claimable' }, '–');
+  const rate = h('small', { class: 'muted', 'data-testid': 'reward-rate' });
+
+  const stakeForm = h('form', { class: 'card form', novalidate: true },
+    h('h2', null, 'Stake'),
+    h('p', { class: 'muted' }, 'Staked IGN earns a share of emission and of every job’s protocol fee. Stake is slashable while bonded or unbonding.'),
+    h('div', { class: 'input-row' }, stakeAmount, stakeMax),
+    stakeButton, stakeResult);
+  const unstakeForm = h('form', { class: 'card form', novalidate: true },
+    h('h2', null, 'Unstake'),
+    h('div', { class: 'input-row' }, unstakeAmount, unstakeMax),
+    unstakeHint, unstakeButton, unstakeResult);
+  const withdrawCard = h('section', { class: 'card form' }, h('h2', null, 'Unbonding'), unbondingBox, withdrawButton, withdrawResult);
+  const claimCard = h('section', { class: 'card form' }, h('h2', null, 'Rewards'), h('div', null, 'Claimable now'), claimable, rate, claimButton, claimResult);
+
+  const body = h('div');
+  replaceChildren(root, h('h1', null, 'Stake & rewards'), body);
+
+  let balance: TokenBalance | null = null;
+  let sol: bigint | null = null;
+  let stake: Stake | null = null;
+  let loadError: string | null = null;
+
+  const renderClaimable = () => {
+    const config = app.config;
+    if (!config || !stake) {
+      claimable.textContent = formatIgn(0n);
+      claimButton.disabled = true;
+      rate.textContent = '';
+      return 0n;
+    }
+    const now = BigInt(app.now());
+    const amount = claimableRewards(config, stake, now);
+    claimable.textContent = formatIgn(amount, 6);
+    claimable.dataset.amount = amount.toString();
+    claimButton.disabled = amount === 0n;
+    const perSecond = stakeEmissionPerSecond(config, stake.amount, now);
+    rate.textContent = perSecond > 0n ? `About ${formatUnits(perSecond * 86_400n, 9, 4)} IGN a day from emission, plus fees.` : '';
+    return amount;
+  };
+
+  const errorBox = h('div');
+  let layout: 'connect' | 'loading' | 'ready' | null = null;
+  const setLayout = (next: 'connect' | 'loading' | 'ready') => {
+    if (layout === next && next !== 'loading') return;
+    layout = next;
+    if (next === 'connect') replaceChildren(body, notice('Connect a wallet to stake IGN and claim rewards.', 'info', 'stake-connect'));
+    else if (next === 'loading') replaceChildren(body, notice(app.chainError ?? 'Loading…', 'warn'));
+    else replaceChildren(body, errorBox, summary, h('div', { class: 'grid2' }, stakeForm, unstakeForm, withdrawCard, claimCard));
+  };
+
+  // Updates figures in place, so typing in the forms is never disturbed.
+  const render = () => {
+    const owner = app.address;
+    const config = app.config;
+    if (!owner) return setLayout('connect');
+    if (!config) return setLayout('loading');
+    setLayout('ready');
+    replaceChildren(errorBox, loadError ? notice(loadError, 'warn') : null);
+    const now = app.now();
+    replaceChildren(
+      summary,
+      stat('IGN balance', balance ? formatIgn(balance.amount) : '…', 'ign-balance', sol !== null ? formatSol(sol) : undefined),
+      stat('Staked', formatIgn(stake?.amount ?? 0n), 'staked-amount'),
+      stat('Unbonding', formatIgn(stake?.unbondingAmount ?? 0n), 'unbonding-amount'),
+      stat('Claimed so far', formatIgn(stake?.claimedTotal ?? 0n), 'claimed-total'),
+    );
+    const unbonding = stake?.unbondingAmount ?? 0n;
+    const unlockAt = Number(stake?.unlockAt ?? 0n);
+    if (unbonding > 0n) {
+      const ready = now >= unlockAt;
+      replaceChildren(
+        unbondingBox,
+        h('p', null, `${formatIgn(unbonding)} unbonding.`),
+        h(
+          'p',
+          { 'data-testid': 'unlock-time', 'data-unlock-at': unlockAt },
+          ready ? 'Unlocked since ' : 'Unlocks at ',
+          h('strong', null, formatTimestamp(unlockAt)),
+          ` (${formatRelative(unlockAt, now)})`,
+        ),
+      );
+      withdrawButton.disabled = !ready;
+    } else {
+      replaceChildren(unbondingBox, h('p', { class: 'muted' }, 'Nothing is unbonding.'));
+      withdrawButton.disabled = true;
+    }
+    const unbondingSeconds = Number(config.params.unbondingSeconds);
+    unstakeHint.textContent = `Unstaked IGN unlocks after ${formatDuration(unbondingSeconds)}: at ${formatTimestamp(now + unbondingSeconds)} if you request now. A new request restarts the clock for everything unbonding.`;
+    renderClaimable();
+  };
+
+  const load = async () => {
+    const owner = app.address;
+    const protocol = app.protocol;
+    if (!owner || !protocol) return render();
+    try {
+      [balance, sol, stake] = await Promise.all([
+        readTokenBalance(app.rpc, owner, protocol),
+        readSolBalance(app.rpc, owner),
+        readStake(app.rpc, owner),
+      ]);
+      loadError = null;
+    } catch (error) {
+      loadError = app.describe(error);
+    }
+    render();
+  };
+
+  const after = async (outcome: ActionOutcome): Promise<ActionOutcome> => {
+    await app.refreshConfig();
+    await load();
+    return outcome;
+  };
+
+  stakeMax.addEventListener('click', () => {
+    if (balance) stakeAmount.value = formatUnits(balance.amount).replace(/,/g, '');
+  });
+  unstakeMax.addEventListener('click', () => {
+    if (stake) unstakeAmount.value = formatUnits(stake.amount).replace(/,/g, '');
+  });
+
+  stakeForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void runAction(app, stakeButton, stakeResult, async () => {
+      const amount = parseIgn(stakeAmount.value);
+      if (amount === 0n) throw new Error('Enter an amount greater than zero');
+      const instructions = await app.withTokenAccount(async (signer, ata, protocol) => [
+        await stakeInstruction(protocol, signer, ata, amount),
+      ]);
+      const sent = await app.send(instructions);
+      stakeAmount.value = '';
+      return after({ message: `Staked ${formatIgn(amount)}.`, signature: sent.signature });
+    });
+  });
+
+  unstakeForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void runAction(app, unstakeButton, unstakeResult, async () => {
+      const amount = parseIgn(unstakeAmount.value);
+      if (amount === 0n) throw new Error('Enter an amount greater than zero');
+      if (!stake) throw new Error('You have nothing staked yet: stake IGN first');
+      const sent = await app.send([await requestUnstakeInstruction(app.signer(), amount)]);
+      unstakeAmount.value = '';
+      const outcome = await after({ message: '', signature: sent.signature });
+      const unlockAt = Number(stake?.unlockAt ?? 0n);
+      return {
+        ...outcome,
+        message: `Unstake of ${formatIgn(amount)} requested: it unlocks at ${formatTimestamp(unlockAt)} (${formatRelative(unlockAt, app.now())}).`,
+      };
+    });
+  });
+
+  withdrawButton.addEventListener('click', () =>
+    void runAction(app, withdrawButton, withdrawResult, async () => {
+      const amount = stake?.unbondingAmount ?? 0n;
+      const instructions = await app.withTokenAccount(async (signer, ata, protocol) => [
+        await withdrawInstruction(protocol, signer, ata),
+      ]);
+      const sent = await app.send(instructions);
+      return after({ message: `Withdrew ${formatIgn(amount)}.`, signature: sent.signature });
+    }),
+  );
+
+  claimButton.addEventListener('click', () =>
+    void runAction(app, claimButton, claimResult, async () => {
+      const before = balance?.amount ?? 0n;
+      const instructions = await app.withTokenAccount(async (signer, ata, protocol) => [
+        await claimRewardsInstruction(protocol, signer, ata),
+      ]);
+      const sent = await app.send(instructions);
+      const outcome = await after({ message: '', signature: sent.signature });
+      const received = (balance?.amount ?? 0n) - before;
+      return { ...outcome, message: received > 0n ? `Claimed ${formatIgn(received)}.` : 'Rewards claimed.' };
+    }),
+  );
+
+  const offs = [app.on('wallet', () => void load()), app.on('config', () => render())];
+  void load();
+  const tick = setInterval(() => {
+    if (!document.hidden && layout === 'ready') renderClaimable();
+  }, 1_000);
+  const poll = setInterval(() => void load(), 10_000);
+  return () => {
+    offs.forEach((off) => off());
+    clearInterval(tick);
+    clearInterval(poll);
+  };
+}

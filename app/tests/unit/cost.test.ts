@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { costPreview, formatUnitPrice, splitReward, validateJob, workUnits, type JobDraft } from '../../src/lib/cost';
+import { JOB_ACCOUNT_SIZE } from '../../src/lib/program';
+
+const pow: JobDraft = { kind: 'pow', difficulty: 8, size: 0, replicas: 1, reward: 2_000_000_000n, executionSeconds: 300, ttlSeconds: 3_600 };
+const matmul: JobDraft = { kind: 'matmul', difficulty: 0, size: 1_024, replicas: 3, reward: 3_000_000_001n, executionSeconds: 600, ttlSeconds: 86_400 };
+const inputs = { feeBps: 250, lamportsPerSignature: 5_000n, jobRentLamports: 4_579_200n };
+const limits = { maxExecutionSeconds: 3_600, maxJobTtlSeconds: 7 * 86_400 };
+
+describe('cost preview', () => {
+  it('PoW: escrow, the protocol fee kept from the reward, network fee and rent, the work', () => {
+    const cost = costPreview(pow, inputs);
+    expect(cost.escrow).toBe(2_000_000_000n);
+    expect(cost.fee).toBe(50_000_000n); // 2.5%
+    expect(cost.perReplica).toBe(1_950_000_000n);
+    expect(cost.toWorkers + cost.fee).toBe(cost.escrow);
+    expect(cost.workUnits).toBe(256n);
+    expect(cost.memoryBytes).toBe(0n);
+    expect(cost.networkFeeLamports).toBe(5_000n);
+    expect(cost.rentLamports).toBe(4_579_200n);
+    expect(cost.totalLamports).toBe(4_584_200n);
+    expect(cost.ignPerUnit).toBeCloseTo(2 / 256);
+  });
+
+  it('matmul: equal shares per replica, the rounding remainder joins the fee (split_reward)', () => {
+    const cost = costPreview(matmul, { ...inputs, tokenAccountRentLamports: 2_039_280n });
+    // fee0 = floor(3000000001 * 250 / 10000) = 75000000; net = 2925000001; share = 975000000
+    expect(cost.perReplica).toBe(975_000_000n);
+    expect(cost.fee).toBe(75_000_001n);
+    expect(cost.toWorkers).toBe(2_925_000_000n);
+    expect(cost.toWorkers + cost.fee).toBe(cost.escrow);
+    expect(cost.workUnits).toBe(1_073_741_824n);
+    expect(cost.memoryBytes).toBe(12n * 1_024n * 1_024n);
+    expect(cost.rentLamports).toBe(4_579_200n + 2_039_280n);
+  });
+
+  it('a PoW job has one replica whatever the form says', () => {
+    expect(costPreview({ ...pow, replicas: 3 }, inputs).perReplica).toBe(1_950_000_000n);
+  });
+
+  it('splits like the program for awkward numbers', () => {
+    expect(splitReward(1n, 250, 1)).toEqual({ fee: 0n, share: 1n });
+    expect(splitReward(2n, 9_999, 2)).toEqual({ fee: 2n, share: 0n });
+    expect(splitReward(10_000n, 0, 3)).toEqual({ fee: 1n, share: 3_333n });
+  });
+
+  it('counts work units as the program does', () => {
+    expect(workUnits('pow', 0, 0)).toBe(1n);
+    expect(workUnits('pow', 63, 0)).toBe(1n << 63n);
+    expect(workUnits('pow', 80, 0)).toBe(1n << 63n);
+    expect(workUnits('matmul', 0, 16_384)).toBe(16_384n ** 3n);
+  });
+
+  it('states a price people can read', () => {
+    expect(formatUnitPrice(2 / 256, 'pow')).toBe('7.81 IGN per 1k hashes');
+    expect(formatUnitPrice(0.5, 'pow')).toBe('0.5 IGN per hash');
+    expect(formatUnitPrice(3 / 1_073_741_824 / 3, 'matmul')).toBe('0.931 IGN per 1G multiply-adds');
+    expect(formatUnitPrice(0, 'pow')).toBe('–');
+  });
+
+  it('knows the size of the job account it pays rent for', () => {
+    expect(JOB_ACCOUNT_SIZE).toBe(530);
+  });
+});
+
+describe('job rules (post_job.rs)', () => {
+  it('accepts valid drafts', () => {
+    expect(validateJob(pow, limits, 10_000_000_000n)).toEqual([]);
+    expect(validateJob(matmul, limits)).toEqual([]);
+  });
+
+  it('explains each rule it breaks', () => {
+    expect(validateJob({ ...pow, difficulty: 64 }, limits)).toEqual(['Difficulty must be a whole number from 0 to 63']);
+    expect(validateJob({ ...pow, replicas: 2 }, limits)).toContain('A proof-of-work job runs on exactly one worker');
+    expect(validateJob({ ...matmul, size: 0 }, limits)).toEqual(['Matrix size must be a whole number from 1 to 16384']);
+    expect(validateJob({ ...matmul, size: 16_385 }, limits)).toHaveLength(1);
+    expect(validateJob({ ...matmul, replicas: 4 }, limits)).toEqual(['Replicas must be 1 to 3']);
+    expect(validateJob({ ...matmul, reward: 2n }, limits)).toEqual(['The reward must be at least one base unit per replica']);
+    expect(validateJob({ ...pow, executionSeconds: 9 }, limits)).toEqual(['Execution time must be 10 to 3600 seconds']);
+    expect(validateJob({ ...pow, executionSeconds: 3_601 }, limits)).toHaveLength(1);
+    expect(validateJob({ ...pow, ttlSeconds: 59 }, limits)).toEqual([`Time to live must be 60 to ${7 * 86_400} seconds`]);
+    expect(validateJob(pow, limits, 1_000_000_000n)).toEqual(['The reward is more than your IGN balance']);
+  });
+});

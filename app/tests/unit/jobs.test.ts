@@ -1,0 +1,62 @@
+import { address } from '@solana/kit';
+import { describe, expect, it } from 'vitest';
+import { JobStatus, type Job } from '../../src/generated';
+import type { JobView } from '../../src/lib/api';
+import { jobViewFromAccount } from '../../src/lib/chain';
+import { canCancel, canRefund } from '../../src/pages/jobs';
+
+const poster = address('4vJ9JU1bJJE96FWSJKvHsmmFADCg4gpZQff4P3bkLKi');
+const worker = address('CktRuQ2mttgRGkXJtyksdKHjUdc2C4TgDzyB98oEzy8');
+
+function job(over: Partial<Job> = {}): Job {
+  const empty = { worker: address('11111111111111111111111111111111'), assignedAt: 0n, deadline: 0n, commitment: new Uint8Array(32), resultHash: new Uint8Array(32), committed: false, revealed: false };
+  return {
+    discriminator: new Uint8Array(8),
+    id: 7n,
+    poster,
+    kind: { __kind: 'Kernel', kernel: 1, size: 64 },
+    seed: new Uint8Array(32),
+    reward: 1_000_000_000n,
+    replicas: 2,
+    status: JobStatus.Open,
+    assignments: [empty, empty, empty],
+    assigned: 0,
+    executionSeconds: 300n,
+    postedAt: 1_000n,
+    expiresAt: 4_600n,
+    revealDeadline: 0n,
+    challengeDeadline: 0n,
+    completedAt: 0n,
+    resultHash: new Uint8Array(32).fill(0xab),
+    powNonce: 0n,
+    requeues: 0,
+    bump: 255,
+    ...over,
+  };
+}
+
+describe('jobs read from the chain', () => {
+  it('become the orchestrator’s JobView', () => {
+    const view = jobViewFromAccount(job(), address('D8846tPvEiKejySqyNnJoLiS9EynLw8wGTJ4MuvUtw8X'), 99);
+    expect(view).toMatchObject({ id: 7, poster, kind: 'matmul', size: 64, difficulty: null, replicas: 2, reward: '1000000000', status: 'open', assignments: [], postedAt: 1_000, expiresAt: 4_600, slot: 99 });
+    expect(view.resultHash).toBe('ab'.repeat(32));
+    const assigned = job({ status: JobStatus.Running, assigned: 1, kind: { __kind: 'Pow', difficulty: 8 } });
+    assigned.assignments[0] = { ...assigned.assignments[0]!, worker, deadline: 1_300n };
+    const running = jobViewFromAccount(assigned, poster);
+    expect(running).toMatchObject({ kind: 'pow', difficulty: 8, size: null, status: 'running', assignments: [{ worker, deadline: 1_300, committed: false, revealed: false }] });
+  });
+});
+
+describe('job actions', () => {
+  const open: JobView = jobViewFromAccount(job(), poster);
+  it('cancel only while open and unassigned', () => {
+    expect(canCancel(open)).toBe(true);
+    expect(canCancel({ ...open, status: 'running' })).toBe(false);
+    expect(canCancel({ ...open, assignments: [{ worker, deadline: 0, committed: false, revealed: false }] })).toBe(false);
+  });
+  it('refund once expired, open and unassigned', () => {
+    expect(canRefund(open, 4_599)).toBe(false);
+    expect(canRefund(open, 4_600)).toBe(true);
+    expect(canRefund({ ...open, status: 'completed' }, 9_999)).toBe(false);
+  });
+});
