@@ -13,6 +13,8 @@ import {
   withdrawInstruction,
 } from '../lib/program';
 import { claimableRewards, stakeEmissionPerSecond } from '../lib/rewards';
+
+const CLOCK_MARGIN_SECONDS = 2n;
 import { notice, runAction, stat, type ActionOutcome } from '../ui/components';
 import { h, replaceChildren } from '../ui/dom';
 
@@ -69,8 +71,11 @@ export function stakePage(app: App, root: HTMLElement): () => void {
     const now = BigInt(app.now());
     const amount = claimableRewards(config, stake, now);
     claimable.textContent = formatIgn(amount, 6);
-    claimable.dataset.amount = amount.toString();
-    claimButton.disabled = amount === 0n;
+    // Our clock estimate of the chain's can be a second or so ahead: claim only what
+    // the chain surely has, or the program answers "nothing to claim".
+    const sure = claimableRewards(config, stake, now - CLOCK_MARGIN_SECONDS);
+    claimable.dataset.amount = sure.toString();
+    claimButton.disabled = sure === 0n;
     const perSecond = stakeEmissionPerSecond(config, stake.amount, now);
     rate.textContent = perSecond > 0n ? `About ${formatUnits(perSecond * 86_400n, 9, 4)} IGN a day from emission, plus fees.` : '';
     return amount;
