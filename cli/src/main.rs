@@ -6,12 +6,10 @@ mod commands;
 mod context;
 mod output;
 
-use std::process::ExitCode;
-
 use clap::Parser;
 
 #[tokio::main]
-async fn main() -> ExitCode {
+async fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("IGNIS_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
@@ -22,14 +20,16 @@ async fn main() -> ExitCode {
         commands::run(&ctx, &cli.keypair, cli.command).await
     }
     .await;
+    // Exit rather than return: after `ignis up` stops, dropping the runtime would wait
+    // for a worker's kernel still running on a blocking thread.
     match result {
         Ok(report) => {
             report.print(cli.output);
-            ExitCode::SUCCESS
+            std::process::exit(0)
         }
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::FAILURE
+            std::process::exit(1)
         }
     }
 }

@@ -4,7 +4,7 @@ use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
+async fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
@@ -19,11 +19,13 @@ async fn main() -> std::process::ExitCode {
             .await
             .unwrap_or_else(|err| Err(anyhow::anyhow!("the benchmark panicked: {err}"))),
     };
+    // Exit now rather than return: dropping the runtime would wait for a kernel still
+    // running on a blocking thread (a matmul cannot be interrupted); its journal is safe.
     match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(()) => std::process::exit(0),
         Err(err) => {
             eprintln!("error: {err:#}");
-            std::process::ExitCode::FAILURE
+            std::process::exit(1)
         }
     }
 }
