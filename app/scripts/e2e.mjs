@@ -91,7 +91,10 @@ if (process.env.IGNIS_E2E_NETWORK) {
   console.log(`e2e: using the running network described in ${path}`);
 } else {
   const targetDir = process.env.CARGO_TARGET_DIR ?? join(repoDir, 'target');
-  const bin = process.env.IGNIS_BIN ?? join(targetDir, 'debug', 'ignis');
+  // A relative IGNIS_BIN is relative to where npm was started (npm --prefix app ...).
+  const bin = process.env.IGNIS_BIN
+    ? resolve(process.env.INIT_CWD ?? process.cwd(), process.env.IGNIS_BIN)
+    : resolve(repoDir, targetDir, 'debug', 'ignis');
   if (!existsSync(bin)) {
     fail(`the ignis binary is not at ${bin}: build it (cargo build -p ignis-cli --ignore-rust-version) or set IGNIS_BIN`);
   }

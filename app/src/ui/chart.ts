@@ -41,7 +41,7 @@ export class TimeChart {
           {
             stroke: '#9aa4b2',
             grid: { stroke: '#2a3140' },
-            size: 56,
+            size: 72,
             values: (_u, ticks) => ticks.map((t) => this.series[0]?.format?.(t) ?? String(t)),
           },
         ],
