@@ -4,6 +4,7 @@ use anchor_lang::prelude::Pubkey;
 use anyhow::{anyhow, Context as _, Result};
 use ignis_client::{
     accounts::Config,
+    process::expand_home,
     rpc::{ClientError, IgnisClient},
     token,
 };
@@ -93,13 +94,6 @@ pub fn explain(err: ClientError) -> anyhow::Error {
     match hint {
         Some(hint) => anyhow!("{err}\n{hint}"),
         None => anyhow!("{err}"),
-    }
-}
-
-pub fn expand_home(path: &str) -> String {
-    match (path.strip_prefix("~/"), std::env::var("HOME")) {
-        (Some(rest), Ok(home)) => format!("{home}/{rest}"),
-        _ => path.to_string(),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod errors;
 pub mod events;
 pub mod instructions;
 pub mod pda;
+pub mod process;
 pub mod queries;
 pub mod rpc;
 pub mod token;

@@ -117,6 +117,19 @@ impl IgnisClient {
         }
     }
 
+    /// The cluster's slot and unix time, from the Clock sysvar: deadlines are judged by
+    /// the chain's time, never the local one.
+    pub async fn clock(&self) -> Result<(u64, i64)> {
+        let address = <anchor_lang::prelude::Clock as anchor_lang::solana_program::sysvar::SysvarId>::id();
+        let data = self.account_data(&address).await?.ok_or(ClientError::NotFound { what: "Clock sysvar", address })?;
+        // Clock: slot, epoch_start_timestamp, epoch, leader_schedule_epoch, unix_timestamp.
+        let word = |at: usize| data.get(at..at + 8).and_then(|b| <[u8; 8]>::try_from(b).ok());
+        match (word(0), word(32)) {
+            (Some(slot), Some(unix)) => Ok((u64::from_le_bytes(slot), i64::from_le_bytes(unix))),
+            _ => Err(ClientError::Decode { what: "Clock sysvar", address }),
+        }
+    }
+
     pub async fn config(&self) -> Result<Config> {
         let address = pda::config();
         self.fetch(&address).await?.ok_or(ClientError::NotFound { what: "config", address })

@@ -1,5 +1,5 @@
-//! The orchestrator's side of the cluster: reading every program account, the chain
-//! clock, and sending signed instructions with errors counted.
+//! The orchestrator's side of the cluster: reading every program account and sending
+//! signed instructions with errors counted.
 
 use anchor_lang::{prelude::Pubkey, solana_program::instruction::Instruction};
 use ignis_client::rpc::{ClientError, IgnisClient};
@@ -10,8 +10,6 @@ use solana_signer::Signer;
 use solana_transaction::Transaction;
 
 use crate::metrics::Metrics;
-
-const CLOCK_SYSVAR: Pubkey = anchor_lang::pubkey!("SysvarC1ock11111111111111111111111111111111");
 
 /// Largest serialized transaction the cluster accepts.
 pub const PACKET_DATA_SIZE: usize = 1232;
@@ -60,17 +58,6 @@ impl Chain {
                 Err(err)
             }
         }
-    }
-
-    /// Current slot and the chain's clock (unix seconds), read from the Clock sysvar:
-    /// deadlines are judged by the chain's time, never the local one.
-    pub async fn clock(&self) -> anyhow::Result<(u64, i64)> {
-        let account = self.client.rpc().get_account(&CLOCK_SYSVAR).await?;
-        let data = &account.data;
-        anyhow::ensure!(data.len() >= 40, "the Clock sysvar is {} bytes", data.len());
-        let slot = u64::from_le_bytes(data[0..8].try_into()?);
-        let unix = i64::from_le_bytes(data[32..40].try_into()?);
-        Ok((slot, unix))
     }
 
     /// Every account the program owns, in one getProgramAccounts call so that they are

@@ -77,10 +77,7 @@ impl Config {
     }
 
     pub fn keypair_path(&self) -> String {
-        match (self.keypair.strip_prefix("~/"), std::env::var("HOME")) {
-            (Some(rest), Ok(home)) => format!("{home}/{rest}"),
-            _ => self.keypair.clone(),
-        }
+        ignis_client::process::expand_home(&self.keypair)
     }
 }
 

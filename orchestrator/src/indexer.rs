@@ -106,7 +106,7 @@ pub async fn resync(shared: &Shared, source: Source) -> anyhow::Result<usize> {
 }
 
 pub async fn refresh_clock(shared: &Shared) {
-    match shared.chain.clock().await {
+    match shared.chain.client.clock().await {
         Ok((slot, unix)) => {
             let mut index = shared.index.write().expect("index lock");
             index.slot = index.slot.max(slot);

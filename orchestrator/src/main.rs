@@ -63,10 +63,9 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            tracing::info!("stopping");
-            stop.cancel();
-        }
+        ignis_client::process::stop_signal().await;
+        tracing::info!("stopping");
+        stop.cancel();
     });
     ignis_orchestrator::run(config, shutdown).await
 }

@@ -32,14 +32,7 @@ async fn main() {
 
 /// Ctrl-C or SIGTERM: stop taking jobs, checkpoint the running ones, exit.
 async fn stop_on_signal(shutdown: CancellationToken) {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
-        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+    ignis_client::process::stop_signal().await;
     tracing::info!("shutting down");
     shutdown.cancel();
 }

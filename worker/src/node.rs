@@ -102,22 +102,6 @@ impl Node {
     pub async fn job(&self, id: u64) -> Result<Option<Job>, ClientError> {
         self.client.job(id).await
     }
-
-    /// The cluster's clock (unix seconds): deadlines are judged by it, not by ours.
-    pub async fn chain_time(&self) -> Result<i64, ClientError> {
-        let clock = <anchor_lang::prelude::Clock as anchor_lang::solana_program::sysvar::SysvarId>::id();
-        let data = self
-            .client
-            .account_data(&clock)
-            .await?
-            .ok_or(ClientError::NotFound { what: "Clock sysvar", address: clock })?;
-        // Clock: slot, epoch_start_timestamp, epoch, leader_schedule_epoch, unix_timestamp.
-        let bytes: [u8; 8] = data
-            .get(32..40)
-            .and_then(|b| b.try_into().ok())
-            .ok_or(ClientError::Decode { what: "Clock sysvar", address: clock })?;
-        Ok(i64::from_le_bytes(bytes))
-    }
 }
 
 /// Exponential backoff for RPC faults: 200 ms doubling to 10 s, reset on success.

@@ -287,7 +287,7 @@ impl Runtime {
                 return Ok(Outcome::Dropped);
             }
             let open = job.status == JobStatus::Revealing
-                || self.node.chain_time().await.is_ok_and(|now| now >= job.expires_at);
+                || self.node.client.clock().await.is_ok_and(|(_, now)| now >= job.expires_at);
             if open {
                 let reveal = instructions::reveal_result(self.node.operator_key(), job_id, result_hash, salt);
                 let outcome = self.settle(job_id, "reveal_result", self.node.send(&[reveal]).await)?;

@@ -24,7 +24,7 @@ use crate::{
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 pub async fn run(config: RunConfig, shutdown: CancellationToken) -> Result<()> {
-    let keypair_path = expand_home(&config.keypair);
+    let keypair_path = ignis_client::process::expand_home(&config.keypair);
     let operator = solana_keypair::read_keypair_file(&keypair_path).map_err(|err| {
         anyhow::anyhow!(
             "cannot read the operator keypair at {keypair_path}: {err}\n\
@@ -116,13 +116,6 @@ fn reap(done: Finished, job_of_task: &mut HashMap<tokio::task::Id, u64>, in_prog
         Ok(Ok(outcome)) => tracing::debug!(job, ?outcome, "job pass ended"),
         Ok(Err(err)) => tracing::error!(job, error = format!("{err:#}"), "job failed; will retry from the journal"),
         Err(err) => tracing::error!(job, %err, "job task panicked; will retry from the journal"),
-    }
-}
-
-fn expand_home(path: &str) -> String {
-    match (path.strip_prefix("~/"), std::env::var("HOME")) {
-        (Some(rest), Ok(home)) => format!("{home}/{rest}"),
-        _ => path.to_string(),
     }
 }
 

@@ -79,7 +79,7 @@ pub async fn airdrop(ctx: &Context, sol: f64, to: Option<String>) -> Result<Repo
 }
 
 pub fn keygen(path: &str, force: bool) -> Result<Report> {
-    let path = context::expand_home(path);
+    let path = ignis_client::process::expand_home(path);
     if std::path::Path::new(&path).exists() && !force {
         bail!("{path} already exists: pass --force to replace it (its funds would be lost), or choose another --keypair");
     }

@@ -126,7 +126,7 @@ pub async fn up(args: UpArgs) -> Result<Report> {
     print_banner(&network, &protocol, &state_dir, &demo_file);
 
     let stopped_early = tokio::select! {
-        _ = stop_signal() => None,
+        _ = ignis_client::process::stop_signal() => None,
         finished = services.join_next() => finished,
     };
     if let Some(finished) = stopped_early {
@@ -254,14 +254,4 @@ fn print_banner(network: &serde_json::Value, protocol: &Protocol, state_dir: &Pa
     println!("  ignis --keypair {} job post --pow 16 --reward 1", demo_file.display());
     println!("  open the web app and connect a wallet (or import the demo keypair)");
     println!("Ctrl-C stops everything.");
-}
-
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
-        tokio::select! { _ = tokio::signal::ctrl_c() => {}, _ = term.recv() => {} }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
 }
