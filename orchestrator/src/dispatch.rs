@@ -261,17 +261,11 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
             }
         }
         while tasks.try_join_next().is_some() {}
-        tokio::select! {
-            _ = shutdown.cancelled() => break,
-            // A short pause lets a burst of account updates arrive as one.
-            _ = wake.changed() => tokio::time::sleep(Duration::from_millis(20)).await,
-            _ = tokio::time::sleep(shared.settings.poll_interval()) => {}
+        if !crate::next_round(&shared, &mut wake, &shutdown, Duration::from_millis(20)).await {
+            break;
         }
     }
-    // Give sends in progress a moment; what is cut off is rebuilt from the chain on
-    // the next start.
-    let _ = tokio::time::timeout(Duration::from_secs(2), async { while tasks.join_next().await.is_some() {} }).await;
-    tasks.abort_all();
+    crate::drain(tasks).await;
     Ok(())
 }
 

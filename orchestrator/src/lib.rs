@@ -26,6 +26,7 @@ use std::{
         atomic::{AtomicBool, Ordering},
         Arc, Mutex, RwLock,
     },
+    time::Duration,
 };
 
 use anyhow::{anyhow, bail, Context as _};
@@ -73,6 +74,31 @@ impl Shared {
         self.websocket_up.store(up, Ordering::Relaxed);
         self.metrics.websocket_connected.set(i64::from(up));
     }
+}
+
+/// Waits for the next round of a task's loop: a change (then `settle`, so that a burst
+/// of account updates arrives as one), the poll interval, or shutdown (false).
+pub(crate) async fn next_round(
+    shared: &Shared,
+    wake: &mut watch::Receiver<u64>,
+    shutdown: &CancellationToken,
+    settle: Duration,
+) -> bool {
+    tokio::select! {
+        _ = shutdown.cancelled() => false,
+        _ = wake.changed() => {
+            tokio::time::sleep(settle).await;
+            true
+        }
+        _ = tokio::time::sleep(shared.settings.poll_interval()) => true,
+    }
+}
+
+/// Gives a stopping task's sends in progress a moment, then cancels the rest: what is
+/// cut off is rebuilt from the chain on the next start.
+pub(crate) async fn drain<T: 'static>(mut tasks: JoinSet<T>) {
+    let _ = tokio::time::timeout(Duration::from_secs(2), async { while tasks.join_next().await.is_some() {} }).await;
+    tasks.abort_all();
 }
 
 /// A started orchestrator.
