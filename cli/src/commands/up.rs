@@ -174,16 +174,11 @@ async fn fund(client: &IgnisClient, protocol: &Protocol, admin: &Keypair, to: &a
     Ok(())
 }
 
-/// One worker per available backend: the GPU when CUDA opens, else the CPU; `--workers`
-/// adds CPU workers.
+/// The first worker takes `choice` (under `auto` it opens the GPU itself when there is
+/// one, else the CPU); `--workers` adds CPU workers.
 fn worker_backends(workers: Option<usize>, choice: BackendChoice) -> Vec<BackendChoice> {
-    let first = match choice {
-        BackendChoice::Auto if ignis_kernels::cuda::CudaBackend::open().is_ok() => BackendChoice::Cuda,
-        BackendChoice::Auto => BackendChoice::Cpu,
-        other => other,
-    };
     let count = workers.unwrap_or(1).max(1);
-    std::iter::once(first).chain(std::iter::repeat(BackendChoice::Cpu)).take(count).collect()
+    std::iter::once(choice).chain(std::iter::repeat(BackendChoice::Cpu)).take(count).collect()
 }
 
 /// The built web app, building it with npm when it is missing.
