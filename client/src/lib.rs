@@ -11,6 +11,7 @@ pub mod process;
 pub mod queries;
 pub mod rpc;
 pub mod token;
+pub mod watch;
 
 pub use ignis;
 pub use ignis::ID as PROGRAM_ID;

@@ -4,7 +4,10 @@
 //! serialized layout.
 
 use anchor_lang::prelude::Pubkey;
-use ignis::{constants::MAX_REPLICAS, state::Job};
+use ignis::{
+    constants::MAX_REPLICAS,
+    state::{Job, JobStatus},
+};
 use solana_rpc_client_api::filter::Memcmp;
 
 use crate::rpc::{memcmp_after_discriminator, IgnisClient, Result};
@@ -22,16 +25,20 @@ const fn status_offset(kind_len: usize) -> usize {
 }
 const POW_STATUS_OFFSET: usize = status_offset(2);
 const KERNEL_STATUS_OFFSET: usize = status_offset(6);
-/// `JobStatus::Running` as Borsh writes it.
-const STATUS_RUNNING: u8 = 1;
+/// Filters for the PoW jobs in `status`.
+pub fn pow_jobs_in(status: JobStatus) -> Vec<Memcmp> {
+    // Borsh writes a fieldless enum as its variant index.
+    vec![
+        memcmp_after_discriminator(KIND_OFFSET, &[KIND_POW]),
+        memcmp_after_discriminator(POW_STATUS_OFFSET, &[status as u8]),
+    ]
+}
 
 /// Filters for the running PoW jobs assigned to `worker` (a PoW job has one replica).
 pub fn running_pow_jobs_of(worker: &Pubkey) -> Vec<Memcmp> {
-    vec![
-        memcmp_after_discriminator(KIND_OFFSET, &[KIND_POW]),
-        memcmp_after_discriminator(POW_STATUS_OFFSET, &[STATUS_RUNNING]),
-        memcmp_after_discriminator(POW_STATUS_OFFSET + 1, worker.as_ref()),
-    ]
+    let mut filters = pow_jobs_in(JobStatus::Running);
+    filters.push(memcmp_after_discriminator(POW_STATUS_OFFSET + 1, worker.as_ref()));
+    filters
 }
 
 /// Filters for kernel jobs with `worker` in assignment slot `slot`, in any status.
@@ -46,12 +53,20 @@ impl IgnisClient {
     /// Jobs that may still need work from `worker` (its `Worker` PDA): running PoW jobs
     /// and kernel jobs it holds an assignment in. Callers check the status.
     pub async fn jobs_of_worker(&self, worker: &Pubkey) -> Result<Vec<(Pubkey, Job)>> {
-        let mut jobs = self.all::<Job>(running_pow_jobs_of(worker)).await?;
-        for slot in 0..MAX_REPLICAS {
-            jobs.extend(self.all::<Job>(kernel_jobs_of(worker, slot)).await?);
+        let mut jobs = vec![];
+        for filters in assigned_job_filters(worker) {
+            jobs.extend(self.all::<Job>(filters).await?);
         }
         Ok(jobs)
     }
+}
+
+/// The filter sets (each one getProgramAccounts call or one subscription) that together
+/// find every job that may still need work from `worker`.
+pub fn assigned_job_filters(worker: &Pubkey) -> Vec<Vec<Memcmp>> {
+    let mut sets = vec![running_pow_jobs_of(worker)];
+    sets.extend((0..MAX_REPLICAS).map(|slot| kernel_jobs_of(worker, slot)));
+    sets
 }
 
 #[cfg(test)]

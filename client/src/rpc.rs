@@ -65,10 +65,21 @@ impl ClientError {
 
 pub type Result<T, E = ClientError> = std::result::Result<T, E>;
 
-/// How long to wait between confirmation polls, and how many times a transaction whose
-/// blockhash expired is re-signed with a fresh one before giving up.
-const POLL_INTERVAL: Duration = Duration::from_millis(200);
+/// How many times a transaction whose blockhash expired is re-signed with a fresh one
+/// before giving up.
 const MAX_BLOCKHASH_ATTEMPTS: u32 = 5;
+/// Tries per RPC call when the fault is transient.
+const RPC_ATTEMPTS: u32 = 4;
+/// getSignatureStatuses takes at most this many signatures per call.
+const MAX_STATUSES_PER_CALL: usize = 256;
+/// How long a [`Pipeline`] keeps signing with one blockhash (about 2% of its lifetime).
+const BLOCKHASH_REUSE: Duration = Duration::from_secs(1);
+
+/// The wait before confirmation poll number `attempt`: short at first, because a local
+/// chain confirms within one slot, then every 200 ms (half a mainnet slot).
+fn poll_delay(attempt: u32) -> Duration {
+    Duration::from_millis(25u64.saturating_mul(1 << attempt.min(3)))
+}
 
 pub struct IgnisClient {
     rpc: RpcClient,
@@ -90,6 +101,38 @@ impl IgnisClient {
         &self.rpc
     }
 
+    /// Runs one RPC call, again (up to 4 tries in about 350 ms) when it failed in a way
+    /// that says nothing about the request itself: the connection broke, the node
+    /// answered 5xx or "unhealthy". Every call made here is idempotent (reads, and
+    /// sends of an already signed transaction).
+    pub async fn call<T, Fut>(&self, mut call: impl FnMut() -> Fut) -> Result<T>
+    where
+        Fut: std::future::Future<Output = std::result::Result<T, RpcError>>,
+    {
+        let mut delay = Duration::from_millis(50);
+        for attempt in 1.. {
+            match call().await {
+                Ok(value) => return Ok(value),
+                Err(err) if attempt < RPC_ATTEMPTS && is_transient(&err) => {
+                    tracing::debug!(%err, attempt, "RPC fault; trying again");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+                Err(err) => return Err(self.rpc_error(err)),
+            }
+        }
+        unreachable!("the last attempt returns")
+    }
+
+    /// Sends a signed transaction. One that already executed (its first send landed but
+    /// the answer was lost) counts as sent: confirmation will report how it went.
+    async fn broadcast(&self, tx: &Transaction, config: RpcSendTransactionConfig) -> Result<Signature> {
+        match self.call(|| self.rpc.send_transaction_with_config(tx, config)).await {
+            Err(ClientError::Transaction(TransactionError::AlreadyProcessed)) => Ok(tx.signatures[0]),
+            other => other,
+        }
+    }
+
     pub(crate) fn rpc_error(&self, source: RpcError) -> ClientError {
         match source.get_transaction_error() {
             Some(err) => ClientError::from_transaction(err),
@@ -99,11 +142,7 @@ impl IgnisClient {
 
     /// The raw account, or `None` if there is none.
     pub async fn account_data(&self, address: &Pubkey) -> Result<Option<Vec<u8>>> {
-        let response = self
-            .rpc
-            .get_account_with_commitment(address, self.rpc.commitment())
-            .await
-            .map_err(|e| self.rpc_error(e))?;
+        let response = self.call(|| self.rpc.get_account_with_commitment(address, self.rpc.commitment())).await?;
         Ok(response.value.map(|account| account.data))
     }
 
@@ -167,11 +206,7 @@ impl IgnisClient {
             with_context: None,
             sort_results: None,
         };
-        let accounts = self
-            .rpc
-            .get_program_ui_accounts_with_config(&ignis::ID, config)
-            .await
-            .map_err(|e| self.rpc_error(e))?;
+        let accounts = self.call(|| self.rpc.get_program_ui_accounts_with_config(&ignis::ID, config.clone())).await?;
         let what = short_type_name::<T>();
         accounts
             .into_iter()
@@ -192,11 +227,8 @@ impl IgnisClient {
     pub async fn send(&self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<Signature> {
         let payer = signers[0].pubkey();
         for _ in 0..MAX_BLOCKHASH_ATTEMPTS {
-            let (blockhash, last_valid_height) = self
-                .rpc
-                .get_latest_blockhash_with_commitment(self.rpc.commitment())
-                .await
-                .map_err(|e| self.rpc_error(e))?;
+            let (blockhash, last_valid_height) =
+                self.call(|| self.rpc.get_latest_blockhash_with_commitment(self.rpc.commitment())).await?;
             let tx = Transaction::new_signed_with_payer(instructions, Some(&payer), signers, blockhash);
             let signature = tx.signatures[0];
             let config = RpcSendTransactionConfig {
@@ -204,10 +236,11 @@ impl IgnisClient {
                 ..RpcSendTransactionConfig::default()
             };
             // A program error shows in preflight: no point retrying that.
-            self.rpc.send_transaction_with_config(&tx, config).await.map_err(|e| self.rpc_error(e))?;
-            loop {
-                tokio::time::sleep(POLL_INTERVAL).await;
-                let statuses = self.rpc.get_signature_statuses(&[signature]).await.map_err(|e| self.rpc_error(e))?;
+            self.broadcast(&tx, config).await?;
+            for attempt in 0.. {
+                tokio::time::sleep(poll_delay(attempt)).await;
+                let signatures = [signature];
+                let statuses = self.call(|| self.rpc.get_signature_statuses(&signatures)).await?;
                 if let Some(status) = statuses.value.into_iter().next().flatten() {
                     if let Some(err) = status.err {
                         return Err(ClientError::from_transaction(err.into()));
@@ -217,11 +250,7 @@ impl IgnisClient {
                     }
                     continue;
                 }
-                let height = self
-                    .rpc
-                    .get_block_height_with_commitment(self.rpc.commitment())
-                    .await
-                    .map_err(|e| self.rpc_error(e))?;
+                let height = self.call(|| self.rpc.get_block_height_with_commitment(self.rpc.commitment())).await?;
                 if height > last_valid_height {
                     tracing::warn!(%signature, "blockhash expired before confirmation; re-signing");
                     break;
@@ -235,6 +264,99 @@ impl IgnisClient {
         }
         Err(ClientError::NotConfirmed { attempts: MAX_BLOCKHASH_ATTEMPTS })
     }
+
+    /// A [`Pipeline`] for sending many transactions without a round trip each.
+    pub fn pipeline(&self) -> Pipeline<'_> {
+        Pipeline { client: self, blockhash: None, sent: vec![] }
+    }
+
+    /// Waits until every signature is confirmed. A failed transaction is the error; one
+    /// whose blockhash expired unseen is [`ClientError::NotConfirmed`].
+    async fn confirm_all(&self, mut pending: Vec<(Signature, u64)>) -> Result<()> {
+        for attempt in 0.. {
+            if pending.is_empty() {
+                break;
+            }
+            tokio::time::sleep(poll_delay(attempt)).await;
+            let mut unseen = vec![];
+            for chunk in pending.chunks(MAX_STATUSES_PER_CALL) {
+                let signatures: Vec<Signature> = chunk.iter().map(|(signature, _)| *signature).collect();
+                let statuses = self.call(|| self.rpc.get_signature_statuses(&signatures)).await?;
+                for (entry, status) in chunk.iter().zip(statuses.value) {
+                    match status {
+                        Some(status) if status.err.is_some() => {
+                            return Err(ClientError::from_transaction(status.err.expect("checked").into()))
+                        }
+                        Some(status) if status.satisfies_commitment(self.rpc.commitment()) => {}
+                        _ => unseen.push(*entry),
+                    }
+                }
+            }
+            if let Some(&(_, last_valid)) = unseen.iter().max_by_key(|(_, last_valid)| *last_valid) {
+                let height = self.call(|| self.rpc.get_block_height_with_commitment(self.rpc.commitment())).await?;
+                if height > last_valid {
+                    return Err(ClientError::NotConfirmed { attempts: 1 });
+                }
+            }
+            pending = unseen;
+        }
+        Ok(())
+    }
+}
+
+/// Sends transactions back to back, each as soon as the cluster accepted the one before
+/// (preflight included), and confirms them all at the end: a load generator's way to
+/// post thousands of jobs without a confirmation round trip per transaction. On one
+/// leader (the localnet) they execute in the order sent, so consecutive job ids work.
+/// Nothing is re-sent: the first rejection is returned, and what was sent before it has
+/// been executed.
+pub struct Pipeline<'a> {
+    client: &'a IgnisClient,
+    blockhash: Option<(solana_hash::Hash, u64, std::time::Instant)>,
+    sent: Vec<(Signature, u64)>,
+}
+
+impl Pipeline<'_> {
+    /// Signs with `signers` (the first pays) and sends; returns once the cluster took it.
+    pub async fn send(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<Signature> {
+        let client = self.client;
+        let (blockhash, last_valid) = match self.blockhash {
+            Some((hash, last_valid, fetched)) if fetched.elapsed() < BLOCKHASH_REUSE => (hash, last_valid),
+            _ => {
+                let (hash, last_valid) =
+                    client.call(|| client.rpc.get_latest_blockhash_with_commitment(client.rpc.commitment())).await?;
+                self.blockhash = Some((hash, last_valid, std::time::Instant::now()));
+                (hash, last_valid)
+            }
+        };
+        let tx = Transaction::new_signed_with_payer(instructions, Some(&signers[0].pubkey()), signers, blockhash);
+        let config = RpcSendTransactionConfig {
+            preflight_commitment: Some(client.rpc.commitment().commitment),
+            ..RpcSendTransactionConfig::default()
+        };
+        let signature = client.broadcast(&tx, config).await?;
+        self.sent.push((signature, last_valid));
+        Ok(signature)
+    }
+
+    /// Waits until everything sent is confirmed.
+    pub async fn confirm(self) -> Result<Vec<Signature>> {
+        let signatures = self.sent.iter().map(|(signature, _)| *signature).collect();
+        self.client.confirm_all(self.sent).await?;
+        Ok(signatures)
+    }
+}
+
+/// Whether an RPC error is a fault of the transport or the node, not of the request.
+fn is_transient(err: &RpcError) -> bool {
+    use solana_rpc_client_api::{client_error::ErrorKind, request::RpcError as Rpc};
+    // -32005: node unhealthy/behind; -32004: block not available; -32016: min context
+    // slot not reached. All say "ask again".
+    match err.kind() {
+        ErrorKind::Io(_) | ErrorKind::Reqwest(_) => true,
+        ErrorKind::RpcError(Rpc::RpcResponseError { code, .. }) => matches!(code, -32005 | -32004 | -32016),
+        _ => false,
+    }
 }
 
 /// A memcmp filter on account data at `offset` bytes after Anchor's 8-byte
@@ -243,7 +365,48 @@ pub fn memcmp_after_discriminator(offset: usize, bytes: &[u8]) -> Memcmp {
     Memcmp::new_raw_bytes(8 + offset, bytes.to_vec())
 }
 
+/// The websocket URL that goes with a JSON-RPC URL: ws(s):// and the port plus one
+/// (the Solana convention, which the localnet follows).
+pub fn websocket_url(http: &str) -> String {
+    let (scheme, rest) = match http.split_once("://") {
+        Some(("https", rest)) => ("wss", rest),
+        Some((_, rest)) => ("ws", rest),
+        None => ("ws", http),
+    };
+    let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
+    let authority = match authority.rsplit_once(':') {
+        Some((host, port)) => match port.parse::<u16>() {
+            Ok(port) => format!("{host}:{}", port.wrapping_add(1)),
+            Err(_) => authority.to_string(),
+        },
+        _ => authority.to_string(),
+    };
+    if path.is_empty() {
+        format!("{scheme}://{authority}")
+    } else {
+        format!("{scheme}://{authority}/{path}")
+    }
+}
+
 fn short_type_name<T>() -> &'static str {
     let full = std::any::type_name::<T>();
     full.rsplit("::").next().unwrap_or(full)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_websocket_url_is_derived_from_the_rpc_url() {
+        assert_eq!(websocket_url("http://127.0.0.1:8899"), "ws://127.0.0.1:8900");
+        assert_eq!(websocket_url("https://rpc.example.com/abc"), "wss://rpc.example.com/abc");
+        assert_eq!(websocket_url("http://localhost:1234/"), "ws://localhost:1235");
+    }
+
+    #[test]
+    fn confirmation_polls_start_fast_and_settle_at_200_ms() {
+        let delays: Vec<u64> = (0..6).map(|n| poll_delay(n).as_millis() as u64).collect();
+        assert_eq!(delays, [25, 50, 100, 200, 200, 200]);
+    }
 }

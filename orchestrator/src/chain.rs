@@ -64,8 +64,7 @@ impl Chain {
     /// from one moment.
     pub async fn snapshot(&self) -> Result<Snapshot, ClientError> {
         let rpc = self.client.rpc();
-        let rpc_error = |source| ClientError::Rpc { url: self.url().to_string(), source: Box::new(source) };
-        let slot = rpc.get_slot().await.map_err(rpc_error)?;
+        let slot = self.client.call(|| rpc.get_slot()).await?;
         let config = RpcProgramAccountsConfig {
             filters: None,
             account_config: RpcAccountInfoConfig {
@@ -76,7 +75,7 @@ impl Chain {
             with_context: None,
             sort_results: None,
         };
-        let accounts = rpc.get_program_ui_accounts_with_config(&ignis::ID, config).await.map_err(rpc_error)?;
+        let accounts = self.client.call(|| rpc.get_program_ui_accounts_with_config(&ignis::ID, config.clone())).await?;
         let accounts = accounts
             .into_iter()
             .filter_map(|(address, account)| Some((address, account.data.decode()?)))

@@ -73,43 +73,10 @@ impl Config {
         if let Some(url) = &self.ws_url {
             return url.clone();
         }
-        derive_ws_url(&self.url)
+        ignis_client::rpc::websocket_url(&self.url)
     }
 
     pub fn keypair_path(&self) -> String {
         ignis_client::process::expand_home(&self.keypair)
-    }
-}
-
-pub fn derive_ws_url(http: &str) -> String {
-    let (scheme, rest) = match http.split_once("://") {
-        Some(("https", rest)) => ("wss", rest),
-        Some((_, rest)) => ("ws", rest),
-        None => ("ws", http),
-    };
-    let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
-    let authority = match authority.rsplit_once(':') {
-        Some((host, port)) => match port.parse::<u16>() {
-            Ok(port) => format!("{host}:{}", port.wrapping_add(1)),
-            Err(_) => authority.to_string(),
-        },
-        _ => authority.to_string(),
-    };
-    if path.is_empty() {
-        format!("{scheme}://{authority}")
-    } else {
-        format!("{scheme}://{authority}/{path}")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_websocket_url_is_derived_from_the_rpc_url() {
-        assert_eq!(derive_ws_url("http://127.0.0.1:8899"), "ws://127.0.0.1:8900");
-        assert_eq!(derive_ws_url("https://rpc.example.com/abc"), "wss://rpc.example.com/abc");
-        assert_eq!(derive_ws_url("http://localhost:1234/"), "ws://localhost:1235");
     }
 }

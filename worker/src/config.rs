@@ -25,6 +25,10 @@ pub struct RunConfig {
     /// JSON-RPC URL of the cluster (the localnet by default).
     #[arg(long, env = "IGNIS_URL", default_value = "http://127.0.0.1:8899")]
     pub url: String,
+    /// The cluster's websocket, which pushes newly assigned jobs (default: the RPC URL
+    /// with ws:// and the port plus one).
+    #[arg(long, env = "IGNIS_WS_URL")]
+    pub ws_url: Option<String>,
     /// The operator keypair (Solana CLI JSON format) that registered the worker.
     #[arg(long, env = "IGNIS_KEYPAIR", default_value = "~/.config/solana/id.json")]
     pub keypair: String,
@@ -59,12 +63,17 @@ impl RunConfig {
         Duration::from_millis(self.poll_ms.max(10))
     }
 
+    pub fn ws_url(&self) -> String {
+        self.ws_url.clone().unwrap_or_else(|| ignis_client::rpc::websocket_url(&self.url))
+    }
+
     /// A config for the given cluster and keypair file with every other flag at its
     /// default (for embedding, e.g. `ignis up`).
     pub fn new(url: impl Into<String>, keypair: impl Into<String>) -> Self {
         RunConfig {
             url: url.into(),
             keypair: keypair.into(),
+            ws_url: None,
             orchestrator: None,
             backend: BackendChoice::Auto,
             journal_dir: None,

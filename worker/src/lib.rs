@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod config;
 pub mod fault;
+pub mod follow;
 pub mod journal;
 pub mod node;
 pub mod runner;

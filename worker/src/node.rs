@@ -37,9 +37,7 @@ impl Node {
             Err(ClientError::NotFound { .. }) => {
                 bail!("the Ignis protocol is not initialised on {url}: run `ignis admin init` there first")
             }
-            Err(err @ ClientError::Rpc { .. }) => {
-                bail!("{err}\nis the cluster running? start a local one with `cargo localnet` or pass --url")
-            }
+            Err(err @ ClientError::Rpc { .. }) => return Err(Unreachable(err).into()),
             Err(err) => return Err(err.into()),
         };
         let protocol = Protocol::from_config(&config);
@@ -102,6 +100,19 @@ impl Node {
     pub async fn job(&self, id: u64) -> Result<Option<Job>, ClientError> {
         self.client.job(id).await
     }
+}
+
+/// The cluster did not answer (or answered with an RPC fault).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}\nis the cluster running? start a local one with `cargo localnet` or pass --url")]
+pub struct Unreachable(ClientError);
+
+/// Whether `err` came from the cluster's RPC (down, flaky, overloaded) rather than from
+/// the program or this machine: worth retrying.
+pub fn is_rpc_fault(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause.is::<Unreachable>() || matches!(cause.downcast_ref::<ClientError>(), Some(ClientError::Rpc { .. }))
+    })
 }
 
 /// Exponential backoff for RPC faults: 200 ms doubling to 10 s, reset on success.
