@@ -1,6 +1,9 @@
-//! The network as separate processes, for the system test and `ignis-bench`:
+//! The network as separate processes, for the system and fault tests and `ignis-bench`:
 //! `ignis-localnet`, `ignis-orchestrator` and N `ignis-worker`s, started from the same
-//! target directory as the caller, and killed when dropped.
+//! target directory as the caller, killed (and restarted) on demand, and killed when
+//! dropped. `audit` checks on chain that every job settled once and the vaults reconcile.
+
+pub mod proxy;
 
 use std::{
     net::TcpListener,
@@ -10,9 +13,13 @@ use std::{
 };
 
 use anchor_lang::prelude::Pubkey;
-use ignis::state::{EmissionSchedule, Params};
+use ignis::{
+    instructions::PostJobArgs,
+    state::{EmissionSchedule, Job, JobKind, JobStatus, Params},
+};
 use ignis_client::{
     bootstrap::{self, Genesis},
+    pda,
     instructions::Protocol,
     rpc::IgnisClient,
     token,
@@ -34,14 +41,26 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
+/// Tests in one binary run in parallel; each network takes both cores, so they take
+/// turns: hold the guard for the test's whole life.
+pub async fn one_network_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    TURN.lock().await
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
 fn spawn(name: &str, args: &[&str]) -> Child {
+    spawn_with(name, args, &[])
+}
+
+fn spawn_with(name: &str, args: &[&str], env: &[(&str, &str)]) -> Child {
     Command::new(binary(name))
         .args(args)
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -59,22 +78,69 @@ pub async fn wait_for<T>(what: &str, within: Duration, mut check: impl AsyncFnMu
     }
 }
 
+/// How the services reach the chain.
+#[derive(Default)]
+pub struct Options {
+    /// The RPC URL the orchestrator and the workers use instead of the localnet's (a
+    /// fault proxy); the orchestrator then polls instead of following the websocket.
+    pub services_rpc_url: Option<String>,
+    /// The localnet's RPC port (the websocket's is one more); a free one if not given.
+    pub rpc_port: Option<u16>,
+}
+
+/// A service process and how to start it again.
+struct Service {
+    name: &'static str,
+    args: Vec<String>,
+    child: Option<Child>,
+}
+
+impl Service {
+    fn start(name: &'static str, args: Vec<String>, env: &[(&str, &str)]) -> Service {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let child = spawn_with(name, &refs, env);
+        Service { name, args, child: Some(child) }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn restart(&mut self, env: &[(&str, &str)]) {
+        self.kill();
+        let refs: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        self.child = Some(spawn_with(self.name, &refs, env));
+    }
+
+    /// Whether the process has exited (e.g. aborted by an injected fault).
+    fn exited(&mut self) -> bool {
+        self.child.as_mut().is_none_or(|child| child.try_wait().ok().flatten().is_some())
+    }
+}
+
 pub struct Network {
     pub client: IgnisClient,
     pub protocol: Protocol,
     pub admin: Keypair,
     pub rpc_url: String,
+    pub ws_url: String,
     pub api_url: String,
     pub operators: Vec<Pubkey>,
-    processes: Vec<Child>,
+    localnet: Child,
+    orchestrator: Option<Service>,
+    workers: Vec<Service>,
 }
 
 impl Drop for Network {
     fn drop(&mut self) {
-        for child in &mut self.processes {
-            let _ = child.kill();
-            let _ = child.wait();
+        for service in self.workers.iter_mut().chain(self.orchestrator.as_mut()) {
+            service.kill();
         }
+        let _ = self.localnet.kill();
+        let _ = self.localnet.wait();
     }
 }
 
@@ -82,22 +148,46 @@ impl Network {
     /// Localnet (50 ms slots), protocol, orchestrator, and `workers` staked CPU workers
     /// that register themselves; returns once all are up.
     pub async fn start(workers: usize, dir: &Path) -> Network {
-        let (rpc_port, api_port) = (free_port(), free_port());
+        Network::start_with(workers, dir, Options::default()).await
+    }
+
+    pub async fn start_with(workers: usize, dir: &Path, options: Options) -> Network {
+        let api_port = free_port();
+        // The websocket takes the port after the RPC's, which may be taken: then the
+        // localnet exits at once, and another free port is tried.
+        let (mut localnet, mut rpc_port);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            rpc_port = options.rpc_port.unwrap_or_else(free_port);
+            localnet = spawn(
+                "ignis-localnet",
+                &["--rpc-port", &rpc_port.to_string(), "--ws-port", &(rpc_port + 1).to_string(), "--slot-time-ms", "50"],
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            match localnet.try_wait() {
+                Ok(Some(status)) if attempt < 5 && options.rpc_port.is_none() => {
+                    eprintln!("the localnet exited ({status}) on port {rpc_port}; trying another port");
+                }
+                Ok(Some(status)) => panic!("the localnet exited: {status}"),
+                _ => break,
+            }
+        }
         let rpc_url = format!("http://127.0.0.1:{rpc_port}");
-        let localnet = spawn(
-            "ignis-localnet",
-            &["--rpc-port", &rpc_port.to_string(), "--ws-port", &(rpc_port + 1).to_string(), "--slot-time-ms", "50"],
-        );
         let client = IgnisClient::new(&rpc_url);
         let mut network = Network {
             client,
             protocol: Protocol::new(Pubkey::default(), token::TOKEN_PROGRAM_ID),
             admin: Keypair::new(),
             rpc_url: rpc_url.clone(),
+            ws_url: format!("ws://127.0.0.1:{}", rpc_port + 1),
             api_url: format!("http://127.0.0.1:{api_port}"),
             operators: vec![],
-            processes: vec![localnet],
+            localnet,
+            orchestrator: None,
+            workers: vec![],
         };
+        let services_url = options.services_rpc_url.clone().unwrap_or_else(|| rpc_url.clone());
         let client = &network.client;
         wait_for("the localnet", Duration::from_secs(60), async || client.rpc().get_slot().await.ok()).await;
         let admin_file = dir.join("admin.json");
@@ -113,20 +203,25 @@ impl Network {
             emission: EmissionSchedule::default(),
         };
         network.protocol = bootstrap::initialize_protocol(client, &network.admin, genesis).await.expect("init");
-        network.processes.push(spawn(
-            "ignis-orchestrator",
-            &[
-                "run",
-                "--url",
-                &rpc_url,
-                "--keypair",
-                admin_file.to_str().unwrap(),
-                "--api-addr",
-                &format!("127.0.0.1:{api_port}"),
-                "--poll-ms",
-                "200",
-            ],
-        ));
+        let mut orchestrator_args: Vec<String> = [
+            "run",
+            "--url",
+            &services_url,
+            "--ws-url",
+            &network.ws_url,
+            "--keypair",
+            admin_file.to_str().unwrap(),
+            "--api-addr",
+            &format!("127.0.0.1:{api_port}"),
+            "--poll-ms",
+            "200",
+        ]
+        .map(String::from)
+        .to_vec();
+        if options.services_rpc_url.is_some() {
+            orchestrator_args.push("--no-websocket".into());
+        }
+        network.orchestrator = Some(Service::start("ignis-orchestrator", orchestrator_args, &[]));
         for index in 0..workers {
             let operator = Keypair::new();
             let file = dir.join(format!("worker-{index}.json"));
@@ -142,27 +237,27 @@ impl Network {
                 .await
                 .expect("stake");
             let journal = dir.join(format!("journal-{index}"));
-            network.processes.push(spawn(
-                "ignis-worker",
-                &[
-                    "run",
-                    "--register",
-                    "--backend",
-                    "cpu",
-                    "--max-jobs",
-                    "64",
-                    "--poll-ms",
-                    "100",
-                    "--url",
-                    &rpc_url,
-                    "--keypair",
-                    file.to_str().unwrap(),
-                    "--orchestrator",
-                    &network.api_url,
-                    "--journal-dir",
-                    journal.to_str().unwrap(),
-                ],
-            ));
+            let args = [
+                "run",
+                "--register",
+                "--backend",
+                "cpu",
+                "--max-jobs",
+                "64",
+                "--poll-ms",
+                "100",
+                "--url",
+                &services_url,
+                "--ws-url",
+                &network.ws_url,
+                "--keypair",
+                file.to_str().unwrap(),
+                "--orchestrator",
+                &network.api_url,
+                "--journal-dir",
+                journal.to_str().unwrap(),
+            ];
+            network.workers.push(Service::start("ignis-worker", args.map(String::from).to_vec(), &[]));
             network.operators.push(operator.pubkey());
         }
         let http = reqwest::Client::new();
@@ -176,6 +271,121 @@ impl Network {
         network
     }
 
+    pub fn worker_count(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// SIGKILLs worker `index` (no cleanup, like a power cut).
+    pub fn kill_worker(&mut self, index: usize) {
+        self.workers[index].kill();
+    }
+
+    /// Starts worker `index` again (same key and journal), with `IGNIS_WORKER_FAULT` set
+    /// to `fault` if given.
+    pub fn restart_worker(&mut self, index: usize, fault: Option<&str>) {
+        let env: Vec<(&str, &str)> = fault.map(|fault| ("IGNIS_WORKER_FAULT", fault)).into_iter().collect();
+        self.workers[index].restart(&env);
+    }
+
+    pub fn worker_exited(&mut self, index: usize) -> bool {
+        self.workers[index].exited()
+    }
+
+    pub fn kill_orchestrator(&mut self) {
+        self.orchestrator.as_mut().expect("an orchestrator").kill();
+    }
+
+    pub fn restart_orchestrator(&mut self) {
+        self.orchestrator.as_mut().expect("an orchestrator").restart(&[]);
+    }
+
+    /// Posts jobs `first..first + count` (ids are sequential), 4 per transaction, sent
+    /// back to back and then confirmed.
+    pub async fn post(&self, poster: &Keypair, first: u64, count: u64, job: impl Fn(u64) -> PostJobArgs) {
+        const POSTS_PER_TX: u64 = 4;
+        let poster_token = token::associated_account(&poster.pubkey(), &self.protocol.mint, &self.protocol.token_program);
+        let mut pipeline = self.client.pipeline();
+        let end = first + count;
+        let mut next = first;
+        while next < end {
+            let batch: Vec<_> = (next..(next + POSTS_PER_TX).min(end))
+                .map(|id| self.protocol.post_job(poster.pubkey(), poster_token, job(id)))
+                .collect();
+            next += batch.len() as u64;
+            pipeline.send(&batch, &[poster]).await.expect("post jobs");
+        }
+        pipeline.confirm().await.expect("posts confirmed");
+    }
+
+    /// Waits until jobs `first..first + count` are all completed or refunded.
+    pub async fn settled(&self, first: u64, count: u64, within: Duration) -> Vec<Job> {
+        let client = &self.client;
+        wait_for("every job to settle", within, async || {
+            let jobs: Vec<Job> = client.all::<Job>(vec![]).await.ok()?.into_iter().map(|(_, job)| job).collect();
+            let ours: Vec<Job> = jobs.into_iter().filter(|job| (first..first + count).contains(&job.id)).collect();
+            let settled = ours.iter().filter(|j| matches!(j.status, JobStatus::Completed | JobStatus::Refunded)).count();
+            (settled as u64 == count).then_some(ours)
+        })
+        .await
+    }
+
+    /// Checks on chain that every job ever posted settled exactly once (completed with
+    /// a valid proof or the right product, or refunded), that each completed replica
+    /// was paid once, and that every vault and the supply reconcile.
+    pub async fn audit(&self) -> Audit {
+        let client = &self.client;
+        let config = client.config().await.expect("config");
+        let totals = &config.totals;
+        let jobs: Vec<Job> = client.all::<Job>(vec![]).await.expect("jobs").into_iter().map(|(_, job)| job).collect();
+        assert_eq!(jobs.len() as u64, totals.jobs_posted, "one account per posted job");
+        let mut audit = Audit::default();
+        for job in &jobs {
+            match (job.status, job.kind) {
+                (JobStatus::Completed, JobKind::Pow { difficulty }) => {
+                    let worker = job.assignments[0].worker;
+                    let hash = ignis::pow::pow_hash(&job.seed, &worker, job.pow_nonce);
+                    assert!(ignis::pow::meets_difficulty(&hash, difficulty), "job {} paid for a valid proof", job.id);
+                    audit.completed += 1;
+                    audit.completed_replicas += 1;
+                }
+                (JobStatus::Completed, JobKind::Kernel { size, .. }) => {
+                    let expected = ignis_kernels::matmul::result_hash(&ignis_kernels::matmul::compute(&job.seed, size));
+                    assert_eq!(job.result_hash, expected, "job {} agreed on the right product", job.id);
+                    audit.completed += 1;
+                    audit.completed_replicas += u64::from(job.replicas);
+                }
+                (JobStatus::Refunded, _) => audit.refunded += 1,
+                other => panic!("job {} ended as {other:?}", job.id),
+            }
+        }
+        assert_eq!(totals.jobs_completed, audit.completed, "each job completed once");
+        assert_eq!(totals.jobs_refunded, audit.refunded, "each job refunded once");
+        assert_eq!(totals.escrowed, 0);
+        assert_eq!(self.balance(&pda::job_vault()).await, 0, "no escrow is left behind");
+        let workers = client.all::<ignis::state::Worker>(vec![]).await.expect("workers");
+        let (mut paid_replicas, mut earned) = (0, 0);
+        for (_, worker) in &workers {
+            assert_eq!(worker.active_jobs, 0, "no worker holds a settled job");
+            paid_replicas += worker.jobs_completed;
+            earned += worker.earned_total;
+        }
+        assert_eq!(paid_replicas, audit.completed_replicas, "one payment per completed replica");
+        // Workers earn their share of rewards plus pay for verified work from the pool.
+        assert_eq!(earned, totals.paid_to_workers + config.rewards.work_paid, "workers earned what was paid out");
+        assert_eq!(self.balance(&pda::stake_vault()).await, totals.staked + totals.unbonding, "the stake vault reconciles");
+        let rewards = &config.rewards;
+        assert_eq!(
+            self.balance(&pda::reward_vault()).await,
+            rewards.minted + totals.fees + totals.slashed - rewards.claimed - rewards.work_paid,
+            "the reward vault reconciles"
+        );
+        let mint = client.account_data(&self.protocol.mint).await.unwrap().unwrap();
+        let supply = u64::from_le_bytes(mint[36..44].try_into().unwrap());
+        assert_eq!(supply, config.genesis_supply + rewards.minted, "supply is genesis plus emission");
+        audit.slashed = totals.slashed;
+        audit
+    }
+
     /// A poster funded with SOL and `ign` IGN.
     pub async fn poster(&self, ign: u64) -> Keypair {
         let poster = Keypair::new();
@@ -186,5 +396,24 @@ impl Network {
 
     pub async fn balance(&self, account: &Pubkey) -> u64 {
         self.client.account_data(account).await.unwrap().as_deref().and_then(token::balance_of).unwrap_or(0)
+    }
+}
+
+/// What `Network::audit` counted.
+#[derive(Debug, Default)]
+pub struct Audit {
+    pub completed: u64,
+    pub refunded: u64,
+    pub completed_replicas: u64,
+    pub slashed: u64,
+}
+
+impl std::fmt::Display for Audit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} completed and {} refunded, each exactly once; {} replicas paid once; {} base units slashed; vaults and supply reconcile",
+            self.completed, self.refunded, self.completed_replicas, self.slashed
+        )
     }
 }

@@ -2,9 +2,10 @@
 //! CPU workers (separate processes, as in production), and the latency from post to
 //! payout. A lifecycle is post -> assign -> search -> submit_pow -> paid.
 //!
-//! Usage: ignis-bench [JOBS_PER_RUN] (default 300). Prints a table. One poster sends
-//! the jobs (4 per transaction, ids are sequential so posts cannot run in parallel):
-//! its rate bounds the figure.
+//! Usage: ignis-bench [JOBS_PER_RUN [WORKERS...]] (default 1000 jobs with 1, 2 and 4
+//! workers). Prints a table. One poster sends
+//! the jobs, 4 per transaction, back to back without waiting for each confirmation
+//! (`Pipeline`): ids are sequential, and the localnet executes in the order sent.
 
 use std::{
     collections::HashMap,
@@ -13,10 +14,12 @@ use std::{
 
 use ignis::{
     instructions::PostJobArgs,
-    state::{Job, JobKind, JobStatus},
+    state::{JobKind, JobStatus},
 };
-use ignis_client::token;
-use ignis_system_tests::{wait_for, Network, IGN};
+use futures::StreamExt;
+use ignis_client::{queries::pow_jobs_in, token, watch::job_updates};
+use ignis_system_tests::{Network, IGN};
+use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
 use solana_signer::Signer;
 
 const POSTS_PER_TX: u64 = 4;
@@ -32,9 +35,13 @@ struct Row {
 
 #[tokio::main]
 async fn main() {
-    let jobs: u64 = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(300);
+    let jobs: u64 = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(1_000);
+    let mut counts: Vec<usize> = std::env::args().skip(2).filter_map(|n| n.parse().ok()).collect();
+    if counts.is_empty() {
+        counts = vec![1, 2, 4];
+    }
     let mut rows = Vec::new();
-    for workers in [1, 2, 4] {
+    for workers in counts {
         eprintln!("running {jobs} PoW lifecycles with {workers} worker(s) ...");
         rows.push(run(workers, jobs).await);
     }
@@ -62,6 +69,8 @@ async fn run(workers: usize, jobs: u64) -> Row {
     let poster = network.poster(jobs * 2).await;
     let poster_token = token::associated_account(&poster.pubkey(), &network.protocol.mint, &network.protocol.token_program);
     let first = network.client.config().await.expect("config").next_job_id;
+    let pubsub = PubsubClient::new(&network.ws_url).await.expect("websocket");
+    let completed = job_updates(&pubsub, pow_jobs_in(JobStatus::Completed)).await.expect("subscribe");
     let end = first + jobs;
 
     // Post in the background; record when each job's post was confirmed.
@@ -70,6 +79,7 @@ async fn run(workers: usize, jobs: u64) -> Row {
     let started = Instant::now();
     let poster_task = tokio::spawn(async move {
         let mut posted = HashMap::new();
+        let mut pipeline = client.pipeline();
         let mut next = first;
         while next < end {
             let ids: Vec<u64> = (next..(next + POSTS_PER_TX).min(end)).collect();
@@ -90,25 +100,29 @@ async fn run(workers: usize, jobs: u64) -> Row {
                 .collect();
             // Latency counts from the moment the post is sent.
             let sent = Instant::now();
-            client.send(&batch, &[&poster]).await.expect("post");
+            pipeline.send(&batch, &[&poster]).await.expect("post");
             posted.extend(ids.iter().map(|&id| (id, sent)));
             next += ids.len() as u64;
         }
+        pipeline.confirm().await.expect("posts confirmed");
         posted
     });
+    // Payouts are pushed by the websocket as they land: exact times, no polling load.
     let mut paid_at: HashMap<u64, Instant> = HashMap::new();
-    let client = &network.client;
-    wait_for("every job to be paid", Duration::from_secs(600), async || {
-        let all = client.all::<Job>(vec![]).await.ok()?;
-        let now = Instant::now();
-        for (_, job) in all {
-            if job.status == JobStatus::Completed && (first..end).contains(&job.id) {
-                paid_at.entry(job.id).or_insert(now);
+    let mut paid = completed.take((jobs * 2) as usize);
+    let deadline = tokio::time::sleep(Duration::from_secs(600));
+    tokio::pin!(deadline);
+    while (paid_at.len() as u64) < jobs {
+        tokio::select! {
+            job = paid.next() => {
+                let job = job.expect("the websocket stays open");
+                if (first..end).contains(&job.id) {
+                    paid_at.entry(job.id).or_insert_with(Instant::now);
+                }
             }
+            _ = &mut deadline => panic!("only {} of {jobs} jobs were paid within 10 minutes", paid_at.len()),
         }
-        (paid_at.len() as u64 == jobs).then_some(())
-    })
-    .await;
+    }
     let seconds = started.elapsed().as_secs_f64();
     let posted = poster_task.await.expect("poster");
     let mut latencies: Vec<Duration> = paid_at.iter().map(|(id, paid)| paid.saturating_duration_since(posted[id])).collect();
