@@ -127,7 +127,8 @@ fn a_pow_job_from_post_to_payout_then_rewards_unstake_and_withdraw() {
     let rewards = net.json(&operator, &["rewards", "show"]);
     assert_eq!(rewards["staked"], 100_000_000_000u64);
     let claimed = net.json(&operator, &["rewards", "claim"]);
-    assert!(claimed["claimed"].as_u64().unwrap() >= 1_000_000_000, "at least the 1 IGN fee: {claimed}");
+    // The pro-rata accumulator rounds down: at most one base unit short of the fee.
+    assert!(claimed["claimed"].as_u64().unwrap() >= 1_000_000_000 - 1, "at least the 1 IGN fee: {claimed}");
 
     // Unstake, try too early, then warp past the unbonding week and withdraw.
     net.fails(&operator, &["unstake", "1000"], "your stake is 100 IGN");
