@@ -14,6 +14,7 @@ use solana_rpc_client_api::{
     filter::{Memcmp, RpcFilterType},
 };
 use solana_signature::Signature;
+use solana_transaction_status_client_types::TransactionStatus;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
@@ -124,6 +125,29 @@ impl IgnisClient {
         unreachable!("the last attempt returns")
     }
 
+    /// The latest blockhash and the last block height at which it is still valid.
+    async fn latest_blockhash(&self) -> Result<(solana_hash::Hash, u64)> {
+        self.call(|| self.rpc.get_latest_blockhash_with_commitment(self.rpc.commitment())).await
+    }
+
+    /// Preflight at the client's commitment: a program error comes back at once.
+    fn send_config(&self) -> RpcSendTransactionConfig {
+        RpcSendTransactionConfig {
+            preflight_commitment: Some(self.rpc.commitment().commitment),
+            ..RpcSendTransactionConfig::default()
+        }
+    }
+
+    /// What a signature status says: `None` while the transaction is unseen or not yet
+    /// at the client's commitment, else whether it succeeded.
+    fn outcome(&self, status: Option<TransactionStatus>) -> Option<Result<()>> {
+        let status = status?;
+        match status.err {
+            Some(err) => Some(Err(ClientError::from_transaction(err.into()))),
+            None => status.satisfies_commitment(self.rpc.commitment()).then_some(Ok(())),
+        }
+    }
+
     /// Sends a signed transaction. One that already executed (its first send landed but
     /// the answer was lost) counts as sent: confirmation will report how it went.
     async fn broadcast(&self, tx: &Transaction, config: RpcSendTransactionConfig) -> Result<Signature> {
@@ -227,28 +251,23 @@ impl IgnisClient {
     pub async fn send(&self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<Signature> {
         let payer = signers[0].pubkey();
         for _ in 0..MAX_BLOCKHASH_ATTEMPTS {
-            let (blockhash, last_valid_height) =
-                self.call(|| self.rpc.get_latest_blockhash_with_commitment(self.rpc.commitment())).await?;
+            let (blockhash, last_valid_height) = self.latest_blockhash().await?;
             let tx = Transaction::new_signed_with_payer(instructions, Some(&payer), signers, blockhash);
             let signature = tx.signatures[0];
-            let config = RpcSendTransactionConfig {
-                preflight_commitment: Some(self.rpc.commitment().commitment),
-                ..RpcSendTransactionConfig::default()
-            };
+            let config = self.send_config();
             // A program error shows in preflight: no point retrying that.
             self.broadcast(&tx, config).await?;
             for attempt in 0.. {
                 tokio::time::sleep(poll_delay(attempt)).await;
                 let signatures = [signature];
                 let statuses = self.call(|| self.rpc.get_signature_statuses(&signatures)).await?;
-                if let Some(status) = statuses.value.into_iter().next().flatten() {
-                    if let Some(err) = status.err {
-                        return Err(ClientError::from_transaction(err.into()));
-                    }
-                    if status.satisfies_commitment(self.rpc.commitment()) {
-                        return Ok(signature);
-                    }
-                    continue;
+                let status = statuses.value.into_iter().next().flatten();
+                let seen = status.is_some();
+                match self.outcome(status) {
+                    Some(result) => return result.map(|()| signature),
+                    // Seen and on its way: only an unseen one may need re-broadcasting.
+                    None if seen => continue,
+                    None => {}
                 }
                 let height = self.call(|| self.rpc.get_block_height_with_commitment(self.rpc.commitment())).await?;
                 if height > last_valid_height {
@@ -283,12 +302,9 @@ impl IgnisClient {
                 let signatures: Vec<Signature> = chunk.iter().map(|(signature, _)| *signature).collect();
                 let statuses = self.call(|| self.rpc.get_signature_statuses(&signatures)).await?;
                 for (entry, status) in chunk.iter().zip(statuses.value) {
-                    match status {
-                        Some(status) if status.err.is_some() => {
-                            return Err(ClientError::from_transaction(status.err.expect("checked").into()))
-                        }
-                        Some(status) if status.satisfies_commitment(self.rpc.commitment()) => {}
-                        _ => unseen.push(*entry),
+                    match self.outcome(status) {
+                        Some(result) => result?,
+                        None => unseen.push(*entry),
                     }
                 }
             }
@@ -323,18 +339,13 @@ impl Pipeline<'_> {
         let (blockhash, last_valid) = match self.blockhash {
             Some((hash, last_valid, fetched)) if fetched.elapsed() < BLOCKHASH_REUSE => (hash, last_valid),
             _ => {
-                let (hash, last_valid) =
-                    client.call(|| client.rpc.get_latest_blockhash_with_commitment(client.rpc.commitment())).await?;
+                let (hash, last_valid) = client.latest_blockhash().await?;
                 self.blockhash = Some((hash, last_valid, std::time::Instant::now()));
                 (hash, last_valid)
             }
         };
         let tx = Transaction::new_signed_with_payer(instructions, Some(&signers[0].pubkey()), signers, blockhash);
-        let config = RpcSendTransactionConfig {
-            preflight_commitment: Some(client.rpc.commitment().commitment),
-            ..RpcSendTransactionConfig::default()
-        };
-        let signature = client.broadcast(&tx, config).await?;
+        let signature = client.broadcast(&tx, client.send_config()).await?;
         self.sent.push((signature, last_valid));
         Ok(signature)
     }

@@ -6,6 +6,7 @@
 pub mod proxy;
 
 use std::{
+    collections::HashMap,
     net::TcpListener,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
@@ -97,9 +98,9 @@ struct Service {
 
 impl Service {
     fn start(name: &'static str, args: Vec<String>, env: &[(&str, &str)]) -> Service {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let child = spawn_with(name, &refs, env);
-        Service { name, args, child: Some(child) }
+        let mut service = Service { name, args, child: None };
+        service.restart(env);
+        service
     }
 
     fn kill(&mut self) {
@@ -300,21 +301,30 @@ impl Network {
     }
 
     /// Posts jobs `first..first + count` (ids are sequential), 4 per transaction, sent
-    /// back to back and then confirmed.
-    pub async fn post(&self, poster: &Keypair, first: u64, count: u64, job: impl Fn(u64) -> PostJobArgs) {
+    /// back to back and then confirmed. Returns when each job's post was sent.
+    pub async fn post(
+        &self,
+        poster: &Keypair,
+        first: u64,
+        count: u64,
+        job: impl Fn(u64) -> PostJobArgs,
+    ) -> HashMap<u64, Instant> {
         const POSTS_PER_TX: u64 = 4;
         let poster_token = token::associated_account(&poster.pubkey(), &self.protocol.mint, &self.protocol.token_program);
         let mut pipeline = self.client.pipeline();
+        let mut sent_at = HashMap::new();
         let end = first + count;
         let mut next = first;
         while next < end {
-            let batch: Vec<_> = (next..(next + POSTS_PER_TX).min(end))
-                .map(|id| self.protocol.post_job(poster.pubkey(), poster_token, job(id)))
-                .collect();
-            next += batch.len() as u64;
+            let ids = next..(next + POSTS_PER_TX).min(end);
+            let batch: Vec<_> = ids.clone().map(|id| self.protocol.post_job(poster.pubkey(), poster_token, job(id))).collect();
+            next = ids.end;
+            let sent = Instant::now();
             pipeline.send(&batch, &[poster]).await.expect("post jobs");
+            sent_at.extend(ids.map(|id| (id, sent)));
         }
         pipeline.confirm().await.expect("posts confirmed");
+        sent_at
     }
 
     /// Waits until jobs `first..first + count` are all completed or refunded.

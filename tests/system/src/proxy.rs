@@ -125,22 +125,17 @@ impl FaultProxy {
 
 fn pick(plan: &FaultPlan) -> Fault {
     let mut rng = rand::thread_rng();
+    let delay = plan.max_delay.mul_f64(rng.gen_range(0.1..1.0));
     let mut roll = rng.gen_range(0..1_000u32);
     for (share, fault) in [
-        (plan.drop_before_per_mille, 0),
-        (plan.drop_after_per_mille, 1),
-        (plan.delay_per_mille, 2),
-        (plan.http_error_per_mille, 3),
-        (plan.rpc_error_per_mille, 4),
+        (plan.drop_before_per_mille, Fault::DropBefore),
+        (plan.drop_after_per_mille, Fault::DropAfter),
+        (plan.delay_per_mille, Fault::Delay(delay)),
+        (plan.http_error_per_mille, Fault::HttpError),
+        (plan.rpc_error_per_mille, Fault::RpcError),
     ] {
         if roll < share {
-            return match fault {
-                0 => Fault::DropBefore,
-                1 => Fault::DropAfter,
-                2 => Fault::Delay(plan.max_delay.mul_f64(rng.gen_range(0.1..1.0))),
-                3 => Fault::HttpError,
-                _ => Fault::RpcError,
-            };
+            return fault;
         }
         roll -= share;
     }

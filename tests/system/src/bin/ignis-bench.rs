@@ -3,9 +3,9 @@
 //! payout. A lifecycle is post -> assign -> search -> submit_pow -> paid.
 //!
 //! Usage: ignis-bench [JOBS_PER_RUN [WORKERS...]] (default 1000 jobs with 1, 2 and 4
-//! workers). Prints a table. One poster sends
-//! the jobs, 4 per transaction, back to back without waiting for each confirmation
-//! (`Pipeline`): ids are sequential, and the localnet executes in the order sent.
+//! workers). Prints a table. One poster sends the jobs (`Network::post`: 4 per
+//! transaction, back to back without waiting for each confirmation; ids are sequential,
+//! and the localnet executes in the order sent). Latency counts from each post's send.
 
 use std::{
     collections::HashMap,
@@ -17,12 +17,10 @@ use ignis::{
     state::{JobKind, JobStatus},
 };
 use futures::StreamExt;
-use ignis_client::{queries::pow_jobs_in, token, watch::job_updates};
+use ignis_client::{queries::pow_jobs_in, watch::job_updates};
 use ignis_system_tests::{Network, IGN};
 use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
-use solana_signer::Signer;
 
-const POSTS_PER_TX: u64 = 4;
 const DIFFICULTY: u8 = 8;
 
 struct Row {
@@ -67,64 +65,37 @@ async fn run(workers: usize, jobs: u64) -> Row {
     let dir = tempfile::tempdir().expect("temp dir");
     let network = Network::start(workers, dir.path()).await;
     let poster = network.poster(jobs * 2).await;
-    let poster_token = token::associated_account(&poster.pubkey(), &network.protocol.mint, &network.protocol.token_program);
     let first = network.client.config().await.expect("config").next_job_id;
     let pubsub = PubsubClient::new(&network.ws_url).await.expect("websocket");
-    let completed = job_updates(&pubsub, pow_jobs_in(JobStatus::Completed)).await.expect("subscribe");
+    let mut completed = job_updates(&pubsub, pow_jobs_in(JobStatus::Completed)).await.expect("subscribe");
     let end = first + jobs;
 
-    // Post in the background; record when each job's post was confirmed.
-    let client = ignis_client::rpc::IgnisClient::new(&network.rpc_url);
-    let protocol = network.protocol.clone();
     let started = Instant::now();
-    let poster_task = tokio::spawn(async move {
-        let mut posted = HashMap::new();
-        let mut pipeline = client.pipeline();
-        let mut next = first;
-        while next < end {
-            let ids: Vec<u64> = (next..(next + POSTS_PER_TX).min(end)).collect();
-            let batch: Vec<_> = ids
-                .iter()
-                .map(|&id| {
-                    let args = PostJobArgs {
-                        job_id: id,
-                        kind: JobKind::Pow { difficulty: DIFFICULTY },
-                        client_seed: [(id % 251) as u8; 32],
-                        reward: IGN / 10,
-                        replicas: 1,
-                        execution_seconds: 120,
-                        ttl_seconds: 3_600,
-                    };
-                    protocol.post_job(poster.pubkey(), poster_token, args)
-                })
-                .collect();
-            // Latency counts from the moment the post is sent.
-            let sent = Instant::now();
-            pipeline.send(&batch, &[&poster]).await.expect("post");
-            posted.extend(ids.iter().map(|&id| (id, sent)));
-            next += ids.len() as u64;
-        }
-        pipeline.confirm().await.expect("posts confirmed");
-        posted
-    });
-    // Payouts are pushed by the websocket as they land: exact times, no polling load.
-    let mut paid_at: HashMap<u64, Instant> = HashMap::new();
-    let mut paid = completed.take((jobs * 2) as usize);
-    let deadline = tokio::time::sleep(Duration::from_secs(600));
-    tokio::pin!(deadline);
-    while (paid_at.len() as u64) < jobs {
-        tokio::select! {
-            job = paid.next() => {
-                let job = job.expect("the websocket stays open");
-                if (first..end).contains(&job.id) {
-                    paid_at.entry(job.id).or_insert_with(Instant::now);
-                }
+    let job = |id: u64| PostJobArgs {
+        job_id: id,
+        kind: JobKind::Pow { difficulty: DIFFICULTY },
+        client_seed: [(id % 251) as u8; 32],
+        reward: IGN / 10,
+        replicas: 1,
+        execution_seconds: 120,
+        ttl_seconds: 3_600,
+    };
+    // Payouts are pushed by the websocket as they land, while the posts go out: exact
+    // times, no polling load.
+    let payouts = async {
+        let mut paid_at: HashMap<u64, Instant> = HashMap::new();
+        while (paid_at.len() as u64) < jobs {
+            let job = completed.next().await.expect("the websocket stays open");
+            if (first..end).contains(&job.id) {
+                paid_at.entry(job.id).or_insert_with(Instant::now);
             }
-            _ = &mut deadline => panic!("only {} of {jobs} jobs were paid within 10 minutes", paid_at.len()),
         }
-    }
+        paid_at
+    };
+    let (posted, paid_at) = tokio::join!(network.post(&poster, first, jobs, job), async {
+        tokio::time::timeout(Duration::from_secs(600), payouts).await.expect("every job paid within 10 minutes")
+    });
     let seconds = started.elapsed().as_secs_f64();
-    let posted = poster_task.await.expect("poster");
     let mut latencies: Vec<Duration> = paid_at.iter().map(|(id, paid)| paid.saturating_duration_since(posted[id])).collect();
     latencies.sort();
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
