@@ -1,7 +1,10 @@
 // `anchor migrate`: initialise Ignis on the cluster in Anchor.toml, as `ignis admin init`
-// does locally. Creates the IGN mint (the provider's wallet mints the genesis supply),
-// hands its mint authority to the protocol's ["emission"] PDA, and calls `initialize`
-// with the default parameters and emission schedule, all from the committed IDL.
+// does locally. Creates the IGN mint (the provider's wallet is its mint authority and
+// mints the genesis supply), then calls `initialize` with the default parameters and
+// emission schedule, all from the committed IDL. `initialize` is signed by the mint's
+// current mint authority (the deployer, who becomes the admin) and itself hands the
+// mint authority to the protocol's ["emission"] PDA, so nobody can initialise in the
+// deployer's place between two transactions.
 //
 // Environment (all optional):
 //   IGNIS_GENESIS_SUPPLY  whole IGN minted to the deployer first   (default 1000000)
@@ -11,13 +14,11 @@
 //   IGNIS_TOKEN_2022      "1" to use the Token-2022 program
 import * as anchor from "@anchor-lang/core";
 import {
-  AuthorityType,
   TOKEN_2022_PROGRAM_ID,
   TOKEN_PROGRAM_ID,
   createMint,
   getOrCreateAssociatedTokenAccount,
   mintTo,
-  setAuthority,
 } from "@solana/spl-token";
 import { PublicKey } from "@solana/web3.js";
 import idl from "../idl/ignis.json";
@@ -42,8 +43,8 @@ async function deploy(provider: anchor.AnchorProvider): Promise<void> {
   const payer = (provider.wallet as anchor.Wallet).payer;
   const orchestrator = new PublicKey(env.IGNIS_ORCHESTRATOR ?? admin);
   const verifier = new PublicKey(env.IGNIS_VERIFIER ?? admin);
-  const emission = pda(Buffer.from("emission"));
 
+  // No freeze authority: `initialize` refuses a mint that has one.
   const mint = await createMint(provider.connection, payer, admin, null, decimals, undefined, undefined, tokenProgram);
   const treasury = await getOrCreateAssociatedTokenAccount(
     provider.connection, payer, mint, admin, false, undefined, undefined, tokenProgram,
@@ -51,7 +52,6 @@ async function deploy(provider: anchor.AnchorProvider): Promise<void> {
   if (!genesis.isZero()) {
     await mintTo(provider.connection, payer, mint, treasury.address, payer, BigInt(genesis.toString()), [], undefined, tokenProgram);
   }
-  await setAuthority(provider.connection, payer, mint, payer, AuthorityType.MintTokens, emission, [], undefined, tokenProgram);
 
   // Defaults as in programs/ignis/src/constants.rs (`defaults`).
   const day = 24 * 3600;
@@ -75,6 +75,9 @@ async function deploy(provider: anchor.AnchorProvider): Promise<void> {
     cap: new BN(100_000_000).mul(new BN(10).pow(new BN(decimals))),
     initialWorkRate: new BN(1 << 12),
   };
+  // `admin` (the provider's wallet, the mint authority) signs; the mint is writable
+  // (the IDL says so) since its mint authority moves to ["emission"] here. The PDAs
+  // are resolved from the IDL's seeds.
   const signature = await program.methods
     .initialize(params, schedule, orchestrator, verifier)
     .accountsPartial({ admin, mint, tokenProgram })

@@ -13,6 +13,7 @@ import {
   readConfig,
   type ChainRpc,
 } from './lib/chain';
+import { protocolClockAt, wallTimeOf } from './lib/clock';
 import { describeError } from './lib/errors';
 import type { Protocol } from './lib/program';
 import { chainFor, currentSettings, explorerUrl, type Settings } from './lib/settings';
@@ -57,6 +58,21 @@ export class App {
   /** The chain's current unix time, from the last clock read. */
   now(): number {
     return Math.floor(Date.now() / 1000) + this.clockOffset;
+  }
+
+  /**
+   * The protocol clock now (`Config::clock_at`): every time the program stores (job
+   * expiry and deadlines, unbonding unlock times) is on it, so compare them with this,
+   * not with `now()`. It stands still while the protocol is paused.
+   */
+  protocolNow(): number {
+    return this.config ? protocolClockAt(this.config, this.now()) : this.now();
+  }
+
+  /** The chain's wall-clock time of a stored protocol-clock time, for display. */
+  wallTime(protocolTime: number | bigint): number {
+    const t = Number(protocolTime);
+    return this.config ? wallTimeOf(this.config, t, this.now()) : t;
   }
 
   get address(): Address | null {

@@ -8,7 +8,6 @@ use solana_signer::Signer;
 
 use crate::{
     instructions::{self, Protocol},
-    pda,
     rpc::{ClientError, IgnisClient, Result},
     token,
 };
@@ -41,8 +40,8 @@ pub async fn initialize_protocol(client: &IgnisClient, admin: &Keypair, genesis:
     if genesis.supply > 0 {
         setup.push(token::mint_to(&genesis.token_program, &mint.pubkey(), &treasury, &me, genesis.supply));
     }
-    setup.push(token::set_mint_authority(&genesis.token_program, &mint.pubkey(), &me, &pda::emission()));
     client.send(&setup, &[admin, &mint]).await?;
+    // `initialize` itself hands the mint authority to the protocol.
     let protocol = Protocol::new(mint.pubkey(), genesis.token_program);
     let init = protocol.initialize(me, genesis.params, genesis.emission, genesis.orchestrator, genesis.verifier);
     client.send(&[init], &[admin]).await?;
@@ -74,7 +73,8 @@ pub async fn transfer_ign(client: &IgnisClient, protocol: &Protocol, from: &Keyp
     client.send(&ixs, &[from]).await.map(|_| ())
 }
 
-/// Stakes `stake` IGN from the operator's associated account and registers its worker.
+/// Stakes `stake` IGN from the operator's associated account and registers its worker
+/// (which bonds the deposit, once the chain is past the deposit's slot).
 pub async fn stake_and_register(
     client: &IgnisClient,
     protocol: &Protocol,
@@ -84,6 +84,33 @@ pub async fn stake_and_register(
 ) -> Result<()> {
     let me = operator.pubkey();
     let account = token::associated_account(&me, &protocol.mint, &protocol.token_program);
-    let ixs = [protocol.stake(me, account, stake), instructions::register_worker(me, settings)];
-    client.send(&ixs, &[operator]).await.map(|_| ())
+    client.send(&[protocol.stake(me, account, stake)], &[operator]).await?;
+    wait_until_bondable(client, &me).await?;
+    client.send(&[instructions::register_worker(me, settings)], &[operator]).await.map(|_| ())
+}
+
+/// Waits until `owner`'s latest deposit may be bonded: the chain has moved past the
+/// slot it was made in (stake bonds in a later slot, so it earns nothing of a fee or
+/// slash landing in its own slot).
+pub async fn wait_until_bondable(client: &IgnisClient, owner: &Pubkey) -> Result<()> {
+    let Some(stake) = client.stake(owner).await? else { return Ok(()) };
+    if stake.activating_amount == 0 {
+        return Ok(());
+    }
+    for _ in 0..200 {
+        let slot = client.rpc().get_slot().await.map_err(|e| client.rpc_error(e))?;
+        if slot > stake.activating_slot {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Err(ClientError::NotConfirmed { attempts: 200 })
+}
+
+/// Deposits `amount` as stake and bonds it in the next slot, as `ignis stake` does.
+pub async fn stake_and_bond(client: &IgnisClient, protocol: &Protocol, owner: &Keypair, from: Pubkey, amount: u64) -> Result<()> {
+    let me = owner.pubkey();
+    client.send(&[protocol.stake(me, from, amount)], &[owner]).await?;
+    wait_until_bondable(client, &me).await?;
+    client.send(&[instructions::activate_stake(me)], &[owner]).await.map(|_| ())
 }

@@ -36,6 +36,8 @@ impl Protocol {
         Self::new(config.mint, config.token_program)
     }
 
+    /// `admin` must be the mint's current mint authority: the instruction hands it to
+    /// the protocol's emission PDA.
     pub fn initialize(
         &self,
         admin: Pubkey,
@@ -86,6 +88,7 @@ impl Protocol {
                 owner,
                 config: pda::config(),
                 stake: pda::stake(&owner),
+                worker: pda::worker(&owner),
                 owner_token,
                 stake_vault: pda::stake_vault(),
                 mint: self.mint,
@@ -191,14 +194,15 @@ impl Protocol {
         ix
     }
 
-    /// The verifier pays a single-replica result at once (`correct`) or slashes it and
-    /// re-queues the job.
+    /// The verifier rules on a kernel job's revealed results: `Some(hash)` attests the
+    /// right result (its replicas are paid, other revealed results slashed), `None`
+    /// disputes them all. `replicas` as for [`Protocol::finalize_job`].
     pub fn verify_result(
         &self,
         verifier: Pubkey,
         job_id: u64,
-        replica: (Pubkey, Pubkey),
-        correct: bool,
+        replicas: &[(Pubkey, Pubkey)],
+        attested: Option<[u8; 32]>,
     ) -> Instruction {
         let accounts = ix_accounts::VerifyResult {
             verifier,
@@ -206,12 +210,11 @@ impl Protocol {
             event_authority: pda::event_authority(),
             program: ignis::ID,
         };
-        let mut ix = if correct {
-            build(accounts, ix_data::AttestResult {})
-        } else {
-            build(accounts, ix_data::DisputeResult {})
+        let mut ix = match attested {
+            Some(result_hash) => build(accounts, ix_data::AttestResult { result_hash }),
+            None => build(accounts, ix_data::DisputeResult {}),
         };
-        ix.accounts.extend(replica_metas(&[replica]));
+        ix.accounts.extend(replica_metas(replicas));
         ix
     }
 
@@ -326,6 +329,63 @@ pub fn request_unstake(owner: Pubkey, amount: u64) -> Instruction {
             program: ignis::ID,
         },
         ix_data::RequestUnstake { amount },
+    )
+}
+
+/// Permissionless: bonds `owner`'s deposit from an earlier slot.
+pub fn activate_stake(owner: Pubkey) -> Instruction {
+    build(
+        ix_accounts::ActivateStake {
+            config: pda::config(),
+            stake: pda::stake(&owner),
+            event_authority: pda::event_authority(),
+            program: ignis::ID,
+        },
+        ix_data::ActivateStake {},
+    )
+}
+
+/// Closes `owner`'s empty stake account.
+pub fn close_stake(owner: Pubkey) -> Instruction {
+    build(
+        ix_accounts::CloseStake {
+            owner,
+            config: pda::config(),
+            stake: pda::stake(&owner),
+            worker: pda::worker(&owner),
+            event_authority: pda::event_authority(),
+            program: ignis::ID,
+        },
+        ix_data::CloseStake {},
+    )
+}
+
+/// The assigned worker of `operator` declines its replica of `job_id`.
+pub fn decline_assignment(operator: Pubkey, job_id: u64) -> Instruction {
+    build(
+        ix_accounts::DeclineAssignment {
+            operator,
+            config: pda::config(),
+            job: pda::job(job_id),
+            worker: pda::worker(&operator),
+            event_authority: pda::event_authority(),
+            program: ignis::ID,
+        },
+        ix_data::DeclineAssignment {},
+    )
+}
+
+/// Permissionless: closes a long-settled job; the rent goes to `poster`.
+pub fn close_job(job_id: u64, poster: Pubkey) -> Instruction {
+    build(
+        ix_accounts::CloseJob {
+            config: pda::config(),
+            job: pda::job(job_id),
+            poster,
+            event_authority: pda::event_authority(),
+            program: ignis::ID,
+        },
+        ix_data::CloseJob {},
     )
 }
 

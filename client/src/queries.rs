@@ -101,6 +101,7 @@ mod tests {
             result_hash: [0; 32],
             pow_nonce: 0,
             requeues: 0,
+            last_deadline: 0,
             bump: 0,
         };
         let mut data = Vec::new();

@@ -28,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 use tower_http::cors::CorsLayer;
 
 use crate::{
-    verifier::{challenged, Upload},
+    verifier::Upload,
     views::{parse_status, status_name, Sample, StatsView, STATUSES},
     Event, Shared,
 };
@@ -180,48 +180,40 @@ async fn events(State(shared): State<Arc<Shared>>) -> Sse<impl Stream<Item = Res
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
-/// What an upload is checked against.
-struct Challenged {
-    n: u32,
-    revealed: [u8; 32],
-    requeues: u16,
+/// The size of a `matmul-u32` job's output.
+fn matmul_size(shared: &Shared, id: u64) -> ApiResult<u32> {
+    let index = shared.index.read().expect("index lock");
+    let job = &index.jobs.get(&id).ok_or_else(|| ApiError::not_found(format!("there is no job #{id}")))?.value;
+    match job.kind {
+        JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size } => Ok(size),
+        _ => Err(ApiError::bad_request(format!("job #{id} is not a matmul-u32 job: nothing to upload"))),
+    }
 }
 
-/// The job's challenged result, waiting a little for a reveal that just landed to
-/// reach the index.
-async fn challenged_job(shared: &Shared, id: u64) -> ApiResult<Challenged> {
+/// How often job `id` was re-queued if one of its replicas revealed `hash`, waiting a
+/// little for a reveal that just landed to reach the index.
+async fn revealed_round(shared: &Shared, id: u64, hash: &[u8; 32]) -> ApiResult<u16> {
     let give_up = Instant::now() + Duration::from_secs(3);
     loop {
         {
             let index = shared.index.read().expect("index lock");
             let job = &index.jobs.get(&id).ok_or_else(|| ApiError::not_found(format!("there is no job #{id}")))?.value;
-            if !matches!(job.kind, JobKind::Kernel { kernel: KERNEL_MATMUL_U32, .. }) {
-                return Err(ApiError::bad_request(format!("job #{id} is not a matmul-u32 job: nothing to upload")));
+            if job.live_assignments().iter().any(|a| a.revealed && a.result_hash == *hash) {
+                return Ok(job.requeues);
             }
-            if job.replicas != 1 {
-                return Err(ApiError::bad_request(format!(
-                    "job #{id} has {} replicas: only single-replica results are verified",
-                    job.replicas
-                )));
-            }
-            if let Some((n, revealed)) = challenged(job) {
-                return Ok(Challenged { n, revealed, requeues: job.requeues });
-            }
-            let before_reveal = matches!(
-                job.status,
-                ignis::state::JobStatus::Open | ignis::state::JobStatus::Running | ignis::state::JobStatus::Revealing
-            );
-            if !before_reveal {
+            if !index.active.contains(&id) {
                 return Err(ApiError::new(
                     StatusCode::CONFLICT,
-                    format!("job #{id} is {}: its result is no longer in its challenge window", status_name(job.status)),
+                    format!("job #{id} is {}: it no longer takes uploads", status_name(job.status)),
                 ));
             }
         }
         if Instant::now() >= give_up {
+            // Anyone can post here: an output no replica revealed is ignored, so nobody
+            // can get an honest worker disputed.
             return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                format!("job #{id} has not revealed its result yet: upload once reveal_result has landed"),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("no replica of job #{id} revealed this output's hash (yet): upload once reveal_result has landed"),
             ));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -230,16 +222,14 @@ async fn challenged_job(shared: &Shared, id: u64) -> ApiResult<Challenged> {
 
 async fn upload_result(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
     let id = parse_id(&id)?;
-    let job = challenged_job(&shared, id).await?;
-    let expected = 4 * u64::from(job.n) * u64::from(job.n);
+    let n = matmul_size(&shared, id)?;
+    let expected = 4 * u64::from(n) * u64::from(n);
     if body.len() as u64 != expected {
         return Err(ApiError::bad_request(format!(
             "job #{id} is {n}x{n}: expected {expected} bytes (u32 little-endian, row-major), got {}",
             body.len(),
-            n = job.n
         )));
     }
-    let n = job.n;
     let (output, hash) = tokio::task::spawn_blocking(move || {
         let output = ignis_kernels::matmul::output_from_bytes(&body, n).expect("length checked");
         let hash = ignis_kernels::matmul::result_hash(&output);
@@ -247,15 +237,18 @@ async fn upload_result(State(shared): State<Arc<Shared>>, Path(id): Path<String>
     })
     .await
     .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "hashing the upload failed"))?;
-    // Anyone can post here: an output that is not the revealed one is ignored, so
-    // nobody can get an honest worker disputed.
-    if hash != job.revealed {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("the output's hash does not match job #{id}'s revealed result hash: ignored"),
-        ));
+    let requeues = revealed_round(&shared, id, &hash).await?;
+    {
+        let mut uploads = shared.uploads.lock().expect("uploads lock");
+        let upload = uploads.entry(id).or_insert_with(|| Upload { requeues, outputs: vec![] });
+        if upload.requeues != requeues {
+            *upload = Upload { requeues, outputs: vec![] };
+        }
+        if upload.outputs.iter().any(|(known, _)| *known == hash) {
+            return Ok((StatusCode::OK, Json(json!({ "job": id, "accepted": true, "already": true }))));
+        }
+        upload.outputs.push((hash, Arc::new(output)));
     }
-    shared.uploads.lock().expect("uploads lock").insert(id, Upload { requeues: job.requeues, output: Arc::new(output) });
     shared.wake();
     Ok((StatusCode::ACCEPTED, Json(json!({ "job": id, "accepted": true }))))
 }

@@ -56,6 +56,8 @@ pub fn case(jobs: usize, workers: usize, seed: u64) -> Row {
                 kernels,
                 vram_mb: [8_192, 16_384, 24_576, 49_152, 81_920][rng.gen_range(0..5)],
                 min_price: rng.gen_range(0..1_000),
+                // 1 MH/s (a slow CPU) to 10 GH/s (a data-centre GPU).
+                hashrate: rng.gen_range(1_000_000..10_000_000_000),
                 free,
                 weight: weight(stake, rng.gen_range(0..1_000), rng.gen_range(0..10), rng.gen_range(0..2)),
             }
@@ -74,6 +76,8 @@ pub fn case(jobs: usize, workers: usize, seed: u64) -> Row {
                 memory_mb: kind.memory_mb(),
                 price: rng.gen_range(1_000..10_000_000),
                 needed: replicas,
+                work_units: kind.work_units(),
+                execution_seconds: 300,
                 exclude: vec![],
                 posted_at: rng.gen_range(0..1_000_000),
                 expires_at: i64::MAX,

@@ -1,8 +1,8 @@
-//! The deadline crank: expires assignments past their deadline, refunds expired
-//! unassigned jobs, and finalizes kernel jobs once the program accepts it. Each
-//! action is planned from the index only when the program's own rule says it is due
-//! (by the chain's clock), and a refused one backs off, so no failing transaction is
-//! sent over and over.
+//! The crank: expires assignments past their deadline, refunds unassignable jobs,
+//! settles kernel jobs the verifier did not rule on, and bonds stake deposited in an
+//! earlier slot. Each action is planned from the index only when the program's own
+//! rule (the functions on `ignis::state::Job`, on the protocol clock) says it is due,
+//! and a refused one backs off, so no failing transaction is sent over and over.
 
 use std::{
     collections::HashMap,
@@ -26,6 +26,8 @@ pub enum Action {
     Refund { job_id: u64, poster: Pubkey },
     /// Settle a kernel job; `operators` in assignment order.
     Finalize { job_id: u64, operators: Vec<Pubkey> },
+    /// Bond a stake deposit made in an earlier slot.
+    Activate { owner: Pubkey },
 }
 
 impl Action {
@@ -34,61 +36,49 @@ impl Action {
             Action::Expire { .. } => "expire",
             Action::Refund { .. } => "refund",
             Action::Finalize { .. } => "finalize",
+            Action::Activate { .. } => "activate",
         }
     }
 
-    pub fn job_id(&self) -> u64 {
+    pub fn job_id(&self) -> Option<u64> {
         match self {
-            Action::Expire { job_id, .. } | Action::Refund { job_id, .. } | Action::Finalize { job_id, .. } => *job_id,
+            Action::Expire { job_id, .. } | Action::Refund { job_id, .. } | Action::Finalize { job_id, .. } => Some(*job_id),
+            Action::Activate { .. } => None,
         }
     }
 }
 
-/// Everything due at chain time `now`, following the program's checks in
-/// `expire_assignment`, `refund_job` and `finalize_job`.
-pub fn plan(index: &Index, now: i64) -> Vec<Action> {
+/// Everything due at chain (wall-clock) time `wall_now`, by the program's rules for
+/// `expire_assignment`, `refund_job`, `finalize_job` and `activate_stake`.
+pub fn plan(index: &Index, wall_now: i64) -> Vec<Action> {
     let Some(config) = index.program_config() else { return vec![] };
-    let paused = config.paused;
-    let reveal_window = config.params.reveal_window_seconds;
+    let (paused, params, now) = (config.paused, &config.params, config.clock_at(wall_now));
     let operator_of = |worker: &Pubkey| index.workers.get(worker).map(|w| w.value.operator);
     let mut actions = vec![];
     for id in &index.active {
         let Some(entry) = index.jobs.get(id) else { continue };
         let job = &entry.value;
         let live = job.live_assignments();
-        match job.status {
-            JobStatus::Open | JobStatus::Running => {
-                if !paused {
-                    for a in live.iter().filter(|a| !a.committed && now > a.deadline) {
-                        if let Some(operator) = operator_of(&a.worker) {
-                            actions.push(Action::Expire { job_id: job.id, operator });
-                        }
-                    }
-                }
-                if job.status == JobStatus::Open && job.assigned == 0 && now >= job.expires_at {
-                    actions.push(Action::Refund { job_id: job.id, poster: job.poster });
+        if !paused && matches!(job.status, JobStatus::Open | JobStatus::Running) {
+            for a in live.iter().filter(|a| !a.committed && now > a.deadline) {
+                if let Some(operator) = operator_of(&a.worker) {
+                    actions.push(Action::Expire { job_id: job.id, operator });
                 }
             }
-            _ => {}
         }
-        if paused || !matches!(job.kind, JobKind::Kernel { .. }) {
-            continue;
+        if job.refundable_at(now) {
+            actions.push(Action::Refund { job_id: job.id, poster: job.poster });
         }
-        let due = match job.status {
-            JobStatus::Challenge => now > job.challenge_deadline,
-            _ => match job.reveal_deadline_at(now, reveal_window) {
-                Some(deadline) => {
-                    let all_revealed = live.iter().filter(|a| a.committed).all(|a| a.revealed);
-                    now > deadline || all_revealed
-                }
-                None => false,
-            },
-        };
-        if due {
+        if !paused && matches!(job.kind, JobKind::Kernel { .. }) && job.finalizable_at(now, params) {
             let operators: Option<Vec<Pubkey>> = live.iter().map(|a| operator_of(&a.worker)).collect();
             if let Some(operators) = operators {
                 actions.push(Action::Finalize { job_id: job.id, operators });
             }
+        }
+    }
+    for (owner, stake) in &index.stakes {
+        if stake.value.activation_due(index.slot) {
+            actions.push(Action::Activate { owner: *owner });
         }
     }
     actions
@@ -112,6 +102,7 @@ pub fn instructions(
             ixs.push(protocol.finalize_job(*job_id, &replicas));
             ixs
         }
+        Action::Activate { owner } => vec![ignis_client::instructions::activate_stake(*owner)],
     }
 }
 
@@ -147,7 +138,11 @@ impl Backoff {
     }
 
     fn forget_settled(&mut self, index: &Index) {
-        self.0.retain(|action, _| index.active.contains(&action.job_id()));
+        self.0.retain(|action, _| match (action, action.job_id()) {
+            (_, Some(id)) => index.active.contains(&id),
+            (Action::Activate { owner }, None) => index.stakes.get(owner).is_some_and(|s| s.value.activating_amount > 0),
+            _ => false,
+        });
     }
 }
 
@@ -182,11 +177,11 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                     let mut backoff = backoff.lock().expect("backoff lock");
                     match result {
                         Ok(_) => {
-                            tracing::info!(job = action.job_id(), action = action.kind(), "cranked");
+                            tracing::info!(job = ?action.job_id(), action = action.kind(), "cranked");
                             backoff.succeeded(&action);
                         }
                         Err(err) => {
-                            tracing::warn!(job = action.job_id(), action = action.kind(), error = %error_name(&err), "crank refused: {err}");
+                            tracing::warn!(job = ?action.job_id(), action = action.kind(), error = %error_name(&err), "crank refused: {err}");
                             backoff.failed(&action);
                         }
                     }

@@ -9,7 +9,7 @@ use std::{
 };
 
 use anchor_lang::prelude::Pubkey;
-use ignis::state::{Job, JobStatus, Worker};
+use ignis::state::{Job, Worker};
 use ignis_client::{instructions::assign_job, rpc::ClientError};
 use rand::{rngs::StdRng, SeedableRng};
 use tokio::{sync::Semaphore, task::JoinSet};
@@ -132,10 +132,10 @@ impl InFlight {
     }
 }
 
-/// What the matcher should know about a chain job now; `None` when it cannot be
-/// assigned (not open, expired).
+/// What the matcher should know about a chain job at protocol time `now`; `None` when
+/// the program would not assign it (`Job::assignable_at`).
 pub fn job_spec(job: &Job, now: i64, in_flight: &InFlight) -> Option<JobSpec> {
-    if job.status != JobStatus::Open || now >= job.expires_at {
+    if !job.assignable_at(now) {
         return None;
     }
     let mut exclude: Vec<Pubkey> = job.live_assignments().iter().map(|a| a.worker).collect();
@@ -149,6 +149,8 @@ pub fn job_spec(job: &Job, now: i64, in_flight: &InFlight) -> Option<JobSpec> {
         memory_mb: job.kind.memory_mb(),
         price: job.price_per_replica(),
         needed: usize::from(job.replicas).saturating_sub(taken) as u8,
+        work_units: job.kind.work_units(),
+        execution_seconds: job.execution_seconds,
         exclude,
         posted_at: job.posted_at,
         expires_at: job.expires_at,
@@ -159,7 +161,7 @@ pub fn job_spec(job: &Job, now: i64, in_flight: &InFlight) -> Option<JobSpec> {
 pub fn worker_spec(address: &Pubkey, worker: &Worker, index: &Index, in_flight: &InFlight) -> WorkerSpec {
     let s = &worker.settings;
     let paused = index.program_config().is_none_or(|c| c.paused);
-    let eligible = s.accepting_jobs && !paused && index.is_staked(worker);
+    let eligible = worker.registered && s.accepting_jobs && !paused && index.is_staked(worker);
     let stake = index.stake_of(worker).map_or(0, |st| st.amount);
     let used = u32::from(worker.active_jobs) + in_flight.for_worker(address);
     WorkerSpec {
@@ -168,6 +170,7 @@ pub fn worker_spec(address: &Pubkey, worker: &Worker, index: &Index, in_flight: 
         kernels: s.supported_kernels,
         vram_mb: s.gpu.vram_mb,
         min_price: s.min_price,
+        hashrate: s.hashrate,
         free: u32::from(s.max_concurrent_jobs).saturating_sub(used),
         weight: if eligible { weight(stake, worker.jobs_completed, worker.jobs_missed, worker.jobs_disputed) } else { 0 },
     }
@@ -208,7 +211,7 @@ impl Dispatcher {
         let (touched_jobs, touched_workers) = in_flight.reconcile(&index);
         jobs.extend(touched_jobs);
         workers.extend(touched_workers);
-        let now = index.clock;
+        let now = index.program_config().map_or(index.clock, |c| c.clock_at(index.clock));
         // Expired jobs leave the queue now and then (each round skips them anyway).
         if self.last_sweep.elapsed() > Duration::from_secs(10) {
             self.last_sweep = Instant::now();

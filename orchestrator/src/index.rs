@@ -212,7 +212,7 @@ impl Index {
 
     pub fn stats(&self, history: Vec<crate::views::Sample>) -> StatsView {
         let config = self.program_config();
-        let accepting = || self.workers.values().filter(|w| w.value.settings.accepting_jobs);
+        let accepting = || self.workers.values().filter(|w| w.value.registered && w.value.settings.accepting_jobs);
         StatsView {
             slot: self.slot,
             workers_online: accepting().filter(|w| self.is_staked(&w.value)).count() as u64,
@@ -227,11 +227,11 @@ impl Index {
         }
     }
 
-    /// Sum of the reported hashrates of workers accepting jobs, H/s.
+    /// Sum of the reported hashrates of registered workers accepting jobs, H/s.
     pub fn hashrate(&self) -> u64 {
         self.workers
             .values()
-            .filter(|w| w.value.settings.accepting_jobs)
+            .filter(|w| w.value.registered && w.value.settings.accepting_jobs)
             .map(|w| w.value.settings.hashrate)
             .fold(0u64, u64::saturating_add)
     }

@@ -1,8 +1,9 @@
-//! Checks single-replica `matmul-u32` results during their challenge window: with an
-//! uploaded output (already matched against the revealed hash) by Freivalds' test,
-//! otherwise by recomputing small ones. Right: `attest_result` (paid now). Wrong:
-//! `dispute_result` (slashed, re-queued). Too big and no upload: the window runs out
-//! and the crank finalizes it as it stands.
+//! Checks `matmul-u32` results during the verifier's window, whatever the replicas'
+//! majority: by recomputing small ones, or by Freivalds' test on an uploaded output
+//! (already matched against a revealed hash). The right result is attested (its
+//! replicas are paid, with work-pool pay; every other revealed result is slashed); if
+//! no revealed result is right, they are all disputed. Too big and no upload: the
+//! window runs out and the crank settles the job unverified (no work-pool pay).
 
 use std::{
     collections::{HashMap, HashSet},
@@ -13,7 +14,7 @@ use std::{
 use anchor_lang::prelude::Pubkey;
 use ignis::{
     constants::KERNEL_MATMUL_U32,
-    state::{Job, JobKind, JobStatus},
+    state::{Job, JobKind, Params},
 };
 use ignis_client::{instructions::Protocol, token};
 use rand::{rngs::StdRng, SeedableRng};
@@ -22,15 +23,15 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{chain::error_name, Shared};
 
-/// An uploaded output whose hash matched the revealed one. Kept in memory only until
-/// the job leaves its challenge.
+/// Outputs uploaded for one round of a job, each already matched against a revealed
+/// hash. Kept in memory only until the job leaves its verification window.
 pub struct Upload {
     pub requeues: u16,
-    pub output: Arc<Vec<u32>>,
+    pub outputs: Vec<([u8; 32], Arc<Vec<u32>>)>,
 }
 
-/// A job's challenge is identified by its id and how often it was re-queued: a
-/// disputed job can come back to a challenge with another worker.
+/// A job's verification is identified by its id and how often it was re-queued: a
+/// disputed job can come back with other workers.
 type Round = (u64, u16);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,33 +39,73 @@ enum State {
     Checking,
     /// Sent; waiting for the index to show the job settled.
     Ruled,
-    /// Too big to recompute and nothing uploaded (yet).
+    /// Too big to recompute and no usable upload (yet).
     Waiting,
     Failed { attempts: u32 },
 }
 
-/// The job and the (size, revealed hash) of its challenged result, if the verifier
-/// should look at it.
-pub fn challenged(job: &Job) -> Option<(u32, [u8; 32])> {
+/// The verifier's finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Finding {
+    /// This revealed result is right.
+    Right([u8; 32]),
+    /// No revealed result is right.
+    AllWrong,
+}
+
+/// The size and distinct revealed hashes of a `matmul-u32` job the verifier may rule
+/// on at protocol time `now` (the program's rule, `Job::verifiable_at`).
+pub fn challenged(job: &Job, now: i64, params: &Params) -> Option<(u32, Vec<[u8; 32]>)> {
     match job.kind {
-        JobKind::Kernel { kernel, size } if kernel == KERNEL_MATMUL_U32 => {
-            (job.status == JobStatus::Challenge && job.replicas == 1 && job.assigned == 1)
-                .then(|| (size, job.assignments[0].result_hash))
+        JobKind::Kernel { kernel, size } if kernel == KERNEL_MATMUL_U32 && job.verifiable_at(now, params) => {
+            let mut revealed: Vec<[u8; 32]> =
+                job.live_assignments().iter().filter(|a| a.revealed).map(|a| a.result_hash).collect();
+            revealed.dedup();
+            revealed.sort_unstable();
+            revealed.dedup();
+            Some((size, revealed))
         }
         _ => None,
     }
 }
 
-/// Runs the check: `Some(correct)`, or `None` when the verifier cannot tell.
-pub fn check(seed: &[u8; 32], n: u32, revealed: &[u8; 32], upload: Option<&[u32]>, recompute_max_n: u32, rounds: u32) -> Option<bool> {
-    match upload {
-        Some(output) => Some(ignis_kernels::matmul::freivalds(seed, n, output, rounds, &mut StdRng::from_entropy())),
-        None if n <= recompute_max_n => {
-            let output = ignis_kernels::matmul::compute(seed, n);
-            Some(ignis_kernels::matmul::result_hash(&output) == *revealed)
-        }
-        None => None,
+/// Runs the check: `None` when the verifier cannot tell (too big, no upload that
+/// passes, not every revealed result uploaded).
+pub fn check(
+    seed: &[u8; 32],
+    n: u32,
+    revealed: &[[u8; 32]],
+    uploads: &[([u8; 32], Arc<Vec<u32>>)],
+    recompute_max_n: u32,
+    rounds: u32,
+) -> Option<Finding> {
+    if n <= recompute_max_n {
+        let hash = ignis_kernels::matmul::result_hash(&ignis_kernels::matmul::compute(seed, n));
+        return Some(if revealed.contains(&hash) { Finding::Right(hash) } else { Finding::AllWrong });
     }
+    let mut rng = StdRng::from_entropy();
+    let mut failed = HashSet::new();
+    for (hash, output) in uploads.iter().filter(|(hash, _)| revealed.contains(hash)) {
+        if ignis_kernels::matmul::freivalds(seed, n, output, rounds, &mut rng) {
+            return Some(Finding::Right(*hash));
+        }
+        failed.insert(*hash);
+    }
+    revealed.iter().all(|hash| failed.contains(hash)).then_some(Finding::AllWrong)
+}
+
+/// One job the verifier will check now.
+struct Task {
+    job_id: u64,
+    round: Round,
+    seed: [u8; 32],
+    n: u32,
+    revealed: Vec<[u8; 32]>,
+    uploads: Vec<([u8; 32], Arc<Vec<u32>>)>,
+    /// Every live replica's operator, in assignment order.
+    operators: Vec<Pubkey>,
+    protocol: Protocol,
+    previous: Option<State>,
 }
 
 pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Result<()> {
@@ -74,34 +115,49 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
     loop {
         let mut start = vec![];
         {
-            let index = shared.index.read().expect("index lock");
-            let now = index.clock;
+        let index = shared.index.read().expect("index lock");
+        if let Some(config) = index.program_config() {
+            let (now, params, protocol) = (config.clock_at(index.clock), config.params, Protocol::from_config(config));
             let mut states = states.lock().expect("states lock");
             let mut live: HashSet<Round> = HashSet::new();
             let uploads = shared.uploads.lock().expect("uploads lock");
             for id in &index.active {
                 let Some(entry) = index.jobs.get(id) else { continue };
                 let job = &entry.value;
-                let Some((n, revealed)) = challenged(job) else { continue };
+                let Some((n, revealed)) = challenged(job, now, &params) else { continue };
                 let round = (job.id, job.requeues);
                 live.insert(round);
-                let upload = uploads.get(&job.id).filter(|u| u.requeues == job.requeues).map(|u| u.output.clone());
-                let can_check = upload.is_some() || n <= shared.settings.verify_recompute_max_n;
+                let job_uploads = uploads
+                    .get(&job.id)
+                    .filter(|u| u.requeues == job.requeues)
+                    .map(|u| u.outputs.clone())
+                    .unwrap_or_default();
+                let can_check = !job_uploads.is_empty() || n <= shared.settings.verify_recompute_max_n;
                 let state = states.get(&round).copied();
                 let worth_trying = match state {
                     None | Some(State::Waiting) => can_check,
                     Some(State::Failed { attempts }) => attempts < 3,
                     Some(State::Checking | State::Ruled) => false,
                 };
-                if now > job.challenge_deadline {
-                    continue;
-                }
                 if worth_trying {
-                    states.insert(round, State::Checking);
-                    let operator = index.workers.get(&job.assignments[0].worker).map(|w| w.value.operator);
-                    let protocol = index.program_config().map(Protocol::from_config);
-                    if let (Some(operator), Some(protocol)) = (operator, protocol) {
-                        start.push((job.id, round, job.seed, n, revealed, upload, operator, protocol, state));
+                    let operators: Option<Vec<Pubkey>> = job
+                        .live_assignments()
+                        .iter()
+                        .map(|a| index.workers.get(&a.worker).map(|w| w.value.operator))
+                        .collect();
+                    if let Some(operators) = operators {
+                        states.insert(round, State::Checking);
+                        start.push(Task {
+                            job_id: job.id,
+                            round,
+                            seed: job.seed,
+                            n,
+                            revealed,
+                            uploads: job_uploads,
+                            operators,
+                            protocol,
+                            previous: state,
+                        });
                     }
                 } else if state.is_none() {
                     tracing::info!(job = job.id, n, "result too big to recompute and no output uploaded; waiting for an upload");
@@ -109,40 +165,41 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                 }
             }
             drop(uploads);
-            // Rounds that left the challenge: a waiting one was never checked.
+            // Rounds that left their window: a waiting one was never checked.
             states.retain(|round, state| {
                 let keep = live.contains(round);
                 if !keep && *state == State::Waiting {
                     shared.metrics.verifications.with_label_values(&["unverified"]).inc();
-                    tracing::warn!(job = round.0, "challenge window passed unverified");
+                    tracing::info!(job = round.0, "verification window passed unverified: settled without work-pool pay");
                 }
                 keep
             });
-            shared.uploads.lock().expect("uploads lock").retain(|id, upload| live.contains(&(*id, upload.requeues)));
+            // Uploads wait for their job's window; drop those of settled jobs.
+            shared.uploads.lock().expect("uploads lock").retain(|id, _| index.active.contains(id));
         }
-        for (job_id, round, seed, n, revealed, upload, operator, protocol, previous) in start {
+        }
+        for task in start {
             let (shared, states) = (shared.clone(), states.clone());
             tasks.spawn(async move {
                 let settings = &shared.settings;
                 let (max_n, rounds) = (settings.verify_recompute_max_n, settings.freivalds_rounds);
-                let how = if upload.is_some() { "freivalds" } else { "recompute" };
-                let verdict = tokio::task::spawn_blocking(move || {
-                    check(&seed, n, &revealed, upload.as_deref().map(Vec::as_slice), max_n, rounds)
-                })
-                .await
-                .ok()
-                .flatten();
-                let Some(correct) = verdict else {
-                    states.lock().expect("states lock").insert(round, State::Waiting);
+                let how = if task.n <= max_n { "recompute" } else { "freivalds" };
+                let (seed, n, revealed, uploads) = (task.seed, task.n, task.revealed.clone(), task.uploads.clone());
+                let finding = tokio::task::spawn_blocking(move || check(&seed, n, &revealed, &uploads, max_n, rounds))
+                    .await
+                    .ok()
+                    .flatten();
+                let Some(finding) = finding else {
+                    states.lock().expect("states lock").insert(task.round, State::Waiting);
                     return;
                 };
-                let state = rule(&shared, &protocol, job_id, operator, correct).await;
-                let state = match (state, previous) {
+                let state = rule(&shared, &task, finding).await;
+                let state = match (state, task.previous) {
                     (State::Failed { .. }, Some(State::Failed { attempts })) => State::Failed { attempts: attempts + 1 },
                     (other, _) => other,
                 };
-                tracing::info!(job = job_id, n, how, correct, ?state, "verified");
-                states.lock().expect("states lock").insert(round, state);
+                tracing::info!(job = task.job_id, n = task.n, how, ?finding, ?state, "verified");
+                states.lock().expect("states lock").insert(task.round, state);
             });
         }
         while tasks.try_join_next().is_some() {}
@@ -154,14 +211,24 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
     Ok(())
 }
 
-async fn rule(shared: &Shared, protocol: &Protocol, job_id: u64, operator: Pubkey, correct: bool) -> State {
-    let me = shared.chain.me();
-    let payout = token::associated_account(&operator, &protocol.mint, &protocol.token_program);
-    let ixs = [
-        token::create_associated_account(&me, &operator, &protocol.mint, &protocol.token_program),
-        protocol.verify_result(me, job_id, (operator, payout), correct),
-    ];
-    let (outcome, op) = if correct { ("attested", "attest") } else { ("disputed", "dispute") };
+async fn rule(shared: &Shared, task: &Task, finding: Finding) -> State {
+    let (me, protocol) = (shared.chain.me(), &task.protocol);
+    let mut ixs: Vec<_> = task
+        .operators
+        .iter()
+        .map(|operator| token::create_associated_account(&me, operator, &protocol.mint, &protocol.token_program))
+        .collect();
+    let replicas: Vec<(Pubkey, Pubkey)> = task
+        .operators
+        .iter()
+        .map(|operator| (*operator, token::associated_account(operator, &protocol.mint, &protocol.token_program)))
+        .collect();
+    let attested = match finding {
+        Finding::Right(hash) => Some(hash),
+        Finding::AllWrong => None,
+    };
+    ixs.push(protocol.verify_result(me, task.job_id, &replicas, attested));
+    let (outcome, op) = if attested.is_some() { ("attested", "attest") } else { ("disputed", "dispute") };
     match shared.chain.send(&shared.metrics, op, &ixs).await {
         Ok(_) => {
             shared.metrics.verifications.with_label_values(&[outcome]).inc();
@@ -169,7 +236,7 @@ async fn rule(shared: &Shared, protocol: &Protocol, job_id: u64, operator: Pubke
         }
         Err(err) => {
             shared.metrics.verifications.with_label_values(&["failed"]).inc();
-            tracing::warn!(job = job_id, error = %error_name(&err), "{op} refused: {err}");
+            tracing::warn!(job = task.job_id, error = %error_name(&err), "{op} refused: {err}");
             tokio::time::sleep(Duration::from_secs(1)).await;
             State::Failed { attempts: 1 }
         }

@@ -126,6 +126,8 @@ pub struct WorkerView {
     pub max_concurrent_jobs: u16,
     pub active_jobs: u16,
     pub accepting: bool,
+    /// False once deregistered (the record stays on chain).
+    pub registered: bool,
     pub jobs_completed: u64,
     pub jobs_missed: u64,
     pub jobs_disputed: u64,
@@ -148,6 +150,7 @@ impl WorkerView {
             max_concurrent_jobs: s.max_concurrent_jobs,
             active_jobs: worker.active_jobs,
             accepting: s.accepting_jobs,
+            registered: worker.registered,
             jobs_completed: worker.jobs_completed,
             jobs_missed: worker.jobs_missed,
             jobs_disputed: worker.jobs_disputed,

@@ -38,7 +38,10 @@ const accounts = {
   event_authority: await pda(text('__event_authority')),
   program: programId,
 };
-// The IDL names every account and says which sign and which are written.
+// The IDL names every account and says which sign and which are written. An account
+// this script does not know means the instruction changed: fail here, not on chain.
+const unknown = ix.accounts.filter((a) => !accounts[a.name]).map((a) => a.name);
+if (unknown.length) throw new Error(`request_unstake has accounts this script does not know: ${unknown.join(', ')}`);
 const instruction = {
   programAddress: programId,
   accounts: ix.accounts.map((a) => ({

@@ -65,7 +65,7 @@ impl Node {
 
     /// The registered worker, registering it with this device when asked to.
     pub async fn ensure_registered(&self, device: &DeviceInfo, hashrate: u64, register: Option<(u64, u16)>) -> Result<Worker> {
-        if let Some(worker) = self.worker_account().await? {
+        if let Some(worker) = self.worker_account().await?.filter(|w| w.registered) {
             return Ok(worker);
         }
         let Some((min_price, max_jobs)) = register else {
@@ -85,6 +85,8 @@ impl Node {
             max_concurrent_jobs: max_jobs.max(1),
             accepting_jobs: true,
         };
+        // A deposit made just before bonds in a later slot (registering bonds it).
+        ignis_client::bootstrap::wait_until_bondable(&self.client, &self.operator.pubkey()).await?;
         self.send(&[instructions::register_worker(self.operator.pubkey(), settings)])
             .await
             .map_err(|err| match err.program_error().map(|info| info.name) {

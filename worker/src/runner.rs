@@ -33,7 +33,7 @@ pub struct Runtime {
     pub poll_interval: Duration,
     pub orchestrator: Option<String>,
     pub http: reqwest::Client,
-    /// Outputs of single-replica kernel jobs, kept until uploaded for verification.
+    /// Outputs of kernel jobs, kept until uploaded for verification.
     outputs: Mutex<HashMap<u64, Arc<Vec<u32>>>>,
 }
 
@@ -78,7 +78,7 @@ impl Runtime {
             JobKind::Pow { .. } => job.status == JobStatus::Running,
             JobKind::Kernel { .. } => match job.status {
                 JobStatus::Open | JobStatus::Running => !assignment.revealed,
-                JobStatus::Revealing => assignment.committed && !assignment.revealed,
+                JobStatus::Revealing | JobStatus::Challenge => assignment.committed && !assignment.revealed,
                 _ => false,
             },
         }
@@ -95,6 +95,9 @@ impl Runtime {
     }
 
     pub async fn work(&self, job: Job) -> Result<Outcome> {
+        if self.declined(&job).await? {
+            return Ok(Outcome::Dropped);
+        }
         let outcome = match job.kind {
             JobKind::Pow { difficulty } => self.run_pow(&job, difficulty).await?,
             JobKind::Kernel { size, .. } => self.run_kernel(&job, size).await?,
@@ -137,6 +140,45 @@ impl Runtime {
         };
         let submit = self.node.protocol.submit_pow(self.node.operator_key(), job.id, self.node.payout, nonce);
         self.settle(job.id, "submit_pow", self.node.send(&[submit]).await)
+    }
+
+    /// Declines a fresh assignment (nothing found or committed yet) that this worker
+    /// should not keep: it is shutting down, or the time left to its deadline is too
+    /// short for the job at its hashrate (it picked the job up late, after a restart).
+    /// Declining inside the decline window costs nothing; missing costs stake.
+    async fn declined(&self, job: &Job) -> Result<bool> {
+        let Some(index) = job.assignment_index(&self.node.worker) else { return Ok(false) };
+        if job.assignments[index].committed || self.entry(job)?.is_some() {
+            return Ok(false);
+        }
+        let (Ok(config), Ok((_, unix)), Ok(Some(worker))) =
+            (self.node.client.config().await, self.node.client.clock().await, self.node.worker_account().await)
+        else {
+            return Ok(false);
+        };
+        let now = config.clock_at(unix);
+        if now > job.decline_deadline(index) {
+            return Ok(false);
+        }
+        let time_left = job.assignments[index].deadline - now;
+        let reason = if self.shutdown.is_cancelled() {
+            "shutting down"
+        } else if !ignis::state::feasible(worker.settings.hashrate, job.kind.work_units(), time_left) {
+            "too little time left for it at this worker's hashrate"
+        } else {
+            return Ok(false);
+        };
+        let decline = instructions::decline_assignment(self.node.operator_key(), job.id);
+        match self.node.send(&[decline]).await {
+            Ok(()) => {
+                tracing::info!(job = job.id, reason, "declined the assignment (no cost inside the decline window)");
+                Ok(true)
+            }
+            Err(err) => {
+                tracing::debug!(job = job.id, %err, "could not decline; working on it instead");
+                Ok(false)
+            }
+        }
     }
 
     /// Maps a send result to an outcome: program refusals that mean "not yours any
@@ -271,8 +313,9 @@ impl Runtime {
         Ok(output)
     }
 
-    /// Waits for the reveal phase (every replica committed, or the job expired), then
-    /// reveals; a single replica's output goes to the verifier.
+    /// Waits for the reveal phase (every replica committed, or the job expired and no
+    /// other replica can still commit), then reveals and uploads the output to the
+    /// verifier.
     async fn reveal_when_open(&self, job_id: u64, result_hash: [u8; 32], salt: [u8; 32]) -> Result<Outcome> {
         loop {
             let job = match self.node.job(job_id).await {
@@ -286,12 +329,22 @@ impl Runtime {
             if !self.needs_work(&job) {
                 return Ok(Outcome::Dropped);
             }
-            let open = job.status == JobStatus::Revealing
-                || self.node.client.clock().await.is_ok_and(|(_, now)| now >= job.expires_at);
+            // The program's rule for when the reveal phase has begun.
+            let open = match job.status {
+                JobStatus::Revealing => true,
+                _ => match (self.node.client.config().await, self.node.client.clock().await) {
+                    (Ok(config), Ok((_, unix))) => job
+                        .reveal_deadline_at(config.clock_at(unix), config.params.reveal_window_seconds)
+                        .is_some(),
+                    _ => false,
+                },
+            };
             if open {
                 let reveal = instructions::reveal_result(self.node.operator_key(), job_id, result_hash, salt);
                 let outcome = self.settle(job_id, "reveal_result", self.node.send(&[reveal]).await)?;
-                if outcome == Outcome::Done && job.replicas == 1 {
+                if outcome == Outcome::Done {
+                    // The verifier checks every replica count; an upload lets it check
+                    // outputs too big to recompute.
                     self.upload(&job).await;
                 }
                 return Ok(outcome);

@@ -16,15 +16,17 @@ import {
   fetchMaybeConfig,
   fetchMaybeJob,
   fetchMaybeStake,
+  fetchMaybeWorker,
   getJobDecoder,
   JOB_DISCRIMINATOR,
   JobStatus,
   type Config,
   type Job,
   type Stake,
+  type Worker,
 } from '../generated';
 import type { JobView } from './api';
-import { jobAddress, programAddresses, PROGRAM_ADDRESS, stakeAddress, type Protocol } from './program';
+import { jobAddress, programAddresses, PROGRAM_ADDRESS, stakeAddress, workerAddress, type Protocol } from './program';
 
 export type ChainRpc = Rpc<SolanaRpcApi>;
 
@@ -44,6 +46,12 @@ export function protocolOf(config: Config): Protocol {
 
 export async function readStake(rpc: ChainRpc, owner: Address): Promise<Stake | null> {
   const account = await fetchMaybeStake(rpc, await stakeAddress(owner), { commitment: 'confirmed' });
+  return account.exists ? account.data : null;
+}
+
+/** The operator's worker account, or null when it never registered one. */
+export async function readWorker(rpc: ChainRpc, operator: Address): Promise<Worker | null> {
+  const account = await fetchMaybeWorker(rpc, await workerAddress(operator), { commitment: 'confirmed' });
   return account.exists ? account.data : null;
 }
 
@@ -78,7 +86,10 @@ export async function readSolBalance(rpc: ChainRpc, owner: Address): Promise<big
 
 const CLOCK_SYSVAR = address('SysvarC1ock11111111111111111111111111111111');
 
-/** The cluster's unix time (the Clock sysvar), which deadlines and unlocks compare with. */
+/**
+ * The cluster's unix time (the Clock sysvar). Emission runs on it; stored deadlines and
+ * unlock times are on the protocol clock derived from it (lib/clock.ts).
+ */
 export async function readClock(rpc: ChainRpc): Promise<bigint> {
   const info = await rpc.getAccountInfo(CLOCK_SYSVAR, { encoding: 'base64', commitment: 'confirmed' }).send();
   if (!info.value) return BigInt(Math.floor(Date.now() / 1000));

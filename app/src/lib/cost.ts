@@ -1,6 +1,7 @@
 // The cost preview of a job: what leaves the poster's wallet, what the workers get,
 // what the protocol keeps, and the work it buys; and the program's rules for a job,
-// checked before the wallet is asked (programs/ignis/src/instructions/post_job.rs).
+// checked before the wallet is asked (programs/ignis/src/instructions/post_job.rs,
+// `Config::min_reward`, `JobKind::work_units`, `worker::feasible`).
 
 import {
   JOB_ACCOUNT_SIZE,
@@ -10,6 +11,7 @@ import {
   MIN_EXECUTION_SECONDS,
   MIN_JOB_TTL_SECONDS,
 } from './program';
+import { formatIgn } from './format';
 
 export type JobKindName = 'pow' | 'matmul';
 
@@ -45,11 +47,19 @@ export interface CostPreview {
   toWorkers: bigint;
   /** Each replica's share. */
   perReplica: bigint;
-  /** Work units verified on chain: 2^difficulty hashes or n^3 multiply-adds per replica. */
+  /** The work a replica does: 2^difficulty hashes, or n^3 multiply-adds. */
+  operations: bigint;
+  /**
+   * `JobKind::work_units`, the measure the work pool pays verified work by (once per
+   * job) and feasibility is judged by: SHA-256 compressions, a multiply-add counting
+   * 1/MATMUL_MACS_PER_WORK_UNIT of one.
+   */
   workUnits: bigint;
+  /** The smallest reward the program accepts for this many replicas. */
+  minReward: bigint;
   /** Device memory a replica needs, in bytes (matmul: three n x n u32 matrices). */
   memoryBytes: bigint;
-  /** IGN the poster pays per work unit (reward / total work, all replicas). */
+  /** IGN the poster pays per hash or multiply-add (reward / operations of all replicas). */
   ignPerUnit: number;
   networkFeeLamports: bigint;
   rentLamports: bigint;
@@ -57,10 +67,44 @@ export interface CostPreview {
   totalLamports: bigint;
 }
 
-export function workUnits(kind: JobKindName, difficulty: number, size: number): bigint {
+/** A matmul multiply-add costs this fraction of a work unit (constants.rs). */
+export const MATMUL_MACS_PER_WORK_UNIT = 1_024n;
+/** A worker is only assigned a job it can finish this many times over in its window. */
+export const FEASIBILITY_MARGIN = 8n;
+const BPS_DENOMINATOR = 10_000n;
+
+/** What one replica computes: 2^difficulty hashes, or n^3 multiply-adds. */
+export function operations(kind: JobKindName, difficulty: number, size: number): bigint {
   if (kind === 'pow') return 1n << BigInt(Math.min(Math.max(difficulty, 0), MAX_POW_DIFFICULTY));
   const n = BigInt(Math.max(size, 0));
   return n * n * n;
+}
+
+/** `JobKind::work_units`: 2^difficulty for PoW, ceil(n^3 / 1024) for matmul. */
+export function workUnits(kind: JobKindName, difficulty: number, size: number): bigint {
+  const ops = operations(kind, difficulty, size);
+  return kind === 'pow' ? ops : (ops + MATMUL_MACS_PER_WORK_UNIT - 1n) / MATMUL_MACS_PER_WORK_UNIT;
+}
+
+/**
+ * `Config::min_reward`: the smallest reward whose protocol fee is at least one base
+ * unit per replica, ceil(replicas * 10000 / protocol_fee_bps).
+ */
+export function minReward(replicas: number, feeBps: number): bigint {
+  const bps = BigInt(Math.max(feeBps, 1));
+  const r = BigInt(Math.max(replicas, 0));
+  return (r * BPS_DENOMINATOR + bps - 1n) / bps;
+}
+
+/**
+ * `worker::feasible`: whether a worker publishing `hashrate` work units per second
+ * finishes `units` within `executionSeconds` with FEASIBILITY_MARGIN to spare. The
+ * orchestrator assigns a job only to workers for which this holds.
+ */
+export function feasible(hashrate: number | bigint, units: bigint, executionSeconds: number): boolean {
+  const rate = typeof hashrate === 'bigint' ? hashrate : BigInt(Math.max(0, Math.floor(hashrate)));
+  const seconds = BigInt(Math.max(0, Math.floor(executionSeconds)));
+  return units * FEASIBILITY_MARGIN <= rate * seconds;
 }
 
 /** What `split_reward` does for `winners` replicas: fee rounded down, remainder to the fee. */
@@ -74,10 +118,10 @@ export function splitReward(reward: bigint, feeBps: number, winners: number): { 
 export function costPreview(draft: JobDraft, inputs: CostInputs): CostPreview {
   const replicas = draft.kind === 'pow' ? 1 : Math.max(1, draft.replicas);
   const { fee, share } = splitReward(draft.reward, inputs.feeBps, replicas);
-  const units = workUnits(draft.kind, draft.difficulty, draft.size);
+  const ops = operations(draft.kind, draft.difficulty, draft.size);
   const n = BigInt(Math.max(draft.size, 0));
   const memoryBytes = draft.kind === 'matmul' ? 12n * n * n : 0n;
-  const totalUnits = Number(units) * replicas;
+  const totalOps = Number(ops) * replicas;
   const networkFeeLamports = inputs.lamportsPerSignature * BigInt(inputs.signatures ?? 1);
   const rentLamports = inputs.jobRentLamports + (inputs.tokenAccountRentLamports ?? 0n);
   return {
@@ -85,9 +129,11 @@ export function costPreview(draft: JobDraft, inputs: CostInputs): CostPreview {
     fee,
     toWorkers: share * BigInt(replicas),
     perReplica: share,
-    workUnits: units,
+    operations: ops,
+    workUnits: workUnits(draft.kind, draft.difficulty, draft.size),
+    minReward: minReward(replicas, inputs.feeBps),
     memoryBytes,
-    ignPerUnit: totalUnits > 0 ? Number(draft.reward) / 1e9 / totalUnits : 0,
+    ignPerUnit: totalOps > 0 ? Number(draft.reward) / 1e9 / totalOps : 0,
     networkFeeLamports,
     rentLamports,
     totalLamports: networkFeeLamports + rentLamports,
@@ -97,6 +143,8 @@ export function costPreview(draft: JobDraft, inputs: CostInputs): CostPreview {
 export interface JobLimits {
   maxExecutionSeconds: number;
   maxJobTtlSeconds: number;
+  /** Config.params.protocol_fee_bps: sets the minimum reward. */
+  protocolFeeBps: number;
 }
 
 /** The program's rules for a new job, as sentences (empty when the draft is valid). */
@@ -115,8 +163,12 @@ export function validateJob(draft: JobDraft, limits: JobLimits, balance?: bigint
       problems.push(`Replicas must be 1 to ${MAX_REPLICAS}`);
     }
   }
-  if (draft.reward < BigInt(Math.max(1, draft.replicas))) {
-    problems.push('The reward must be at least one base unit per replica');
+  const replicas = draft.kind === 'pow' ? 1 : Math.max(1, Number.isInteger(draft.replicas) ? draft.replicas : 1);
+  const least = minReward(replicas, limits.protocolFeeBps);
+  if (draft.reward < least) {
+    problems.push(
+      `The reward must be at least ${formatIgn(least)} (${least} base units), so that the protocol fee is at least one base unit per replica`,
+    );
   }
   if (
     !Number.isInteger(draft.executionSeconds) ||

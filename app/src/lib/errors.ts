@@ -34,7 +34,10 @@ export const PROGRAM_ERRORS: ReadonlyMap<number, { name: string; message: string
   idl.errors.map((e) => [e.code, { name: e.name, message: e.msg ?? e.name }]),
 );
 
-/** What the app says instead of the IDL's message, where there is more to tell a person. */
+/**
+ * What the app says instead of the IDL's message, where there is more to tell a person:
+ * what went wrong and what to do about it.
+ */
 const PROGRAM_ADVICE: Record<string, string> = {
   JobIdMismatch: 'Someone else posted a job at the same moment: post again',
   InsufficientStake: 'Not enough bonded stake: you cannot unstake more than you have staked',
@@ -44,7 +47,43 @@ const PROGRAM_ADVICE: Record<string, string> = {
   JobHasAssignments: 'A worker has already taken this job, so it can no longer be cancelled',
   JobNotExpired: 'The job has not expired yet: it can be refunded after its expiry time',
   ProtocolPaused: 'The protocol is paused: only unstaking, withdrawals, claims, cancellations and refunds work now',
+  StakeBelowMinimum:
+    'Not enough bonded stake to run a worker: stake up to the minimum worker stake (a new deposit is bonded from the next slot)',
+  WorkerHasActiveJobs:
+    'Your worker still has live jobs, and the stake behind them stays until they settle: withdraw or deregister once they have',
+  RewardTooSmall:
+    'The reward is too small: the protocol fee on it must be at least one base unit per replica, so raise the reward to at least the minimum the form shows',
+  JobInfeasible:
+    'No worker could finish this job within its execution time at its measured speed: lower the difficulty or matrix size, or allow more execution time',
+  DeclineWindowClosed:
+    'This assignment can no longer be declined, its decline window has passed: finish the job before its deadline instead',
+  RequeueLimitReached:
+    'This job was re-queued too often and will not be assigned again: refund it to get the escrow back',
+  NoReplicaRevealedResult:
+    'No replica revealed the result being attested: attest a result one of the replicas revealed, or dispute them all',
+  NothingRevealed:
+    'No replica revealed a result, so there is nothing to attest or dispute: the job can be finalized once its reveal window has passed',
+  ActivationNotDue:
+    'This deposit was made in the current slot and is bonded from the next one: try again in a moment',
+  WorkerAlreadyRegistered:
+    'This wallet already has a registered worker: update its settings instead of registering again',
+  WorkerNotRegistered: 'The worker is deregistered: register it again first',
+  NotMintAuthority:
+    'Only the IGN mint’s current mint authority can initialise the protocol: sign with that key',
+  MintExtensionNotAllowed:
+    'This mint has a Token-2022 extension that could move, freeze or skim the protocol’s tokens: use a mint without such extensions',
+  JobNotSettled: 'Only a completed, cancelled or refunded job can be closed: wait until the job has settled',
+  RetentionNotElapsed:
+    'A settled job stays on chain for a day before it can be closed: try again once that day has passed',
+  StakeNotEmpty:
+    'Your stake still holds tokens or unclaimed rewards: unstake and withdraw everything and claim your rewards before closing it',
+  WorkerStillRegistered: 'Your worker is still registered: deregister it before closing your stake',
 };
+
+/** Whether the app has its own sentence for the program error `name` (see PROGRAM_ADVICE). */
+export function hasProgramAdvice(name: string): boolean {
+  return Object.hasOwn(PROGRAM_ADVICE, name);
+}
 
 const TOKEN_ERRORS: Record<number, string> = {
   0: 'The token account would fall below its rent-exempt balance',

@@ -32,9 +32,9 @@ export const MAX_REPLICAS = 3;
 export const MIN_EXECUTION_SECONDS = 10;
 export const MIN_JOB_TTL_SECONDS = 60;
 /** `8 + Job::INIT_SPACE`: the job account a poster pays rent for. */
-export const JOB_ACCOUNT_SIZE = 530;
+export const JOB_ACCOUNT_SIZE = 538;
 /** `8 + Stake::INIT_SPACE`: created by a first stake. */
-export const STAKE_ACCOUNT_SIZE = 8 + 32 + 8 + 8 + 8 + 8 + 16 + 8 + 8 + 8 + 1;
+export const STAKE_ACCOUNT_SIZE = 8 + 32 + 8 + 8 + 8 + 8 + 8 + 8 + 16 + 8 + 8 + 8 + 1;
 export const TOKEN_ACCOUNT_SIZE = 165;
 
 const text = (s: string) => new TextEncoder().encode(s);
@@ -72,6 +72,7 @@ export function stakeAddress(owner: Address): Promise<Address> {
   return pda(text('stake'), new Uint8Array(getAddressEncoder().encode(owner)));
 }
 
+/** The operator's `["worker", operator]` PDA (it need not exist). */
 export function workerAddress(operator: Address): Promise<Address> {
   return pda(text('worker'), new Uint8Array(getAddressEncoder().encode(operator)));
 }
@@ -199,6 +200,10 @@ export async function requestUnstakeInstruction(owner: TransactionSigner, amount
   });
 }
 
+/**
+ * Pays out the unlocked unbonding tranche. The program reads the owner's worker PDA
+ * (which may not exist) and refuses while that worker has live jobs.
+ */
 export async function withdrawInstruction(
   protocol: Protocol,
   owner: TransactionSigner,
@@ -209,6 +214,7 @@ export async function withdrawInstruction(
     owner,
     config: a.config,
     stake: await stakeAddress(owner.address),
+    worker: await workerAddress(owner.address),
     ownerToken,
     stakeVault: a.stakeVault,
     mint: protocol.mint,

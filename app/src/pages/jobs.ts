@@ -1,7 +1,8 @@
 // My jobs: every job the connected wallet posted, with live status (server-sent
 // events, polling as a fallback, the chain when the orchestrator is down), links to
 // the job account and this browser's transactions, cancel while unassigned, refund
-// once expired.
+// once expired (or re-queued too often to be assigned). Stored times are on the
+// protocol clock (lib/clock.ts): they are compared with `app.protocolNow()`.
 
 import type { Address } from '@solana/kit';
 import type { App } from '../app';
@@ -17,8 +18,19 @@ export function canCancel(job: JobView): boolean {
   return job.status === 'open' && job.assignments.length === 0;
 }
 
+/** Assignments of one job that may be expired, declined or overturned (MAX_REQUEUES). */
+export const MAX_REQUEUES = 16;
+
+/**
+ * `Job::refundable_at`: open with nothing assigned, and expired or re-queued too often
+ * to be assigned again. `now` is the protocol clock.
+ */
 export function canRefund(job: JobView, now: number): boolean {
-  return job.status === 'open' && job.assignments.length === 0 && now >= job.expiresAt;
+  return (
+    job.status === 'open' &&
+    job.assignments.length === 0 &&
+    (now >= job.expiresAt || job.requeues >= MAX_REQUEUES)
+  );
 }
 
 function describeKind(job: JobView): string {
@@ -46,7 +58,7 @@ export function jobsPage(app: App, root: HTMLElement): () => void {
       replaceChildren(list, notice('You have not posted a job yet.', 'info', 'jobs-empty'), h('a', { class: 'button button-primary', href: '#/post' }, 'Post a job'));
       return;
     }
-    const now = app.now();
+    const now = app.protocolNow();
     replaceChildren(list, rows.map((job) => jobCard(app, job, now, results, pending, refresh)));
   };
 
@@ -196,8 +208,13 @@ function jobCard(
           : 'none yet',
       ),
       h('dt', null, 'Time'),
-      h('dd', { title: `posted ${formatTimestamp(job.postedAt)}, expires ${formatTimestamp(job.expiresAt)}` }, timing),
-      job.requeues ? [h('dt', null, 'Re-queued'), h('dd', null, `${job.requeues} times`)] : null,
+      h('dd', { title: `posted ${formatTimestamp(app.wallTime(job.postedAt))}, expires ${formatTimestamp(app.wallTime(job.expiresAt))}` }, timing),
+      job.requeues
+        ? [
+            h('dt', null, 'Re-queued'),
+            h('dd', null, job.requeues >= MAX_REQUEUES ? `${job.requeues} times: it is no longer assigned` : `${job.requeues} times`),
+          ]
+        : null,
       job.status === 'completed' && /[1-9a-f]/.test(job.resultHash)
         ? [h('dt', null, 'Result'), h('dd', null, h('code', { class: 'wrap' }, job.resultHash))]
         : null,
@@ -207,7 +224,7 @@ function jobCard(
     ),
     actions.length ? h('div', { class: 'row' }, actions) : null,
     result,
-    job.status === 'open' && job.assignments.length === 0 && now < job.expiresAt
+    job.status === 'open' && job.assignments.length === 0 && !canRefund(job, now)
       ? h('small', { class: 'muted' }, `Refundable in ${formatDuration(job.expiresAt - now)} if no worker takes it.`)
       : null,
   );

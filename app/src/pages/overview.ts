@@ -64,7 +64,7 @@ export function overviewPage(app: App, root: HTMLElement): () => void {
       const now = BigInt(app.now());
       const t = config.totals;
       items.push(
-        stat('IGN staked', formatIgn(t.staked, 2), 'stat-staked', 'from the chain'),
+        stat('IGN staked', formatIgn(t.staked, 2), 'stat-staked', 'bonded, from the chain'),
         stat('Emission rate', `${formatUnits(emissionRateAt(config.emission, now), 9, 4)} IGN/s`, 'stat-emission', 'from the chain'),
         stat('Jobs posted', String(t.jobsPosted), 'stat-posted', 'from the chain'),
         stat('Jobs completed', String(t.jobsCompleted), 'stat-completed', 'from the chain'),

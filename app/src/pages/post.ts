@@ -5,7 +5,7 @@
 import type { App } from '../app';
 import type { JobView, WorkerView } from '../lib/api';
 import { readJob, readTokenBalance, rentExempt, jobViewFromAccount } from '../lib/chain';
-import { costPreview, formatUnitPrice, validateJob, type JobDraft } from '../lib/cost';
+import { costPreview, feasible, formatUnitPrice, minReward, validateJob, type JobDraft } from '../lib/cost';
 import { isJobIdRace } from '../lib/errors';
 import { estimateFee } from '../lib/tx';
 import {
@@ -43,7 +43,7 @@ export function postPage(app: App, root: HTMLElement): () => void {
     'div',
     { class: 'kind-fields', hidden: true },
     h('label', { class: 'field' }, h('span', null, 'Matrix size n (n × n, u32)'), size),
-    h('label', { class: 'field' }, h('span', null, 'Replicas (distinct operators)'), replicas, h('small', null, 'Replicas compare their results; the majority is paid.')),
+    h('label', { class: 'field' }, h('span', null, 'Replicas (distinct operators)'), replicas, h('small', null, 'Replicas compare their results; agreeing replicas are paid.')),
   );
   const preview = h('div', { class: 'preview', 'data-testid': 'cost-preview', 'aria-live': 'polite' });
   const problems = h('ul', { class: 'problems', 'data-testid': 'form-problems' });
@@ -111,7 +111,11 @@ export function postPage(app: App, root: HTMLElement): () => void {
       issues.push(
         ...validateJob(
           d,
-          { maxExecutionSeconds: Number(config.params.maxExecutionSeconds), maxJobTtlSeconds: Number(config.params.maxJobTtlSeconds) },
+          {
+            maxExecutionSeconds: Number(config.params.maxExecutionSeconds),
+            maxJobTtlSeconds: Number(config.params.maxJobTtlSeconds),
+            protocolFeeBps: config.params.protocolFeeBps,
+          },
           balance && app.address ? balance.amount : undefined,
         ).filter((p) => !(rewardError && p.startsWith('The reward must'))),
       );
@@ -119,7 +123,13 @@ export function postPage(app: App, root: HTMLElement): () => void {
     if (!app.address) issues.push('Connect a wallet to post');
     replaceChildren(problems, issues.map((p) => h('li', null, p)));
     submit.disabled = issues.length > 0;
-    rewardHint.textContent = app.address && balance ? `Your balance: ${formatIgn(balance.amount)}` : '';
+    const least = d && config ? minReward(d.kind === 'pow' ? 1 : d.replicas, config.params.protocolFeeBps) : null;
+    rewardHint.textContent = [
+      least !== null ? `At least ${formatIgn(least)}` : '',
+      app.address && balance ? `your balance: ${formatIgn(balance.amount)}` : '',
+    ]
+      .filter(Boolean)
+      .join('; ');
 
     if (!d || !config) {
       replaceChildren(preview, notice('The preview needs the protocol configuration from the chain.'));
@@ -136,7 +146,9 @@ export function postPage(app: App, root: HTMLElement): () => void {
     const fits = workers.filter((w) => {
       const kernelOk = w.kernels.some((k) => (d.kind === 'pow' ? /pow|sha/i.test(k) : /matmul/i.test(k)));
       const memoryOk = d.kind === 'pow' || BigInt(w.vramMb) * 1_048_576n >= cost.memoryBytes;
-      return w.accepting && kernelOk && memoryOk && BigInt(w.minPrice) <= cost.perReplica && w.activeJobs < w.maxConcurrentJobs;
+      // The program assigns a job only to a worker that finishes it in time at its hashrate.
+      const inTime = feasible(w.hashrate, cost.workUnits, d.executionSeconds);
+      return w.accepting && kernelOk && memoryOk && inTime && BigInt(w.minPrice) <= cost.perReplica && w.activeJobs < w.maxConcurrentJobs;
     }).length;
     replaceChildren(
       preview,
@@ -144,6 +156,12 @@ export function postPage(app: App, root: HTMLElement): () => void {
       line('Escrowed now', formatIgn(cost.escrow), 'preview-escrow', 'returned if you cancel before assignment or the job expires'),
       line(`Protocol fee (${formatBps(config.params.protocolFeeBps)})`, formatIgn(cost.fee), 'preview-fee', 'kept from the reward when paid; goes to stakers'),
       line(d.kind === 'pow' ? 'Worker receives' : `Each of ${d.replicas} replicas receives`, formatIgn(cost.perReplica), 'preview-worker', 'plus the work pool’s emission for verified work'),
+      line(
+        'Minimum reward',
+        formatIgn(cost.minReward),
+        'preview-min-reward',
+        `the ${formatBps(config.params.protocolFeeBps)} fee must be at least one base unit per replica`,
+      ),
       h('h3', null, 'SOL'),
       line('Network fee', formatSol(cost.networkFeeLamports), 'preview-network-fee', networkFee === null ? 'estimate: 5,000 lamports per signature' : 'quoted by the cluster'),
       line('Job account rent', jobRent === null ? '…' : formatSol(jobRent), 'preview-rent', `${JOB_ACCOUNT_SIZE} bytes, stays with the job account`),
@@ -153,14 +171,21 @@ export function postPage(app: App, root: HTMLElement): () => void {
       line(
         'Work bought',
         d.kind === 'pow'
-          ? formatWork('pow', cost.workUnits)
-          : `${formatWork('matmul', cost.workUnits)} × ${d.replicas}`,
+          ? formatWork('pow', cost.operations)
+          : `${formatWork('matmul', cost.operations)} × ${d.replicas}`,
         'preview-work',
         d.kind === 'pow' ? `2^${d.difficulty} hashes` : `${d.size}³ per replica, ${formatBytes(cost.memoryBytes)} of device memory`,
       ),
       line('Price', formatUnitPrice(cost.ignPerUnit, d.kind), 'preview-price'),
       workers.length
-        ? line('Workers that would take it now', `${fits} of ${workers.length}`, 'preview-workers')
+        ? line(
+            'Workers that would take it now',
+            `${fits} of ${workers.length}`,
+            'preview-workers',
+            workers.some((w) => feasible(w.hashrate, cost.workUnits, d.executionSeconds))
+              ? undefined
+              : 'none can finish it in time at its hashrate: lower the work or allow more execution time',
+          )
         : null,
     );
   };

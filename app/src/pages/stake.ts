@@ -1,10 +1,13 @@
-// Stake & rewards: IGN balance, bonded stake, unbonding with its unlock time, claimable
-// rewards (computed from the Stake and Config accounts as the program does, ticking
-// with the chain's clock), and stake / unstake / withdraw / claim.
+// Stake & rewards: IGN balance, bonded stake, stake still activating (a deposit is
+// bonded from the slot after it lands, by the orchestrator's crank or the owner's next
+// stake, unstake or claim), unbonding with its unlock time (on the protocol clock),
+// claimable rewards (computed from the Stake and Config accounts as the program does,
+// ticking with the chain's clock; only bonded stake earns), and stake / unstake /
+// withdraw / claim.
 
 import type { App } from '../app';
-import type { Stake } from '../generated';
-import { readSolBalance, readStake, readTokenBalance, type TokenBalance } from '../lib/chain';
+import type { Stake, Worker } from '../generated';
+import { readSolBalance, readStake, readTokenBalance, readWorker, type TokenBalance } from '../lib/chain';
 import { formatDuration, formatIgn, formatRelative, formatSol, formatTimestamp, formatUnits, parseIgn } from '../lib/format';
 import {
   claimRewardsInstruction,
@@ -15,6 +18,8 @@ import {
 import { claimableRewards, stakeEmissionPerSecond } from '../lib/rewards';
 
 const CLOCK_MARGIN_SECONDS = 2n;
+/** How often to re-read the stake while a deposit waits for the crank to bond it. */
+const ACTIVATION_POLL_MS = 2_000;
 import { notice, runAction, stat, type ActionOutcome } from '../ui/components';
 import { h, replaceChildren } from '../ui/dom';
 
@@ -42,7 +47,11 @@ export function stakePage(app: App, root: HTMLElement): () => void {
 
   const stakeForm = h('form', { class: 'card form', novalidate: true },
     h('h2', null, 'Stake'),
-    h('p', { class: 'muted' }, 'Staked IGN earns a share of emission and of every job’s protocol fee. Stake is slashable while bonded or unbonding.'),
+    h(
+      'p',
+      { class: 'muted' },
+      'Staked IGN earns a share of emission and of every job’s protocol fee. A deposit is activating at first: it is bonded, earning and counting for workers, from the next slot. Stake is slashable while bonded or unbonding.',
+    ),
     h('div', { class: 'input-row' }, stakeAmount, stakeMax),
     stakeButton, stakeResult);
   const unstakeForm = h('form', { class: 'card form', novalidate: true },
@@ -58,6 +67,7 @@ export function stakePage(app: App, root: HTMLElement): () => void {
   let balance: TokenBalance | null = null;
   let sol: bigint | null = null;
   let stake: Stake | null = null;
+  let worker: Worker | null = null;
   let loadError: string | null = null;
 
   const renderClaimable = () => {
@@ -76,8 +86,14 @@ export function stakePage(app: App, root: HTMLElement): () => void {
     const sure = claimableRewards(config, stake, now - CLOCK_MARGIN_SECONDS);
     claimable.dataset.amount = sure.toString();
     claimButton.disabled = sure === 0n;
+    // Only bonded stake earns: a deposit still activating starts from the next slot.
     const perSecond = stakeEmissionPerSecond(config, stake.amount, now);
-    rate.textContent = perSecond > 0n ? `About ${formatUnits(perSecond * 86_400n, 9, 4)} IGN a day from emission, plus fees.` : '';
+    rate.textContent =
+      perSecond > 0n
+        ? `About ${formatUnits(perSecond * 86_400n, 9, 4)} IGN a day from emission, plus fees.`
+        : stake.activatingAmount > 0n
+          ? 'Your deposit starts earning once it is bonded, from the next slot.'
+          : '';
     return amount;
   };
 
@@ -99,18 +115,22 @@ export function stakePage(app: App, root: HTMLElement): () => void {
     if (!config) return setLayout('loading');
     setLayout('ready');
     replaceChildren(errorBox, loadError ? notice(loadError, 'warn') : null);
-    const now = app.now();
+    // Unlock times are stored on the protocol clock, which stands still while paused.
+    const clock = app.protocolNow();
+    const activating = stake?.activatingAmount ?? 0n;
     replaceChildren(
       summary,
       stat('IGN balance', balance ? formatIgn(balance.amount) : '…', 'ign-balance', sol !== null ? formatSol(sol) : undefined),
-      stat('Staked', formatIgn(stake?.amount ?? 0n), 'staked-amount'),
+      stat('Staked', formatIgn(stake?.amount ?? 0n), 'staked-amount', 'bonded: earning, counts for workers'),
+      activating > 0n ? stat('Activating', formatIgn(activating), 'activating-amount', 'activating, bonded from the next slot') : null,
       stat('Unbonding', formatIgn(stake?.unbondingAmount ?? 0n), 'unbonding-amount'),
       stat('Claimed so far', formatIgn(stake?.claimedTotal ?? 0n), 'claimed-total'),
     );
     const unbonding = stake?.unbondingAmount ?? 0n;
     const unlockAt = Number(stake?.unlockAt ?? 0n);
+    const liveJobs = worker?.activeJobs ?? 0;
     if (unbonding > 0n) {
-      const ready = now >= unlockAt;
+      const ready = clock >= unlockAt;
       replaceChildren(
         unbondingBox,
         h('p', null, `${formatIgn(unbonding)} unbonding.`),
@@ -118,17 +138,29 @@ export function stakePage(app: App, root: HTMLElement): () => void {
           'p',
           { 'data-testid': 'unlock-time', 'data-unlock-at': unlockAt },
           ready ? 'Unlocked since ' : 'Unlocks at ',
-          h('strong', null, formatTimestamp(unlockAt)),
-          ` (${formatRelative(unlockAt, now)})`,
+          h('strong', null, formatTimestamp(app.wallTime(unlockAt))),
+          ` (${formatRelative(unlockAt, clock)})`,
         ),
+        config.paused && !ready
+          ? h('p', { class: 'muted', 'data-testid': 'unbonding-paused' }, 'The protocol is paused: the unbonding clock stands still until it resumes.')
+          : null,
+        liveJobs > 0
+          ? h(
+              'p',
+              { class: 'muted', 'data-testid': 'withdraw-blocked' },
+              `Your worker has ${liveJobs} live ${liveJobs === 1 ? 'job' : 'jobs'}: the stake behind them stays until they settle, then you can withdraw.`,
+            )
+          : null,
       );
-      withdrawButton.disabled = !ready;
+      withdrawButton.disabled = !ready || liveJobs > 0;
     } else {
       replaceChildren(unbondingBox, h('p', { class: 'muted' }, 'Nothing is unbonding.'));
       withdrawButton.disabled = true;
     }
     const unbondingSeconds = Number(config.params.unbondingSeconds);
-    unstakeHint.textContent = `Unstaked IGN unlocks after ${formatDuration(unbondingSeconds)}: at ${formatTimestamp(now + unbondingSeconds)} if you request now. A new request restarts the clock for everything unbonding.`;
+    unstakeHint.textContent =
+      `Unstaked IGN unlocks after ${formatDuration(unbondingSeconds)}: at ${formatTimestamp(app.wallTime(clock + unbondingSeconds))} if you request now. A new request restarts the clock for everything unbonding.` +
+      (activating > 0n ? ' Stake still activating can be unstaked once it is bonded, from the next slot.' : '');
     renderClaimable();
   };
 
@@ -137,10 +169,11 @@ export function stakePage(app: App, root: HTMLElement): () => void {
     const protocol = app.protocol;
     if (!owner || !protocol) return render();
     try {
-      [balance, sol, stake] = await Promise.all([
+      [balance, sol, stake, worker] = await Promise.all([
         readTokenBalance(app.rpc, owner, protocol),
         readSolBalance(app.rpc, owner),
         readStake(app.rpc, owner),
+        readWorker(app.rpc, owner),
       ]);
       loadError = null;
     } catch (error) {
@@ -149,9 +182,15 @@ export function stakePage(app: App, root: HTMLElement): () => void {
     render();
   };
 
-  const after = async (outcome: ActionOutcome): Promise<ActionOutcome> => {
-    await app.refreshConfig();
+  // The stake first, then the Config: a deposit the stake shows bonded is then surely
+  // in the totals the claimable estimate divides by.
+  const reload = async () => {
     await load();
+    await app.refreshConfig();
+  };
+
+  const after = async (outcome: ActionOutcome): Promise<ActionOutcome> => {
+    await reload();
     return outcome;
   };
 
@@ -172,7 +211,8 @@ export function stakePage(app: App, root: HTMLElement): () => void {
       ]);
       const sent = await app.send(instructions);
       stakeAmount.value = '';
-      return after({ message: `Staked ${formatIgn(amount)}.`, signature: sent.signature });
+      // The orchestrator's crank bonds it about a slot later; the page polls meanwhile.
+      return after({ message: `Staked ${formatIgn(amount)}: activating, bonded from the next slot.`, signature: sent.signature });
     });
   });
 
@@ -188,7 +228,7 @@ export function stakePage(app: App, root: HTMLElement): () => void {
       const unlockAt = Number(stake?.unlockAt ?? 0n);
       return {
         ...outcome,
-        message: `Unstake of ${formatIgn(amount)} requested: it unlocks at ${formatTimestamp(unlockAt)} (${formatRelative(unlockAt, app.now())}).`,
+        message: `Unstake of ${formatIgn(amount)} requested: it unlocks at ${formatTimestamp(app.wallTime(unlockAt))} (${formatRelative(unlockAt, app.protocolNow())}).`,
       };
     });
   });
@@ -222,7 +262,17 @@ export function stakePage(app: App, root: HTMLElement): () => void {
   const tick = setInterval(() => {
     if (!document.hidden && layout === 'ready') renderClaimable();
   }, 1_000);
-  const poll = setInterval(() => void load(), 10_000);
+  // Every 10 s, or every 2 s while a deposit waits to be bonded, so the bonded figure
+  // (and the totals the claimable estimate uses) follow the crank's activation.
+  let lastLoad = Date.now();
+  let loading = false;
+  const poll = setInterval(() => {
+    const waiting = (stake?.activatingAmount ?? 0n) > 0n;
+    if (loading || Date.now() - lastLoad < (waiting ? ACTIVATION_POLL_MS : 10_000)) return;
+    loading = true;
+    lastLoad = Date.now();
+    void reload().finally(() => (loading = false));
+  }, 500);
   return () => {
     offs.forEach((off) => off());
     clearInterval(tick);

@@ -27,6 +27,8 @@ describe('post a job', () => {
     expect(await preview.getByTestId('preview-fee').innerText()).toMatch(/%\)[\s\S]*IGN/);
     expect(await preview.getByTestId('preview-network-fee').innerText()).toMatch(/SOL/);
     expect(await preview.getByTestId('preview-work').innerText()).toMatch(/256 hashes/);
+    // The smallest reward the program takes: a fee of at least one base unit per replica.
+    expect(await preview.getByTestId('preview-min-reward').innerText()).toMatch(/Minimum reward[\s\S]*\d IGN/);
     await page.waitForFunction(() => !(document.querySelector('[data-testid="post-submit"]') as HTMLButtonElement).disabled);
     await screenshot(page, 'post-form');
 

@@ -1,6 +1,22 @@
-// Staking, claiming rewards, and unstaking with the unlock time shown.
+// Staking (activating, then bonded a slot later by the orchestrator's crank), claiming
+// rewards, and unstaking with the unlock time shown.
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectWallet, ign, launch, openApp, screenshot, settledResult, type Browser } from './helpers';
+
+/**
+ * Bonded and activating stake as the page shows them (activating only while nonzero),
+ * read in one go so a re-render between the two cannot move the deposit unseen.
+ */
+async function stakeFigures(page: Page): Promise<{ bonded: number; activating: number }> {
+  return page.evaluate(() => {
+    const value = (id: string) => {
+      const text = document.querySelector(`[data-testid="${id}"] .stat-value`)?.textContent ?? '0';
+      return Number(text.replace(/[^\d.]/g, '')) || 0;
+    };
+    return { bonded: value('staked-amount'), activating: value('activating-amount') };
+  });
+}
 
 describe('stake and rewards', () => {
   let browser: Browser;
@@ -15,13 +31,21 @@ describe('stake and rewards', () => {
     const page = await openApp(browser, { path: '/stake' });
     await connectWallet(page);
     await page.getByTestId('ign-balance').filter({ hasText: /\d IGN/ }).waitFor({ timeout: 30_000 });
-    const stakedBefore = ign(await page.getByTestId('staked-amount').innerText());
+    const before = await stakeFigures(page);
+    const stakedBefore = before.bonded + before.activating;
 
     await page.getByTestId('stake-amount').fill('100');
     await page.getByTestId('stake-submit').click();
     const staked = await settledResult(page, 'stake-result');
     expect(staked.state, staked.text).toBe('ok');
-    expect(staked.text).toMatch(/Staked 100 IGN/);
+    expect(staked.text).toMatch(/Staked 100 IGN: activating, bonded from the next slot/);
+    // The page re-read the stake before reporting: the deposit is there, still
+    // activating or (if the crank was quick) already bonded.
+    const after = await stakeFigures(page);
+    expect(after.bonded + after.activating).toBeGreaterThanOrEqual(stakedBefore + 100);
+    // A deposit is bonded in a later slot: the orchestrator's crank sends activate_stake
+    // about a slot later and the page follows. Only bonded stake shows as staked (and
+    // earns): wait for it rather than for a fixed time.
     await page.waitForFunction(
       (before) => {
         const text = document.querySelector('[data-testid="staked-amount"] .stat-value')?.textContent ?? '';
@@ -30,9 +54,11 @@ describe('stake and rewards', () => {
       stakedBefore,
       { timeout: 30_000 },
     );
+    await page.getByTestId('activating-amount').waitFor({ state: 'detached', timeout: 30_000 });
     await screenshot(page, 'staked');
 
-    // Emission accrues every second: the claimable figure grows, then claim pays it.
+    // Emission accrues every second to bonded stake: the claimable figure grows, then
+    // claim pays it.
     await page.waitForFunction(() => Number((document.querySelector('[data-testid="claimable"]') as HTMLElement)?.dataset.amount ?? 0) > 0, null, {
       timeout: 60_000,
     });

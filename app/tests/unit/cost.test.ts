@@ -1,11 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { costPreview, formatUnitPrice, splitReward, validateJob, workUnits, type JobDraft } from '../../src/lib/cost';
+import {
+  costPreview,
+  feasible,
+  formatUnitPrice,
+  minReward,
+  operations,
+  splitReward,
+  validateJob,
+  workUnits,
+  type JobDraft,
+} from '../../src/lib/cost';
 import { JOB_ACCOUNT_SIZE } from '../../src/lib/program';
 
 const pow: JobDraft = { kind: 'pow', difficulty: 8, size: 0, replicas: 1, reward: 2_000_000_000n, executionSeconds: 300, ttlSeconds: 3_600 };
 const matmul: JobDraft = { kind: 'matmul', difficulty: 0, size: 1_024, replicas: 3, reward: 3_000_000_001n, executionSeconds: 600, ttlSeconds: 86_400 };
 const inputs = { feeBps: 250, lamportsPerSignature: 5_000n, jobRentLamports: 4_579_200n };
-const limits = { maxExecutionSeconds: 3_600, maxJobTtlSeconds: 7 * 86_400 };
+const limits = { maxExecutionSeconds: 3_600, maxJobTtlSeconds: 7 * 86_400, protocolFeeBps: 250 };
 
 describe('cost preview', () => {
   it('PoW: escrow, the protocol fee kept from the reward, network fee and rent, the work', () => {
@@ -14,7 +24,9 @@ describe('cost preview', () => {
     expect(cost.fee).toBe(50_000_000n); // 2.5%
     expect(cost.perReplica).toBe(1_950_000_000n);
     expect(cost.toWorkers + cost.fee).toBe(cost.escrow);
+    expect(cost.operations).toBe(256n);
     expect(cost.workUnits).toBe(256n);
+    expect(cost.minReward).toBe(40n); // ceil(1 * 10000 / 250)
     expect(cost.memoryBytes).toBe(0n);
     expect(cost.networkFeeLamports).toBe(5_000n);
     expect(cost.rentLamports).toBe(4_579_200n);
@@ -29,7 +41,10 @@ describe('cost preview', () => {
     expect(cost.fee).toBe(75_000_001n);
     expect(cost.toWorkers).toBe(2_925_000_000n);
     expect(cost.toWorkers + cost.fee).toBe(cost.escrow);
-    expect(cost.workUnits).toBe(1_073_741_824n);
+    expect(cost.operations).toBe(1_073_741_824n);
+    // 1024^3 multiply-adds at 1024 per work unit.
+    expect(cost.workUnits).toBe(1_048_576n);
+    expect(cost.minReward).toBe(120n);
     expect(cost.memoryBytes).toBe(12n * 1_024n * 1_024n);
     expect(cost.rentLamports).toBe(4_579_200n + 2_039_280n);
   });
@@ -44,11 +59,31 @@ describe('cost preview', () => {
     expect(splitReward(10_000n, 0, 3)).toEqual({ fee: 1n, share: 3_333n });
   });
 
-  it('counts work units as the program does', () => {
+  it('counts work units as the program does (JobKind::work_units)', () => {
     expect(workUnits('pow', 0, 0)).toBe(1n);
     expect(workUnits('pow', 63, 0)).toBe(1n << 63n);
     expect(workUnits('pow', 80, 0)).toBe(1n << 63n);
-    expect(workUnits('matmul', 0, 16_384)).toBe(16_384n ** 3n);
+    expect(operations('matmul', 0, 16_384)).toBe(16_384n ** 3n);
+    expect(workUnits('matmul', 0, 16_384)).toBe(16_384n ** 3n / 1_024n);
+    // Rounded up: a 10 x 10 product is 1000 multiply-adds, one work unit.
+    expect(workUnits('matmul', 0, 10)).toBe(1n);
+    expect(workUnits('matmul', 0, 11)).toBe(2n);
+  });
+
+  it('knows the smallest reward the program accepts (Config::min_reward)', () => {
+    expect(minReward(1, 250)).toBe(40n);
+    expect(minReward(3, 250)).toBe(120n);
+    expect(minReward(3, 2_000)).toBe(15n);
+    expect(minReward(2, 3)).toBe(6_667n); // ceil(20000 / 3)
+    expect(minReward(1, 0)).toBe(10_000n); // a zero fee counts as 1 bps, as on chain
+  });
+
+  it('knows which workers can finish a job in time (worker::feasible)', () => {
+    // 2^20 hashes in 10 s with 8x to spare needs 838,861 H/s (rounded up).
+    expect(feasible(838_861, 1n << 20n, 10)).toBe(true);
+    expect(feasible(838_860, 1n << 20n, 10)).toBe(false);
+    expect(feasible(0, 1n, 300)).toBe(false);
+    expect(feasible(1_000_000n, 1_048_576n, 600)).toBe(true);
   });
 
   it('states a price people can read', () => {
@@ -59,7 +94,7 @@ describe('cost preview', () => {
   });
 
   it('knows the size of the job account it pays rent for', () => {
-    expect(JOB_ACCOUNT_SIZE).toBe(530);
+    expect(JOB_ACCOUNT_SIZE).toBe(538);
   });
 });
 
@@ -75,7 +110,12 @@ describe('job rules (post_job.rs)', () => {
     expect(validateJob({ ...matmul, size: 0 }, limits)).toEqual(['Matrix size must be a whole number from 1 to 16384']);
     expect(validateJob({ ...matmul, size: 16_385 }, limits)).toHaveLength(1);
     expect(validateJob({ ...matmul, replicas: 4 }, limits)).toEqual(['Replicas must be 1 to 3']);
-    expect(validateJob({ ...matmul, reward: 2n }, limits)).toEqual(['The reward must be at least one base unit per replica']);
+    expect(validateJob({ ...matmul, reward: 119n }, limits)).toEqual([
+      'The reward must be at least 0.00000012 IGN (120 base units), so that the protocol fee is at least one base unit per replica',
+    ]);
+    expect(validateJob({ ...matmul, reward: 120n }, limits)).toEqual([]);
+    expect(validateJob({ ...pow, reward: 39n }, { ...limits, protocolFeeBps: 250 })).toHaveLength(1);
+    expect(validateJob({ ...pow, reward: 40n }, limits)).toEqual([]);
     expect(validateJob({ ...pow, executionSeconds: 9 }, limits)).toEqual(['Execution time must be 10 to 3600 seconds']);
     expect(validateJob({ ...pow, executionSeconds: 3_601 }, limits)).toHaveLength(1);
     expect(validateJob({ ...pow, ttlSeconds: 59 }, limits)).toEqual([`Time to live must be 60 to ${7 * 86_400} seconds`]);

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { address, AccountRole, createNoopSigner, type Address, type Instruction } from '@solana/kit';
 import { describe, expect, it } from 'vitest';
-import { getJobEncoder, JobStatus } from '../../src/generated';
+import { getJobEncoder, getStakeEncoder, JobStatus } from '../../src/generated';
 import {
   cancelJobInstruction,
   claimRewardsInstruction,
@@ -11,6 +11,7 @@ import {
   postJobInstruction,
   refundJobInstruction,
   requestUnstakeInstruction,
+  STAKE_ACCOUNT_SIZE,
   stakeInstruction,
   withdrawInstruction,
   type JobKindInput,
@@ -123,8 +124,27 @@ describe('account sizes', () => {
       resultHash: new Uint8Array(32),
       powNonce: 0n,
       requeues: 0,
+      lastDeadline: 0n,
       bump: 0,
     });
     expect(bytes.length).toBe(JOB_ACCOUNT_SIZE);
+  });
+
+  it('a stake account is 8 + Stake::INIT_SPACE bytes', () => {
+    const bytes = getStakeEncoder().encode({
+      owner: address('11111111111111111111111111111111'),
+      amount: 0n,
+      unbondingAmount: 0n,
+      activatingAmount: 0n,
+      activatingSlot: 0n,
+      unlockAt: 0n,
+      slashedTotal: 0n,
+      rewardDebt: 0n,
+      pendingRewards: 0n,
+      claimedTotal: 0n,
+      createdAt: 0n,
+      bump: 0,
+    });
+    expect(bytes.length).toBe(STAKE_ACCOUNT_SIZE);
   });
 });

@@ -12,6 +12,7 @@ import {
   describeCustomError,
   describeError,
   failingProgramFromLogs,
+  hasProgramAdvice,
   isJobIdRace,
   PROGRAM_ERRORS,
   PROGRAM_ID,
@@ -45,6 +46,37 @@ describe('program errors', () => {
     expect(describeError(custom(0, 6014))).toBe('Not enough bonded stake: you cannot unstake more than you have staked');
     expect(describeError(custom(0, code('NothingToClaim')))).toMatch(/^Nothing to claim yet/);
     expect(describeError(custom(0, code('UnbondingNotElapsed')))).toMatch(/after the unlock time/);
+  });
+
+  it('says what to do about each error the program added for activation, declines, closing and initialisation', () => {
+    const added = [
+      'JobInfeasible',
+      'DeclineWindowClosed',
+      'RequeueLimitReached',
+      'NoReplicaRevealedResult',
+      'NothingRevealed',
+      'ActivationNotDue',
+      'WorkerAlreadyRegistered',
+      'WorkerNotRegistered',
+      'NotMintAuthority',
+      'MintExtensionNotAllowed',
+      'JobNotSettled',
+      'RetentionNotElapsed',
+      'StakeNotEmpty',
+      'WorkerStillRegistered',
+    ];
+    const codes = new Map(idl.errors.map((e) => [e.name, e.code]));
+    // Appended at the end of errors.rs: existing codes keep their numbers.
+    expect(codes.get('NotFinalizable')).toBe(6065);
+    expect(added.map((name) => codes.get(name))).toEqual(added.map((_, i) => 6066 + i));
+    for (const name of [...added, 'RewardTooSmall', 'WorkerHasActiveJobs', 'StakeBelowMinimum']) {
+      expect(hasProgramAdvice(name), name).toBe(true);
+      // What went wrong, then what to do about it.
+      expect(describeCustomError(codes.get(name)!, PROGRAM_ID), name).toMatch(/^[A-Z][^:]+: .{10,}$/);
+    }
+    expect(describeError(custom(0, codes.get('RewardTooSmall')!))).toMatch(/^The reward is too small: .*raise the reward/);
+    expect(describeError(custom(0, codes.get('WorkerHasActiveJobs')!))).toMatch(/live jobs.*withdraw or deregister once they have$/);
+    expect(describeError(custom(0, codes.get('RequeueLimitReached')!))).toMatch(/refund it/);
   });
 
   it('maps Anchor’s own codes', () => {

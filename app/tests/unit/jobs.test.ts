@@ -1,9 +1,10 @@
 import { address } from '@solana/kit';
 import { describe, expect, it } from 'vitest';
+import idl from '../../../idl/ignis.json';
 import { JobStatus, type Job } from '../../src/generated';
 import type { JobView } from '../../src/lib/api';
 import { jobViewFromAccount } from '../../src/lib/chain';
-import { canCancel, canRefund } from '../../src/pages/jobs';
+import { canCancel, canRefund, MAX_REQUEUES } from '../../src/pages/jobs';
 
 const poster = address('4vJ9JU1bJJE96FWSJKvHsmmFADCg4gpZQff4P3bkLKi');
 const worker = address('CktRuQ2mttgRGkXJtyksdKHjUdc2C4TgDzyB98oEzy8');
@@ -30,6 +31,7 @@ function job(over: Partial<Job> = {}): Job {
     resultHash: new Uint8Array(32).fill(0xab),
     powNonce: 0n,
     requeues: 0,
+    lastDeadline: 0n,
     bump: 255,
     ...over,
   };
@@ -58,5 +60,11 @@ describe('job actions', () => {
     expect(canRefund(open, 4_599)).toBe(false);
     expect(canRefund(open, 4_600)).toBe(true);
     expect(canRefund({ ...open, status: 'completed' }, 9_999)).toBe(false);
+  });
+  it('refund before expiry once re-queued too often to be assigned (Job::refundable_at)', () => {
+    expect(String(MAX_REQUEUES)).toBe(idl.constants.find((c) => c.name === 'MAX_REQUEUES')?.value);
+    expect(canRefund({ ...open, requeues: 15 }, 1_000)).toBe(false);
+    expect(canRefund({ ...open, requeues: 16 }, 1_000)).toBe(true);
+    expect(canRefund({ ...open, requeues: 16, assignments: [{ worker, deadline: 2_000, committed: false, revealed: false }] }, 1_000)).toBe(false);
   });
 });

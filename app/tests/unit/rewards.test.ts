@@ -1,13 +1,21 @@
 // The claimable-rewards estimate follows programs/ignis/src/rewards.rs.
 import { describe, expect, it } from 'vitest';
-import { claimableRewards, emissionRateAt, emittedAfter, rewardPerShareAt, stakeEmissionPerSecond, type ConfigLike } from '../../src/lib/rewards';
+import {
+  claimableRewards,
+  emissionRateAt,
+  emittedAfter,
+  MIN_REWARD_STAKE,
+  rewardPerShareAt,
+  stakeEmissionPerSecond,
+  type ConfigLike,
+} from '../../src/lib/rewards';
 
 const IGN = 1_000_000_000n;
 const emission = { start: 1_000n, initialRate: IGN, halvingIntervalSeconds: 100n, cap: 1_000_000n * IGN };
 const config = (over: Partial<ConfigLike['rewards']> & { staked?: bigint } = {}): ConfigLike => ({
   params: { stakerEmissionBps: 5_000, unbondingSeconds: 604_800n },
   emission,
-  rewards: { accrued: over.accrued ?? 0n, rewardPerShare: over.rewardPerShare ?? 0n, undistributed: over.undistributed ?? 0n },
+  rewards: { accrued: over.accrued ?? 0n, rewardPerShare: over.rewardPerShare ?? 0n },
   totals: { staked: over.staked ?? 1_000n * IGN },
 });
 
@@ -52,17 +60,33 @@ describe('claimable rewards', () => {
     expect(claimableRewards(c, { ...quarter, rewardDebt: debt }, 1_020n)).toBe(7n);
   });
 
-  it('holds rewards back while too little is staked (MIN_REWARD_STAKE)', () => {
-    const c = config({ staked: 999_999n, rewardPerShare: 123n });
+  it('gives stakers nothing while too little is bonded: their share goes to the work pool', () => {
+    const c = config({ staked: MIN_REWARD_STAKE - 1n, rewardPerShare: 123n });
     expect(rewardPerShareAt(c, 2_000n)).toBe(123n);
+    const dust = { amount: MIN_REWARD_STAKE - 1n, rewardDebt: 0n, pendingRewards: 0n };
+    expect(claimableRewards(c, dust, 2_000n)).toBe(0n);
+    expect(stakeEmissionPerSecond(c, dust.amount, 1_010n)).toBe(0n);
   });
 
-  it('includes what was already accrued but undistributed', () => {
-    const c = config({ accrued: 10n * IGN, undistributed: 4n * IGN });
+  it('never hands a later staker what accrued while nobody was bonded', () => {
+    // 10 IGN were released and accrued while (almost) nobody was bonded; they went to
+    // the work pool. A stake bonded now earns only what is released from now on.
+    const c = config({ accrued: 10n * IGN });
     const stake = { amount: 1_000n * IGN, rewardDebt: 0n, pendingRewards: 0n };
-    const claim = claimableRewards(c, stake, 1_010n); // nothing new released; 4 IGN waiting
-    expect(claim).toBeGreaterThanOrEqual(4n * IGN - 1n);
-    expect(claim).toBeLessThanOrEqual(4n * IGN);
+    expect(claimableRewards(c, stake, 1_010n)).toBe(0n);
+    const later = claimableRewards(c, stake, 1_012n); // 2 s more: 1 IGN to stakers
+    expect(later).toBeLessThanOrEqual(IGN);
+    expect(later).toBeGreaterThanOrEqual(IGN - 1n);
+  });
+
+  it('counts only bonded stake: a deposit still activating earns nothing', () => {
+    const c = config({ staked: 1_000n * IGN });
+    const bonded = { amount: 1_000n * IGN, rewardDebt: 0n, pendingRewards: 0n };
+    const withDeposit = { ...bonded, activatingAmount: 5_000n * IGN };
+    expect(claimableRewards(c, withDeposit, 1_010n)).toBe(claimableRewards(c, bonded, 1_010n));
+    const onlyActivating = { amount: 0n, rewardDebt: 0n, pendingRewards: 0n, activatingAmount: 100n * IGN };
+    expect(claimableRewards(c, onlyActivating, 1_010n)).toBe(0n);
+    expect(stakeEmissionPerSecond(c, onlyActivating.amount, 1_010n)).toBe(0n);
   });
 
   it('estimates a stake’s emission per second', () => {

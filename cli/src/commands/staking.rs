@@ -17,10 +17,14 @@ pub async fn stake(ctx: &Context, text: &str) -> Result<Report> {
     }
     let protocol = Protocol::from_config(&config);
     let signature = ctx.send(&[protocol.stake(ctx.me()?, ctx.my_token_account(&config)?, units)]).await?;
+    // A deposit is bonded in a later slot than its own, so that it earns nothing of a
+    // fee or slash that lands in the same slot: bond it as soon as the chain moves on.
+    ignis_client::bootstrap::wait_until_bondable(&ctx.client, &ctx.me()?).await?;
+    ctx.send(&[ix::activate_stake(ctx.me()?)]).await?;
     let staked = ctx.client.stake(&ctx.me()?).await?.map_or(0, |s| s.amount);
     Ok(Report::new(
         json!({ "staked": units, "total": staked, "signature": signature }),
-        [format!("staked {}; your stake is now {}", ctx.ign(&config, units), ctx.ign(&config, staked))],
+        [format!("staked {}; your bonded stake is now {}", ctx.ign(&config, units), ctx.ign(&config, staked))],
     ))
 }
 
@@ -49,6 +53,13 @@ pub async fn withdraw(ctx: &Context) -> Result<Report> {
     };
     if stake.unbonding_amount == 0 {
         bail!("nothing is unbonding: start with `ignis unstake AMOUNT`");
+    }
+    if let Some(worker) = ctx.client.worker(&ctx.me()?).await?.filter(|w| w.active_jobs > 0) {
+        bail!(
+            "your worker still has {} live job(s): stake backing live jobs stays until they settle; \
+             withdraw once they have (see `ignis worker show`)",
+            worker.active_jobs
+        );
     }
     let protocol = Protocol::from_config(&config);
     let signature = ctx.send(&[protocol.withdraw(ctx.me()?, ctx.my_token_account(&config)?)]).await?;

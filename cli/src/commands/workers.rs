@@ -97,10 +97,23 @@ pub async fn run(ctx: &Context, command: WorkerCommand) -> Result<Report> {
                     crate::amount::format(minimum - staked, config.decimals)
                 );
             }
+            // The program assigns only jobs a worker can finish at its published
+            // hashrate: without --hashrate, measure this machine's CPU.
+            let hashrate = match flags.hashrate {
+                Some(rate) => rate,
+                None => tokio::task::spawn_blocking(|| {
+                    let cpu = ignis_kernels::backend::select(ignis_kernels::backend::BackendChoice::Cpu)?;
+                    Ok::<_, ignis_kernels::backend::KernelError>(ignis_kernels::bench::measure_hashrate(
+                        cpu.as_ref(),
+                        std::time::Duration::from_millis(300),
+                    ))
+                })
+                .await??,
+            };
             let defaults = WorkerSettings {
                 gpu: GpuInfo { model: "cpu".into(), vram_mb: 0, compute_capability: 0 },
                 supported_kernels: 1 << KERNEL_POW_SHA256,
-                hashrate: 0,
+                hashrate,
                 min_price: 0,
                 max_concurrent_jobs: 1,
                 accepting_jobs: true,

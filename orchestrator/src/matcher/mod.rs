@@ -32,6 +32,8 @@ pub struct WorkerSpec {
     pub kernels: u32,
     pub vram_mb: u32,
     pub min_price: u64,
+    /// Published hashrate: the program assigns it only jobs it can finish in time.
+    pub hashrate: u64,
     /// Jobs it can still take (max concurrent - active - in flight).
     pub free: u32,
     /// Lottery weight; 0 when not eligible (not accepting, under-staked).
@@ -48,6 +50,9 @@ pub struct JobSpec {
     pub price: u64,
     /// Replicas still to assign.
     pub needed: u8,
+    /// For the program's feasibility rule (`ignis::state::feasible`).
+    pub work_units: u64,
+    pub execution_seconds: i64,
     /// Workers already on this job (on chain or in flight).
     pub exclude: Vec<Pubkey>,
     pub posted_at: i64,
@@ -258,7 +263,11 @@ impl Matcher {
                 let Some(slot) = tree.sample(job.memory_mb, job.price, rng) else { break };
                 held.push((slot, tree.weight(slot)));
                 tree.set_weight(slot, 0);
-                picked.push(slot);
+                let hashrate = self.workers[slot].as_ref().map_or(0, |w| w.hashrate);
+                // Out of this draw either way; picked only if the program would accept it.
+                if ignis::state::feasible(hashrate, job.work_units, job.execution_seconds) {
+                    picked.push(slot);
+                }
             }
             for (slot, weight) in held {
                 tree.set_weight(slot, weight);
@@ -306,11 +315,22 @@ mod tests {
     }
 
     fn worker(n: u8, kernels: u32, vram_mb: u32, min_price: u64, free: u32, weight: u128) -> WorkerSpec {
-        WorkerSpec { key: key(n), operator: key(100 + n), kernels, vram_mb, min_price, free, weight }
+        WorkerSpec { key: key(n), operator: key(100 + n), kernels, vram_mb, min_price, hashrate: u64::MAX, free, weight }
     }
 
     fn job(id: u64, kernel: u8, memory_mb: u64, price: u64, needed: u8) -> JobSpec {
-        JobSpec { id, kernel, memory_mb, price, needed, exclude: vec![], posted_at: id as i64, expires_at: i64::MAX }
+        JobSpec {
+            id,
+            kernel,
+            memory_mb,
+            price,
+            needed,
+            work_units: 1,
+            execution_seconds: 60,
+            exclude: vec![],
+            posted_at: id as i64,
+            expires_at: i64::MAX,
+        }
     }
 
     #[test]

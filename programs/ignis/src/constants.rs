@@ -28,6 +28,38 @@ pub const MAX_REPLICAS: usize = 3;
 /// Work units of a PoW job are 2^difficulty and must fit a u64.
 pub const MAX_POW_DIFFICULTY: u8 = 63;
 
+/// A work unit is one SHA-256 compression, the cost of one PoW nonce. A `matmul-u32`
+/// multiply-add is far cheaper: `ignis-worker bench` measured about 300 of them per
+/// compression on the CPU (same run), and GPUs have a wider gap (integer multiply-adds
+/// issue at many times their SHA-256 rate). 1024 multiply-adds per unit sits between
+/// the two, so a matmul job is never paid more per unit of real cost than PoW by more
+/// than a small factor, and never by the ~1000x that counting each one as a unit paid.
+pub const MATMUL_MACS_PER_WORK_UNIT: u64 = 1_024;
+
+/// A worker is only assigned a job it can finish in its execution window this many
+/// times over at its published hashrate. For PoW (a geometric search) the chance that
+/// an honest worker misses is then about e^-8 = 0.03%.
+pub const FEASIBILITY_MARGIN: u64 = 8;
+
+/// How long after an assignment its worker may decline it at no cost (at most half
+/// of the job's execution window).
+#[constant]
+pub const DECLINE_WINDOW_SECONDS: i64 = 60;
+
+/// Assignments of one job that may be expired, declined or overturned before it is no
+/// longer assigned and its poster can take the escrow back.
+#[constant]
+pub const MAX_REQUEUES: u16 = 16;
+
+/// How long a settled job stays on chain (for clients and indexers) before anyone may
+/// close it and return its rent to the poster.
+#[constant]
+pub const JOB_RETENTION_SECONDS: i64 = 24 * 3600;
+
+/// Bounds on `Params` that keep every setting meaningful: a fee must exist (it is what
+/// makes self-dealing cost money) but leave workers most of the reward.
+pub const MAX_PROTOCOL_FEE_BPS: u16 = 2_000;
+
 /// Longest GPU model name a worker may publish, in bytes.
 #[constant]
 pub const MAX_GPU_MODEL_LEN: u32 = 32;
@@ -43,8 +75,8 @@ pub const KNOWN_KERNELS_MASK: u32 = (1 << KERNEL_POW_SHA256) | (1 << KERNEL_MATM
 /// Fixed-point shift of the stakers' reward-per-share accumulator (u128, Q64): the
 /// rounding loss per distribution stays below one base unit for any u64 total stake.
 pub const REWARD_SHIFT: u32 = 64;
-/// Staker rewards wait in `undistributed` while less than this is bonded in total: it
-/// bounds the accumulator (an increment is at most value * 2^64 / this), so products
+/// Staker rewards go to the work pool while less than this is bonded in total (so they
+/// are never handed to the first dust staker); it also bounds the accumulator (an increment is at most value * 2^64 / this), so products
 /// with any u64 stake fit a u128.
 pub const MIN_REWARD_STAKE: u64 = 1_000_000;
 /// Fixed-point shift of the work pool's rate (base units per work unit, Q32).

@@ -64,7 +64,7 @@ pub enum IgnisError {
     InvalidDifficulty,
     #[msg("Replica count is out of range for this job kind")]
     InvalidReplicaCount,
-    #[msg("Reward must cover at least one base unit per replica")]
+    #[msg("The reward is too small: the protocol fee on it must be at least one base unit per replica; raise the reward")]
     RewardTooSmall,
     #[msg("The job is not open for assignment")]
     JobNotOpen,
@@ -134,4 +134,32 @@ pub enum IgnisError {
     NothingToClaim,
     #[msg("The job is not ready to finalize")]
     NotFinalizable,
+    #[msg("No assigned worker can finish this job in its execution window at its published hashrate: lower the difficulty or size, or allow more time")]
+    JobInfeasible,
+    #[msg("The decline window of this assignment has passed")]
+    DeclineWindowClosed,
+    #[msg("The job was re-queued too often and can no longer be assigned; the poster can take the escrow back")]
+    RequeueLimitReached,
+    #[msg("No replica revealed the result the verifier attested")]
+    NoReplicaRevealedResult,
+    #[msg("Nothing was revealed: there is nothing for the verifier to rule on")]
+    NothingRevealed,
+    #[msg("The deposit becomes bonded stake in a later slot than the one it was made in")]
+    ActivationNotDue,
+    #[msg("This operator already has a registered worker")]
+    WorkerAlreadyRegistered,
+    #[msg("The worker is deregistered: register it again first")]
+    WorkerNotRegistered,
+    #[msg("The signer is not the mint's current mint authority")]
+    NotMintAuthority,
+    #[msg("The mint has a Token-2022 extension that would let someone other than the protocol move, freeze or skim vault tokens")]
+    MintExtensionNotAllowed,
+    #[msg("Only a completed, cancelled or refunded job can be closed")]
+    JobNotSettled,
+    #[msg("The job is kept on chain for its retention period after settling; close it later")]
+    RetentionNotElapsed,
+    #[msg("The stake still holds tokens or unclaimed rewards: withdraw and claim first")]
+    StakeNotEmpty,
+    #[msg("The operator's worker is still registered: deregister it first")]
+    WorkerStillRegistered,
 }

@@ -34,7 +34,34 @@ pub struct PausedSet {
 pub struct Staked {
     pub owner: Pubkey,
     pub amount: u64,
+    /// Bonded stake after this deposit (which is not bonded yet).
     pub total: u64,
+    /// Deposits waiting for a later slot to be bonded, this one included.
+    pub activating: u64,
+}
+
+#[event]
+pub struct StakeActivated {
+    pub owner: Pubkey,
+    pub amount: u64,
+    pub total: u64,
+}
+
+#[event]
+pub struct StakeClosed {
+    pub owner: Pubkey,
+}
+
+#[event]
+pub struct AssignmentDeclined {
+    pub job_id: u64,
+    pub worker: Pubkey,
+}
+
+#[event]
+pub struct JobClosed {
+    pub job_id: u64,
+    pub poster: Pubkey,
 }
 
 #[event]

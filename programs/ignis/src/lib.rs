@@ -29,6 +29,8 @@ pub mod ignis {
 
     // --- administration -------------------------------------------------------------
 
+    /// Sets the protocol up on the IGN mint and takes over its mint authority, in one
+    /// instruction signed by that authority. Parameters and emission are bounded.
     pub fn initialize(
         ctx: Context<Initialize>,
         params: Params,
@@ -39,10 +41,12 @@ pub mod ignis {
         Initialize::initialize(ctx, params, emission, orchestrator, verifier)
     }
 
+    /// Admin: replaces the tunable parameters (validated as a whole).
     pub fn update_params(ctx: Context<UpdateParams>, params: Params) -> Result<()> {
         UpdateParams::update_params(ctx, params)
     }
 
+    /// Admin: sets the orchestrator and verifier keys.
     pub fn set_authorities(
         ctx: Context<SetAuthorities>,
         orchestrator: Pubkey,
@@ -51,86 +55,130 @@ pub mod ignis {
         SetAuthorities::set_authorities(ctx, orchestrator, verifier)
     }
 
+    /// Admin: pauses or resumes the protocol. A pause stops the protocol clock, so
+    /// every deadline, window and unbonding period gets the paused time back.
     pub fn set_paused(ctx: Context<SetPaused>, paused: bool) -> Result<()> {
         SetPaused::set_paused(ctx, paused)
     }
 
     // --- staking --------------------------------------------------------------------
 
+    /// Deposits IGN as stake; it is bonded (earning, counting for eligibility) from the
+    /// next slot on.
     pub fn stake(ctx: Context<StakeTokens>, amount: u64) -> Result<()> {
         StakeTokens::stake(ctx, amount)
     }
 
+    /// Starts unbonding bonded stake; it stays slashable until withdrawn.
     pub fn request_unstake(ctx: Context<RequestUnstake>, amount: u64) -> Result<()> {
         RequestUnstake::request_unstake(ctx, amount)
     }
 
+    /// Withdraws unbonded stake once unlocked and once the owner's worker has no live job.
     pub fn withdraw(ctx: Context<Withdraw>) -> Result<()> {
         Withdraw::withdraw(ctx)
     }
 
+    /// Claims the staker's share of emission, fees and slashes.
     pub fn claim_rewards(ctx: Context<ClaimRewards>) -> Result<()> {
         ClaimRewards::claim_rewards(ctx)
     }
 
+    /// Anyone: bonds a deposit made in an earlier slot.
+    pub fn activate_stake(ctx: Context<ActivateStake>) -> Result<()> {
+        ActivateStake::activate_stake(ctx)
+    }
+
+    /// Closes an empty stake account; rent back to its owner.
+    pub fn close_stake(ctx: Context<CloseStake>) -> Result<()> {
+        CloseStake::close_stake(ctx)
+    }
+
     // --- workers --------------------------------------------------------------------
 
+    /// Registers (or registers again, keeping its record) the operator's worker.
     pub fn register_worker(ctx: Context<RegisterWorker>, settings: WorkerSettings) -> Result<()> {
         RegisterWorker::register_worker(ctx, settings)
     }
 
+    /// Changes a worker's published settings.
     pub fn update_worker(ctx: Context<UpdateWorker>, settings: WorkerSettings) -> Result<()> {
         UpdateWorker::update_worker(ctx, settings)
     }
 
+    /// Takes a worker with no live job out of matching; its record stays.
     pub fn deregister_worker(ctx: Context<DeregisterWorker>) -> Result<()> {
         DeregisterWorker::deregister_worker(ctx)
     }
 
     // --- jobs -----------------------------------------------------------------------
 
+    /// Posts a job and escrows its reward; the fee on it must be at least one base
+    /// unit per replica.
     pub fn post_job(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> {
         PostJob::post_job(ctx, args)
     }
 
+    /// The poster takes back a job nobody is assigned to.
     pub fn cancel_job(ctx: Context<CancelJob>) -> Result<()> {
         CancelJob::cancel_job(ctx)
     }
 
+    /// Orchestrator: assigns one replica of a job to a worker that can finish it in time.
     pub fn assign_job(ctx: Context<AssignJob>) -> Result<()> {
         AssignJob::assign_job(ctx)
     }
 
+    /// The assigned worker submits its nonce; checked on chain and paid at once, with
+    /// work-pool pay.
     pub fn submit_pow(ctx: Context<SubmitPow>, nonce: u64) -> Result<()> {
         SubmitPow::submit_pow(ctx, nonce)
     }
 
+    /// Anyone: slashes a worker that let its deadline pass and re-queues the replica.
     pub fn expire_assignment(ctx: Context<ExpireAssignment>) -> Result<()> {
         ExpireAssignment::expire_assignment(ctx)
     }
 
+    /// Anyone: returns the escrow of an unassignable job (expired, or re-queued too often).
     pub fn refund_job(ctx: Context<RefundJob>) -> Result<()> {
         RefundJob::refund_job(ctx)
     }
 
+    /// The assigned worker turns an assignment down at no cost within its decline window.
+    pub fn decline_assignment(ctx: Context<DeclineAssignment>) -> Result<()> {
+        DeclineAssignment::decline_assignment(ctx)
+    }
+
+    /// Anyone: closes a job settled more than the retention period ago; rent to the poster.
+    pub fn close_job(ctx: Context<CloseJob>) -> Result<()> {
+        CloseJob::close_job(ctx)
+    }
+
     // --- kernel jobs: commit, reveal, settle ------------------------------------------
 
+    /// A kernel replica commits to its result.
     pub fn commit_result(ctx: Context<CommitResult>, commitment: [u8; 32]) -> Result<()> {
         CommitResult::commit_result(ctx, commitment)
     }
 
+    /// A kernel replica opens its commitment.
     pub fn reveal_result(ctx: Context<RevealResult>, result_hash: [u8; 32], salt: [u8; 32]) -> Result<()> {
         RevealResult::reveal_result(ctx, result_hash, salt)
     }
 
+    /// Anyone: settles a kernel job the verifier did not rule on, once its window passed.
     pub fn finalize_job<'info>(ctx: Context<'info, FinalizeJob<'info>>) -> Result<()> {
         FinalizeJob::finalize_job(ctx)
     }
 
-    pub fn attest_result<'info>(ctx: Context<'info, VerifyResult<'info>>) -> Result<()> {
-        VerifyResult::attest_result(ctx)
+    /// Verifier: names a kernel job's right result; its replicas are paid (with
+    /// work-pool pay), every other revealed result is slashed.
+    pub fn attest_result<'info>(ctx: Context<'info, VerifyResult<'info>>, result_hash: [u8; 32]) -> Result<()> {
+        VerifyResult::attest_result(ctx, result_hash)
     }
 
+    /// Verifier: finds every revealed result of a kernel job wrong; they are slashed.
     pub fn dispute_result<'info>(ctx: Context<'info, VerifyResult<'info>>) -> Result<()> {
         VerifyResult::dispute_result(ctx)
     }

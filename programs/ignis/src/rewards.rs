@@ -45,26 +45,30 @@ impl Config {
         self.rewards.accrued = released;
         let to_stakers = math::bps_of(delta, self.params.staker_emission_bps)?;
         let to_work = math::sub(delta, to_stakers)?;
-        // Even with nothing new, this hands rewards held while nobody was staked to
-        // whoever is staked now.
         self.distribute_to_stakers(to_stakers)?;
         self.rewards.work_pool = math::add(self.rewards.work_pool, to_work)?;
         self.rewards.epoch_work_accrued = math::add(self.rewards.epoch_work_accrued, to_work)?;
         self.roll_epoch(now)
     }
 
-    /// Adds `amount` to every bonded stake pro rata. With (almost) nobody staked it
-    /// waits in `undistributed` for stakers.
+    /// Adds `amount` to every bonded stake pro rata.
     pub fn distribute_to_stakers(&mut self, amount: u64) -> Result<()> {
+        self.distribute_excluding(amount, 0)
+    }
+
+    /// Adds `amount` pro rata to every bonded stake but `excluded` bonded base units
+    /// (a slashed operator's own stake, whose caller then resets its debt so it gets
+    /// nothing of its own slash). With (almost) nobody else bonded it goes to the work
+    /// pool instead: held back, it would go whole to the first dust staker.
+    pub fn distribute_excluding(&mut self, amount: u64, excluded: u64) -> Result<()> {
         let rewards = &mut self.rewards;
-        let staked = self.totals.staked;
-        if staked < MIN_REWARD_STAKE {
-            rewards.undistributed = math::add(rewards.undistributed, amount)?;
+        let sharing = self.totals.staked.saturating_sub(excluded);
+        if sharing < MIN_REWARD_STAKE {
+            rewards.to_work_pool_unstaked = math::add(rewards.to_work_pool_unstaked, amount)?;
+            rewards.work_pool = math::add(rewards.work_pool, amount)?;
             return Ok(());
         }
-        let amount = math::add(amount, rewards.undistributed)?;
-        rewards.undistributed = 0;
-        let increment = (u128::from(amount) << REWARD_SHIFT) / u128::from(staked);
+        let increment = (u128::from(amount) << REWARD_SHIFT) / u128::from(sharing);
         rewards.reward_per_share = rewards
             .reward_per_share
             .checked_add(increment)
@@ -74,15 +78,28 @@ impl Config {
     }
 
     /// Pays `work_units` of verified work from the pool at the current rate (capped by
-    /// what the pool holds) and counts them towards the epoch's retarget.
-    pub fn take_work_payment(&mut self, work_units: u64) -> Result<u64> {
+    /// what the pool holds) and counts them towards the epoch's retarget. The work is
+    /// paid once per job however many replicas did it: replicas that share one
+    /// computation across several keys earn no more than one worker would.
+    /// Returns each of the `winners`' share; the rounding remainder stays in the pool.
+    pub fn take_work_payment(&mut self, work_units: u64, winners: u64) -> Result<u64> {
+        require!(winners > 0, IgnisError::MathOverflow);
         let rewards = &mut self.rewards;
         let owed = (u128::from(work_units) * u128::from(rewards.work_rate)) >> WORK_RATE_SHIFT;
-        let paid = u64::try_from(owed).unwrap_or(u64::MAX).min(rewards.work_pool);
+        let share = u64::try_from(owed).unwrap_or(u64::MAX).min(rewards.work_pool) / winners;
+        let paid = share.checked_mul(winners).ok_or(IgnisError::MathOverflow)?;
         rewards.work_pool = math::sub(rewards.work_pool, paid)?;
         rewards.work_paid = math::add(rewards.work_paid, paid)?;
         rewards.epoch_work_units = rewards.epoch_work_units.saturating_add(work_units);
-        Ok(paid)
+        Ok(share)
+    }
+
+    /// Bonds `stake`'s deposit from an earlier slot, if any (see [`Stake::activate`]).
+    pub fn activate_stake(&mut self, stake: &mut Stake, slot: u64) -> Result<u64> {
+        let amount = stake.activate(slot, self.rewards.reward_per_share)?;
+        self.totals.activating = math::sub(self.totals.activating, amount)?;
+        self.totals.staked = math::add(self.totals.staked, amount)?;
+        Ok(amount)
     }
 
     /// At the end of an epoch, sets the work rate to what would have paid out exactly

@@ -7,17 +7,31 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use crate::{
     errors::IgnisError,
     math,
-    state::{Config, Job, JobStatus, Stake, Worker},
+    state::{Config, Job, JobStatus, Ruling, Stake, Worker},
     vault,
 };
 
-/// Why a worker is slashed, which sets the rate and the reputation counter.
+/// Why a worker is slashed, which sets the rate and the reputation counter. Each is a
+/// fault the chain can prove of that worker: a deadline it let pass, a commitment it
+/// never opened, or a result the verifier showed wrong.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
-    /// Missed a deadline (no submission, no commitment, no reveal).
+    /// Missed its deadline: no PoW submission or no commitment.
     Missed,
-    /// Revealed a result the majority or the verifier showed to be wrong.
+    /// Committed and then never revealed: hiding a result is treated as a wrong one
+    /// (otherwise a replica that sees it is outvoted would withhold at the miss rate).
+    Withheld,
+    /// Revealed a result the verifier showed to be wrong.
     WrongResult,
+}
+
+impl Fault {
+    pub fn slash_bps(self, params: &crate::state::Params) -> u16 {
+        match self {
+            Fault::Missed => params.miss_slash_bps,
+            Fault::Withheld | Fault::WrongResult => params.fraud_slash_bps,
+        }
+    }
 }
 
 /// What one paid replica receives: its share of the escrow (from `job_vault`) and of
@@ -45,9 +59,9 @@ pub fn split_reward(config: &mut Config, reward: u64, winners: u64) -> Result<(u
     Ok((share, fee))
 }
 
-/// Books a winning replica: escrow share plus work-pool pay for `work_units`.
-pub fn pay(config: &mut Config, worker: &mut Worker, share: u64, work_units: u64) -> Result<Payment> {
-    let from_work_pool = config.take_work_payment(work_units)?;
+/// Books a winning replica: its escrow share plus `from_work_pool` (taken from the
+/// pool by the caller, only for verified work).
+pub fn pay(config: &mut Config, worker: &mut Worker, share: u64, from_work_pool: u64) -> Result<Payment> {
     config.totals.paid_to_workers = math::add(config.totals.paid_to_workers, share)?;
     release(worker)?;
     worker.jobs_completed = math::add(worker.jobs_completed, 1)?;
@@ -55,26 +69,26 @@ pub fn pay(config: &mut Config, worker: &mut Worker, share: u64, work_units: u64
     Ok(Payment { from_escrow: share, from_work_pool })
 }
 
-/// Books a slash of the worker's operator at the fault's rate; the slashed stake goes
-/// to the other stakers. Returns the amount to move from `stake_vault` to `reward_vault`.
+/// Books a slash of the worker's operator at the fault's rate. The slashed stake goes
+/// to the other stakers: the operator's own remaining stake gets none of it, or a big
+/// staker would take most of its own slash back. Returns the amount to move from
+/// `stake_vault` to `reward_vault`.
 pub fn slash(config: &mut Config, worker: &mut Worker, stake: &mut Stake, fault: Fault) -> Result<u64> {
-    let bps = match fault {
-        Fault::Missed => config.params.miss_slash_bps,
-        Fault::WrongResult => config.params.fraud_slash_bps,
-    };
-    let slashed = stake.slash(bps, config.rewards.reward_per_share)?;
+    let slashed = stake.slash(fault.slash_bps(&config.params), config.rewards.reward_per_share)?;
     let amount = slashed.total()?;
     let totals = &mut config.totals;
     totals.staked = math::sub(totals.staked, slashed.from_bonded)?;
     totals.unbonding = math::sub(totals.unbonding, slashed.from_unbonding)?;
     totals.slashed = math::add(totals.slashed, amount)?;
-    config.distribute_to_stakers(amount)?;
+    config.distribute_excluding(amount, stake.amount)?;
+    // Booked at the new accumulator: the operator forfeits its share of its own slash.
+    stake.reset_debt(config.rewards.reward_per_share)?;
 
     release(worker)?;
     worker.slashed_total = math::add(worker.slashed_total, amount)?;
     match fault {
         Fault::Missed => worker.jobs_missed = math::add(worker.jobs_missed, 1)?,
-        Fault::WrongResult => worker.jobs_disputed = math::add(worker.jobs_disputed, 1)?,
+        Fault::Withheld | Fault::WrongResult => worker.jobs_disputed = math::add(worker.jobs_disputed, 1)?,
     }
     Ok(amount)
 }
@@ -147,6 +161,41 @@ pub enum Verdict {
     Released,
 }
 
+/// The verdict on every live replica of a kernel job under `ruling`, and the result
+/// it completes with (none: the job goes back to the queue). Only proven faults are
+/// slashed: a missed deadline, a commitment never opened, or a result other than the
+/// one the verifier attested (or any, when it disputed them all). A disagreement the
+/// verifier did not settle is released, neither paid nor slashed.
+pub fn verdicts(job: &Job, ruling: Ruling) -> (Vec<Verdict>, Option<[u8; 32]>) {
+    let live = job.live_assignments();
+    let winner = match ruling {
+        Ruling::Attested(hash) => Some(hash),
+        Ruling::Disputed => None,
+        Ruling::Unverified => {
+            // Unanimous among those revealed, by a strict majority of all replicas.
+            let mut revealed = live.iter().filter(|a| a.revealed).map(|a| a.result_hash);
+            let first = revealed.clone().next();
+            first.filter(|hash| {
+                let count = revealed.clone().count();
+                revealed.all(|other| other == *hash) && 2 * count > usize::from(job.replicas)
+            })
+        }
+    };
+    let verdicts = live
+        .iter()
+        .map(|a| match (a.committed, a.revealed) {
+            (false, _) => Verdict::Slashed(Fault::Missed),
+            (true, false) => Verdict::Slashed(Fault::Withheld),
+            (true, true) => match (ruling, winner) {
+                (_, Some(hash)) if a.result_hash == hash => Verdict::Paid,
+                (Ruling::Attested(_) | Ruling::Disputed, _) => Verdict::Slashed(Fault::WrongResult),
+                (Ruling::Unverified, _) => Verdict::Released,
+            },
+        })
+        .collect();
+    (verdicts, winner)
+}
+
 /// Token accounts a settlement moves funds between.
 pub struct SettlementVaults<'a, 'info> {
     pub token_program: &'a Interface<'info, TokenInterface>,
@@ -168,26 +217,32 @@ pub struct Settled {
 }
 
 /// Applies one verdict per replica: books everything first, mints pending emission,
-/// then moves the tokens, and writes the replica accounts back.
+/// then moves the tokens, and writes the replica accounts back. With `verified`, the
+/// job's work units are paid from the work pool once, split among the winners.
 pub fn apply_verdicts<'info>(
     config: &mut Account<'info, Config>,
     job: &Job,
     replicas: &mut [Replica<'info>],
     verdicts: &[Verdict],
+    verified: bool,
     vaults: &SettlementVaults<'_, 'info>,
 ) -> Result<Settled> {
     let mut settled = Settled {
         winners: verdicts.iter().filter(|v| **v == Verdict::Paid).count() as u8,
         ..Settled::default()
     };
+    let mut work_share = 0;
     if settled.winners > 0 {
         (settled.share, settled.fee) = split_reward(config, job.reward, u64::from(settled.winners))?;
+        if verified {
+            work_share = config.take_work_payment(job.kind.work_units(), u64::from(settled.winners))?;
+        }
     }
     let mut moves = Vec::with_capacity(replicas.len());
     for (replica, verdict) in replicas.iter_mut().zip(verdicts) {
         let amount = match verdict {
             Verdict::Paid => {
-                let payment = pay(config, &mut replica.worker, settled.share, job.kind.work_units())?;
+                let payment = pay(config, &mut replica.worker, settled.share, work_share)?;
                 settled.work_reward = math::add(settled.work_reward, payment.from_work_pool)?;
                 payment.from_work_pool
             }

@@ -2,7 +2,10 @@
 
 use anchor_spl::{token::spl_token, token_2022::spl_token_2022};
 use ignis_program_tests::*;
-use ignis::{errors::IgnisError, state::Params};
+use ignis::{
+    errors::IgnisError,
+    state::{EmissionSchedule, Params},
+};
 use ignis_client::{instructions as ix, pda};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -59,23 +62,35 @@ fn initialize_twice_fails() {
 }
 
 #[test]
-fn initialize_rejects_a_mint_the_protocol_cannot_mint() {
+fn only_the_mint_authority_can_initialize_and_it_hands_the_mint_over_in_the_same_instruction() {
+    // The attack: between the deployer's mint-authority handover and its `initialize`,
+    // anyone could initialize with their own orchestrator, verifier and schedule. Now
+    // the handover happens inside `initialize`, which the mint authority must sign.
     let mut env = Env::uninitialized(spl_token::ID);
+    let attacker = env.user(0);
+    let sol_before = env.svm.get_balance(&attacker.pubkey()).unwrap();
+    let hostile = env.protocol.initialize(attacker.pubkey(), test_params(), no_emission(), attacker.pubkey(), attacker.pubkey());
+    assert_ignis_err(env.send(&[hostile], &[&attacker.key]), IgnisError::NotMintAuthority);
+    assert!(env.svm.get_account(&pda::config()).is_none_or(|a| a.data.is_empty()), "no config");
+    assert_eq!(env.balance(&attacker.token), 0, "attacker net: 0 IGN");
+    assert!(env.svm.get_balance(&attacker.pubkey()).unwrap() <= sol_before, "and only fees spent");
+
+    // The real deployer, who holds the mint authority, initializes; the protocol now
+    // holds the authority and nobody else can mint.
     let admin = env.admin.key.insecure_clone();
-    // A second mint whose authority stayed with the admin.
-    let mint = create_mint(&mut env.svm, &admin, spl_token::ID, &admin.pubkey(), None);
-    let mut protocol = env.protocol;
-    protocol.mint = mint;
-    let init = protocol.initialize(admin.pubkey(), test_params(), no_emission(), admin.pubkey(), admin.pubkey());
-    assert_ignis_err(env.send(&[init], &[&admin]), IgnisError::MintAuthorityNotEmission);
-    assert!(env.svm.get_account(&pda::config()).is_none_or(|a| a.data.is_empty()));
+    let init = env.protocol.initialize(admin.pubkey(), test_params(), no_emission(), admin.pubkey(), admin.pubkey());
+    env.send(&[init], &[&admin]).unwrap();
+    let mint = env.svm.get_account(&env.mint()).unwrap();
+    let mint = <spl_token::state::Mint as anchor_lang::solana_program::program_pack::Pack>::unpack(&mint.data).unwrap();
+    assert_eq!(mint.mint_authority, anchor_lang::solana_program::program_option::COption::Some(pda::emission()));
+    env.assert_reconciled();
 }
 
 #[test]
 fn initialize_rejects_a_mint_with_a_freeze_authority() {
     let mut env = Env::uninitialized(spl_token::ID);
     let admin = env.admin.key.insecure_clone();
-    let mint = create_mint(&mut env.svm, &admin, spl_token::ID, &pda::emission(), Some(&admin.pubkey()));
+    let mint = create_mint(&mut env.svm, &admin, spl_token::ID, &admin.pubkey(), Some(&admin.pubkey()));
     let mut protocol = env.protocol;
     protocol.mint = mint;
     let init = protocol.initialize(admin.pubkey(), test_params(), no_emission(), admin.pubkey(), admin.pubkey());
@@ -83,11 +98,69 @@ fn initialize_rejects_a_mint_with_a_freeze_authority() {
 }
 
 #[test]
+fn initialize_rejects_token_2022_mints_whose_extensions_could_move_vault_tokens() {
+    use spl_token_2022::extension::ExtensionType;
+    // A permanent delegate could transfer out of every vault; a transfer fee would skim
+    // every deposit and payout; a hook could block them.
+    let mut env = Env::uninitialized(spl_token_2022::ID);
+    let admin = env.admin.key.insecure_clone();
+    for extension in [ExtensionType::PermanentDelegate, ExtensionType::TransferFeeConfig, ExtensionType::TransferHook] {
+        let mint = Keypair::new();
+        let space = ExtensionType::try_calculate_account_len::<spl_token_2022::state::Mint>(&[extension]).unwrap();
+        let rent = env.svm.minimum_balance_for_rent_exemption(space);
+        let create = solana_system_interface::instruction::create_account(
+            &admin.pubkey(),
+            &mint.pubkey(),
+            rent,
+            space as u64,
+            &spl_token_2022::ID,
+        );
+        let id = spl_token_2022::ID;
+        let init_extension = match extension {
+            ExtensionType::PermanentDelegate => {
+                spl_token_2022::instruction::initialize_permanent_delegate(&id, &mint.pubkey(), &admin.pubkey()).unwrap()
+            }
+            ExtensionType::TransferFeeConfig => {
+                spl_token_2022::extension::transfer_fee::instruction::initialize_transfer_fee_config(
+                    &id,
+                    &mint.pubkey(),
+                    Some(&admin.pubkey()),
+                    Some(&admin.pubkey()),
+                    100,
+                    u64::MAX,
+                )
+                .unwrap()
+            }
+            _ => spl_token_2022::extension::transfer_hook::instruction::initialize(
+                &id,
+                &mint.pubkey(),
+                Some(admin.pubkey()),
+                Some(Keypair::new().pubkey()),
+            )
+            .unwrap(),
+        };
+        let init_mint =
+            spl_token_2022::instruction::initialize_mint2(&id, &mint.pubkey(), &admin.pubkey(), None, DECIMALS).unwrap();
+        send_raw(&mut env.svm, &[create, init_extension, init_mint], &[&admin, &mint]);
+        let mut protocol = env.protocol;
+        protocol.mint = mint.pubkey();
+        let init = protocol.initialize(admin.pubkey(), test_params(), no_emission(), admin.pubkey(), admin.pubkey());
+        assert_ignis_err(env.send(&[init], &[&admin]), IgnisError::MintExtensionNotAllowed);
+        assert!(env.svm.get_account(&pda::config()).is_none_or(|a| a.data.is_empty()), "{extension:?}: no config");
+    }
+}
+
+#[test]
 fn initialize_validates_params() {
-    let cases: [(Params, IgnisError); 5] = [
+    let cases: [(Params, IgnisError); 8] = [
         (Params { miss_slash_bps: 10_001, ..test_params() }, IgnisError::InvalidSlashRate),
         (Params { fraud_slash_bps: u16::MAX, ..test_params() }, IgnisError::InvalidSlashRate),
+        // Withholding a wrong result must not be cheaper than missing.
+        (Params { miss_slash_bps: 2_000, fraud_slash_bps: 1_000, ..test_params() }, IgnisError::InvalidSlashRate),
         (Params { protocol_fee_bps: 10_000, ..test_params() }, IgnisError::InvalidProtocolFee),
+        // No fee would make self-dealing free; a huge one is a trap for workers.
+        (Params { protocol_fee_bps: 0, ..test_params() }, IgnisError::InvalidProtocolFee),
+        (Params { protocol_fee_bps: 2_001, ..test_params() }, IgnisError::InvalidProtocolFee),
         (Params { unbonding_seconds: -1, ..test_params() }, IgnisError::InvalidUnbondingPeriod),
         (Params { max_execution_seconds: 1, ..test_params() }, IgnisError::InvalidExecutionWindow),
     ];
@@ -102,6 +175,15 @@ fn initialize_validates_params() {
     let params = Params { max_job_ttl_seconds: 0, ..test_params() };
     let init = env.protocol.initialize(admin.pubkey(), params, no_emission(), admin.pubkey(), admin.pubkey());
     assert_ignis_err(env.send(&[init], &[&admin]), IgnisError::InvalidJobTtl);
+
+    // Emission is bounded: minting can never overflow the mint, and the first halving
+    // interval cannot release more than the cap.
+    let unbounded = EmissionSchedule { start: 0, initial_rate: 1, halving_interval_seconds: 1, cap: u64::MAX, initial_work_rate: 0 };
+    let front_loaded = EmissionSchedule { start: 0, initial_rate: IGN, halving_interval_seconds: 1_000, cap: IGN, initial_work_rate: 0 };
+    for schedule in [unbounded, front_loaded] {
+        let init = env.protocol.initialize(admin.pubkey(), test_params(), schedule, admin.pubkey(), admin.pubkey());
+        assert_ignis_err(env.send(&[init], &[&admin]), IgnisError::InvalidEmissionSchedule);
+    }
 }
 
 #[test]
@@ -166,17 +248,18 @@ fn pause_blocks_work_but_never_exits() {
     env.stake(&staker, 60 * IGN).unwrap();
     let poster = env.user(100 * IGN);
     let open_job = env.post_pow(&poster, 4, 10 * IGN).unwrap();
-    let expiring_job = env.post_pow(&poster, 4, 10 * IGN).unwrap();
     let running_job = env.post_pow(&poster, 4, 10 * IGN).unwrap();
     env.assign(running_job, &operator.pubkey()).unwrap();
     env.send(&[ix::request_unstake(staker.pubkey(), 10 * IGN)], &[&staker.key]).unwrap();
     let newcomer = env.user(MIN_WORKER_STAKE);
     env.stake(&newcomer, MIN_WORKER_STAKE).unwrap();
+    env.warp(UNBONDING_SECONDS); // the first tranche unlocks before the pause
+    let expiring_job = env.post_pow(&poster, 4, 10 * IGN).unwrap();
 
     env.send(&[ix::set_paused(admin.pubkey(), true)], &[&admin]).unwrap();
 
     // Blocked: new stake, workers, jobs, assignment, submission, slashing.
-    assert_ignis_err(env.stake(&staker, IGN), IgnisError::ProtocolPaused);
+    assert_ignis_err(env.deposit(&staker, IGN), IgnisError::ProtocolPaused);
     assert_ignis_err(
         env.send(&[ix::register_worker(newcomer.pubkey(), worker_settings())], &[&newcomer.key]),
         IgnisError::ProtocolPaused,
@@ -195,14 +278,59 @@ fn pause_blocks_work_but_never_exits() {
     assert_ignis_err(env.crank(expire), IgnisError::ProtocolPaused);
 
     // Allowed: unbonding, withdrawing, cancelling and refunding.
-    env.send(&[ix::request_unstake(staker.pubkey(), 10 * IGN)], &[&staker.key]).unwrap();
-    env.warp(UNBONDING_SECONDS);
     env.send(&[env.protocol.withdraw(staker.pubkey(), staker.token)], &[&staker.key]).unwrap();
-    assert_eq!(env.balance(&staker.token), 60 * IGN);
+    assert_eq!(env.balance(&staker.token), 50 * IGN, "the tranche unlocked before the pause");
+    env.send(&[ix::request_unstake(staker.pubkey(), 10 * IGN)], &[&staker.key]).unwrap();
     env.send(&[env.protocol.cancel_job(poster.pubkey(), open_job, poster.token)], &[&poster.key]).unwrap();
     env.warp(3_600);
-    env.crank(env.protocol.refund_job(expiring_job, poster.token)).unwrap();
-    assert_eq!(env.balance(&poster.token), 90 * IGN, "two escrows back, one still running");
+    // But the protocol clock stands still: a job cannot expire during a pause.
+    let refund = env.protocol.refund_job(expiring_job, poster.token);
+    assert_ignis_err(env.crank(refund.clone()), IgnisError::JobNotExpired);
+    assert_eq!(env.balance(&poster.token), 80 * IGN, "one escrow back, two still open");
+    env.assert_reconciled();
+}
+
+#[test]
+fn a_pause_stops_every_protocol_clock_and_gives_the_time_back() {
+    // The attack: deadlines, windows and unbonding kept running through a pause, so a
+    // worker was slashed right after the unpause for time it could not work, and a
+    // wrong single-replica result outlived its challenge window.
+    let mut env = Env::new();
+    let admin = env.admin.key.insecure_clone();
+    let operator = env.worker_operator();
+    let poster = env.user(100 * IGN);
+    let job = env.post_pow(&poster, 4, 10 * IGN).unwrap();
+    env.assign(job, &operator.pubkey()).unwrap();
+    let deadline = env.job(job).assignments[0].deadline;
+    env.warp(200); // 100 of the 300 execution seconds left
+    let staker = env.user(20 * IGN);
+    env.stake(&staker, 20 * IGN).unwrap();
+    env.send(&[ix::request_unstake(staker.pubkey(), 20 * IGN)], &[&staker.key]).unwrap();
+    let unlock_at = env.stake_of(&staker.pubkey()).unlock_at;
+
+    env.send(&[ix::set_paused(admin.pubkey(), true)], &[&admin]).unwrap();
+    env.warp(10 * 3_600);
+    env.send(&[ix::set_paused(admin.pubkey(), false)], &[&admin]).unwrap();
+    assert_eq!(env.config().paused_seconds, 10 * 3_600);
+    assert_eq!(env.config().clock_at(env.now()), deadline - 100, "the protocol clock lost the pause");
+
+    // Right after the unpause the worker still has its 100 seconds: nobody can slash it.
+    let stake_before = env.stake_of(&operator.pubkey()).amount;
+    let expire = env.protocol.expire_assignment(job, operator.pubkey());
+    assert_ignis_err(env.crank(expire.clone()), IgnisError::DeadlineNotReached);
+    env.warp(90);
+    let nonce = find_nonce(&env.job(job).seed, &pda::worker(&operator.pubkey()), 4);
+    env.submit_pow(&operator, job, nonce).unwrap();
+    assert_eq!(env.stake_of(&operator.pubkey()).amount, stake_before, "never slashed for the pause");
+    assert_eq!(env.balance(&operator.token), 10 * IGN - 10 * IGN * 500 / 10_000, "paid in full");
+
+    // Unbonding did not run during the pause either.
+    let withdraw = env.protocol.withdraw(staker.pubkey(), staker.token);
+    env.warp(unlock_at - env.config().clock_at(env.now()) - 1);
+    assert_ignis_err(env.send(&[withdraw.clone()], &[&staker.key]), IgnisError::UnbondingNotElapsed);
+    env.warp(1);
+    env.send(&[withdraw], &[&staker.key]).unwrap();
+    assert_eq!(env.balance(&staker.token), 20 * IGN);
     env.assert_reconciled();
 }
 

@@ -4,7 +4,10 @@
 //! - supply = genesis + minted, minted <= accrued <= what the schedule released;
 //! - every rewarded token is distributed, waiting for stakers, in the work pool or paid;
 //!   stakers' claimed + claimable equals what was distributed to them, less rounding dust;
-//! - no job is paid twice; a failed transaction changes nothing.
+//! - no job is paid twice; a failed transaction changes nothing;
+//! - the work pool pays only verified work (a PoW submission or an attested result),
+//!   at most the job's work units at the current rate, once per job;
+//! - an attacker staking just in time (same slot as a payout) earns none of its fee.
 //!
 //! Replay one case with `IGNIS_INVARIANT_SEED=<seed> cargo test-all --test invariants`;
 //! `IGNIS_INVARIANT_STEPS` sets the steps per case.
@@ -168,7 +171,7 @@ impl Case {
         if ok {
             entry.1 += 1;
             self.stats.succeeded += 1;
-            self.record_payments();
+            self.record_payments(kind);
         } else {
             for (key, was) in watched.iter().zip(before) {
                 let now = self.env.svm.get_account(key);
@@ -181,12 +184,27 @@ impl Case {
         ok
     }
 
-    /// A job is paid at most once, whichever instruction pays it.
-    fn record_payments(&mut self) {
-        let pow = self.env.events::<PowSubmitted>().into_iter().map(|e| e.job_id);
-        let kernel = self.env.events::<JobFinalized>().into_iter().filter(|e| e.completed).map(|e| e.job_id);
-        for job in pow.chain(kernel).collect::<Vec<_>>() {
+    /// A job is paid at most once, whichever instruction pays it, and the work pool pays
+    /// only verified work: at most the job's work units at the current rate.
+    fn record_payments(&mut self, kind: &str) {
+        let rate = u128::from(self.env.config().rewards.work_rate);
+        let mut pool_pay = vec![];
+        for event in self.env.events::<PowSubmitted>() {
+            pool_pay.push((event.job_id, event.work_reward));
+        }
+        for event in self.env.events::<JobFinalized>().into_iter().filter(|e| e.completed) {
+            if kind == "finalize_job" {
+                assert_eq!(event.work_reward, 0, "job {}: the pool paid a result nobody verified", event.job_id);
+            }
+            pool_pay.push((event.job_id, event.work_reward));
+        }
+        for (job, paid) in pool_pay {
             assert!(self.paid_jobs.insert(job), "job {job} paid twice");
+            let units = self.job(job).expect("a paid job exists").kind.work_units();
+            assert!(
+                u128::from(paid) <= (u128::from(units) * rate) >> 32,
+                "job {job}: {paid} from the pool for {units} work units at rate {rate}"
+            );
         }
     }
 
@@ -196,7 +214,7 @@ impl Case {
         let token = self.actors[who].token;
         let key = user.pubkey();
         let protocol = self.env.protocol;
-        match self.rng.gen_range(0..100) {
+        match self.rng.gen_range(0..110) {
             0..=7 => {
                 let amount = self.amount();
                 self.send("stake", vec![protocol.stake(key, token, amount)], &user);
@@ -213,7 +231,8 @@ impl Case {
             }
             17..=20 => {
                 // Mostly whoever is not registered (deregistered operators come back).
-                let unregistered: Vec<usize> = (0..ACTORS).filter(|i| self.env.worker(&self.actors[*i].pubkey()).is_none()).collect();
+                let unregistered: Vec<usize> =
+                    (0..ACTORS).filter(|i| self.env.worker(&self.actors[*i].pubkey()).is_none_or(|w| !w.registered)).collect();
                 let who = match unregistered.len() {
                     0 => who,
                     n if self.rng.gen_ratio(4, 5) => unregistered[self.rng.gen_range(0..n)],
@@ -325,12 +344,21 @@ impl Case {
                 self.send("finalize_job", vec![protocol.finalize_job(job, &replicas)], &payer);
             }
             82..=84 => {
-                let job = self.pick_job(|j| j.status == JobStatus::Challenge);
-                let replica = self.replica_accounts(job).first().copied().unwrap_or((key, token));
+                let job = self.pick_job(|j| matches!(j.status, JobStatus::Revealing | JobStatus::Challenge) || j.committed_count() > 0);
+                let replicas = self.replica_accounts(job);
                 let verifier = if self.rng.gen_ratio(1, 10) { user.insecure_clone() } else { self.env.verifier.insecure_clone() };
-                let correct = self.rng.gen_bool(0.7);
-                let ix = protocol.verify_result(verifier.pubkey(), job, replica, correct);
-                self.send(if correct { "attest_result" } else { "dispute_result" }, vec![ix], &verifier);
+                // Attest one of the revealed results (or a made-up one), or dispute them all.
+                let revealed: Vec<[u8; 32]> = self
+                    .job(job)
+                    .map(|j| j.live_assignments().iter().filter(|a| a.revealed).map(|a| a.result_hash).collect())
+                    .unwrap_or_default();
+                let attested = match self.rng.gen_range(0..10) {
+                    0..=6 if !revealed.is_empty() => Some(revealed[self.rng.gen_range(0..revealed.len())]),
+                    7 => Some([self.rng.gen(); 32]),
+                    _ => None,
+                };
+                let ix = protocol.verify_result(verifier.pubkey(), job, &replicas, attested);
+                self.send(if attested.is_some() { "attest_result" } else { "dispute_result" }, vec![ix], &verifier);
             }
             85..=88 => {
                 let job = self.pick_job(|j| matches!(j.status, JobStatus::Open | JobStatus::Running) && j.assigned > 0);
@@ -360,6 +388,25 @@ impl Case {
                 };
                 self.env.warp(seconds);
             }
+            100..=101 => {
+                let (job, who) = self.pick_assignment(|j| matches!(j.status, JobStatus::Open | JobStatus::Running));
+                let user = self.actors[who].key.insecure_clone();
+                self.send("decline_assignment", vec![ix::decline_assignment(user.pubkey(), job)], &user);
+            }
+            102..=103 => {
+                let payer = self.env.admin.key.insecure_clone();
+                self.send("activate_stake", vec![ix::activate_stake(key)], &payer);
+            }
+            104 => {
+                let job = self.pick_job(|j| matches!(j.status, JobStatus::Completed | JobStatus::Cancelled | JobStatus::Refunded));
+                let poster = self.job(job).map_or(key, |j| j.poster);
+                let payer = self.env.admin.key.insecure_clone();
+                self.send("close_job", vec![ix::close_job(job, poster)], &payer);
+            }
+            105 => {
+                self.send("close_stake", vec![ix::close_stake(key)], &user);
+            }
+            106..=109 => self.just_in_time_stake(),
             _ => {
                 // Short, rare pauses: unpause at the next chance, pause one time in five.
                 let admin = self.env.admin.key.insecure_clone();
@@ -368,6 +415,42 @@ impl Case {
             }
         }
         self.stats.steps += 1;
+    }
+
+    /// The attacker (one of the last two actors) sees a PoW payout coming, deposits
+    /// right before it lands in the same slot, and bonds the deposit in the next slot:
+    /// none of the payout's fee may reach it.
+    fn just_in_time_stake(&mut self) {
+        let (job, who) = self.pick_assignment(|j| j.status == JobStatus::Running && matches!(j.kind, JobKind::Pow { .. }));
+        let Some(Job { kind: JobKind::Pow { difficulty }, seed, .. }) = self.job(job) else { return };
+        let attacker = &self.actors[ACTORS - 1 - self.rng.gen_range(0..2)];
+        let (jit, jit_token) = (attacker.key.insecure_clone(), attacker.token);
+        let claimable = |env: &Env| {
+            let rps = env.config().rewards.reward_per_share;
+            env.account::<Stake>(&pda::stake(&jit.pubkey())).map_or(0, |s| s.claimable(rps).unwrap())
+        };
+        let amount = self.amount();
+        if !self.send("stake", vec![self.env.protocol.stake(jit.pubkey(), jit_token, amount)], &jit) {
+            return;
+        }
+        // Emission is accrued up to now; the payout lands at the same time and slot.
+        let before = claimable(&self.env);
+        let bonded = self.env.account::<Stake>(&pda::stake(&jit.pubkey())).map_or(0, |s| s.amount);
+        let staked = self.env.config().totals.staked;
+        let (worker, token) = (self.actors[who].key.insecure_clone(), self.actors[who].token);
+        let nonce = find_nonce(&seed, &pda::worker(&worker.pubkey()), difficulty);
+        let protocol = self.env.protocol;
+        self.send("submit_pow", vec![protocol.submit_pow(worker.pubkey(), job, token, nonce)], &worker);
+        let fee = self.env.events::<PowSubmitted>().first().map_or(0, |e| e.fee);
+        // Its stake bonded earlier may take its pro-rata share of the fee; the deposit
+        // made in this slot takes none.
+        let fair = if staked == 0 { 0 } else { (u128::from(fee) * u128::from(bonded) / u128::from(staked)) as u64 };
+        let after = claimable(&self.env);
+        assert!(after - before <= fair + 1, "JIT deposit earned {} of a {fee} fee; its bonded stake's fair share is {fair}", after - before);
+        self.env.next_slot();
+        let payer = self.env.admin.key.insecure_clone();
+        self.send("activate_stake", vec![ix::activate_stake(jit.pubkey())], &payer);
+        assert_eq!(claimable(&self.env), after, "bonding in the next slot earned from the past");
     }
 
     fn settings(&mut self) -> WorkerSettings {
@@ -414,13 +497,14 @@ impl Case {
         let config = self.env.config();
         let (rewards, totals) = (config.rewards, config.totals);
         assert_eq!(
-            u128::from(rewards.distributed) + u128::from(rewards.undistributed) + u128::from(rewards.work_pool) + u128::from(rewards.work_paid),
+            u128::from(rewards.distributed) + u128::from(rewards.work_pool) + u128::from(rewards.work_paid),
             u128::from(rewards.accrued) + u128::from(totals.fees) + u128::from(totals.slashed),
-            "every rewarded token is distributed, held, in the pool or paid"
+            "every rewarded token is distributed, in the pool or paid"
         );
         let stakes: Vec<Stake> = self.actors.iter().filter_map(|a| self.env.account(&pda::stake(&a.pubkey()))).collect();
         assert_eq!(stakes.iter().map(|s| s.amount).sum::<u64>(), totals.staked);
         assert_eq!(stakes.iter().map(|s| s.unbonding_amount).sum::<u64>(), totals.unbonding);
+        assert_eq!(stakes.iter().map(|s| s.activating_amount).sum::<u64>(), totals.activating);
         let owed: u128 = stakes
             .iter()
             .map(|s| u128::from(s.claimed_total) + u128::from(s.claimable(rewards.reward_per_share).unwrap()))

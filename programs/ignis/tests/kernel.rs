@@ -44,7 +44,7 @@ fn matmul_inputs_are_a_pure_function_of_seed_matrix_and_index() {
 }
 
 #[test]
-fn three_replicas_where_one_lies_pay_the_honest_two_and_slash_the_liar() {
+fn the_verifier_pays_the_honest_two_and_slashes_the_liar() {
     let mut env = Env::new();
     let (poster, [a, b, liar], job, truth) = three_replica_job(&mut env);
     let lie = [0xee; 32];
@@ -60,7 +60,11 @@ fn three_replicas_where_one_lies_pay_the_honest_two_and_slash_the_liar() {
     for (op, hash, s) in [(&a, truth, 1), (&b, truth, 2), (&liar, lie, 3)] {
         env.reveal(op, job, hash, salt(s)).unwrap();
     }
-    env.finalize(job, &[&a, &b, &liar]).unwrap();
+    assert_eq!(env.job(job).status, JobStatus::Challenge, "every result revealed: the verifier's window");
+    assert_ignis_err(env.finalize(job, &[&a, &b, &liar]), IgnisError::ChallengeWindowOpen);
+    // An attested result must be one a replica revealed.
+    assert_ignis_err(env.rule(job, &[&a, &b, &liar], Some([0x11; 32])), IgnisError::NoReplicaRevealedResult);
+    env.rule(job, &[&a, &b, &liar], Some(truth)).unwrap();
 
     let fee = REWARD * 500 / 10_000;
     let share = (REWARD - fee) / 2;
@@ -87,7 +91,9 @@ fn three_replicas_where_one_lies_pay_the_honest_two_and_slash_the_liar() {
 }
 
 #[test]
-fn a_replica_that_never_reveals_is_slashed_for_missing_and_the_majority_still_wins() {
+fn a_replica_that_commits_and_never_reveals_is_slashed_at_the_fraud_rate() {
+    // The attack: a replica that sees it would be outvoted withholds its reveal and
+    // pays the 10% miss rate instead of the 50% fraud rate.
     let mut env = Env::new();
     let (_, [a, b, silent], job, truth) = three_replica_job(&mut env);
     for (op, s) in [(&a, 1), (&b, 2), (&silent, 3)] {
@@ -98,12 +104,66 @@ fn a_replica_that_never_reveals_is_slashed_for_missing_and_the_majority_still_wi
     assert_ignis_err(env.finalize(job, &[&a, &b, &silent]), IgnisError::RevealStillOpen);
     env.warp(REVEAL_WINDOW + 1);
     assert_ignis_err(env.reveal(&silent, job, truth, salt(3)), IgnisError::RevealDeadlinePassed);
+    assert_ignis_err(env.finalize(job, &[&a, &b, &silent]), IgnisError::ChallengeWindowOpen);
+    env.warp(CHALLENGE_WINDOW);
+    // Unverified, the unanimous majority is paid its escrow share.
     env.finalize(job, &[&a, &b, &silent]).unwrap();
-    let miss = MIN_WORKER_STAKE / 10;
-    assert_eq!(env.stake_of(&silent.pubkey()).amount, MIN_WORKER_STAKE - miss);
-    assert_eq!(env.worker(&silent.pubkey()).unwrap().jobs_missed, 1);
+    let fraud = MIN_WORKER_STAKE / 2;
+    assert_eq!(env.stake_of(&silent.pubkey()).amount, MIN_WORKER_STAKE - fraud, "attacker net: -50 IGN");
+    assert_eq!(env.balance(&silent.token), 0);
+    assert_eq!(env.worker(&silent.pubkey()).unwrap().jobs_disputed, 1);
     assert_eq!(env.balance(&a.token), env.balance(&b.token));
     assert_eq!(env.job(job).status, JobStatus::Completed);
+    env.assert_reconciled();
+}
+
+#[test]
+fn without_the_verifier_a_disagreement_is_nobodys_proven_fault() {
+    // Two replicas disagree and the verifier does not rule: neither is slashed (no
+    // proof), neither is paid, and the job goes back for other replicas.
+    let mut env = Env::new();
+    let (_, [a, b, c], job, truth) = three_replica_job(&mut env);
+    let lie = [0xee; 32];
+    for (op, hash, s) in [(&a, truth, 1), (&b, truth, 2), (&c, lie, 3)] {
+        env.commit(op, job, hash, salt(s)).unwrap();
+    }
+    for (op, hash, s) in [(&a, truth, 1), (&b, truth, 2), (&c, lie, 3)] {
+        env.reveal(op, job, hash, salt(s)).unwrap();
+    }
+    env.warp(CHALLENGE_WINDOW + 1);
+    env.finalize(job, &[&a, &b, &c]).unwrap();
+    for op in [&a, &b, &c] {
+        assert_eq!(env.stake_of(&op.pubkey()).amount, MIN_WORKER_STAKE);
+        assert_eq!(env.balance(&op.token), 0);
+    }
+    assert_eq!((env.job(job).status, env.job(job).requeues), (JobStatus::Open, 1));
+    assert_eq!(env.vaults().job, REWARD, "escrow kept for the next attempt");
+    env.assert_reconciled();
+}
+
+#[test]
+fn two_colluding_replicas_cannot_outvote_and_slash_an_honest_third() {
+    // The attack: one party runs two of three replicas, reveals the same wrong result
+    // and, holding the majority, gets the honest third slashed and takes its pay.
+    let mut env = Env::new();
+    let (_, [honest, sybil_1, sybil_2], job, truth) = three_replica_job(&mut env);
+    let lie = [0xee; 32];
+    for (op, hash, s) in [(&honest, truth, 1), (&sybil_1, lie, 2), (&sybil_2, lie, 3)] {
+        env.commit(op, job, hash, salt(s)).unwrap();
+    }
+    for (op, hash, s) in [(&honest, truth, 1), (&sybil_1, lie, 2), (&sybil_2, lie, 3)] {
+        env.reveal(op, job, hash, salt(s)).unwrap();
+    }
+    // The verifier checks the work, whatever the majority says.
+    env.rule(job, &[&honest, &sybil_1, &sybil_2], Some(truth)).unwrap();
+    let fee = REWARD * 500 / 10_000;
+    assert_eq!(env.balance(&honest.token), REWARD - fee, "the honest replica takes the whole reward");
+    assert_eq!(env.stake_of(&honest.pubkey()).amount, MIN_WORKER_STAKE);
+    let attacker_net: i128 = [&sybil_1, &sybil_2]
+        .iter()
+        .map(|op| env.balance(&op.token) as i128 + env.stake_of(&op.pubkey()).amount as i128 - MIN_WORKER_STAKE as i128)
+        .sum();
+    assert_eq!(attacker_net, -(MIN_WORKER_STAKE as i128), "attacker net: half of each of its two stakes");
     env.assert_reconciled();
 }
 
@@ -119,6 +179,7 @@ fn without_a_majority_nobody_is_paid_and_the_job_is_requeued() {
     env.commit(&b, job, [2; 32], salt(2)).unwrap();
     env.reveal(&a, job, [1; 32], salt(1)).unwrap();
     env.reveal(&b, job, [2; 32], salt(2)).unwrap();
+    env.warp(CHALLENGE_WINDOW + 1);
     env.finalize(job, &[&a, &b]).unwrap();
 
     let state = env.job(job);
@@ -205,6 +266,7 @@ fn one_replica_stands_after_the_challenge_window() {
     env.finalize(job, &[&op]).unwrap();
     let fee = REWARD * 500 / 10_000;
     assert_eq!(env.balance(&op.token), REWARD - fee);
+    assert_eq!(env.events::<JobFinalized>()[0].work_reward, 0, "unverified: nothing from the work pool");
     assert_eq!(env.job(job).status, JobStatus::Completed);
     assert_eq!(env.job(job).result_hash, truth);
     env.assert_reconciled();
@@ -227,7 +289,8 @@ fn the_verifier_attests_a_right_result_and_disputes_a_wrong_one() {
 
     // Only the verifier rules.
     let mallory = env.user(0);
-    let forged = env.protocol.verify_result(mallory.pubkey(), right, (honest.pubkey(), honest.token), true);
+    let revealed = env.job(right).assignments[0].result_hash;
+    let forged = env.protocol.verify_result(mallory.pubkey(), right, &[(honest.pubkey(), honest.token)], Some(revealed));
     assert_ignis_err(env.send(&[forged], &[&mallory.key]), IgnisError::NotVerifier);
 
     env.verify(right, &honest, true).unwrap();
@@ -264,6 +327,7 @@ fn finalize_checks_the_replica_accounts() {
     for (op, s) in [(&a, 1), (&b, 2), (&c, 3)] {
         env.reveal(op, job, truth, salt(s)).unwrap();
     }
+    env.warp(CHALLENGE_WINDOW + 1);
     // Too few, out of order, someone else's payout account, a stranger's stake.
     assert_ignis_err(env.finalize(job, &[&a, &b]), IgnisError::ReplicaAccountsMismatch);
     assert_ignis_err(env.finalize(job, &[&b, &a, &c]), IgnisError::ReplicaAccountsMismatch);
@@ -327,6 +391,7 @@ fn an_expired_job_with_some_commitments_can_still_be_revealed_and_settled() {
     env.warp(3_600);
     assert_ignis_err(env.crank(env.protocol.refund_job(job, poster.token)), IgnisError::JobHasCommitments);
     env.reveal(&a, job, truth, salt(1)).unwrap();
+    env.warp(CHALLENGE_WINDOW + 1);
     env.finalize(job, &[&a, &b]).unwrap();
     // One of two replicas is no majority: b is slashed for missing, a released, and
     // the job re-queued, which after expiry means refundable.
@@ -334,5 +399,39 @@ fn an_expired_job_with_some_commitments_can_still_be_revealed_and_settled() {
     assert_eq!(env.job(job).status, JobStatus::Open);
     env.crank(env.protocol.refund_job(job, poster.token)).unwrap();
     assert_eq!(env.balance(&poster.token), 100 * IGN);
+    env.assert_reconciled();
+}
+
+#[test]
+fn each_replica_keeps_its_own_deadline_after_the_job_expires() {
+    // The attack: after expiry, an early replica's reveal locked out a replica that
+    // was assigned late, which was then slashed before its own deadline; and a replica
+    // that committed in time after expiry could never reveal.
+    let mut env = Env::new();
+    let poster = env.user(100 * IGN);
+    let (early, late) = (env.kernel_operator(), env.kernel_operator());
+    let job = env.post_matmul(&poster, N, 2, REWARD).unwrap();
+    let expires_at = env.job(job).expires_at;
+    env.assign(job, &early.pubkey()).unwrap();
+    let truth = matmul_result_hash(&env.job(job).seed, N);
+    env.commit(&early, job, truth, salt(1)).unwrap();
+    env.warp(3_600 - 10);
+    env.assign(job, &late.pubkey()).unwrap(); // deadline: expiry + 290 s
+    env.warp(20);
+    assert!(env.now() > expires_at);
+    // The late replica can still commit, so nobody may reveal yet.
+    assert_ignis_err(env.reveal(&early, job, truth, salt(1)), IgnisError::NotRevealing);
+    assert_ignis_err(env.crank(env.protocol.expire_assignment(job, late.pubkey())), IgnisError::DeadlineNotReached);
+    env.warp(200);
+    env.commit(&late, job, truth, salt(2)).unwrap();
+    assert_eq!(env.job(job).status, JobStatus::Revealing);
+    env.reveal(&early, job, truth, salt(1)).unwrap();
+    env.reveal(&late, job, truth, salt(2)).unwrap();
+    env.rule(job, &[&early, &late], Some(truth)).unwrap();
+    let share = (REWARD - REWARD * 500 / 10_000) / 2;
+    for op in [&early, &late] {
+        assert_eq!(env.balance(&op.token), share, "both paid");
+        assert_eq!(env.stake_of(&op.pubkey()).amount, MIN_WORKER_STAKE, "neither slashed");
+    }
     env.assert_reconciled();
 }

@@ -69,19 +69,25 @@ fn emission_over_a_simulated_year_follows_the_closed_form_and_stops_at_the_cap()
 }
 
 #[test]
-fn emission_waits_for_the_first_staker_and_the_schedule_is_exact_at_boundaries() {
+fn emission_while_nobody_is_staked_pays_work_not_the_first_dust_staker() {
     let schedule = year_schedule();
     let mut env = Env::with_emission(schedule);
     env.warp(91 * DAY); // exactly one interval, nobody staked
-    let staker = env.user(10 * IGN);
-    env.stake(&staker, 10 * IGN).unwrap();
+    // The attacker: the first staker, with a dust stake, hoping to collect what the
+    // schedule released to stakers while nobody was staked.
+    let dust = env.user(10 * IGN);
+    let before = env.balance(&dust.token);
+    env.stake(&dust, 10 * IGN).unwrap();
     let config = env.config();
     let released = 3 * IGN * 91 * DAY as u64;
-    assert_eq!(config.rewards.accrued, released);
-    assert_eq!(config.rewards.undistributed, released / 2, "held for the first staker");
-    env.send(&[env.protocol.claim_rewards(staker.pubkey(), staker.token)], &[&staker.key]).unwrap();
-    // The held half is the first staker's, with whatever was released since (nothing).
-    assert!(released / 2 - env.balance(&staker.token) <= 1);
+    assert_eq!(config.rewards.accrued, released, "the schedule is exact at the interval boundary");
+    assert_eq!(config.rewards.to_work_pool_unstaked, released / 2, "the stakers' half went to the work pool");
+    assert_eq!(config.rewards.work_pool, released, "both halves wait for verified work");
+    assert_eq!(config.rewards.distributed, 0);
+    // Claiming right away finds nothing: the attacker's net is its stake, no more.
+    let claim = env.protocol.claim_rewards(dust.pubkey(), dust.token);
+    assert_ignis_err(env.send(&[claim], &[&dust.key]), IgnisError::NothingToClaim);
+    assert_eq!(env.balance(&dust.token) + env.stake_of(&dust.pubkey()).amount, before, "attacker net 0");
     env.assert_reconciled();
 }
 
@@ -115,7 +121,9 @@ fn fees_go_to_stakers_pro_rata_and_late_stakers_get_none_of_the_past() {
 }
 
 #[test]
-fn slashed_stake_is_shared_by_the_other_stakers() {
+fn slashed_stake_goes_to_the_other_stakers_and_none_back_to_the_slashed_operator() {
+    // The attack: a slashed operator that is also a big staker took most of its own
+    // slash back as a staker (before: 90 of its 100 IGN stake earned 90/190 of it).
     let mut env = Env::new();
     let staker = env.user(100 * IGN);
     env.stake(&staker, 100 * IGN).unwrap();
@@ -125,11 +133,16 @@ fn slashed_stake_is_shared_by_the_other_stakers() {
     env.assign(job, &slacker.pubkey()).unwrap();
     env.warp(301);
     env.crank(env.protocol.expire_assignment(job, slacker.pubkey())).unwrap();
-    // 10 IGN slashed, shared over 190 IGN bonded after the slash.
+    // 10 IGN slashed, all of it shared by the 100 IGN bonded by others.
     let slash = 10 * IGN;
+    let rps = env.config().rewards.reward_per_share;
+    assert_eq!(env.stake_of(&slacker.pubkey()).claimable(rps).unwrap(), 0, "none of its own slash");
     env.send(&[env.protocol.claim_rewards(staker.pubkey(), staker.token)], &[&staker.key]).unwrap();
-    let expected = slash * 100 / 190;
-    assert!(expected - env.balance(&staker.token) <= 1, "got {}", env.balance(&staker.token));
+    assert!(slash - env.balance(&staker.token) <= 1, "got {}", env.balance(&staker.token));
+    // The slashed operator's net: exactly the slash lost.
+    let slacker_net = env.balance(&slacker.token) as i128 + env.stake_of(&slacker.pubkey()).amount as i128
+        - MIN_WORKER_STAKE as i128;
+    assert_eq!(slacker_net, -(slash as i128));
     env.assert_reconciled();
 }
 
@@ -194,20 +207,23 @@ fn the_work_rate_retargets_each_epoch_within_double_and_half() {
     end_epoch(&mut env);
     assert_eq!(env.config().rewards.work_rate, 1 << 32);
 
-    // 1,000 work units (a 10 x 10 matmul) against ~1,800 accrued: exactly the target.
-    let job = env.post_matmul(&poster, 10, 1, IGN).unwrap();
+    // 977 work units (a 100 x 100 matmul: 10^6 multiply-adds at 1,024 per unit)
+    // against ~1,800 accrued: exactly the target.
+    let units = ignis::state::JobKind::Kernel { kernel: ignis::constants::KERNEL_MATMUL_U32, size: 100 }.work_units();
+    assert_eq!(units, 977);
+    let job = env.post_matmul(&poster, 100, 1, IGN).unwrap();
     env.assign(job, &operator.pubkey()).unwrap();
-    let truth = matmul_result_hash(&env.job(job).seed, 10);
+    let truth = matmul_result_hash(&env.job(job).seed, 100);
     env.commit(&operator, job, truth, [1; 32]).unwrap();
     env.reveal(&operator, job, truth, [1; 32]).unwrap();
     env.verify(job, &operator, true).unwrap();
     let before = env.config();
-    assert_eq!(before.rewards.epoch_work_units, 1_000);
+    assert_eq!(before.rewards.epoch_work_units, units);
     env.warp(EPOCH_SECONDS);
     let released = before.emission.emitted_after(env.now() - before.emission.start);
     let delta = released - before.rewards.accrued;
     let epoch_accrued = before.rewards.epoch_work_accrued + (delta - delta * 5_000 / 10_000);
-    let target = (u128::from(epoch_accrued) << 32) / 1_000;
+    let target = (u128::from(epoch_accrued) << 32) / u128::from(units);
     let ix = env.protocol.claim_rewards(staker.pubkey(), staker.token);
     env.send(&[ix], &[&staker.key]).unwrap();
     assert!(target > (1 << 31) && target < (2 << 32), "a target inside the bounds");

@@ -12,10 +12,22 @@ fn stake_moves_tokens_into_the_stake_vault_and_accumulates() {
     let mut env = Env::new();
     let user = env.user(500 * IGN);
     env.stake(&user, 200 * IGN).unwrap();
-    env.stake(&user, 50 * IGN).unwrap();
+    env.deposit(&user, 50 * IGN).unwrap();
     let staked = env.events::<ignis_client::events::Staked>();
     assert_eq!(staked.len(), 1);
-    assert_eq!((staked[0].owner, staked[0].amount, staked[0].total), (user.pubkey(), 50 * IGN, 250 * IGN));
+    assert_eq!(
+        (staked[0].owner, staked[0].amount, staked[0].total, staked[0].activating),
+        (user.pubkey(), 50 * IGN, 200 * IGN, 50 * IGN),
+        "a deposit is bonded in a later slot"
+    );
+    assert_eq!(env.config().totals.activating, 50 * IGN);
+    // Not in the deposit's own slot.
+    assert_ignis_err(env.crank(ix::activate_stake(user.pubkey())), IgnisError::ActivationNotDue);
+    env.next_slot();
+    env.crank(ix::activate_stake(user.pubkey())).unwrap();
+    let activated = env.events::<ignis_client::events::StakeActivated>();
+    assert_eq!((activated[0].amount, activated[0].total), (50 * IGN, 250 * IGN));
+    assert_ignis_err(env.crank(ix::activate_stake(user.pubkey())), IgnisError::ActivationNotDue);
 
     let stake = env.stake_of(&user.pubkey());
     assert_eq!(stake.owner, user.pubkey());

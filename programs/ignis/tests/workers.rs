@@ -95,10 +95,19 @@ fn update_changes_settings_for_the_operator_only() {
 }
 
 #[test]
-fn deregister_only_without_active_jobs_and_returns_rent() {
+fn deregister_only_without_active_jobs_and_the_record_survives_registering_again() {
+    // The attack: deregistering closed the worker account, and registering again
+    // started a clean record, wiping every miss and slash.
     let mut env = Env::new();
     let operator = env.worker_operator();
+    let treasury = env.admin.token;
+    env.transfer(&treasury, &operator.token, MIN_WORKER_STAKE);
+    env.stake(&operator, MIN_WORKER_STAKE).unwrap();
     let poster = env.user(100 * IGN);
+    let missed = env.post_pow(&poster, 4, 10 * IGN).unwrap();
+    env.assign(missed, &operator.pubkey()).unwrap();
+    env.warp(301);
+    env.crank(env.protocol.expire_assignment(missed, operator.pubkey())).unwrap();
     let job = env.post_pow(&poster, 4, 10 * IGN).unwrap();
     env.assign(job, &operator.pubkey()).unwrap();
 
@@ -108,15 +117,28 @@ fn deregister_only_without_active_jobs_and_returns_rent() {
     let seed = env.job(job).seed;
     let nonce = find_nonce(&seed, &pda::worker(&operator.pubkey()), 4);
     env.submit_pow(&operator, job, nonce).unwrap();
+    let record = env.worker(&operator.pubkey()).unwrap();
+    assert_eq!((record.jobs_missed, record.jobs_completed), (1, 1));
 
-    let lamports_before = env.svm.get_balance(&operator.pubkey()).unwrap();
-    let rent = env.svm.get_balance(&pda::worker(&operator.pubkey())).unwrap();
-    env.send(&[deregister], &[&operator.key]).unwrap();
-    assert!(env.worker(&operator.pubkey()).is_none());
-    let lamports_after = env.svm.get_balance(&operator.pubkey()).unwrap();
-    assert_eq!(lamports_after, lamports_before + rent - 5_000, "rent back, minus the fee");
+    env.send(&[deregister.clone()], &[&operator.key]).unwrap();
+    let gone = env.worker(&operator.pubkey()).expect("the account and its record stay");
+    assert!(!gone.registered && !gone.settings.accepting_jobs);
     assert_eq!(env.config().totals.workers_registered, 0);
-    // Stake is untouched by deregistering.
-    assert_eq!(env.stake_of(&operator.pubkey()).amount, MIN_WORKER_STAKE);
+    assert_ignis_err(env.send(&[deregister], &[&operator.key]), IgnisError::WorkerNotRegistered);
+    // Not assignable while deregistered, even if it flips accepting_jobs back on.
+    env.send(&[ix::update_worker(operator.pubkey(), worker_settings())], &[&operator.key]).unwrap();
+    let other = env.post_pow(&poster, 4, 10 * IGN).unwrap();
+    assert_ignis_err(env.assign(other, &operator.pubkey()), IgnisError::WorkerNotRegistered);
+
+    // Registering again resumes the same record.
+    env.send(&[ix::register_worker(operator.pubkey(), worker_settings())], &[&operator.key]).unwrap();
+    let back = env.worker(&operator.pubkey()).unwrap();
+    assert!(back.registered);
+    assert_eq!((back.jobs_missed, back.jobs_completed, back.slashed_total), (1, 1, record.slashed_total));
+    assert!(back.slashed_total > 0);
+    assert_ignis_err(
+        env.send(&[ix::register_worker(operator.pubkey(), worker_settings())], &[&operator.key]),
+        IgnisError::WorkerAlreadyRegistered,
+    );
     env.assert_reconciled();
 }

@@ -21,6 +21,8 @@ import {
   getBooleanEncoder,
   getBytesDecoder,
   getBytesEncoder,
+  getI64Decoder,
+  getI64Encoder,
   getStructDecoder,
   getStructEncoder,
   getU64Decoder,
@@ -89,6 +91,10 @@ export type Config = {
   /** Id the next posted job must use: ids are sequential from 0. */
   nextJobId: bigint;
   paused: boolean;
+  /** Wall-clock time the current pause began (meaningful while `paused`). */
+  pausedAt: bigint;
+  /** Total length of every finished pause: the protocol clock lags wall time by this. */
+  pausedSeconds: bigint;
   decimals: number;
   bump: number;
   emissionBump: number;
@@ -115,6 +121,10 @@ export type ConfigArgs = {
   /** Id the next posted job must use: ids are sequential from 0. */
   nextJobId: number | bigint;
   paused: boolean;
+  /** Wall-clock time the current pause began (meaningful while `paused`). */
+  pausedAt: number | bigint;
+  /** Total length of every finished pause: the protocol clock lags wall time by this. */
+  pausedSeconds: number | bigint;
   decimals: number;
   bump: number;
   emissionBump: number;
@@ -140,6 +150,8 @@ export function getConfigEncoder(): FixedSizeEncoder<ConfigArgs> {
       ["totals", getTotalsEncoder()],
       ["nextJobId", getU64Encoder()],
       ["paused", getBooleanEncoder()],
+      ["pausedAt", getI64Encoder()],
+      ["pausedSeconds", getI64Encoder()],
       ["decimals", getU8Encoder()],
       ["bump", getU8Encoder()],
       ["emissionBump", getU8Encoder()],
@@ -167,6 +179,8 @@ export function getConfigDecoder(): FixedSizeDecoder<Config> {
     ["totals", getTotalsDecoder()],
     ["nextJobId", getU64Decoder()],
     ["paused", getBooleanDecoder()],
+    ["pausedAt", getI64Decoder()],
+    ["pausedSeconds", getI64Decoder()],
     ["decimals", getU8Decoder()],
     ["bump", getU8Decoder()],
     ["emissionBump", getU8Decoder()],
@@ -232,5 +246,5 @@ export async function fetchAllMaybeConfig(
 }
 
 export function getConfigSize(): number {
-  return 584;
+  return 608;
 }

@@ -93,8 +93,16 @@ export type Job = {
   /** The PoW hash, or the kernel result hash the replicas agreed on. */
   resultHash: ReadonlyUint8Array;
   powNonce: bigint;
-  /** Times assignments of this job were expired or overturned and the job re-queued. */
+  /**
+   * Times assignments of this job were expired, declined or overturned and the job
+   * re-queued; at [`MAX_REQUEUES`] it is no longer assigned.
+   */
   requeues: number;
+  /**
+   * The latest deadline any assignment of this job was given: commitments can
+   * arrive until then, so the reveal phase of an expired job waits for it.
+   */
+  lastDeadline: bigint;
   bump: number;
 };
 
@@ -123,8 +131,16 @@ export type JobArgs = {
   /** The PoW hash, or the kernel result hash the replicas agreed on. */
   resultHash: ReadonlyUint8Array;
   powNonce: number | bigint;
-  /** Times assignments of this job were expired or overturned and the job re-queued. */
+  /**
+   * Times assignments of this job were expired, declined or overturned and the job
+   * re-queued; at [`MAX_REQUEUES`] it is no longer assigned.
+   */
   requeues: number;
+  /**
+   * The latest deadline any assignment of this job was given: commitments can
+   * arrive until then, so the reveal phase of an expired job waits for it.
+   */
+  lastDeadline: number | bigint;
   bump: number;
 };
 
@@ -151,6 +167,7 @@ export function getJobEncoder(): Encoder<JobArgs> {
       ["resultHash", fixEncoderSize(getBytesEncoder(), 32)],
       ["powNonce", getU64Encoder()],
       ["requeues", getU16Encoder()],
+      ["lastDeadline", getI64Encoder()],
       ["bump", getU8Encoder()],
     ]),
     (value) => ({ ...value, discriminator: JOB_DISCRIMINATOR }),
@@ -179,6 +196,7 @@ export function getJobDecoder(): Decoder<Job> {
     ["resultHash", fixDecoderSize(getBytesDecoder(), 32)],
     ["powNonce", getU64Decoder()],
     ["requeues", getU16Decoder()],
+    ["lastDeadline", getI64Decoder()],
     ["bump", getU8Decoder()],
   ]);
 }

@@ -58,6 +58,12 @@ export type Stake = {
   amount: bigint;
   /** Tokens on their way out: no longer count for eligibility, still slashable. */
   unbondingAmount: bigint;
+  /**
+   * Tokens deposited in slot `activating_slot`: they become bonded in any later
+   * slot, so stake that arrives in the slot of a fee or a slash earns nothing of it.
+   */
+  activatingAmount: bigint;
+  activatingSlot: bigint;
   /** When `unbonding_amount` may be withdrawn. */
   unlockAt: bigint;
   /** Total slashed from this stake over its life. */
@@ -77,6 +83,12 @@ export type StakeArgs = {
   amount: number | bigint;
   /** Tokens on their way out: no longer count for eligibility, still slashable. */
   unbondingAmount: number | bigint;
+  /**
+   * Tokens deposited in slot `activating_slot`: they become bonded in any later
+   * slot, so stake that arrives in the slot of a fee or a slash earns nothing of it.
+   */
+  activatingAmount: number | bigint;
+  activatingSlot: number | bigint;
   /** When `unbonding_amount` may be withdrawn. */
   unlockAt: number | bigint;
   /** Total slashed from this stake over its life. */
@@ -98,6 +110,8 @@ export function getStakeEncoder(): FixedSizeEncoder<StakeArgs> {
       ["owner", getAddressEncoder()],
       ["amount", getU64Encoder()],
       ["unbondingAmount", getU64Encoder()],
+      ["activatingAmount", getU64Encoder()],
+      ["activatingSlot", getU64Encoder()],
       ["unlockAt", getI64Encoder()],
       ["slashedTotal", getU64Encoder()],
       ["rewardDebt", getU128Encoder()],
@@ -117,6 +131,8 @@ export function getStakeDecoder(): FixedSizeDecoder<Stake> {
     ["owner", getAddressDecoder()],
     ["amount", getU64Decoder()],
     ["unbondingAmount", getU64Decoder()],
+    ["activatingAmount", getU64Decoder()],
+    ["activatingSlot", getU64Decoder()],
     ["unlockAt", getI64Decoder()],
     ["slashedTotal", getU64Decoder()],
     ["rewardDebt", getU128Decoder()],
@@ -186,5 +202,5 @@ export async function fetchAllMaybeStake(
 }
 
 export function getStakeSize(): number {
-  return 113;
+  return 129;
 }

@@ -17,6 +17,8 @@ import {
   fixEncoderSize,
   getAddressDecoder,
   getAddressEncoder,
+  getBooleanDecoder,
+  getBooleanEncoder,
   getBytesDecoder,
   getBytesEncoder,
   getI64Decoder,
@@ -69,7 +71,14 @@ export type Worker = {
   slashedTotal: bigint;
   /** Sum of rewards paid to this worker (after fees). */
   earnedTotal: bigint;
+  /** Assignments it declined within their decline window. */
+  jobsDeclined: bigint;
   registeredAt: bigint;
+  /**
+   * False once deregistered. The account (and so the record above) stays: a
+   * deregistered worker that registers again keeps its history.
+   */
+  registered: boolean;
   bump: number;
 };
 
@@ -84,7 +93,14 @@ export type WorkerArgs = {
   slashedTotal: number | bigint;
   /** Sum of rewards paid to this worker (after fees). */
   earnedTotal: number | bigint;
+  /** Assignments it declined within their decline window. */
+  jobsDeclined: number | bigint;
   registeredAt: number | bigint;
+  /**
+   * False once deregistered. The account (and so the record above) stays: a
+   * deregistered worker that registers again keeps its history.
+   */
+  registered: boolean;
   bump: number;
 };
 
@@ -101,7 +117,9 @@ export function getWorkerEncoder(): Encoder<WorkerArgs> {
       ["jobsDisputed", getU64Encoder()],
       ["slashedTotal", getU64Encoder()],
       ["earnedTotal", getU64Encoder()],
+      ["jobsDeclined", getU64Encoder()],
       ["registeredAt", getI64Encoder()],
+      ["registered", getBooleanEncoder()],
       ["bump", getU8Encoder()],
     ]),
     (value) => ({ ...value, discriminator: WORKER_DISCRIMINATOR }),
@@ -120,7 +138,9 @@ export function getWorkerDecoder(): Decoder<Worker> {
     ["jobsDisputed", getU64Decoder()],
     ["slashedTotal", getU64Decoder()],
     ["earnedTotal", getU64Decoder()],
+    ["jobsDeclined", getU64Decoder()],
     ["registeredAt", getI64Decoder()],
+    ["registered", getBooleanDecoder()],
     ["bump", getU8Decoder()],
   ]);
 }

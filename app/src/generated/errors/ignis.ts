@@ -76,7 +76,7 @@ export const IGNIS_ERROR__JOB_ID_MISMATCH = 0x178c; // 6028
 export const IGNIS_ERROR__INVALID_DIFFICULTY = 0x178d; // 6029
 /** InvalidReplicaCount: Replica count is out of range for this job kind */
 export const IGNIS_ERROR__INVALID_REPLICA_COUNT = 0x178e; // 6030
-/** RewardTooSmall: Reward must cover at least one base unit per replica */
+/** RewardTooSmall: The reward is too small: the protocol fee on it must be at least one base unit per replica; raise the reward */
 export const IGNIS_ERROR__REWARD_TOO_SMALL = 0x178f; // 6031
 /** JobNotOpen: The job is not open for assignment */
 export const IGNIS_ERROR__JOB_NOT_OPEN = 0x1790; // 6032
@@ -146,8 +146,37 @@ export const IGNIS_ERROR__JOB_HAS_COMMITMENTS = 0x17af; // 6063
 export const IGNIS_ERROR__NOTHING_TO_CLAIM = 0x17b0; // 6064
 /** NotFinalizable: The job is not ready to finalize */
 export const IGNIS_ERROR__NOT_FINALIZABLE = 0x17b1; // 6065
+/** JobInfeasible: No assigned worker can finish this job in its execution window at its published hashrate: lower the difficulty or size, or allow more time */
+export const IGNIS_ERROR__JOB_INFEASIBLE = 0x17b2; // 6066
+/** DeclineWindowClosed: The decline window of this assignment has passed */
+export const IGNIS_ERROR__DECLINE_WINDOW_CLOSED = 0x17b3; // 6067
+/** RequeueLimitReached: The job was re-queued too often and can no longer be assigned; the poster can take the escrow back */
+export const IGNIS_ERROR__REQUEUE_LIMIT_REACHED = 0x17b4; // 6068
+/** NoReplicaRevealedResult: No replica revealed the result the verifier attested */
+export const IGNIS_ERROR__NO_REPLICA_REVEALED_RESULT = 0x17b5; // 6069
+/** NothingRevealed: Nothing was revealed: there is nothing for the verifier to rule on */
+export const IGNIS_ERROR__NOTHING_REVEALED = 0x17b6; // 6070
+/** ActivationNotDue: The deposit becomes bonded stake in a later slot than the one it was made in */
+export const IGNIS_ERROR__ACTIVATION_NOT_DUE = 0x17b7; // 6071
+/** WorkerAlreadyRegistered: This operator already has a registered worker */
+export const IGNIS_ERROR__WORKER_ALREADY_REGISTERED = 0x17b8; // 6072
+/** WorkerNotRegistered: The worker is deregistered: register it again first */
+export const IGNIS_ERROR__WORKER_NOT_REGISTERED = 0x17b9; // 6073
+/** NotMintAuthority: The signer is not the mint's current mint authority */
+export const IGNIS_ERROR__NOT_MINT_AUTHORITY = 0x17ba; // 6074
+/** MintExtensionNotAllowed: The mint has a Token-2022 extension that would let someone other than the protocol move, freeze or skim vault tokens */
+export const IGNIS_ERROR__MINT_EXTENSION_NOT_ALLOWED = 0x17bb; // 6075
+/** JobNotSettled: Only a completed, cancelled or refunded job can be closed */
+export const IGNIS_ERROR__JOB_NOT_SETTLED = 0x17bc; // 6076
+/** RetentionNotElapsed: The job is kept on chain for its retention period after settling; close it later */
+export const IGNIS_ERROR__RETENTION_NOT_ELAPSED = 0x17bd; // 6077
+/** StakeNotEmpty: The stake still holds tokens or unclaimed rewards: withdraw and claim first */
+export const IGNIS_ERROR__STAKE_NOT_EMPTY = 0x17be; // 6078
+/** WorkerStillRegistered: The operator's worker is still registered: deregister it first */
+export const IGNIS_ERROR__WORKER_STILL_REGISTERED = 0x17bf; // 6079
 
 export type IgnisError =
+  | typeof IGNIS_ERROR__ACTIVATION_NOT_DUE
   | typeof IGNIS_ERROR__ALREADY_COMMITTED
   | typeof IGNIS_ERROR__ALREADY_REVEALED
   | typeof IGNIS_ERROR__CHALLENGE_WINDOW_CLOSED
@@ -155,6 +184,7 @@ export type IgnisError =
   | typeof IGNIS_ERROR__COMMITMENT_MISMATCH
   | typeof IGNIS_ERROR__DEADLINE_NOT_REACHED
   | typeof IGNIS_ERROR__DEADLINE_PASSED
+  | typeof IGNIS_ERROR__DECLINE_WINDOW_CLOSED
   | typeof IGNIS_ERROR__DUPLICATE_COMMITMENT
   | typeof IGNIS_ERROR__GPU_MODEL_TOO_LONG
   | typeof IGNIS_ERROR__INSUFFICIENT_MEMORY
@@ -177,21 +207,27 @@ export type IgnisError =
   | typeof IGNIS_ERROR__JOB_HAS_ASSIGNMENTS
   | typeof IGNIS_ERROR__JOB_HAS_COMMITMENTS
   | typeof IGNIS_ERROR__JOB_ID_MISMATCH
+  | typeof IGNIS_ERROR__JOB_INFEASIBLE
   | typeof IGNIS_ERROR__JOB_NOT_EXPIRED
   | typeof IGNIS_ERROR__JOB_NOT_OPEN
   | typeof IGNIS_ERROR__JOB_NOT_RUNNING
+  | typeof IGNIS_ERROR__JOB_NOT_SETTLED
   | typeof IGNIS_ERROR__KERNEL_NOT_SUPPORTED
   | typeof IGNIS_ERROR__MATH_OVERFLOW
   | typeof IGNIS_ERROR__MINT_AUTHORITY_NOT_EMISSION
+  | typeof IGNIS_ERROR__MINT_EXTENSION_NOT_ALLOWED
   | typeof IGNIS_ERROR__MINT_HAS_FREEZE_AUTHORITY
   | typeof IGNIS_ERROR__NO_KERNELS_SUPPORTED
+  | typeof IGNIS_ERROR__NO_REPLICA_REVEALED_RESULT
   | typeof IGNIS_ERROR__NOT_ASSIGNED
   | typeof IGNIS_ERROR__NOT_COMMITTED
   | typeof IGNIS_ERROR__NOT_FINALIZABLE
+  | typeof IGNIS_ERROR__NOTHING_REVEALED
   | typeof IGNIS_ERROR__NOTHING_TO_CLAIM
   | typeof IGNIS_ERROR__NOTHING_UNBONDING
   | typeof IGNIS_ERROR__NOT_IN_CHALLENGE
   | typeof IGNIS_ERROR__NOT_KERNEL_JOB
+  | typeof IGNIS_ERROR__NOT_MINT_AUTHORITY
   | typeof IGNIS_ERROR__NOT_ORCHESTRATOR
   | typeof IGNIS_ERROR__NOT_POW_JOB
   | typeof IGNIS_ERROR__NOT_REVEALING
@@ -200,17 +236,23 @@ export type IgnisError =
   | typeof IGNIS_ERROR__PRICE_BELOW_WORKER_MINIMUM
   | typeof IGNIS_ERROR__PROTOCOL_PAUSED
   | typeof IGNIS_ERROR__REPLICA_ACCOUNTS_MISMATCH
+  | typeof IGNIS_ERROR__REQUEUE_LIMIT_REACHED
+  | typeof IGNIS_ERROR__RETENTION_NOT_ELAPSED
   | typeof IGNIS_ERROR__REVEAL_DEADLINE_PASSED
   | typeof IGNIS_ERROR__REVEAL_STILL_OPEN
   | typeof IGNIS_ERROR__REWARD_TOO_SMALL
   | typeof IGNIS_ERROR__STAKE_BELOW_MINIMUM
+  | typeof IGNIS_ERROR__STAKE_NOT_EMPTY
   | typeof IGNIS_ERROR__STAKE_OPERATOR_MISMATCH
   | typeof IGNIS_ERROR__UNAUTHORIZED
   | typeof IGNIS_ERROR__UNBONDING_NOT_ELAPSED
   | typeof IGNIS_ERROR__UNKNOWN_KERNEL
+  | typeof IGNIS_ERROR__WORKER_ALREADY_REGISTERED
   | typeof IGNIS_ERROR__WORKER_AT_CAPACITY
   | typeof IGNIS_ERROR__WORKER_HAS_ACTIVE_JOBS
   | typeof IGNIS_ERROR__WORKER_NOT_ACCEPTING
+  | typeof IGNIS_ERROR__WORKER_NOT_REGISTERED
+  | typeof IGNIS_ERROR__WORKER_STILL_REGISTERED
   | typeof IGNIS_ERROR__WRONG_MINT
   | typeof IGNIS_ERROR__WRONG_TOKEN_OWNER
   | typeof IGNIS_ERROR__ZERO_AMOUNT;
@@ -218,6 +260,7 @@ export type IgnisError =
 let ignisErrorMessages: Record<IgnisError, string> | undefined;
 if (process.env["NODE_ENV"] !== "production") {
   ignisErrorMessages = {
+    [IGNIS_ERROR__ACTIVATION_NOT_DUE]: `The deposit becomes bonded stake in a later slot than the one it was made in`,
     [IGNIS_ERROR__ALREADY_COMMITTED]: `This replica has already committed`,
     [IGNIS_ERROR__ALREADY_REVEALED]: `This replica has already revealed`,
     [IGNIS_ERROR__CHALLENGE_WINDOW_CLOSED]: `The challenge window has closed`,
@@ -225,6 +268,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [IGNIS_ERROR__COMMITMENT_MISMATCH]: `The revealed result does not match the commitment`,
     [IGNIS_ERROR__DEADLINE_NOT_REACHED]: `The assignment deadline has not passed yet`,
     [IGNIS_ERROR__DEADLINE_PASSED]: `The assignment deadline has passed`,
+    [IGNIS_ERROR__DECLINE_WINDOW_CLOSED]: `The decline window of this assignment has passed`,
     [IGNIS_ERROR__DUPLICATE_COMMITMENT]: `Another replica already made this commitment`,
     [IGNIS_ERROR__GPU_MODEL_TOO_LONG]: `GPU model name is too long`,
     [IGNIS_ERROR__INSUFFICIENT_MEMORY]: `The worker does not have enough memory for this job`,
@@ -247,21 +291,27 @@ if (process.env["NODE_ENV"] !== "production") {
     [IGNIS_ERROR__JOB_HAS_ASSIGNMENTS]: `Only a job with no assignments can be cancelled`,
     [IGNIS_ERROR__JOB_HAS_COMMITMENTS]: `The job has committed results and cannot be refunded`,
     [IGNIS_ERROR__JOB_ID_MISMATCH]: `Job id must equal the config's next_job_id`,
+    [IGNIS_ERROR__JOB_INFEASIBLE]: `No assigned worker can finish this job in its execution window at its published hashrate: lower the difficulty or size, or allow more time`,
     [IGNIS_ERROR__JOB_NOT_EXPIRED]: `The job has not expired yet`,
     [IGNIS_ERROR__JOB_NOT_OPEN]: `The job is not open for assignment`,
     [IGNIS_ERROR__JOB_NOT_RUNNING]: `The job is not running`,
+    [IGNIS_ERROR__JOB_NOT_SETTLED]: `Only a completed, cancelled or refunded job can be closed`,
     [IGNIS_ERROR__KERNEL_NOT_SUPPORTED]: `The worker does not support this job's kernel`,
     [IGNIS_ERROR__MATH_OVERFLOW]: `Arithmetic overflow`,
     [IGNIS_ERROR__MINT_AUTHORITY_NOT_EMISSION]: `The mint's authority must be the emission PDA`,
+    [IGNIS_ERROR__MINT_EXTENSION_NOT_ALLOWED]: `The mint has a Token-2022 extension that would let someone other than the protocol move, freeze or skim vault tokens`,
     [IGNIS_ERROR__MINT_HAS_FREEZE_AUTHORITY]: `The mint must have no freeze authority`,
     [IGNIS_ERROR__NO_KERNELS_SUPPORTED]: `A worker must support at least one kernel`,
+    [IGNIS_ERROR__NO_REPLICA_REVEALED_RESULT]: `No replica revealed the result the verifier attested`,
     [IGNIS_ERROR__NOT_ASSIGNED]: `The worker is not assigned to this job`,
     [IGNIS_ERROR__NOT_COMMITTED]: `This replica has not committed`,
     [IGNIS_ERROR__NOT_FINALIZABLE]: `The job is not ready to finalize`,
+    [IGNIS_ERROR__NOTHING_REVEALED]: `Nothing was revealed: there is nothing for the verifier to rule on`,
     [IGNIS_ERROR__NOTHING_TO_CLAIM]: `Nothing to claim`,
     [IGNIS_ERROR__NOTHING_UNBONDING]: `Nothing is unbonding`,
     [IGNIS_ERROR__NOT_IN_CHALLENGE]: `The job is not waiting for the verifier`,
     [IGNIS_ERROR__NOT_KERNEL_JOB]: `The job is not a kernel job`,
+    [IGNIS_ERROR__NOT_MINT_AUTHORITY]: `The signer is not the mint's current mint authority`,
     [IGNIS_ERROR__NOT_ORCHESTRATOR]: `Only the configured orchestrator may assign jobs`,
     [IGNIS_ERROR__NOT_POW_JOB]: `The job is not a PoW job`,
     [IGNIS_ERROR__NOT_REVEALING]: `The job is not in its reveal phase`,
@@ -270,17 +320,23 @@ if (process.env["NODE_ENV"] !== "production") {
     [IGNIS_ERROR__PRICE_BELOW_WORKER_MINIMUM]: `The job pays less than the worker's minimum price`,
     [IGNIS_ERROR__PROTOCOL_PAUSED]: `The protocol is paused: only withdrawals, cancellations and refunds are allowed`,
     [IGNIS_ERROR__REPLICA_ACCOUNTS_MISMATCH]: `Expected a worker, stake and payout account for every assigned replica, in order`,
+    [IGNIS_ERROR__REQUEUE_LIMIT_REACHED]: `The job was re-queued too often and can no longer be assigned; the poster can take the escrow back`,
+    [IGNIS_ERROR__RETENTION_NOT_ELAPSED]: `The job is kept on chain for its retention period after settling; close it later`,
     [IGNIS_ERROR__REVEAL_DEADLINE_PASSED]: `The reveal deadline has passed`,
     [IGNIS_ERROR__REVEAL_STILL_OPEN]: `Replicas may still reveal: wait for every reveal or the reveal deadline`,
-    [IGNIS_ERROR__REWARD_TOO_SMALL]: `Reward must cover at least one base unit per replica`,
+    [IGNIS_ERROR__REWARD_TOO_SMALL]: `The reward is too small: the protocol fee on it must be at least one base unit per replica; raise the reward`,
     [IGNIS_ERROR__STAKE_BELOW_MINIMUM]: `Operator stake is below the minimum worker stake`,
+    [IGNIS_ERROR__STAKE_NOT_EMPTY]: `The stake still holds tokens or unclaimed rewards: withdraw and claim first`,
     [IGNIS_ERROR__STAKE_OPERATOR_MISMATCH]: `The stake account does not belong to the worker's operator`,
     [IGNIS_ERROR__UNAUTHORIZED]: `The signer is not allowed to do this`,
     [IGNIS_ERROR__UNBONDING_NOT_ELAPSED]: `The unbonding period has not ended yet`,
     [IGNIS_ERROR__UNKNOWN_KERNEL]: `Unknown kernel in supported_kernels`,
+    [IGNIS_ERROR__WORKER_ALREADY_REGISTERED]: `This operator already has a registered worker`,
     [IGNIS_ERROR__WORKER_AT_CAPACITY]: `The worker is already running its maximum number of jobs`,
     [IGNIS_ERROR__WORKER_HAS_ACTIVE_JOBS]: `The worker still has active jobs`,
     [IGNIS_ERROR__WORKER_NOT_ACCEPTING]: `The worker is not accepting jobs`,
+    [IGNIS_ERROR__WORKER_NOT_REGISTERED]: `The worker is deregistered: register it again first`,
+    [IGNIS_ERROR__WORKER_STILL_REGISTERED]: `The operator's worker is still registered: deregister it first`,
     [IGNIS_ERROR__WRONG_MINT]: `Token account is for a different mint`,
     [IGNIS_ERROR__WRONG_TOKEN_OWNER]: `Token account belongs to someone else`,
     [IGNIS_ERROR__ZERO_AMOUNT]: `Amount must be greater than zero`,

@@ -104,13 +104,21 @@ export type AttestResultInstruction<
     ]
   >;
 
-export type AttestResultInstructionData = { discriminator: ReadonlyUint8Array };
+export type AttestResultInstructionData = {
+  discriminator: ReadonlyUint8Array;
+  resultHash: ReadonlyUint8Array;
+};
 
-export type AttestResultInstructionDataArgs = {};
+export type AttestResultInstructionDataArgs = {
+  resultHash: ReadonlyUint8Array;
+};
 
 export function getAttestResultInstructionDataEncoder(): FixedSizeEncoder<AttestResultInstructionDataArgs> {
   return transformEncoder(
-    getStructEncoder([["discriminator", fixEncoderSize(getBytesEncoder(), 8)]]),
+    getStructEncoder([
+      ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
+      ["resultHash", fixEncoderSize(getBytesEncoder(), 32)],
+    ]),
     (value) => ({ ...value, discriminator: ATTEST_RESULT_DISCRIMINATOR }),
   );
 }
@@ -118,6 +126,7 @@ export function getAttestResultInstructionDataEncoder(): FixedSizeEncoder<Attest
 export function getAttestResultInstructionDataDecoder(): FixedSizeDecoder<AttestResultInstructionData> {
   return getStructDecoder([
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
+    ["resultHash", fixDecoderSize(getBytesDecoder(), 32)],
   ]);
 }
 
@@ -155,6 +164,7 @@ export type AttestResultAsyncInput<
   tokenProgram?: Address<TAccountTokenProgram>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
+  resultHash: AttestResultInstructionDataArgs["resultHash"];
 };
 
 export async function getAttestResultInstructionAsync<
@@ -223,6 +233,9 @@ export async function getAttestResultInstructionAsync<
     ResolvedInstructionAccount
   >;
 
+  // Original args.
+  const args = { ...input };
+
   // Resolve default values.
   if (!accounts.config.value) {
     accounts.config.value = await findConfigPda();
@@ -250,7 +263,9 @@ export async function getAttestResultInstructionAsync<
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
     ],
-    data: getAttestResultInstructionDataEncoder().encode({}),
+    data: getAttestResultInstructionDataEncoder().encode(
+      args as AttestResultInstructionDataArgs,
+    ),
     programAddress,
   } as AttestResultInstruction<
     TProgramAddress,
@@ -292,6 +307,7 @@ export type AttestResultInput<
   tokenProgram?: Address<TAccountTokenProgram>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
+  resultHash: AttestResultInstructionDataArgs["resultHash"];
 };
 
 export function getAttestResultInstruction<
@@ -358,6 +374,9 @@ export function getAttestResultInstruction<
     ResolvedInstructionAccount
   >;
 
+  // Original args.
+  const args = { ...input };
+
   // Resolve default values.
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
@@ -379,7 +398,9 @@ export function getAttestResultInstruction<
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
     ],
-    data: getAttestResultInstructionDataEncoder().encode({}),
+    data: getAttestResultInstructionDataEncoder().encode(
+      args as AttestResultInstructionDataArgs,
+    ),
     programAddress,
   } as AttestResultInstruction<
     TProgramAddress,

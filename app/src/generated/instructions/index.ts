@@ -6,11 +6,15 @@
  * @see https://github.com/codama-idl/codama
  */
 
+export * from "./activateStake";
 export * from "./assignJob";
 export * from "./attestResult";
 export * from "./cancelJob";
 export * from "./claimRewards";
+export * from "./closeJob";
+export * from "./closeStake";
 export * from "./commitResult";
+export * from "./declineAssignment";
 export * from "./deregisterWorker";
 export * from "./disputeResult";
 export * from "./expireAssignment";

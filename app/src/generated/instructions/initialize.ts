@@ -96,7 +96,7 @@ export type InitializeInstruction<
         ? ReadonlyAccount<TAccountEmission>
         : TAccountEmission,
       TAccountMint extends string
-        ? ReadonlyAccount<TAccountMint>
+        ? WritableAccount<TAccountMint>
         : TAccountMint,
       TAccountStakeVault extends string
         ? WritableAccount<TAccountStakeVault>
@@ -184,10 +184,11 @@ export type InitializeAsyncInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The mint's current mint authority, which becomes the protocol's admin. */
   admin: TransactionSigner<TAccountAdmin>;
   config?: Address<TAccountConfig>;
   emission?: Address<TAccountEmission>;
-  /** The IGN mint, whose mint authority the deployer has already handed to `emission`. */
+  /** The IGN mint; its mint authority moves to `emission` here. */
   mint: Address<TAccountMint>;
   stakeVault?: Address<TAccountStakeVault>;
   jobVault?: Address<TAccountJobVault>;
@@ -254,7 +255,7 @@ export async function getInitializeInstructionAsync<
     admin: { value: input.admin ?? null, isWritable: true },
     config: { value: input.config ?? null, isWritable: true },
     emission: { value: input.emission ?? null, isWritable: false },
-    mint: { value: input.mint ?? null, isWritable: false },
+    mint: { value: input.mint ?? null, isWritable: true },
     stakeVault: { value: input.stakeVault ?? null, isWritable: true },
     jobVault: { value: input.jobVault ?? null, isWritable: true },
     rewardVault: { value: input.rewardVault ?? null, isWritable: true },
@@ -344,10 +345,11 @@ export type InitializeInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The mint's current mint authority, which becomes the protocol's admin. */
   admin: TransactionSigner<TAccountAdmin>;
   config: Address<TAccountConfig>;
   emission: Address<TAccountEmission>;
-  /** The IGN mint, whose mint authority the deployer has already handed to `emission`. */
+  /** The IGN mint; its mint authority moves to `emission` here. */
   mint: Address<TAccountMint>;
   stakeVault: Address<TAccountStakeVault>;
   jobVault: Address<TAccountJobVault>;
@@ -412,7 +414,7 @@ export function getInitializeInstruction<
     admin: { value: input.admin ?? null, isWritable: true },
     config: { value: input.config ?? null, isWritable: true },
     emission: { value: input.emission ?? null, isWritable: false },
-    mint: { value: input.mint ?? null, isWritable: false },
+    mint: { value: input.mint ?? null, isWritable: true },
     stakeVault: { value: input.stakeVault ?? null, isWritable: true },
     jobVault: { value: input.jobVault ?? null, isWritable: true },
     rewardVault: { value: input.rewardVault ?? null, isWritable: true },
@@ -480,10 +482,11 @@ export type ParsedInitializeInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
+    /** The mint's current mint authority, which becomes the protocol's admin. */
     admin: TAccountMetas[0];
     config: TAccountMetas[1];
     emission: TAccountMetas[2];
-    /** The IGN mint, whose mint authority the deployer has already handed to `emission`. */
+    /** The IGN mint; its mint authority moves to `emission` here. */
     mint: TAccountMetas[3];
     stakeVault: TAccountMetas[4];
     jobVault: TAccountMetas[5];

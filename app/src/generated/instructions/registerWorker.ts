@@ -38,9 +38,9 @@ import {
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
 import {
+  findCommitResultWorkerPda,
   findConfigPda,
   findRegisterWorkerStakePda,
-  findWorkerPda,
 } from "../pdas";
 import { IGNIS_PROGRAM_ADDRESS } from "../programs";
 import {
@@ -83,7 +83,7 @@ export type RegisterWorkerInstruction<
         ? WritableAccount<TAccountConfig>
         : TAccountConfig,
       TAccountStake extends string
-        ? ReadonlyAccount<TAccountStake>
+        ? WritableAccount<TAccountStake>
         : TAccountStake,
       TAccountWorker extends string
         ? WritableAccount<TAccountWorker>
@@ -149,6 +149,10 @@ export type RegisterWorkerAsyncInput<
   operator: TransactionSigner<TAccountOperator>;
   config?: Address<TAccountConfig>;
   stake?: Address<TAccountStake>;
+  /**
+   * Created on first registration; a deregistered worker registers again into the
+   * same account and keeps its record.
+   */
   worker?: Address<TAccountWorker>;
   systemProgram?: Address<TAccountSystemProgram>;
   eventAuthority: Address<TAccountEventAuthority>;
@@ -195,7 +199,7 @@ export async function getRegisterWorkerInstructionAsync<
   const originalAccounts = {
     operator: { value: input.operator ?? null, isWritable: true },
     config: { value: input.config ?? null, isWritable: true },
-    stake: { value: input.stake ?? null, isWritable: false },
+    stake: { value: input.stake ?? null, isWritable: true },
     worker: { value: input.worker ?? null, isWritable: true },
     systemProgram: { value: input.systemProgram ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
@@ -222,7 +226,7 @@ export async function getRegisterWorkerInstructionAsync<
     });
   }
   if (!accounts.worker.value) {
-    accounts.worker.value = await findWorkerPda({
+    accounts.worker.value = await findCommitResultWorkerPda({
       operator: getAddressFromResolvedInstructionAccount(
         "operator",
         accounts.operator.value,
@@ -273,6 +277,10 @@ export type RegisterWorkerInput<
   operator: TransactionSigner<TAccountOperator>;
   config: Address<TAccountConfig>;
   stake: Address<TAccountStake>;
+  /**
+   * Created on first registration; a deregistered worker registers again into the
+   * same account and keeps its record.
+   */
   worker: Address<TAccountWorker>;
   systemProgram?: Address<TAccountSystemProgram>;
   eventAuthority: Address<TAccountEventAuthority>;
@@ -317,7 +325,7 @@ export function getRegisterWorkerInstruction<
   const originalAccounts = {
     operator: { value: input.operator ?? null, isWritable: true },
     config: { value: input.config ?? null, isWritable: true },
-    stake: { value: input.stake ?? null, isWritable: false },
+    stake: { value: input.stake ?? null, isWritable: true },
     worker: { value: input.worker ?? null, isWritable: true },
     systemProgram: { value: input.systemProgram ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
@@ -373,6 +381,10 @@ export type ParsedRegisterWorkerInstruction<
     operator: TAccountMetas[0];
     config: TAccountMetas[1];
     stake: TAccountMetas[2];
+    /**
+     * Created on first registration; a deregistered worker registers again into the
+     * same account and keeps its record.
+     */
     worker: TAccountMetas[3];
     systemProgram: TAccountMetas[4];
     eventAuthority: TAccountMetas[5];

@@ -39,7 +39,11 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findConfigPda, findEmissionPda, findWorkerPda } from "../pdas";
+import {
+  findCommitResultWorkerPda,
+  findConfigPda,
+  findEmissionPda,
+} from "../pdas";
 import { IGNIS_PROGRAM_ADDRESS } from "../programs";
 
 export const SUBMIT_POW_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -251,7 +255,7 @@ export async function getSubmitPowInstructionAsync<
     accounts.config.value = await findConfigPda();
   }
   if (!accounts.worker.value) {
-    accounts.worker.value = await findWorkerPda({
+    accounts.worker.value = await findCommitResultWorkerPda({
       operator: getAddressFromResolvedInstructionAccount(
         "operator",
         accounts.operator.value,

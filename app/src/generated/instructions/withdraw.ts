@@ -37,7 +37,7 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findConfigPda, findStakePda } from "../pdas";
+import { findConfigPda, findStakePda, findWorkerPda } from "../pdas";
 import { IGNIS_PROGRAM_ADDRESS } from "../programs";
 
 export const WITHDRAW_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -53,6 +53,7 @@ export type WithdrawInstruction<
   TAccountOwner extends string | AccountMeta<string> = string,
   TAccountConfig extends string | AccountMeta<string> = string,
   TAccountStake extends string | AccountMeta<string> = string,
+  TAccountWorker extends string | AccountMeta<string> = string,
   TAccountOwnerToken extends string | AccountMeta<string> = string,
   TAccountStakeVault extends string | AccountMeta<string> = string,
   TAccountMint extends string | AccountMeta<string> = string,
@@ -75,6 +76,9 @@ export type WithdrawInstruction<
       TAccountStake extends string
         ? WritableAccount<TAccountStake>
         : TAccountStake,
+      TAccountWorker extends string
+        ? ReadonlyAccount<TAccountWorker>
+        : TAccountWorker,
       TAccountOwnerToken extends string
         ? WritableAccount<TAccountOwnerToken>
         : TAccountOwnerToken,
@@ -128,6 +132,7 @@ export type WithdrawAsyncInput<
   TAccountOwner extends string = string,
   TAccountConfig extends string = string,
   TAccountStake extends string = string,
+  TAccountWorker extends string = string,
   TAccountOwnerToken extends string = string,
   TAccountStakeVault extends string = string,
   TAccountMint extends string = string,
@@ -138,6 +143,7 @@ export type WithdrawAsyncInput<
   owner: TransactionSigner<TAccountOwner>;
   config?: Address<TAccountConfig>;
   stake?: Address<TAccountStake>;
+  worker?: Address<TAccountWorker>;
   ownerToken: Address<TAccountOwnerToken>;
   stakeVault: Address<TAccountStakeVault>;
   mint: Address<TAccountMint>;
@@ -150,6 +156,7 @@ export async function getWithdrawInstructionAsync<
   TAccountOwner extends string,
   TAccountConfig extends string,
   TAccountStake extends string,
+  TAccountWorker extends string,
   TAccountOwnerToken extends string,
   TAccountStakeVault extends string,
   TAccountMint extends string,
@@ -162,6 +169,7 @@ export async function getWithdrawInstructionAsync<
     TAccountOwner,
     TAccountConfig,
     TAccountStake,
+    TAccountWorker,
     TAccountOwnerToken,
     TAccountStakeVault,
     TAccountMint,
@@ -176,6 +184,7 @@ export async function getWithdrawInstructionAsync<
     TAccountOwner,
     TAccountConfig,
     TAccountStake,
+    TAccountWorker,
     TAccountOwnerToken,
     TAccountStakeVault,
     TAccountMint,
@@ -192,6 +201,7 @@ export async function getWithdrawInstructionAsync<
     owner: { value: input.owner ?? null, isWritable: false },
     config: { value: input.config ?? null, isWritable: true },
     stake: { value: input.stake ?? null, isWritable: true },
+    worker: { value: input.worker ?? null, isWritable: false },
     ownerToken: { value: input.ownerToken ?? null, isWritable: true },
     stakeVault: { value: input.stakeVault ?? null, isWritable: true },
     mint: { value: input.mint ?? null, isWritable: false },
@@ -216,6 +226,14 @@ export async function getWithdrawInstructionAsync<
       ),
     });
   }
+  if (!accounts.worker.value) {
+    accounts.worker.value = await findWorkerPda({
+      owner: getAddressFromResolvedInstructionAccount(
+        "owner",
+        accounts.owner.value,
+      ),
+    });
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
@@ -227,6 +245,7 @@ export async function getWithdrawInstructionAsync<
       getAccountMeta("owner", accounts.owner),
       getAccountMeta("config", accounts.config),
       getAccountMeta("stake", accounts.stake),
+      getAccountMeta("worker", accounts.worker),
       getAccountMeta("ownerToken", accounts.ownerToken),
       getAccountMeta("stakeVault", accounts.stakeVault),
       getAccountMeta("mint", accounts.mint),
@@ -241,6 +260,7 @@ export async function getWithdrawInstructionAsync<
     TAccountOwner,
     TAccountConfig,
     TAccountStake,
+    TAccountWorker,
     TAccountOwnerToken,
     TAccountStakeVault,
     TAccountMint,
@@ -254,6 +274,7 @@ export type WithdrawInput<
   TAccountOwner extends string = string,
   TAccountConfig extends string = string,
   TAccountStake extends string = string,
+  TAccountWorker extends string = string,
   TAccountOwnerToken extends string = string,
   TAccountStakeVault extends string = string,
   TAccountMint extends string = string,
@@ -264,6 +285,7 @@ export type WithdrawInput<
   owner: TransactionSigner<TAccountOwner>;
   config: Address<TAccountConfig>;
   stake: Address<TAccountStake>;
+  worker: Address<TAccountWorker>;
   ownerToken: Address<TAccountOwnerToken>;
   stakeVault: Address<TAccountStakeVault>;
   mint: Address<TAccountMint>;
@@ -276,6 +298,7 @@ export function getWithdrawInstruction<
   TAccountOwner extends string,
   TAccountConfig extends string,
   TAccountStake extends string,
+  TAccountWorker extends string,
   TAccountOwnerToken extends string,
   TAccountStakeVault extends string,
   TAccountMint extends string,
@@ -288,6 +311,7 @@ export function getWithdrawInstruction<
     TAccountOwner,
     TAccountConfig,
     TAccountStake,
+    TAccountWorker,
     TAccountOwnerToken,
     TAccountStakeVault,
     TAccountMint,
@@ -301,6 +325,7 @@ export function getWithdrawInstruction<
   TAccountOwner,
   TAccountConfig,
   TAccountStake,
+  TAccountWorker,
   TAccountOwnerToken,
   TAccountStakeVault,
   TAccountMint,
@@ -316,6 +341,7 @@ export function getWithdrawInstruction<
     owner: { value: input.owner ?? null, isWritable: false },
     config: { value: input.config ?? null, isWritable: true },
     stake: { value: input.stake ?? null, isWritable: true },
+    worker: { value: input.worker ?? null, isWritable: false },
     ownerToken: { value: input.ownerToken ?? null, isWritable: true },
     stakeVault: { value: input.stakeVault ?? null, isWritable: true },
     mint: { value: input.mint ?? null, isWritable: false },
@@ -340,6 +366,7 @@ export function getWithdrawInstruction<
       getAccountMeta("owner", accounts.owner),
       getAccountMeta("config", accounts.config),
       getAccountMeta("stake", accounts.stake),
+      getAccountMeta("worker", accounts.worker),
       getAccountMeta("ownerToken", accounts.ownerToken),
       getAccountMeta("stakeVault", accounts.stakeVault),
       getAccountMeta("mint", accounts.mint),
@@ -354,6 +381,7 @@ export function getWithdrawInstruction<
     TAccountOwner,
     TAccountConfig,
     TAccountStake,
+    TAccountWorker,
     TAccountOwnerToken,
     TAccountStakeVault,
     TAccountMint,
@@ -372,12 +400,13 @@ export type ParsedWithdrawInstruction<
     owner: TAccountMetas[0];
     config: TAccountMetas[1];
     stake: TAccountMetas[2];
-    ownerToken: TAccountMetas[3];
-    stakeVault: TAccountMetas[4];
-    mint: TAccountMetas[5];
-    tokenProgram: TAccountMetas[6];
-    eventAuthority: TAccountMetas[7];
-    program: TAccountMetas[8];
+    worker: TAccountMetas[3];
+    ownerToken: TAccountMetas[4];
+    stakeVault: TAccountMetas[5];
+    mint: TAccountMetas[6];
+    tokenProgram: TAccountMetas[7];
+    eventAuthority: TAccountMetas[8];
+    program: TAccountMetas[9];
   };
   data: WithdrawInstructionData;
 };
@@ -390,12 +419,12 @@ export function parseWithdrawInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedWithdrawInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 9) {
+  if (instruction.accounts.length < 10) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 9,
+        expectedAccountMetas: 10,
       },
     );
   }
@@ -411,6 +440,7 @@ export function parseWithdrawInstruction<
       owner: getNextAccount(),
       config: getNextAccount(),
       stake: getNextAccount(),
+      worker: getNextAccount(),
       ownerToken: getNextAccount(),
       stakeVault: getNextAccount(),
       mint: getNextAccount(),

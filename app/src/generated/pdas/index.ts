@@ -6,6 +6,7 @@
  * @see https://github.com/codama-idl/codama
  */
 
+export * from "./commitResultWorker";
 export * from "./config";
 export * from "./emission";
 export * from "./jobVault";

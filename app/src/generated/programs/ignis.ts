@@ -47,11 +47,15 @@ import {
   type WorkerArgs,
 } from "../accounts";
 import {
+  getActivateStakeInstructionAsync,
   getAssignJobInstructionAsync,
   getAttestResultInstructionAsync,
   getCancelJobInstructionAsync,
   getClaimRewardsInstructionAsync,
+  getCloseJobInstructionAsync,
+  getCloseStakeInstructionAsync,
   getCommitResultInstructionAsync,
+  getDeclineAssignmentInstructionAsync,
   getDeregisterWorkerInstructionAsync,
   getDisputeResultInstructionAsync,
   getExpireAssignmentInstructionAsync,
@@ -69,11 +73,15 @@ import {
   getUpdateParamsInstructionAsync,
   getUpdateWorkerInstructionAsync,
   getWithdrawInstructionAsync,
+  parseActivateStakeInstruction,
   parseAssignJobInstruction,
   parseAttestResultInstruction,
   parseCancelJobInstruction,
   parseClaimRewardsInstruction,
+  parseCloseJobInstruction,
+  parseCloseStakeInstruction,
   parseCommitResultInstruction,
+  parseDeclineAssignmentInstruction,
   parseDeregisterWorkerInstruction,
   parseDisputeResultInstruction,
   parseExpireAssignmentInstruction,
@@ -91,21 +99,29 @@ import {
   parseUpdateParamsInstruction,
   parseUpdateWorkerInstruction,
   parseWithdrawInstruction,
+  type ActivateStakeAsyncInput,
   type AssignJobAsyncInput,
   type AttestResultAsyncInput,
   type CancelJobAsyncInput,
   type ClaimRewardsAsyncInput,
+  type CloseJobAsyncInput,
+  type CloseStakeAsyncInput,
   type CommitResultAsyncInput,
+  type DeclineAssignmentAsyncInput,
   type DeregisterWorkerAsyncInput,
   type DisputeResultAsyncInput,
   type ExpireAssignmentAsyncInput,
   type FinalizeJobAsyncInput,
   type InitializeAsyncInput,
+  type ParsedActivateStakeInstruction,
   type ParsedAssignJobInstruction,
   type ParsedAttestResultInstruction,
   type ParsedCancelJobInstruction,
   type ParsedClaimRewardsInstruction,
+  type ParsedCloseJobInstruction,
+  type ParsedCloseStakeInstruction,
   type ParsedCommitResultInstruction,
+  type ParsedDeclineAssignmentInstruction,
   type ParsedDeregisterWorkerInstruction,
   type ParsedDisputeResultInstruction,
   type ParsedExpireAssignmentInstruction,
@@ -137,6 +153,7 @@ import {
   type WithdrawAsyncInput,
 } from "../instructions";
 import {
+  findCommitResultWorkerPda,
   findConfigPda,
   findEmissionPda,
   findJobVaultPda,
@@ -212,11 +229,15 @@ export function identifyIgnisAccount(
 }
 
 export enum IgnisInstruction {
+  ActivateStake,
   AssignJob,
   AttestResult,
   CancelJob,
   ClaimRewards,
+  CloseJob,
+  CloseStake,
   CommitResult,
+  DeclineAssignment,
   DeregisterWorker,
   DisputeResult,
   ExpireAssignment,
@@ -240,6 +261,17 @@ export function identifyIgnisInstruction(
   instruction: { data: ReadonlyUint8Array } | ReadonlyUint8Array,
 ): IgnisInstruction {
   const data = "data" in instruction ? instruction.data : instruction;
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([162, 155, 148, 121, 91, 65, 2, 96]),
+      ),
+      0,
+    )
+  ) {
+    return IgnisInstruction.ActivateStake;
+  }
   if (
     containsBytes(
       data,
@@ -288,12 +320,45 @@ export function identifyIgnisInstruction(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([90, 100, 180, 200, 200, 163, 120, 182]),
+      ),
+      0,
+    )
+  ) {
+    return IgnisInstruction.CloseJob;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([92, 229, 76, 76, 25, 26, 189, 239]),
+      ),
+      0,
+    )
+  ) {
+    return IgnisInstruction.CloseStake;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([45, 73, 224, 222, 48, 67, 191, 185]),
       ),
       0,
     )
   ) {
     return IgnisInstruction.CommitResult;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([147, 4, 78, 190, 14, 238, 87, 217]),
+      ),
+      0,
+    )
+  ) {
+    return IgnisInstruction.DeclineAssignment;
   }
   if (
     containsBytes(
@@ -492,6 +557,9 @@ export type ParsedIgnisInstruction<
   TProgram extends string = "iPbJ57FE6bF5H861Tb5z2WF56k1Jq9pX1BECoAFtPG4",
 > =
   | ({
+      instructionType: IgnisInstruction.ActivateStake;
+    } & ParsedActivateStakeInstruction<TProgram>)
+  | ({
       instructionType: IgnisInstruction.AssignJob;
     } & ParsedAssignJobInstruction<TProgram>)
   | ({
@@ -504,8 +572,17 @@ export type ParsedIgnisInstruction<
       instructionType: IgnisInstruction.ClaimRewards;
     } & ParsedClaimRewardsInstruction<TProgram>)
   | ({
+      instructionType: IgnisInstruction.CloseJob;
+    } & ParsedCloseJobInstruction<TProgram>)
+  | ({
+      instructionType: IgnisInstruction.CloseStake;
+    } & ParsedCloseStakeInstruction<TProgram>)
+  | ({
       instructionType: IgnisInstruction.CommitResult;
     } & ParsedCommitResultInstruction<TProgram>)
+  | ({
+      instructionType: IgnisInstruction.DeclineAssignment;
+    } & ParsedDeclineAssignmentInstruction<TProgram>)
   | ({
       instructionType: IgnisInstruction.DeregisterWorker;
     } & ParsedDeregisterWorkerInstruction<TProgram>)
@@ -563,6 +640,13 @@ export function parseIgnisInstruction<TProgram extends string>(
 ): ParsedIgnisInstruction<TProgram> {
   const instructionType = identifyIgnisInstruction(instruction);
   switch (instructionType) {
+    case IgnisInstruction.ActivateStake: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: IgnisInstruction.ActivateStake,
+        ...parseActivateStakeInstruction(instruction),
+      };
+    }
     case IgnisInstruction.AssignJob: {
       assertIsInstructionWithAccounts(instruction);
       return {
@@ -591,11 +675,32 @@ export function parseIgnisInstruction<TProgram extends string>(
         ...parseClaimRewardsInstruction(instruction),
       };
     }
+    case IgnisInstruction.CloseJob: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: IgnisInstruction.CloseJob,
+        ...parseCloseJobInstruction(instruction),
+      };
+    }
+    case IgnisInstruction.CloseStake: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: IgnisInstruction.CloseStake,
+        ...parseCloseStakeInstruction(instruction),
+      };
+    }
     case IgnisInstruction.CommitResult: {
       assertIsInstructionWithAccounts(instruction);
       return {
         instructionType: IgnisInstruction.CommitResult,
         ...parseCommitResultInstruction(instruction),
+      };
+    }
+    case IgnisInstruction.DeclineAssignment: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: IgnisInstruction.DeclineAssignment,
+        ...parseDeclineAssignmentInstruction(instruction),
       };
     }
     case IgnisInstruction.DeregisterWorker: {
@@ -742,6 +847,10 @@ export type IgnisPluginAccounts = {
 };
 
 export type IgnisPluginInstructions = {
+  activateStake: (
+    input: ActivateStakeAsyncInput,
+  ) => ReturnType<typeof getActivateStakeInstructionAsync> &
+    SelfPlanAndSendFunctions;
   assignJob: (
     input: AssignJobAsyncInput,
   ) => ReturnType<typeof getAssignJobInstructionAsync> &
@@ -758,9 +867,21 @@ export type IgnisPluginInstructions = {
     input: ClaimRewardsAsyncInput,
   ) => ReturnType<typeof getClaimRewardsInstructionAsync> &
     SelfPlanAndSendFunctions;
+  closeJob: (
+    input: CloseJobAsyncInput,
+  ) => ReturnType<typeof getCloseJobInstructionAsync> &
+    SelfPlanAndSendFunctions;
+  closeStake: (
+    input: CloseStakeAsyncInput,
+  ) => ReturnType<typeof getCloseStakeInstructionAsync> &
+    SelfPlanAndSendFunctions;
   commitResult: (
     input: CommitResultAsyncInput,
   ) => ReturnType<typeof getCommitResultInstructionAsync> &
+    SelfPlanAndSendFunctions;
+  declineAssignment: (
+    input: DeclineAssignmentAsyncInput,
+  ) => ReturnType<typeof getDeclineAssignmentInstructionAsync> &
     SelfPlanAndSendFunctions;
   deregisterWorker: (
     input: DeregisterWorkerAsyncInput,
@@ -836,6 +957,7 @@ export type IgnisPluginPdas = {
   emission: typeof findEmissionPda;
   stake: typeof findStakePda;
   worker: typeof findWorkerPda;
+  commitResultWorker: typeof findCommitResultWorkerPda;
   stakeVault: typeof findStakeVaultPda;
   jobVault: typeof findJobVaultPda;
   rewardVault: typeof findRewardVaultPda;
@@ -862,6 +984,11 @@ export function ignisProgram() {
           worker: addSelfFetchFunctions(client, getWorkerCodec()),
         },
         instructions: {
+          activateStake: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getActivateStakeInstructionAsync(input),
+            ),
           assignJob: (input) =>
             addSelfPlanAndSendFunctions(
               client,
@@ -882,10 +1009,25 @@ export function ignisProgram() {
               client,
               getClaimRewardsInstructionAsync(input),
             ),
+          closeJob: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getCloseJobInstructionAsync(input),
+            ),
+          closeStake: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getCloseStakeInstructionAsync(input),
+            ),
           commitResult: (input) =>
             addSelfPlanAndSendFunctions(
               client,
               getCommitResultInstructionAsync(input),
+            ),
+          declineAssignment: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getDeclineAssignmentInstructionAsync(input),
             ),
           deregisterWorker: (input) =>
             addSelfPlanAndSendFunctions(
@@ -978,6 +1120,7 @@ export function ignisProgram() {
           emission: findEmissionPda,
           stake: findStakePda,
           worker: findWorkerPda,
+          commitResultWorker: findCommitResultWorkerPda,
           stakeVault: findStakeVaultPda,
           jobVault: findJobVaultPda,
           rewardVault: findRewardVaultPda,

@@ -37,8 +37,11 @@ export type RewardState = {
   rewardPerShare: bigint;
   /** Staker rewards (emission share, fees, slashes) added to the accumulator. */
   distributed: bigint;
-  /** Staker rewards that arrived while nobody was staked. */
-  undistributed: bigint;
+  /**
+   * Staker rewards that arrived while (almost) nobody was staked and went to the
+   * work pool instead, so no late dust staker collects them.
+   */
+  toWorkPoolUnstaked: bigint;
   /** Staker rewards paid out by `claim_rewards`. */
   claimed: bigint;
   /** Emission waiting to pay verified work. */
@@ -64,8 +67,11 @@ export type RewardStateArgs = {
   rewardPerShare: number | bigint;
   /** Staker rewards (emission share, fees, slashes) added to the accumulator. */
   distributed: number | bigint;
-  /** Staker rewards that arrived while nobody was staked. */
-  undistributed: number | bigint;
+  /**
+   * Staker rewards that arrived while (almost) nobody was staked and went to the
+   * work pool instead, so no late dust staker collects them.
+   */
+  toWorkPoolUnstaked: number | bigint;
   /** Staker rewards paid out by `claim_rewards`. */
   claimed: number | bigint;
   /** Emission waiting to pay verified work. */
@@ -85,7 +91,7 @@ export function getRewardStateEncoder(): FixedSizeEncoder<RewardStateArgs> {
     ["minted", getU64Encoder()],
     ["rewardPerShare", getU128Encoder()],
     ["distributed", getU64Encoder()],
-    ["undistributed", getU64Encoder()],
+    ["toWorkPoolUnstaked", getU64Encoder()],
     ["claimed", getU64Encoder()],
     ["workPool", getU64Encoder()],
     ["workPaid", getU64Encoder()],
@@ -103,7 +109,7 @@ export function getRewardStateDecoder(): FixedSizeDecoder<RewardState> {
     ["minted", getU64Decoder()],
     ["rewardPerShare", getU128Decoder()],
     ["distributed", getU64Decoder()],
-    ["undistributed", getU64Decoder()],
+    ["toWorkPoolUnstaked", getU64Decoder()],
     ["claimed", getU64Decoder()],
     ["workPool", getU64Decoder()],
     ["workPaid", getU64Decoder()],

@@ -28,6 +28,8 @@ export type Totals = {
   staked: bigint;
   /** Sum of every `Stake::unbonding_amount`. */
   unbonding: bigint;
+  /** Sum of every `Stake::activating_amount`: deposits not yet bonded. */
+  activating: bigint;
   /** Sum of the rewards of jobs neither paid nor returned: what `job_vault` owes. */
   escrowed: bigint;
   /** Protocol fees moved into `reward_vault`. */
@@ -48,6 +50,8 @@ export type TotalsArgs = {
   staked: number | bigint;
   /** Sum of every `Stake::unbonding_amount`. */
   unbonding: number | bigint;
+  /** Sum of every `Stake::activating_amount`: deposits not yet bonded. */
+  activating: number | bigint;
   /** Sum of the rewards of jobs neither paid nor returned: what `job_vault` owes. */
   escrowed: number | bigint;
   /** Protocol fees moved into `reward_vault`. */
@@ -67,6 +71,7 @@ export function getTotalsEncoder(): FixedSizeEncoder<TotalsArgs> {
   return getStructEncoder([
     ["staked", getU64Encoder()],
     ["unbonding", getU64Encoder()],
+    ["activating", getU64Encoder()],
     ["escrowed", getU64Encoder()],
     ["fees", getU64Encoder()],
     ["slashed", getU64Encoder()],
@@ -83,6 +88,7 @@ export function getTotalsDecoder(): FixedSizeDecoder<Totals> {
   return getStructDecoder([
     ["staked", getU64Decoder()],
     ["unbonding", getU64Decoder()],
+    ["activating", getU64Decoder()],
     ["escrowed", getU64Decoder()],
     ["fees", getU64Decoder()],
     ["slashed", getU64Decoder()],

@@ -34,7 +34,11 @@ export type WorkerSettings = {
   gpu: GpuInfo;
   /** Bit `1 << kernel id` for each catalog kernel this worker runs. */
   supportedKernels: number;
-  /** Measured SHA-256 hashrate, hashes per second (informational, used for matching). */
+  /**
+   * Measured SHA-256 hashrate, hashes per second. The worker is only assigned jobs
+   * it can finish in time at this rate (see [`Worker::can_finish`]), so a poster cannot
+   * get it slashed with a job nobody could do.
+   */
   hashrate: bigint;
   /** Smallest reward per replica, in base units, this worker accepts. */
   minPrice: bigint;
@@ -47,7 +51,11 @@ export type WorkerSettingsArgs = {
   gpu: GpuInfoArgs;
   /** Bit `1 << kernel id` for each catalog kernel this worker runs. */
   supportedKernels: number;
-  /** Measured SHA-256 hashrate, hashes per second (informational, used for matching). */
+  /**
+   * Measured SHA-256 hashrate, hashes per second. The worker is only assigned jobs
+   * it can finish in time at this rate (see [`Worker::can_finish`]), so a poster cannot
+   * get it slashed with a job nobody could do.
+   */
   hashrate: number | bigint;
   /** Smallest reward per replica, in base units, this worker accepts. */
   minPrice: number | bigint;

@@ -33,7 +33,9 @@ impl AssignJob<'_> {
         let (job, worker) = (&self.job, &self.worker);
         self.config.require_not_paused()?;
         require!(job.status == JobStatus::Open, IgnisError::JobNotOpen);
-        require!(Clock::get()?.unix_timestamp < job.expires_at, IgnisError::JobExpired);
+        require!(self.config.clock()? < job.expires_at, IgnisError::JobExpired);
+        require!(job.requeues < MAX_REQUEUES, IgnisError::RequeueLimitReached);
+        require!(worker.registered, IgnisError::WorkerNotRegistered);
         require!(
             self.operator_stake.amount >= self.config.params.min_worker_stake,
             IgnisError::StakeBelowMinimum
@@ -55,6 +57,12 @@ impl AssignJob<'_> {
             worker.active_jobs < worker.settings.max_concurrent_jobs,
             IgnisError::WorkerAtCapacity
         );
+        // Nobody is given work it cannot do in time, so no poster can get honest
+        // workers slashed with an impossible job.
+        require!(
+            worker.can_finish(&job.kind, job.execution_seconds),
+            IgnisError::JobInfeasible
+        );
         // One worker per operator, so a distinct worker is a distinct operator.
         require!(
             job.assignment_index(&worker.key()).is_none(),
@@ -65,7 +73,7 @@ impl AssignJob<'_> {
 
     #[access_control(ctx.accounts.validate())]
     pub fn assign_job(ctx: Context<Self>) -> Result<()> {
-        let now = Clock::get()?.unix_timestamp;
+        let now = ctx.accounts.config.clock()?;
         let worker_key = ctx.accounts.worker.key();
         let job = &mut ctx.accounts.job;
         let deadline = math::add_i64(now, job.execution_seconds)?;
@@ -77,6 +85,7 @@ impl AssignJob<'_> {
             ..Assignment::default()
         };
         job.assigned = job.assigned.checked_add(1).ok_or(IgnisError::MathOverflow)?;
+        job.last_deadline = job.last_deadline.max(deadline);
         if job.assigned == job.replicas {
             job.status = JobStatus::Running;
         }

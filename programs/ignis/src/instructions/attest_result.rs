@@ -1,15 +1,13 @@
 use anchor_lang::prelude::*;
 
-use crate::{
-    errors::IgnisError,
-    instructions::finalize_job::*,
-    settlement::{Fault, Verdict},
-    state::*,
-};
+use crate::{errors::IgnisError, instructions::finalize_job::*, settlement, state::*};
 
-/// The verifier rules on a single-replica kernel result during its challenge window:
-/// `attest_result` pays it at once, `dispute_result` slashes it at the fraud rate and
-/// re-queues the job. `remaining_accounts` as for `finalize_job`.
+/// The verifier rules on a kernel job's revealed results during its window, whatever
+/// the replicas' majority: `attest_result` names the right result, whose replicas are
+/// paid at once with work-pool pay while every other revealed result is slashed at the
+/// fraud rate; `dispute_result` finds them all wrong, slashes them and re-queues the
+/// job. Withheld reveals and missed commitments are slashed either way.
+/// `remaining_accounts` as for `finalize_job`.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct VerifyResult<'info> {
@@ -20,33 +18,37 @@ pub struct VerifyResult<'info> {
 }
 
 impl<'info> VerifyResult<'info> {
-    fn verify(&self, now: i64) -> Result<()> {
+    fn validate(&self, ruling: Ruling) -> Result<()> {
         let (config, job) = (&self.settle.config, &self.settle.job);
         config.require_not_paused()?;
-        require!(job.status == JobStatus::Challenge, IgnisError::NotInChallenge);
-        require!(now <= job.challenge_deadline, IgnisError::ChallengeWindowClosed);
+        require!(matches!(job.kind, JobKind::Kernel { .. }), IgnisError::NotKernelJob);
+        let now = config.clock()?;
+        let end = job.verification_deadline_at(now, &config.params).ok_or(IgnisError::NotInChallenge)?;
+        require!(now <= end, IgnisError::ChallengeWindowClosed);
+        require!(job.revealed_count() > 0, IgnisError::NothingRevealed);
+        if let Ruling::Attested(hash) = ruling {
+            require!(
+                job.live_assignments().iter().any(|a| a.revealed && a.result_hash == hash),
+                IgnisError::NoReplicaRevealedResult
+            );
+        }
         Ok(())
     }
 
-    fn rule(ctx: Context<'info, Self>, correct: bool) -> Result<()> {
-        let now = Clock::get()?.unix_timestamp;
-        ctx.accounts.verify(now)?;
+    fn rule(ctx: Context<'info, Self>, ruling: Ruling) -> Result<()> {
+        ctx.accounts.validate(ruling)?;
         let settle = &mut ctx.accounts.settle;
-        let (verdict, winner) = if correct {
-            (Verdict::Paid, Some(settle.job.assignments[0].result_hash))
-        } else {
-            (Verdict::Slashed(Fault::WrongResult), None)
-        };
-        let event = settle.settle(ctx.remaining_accounts, &[verdict], winner, now)?;
+        let (verdicts, winner) = settlement::verdicts(&settle.job, ruling);
+        let event = settle.settle(ctx.remaining_accounts, &verdicts, winner, true)?;
         emit_cpi!(event);
         Ok(())
     }
 
-    pub fn attest_result(ctx: Context<'info, Self>) -> Result<()> {
-        Self::rule(ctx, true)
+    pub fn attest_result(ctx: Context<'info, Self>, result_hash: [u8; 32]) -> Result<()> {
+        Self::rule(ctx, Ruling::Attested(result_hash))
     }
 
     pub fn dispute_result(ctx: Context<'info, Self>) -> Result<()> {
-        Self::rule(ctx, false)
+        Self::rule(ctx, Ruling::Disputed)
     }
 }

@@ -43,7 +43,7 @@ impl CancelJob<'_> {
     #[access_control(ctx.accounts.validate())]
     pub fn cancel_job(mut ctx: Context<Self>) -> Result<()> {
         let accounts = &mut ctx.accounts;
-        let now = Clock::get()?.unix_timestamp;
+        let now = accounts.config.clock()?;
         let amount = settlement::return_escrow(&mut accounts.config, &mut accounts.job, JobStatus::Cancelled, now)?;
 
         vault::pay_out(

@@ -40,8 +40,10 @@ pub struct ClaimRewards<'info> {
 impl ClaimRewards<'_> {
     pub fn claim_rewards(mut ctx: Context<Self>) -> Result<()> {
         let accounts = &mut ctx.accounts;
-        accounts.config.accrue(Clock::get()?.unix_timestamp)?;
+        let clock = Clock::get()?;
+        accounts.config.accrue(clock.unix_timestamp)?;
         let stake = &mut accounts.stake;
+        accounts.config.activate_stake(stake, clock.slot)?;
         stake.settle(accounts.config.rewards.reward_per_share)?;
         let amount = stake.pending_rewards;
         require!(amount > 0, IgnisError::NothingToClaim);

@@ -35,10 +35,9 @@ impl CommitResult<'_> {
         let index = job.assignment_index(&self.worker.key()).ok_or(IgnisError::NotAssigned)?;
         let assignment = &job.assignments[index];
         require!(!assignment.committed, IgnisError::AlreadyCommitted);
-        require!(
-            Clock::get()?.unix_timestamp <= assignment.deadline,
-            IgnisError::DeadlinePassed
-        );
+        // Each replica keeps its own deadline, expired job or not: the reveal phase
+        // waits for it (`Job::reveal_deadline_at`).
+        require!(self.config.clock()? <= assignment.deadline, IgnisError::DeadlinePassed);
         // Commitments bind the worker key, so an equal one can only be a copy.
         require!(
             job.live_assignments().iter().all(|a| a.commitment != *commitment),
@@ -49,7 +48,7 @@ impl CommitResult<'_> {
 
     pub fn commit_result(ctx: Context<Self>, commitment: [u8; 32]) -> Result<()> {
         let index = ctx.accounts.verify(&commitment)?;
-        let now = Clock::get()?.unix_timestamp;
+        let now = ctx.accounts.config.clock()?;
         let reveal_window = ctx.accounts.config.params.reveal_window_seconds;
         let job = &mut ctx.accounts.job;
         job.assignments[index].commitment = commitment;

@@ -49,8 +49,8 @@ pub struct ExpireAssignment<'info> {
 impl ExpireAssignment<'_> {
     /// Returns the index of the expired assignment.
     fn verify(&self) -> Result<usize> {
-        // Deadlines keep running while paused; expiring is held back so nobody is
-        // slashed for a pause they could not work through.
+        // Deadlines stand still while paused (the protocol clock stops), and expiring
+        // waits for the end of the pause too.
         self.config.require_not_paused()?;
         let job = &self.job;
         require!(
@@ -64,10 +64,7 @@ impl ExpireAssignment<'_> {
         // A commitment is the kernel replica's proof it worked in time; what happens to
         // it next is for `finalize_job`.
         require!(!assignment.committed, IgnisError::AlreadyCommitted);
-        require!(
-            Clock::get()?.unix_timestamp > assignment.deadline,
-            IgnisError::DeadlineNotReached
-        );
+        require!(self.config.clock()? > assignment.deadline, IgnisError::DeadlineNotReached);
         Ok(index)
     }
 
@@ -85,7 +82,7 @@ impl ExpireAssignment<'_> {
         let job = &mut accounts.job;
         job.remove_assignment(index)?;
         job.status = JobStatus::Open;
-        job.requeues = job.requeues.checked_add(1).ok_or(IgnisError::MathOverflow)?;
+        job.count_requeue();
 
         vault::pay_out(
             &accounts.config,

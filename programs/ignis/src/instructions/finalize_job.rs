@@ -5,15 +5,16 @@ use crate::{
     constants::*,
     errors::IgnisError,
     events::JobFinalized,
-    settlement::{self, Fault, SettlementVaults, Verdict},
+    settlement::{self, SettlementVaults, Verdict},
     state::*,
 };
 
-/// Anyone settles a kernel job once its reveals are in (or due), or once a
-/// single-replica result has outlived the challenge window. The majority hash is paid
-/// in equal shares; replicas that revealed another hash are slashed at the fraud rate,
-/// those that never revealed at the miss rate. Without a majority nobody is paid and
-/// the job is re-queued.
+/// Anyone settles a kernel job the verifier did not rule on, once its window passed (or
+/// nothing was revealed). Replicas that agree unanimously by a strict majority of the
+/// job's replicas get their escrow share, but nothing from the work pool: nobody
+/// checked the work. A disagreement is nobody's proven fault: those replicas are
+/// released and the job is re-queued. Replicas that missed their commit deadline are
+/// slashed at the miss rate, those that committed and never revealed at the fraud rate.
 ///
 /// `remaining_accounts`: `[worker, operator_stake, payout_token]` for every assigned
 /// replica, in assignment order; each payout account must be owned by its operator.
@@ -53,57 +54,48 @@ pub struct SettleAccounts<'info> {
     pub token_program: Interface<'info, TokenInterface>,
 }
 
-/// The verdict on every live replica and the agreed result, if any.
-pub fn judge(job: &Job, now: i64, reveal_window: i64) -> Result<(Vec<Verdict>, Option<[u8; 32]>)> {
-    let live = job.live_assignments();
-    if job.status == JobStatus::Challenge {
-        require!(now > job.challenge_deadline, IgnisError::ChallengeWindowOpen);
-        return Ok((vec![Verdict::Paid], Some(live[0].result_hash)));
-    }
-    let deadline = job.reveal_deadline_at(now, reveal_window).ok_or(IgnisError::NotFinalizable)?;
-    let every_commitment_revealed = live.iter().filter(|a| a.committed).all(|a| a.revealed);
-    require!(now > deadline || every_commitment_revealed, IgnisError::RevealStillOpen);
-
-    // A result wins with a strict majority of all replicas, not just of those revealed.
-    let revealed = || live.iter().filter(|a| a.revealed).map(|a| a.result_hash);
-    let winner = revealed()
-        .find(|hash| 2 * revealed().filter(|other| other == hash).count() > usize::from(job.replicas));
-    let verdicts = live
-        .iter()
-        .map(|a| match (a.revealed, winner) {
-            (false, _) => Verdict::Slashed(Fault::Missed),
-            (true, Some(hash)) if a.result_hash == hash => Verdict::Paid,
-            (true, Some(_)) => Verdict::Slashed(Fault::WrongResult),
-            (true, None) => Verdict::Released,
-        })
-        .collect();
-    Ok((verdicts, winner))
-}
-
 impl FinalizeJob<'_> {
+    fn validate(&self, now: i64) -> Result<()> {
+        let (config, job) = (&self.settle.config, &self.settle.job);
+        config.require_not_paused()?;
+        require!(matches!(job.kind, JobKind::Kernel { .. }), IgnisError::NotKernelJob);
+        let params = &config.params;
+        if !job.finalizable_at(now, params) {
+            return Err(if job.verification_deadline_at(now, params).is_some() {
+                error!(IgnisError::ChallengeWindowOpen)
+            } else if job.reveal_deadline_at(now, params.reveal_window_seconds).is_some() {
+                error!(IgnisError::RevealStillOpen)
+            } else {
+                error!(IgnisError::NotFinalizable)
+            });
+        }
+        Ok(())
+    }
+
     pub fn finalize_job<'info>(ctx: Context<'info, FinalizeJob<'info>>) -> Result<()> {
-        let now = Clock::get()?.unix_timestamp;
+        let now = ctx.accounts.settle.config.clock()?;
+        ctx.accounts.validate(now)?;
         let settle = &mut ctx.accounts.settle;
-        settle.config.require_not_paused()?;
-        require!(matches!(settle.job.kind, JobKind::Kernel { .. }), IgnisError::NotKernelJob);
-        let (verdicts, winner) = judge(&settle.job, now, settle.config.params.reveal_window_seconds)?;
-        let event = settle.settle(ctx.remaining_accounts, &verdicts, winner, now)?;
+        let (verdicts, winner) = settlement::verdicts(&settle.job, Ruling::Unverified);
+        let event = settle.settle(ctx.remaining_accounts, &verdicts, winner, false)?;
         emit_cpi!(event);
         Ok(())
     }
 }
 
 impl<'info> SettleAccounts<'info> {
-    /// Applies `verdicts` to the job's replicas; with a winner the job completes,
+    /// Applies `verdicts` to the job's replicas (`verified`: the verifier checked the
+    /// winning result, so it earns work-pool pay); with a winner the job completes,
     /// without one it goes back to the queue.
     pub fn settle(
         &mut self,
         replica_accounts: &'info [AccountInfo<'info>],
         verdicts: &[Verdict],
         winner: Option<[u8; 32]>,
-        now: i64,
+        verified: bool,
     ) -> Result<JobFinalized> {
-        self.config.accrue(now)?;
+        self.config.accrue(Clock::get()?.unix_timestamp)?;
+        let now = self.config.clock()?;
         let mut replicas = settlement::load_replicas(replica_accounts, &self.job, &self.config.mint)?;
         let vaults = SettlementVaults {
             token_program: &self.token_program,
@@ -113,7 +105,7 @@ impl<'info> SettleAccounts<'info> {
             stake_vault: &self.stake_vault,
             emission: &self.emission,
         };
-        let settled = settlement::apply_verdicts(&mut self.config, &self.job, &mut replicas, verdicts, &vaults)?;
+        let settled = settlement::apply_verdicts(&mut self.config, &self.job, &mut replicas, verdicts, verified, &vaults)?;
         let job = &mut self.job;
         match winner {
             Some(hash) => {

@@ -1,8 +1,12 @@
+pub mod activate_stake;
 pub mod assign_job;
 pub mod attest_result;
 pub mod cancel_job;
 pub mod claim_rewards;
+pub mod close_job;
+pub mod close_stake;
 pub mod commit_result;
+pub mod decline_assignment;
 pub mod deregister_worker;
 pub mod expire_assignment;
 pub mod finalize_job;
@@ -20,11 +24,15 @@ pub mod update_params;
 pub mod update_worker;
 pub mod withdraw;
 
+pub use activate_stake::*;
 pub use assign_job::*;
 pub use attest_result::*;
 pub use cancel_job::*;
 pub use claim_rewards::*;
+pub use close_job::*;
+pub use close_stake::*;
 pub use commit_result::*;
+pub use decline_assignment::*;
 pub use deregister_worker::*;
 pub use expire_assignment::*;
 pub use finalize_job::*;

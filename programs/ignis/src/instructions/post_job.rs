@@ -57,8 +57,10 @@ impl PostJob<'_> {
         require!(args.job_id == self.config.next_job_id, IgnisError::JobIdMismatch);
         args.kind.validate()?;
         args.kind.validate_replicas(args.replicas)?;
+        // A fee of at least one base unit per replica: no job is free to post, so
+        // posting to one's own workers always costs something.
         require!(
-            args.reward >= u64::from(args.replicas),
+            args.reward >= self.config.min_reward(args.replicas),
             IgnisError::RewardTooSmall
         );
         require!(
@@ -74,7 +76,7 @@ impl PostJob<'_> {
 
     #[access_control(ctx.accounts.validate(&args))]
     pub fn post_job(mut ctx: Context<Self>, args: PostJobArgs) -> Result<()> {
-        let now = Clock::get()?.unix_timestamp;
+        let now = ctx.accounts.config.clock()?;
         let accounts = &mut ctx.accounts;
         let poster = accounts.poster.key();
         let seed = crate::pow::job_seed(args.job_id, &poster, &args.client_seed);
@@ -98,6 +100,7 @@ impl PostJob<'_> {
             result_hash: [0; 32],
             pow_nonce: 0,
             requeues: 0,
+            last_deadline: 0,
             bump: ctx.bumps.job,
         });
 

@@ -3,8 +3,8 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::{constants::*, errors::IgnisError, events::JobRefunded, settlement, state::*, vault};
 
-/// Anyone may return the escrow of an expired, unassigned job to its poster. Allowed
-/// while paused.
+/// Anyone may return the escrow of an unassigned job to its poster once it expired, or
+/// once it was re-queued too often to be assigned again. Allowed while paused.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct RefundJob<'info> {
@@ -39,17 +39,14 @@ impl RefundJob<'_> {
         require!(self.job.status == JobStatus::Open, IgnisError::JobNotOpen);
         // Live assignments must be expired (and their workers slashed) first.
         require!(self.job.assigned == 0, IgnisError::JobHasAssignments);
-        require!(
-            Clock::get()?.unix_timestamp >= self.job.expires_at,
-            IgnisError::JobNotExpired
-        );
+        require!(self.job.refundable_at(self.config.clock()?), IgnisError::JobNotExpired);
         Ok(())
     }
 
     #[access_control(ctx.accounts.validate())]
     pub fn refund_job(mut ctx: Context<Self>) -> Result<()> {
         let accounts = &mut ctx.accounts;
-        let now = Clock::get()?.unix_timestamp;
+        let now = accounts.config.clock()?;
         let amount = settlement::return_escrow(&mut accounts.config, &mut accounts.job, JobStatus::Refunded, now)?;
 
         vault::pay_out(

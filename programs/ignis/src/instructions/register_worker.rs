@@ -12,13 +12,16 @@ pub struct RegisterWorker<'info> {
     pub config: Box<Account<'info, Config>>,
 
     #[account(
+        mut,
         seeds = [STAKE_SEED, operator.key().as_ref()],
         bump = stake.bump,
     )]
     pub stake: Box<Account<'info, Stake>>,
 
+    /// Created on first registration; a deregistered worker registers again into the
+    /// same account and keeps its record.
     #[account(
-        init,
+        init_if_needed,
         payer = operator,
         space = 8 + Worker::INIT_SPACE,
         seeds = [WORKER_SEED, operator.key().as_ref()],
@@ -33,29 +36,31 @@ impl RegisterWorker<'_> {
     fn validate(&self, settings: &WorkerSettings) -> Result<()> {
         self.config.require_not_paused()?;
         settings.validate()?;
-        require!(
-            self.stake.amount >= self.config.params.min_worker_stake,
-            IgnisError::StakeBelowMinimum
-        );
+        require!(!self.worker.registered, IgnisError::WorkerAlreadyRegistered);
         Ok(())
     }
 
     #[access_control(ctx.accounts.validate(&settings))]
-    pub fn register_worker(ctx: Context<Self>, settings: WorkerSettings) -> Result<()> {
-        let operator = ctx.accounts.operator.key();
-        let worker = &mut ctx.accounts.worker;
-        worker.set_inner(Worker {
-            operator,
-            settings: settings.clone(),
-            active_jobs: 0,
-            jobs_completed: 0,
-            jobs_missed: 0,
-            jobs_disputed: 0,
-            slashed_total: 0,
-            earned_total: 0,
-            registered_at: Clock::get()?.unix_timestamp,
-            bump: ctx.bumps.worker,
-        });
+    pub fn register_worker(mut ctx: Context<Self>, settings: WorkerSettings) -> Result<()> {
+        let accounts = &mut ctx.accounts;
+        let clock = Clock::get()?;
+        accounts.config.accrue(clock.unix_timestamp)?;
+        // A deposit from an earlier slot counts: bond it now.
+        accounts.config.activate_stake(&mut accounts.stake, clock.slot)?;
+        require!(
+            accounts.stake.amount >= accounts.config.params.min_worker_stake,
+            IgnisError::StakeBelowMinimum
+        );
+        let operator = accounts.operator.key();
+        let now = accounts.config.clock()?;
+        let worker = &mut accounts.worker;
+        if worker.operator == Pubkey::default() {
+            worker.operator = operator;
+            worker.bump = ctx.bumps.worker;
+        }
+        worker.settings = settings.clone();
+        worker.registered = true;
+        worker.registered_at = now;
         let totals = &mut ctx.accounts.config.totals;
         totals.workers_registered = totals
             .workers_registered

@@ -21,13 +21,17 @@ pub struct RequestUnstake<'info> {
 }
 
 impl RequestUnstake<'_> {
+    /// Unbonding stake stays slashable, and `withdraw` waits for the operator's live
+    /// jobs to settle, so starting to unbond never escapes a fault.
     pub fn request_unstake(ctx: Context<Self>, amount: u64) -> Result<()> {
         require!(amount > 0, IgnisError::ZeroAmount);
         let config = &mut ctx.accounts.config;
         let stake = &mut ctx.accounts.stake;
+        let clock = Clock::get()?;
+        config.accrue(clock.unix_timestamp)?;
+        config.activate_stake(stake, clock.slot)?;
         require!(amount <= stake.amount, IgnisError::InsufficientStake);
-        let now = Clock::get()?.unix_timestamp;
-        config.accrue(now)?;
+        let now = config.clock()?;
 
         // Unbonding tokens stop earning: book what the whole stake earned so far.
         stake.settle(config.rewards.reward_per_share)?;

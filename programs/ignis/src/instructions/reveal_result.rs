@@ -2,8 +2,8 @@ use anchor_lang::prelude::*;
 
 use crate::{constants::*, errors::IgnisError, events::ResultRevealed, kernels, math, state::*};
 
-/// A kernel replica opens its commitment. With one replica the result then waits out
-/// the verifier's challenge window.
+/// A kernel replica opens its commitment. Once every commitment is open the results
+/// wait out the verifier's window (`Challenge`), in which it may attest or dispute.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct RevealResult<'info> {
@@ -45,7 +45,7 @@ impl RevealResult<'_> {
     }
 
     pub fn reveal_result(ctx: Context<Self>, result_hash: [u8; 32], salt: [u8; 32]) -> Result<()> {
-        let now = Clock::get()?.unix_timestamp;
+        let now = ctx.accounts.config.clock()?;
         let (index, deadline) = ctx.accounts.verify(&result_hash, &salt, now)?;
         let challenge_window = ctx.accounts.config.params.challenge_window_seconds;
         let job = &mut ctx.accounts.job;
@@ -54,7 +54,7 @@ impl RevealResult<'_> {
         // An expired job with missing replicas enters its reveal phase here.
         job.status = JobStatus::Revealing;
         job.reveal_deadline = deadline;
-        if job.replicas == 1 {
+        if job.live_assignments().iter().filter(|a| a.committed).all(|a| a.revealed) {
             job.status = JobStatus::Challenge;
             job.challenge_deadline = math::add_i64(now, challenge_window)?;
         }

@@ -13,7 +13,7 @@ pub struct SetPaused<'info> {
 
 impl SetPaused<'_> {
     pub fn set_paused(ctx: Context<Self>, paused: bool) -> Result<()> {
-        ctx.accounts.config.paused = paused;
+        ctx.accounts.config.set_paused(paused, Clock::get()?.unix_timestamp)?;
         emit_cpi!(PausedSet { paused });
         Ok(())
     }

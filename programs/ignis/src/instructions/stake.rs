@@ -36,26 +36,31 @@ pub struct StakeTokens<'info> {
 }
 
 impl StakeTokens<'_> {
-    pub fn stake(mut ctx: Context<Self>, amount: u64) -> Result<()> {
-        ctx.accounts.config.require_not_paused()?;
+    fn validate(&self, amount: u64) -> Result<()> {
+        self.config.require_not_paused()?;
         require!(amount > 0, IgnisError::ZeroAmount);
-        let accounts = &mut ctx.accounts;
+        Ok(())
+    }
 
-        let now = Clock::get()?.unix_timestamp;
+    /// The deposit is bonded (earning, counting for eligibility) from the next slot on:
+    /// by `activate_stake`, or by this owner's next stake, unstake or claim.
+    #[access_control(ctx.accounts.validate(amount))]
+    pub fn stake(mut ctx: Context<Self>, amount: u64) -> Result<()> {
+        let accounts = &mut ctx.accounts;
+        let clock = Clock::get()?;
         let config = &mut accounts.config;
-        config.accrue(now)?;
-        let reward_per_share = config.rewards.reward_per_share;
+        config.accrue(clock.unix_timestamp)?;
 
         let stake = &mut accounts.stake;
         if stake.owner == Pubkey::default() {
             stake.owner = accounts.owner.key();
             stake.bump = ctx.bumps.stake;
-            stake.created_at = now;
+            stake.created_at = config.clock()?;
         }
-        stake.settle(reward_per_share)?;
-        stake.amount = math::add(stake.amount, amount)?;
-        stake.reset_debt(reward_per_share)?;
-        config.totals.staked = math::add(config.totals.staked, amount)?;
+        config.activate_stake(stake, clock.slot)?;
+        stake.activating_amount = math::add(stake.activating_amount, amount)?;
+        stake.activating_slot = clock.slot;
+        config.totals.activating = math::add(config.totals.activating, amount)?;
 
         vault::deposit(
             &accounts.token_program,
@@ -69,6 +74,7 @@ impl StakeTokens<'_> {
             owner: accounts.owner.key(),
             amount,
             total: accounts.stake.amount,
+            activating: accounts.stake.activating_amount,
         };
         emit_cpi!(event);
         Ok(())

@@ -59,7 +59,7 @@ impl SubmitPow<'_> {
             .assignment_index(&self.worker.key())
             .ok_or(IgnisError::NotAssigned)?;
         require!(
-            Clock::get()?.unix_timestamp <= job.assignments[index].deadline,
+            self.config.clock()? <= job.assignments[index].deadline,
             IgnisError::DeadlinePassed
         );
         let hash = pow::pow_hash(&job.seed, &self.worker.key(), nonce);
@@ -69,14 +69,16 @@ impl SubmitPow<'_> {
 
     pub fn submit_pow(mut ctx: Context<Self>, nonce: u64) -> Result<()> {
         let hash = ctx.accounts.verify(nonce)?;
-        let now = Clock::get()?.unix_timestamp;
         let accounts = &mut ctx.accounts;
         let config = &mut accounts.config;
-        config.accrue(now)?;
+        config.accrue(Clock::get()?.unix_timestamp)?;
+        let now = config.clock()?;
 
+        // The hash was checked on chain: verified work, paid from the work pool too.
         let job = &mut accounts.job;
         let (share, fee) = settlement::split_reward(config, job.reward, 1)?;
-        let payment = settlement::pay(config, &mut accounts.worker, share, job.kind.work_units())?;
+        let from_work_pool = config.take_work_payment(job.kind.work_units(), 1)?;
+        let payment = settlement::pay(config, &mut accounts.worker, share, from_work_pool)?;
         job.status = JobStatus::Completed;
         job.completed_at = now;
         job.result_hash = hash;

@@ -3,7 +3,9 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::{constants::*, errors::IgnisError, events::Withdrawn, math, state::*, vault};
 
-/// Pays out the whole unbonding tranche once it has unlocked. Allowed while paused.
+/// Pays out the whole unbonding tranche once it has unlocked and the owner's worker has
+/// no live job (stake backing live jobs stays slashable until they settle). Allowed
+/// while paused, though the unbonding clock stands still during a pause.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct Withdraw<'info> {
@@ -20,6 +22,10 @@ pub struct Withdraw<'info> {
     )]
     pub stake: Box<Account<'info, Stake>>,
 
+    /// CHECK: the owner's worker PDA, which need not exist; read by `active_jobs_at`.
+    #[account(seeds = [WORKER_SEED, owner.key().as_ref()], bump)]
+    pub worker: UncheckedAccount<'info>,
+
     #[account(mut, constraint = owner_token.mint == config.mint @ IgnisError::WrongMint)]
     pub owner_token: Box<InterfaceAccount<'info, TokenAccount>>,
 
@@ -34,14 +40,17 @@ pub struct Withdraw<'info> {
 }
 
 impl Withdraw<'_> {
+    fn validate(&self) -> Result<()> {
+        require!(self.stake.unbonding_amount > 0, IgnisError::NothingUnbonding);
+        require!(self.config.clock()? >= self.stake.unlock_at, IgnisError::UnbondingNotElapsed);
+        require!(active_jobs_at(&self.worker)? == 0, IgnisError::WorkerHasActiveJobs);
+        Ok(())
+    }
+
+    #[access_control(ctx.accounts.validate())]
     pub fn withdraw(mut ctx: Context<Self>) -> Result<()> {
         let accounts = &mut ctx.accounts;
         let amount = accounts.stake.unbonding_amount;
-        require!(amount > 0, IgnisError::NothingUnbonding);
-        require!(
-            Clock::get()?.unix_timestamp >= accounts.stake.unlock_at,
-            IgnisError::UnbondingNotElapsed
-        );
 
         accounts.stake.unbonding_amount = 0;
         let totals = &mut accounts.config.totals;

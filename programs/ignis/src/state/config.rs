@@ -32,13 +32,16 @@ pub struct Params {
 impl Params {
     pub fn validate(&self) -> Result<()> {
         let bps_ok = |bps: u16| u64::from(bps) <= BPS_DENOMINATOR;
+        // A wrong or withheld result must cost at least as much as a miss, or hiding a
+        // wrong result would be the cheaper fault.
         require!(
-            bps_ok(self.miss_slash_bps) && bps_ok(self.fraud_slash_bps),
+            bps_ok(self.miss_slash_bps) && bps_ok(self.fraud_slash_bps) && self.miss_slash_bps <= self.fraud_slash_bps,
             IgnisError::InvalidSlashRate
         );
-        // A fee of 100% would leave nothing for the worker.
+        // The fee is what makes posting to one's own workers cost money; it must exist
+        // and leave workers most of the reward.
         require!(
-            u64::from(self.protocol_fee_bps) < BPS_DENOMINATOR,
+            (1..=MAX_PROTOCOL_FEE_BPS).contains(&self.protocol_fee_bps),
             IgnisError::InvalidProtocolFee
         );
         require!(self.unbonding_seconds >= 0, IgnisError::InvalidUnbondingPeriod);
@@ -98,8 +101,14 @@ pub struct EmissionSchedule {
 }
 
 impl EmissionSchedule {
-    pub fn validate(&self) -> Result<()> {
+    /// Bounded so that minting can never overflow the mint (`supply` is the mint's
+    /// supply before emission) and the first halving interval releases no more than
+    /// the cap.
+    pub fn validate(&self, supply: u64) -> Result<()> {
         require!(self.halving_interval_seconds > 0, IgnisError::InvalidEmissionSchedule);
+        require!(self.cap <= u64::MAX - supply, IgnisError::InvalidEmissionSchedule);
+        let first_interval = u128::from(self.initial_rate) * self.halving_interval_seconds as u128;
+        require!(first_interval <= u128::from(self.cap), IgnisError::InvalidEmissionSchedule);
         Ok(())
     }
 }
@@ -129,8 +138,9 @@ pub struct RewardState {
     pub reward_per_share: u128,
     /// Staker rewards (emission share, fees, slashes) added to the accumulator.
     pub distributed: u64,
-    /// Staker rewards that arrived while nobody was staked.
-    pub undistributed: u64,
+    /// Staker rewards that arrived while (almost) nobody was staked and went to the
+    /// work pool instead, so no late dust staker collects them.
+    pub to_work_pool_unstaked: u64,
     /// Staker rewards paid out by `claim_rewards`.
     pub claimed: u64,
     /// Emission waiting to pay verified work.
@@ -152,6 +162,8 @@ pub struct Totals {
     pub staked: u64,
     /// Sum of every `Stake::unbonding_amount`.
     pub unbonding: u64,
+    /// Sum of every `Stake::activating_amount`: deposits not yet bonded.
+    pub activating: u64,
     /// Sum of the rewards of jobs neither paid nor returned: what `job_vault` owes.
     pub escrowed: u64,
     /// Protocol fees moved into `reward_vault`.
@@ -190,6 +202,10 @@ pub struct Config {
     /// Id the next posted job must use: ids are sequential from 0.
     pub next_job_id: u64,
     pub paused: bool,
+    /// Wall-clock time the current pause began (meaningful while `paused`).
+    pub paused_at: i64,
+    /// Total length of every finished pause: the protocol clock lags wall time by this.
+    pub paused_seconds: i64,
     pub decimals: u8,
     pub bump: u8,
     pub emission_bump: u8,
@@ -201,6 +217,33 @@ impl Config {
         [CONFIG_SEED, std::slice::from_ref(&self.bump)]
     }
 
+    /// The protocol clock at wall-clock time `now`: it stands still during a pause and
+    /// then resumes where it stopped, so every deadline, window and unbonding period
+    /// measured on it gets the paused time back. Emission alone runs on wall time.
+    pub fn clock_at(&self, now: i64) -> i64 {
+        let running_until = if self.paused { self.paused_at.min(now) } else { now };
+        running_until.saturating_sub(self.paused_seconds)
+    }
+
+    /// The protocol clock now (see [`Config::clock_at`]).
+    pub fn clock(&self) -> Result<i64> {
+        Ok(self.clock_at(Clock::get()?.unix_timestamp))
+    }
+
+    /// Starts or ends a pause at wall-clock time `now`.
+    pub fn set_paused(&mut self, paused: bool, now: i64) -> Result<()> {
+        match (self.paused, paused) {
+            (false, true) => self.paused_at = now,
+            (true, false) => {
+                let length = now.saturating_sub(self.paused_at).max(0);
+                self.paused_seconds = crate::math::add_i64(self.paused_seconds, length)?;
+            }
+            _ => {}
+        }
+        self.paused = paused;
+        Ok(())
+    }
+
     pub fn require_not_paused(&self) -> Result<()> {
         require!(!self.paused, IgnisError::ProtocolPaused);
         Ok(())
@@ -209,5 +252,13 @@ impl Config {
     /// Protocol fee on a reward, rounded down so the worker never gets less than its share.
     pub fn fee_on(&self, reward: u64) -> Result<u64> {
         crate::math::bps_of(reward, self.params.protocol_fee_bps)
+    }
+
+    /// The smallest reward a job with `replicas` replicas may carry: one whose fee is
+    /// at least one base unit per replica, so no job is free to post.
+    pub fn min_reward(&self, replicas: u8) -> u64 {
+        let bps = u128::from(self.params.protocol_fee_bps.max(1));
+        let min = (u128::from(replicas) * u128::from(BPS_DENOMINATOR)).div_ceil(bps);
+        u64::try_from(min).unwrap_or(u64::MAX)
     }
 }

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::{constants::*, errors::IgnisError, kernels};
+use crate::{constants::*, errors::IgnisError, kernels, state::Params};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub enum JobKind {
@@ -46,12 +46,13 @@ impl JobKind {
         Ok(())
     }
 
-    /// Verified work units, the measure the work pool pays by: 2^difficulty hashes, or
-    /// n^3 multiply-adds.
+    /// Work units, the measure the work pool pays verified work by, in SHA-256
+    /// compressions: 2^difficulty for PoW, n^3 multiply-adds priced at
+    /// [`MATMUL_MACS_PER_WORK_UNIT`] each for matmul (rounded up).
     pub fn work_units(&self) -> u64 {
         match *self {
             JobKind::Pow { difficulty } => 1u64 << difficulty.min(MAX_POW_DIFFICULTY),
-            JobKind::Kernel { size, .. } => u64::from(size).pow(3),
+            JobKind::Kernel { size, .. } => u64::from(size).pow(3).div_ceil(MATMUL_MACS_PER_WORK_UNIT),
         }
     }
 
@@ -125,9 +126,28 @@ pub struct Job {
     /// The PoW hash, or the kernel result hash the replicas agreed on.
     pub result_hash: [u8; 32],
     pub pow_nonce: u64,
-    /// Times assignments of this job were expired or overturned and the job re-queued.
+    /// Times assignments of this job were expired, declined or overturned and the job
+    /// re-queued; at [`MAX_REQUEUES`] it is no longer assigned.
     pub requeues: u16,
+    /// The latest deadline any assignment of this job was given: commitments can
+    /// arrive until then, so the reveal phase of an expired job waits for it.
+    pub last_deadline: i64,
     pub bump: u8,
+}
+
+/// How a kernel job is settled: by the replicas alone once the verifier's window has
+/// passed, or by the verifier naming the right result (or none) within it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ruling {
+    /// No ruling: replicas that agree unanimously by a strict majority of the job's
+    /// replicas are paid their escrow share, and nothing from the work pool (nobody
+    /// checked the work).
+    Unverified,
+    /// The verifier checked the result with this hash: replicas that revealed it are
+    /// paid, with work-pool pay; every other revealed hash is fraud.
+    Attested([u8; 32]),
+    /// The verifier found every revealed result wrong.
+    Disputed,
 }
 
 impl Job {
@@ -148,19 +168,83 @@ impl Job {
         self.reward / u64::from(self.replicas.max(1))
     }
 
-    /// The reveal deadline if the job is in its reveal phase at `now`: either every
-    /// replica committed, or the job expired with some commitments that deserve a
-    /// chance to be revealed.
+    /// The reveal deadline once the job's reveal phase has begun at protocol time
+    /// `now`: either every replica committed (set then), or the job can take no more
+    /// assignments and no uncommitted replica can still commit. Each replica keeps its
+    /// own deadline: the phase waits for the latest one ever given.
     pub fn reveal_deadline_at(&self, now: i64, reveal_window: i64) -> Option<i64> {
         match self.status {
-            JobStatus::Revealing => Some(self.reveal_deadline),
+            JobStatus::Revealing | JobStatus::Challenge => Some(self.reveal_deadline),
             JobStatus::Open | JobStatus::Running
-                if now >= self.expires_at && self.committed_count() > 0 =>
+                if self.committed_count() > 0
+                    && now >= self.expires_at
+                    && self.live_assignments().iter().all(|a| a.committed || now > a.deadline) =>
             {
-                Some(self.expires_at.saturating_add(reveal_window))
+                Some(self.expires_at.max(self.last_deadline).saturating_add(reveal_window))
             }
             _ => None,
         }
+    }
+
+    /// The reveal deadline, if reveals are over at `now`: every commitment revealed,
+    /// or the deadline passed.
+    pub fn reveals_closed_at(&self, now: i64, params: &Params) -> Option<i64> {
+        let deadline = self.reveal_deadline_at(now, params.reveal_window_seconds)?;
+        let every_commitment_revealed = self.live_assignments().iter().filter(|a| a.committed).all(|a| a.revealed);
+        (every_commitment_revealed || now > deadline).then_some(deadline)
+    }
+
+    /// The end of the verifier's window, once reveals are over: it may attest or
+    /// dispute until then, and the job settles without it after.
+    pub fn verification_deadline_at(&self, now: i64, params: &Params) -> Option<i64> {
+        let reveal_deadline = self.reveals_closed_at(now, params)?;
+        Some(match self.status {
+            JobStatus::Challenge => self.challenge_deadline,
+            _ => reveal_deadline.saturating_add(params.challenge_window_seconds),
+        })
+    }
+
+    pub fn revealed_count(&self) -> usize {
+        self.live_assignments().iter().filter(|a| a.revealed).count()
+    }
+
+    /// Whether the verifier may rule on this kernel job at `now`.
+    pub fn verifiable_at(&self, now: i64, params: &Params) -> bool {
+        self.revealed_count() > 0 && self.verification_deadline_at(now, params).is_some_and(|end| now <= end)
+    }
+
+    /// Whether anyone may settle this kernel job without the verifier at `now`: its
+    /// window passed, or nothing was revealed for it to rule on.
+    pub fn finalizable_at(&self, now: i64, params: &Params) -> bool {
+        self.verification_deadline_at(now, params)
+            .is_some_and(|end| now > end || self.revealed_count() == 0)
+    }
+
+    /// Whether a new replica may be assigned at `now` (the job side of the rule; the
+    /// worker side is [`crate::state::Worker::can_finish`] and the settings checks).
+    pub fn assignable_at(&self, now: i64) -> bool {
+        self.status == JobStatus::Open && now < self.expires_at && self.requeues < MAX_REQUEUES
+    }
+
+    /// Whether the escrow may go back to the poster at `now`: nothing assigned or
+    /// committed, and the job expired or was re-queued too often to be assigned.
+    pub fn refundable_at(&self, now: i64) -> bool {
+        self.status == JobStatus::Open
+            && self.assigned == 0
+            && self.committed_count() == 0
+            && (now >= self.expires_at || self.requeues >= MAX_REQUEUES)
+    }
+
+    /// Until when the assignment at `index` may be declined at no cost.
+    pub fn decline_deadline(&self, index: usize) -> i64 {
+        let window = DECLINE_WINDOW_SECONDS.min(self.execution_seconds / 2);
+        self.assignments[index].assigned_at.saturating_add(window)
+    }
+
+    /// Whether the job is settled for good and may be closed at `now`.
+    pub fn closable_at(&self, now: i64) -> bool {
+        matches!(self.status, JobStatus::Completed | JobStatus::Cancelled | JobStatus::Refunded)
+            && now >= self.completed_at.saturating_add(JOB_RETENTION_SECONDS)
     }
 
     /// Drops the assignment at `index`, keeping the live ones packed at the front.
@@ -181,7 +265,14 @@ impl Job {
         self.status = JobStatus::Open;
         self.reveal_deadline = 0;
         self.challenge_deadline = 0;
-        self.requeues = self.requeues.checked_add(1).ok_or(IgnisError::MathOverflow)?;
+        self.last_deadline = 0;
+        self.count_requeue();
         Ok(())
+    }
+
+    /// One more re-queue. Saturating: past [`MAX_REQUEUES`] the count no longer
+    /// matters, and it must never fail and leave the job stuck.
+    pub fn count_requeue(&mut self) {
+        self.requeues = self.requeues.saturating_add(1);
     }
 }

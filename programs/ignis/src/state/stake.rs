@@ -11,6 +11,10 @@ pub struct Stake {
     pub amount: u64,
     /// Tokens on their way out: no longer count for eligibility, still slashable.
     pub unbonding_amount: u64,
+    /// Tokens deposited in slot `activating_slot`: they become bonded in any later
+    /// slot, so stake that arrives in the slot of a fee or a slash earns nothing of it.
+    pub activating_amount: u64,
+    pub activating_slot: u64,
     /// When `unbonding_amount` may be withdrawn.
     pub unlock_at: i64,
     /// Total slashed from this stake over its life.
@@ -39,6 +43,35 @@ impl Stake {
         self.slashed_total = math::add(self.slashed_total, amount)?;
         self.reset_debt(reward_per_share)?;
         Ok(Slashed { from_bonded, from_unbonding })
+    }
+}
+
+impl Stake {
+    /// Whether a deposit is waiting to be bonded and may be in `slot`.
+    pub fn activation_due(&self, slot: u64) -> bool {
+        self.activating_amount > 0 && slot > self.activating_slot
+    }
+
+    /// Bonds the deposit of an earlier slot, if any, booking rewards first so it earns
+    /// only from now on. Returns the amount bonded; the caller updates the totals.
+    pub fn activate(&mut self, slot: u64, reward_per_share: u128) -> Result<u64> {
+        if !self.activation_due(slot) {
+            return Ok(0);
+        }
+        let amount = self.activating_amount;
+        self.settle(reward_per_share)?;
+        self.amount = math::add(self.amount, amount)?;
+        self.activating_amount = 0;
+        self.reset_debt(reward_per_share)?;
+        Ok(amount)
+    }
+
+    /// Holds nothing at all: no tokens in any state and no rewards to claim.
+    pub fn is_empty(&self, reward_per_share: u128) -> Result<bool> {
+        Ok(self.amount == 0
+            && self.unbonding_amount == 0
+            && self.activating_amount == 0
+            && self.claimable(reward_per_share)? == 0)
     }
 }
 

@@ -19,7 +19,9 @@ pub struct WorkerSettings {
     pub gpu: GpuInfo,
     /// Bit `1 << kernel id` for each catalog kernel this worker runs.
     pub supported_kernels: u32,
-    /// Measured SHA-256 hashrate, hashes per second (informational, used for matching).
+    /// Measured SHA-256 hashrate, hashes per second. The worker is only assigned jobs
+    /// it can finish in time at this rate (see [`Worker::can_finish`]), so a poster cannot
+    /// get it slashed with a job nobody could do.
     pub hashrate: u64,
     /// Smallest reward per replica, in base units, this worker accepts.
     pub min_price: u64,
@@ -61,6 +63,45 @@ pub struct Worker {
     pub slashed_total: u64,
     /// Sum of rewards paid to this worker (after fees).
     pub earned_total: u64,
+    /// Assignments it declined within their decline window.
+    pub jobs_declined: u64,
     pub registered_at: i64,
+    /// False once deregistered. The account (and so the record above) stays: a
+    /// deregistered worker that registers again keeps its history.
+    pub registered: bool,
     pub bump: u8,
+}
+
+impl Worker {
+    /// Whether this worker, at its published hashrate, finishes `kind` within
+    /// `execution_seconds` with [`FEASIBILITY_MARGIN`] to spare.
+    pub fn can_finish(&self, kind: &crate::state::JobKind, execution_seconds: i64) -> bool {
+        feasible(self.settings.hashrate, kind.work_units(), execution_seconds)
+    }
+}
+
+/// The feasibility rule: `work_units` fit in `execution_seconds` at `hashrate` work units
+/// per second with [`FEASIBILITY_MARGIN`] to spare.
+pub fn feasible(hashrate: u64, work_units: u64, execution_seconds: i64) -> bool {
+    let capacity = u128::from(hashrate) * u128::from(execution_seconds.max(0) as u64);
+    u128::from(work_units) * u128::from(FEASIBILITY_MARGIN) <= capacity
+}
+
+/// Live assignments of the worker at `info` (the operator's `["worker", operator]`
+/// PDA, which may not exist): 0 when the operator never registered one.
+pub fn active_jobs_at(info: &AccountInfo) -> Result<u16> {
+    if info.owner != &crate::ID || info.data_is_empty() {
+        return Ok(0);
+    }
+    let worker = Worker::try_deserialize(&mut &info.data.borrow()[..])?;
+    Ok(worker.active_jobs)
+}
+
+/// Whether the operator at `info` has a registered worker.
+pub fn is_registered_at(info: &AccountInfo) -> Result<bool> {
+    if info.owner != &crate::ID || info.data_is_empty() {
+        return Ok(false);
+    }
+    let worker = Worker::try_deserialize(&mut &info.data.borrow()[..])?;
+    Ok(worker.registered)
 }

@@ -20,6 +20,8 @@ use solana_signer::Signer;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 
+pub mod economics;
+
 pub const DECIMALS: u8 = 9;
 pub const IGN: u64 = 1_000_000_000;
 pub const GENESIS_SUPPLY: u64 = 1_000_000 * IGN;
@@ -92,10 +94,15 @@ impl Env {
     }
 
     pub fn with(token_program: Pubkey, schedule: EmissionSchedule) -> Self {
+        Self::with_params(token_program, test_params(), schedule)
+    }
+
+    /// A chain initialised with `params` and `schedule`.
+    pub fn with_params(token_program: Pubkey, params: Params, schedule: EmissionSchedule) -> Self {
         let mut env = Self::uninitialized(token_program);
         let init = env.protocol.initialize(
             env.admin.pubkey(),
-            test_params(),
+            params,
             schedule,
             env.orchestrator.pubkey(),
             env.verifier.pubkey(),
@@ -105,7 +112,8 @@ impl Env {
         env
     }
 
-    /// A chain with the IGN mint handed to the emission PDA but no `initialize` yet.
+    /// A chain with the IGN mint (mint authority: the admin, who hands it over in
+    /// `initialize`) but no `initialize` yet.
     pub fn uninitialized(token_program: Pubkey) -> Self {
         let mut svm = ignis_localnet::ignis_svm();
         // LiteSVM's clock starts at 0; start from a real date so time arithmetic is real.
@@ -120,7 +128,6 @@ impl Env {
         let mint = create_mint(&mut svm, &admin, token_program, &admin.pubkey(), None);
         let admin_token = create_token_account(&mut svm, &admin, token_program, &mint, &admin.pubkey());
         mint_to(&mut svm, &admin, token_program, &mint, &admin_token, GENESIS_SUPPLY);
-        set_mint_authority(&mut svm, &admin, token_program, &mint, Some(&pda::emission()));
         Env {
             svm,
             last_inner_data: Vec::new(),
@@ -243,6 +250,13 @@ impl Env {
         self.svm.get_sysvar::<anchor_lang::prelude::Clock>().unix_timestamp
     }
 
+    /// Moves to the next slot without moving the clock (a deposit bonds in a later slot).
+    pub fn next_slot(&mut self) {
+        let mut clock = self.svm.get_sysvar::<anchor_lang::prelude::Clock>();
+        clock.slot += 1;
+        self.svm.set_sysvar(&clock);
+    }
+
     /// Moves the clock forward by `seconds` (and a slot, so the bank moves on).
     pub fn warp(&mut self, seconds: i64) {
         let mut clock = self.svm.get_sysvar::<anchor_lang::prelude::Clock>();
@@ -258,7 +272,7 @@ impl Env {
         let config = self.config();
         let (totals, rewards) = (config.totals, config.rewards);
         let vaults = self.vaults();
-        assert_eq!(vaults.stake, totals.staked + totals.unbonding, "stake vault vs stakes");
+        assert_eq!(vaults.stake, totals.staked + totals.unbonding + totals.activating, "stake vault vs stakes");
         assert_eq!(vaults.job, totals.escrowed, "job vault vs unpaid escrows");
         assert_eq!(
             vaults.reward,
@@ -273,9 +287,17 @@ impl Env {
 
     // ---- protocol actions that tests chain together --------------------------------
 
-    pub fn stake(&mut self, user: &User, amount: u64) -> Result<(), TransactionError> {
+    /// Deposits `amount` as stake: it is bonded from the next slot on.
+    pub fn deposit(&mut self, user: &User, amount: u64) -> Result<(), TransactionError> {
         let ix = self.protocol.stake(user.pubkey(), user.token, amount);
         self.send(&[ix], &[&user.key])
+    }
+
+    /// Deposits `amount` and bonds it in the next slot, as a staker's client does.
+    pub fn stake(&mut self, user: &User, amount: u64) -> Result<(), TransactionError> {
+        self.deposit(user, amount)?;
+        self.next_slot();
+        self.crank(ix::activate_stake(user.pubkey()))
     }
 
     /// A user with `MIN_WORKER_STAKE` staked and a registered PoW worker.
@@ -325,6 +347,31 @@ impl Env {
         let payer = Keypair::new();
         self.svm.airdrop(&payer.pubkey(), 1_000_000_000).unwrap();
         self.send(&[ix], &[&payer])
+    }
+}
+
+impl Env {
+    /// What `users` hold together: tokens and stake in every state (bonded,
+    /// activating, unbonding), staking rewards not counted.
+    pub fn holdings(&self, users: &[&User]) -> i128 {
+        users
+            .iter()
+            .map(|u| {
+                let stake = self.account::<Stake>(&pda::stake(&u.pubkey()));
+                let staked = stake.map_or(0, |s| s.amount + s.activating_amount + s.unbonding_amount);
+                i128::from(self.balance(&u.token)) + i128::from(staked)
+            })
+            .sum()
+    }
+
+    /// Staking rewards `users` claimed or can claim (at the stored accumulator).
+    pub fn staking_income(&self, users: &[&User]) -> i128 {
+        let rps = self.config().rewards.reward_per_share;
+        users
+            .iter()
+            .filter_map(|u| self.account::<Stake>(&pda::stake(&u.pubkey())))
+            .map(|s| i128::from(s.claimed_total) + i128::from(s.claimable(rps).unwrap_or(0)))
+            .sum()
     }
 }
 
@@ -570,9 +617,18 @@ impl Env {
         self.crank(self.protocol.finalize_job(job_id, &replicas))
     }
 
+    /// The verifier attests or disputes a single-replica job's revealed result.
     pub fn verify(&mut self, job_id: u64, operator: &User, correct: bool) -> Result<(), TransactionError> {
+        let revealed = self.job(job_id).assignments[0].result_hash;
+        self.rule(job_id, &[operator], correct.then_some(revealed))
+    }
+
+    /// The verifier attests `attested` (or, with `None`, disputes every revealed result)
+    /// with every live replica's accounts, in assignment order.
+    pub fn rule(&mut self, job_id: u64, operators: &[&User], attested: Option<[u8; 32]>) -> Result<(), TransactionError> {
         let verifier = self.verifier.insecure_clone();
-        let ix = self.protocol.verify_result(verifier.pubkey(), job_id, (operator.pubkey(), operator.token), correct);
+        let replicas: Vec<_> = operators.iter().map(|op| (op.pubkey(), op.token)).collect();
+        let ix = self.protocol.verify_result(verifier.pubkey(), job_id, &replicas, attested);
         self.send(&[ix], &[&verifier])
     }
 }
