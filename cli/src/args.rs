@@ -32,6 +32,9 @@ pub enum Command {
     Stake { amount: String },
     /// Start unbonding IGN; withdraw it after the unbonding period.
     Unstake { amount: String },
+    /// Close your empty stake account (nothing staked, unbonding or to claim; worker
+    /// deregistered) and take its rent back.
+    CloseStake,
     /// Take back IGN whose unbonding period has ended.
     Withdraw,
     #[command(subcommand)]
@@ -151,8 +154,15 @@ pub enum JobCommand {
     },
     /// Cancel your job while nobody is assigned; the escrow comes back.
     Cancel { id: u64 },
-    /// Return an expired job's escrow to its poster (anyone may).
+    /// Return an unassignable job's escrow to its poster (anyone may): expired, or
+    /// re-queued too often.
     Refund { id: u64 },
+    /// Close a job settled more than a day ago; its rent goes back to its poster
+    /// (anyone may). Its outcome stays in the chain's transaction history.
+    Close { id: u64 },
+    /// Turn down your worker's assignment of a job at no cost, within its decline
+    /// window (60 s, at most half the execution window), before committing.
+    Decline { id: u64 },
     /// Show one job.
     Show { id: u64 },
     /// List jobs.

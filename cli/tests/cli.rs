@@ -115,6 +115,8 @@ fn a_pow_job_from_post_to_payout_then_rewards_unstake_and_withdraw() {
     let done = net.json(&poster, &["job", "show", "0"]);
     assert_eq!(done["status"], "completed");
     net.fails(&operator, &["job", "submit-pow", "0", "--nonce", &nonce.to_string()], "JobNotRunning");
+    // A settled job stays a day before its rent can come back.
+    net.fails(&poster, &["job", "close", "0"], "a job can be closed 1d");
 
     // Paid: the reward less the 2.5% fee (plus work-pool pay), and the escrow is empty.
     let status = net.json(&poster, &["status"]);
@@ -138,6 +140,12 @@ fn a_pow_job_from_post_to_payout_then_rewards_unstake_and_withdraw() {
     let withdrawn = net.json(&operator, &["withdraw"]);
     assert_eq!(withdrawn["withdrawn"], 30_000_000_000u64);
     net.fails(&operator, &["withdraw"], "nothing is unbonding");
+
+    // A day after it completed, anyone closes the job and its poster gets the rent.
+    let closed = net.json(&admin, &["job", "close", "0"]);
+    assert_eq!(closed["id"], 0);
+    net.fails(&poster, &["job", "show", "0"], "there is no job #0");
+    net.fails(&operator, &["close-stake"], "your stake still holds 70 IGN bonded");
 }
 
 #[test]

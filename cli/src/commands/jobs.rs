@@ -125,6 +125,26 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
                 [format!("refunded {} to the poster of job #{id}", ctx.ign(&config, job.reward))],
             ))
         }
+        JobCommand::Close { id } => {
+            let Some(job) = ctx.client.job(id).await? else { bail!("there is no job #{id} (closed already, or never posted)") };
+            let now = config.clock_at(ctx.client.clock().await?.1);
+            if !job.closable_at(now) {
+                bail!(
+                    "job #{id} is {}: a job can be closed {} after it completes, is cancelled or refunded",
+                    status_name(job.status),
+                    super::until(ignis::constants::JOB_RETENTION_SECONDS, 0)
+                );
+            }
+            let signature = ctx.send(&[ix::close_job(id, job.poster)]).await?;
+            Ok(Report::new(json!({ "id": id, "signature": signature }), [format!("closed job #{id}; its rent went back to {}", job.poster)]))
+        }
+        JobCommand::Decline { id } => {
+            let signature = ctx.send(&[ix::decline_assignment(ctx.me()?, id)]).await?;
+            Ok(Report::new(
+                json!({ "id": id, "signature": signature }),
+                [format!("declined job #{id}: it goes back to the queue, and your stake is untouched")],
+            ))
+        }
         JobCommand::Show { id } => {
             let Some(job) = ctx.client.job(id).await? else { bail!("there is no job #{id}") };
             let mut text = vec![job_line(ctx, &config, &job), format!("  poster {}", job.poster)];

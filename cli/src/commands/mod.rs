@@ -18,6 +18,7 @@ pub async fn run(ctx: &Context, keypair_path: &str, command: Command) -> Result<
         Command::Stake { amount } => staking::stake(ctx, &amount).await,
         Command::Unstake { amount } => staking::unstake(ctx, &amount).await,
         Command::Withdraw => staking::withdraw(ctx).await,
+        Command::CloseStake => staking::close_stake(ctx).await,
         Command::Rewards(command) => staking::rewards(ctx, command).await,
         Command::Worker(command) => workers::run(ctx, command).await,
         Command::Job(command) => jobs::run(ctx, command).await,

@@ -69,6 +69,27 @@ pub async fn withdraw(ctx: &Context) -> Result<Report> {
     ))
 }
 
+pub async fn close_stake(ctx: &Context) -> Result<Report> {
+    let config = ctx.config().await?;
+    let Some(stake) = ctx.client.stake(&ctx.me()?).await? else {
+        bail!("you have no stake account: nothing to close");
+    };
+    if !stake.is_empty(config.rewards.reward_per_share)? {
+        bail!(
+            "your stake still holds {} bonded, {} activating and {} unbonding: unstake, withdraw and \
+             `ignis rewards claim` first",
+            ctx.ign(&config, stake.amount),
+            ctx.ign(&config, stake.activating_amount),
+            ctx.ign(&config, stake.unbonding_amount)
+        );
+    }
+    if ctx.client.worker(&ctx.me()?).await?.is_some_and(|w| w.registered) {
+        bail!("your worker is still registered: `ignis worker deregister` first");
+    }
+    let signature = ctx.send(&[ix::close_stake(ctx.me()?)]).await?;
+    Ok(Report::new(json!({ "closed": true, "signature": signature }), ["closed your stake account; its rent came back".to_string()]))
+}
+
 pub async fn rewards(ctx: &Context, command: RewardsCommand) -> Result<Report> {
     let config = ctx.config().await?;
     let stake = ctx.client.stake(&ctx.me()?).await?;
