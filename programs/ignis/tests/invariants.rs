@@ -7,7 +7,11 @@
 //! - no job is paid twice; a failed transaction changes nothing;
 //! - the work pool pays only verified work (a PoW submission or an attested result),
 //!   at most the job's work units at the current rate, once per job;
-//! - an attacker staking just in time (same slot as a payout) earns none of its fee.
+//! - an attacker staking just in time (same slot as a payout) earns none of its fee;
+//! - no actor's staking income exceeds its fair share: each distribution pro rata to
+//!   the stake it had bonded before the transaction, its own slashes excluded;
+//! - attackers self-deal (post unverifiable jobs to their own workers) and grief (post
+//!   impossible jobs) among the honest actions.
 //!
 //! Replay one case with `IGNIS_INVARIANT_SEED=<seed> cargo test-all --test invariants`;
 //! `IGNIS_INVARIANT_STEPS` sets the steps per case.
@@ -59,7 +63,20 @@ struct Case {
     /// (job, operator index) -> (result hash, salt) it committed to.
     commitments: HashMap<(u64, usize), ([u8; 32], [u8; 32])>,
     paid_jobs: HashSet<u64>,
+    /// Per actor: the most its stake may have earned as a staker (Q20 base units).
+    fair_share: Vec<u128>,
+    /// Per actor: staking income of stake accounts it has since closed.
+    closed_income: Vec<u64>,
     stats: Stats,
+}
+
+/// What the fair-share bound needs from before a transaction.
+struct StakeSnapshot {
+    bonded: Vec<u64>,
+    slashed: Vec<u64>,
+    claimed: Vec<u64>,
+    distributed: u64,
+    staked: u64,
 }
 
 fn emission() -> EmissionSchedule {
@@ -93,6 +110,8 @@ impl Case {
             actors,
             commitments: HashMap::new(),
             paid_jobs: HashSet::new(),
+            fair_share: vec![0; ACTORS],
+            closed_income: vec![0; ACTORS],
             stats: Stats::default(),
         }
     }
@@ -160,8 +179,12 @@ impl Case {
             .flat_map(|ix| ix.accounts.iter().filter(|m| m.is_writable).map(|m| m.pubkey))
             .collect();
         let before: Vec<_> = watched.iter().map(|key| self.env.svm.get_account(key)).collect();
+        let snapshot = self.stake_snapshot();
         let result = self.env.send(&ixs, &[signer]);
         let ok = result.is_ok();
+        if ok {
+            self.book_fair_shares(&snapshot);
+        }
         if let Err(err) = result {
             *self.stats.errors.entry((kind, error_name(&err))).or_default() += 1;
         }
@@ -182,6 +205,42 @@ impl Case {
             }
         }
         ok
+    }
+
+    fn stake_snapshot(&self) -> StakeSnapshot {
+        let stakes: Vec<Option<Stake>> = self.actors.iter().map(|a| self.env.account(&pda::stake(&a.pubkey()))).collect();
+        let config = self.env.config();
+        StakeSnapshot {
+            bonded: stakes.iter().map(|s| s.as_ref().map_or(0, |s| s.amount)).collect(),
+            slashed: stakes.iter().map(|s| s.as_ref().map_or(0, |s| s.slashed_total)).collect(),
+            claimed: stakes.iter().map(|s| s.as_ref().map_or(0, |s| s.claimed_total)).collect(),
+            distributed: config.rewards.distributed,
+            staked: config.totals.staked,
+        }
+    }
+
+    /// Books each actor's fair share of what the transaction distributed to stakers:
+    /// pro rata to its stake bonded before it (so nothing for a deposit made in it),
+    /// over a denominator that leaves out every operator slashed in it (each slash is
+    /// shared without its own operator), and none of its own slash.
+    fn book_fair_shares(&mut self, before: &StakeSnapshot) {
+        let after = self.stake_snapshot();
+        let distributed = u128::from(after.distributed - before.distributed);
+        let slashed: Vec<u64> = after.slashed.iter().zip(&before.slashed).map(|(a, b)| a - b).collect();
+        let excluded: u64 = (0..ACTORS).filter(|i| slashed[*i] > 0).map(|i| before.bonded[i]).sum();
+        let sharing = u128::from(before.staked.saturating_sub(excluded));
+        for i in 0..ACTORS {
+            if after.claimed[i] == 0 && before.claimed[i] > 0 && self.env.account::<Stake>(&pda::stake(&self.actors[i].pubkey())).is_none() {
+                self.closed_income[i] += before.claimed[i];
+            }
+            if distributed == 0 || sharing == 0 || before.bonded[i] == 0 {
+                continue;
+            }
+            let own_slash = if slashed[i] > 0 { u128::from(slashed[i]) } else { 0 };
+            // Q20: a distribution times a stake stays below 2^100 here.
+            let share = ((distributed.saturating_sub(own_slash) * u128::from(before.bonded[i])) << 20) / sharing;
+            self.fair_share[i] += share;
+        }
     }
 
     /// A job is paid at most once, whichever instruction pays it, and the work pool pays
@@ -214,7 +273,7 @@ impl Case {
         let token = self.actors[who].token;
         let key = user.pubkey();
         let protocol = self.env.protocol;
-        match self.rng.gen_range(0..110) {
+        match self.rng.gen_range(0..114) {
             0..=7 => {
                 let amount = self.amount();
                 self.send("stake", vec![protocol.stake(key, token, amount)], &user);
@@ -303,7 +362,9 @@ impl Case {
                 let key = user.pubkey();
                 let nonce = match self.job(job) {
                     Some(state) if self.rng.gen_ratio(4, 5) => match state.kind {
-                        JobKind::Pow { difficulty } => find_nonce(&state.seed, &pda::worker(&key), difficulty),
+                        // Griefers' jobs are far too hard to search here (and never assigned).
+                        JobKind::Pow { difficulty } if difficulty <= 8 => find_nonce(&state.seed, &pda::worker(&key), difficulty),
+                        JobKind::Pow { .. } => self.rng.gen(),
                         JobKind::Kernel { .. } => 0,
                     },
                     _ => self.rng.gen(),
@@ -407,6 +468,8 @@ impl Case {
                 self.send("close_stake", vec![ix::close_stake(key)], &user);
             }
             106..=109 => self.just_in_time_stake(),
+            110..=111 => self.self_deal(),
+            112..=113 => self.grief(),
             _ => {
                 // Short, rare pauses: unpause at the next chance, pause one time in five.
                 let admin = self.env.admin.key.insecure_clone();
@@ -422,7 +485,10 @@ impl Case {
     /// none of the payout's fee may reach it.
     fn just_in_time_stake(&mut self) {
         let (job, who) = self.pick_assignment(|j| j.status == JobStatus::Running && matches!(j.kind, JobKind::Pow { .. }));
-        let Some(Job { kind: JobKind::Pow { difficulty }, seed, .. }) = self.job(job) else { return };
+        let Some(Job { kind: JobKind::Pow { difficulty }, seed, .. }) = self.job(job).filter(|j| j.kind.work_units() <= 1 << 8)
+        else {
+            return;
+        };
         let attacker = &self.actors[ACTORS - 1 - self.rng.gen_range(0..2)];
         let (jit, jit_token) = (attacker.key.insecure_clone(), attacker.token);
         let claimable = |env: &Env| {
@@ -451,6 +517,57 @@ impl Case {
         let payer = self.env.admin.key.insecure_clone();
         self.send("activate_stake", vec![ix::activate_stake(jit.pubkey())], &payer);
         assert_eq!(claimable(&self.env), after, "bonding in the next slot earned from the past");
+    }
+
+    /// An attacker posts a kernel job, has it assigned to its own worker, and reveals a
+    /// result it never computed. Later steps settle it; `record_payments` checks that no
+    /// unverified settlement pays from the work pool.
+    fn self_deal(&mut self) {
+        let attacker = &self.actors[ACTORS - 1 - self.rng.gen_range(0..2)];
+        let (key, token) = (attacker.key.insecure_clone(), attacker.token);
+        let args = PostJobArgs {
+            kind: JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size: self.rng.gen_range(1..5) },
+            reward: self.env.config().min_reward(1),
+            client_seed: self.rng.gen(),
+            ..self.env.job_args()
+        };
+        if !self.send("post_job", vec![self.env.protocol.post_job(key.pubkey(), token, args)], &key) {
+            return;
+        }
+        let orchestrator = self.env.orchestrator.insecure_clone();
+        if !self.send("assign_job", vec![ix::assign_job(orchestrator.pubkey(), args.job_id, key.pubkey())], &orchestrator) {
+            return;
+        }
+        let (garbage, salt): ([u8; 32], [u8; 32]) = (self.rng.gen(), self.rng.gen());
+        let commitment = ignis::kernels::result_commitment(&garbage, &salt, &pda::worker(&key.pubkey()));
+        if self.send("commit_result", vec![ix::commit_result(key.pubkey(), args.job_id, commitment)], &key) {
+            let who = ACTORS - 1 - self.actors.iter().rev().position(|a| a.pubkey() == key.pubkey()).unwrap();
+            self.commitments.insert((args.job_id, who), (garbage, salt));
+            self.send("reveal_result", vec![ix::reveal_result(key.pubkey(), args.job_id, garbage, salt)], &key);
+        }
+    }
+
+    /// An attacker posts PoW nobody can solve in its window: no worker may be assigned
+    /// it (so nobody can be slashed for it), and its escrow comes back on expiry.
+    fn grief(&mut self) {
+        let attacker = &self.actors[ACTORS - 1 - self.rng.gen_range(0..2)];
+        let (key, token) = (attacker.key.insecure_clone(), attacker.token);
+        let args = PostJobArgs {
+            kind: JobKind::Pow { difficulty: self.rng.gen_range(40..=63) },
+            reward: self.rng.gen_range(1..50) * IGN,
+            execution_seconds: self.rng.gen_range(10..600),
+            client_seed: self.rng.gen(),
+            ..self.env.job_args()
+        };
+        if !self.send("post_job", vec![self.env.protocol.post_job(key.pubkey(), token, args)], &key) {
+            return;
+        }
+        let orchestrator = self.env.orchestrator.insecure_clone();
+        for victim in 0..4 {
+            let operator = self.actors[victim].pubkey();
+            let assigned = self.send("assign_job", vec![ix::assign_job(orchestrator.pubkey(), args.job_id, operator)], &orchestrator);
+            assert!(!assigned, "an impossible job was assigned to actor {victim}");
+        }
     }
 
     fn settings(&mut self) -> WorkerSettings {
@@ -513,7 +630,16 @@ impl Case {
         assert!(owed <= distributed, "stakers owed {owed}, more than the {distributed} distributed");
         let dust_bound = (self.stats.instructions + ACTORS) as u128;
         assert!(distributed - owed <= dust_bound, "rounding dust {} over {dust_bound}", distributed - owed);
-        assert_eq!(rewards.claimed, stakes.iter().map(|s| s.claimed_total).sum::<u64>());
+        assert_eq!(rewards.claimed, stakes.iter().map(|s| s.claimed_total).sum::<u64>() + self.closed_income.iter().sum::<u64>());
+        // No actor earned more as a staker than its fair share (plus rounding dust).
+        let rps = rewards.reward_per_share;
+        for (i, actor) in self.actors.iter().enumerate() {
+            let income = self.env.account::<Stake>(&pda::stake(&actor.pubkey())).map_or(0, |s| {
+                u128::from(s.claimed_total) + u128::from(s.claimable(rps).unwrap())
+            }) + u128::from(self.closed_income[i]);
+            let fair = self.fair_share[i] >> 20;
+            assert!(income <= fair + dust_bound, "actor {i} earned {income} as a staker; its fair share is {fair}");
+        }
 
         if full {
             self.check_jobs(totals.escrowed, totals.jobs_completed);
