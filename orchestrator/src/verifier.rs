@@ -60,7 +60,6 @@ pub fn challenged(job: &Job, now: i64, params: &Params) -> Option<(u32, Vec<[u8;
         JobKind::Kernel { kernel, size } if kernel == KERNEL_MATMUL_U32 && job.verifiable_at(now, params) => {
             let mut revealed: Vec<[u8; 32]> =
                 job.live_assignments().iter().filter(|a| a.revealed).map(|a| a.result_hash).collect();
-            revealed.dedup();
             revealed.sort_unstable();
             revealed.dedup();
             Some((size, revealed))
