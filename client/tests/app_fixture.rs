@@ -142,6 +142,13 @@ fn fixture() -> Value {
             protocol.refund_job(pow_id, user_token),
         ),
         entry("claim_rewards", "claim_rewards", common(json!({})), protocol.claim_rewards(user, user_token)),
+        entry(
+            "close_job",
+            "close_job",
+            common(json!({ "jobId": pow_id.to_string() })),
+            instructions::close_job(pow_id, user),
+        ),
+        entry("close_stake", "close_stake", common(json!({})), instructions::close_stake(user)),
     ])
 }
 

@@ -60,6 +60,28 @@ export async function readJob(rpc: ChainRpc, id: bigint): Promise<Job | null> {
   return account.exists ? account.data : null;
 }
 
+/**
+ * Which of `addresses` hold no account now (closed, or never created): one
+ * getMultipleAccounts per 100 addresses, reading no data.
+ */
+export async function missingAccounts(
+  rpc: ChainRpc,
+  addresses: readonly Address[],
+  abortSignal?: AbortSignal,
+): Promise<Set<Address>> {
+  const missing = new Set<Address>();
+  for (let i = 0; i < addresses.length; i += 100) {
+    const batch = addresses.slice(i, i + 100);
+    const { value } = await rpc
+      .getMultipleAccounts(batch, { encoding: 'base64', commitment: 'confirmed', dataSlice: { offset: 0, length: 0 } })
+      .send({ abortSignal });
+    value.forEach((account, j) => {
+      if (!account) missing.add(batch[j]!);
+    });
+  }
+  return missing;
+}
+
 export interface TokenBalance {
   ata: Address;
   exists: boolean;

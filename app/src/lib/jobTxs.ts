@@ -1,9 +1,9 @@
 // Signatures of the transactions this browser sent for each job (post, cancel,
-// refund), so My jobs can link them: the chain keeps no index from a job to them.
+// refund, close), so My jobs can link them: the chain keeps no index from a job to them.
 
 const KEY = 'ignis.jobTransactions';
 
-export type JobTxKind = 'post' | 'cancel' | 'refund';
+export type JobTxKind = 'post' | 'cancel' | 'refund' | 'close';
 export type JobTxs = Partial<Record<JobTxKind, string>>;
 
 function load(): Record<string, JobTxs> {

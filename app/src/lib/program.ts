@@ -15,6 +15,8 @@ import {
 import {
   getCancelJobInstruction,
   getClaimRewardsInstruction,
+  getCloseJobInstruction,
+  getCloseStakeInstruction,
   getPostJobInstruction,
   getRefundJobInstruction,
   getRequestUnstakeInstruction,
@@ -239,6 +241,37 @@ export async function claimRewardsInstruction(
     emission: a.emission,
     mint: protocol.mint,
     tokenProgram: protocol.tokenProgram,
+    eventAuthority: a.eventAuthority,
+    program: PROGRAM_ADDRESS,
+  });
+}
+
+/**
+ * Permissionless: closes a job settled at least a day ago (`Job::closable_at`, see
+ * lib/closing.ts) and returns its account's rent to its poster.
+ */
+export async function closeJobInstruction(jobId: bigint, poster: Address): Promise<Instruction> {
+  const a = await programAddresses();
+  return getCloseJobInstruction({
+    config: a.config,
+    job: await jobAddress(jobId),
+    poster,
+    eventAuthority: a.eventAuthority,
+    program: PROGRAM_ADDRESS,
+  });
+}
+
+/**
+ * Closes the owner's empty stake account and returns its rent. The program reads the
+ * owner's worker PDA (which may not exist) and refuses while that worker is registered.
+ */
+export async function closeStakeInstruction(owner: TransactionSigner): Promise<Instruction> {
+  const a = await programAddresses();
+  return getCloseStakeInstruction({
+    owner,
+    config: a.config,
+    stake: await stakeAddress(owner.address),
+    worker: await workerAddress(owner.address),
     eventAuthority: a.eventAuthority,
     program: PROGRAM_ADDRESS,
   });

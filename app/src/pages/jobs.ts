@@ -1,16 +1,23 @@
 // My jobs: every job the connected wallet posted, with live status (server-sent
 // events, polling as a fallback, the chain when the orchestrator is down), links to
 // the job account and this browser's transactions, cancel while unassigned, refund
-// once expired (or re-queued too often to be assigned). Stored times are on the
-// protocol clock (lib/clock.ts): they are compared with `app.protocolNow()`.
+// once expired (or re-queued too often to be assigned), close a day after it settled
+// to take the account's rent back (lib/closing.ts). Stored times are on the protocol
+// clock (lib/clock.ts): they are compared with `app.protocolNow()`.
+//
+// A closed job's account is gone from the chain, but the orchestrator keeps it in its
+// index and lists it as it last was: jobs that look closable are looked up on the
+// chain, and those gone are shown as closed, with nothing left to do.
 
 import type { Address } from '@solana/kit';
 import type { App } from '../app';
 import type { JobView } from '../lib/api';
-import { readJobsOfPoster } from '../lib/chain';
+import { missingAccounts, readJobsOfPoster } from '../lib/chain';
+import { jobClosableAt, jobClosableFrom } from '../lib/closing';
 import { formatDuration, formatIgn, formatRelative, formatTimestamp, shortAddress } from '../lib/format';
 import { jobTransactions, recordJobTransaction } from '../lib/jobTxs';
-import { cancelJobInstruction, refundJobInstruction } from '../lib/program';
+import type { Sent } from '../lib/tx';
+import { asAddress, cancelJobInstruction, closeJobInstruction, jobAddress, refundJobInstruction } from '../lib/program';
 import { notice, runAction, statusBadge } from '../ui/components';
 import { extLink, h, replaceChildren } from '../ui/dom';
 
@@ -33,6 +40,14 @@ export function canRefund(job: JobView, now: number): boolean {
   );
 }
 
+/**
+ * Whether to offer Close: `Job::closable_at` (lib/closing.ts) for a job whose account
+ * is not known to be gone. `now` is the protocol clock.
+ */
+export function canClose(job: JobView, now: number, closed: ReadonlySet<number>): boolean {
+  return !closed.has(job.id) && jobClosableAt(job, now);
+}
+
 function describeKind(job: JobView): string {
   return job.kind === 'pow'
     ? `PoW, difficulty ${job.difficulty ?? '?'}`
@@ -46,6 +61,28 @@ export function jobsPage(app: App, root: HTMLElement): () => void {
   const jobs = new Map<number, JobView>();
   const results = new Map<number, HTMLElement>();
   const pending = new Set<number>();
+  // Job ids whose account is gone (closed by this page or by anyone): ids are never
+  // reused, so this stays true.
+  const closed = new Set<number>();
+
+  /** Looks up on the chain the jobs that may be closed now; marks those gone. */
+  const findClosed = async (ids: number[]) => {
+    if (ids.length === 0) return;
+    const addresses = await Promise.all(ids.map((id) => jobAddress(id)));
+    // The page waits for this before it renders: not for long.
+    const missing = await missingAccounts(app.rpc, addresses, AbortSignal.timeout(5_000));
+    ids.forEach((id, i) => {
+      if (missing.has(addresses[i]!)) closed.add(id);
+    });
+  };
+  const isGone = async (id: number) => {
+    await findClosed([id]);
+    return closed.has(id);
+  };
+  const markClosed = (id: number) => {
+    closed.add(id);
+    render();
+  };
 
   const render = () => {
     const owner = app.address;
@@ -59,7 +96,8 @@ export function jobsPage(app: App, root: HTMLElement): () => void {
       return;
     }
     const now = app.protocolNow();
-    replaceChildren(list, rows.map((job) => jobCard(app, job, now, results, pending, refresh)));
+    const closing = { closed, isGone, markClosed };
+    replaceChildren(list, rows.map((job) => jobCard(app, job, now, results, pending, refresh, closing)));
   };
 
   let loading = false;
@@ -69,6 +107,7 @@ export function jobsPage(app: App, root: HTMLElement): () => void {
     loading = true;
     try {
       let fetched: JobView[];
+      let onChain = false;
       try {
         if (app.apiOnline === false) throw new Error('offline');
         fetched = await app.api.jobs({ poster: owner, limit: 200 });
@@ -77,12 +116,21 @@ export function jobsPage(app: App, root: HTMLElement): () => void {
       } catch {
         if (app.apiOnline !== false) app.setApiOnline(false);
         fetched = await readJobsOfPoster(app.rpc, owner as Address);
+        onChain = true;
         source.textContent = 'Read from the chain (the orchestrator is unreachable).';
       }
       for (const job of fetched) {
         const known = jobs.get(job.id);
         if (!known || known.slot <= job.slot) jobs.set(job.id, job);
       }
+      // A job just read from the chain exists; any other that looks closable may be
+      // gone already. Unknown while the chain is unreachable: the button then stays.
+      const read = new Set(onChain ? fetched.map((j) => j.id) : []);
+      const now = app.protocolNow();
+      const candidates = [...jobs.values()]
+        .filter((j) => j.poster === owner && !read.has(j.id) && canClose(j, now, closed))
+        .map((j) => j.id);
+      await findClosed(candidates).catch(() => undefined);
     } catch (error) {
       source.textContent = app.describe(error);
     } finally {
@@ -122,7 +170,9 @@ function jobCard(
   results: Map<number, HTMLElement>,
   pending: Set<number>,
   refresh: () => Promise<void>,
+  closing: { closed: ReadonlySet<number>; isGone: (id: number) => Promise<boolean>; markClosed: (id: number) => void },
 ): HTMLElement {
+  const isClosed = closing.closed.has(job.id);
   // A re-render during an action keeps its button disabled.
   const act = (button: HTMLButtonElement, action: Parameters<typeof runAction>[3]) => {
     pending.add(job.id);
@@ -135,6 +185,34 @@ function jobCard(
     results.set(job.id, result);
   }
   const actions: HTMLElement[] = [];
+  if (canClose(job, now, closing.closed)) {
+    const button = h(
+      'button',
+      { class: 'button', 'data-testid': 'close-job', title: 'Close the job account and take its rent back' },
+      'Close',
+    );
+    button.addEventListener('click', () =>
+      act(button, async () => {
+        const instruction = await closeJobInstruction(BigInt(job.id), asAddress(job.poster));
+        let sent: Sent;
+        try {
+          sent = await app.send([instruction]);
+        } catch (error) {
+          // Anyone may close a settled job: someone may have done it first.
+          if (await closing.isGone(job.id).catch(() => false)) {
+            closing.markClosed(job.id);
+            return { message: `Job #${job.id} was already closed: its rent went back to your wallet.` };
+          }
+          throw error;
+        }
+        recordJobTransaction(job.id, 'close', sent.signature);
+        closing.markClosed(job.id);
+        return { message: `Closed job #${job.id}: its rent came back to your wallet.`, signature: sent.signature };
+      }),
+    );
+    button.disabled = pending.has(job.id);
+    actions.push(button);
+  }
   if (canCancel(job)) {
     const button = h('button', { class: 'button', 'data-testid': 'cancel-job' }, 'Cancel');
     button.addEventListener('click', () =>
@@ -168,6 +246,7 @@ function jobCard(
     actions.push(button);
   }
 
+  const closableFrom = jobClosableFrom(job);
   const timing =
     job.status === 'completed'
       ? `completed ${formatRelative(job.completedAt, now)}`
@@ -183,12 +262,13 @@ function jobCard(
 
   return h(
     'article',
-    { class: 'card job', 'data-testid': `job-${job.id}`, 'data-job-id': job.id, 'data-status': job.status },
+    { class: 'card job', 'data-testid': `job-${job.id}`, 'data-job-id': job.id, 'data-status': job.status, 'data-closed': isClosed },
     h(
       'header',
       { class: 'job-head' },
       h('strong', null, `#${job.id}`),
       statusBadge(job.status),
+      isClosed ? h('span', { class: 'badge badge-closed', 'data-testid': 'job-closed' }, 'closed') : null,
       h('span', { class: 'muted' }, describeKind(job)),
       h('span', { class: 'job-reward' }, formatIgn(job.reward)),
     ),
@@ -227,5 +307,14 @@ function jobCard(
     job.status === 'open' && job.assignments.length === 0 && !canRefund(job, now)
       ? h('small', { class: 'muted' }, `Refundable in ${formatDuration(job.expiresAt - now)} if no worker takes it.`)
       : null,
+    isClosed
+      ? h('small', { class: 'muted' }, 'Closed: the job account is gone and its rent went back to your wallet.')
+      : closableFrom !== null && now < closableFrom
+        ? h(
+            'small',
+            { class: 'muted', 'data-testid': 'closable-in' },
+            `You can close it to take its account’s rent back in ${formatDuration(closableFrom - now)} (a settled job stays on chain for a day).`,
+          )
+        : null,
   );
 }

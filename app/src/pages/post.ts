@@ -164,7 +164,7 @@ export function postPage(app: App, root: HTMLElement): () => void {
       ),
       h('h3', null, 'SOL'),
       line('Network fee', formatSol(cost.networkFeeLamports), 'preview-network-fee', networkFee === null ? 'estimate: 5,000 lamports per signature' : 'quoted by the cluster'),
-      line('Job account rent', jobRent === null ? '…' : formatSol(jobRent), 'preview-rent', `${JOB_ACCOUNT_SIZE} bytes, stays with the job account`),
+      line('Job account rent', jobRent === null ? '…' : formatSol(jobRent), 'preview-rent', `${JOB_ACCOUNT_SIZE} bytes, back to you when you close the job in My jobs, a day after it settles`),
       balance && !balance.exists ? line('IGN token account rent', formatSol(tokenAccountRent), 'preview-ata-rent', 'your IGN account is created first') : null,
       line('Total SOL', formatSol(cost.totalLamports), 'preview-total-sol'),
       h('h3', null, 'Work'),

@@ -3,14 +3,17 @@
 // stake, unstake or claim), unbonding with its unlock time (on the protocol clock),
 // claimable rewards (computed from the Stake and Config accounts as the program does,
 // ticking with the chain's clock; only bonded stake earns), and stake / unstake /
-// withdraw / claim.
+// withdraw / claim, and closing the stake account for its rent once it holds nothing
+// and the wallet's worker is deregistered (lib/closing.ts).
 
 import type { App } from '../app';
 import type { Stake, Worker } from '../generated';
 import { readSolBalance, readStake, readTokenBalance, readWorker, type TokenBalance } from '../lib/chain';
+import { canCloseStake } from '../lib/closing';
 import { formatDuration, formatIgn, formatRelative, formatSol, formatTimestamp, formatUnits, parseIgn } from '../lib/format';
 import {
   claimRewardsInstruction,
+  closeStakeInstruction,
   requestUnstakeInstruction,
   stakeInstruction,
   withdrawInstruction,
@@ -44,6 +47,13 @@ export function stakePage(app: App, root: HTMLElement): () => void {
   const claimResult = h('div', { class: 'result', 'data-testid': 'claim-result' });
   const claimable = h('strong', { class: 'big', 'data-testid': 'claimable' }, '–');
   const rate = h('small', { class: 'muted', 'data-testid': 'reward-rate' });
+  const closeStakeButton = h('button', { class: 'button', 'data-testid': 'close-stake-submit' }, 'Close stake account');
+  const closeStakeResult = h('div', { class: 'result', 'data-testid': 'close-stake-result' });
+  const closeStakeIntro = h(
+    'p',
+    { class: 'muted' },
+    'Your stake account holds nothing: nothing staked, activating, unbonding or to claim. Close it to take back the rent paid when you first staked; staking again opens a new one.',
+  );
 
   const stakeForm = h('form', { class: 'card form', novalidate: true },
     h('h2', null, 'Stake'),
@@ -60,6 +70,11 @@ export function stakePage(app: App, root: HTMLElement): () => void {
     unstakeHint, unstakeButton, unstakeResult);
   const withdrawCard = h('section', { class: 'card form' }, h('h2', null, 'Unbonding'), unbondingBox, withdrawButton, withdrawResult);
   const claimCard = h('section', { class: 'card form' }, h('h2', null, 'Rewards'), h('div', null, 'Claimable now'), claimable, rate, claimButton, claimResult);
+  const closeStakeTitle = h('h2', null, 'Stake account');
+  const closeStakeCard = h('section', { class: 'card form', 'data-testid': 'close-stake' });
+  // Holds closeStakeCard while the stake can be closed, and afterwards while it shows
+  // what happened.
+  const closeStakeBox = h('div', { class: 'after-grid' });
 
   const body = h('div');
   replaceChildren(root, h('h1', null, 'Stake & rewards'), body);
@@ -104,7 +119,7 @@ export function stakePage(app: App, root: HTMLElement): () => void {
     layout = next;
     if (next === 'connect') replaceChildren(body, notice('Connect a wallet to stake IGN and claim rewards.', 'info', 'stake-connect'));
     else if (next === 'loading') replaceChildren(body, notice(app.chainError ?? 'Loading…', 'warn'));
-    else replaceChildren(body, errorBox, summary, h('div', { class: 'grid2' }, stakeForm, unstakeForm, withdrawCard, claimCard));
+    else replaceChildren(body, errorBox, summary, h('div', { class: 'grid2' }, stakeForm, unstakeForm, withdrawCard, claimCard), closeStakeBox);
   };
 
   // Updates figures in place, so typing in the forms is never disturbed.
@@ -162,6 +177,11 @@ export function stakePage(app: App, root: HTMLElement): () => void {
       `Unstaked IGN unlocks after ${formatDuration(unbondingSeconds)}: at ${formatTimestamp(app.wallTime(clock + unbondingSeconds))} if you request now. A new request restarts the clock for everything unbonding.` +
       (activating > 0n ? ' Stake still activating can be unstaked once it is bonded, from the next slot.' : '');
     renderClaimable();
+    // Offered only when `close_stake` would succeed: an empty stake account and no
+    // registered worker.
+    const closable = canCloseStake(config, stake, worker, BigInt(app.now()));
+    replaceChildren(closeStakeCard, closeStakeTitle, closable ? [closeStakeIntro, closeStakeButton] : null, closeStakeResult);
+    replaceChildren(closeStakeBox, closable || closeStakeResult.dataset.state ? closeStakeCard : null);
   };
 
   const load = async () => {
@@ -257,7 +277,25 @@ export function stakePage(app: App, root: HTMLElement): () => void {
     }),
   );
 
-  const offs = [app.on('wallet', () => void load()), app.on('config', () => render())];
+  closeStakeButton.addEventListener('click', () =>
+    void runAction(app, closeStakeButton, closeStakeResult, async () => {
+      const sent = await app.send([await closeStakeInstruction(app.signer())]);
+      return after({ message: 'Closed your stake account: its rent came back to your wallet.', signature: sent.signature });
+    }),
+  );
+
+  const offs = [
+    app.on('wallet', () => {
+      // What happened to the last wallet's stake account is not this one's.
+      if (closeStakeResult.dataset.state !== 'pending') {
+        delete closeStakeResult.dataset.state;
+        closeStakeResult.className = 'result';
+        replaceChildren(closeStakeResult);
+      }
+      void load();
+    }),
+    app.on('config', () => render()),
+  ];
   void load();
   const tick = setInterval(() => {
     if (!document.hidden && layout === 'ready') renderClaimable();

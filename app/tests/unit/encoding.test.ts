@@ -7,6 +7,8 @@ import { getJobEncoder, getStakeEncoder, JobStatus } from '../../src/generated';
 import {
   cancelJobInstruction,
   claimRewardsInstruction,
+  closeJobInstruction,
+  closeStakeInstruction,
   JOB_ACCOUNT_SIZE,
   postJobInstruction,
   refundJobInstruction,
@@ -68,6 +70,11 @@ async function build(entry: FixtureEntry): Promise<Instruction> {
       return refundJobInstruction(protocol, BigInt(a.jobId as string), userToken);
     case 'claim_rewards':
       return claimRewardsInstruction(protocol, user, userToken);
+    case 'close_job':
+      // The poster gets the rent back; anyone may send it.
+      return closeJobInstruction(BigInt(a.jobId as string), user.address);
+    case 'close_stake':
+      return closeStakeInstruction(user);
     default:
       throw new Error(`no builder for ${entry.instruction}`);
   }
@@ -76,7 +83,17 @@ async function build(entry: FixtureEntry): Promise<Instruction> {
 describe('instructions match the Rust client byte for byte', () => {
   it('the fixture covers the instructions the app sends', () => {
     expect(new Set(fixture.map((e) => e.instruction))).toEqual(
-      new Set(['post_job', 'stake', 'request_unstake', 'withdraw', 'cancel_job', 'refund_job', 'claim_rewards']),
+      new Set([
+        'post_job',
+        'stake',
+        'request_unstake',
+        'withdraw',
+        'cancel_job',
+        'refund_job',
+        'claim_rewards',
+        'close_job',
+        'close_stake',
+      ]),
     );
   });
 

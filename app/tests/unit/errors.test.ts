@@ -79,6 +79,15 @@ describe('program errors', () => {
     expect(describeError(custom(0, codes.get('RequeueLimitReached')!))).toMatch(/refund it/);
   });
 
+  it('explains a refused close_job or close_stake (the app sends each alone, at index 0)', () => {
+    const code = (name: string) => idl.errors.find((e) => e.name === name)!.code;
+    const failed = (name: string) => describeError(custom(0, code(name)), { programs: [PROGRAM_ID] });
+    expect(failed('JobNotSettled')).toMatch(/^Only a completed, cancelled or refunded job can be closed: /);
+    expect(failed('RetentionNotElapsed')).toMatch(/^A settled job stays on chain for a day before it can be closed: /);
+    expect(failed('StakeNotEmpty')).toMatch(/^Your stake still holds tokens or unclaimed rewards: .*before closing it$/);
+    expect(failed('WorkerStillRegistered')).toBe('Your worker is still registered: deregister it before closing your stake');
+  });
+
   it('maps Anchor’s own codes', () => {
     expect(ANCHOR_ERRORS.get(2006)?.name).toBe('ConstraintSeeds');
     expect(ANCHOR_ERRORS.get(3012)?.name).toBe('AccountNotInitialized');

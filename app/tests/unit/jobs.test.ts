@@ -4,7 +4,7 @@ import idl from '../../../idl/ignis.json';
 import { JobStatus, type Job } from '../../src/generated';
 import type { JobView } from '../../src/lib/api';
 import { jobViewFromAccount } from '../../src/lib/chain';
-import { canCancel, canRefund, MAX_REQUEUES } from '../../src/pages/jobs';
+import { canCancel, canClose, canRefund, MAX_REQUEUES } from '../../src/pages/jobs';
 
 const poster = address('4vJ9JU1bJJE96FWSJKvHsmmFADCg4gpZQff4P3bkLKi');
 const worker = address('CktRuQ2mttgRGkXJtyksdKHjUdc2C4TgDzyB98oEzy8');
@@ -66,5 +66,16 @@ describe('job actions', () => {
     expect(canRefund({ ...open, requeues: 15 }, 1_000)).toBe(false);
     expect(canRefund({ ...open, requeues: 16 }, 1_000)).toBe(true);
     expect(canRefund({ ...open, requeues: 16, assignments: [{ worker, deadline: 2_000, committed: false, revealed: false }] }, 1_000)).toBe(false);
+  });
+  it('close a day after it settled, unless its account is already gone', () => {
+    const done: JobView = { ...open, status: 'completed', completedAt: 5_000 };
+    expect(canClose(open, 1_000_000, new Set())).toBe(false);
+    expect(canClose(done, 5_000 + 86_399, new Set())).toBe(false);
+    expect(canClose(done, 5_000 + 86_400, new Set())).toBe(true);
+    expect(canClose({ ...done, status: 'cancelled' }, 5_000 + 86_400, new Set())).toBe(true);
+    expect(canClose({ ...done, status: 'refunded' }, 5_000 + 86_400, new Set())).toBe(true);
+    // The orchestrator still lists a closed job as it last was: no second Close.
+    expect(canClose(done, 5_000 + 86_400, new Set([done.id]))).toBe(false);
+    expect(canClose(done, 5_000 + 86_400, new Set([done.id + 1]))).toBe(true);
   });
 });
