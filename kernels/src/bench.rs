@@ -47,6 +47,34 @@ pub fn sha2_hashrate(duration: Duration) -> f64 {
     total as f64 / started.elapsed().as_secs_f64()
 }
 
+/// The hardware's limit for the search: single-block SHA-256 compressions per second
+/// with `sha2::compress256` (SHA-NI where present), on every core. Each nonce costs
+/// exactly one, so a search can at best match this.
+pub fn compressions_per_second(duration: Duration) -> f64 {
+    let started = Instant::now();
+    let threads = rayon::current_num_threads();
+    let total: u64 = (0..threads)
+        .into_par_iter()
+        .map(|thread| {
+            let mut block = sha2::digest::generic_array::GenericArray::from([thread as u8; 64]);
+            let start = [thread as u32; 8];
+            let mut count = 0u64;
+            while started.elapsed() < duration {
+                // Independent compressions from one state, as a search does.
+                for i in 0..4096u64 {
+                    block[..8].copy_from_slice(&(count + i).to_le_bytes());
+                    let mut state = start;
+                    sha2::compress256(&mut state, std::slice::from_ref(&block));
+                    std::hint::black_box(state);
+                }
+                count += 4096;
+            }
+            count
+        })
+        .sum();
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
 /// Multiply-adds counted as two operations.
 pub fn matmul_ops_per_second(backend: &dyn Backend, n: u32, duration: Duration) -> Result<f64, KernelError> {
     let started = Instant::now();

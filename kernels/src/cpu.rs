@@ -5,7 +5,7 @@ use rayon::prelude::*;
 use crate::{
     backend::{Backend, BackendKind, DeviceInfo, KernelError},
     matmul,
-    pow::{hash_from, PowTask},
+    pow::{Midstate, PowTask},
 };
 
 /// Nonces one rayon task checks before looking whether an earlier one has won.
@@ -41,13 +41,13 @@ impl Default for CpuBackend {
 pub fn pow_search(task: &PowTask, from: u64, count: u64) -> Option<u64> {
     let end = PowTask::range_end(from, count);
     let tasks = (end - from).div_ceil(NONCES_PER_TASK);
-    let prefix = task.prefix_hasher();
+    let midstate = Midstate::new(task);
     // find_map_first keeps order: later chunks stop once an earlier one has a match,
     // and the answer is the smallest nonce whatever the scheduling.
     (0..tasks).into_par_iter().find_map_first(|chunk| {
         let start = from + chunk * NONCES_PER_TASK;
         let stop = start.saturating_add(NONCES_PER_TASK).min(end);
-        (start..stop).find(|&nonce| ignis::pow::meets_difficulty(&hash_from(&prefix, nonce), task.difficulty))
+        midstate.search(start, stop)
     })
 }
 

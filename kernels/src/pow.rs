@@ -50,3 +50,68 @@ pub fn hash_from(prefix: &Sha256, nonce: u64) -> [u8; 32] {
     hasher.update(nonce.to_le_bytes());
     hasher.finalize().into()
 }
+
+/// SHA-256's initial state.
+const IV: [u32; 8] = [
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+];
+
+/// The search at the level of the compression function: the state after the prefix
+/// block (the midstate) is computed once, and each nonce costs exactly one compression
+/// of a tail block prepared once per batch (only its first 8 bytes change). The
+/// difficulty is checked on the state words directly, rejecting on the first word.
+/// `sha2::compress256` uses SHA-NI where the CPU has it.
+pub struct Midstate {
+    state: [u32; 8],
+    difficulty: u8,
+}
+
+impl Midstate {
+    pub fn new(task: &PowTask) -> Self {
+        let mut state = IV;
+        let block = sha2::digest::generic_array::GenericArray::from(task.prefix_block());
+        sha2::compress256(&mut state, std::slice::from_ref(&block));
+        Midstate { state, difficulty: task.difficulty }
+    }
+
+    /// The tail block of a 72-byte message: the nonce, the 0x80 pad, and the length in
+    /// bits (576) big-endian.
+    pub fn tail_block() -> sha2::digest::generic_array::GenericArray<u8, sha2::digest::consts::U64> {
+        let mut block = [0u8; 64];
+        block[8] = 0x80;
+        block[56..].copy_from_slice(&(72u64 * 8).to_be_bytes());
+        block.into()
+    }
+
+    /// The final state of `sha256(prefix || nonce_le)`: the digest is its words,
+    /// big-endian. `tail` is a block from [`Midstate::tail_block`].
+    pub fn state_for(&self, tail: &mut sha2::digest::generic_array::GenericArray<u8, sha2::digest::consts::U64>, nonce: u64) -> [u32; 8] {
+        tail[..8].copy_from_slice(&nonce.to_le_bytes());
+        let mut state = self.state;
+        sha2::compress256(&mut state, std::slice::from_ref(tail));
+        state
+    }
+
+    /// Whether a final state has `difficulty` leading zero bits (the digest's bytes are
+    /// the words big-endian, so its leading bits are the words' from the first).
+    pub fn meets(&self, state: &[u32; 8]) -> bool {
+        let mut needed = u32::from(self.difficulty);
+        for word in state {
+            if needed == 0 {
+                return true;
+            }
+            let zeros = word.leading_zeros();
+            if zeros < needed.min(32) {
+                return false;
+            }
+            needed = needed.saturating_sub(32);
+        }
+        needed == 0
+    }
+
+    /// The smallest nonce in `start..stop` that meets the difficulty.
+    pub fn search(&self, start: u64, stop: u64) -> Option<u64> {
+        let mut tail = Self::tail_block();
+        (start..stop).find(|&nonce| self.meets(&self.state_for(&mut tail, nonce)))
+    }
+}

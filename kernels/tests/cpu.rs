@@ -50,6 +50,38 @@ proptest! {
 }
 
 #[test]
+fn the_compression_level_search_matches_sha2_on_ten_thousand_random_cases() {
+    // The CPU search compresses one prepared tail block per nonce from the midstate and
+    // checks the difficulty on the state words: both must agree with the full digest.
+    let mut rng = StdRng::seed_from_u64(17);
+    for case in 0..10_000 {
+        let difficulty = rng.gen_range(0..=40);
+        let task = task(&mut rng, difficulty);
+        let midstate = ignis_kernels::pow::Midstate::new(&task);
+        let mut tail = ignis_kernels::pow::Midstate::tail_block();
+        let nonce = if case % 2 == 0 { rng.gen() } else { rng.gen_range(0..1 << 20) };
+        let state = midstate.state_for(&mut tail, nonce);
+        let digest: Vec<u8> = state.iter().flat_map(|word| word.to_be_bytes()).collect();
+        let expected = reference_hash(&task, nonce);
+        assert_eq!(digest, expected, "case {case}");
+        let meets = ignis::pow::leading_zero_bits(&expected) >= u32::from(task.difficulty);
+        assert_eq!(midstate.meets(&state), meets, "case {case}");
+    }
+    // Every difficulty against states with a known number of leading zero bits.
+    for zeros in 0..=256u32 {
+        let mut digest = [0xffu8; 32];
+        for bit in 0..zeros.min(256) {
+            digest[(bit / 8) as usize] &= !(0x80 >> (bit % 8));
+        }
+        let state: [u32; 8] = std::array::from_fn(|i| u32::from_be_bytes(digest[4 * i..4 * i + 4].try_into().unwrap()));
+        for difficulty in 0..=255u8 {
+            let midstate = ignis_kernels::pow::Midstate::new(&PowTask { seed: [0; 32], worker: [0; 32], difficulty });
+            assert_eq!(midstate.meets(&state), zeros >= u32::from(difficulty), "{zeros} zeros, difficulty {difficulty}");
+        }
+    }
+}
+
+#[test]
 fn search_finds_the_smallest_nonce_like_a_sequential_scan() {
     let mut rng = StdRng::seed_from_u64(7);
     for difficulty in [1u8, 2, 4, 8, 10, 12] {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 use ignis_kernels::{
-    bench::{matmul_ops_per_second, measure_hashrate, naive_matmul_ops_per_second, sha2_hashrate},
+    bench::{compressions_per_second, matmul_ops_per_second, measure_hashrate, naive_matmul_ops_per_second, sha2_hashrate},
     cpu::CpuBackend,
     cuda::CudaBackend,
     Backend, BackendChoice, BackendKind,
@@ -46,6 +46,14 @@ pub fn run(config: &BenchConfig) -> Result<()> {
         let hashrate = measure_hashrate(backend.as_ref(), duration) as f64;
         match info.kind {
             BackendKind::Cpu => {
+                let limit = compressions_per_second(duration);
+                rows.push(Row {
+                    backend: info.name.clone(),
+                    kernel: "pow-sha256",
+                    value: rate(hashrate, "H/s"),
+                    reference: format!("single-block compressions x cores (the limit): {}", rate(limit, "/s")),
+                    ratio: format!("{:.2}x", hashrate / limit),
+                });
                 let reference = sha2_hashrate(duration);
                 rows.push(Row {
                     backend: info.name.clone(),
