@@ -15,6 +15,11 @@ use crate::{
 };
 
 const KERNELS_CU: &str = include_str!("kernels.cu");
+/// The architectures the worker supports (NVRTC's virtual architectures); CI compiles
+/// the kernels for each and runs ptxas on the PTX (kernels/tests/nvrtc.rs).
+pub const SUPPORTED_ARCHS: [&str; 5] = ["compute_75", "compute_80", "compute_86", "compute_89", "compute_90"];
+/// Every kernel in kernels.cu.
+pub const KERNEL_NAMES: [&str; 3] = ["pow_search", "matmul_inputs", "matmul_tiled"];
 /// Must match TILE in kernels.cu.
 const TILE: u32 = 32;
 const POW_THREADS_PER_BLOCK: u32 = 256;
@@ -47,6 +52,17 @@ pub fn libraries_present() -> Result<(), KernelError> {
     Ok(())
 }
 
+/// Compiles kernels.cu with NVRTC to PTX for `arch` (e.g. "compute_90"): what the
+/// worker does at start. Needs only libnvrtc, no GPU or driver.
+pub fn compile(arch: &'static str) -> Result<cudarc::nvrtc::Ptx, KernelError> {
+    // SAFETY: only tries to dlopen the library.
+    if !unsafe { cudarc::nvrtc::sys::is_culib_present() } {
+        return Err(KernelError::NoNvrtc);
+    }
+    compile_ptx_with_opts(KERNELS_CU, CompileOptions { arch: Some(arch), ..Default::default() })
+        .map_err(|e| KernelError::Compile(e.to_string()))
+}
+
 impl CudaBackend {
     /// Opens device 0 and compiles the kernels for it. Never panics: a driver that
     /// misbehaves becomes `KernelError::Driver`.
@@ -68,8 +84,7 @@ impl CudaBackend {
             ctx.attribute(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT).map_err(driver)?.max(1) as u32;
         // NVRTC wants a 'static arch string; this runs once per process.
         let arch: &'static str = Box::leak(format!("compute_{major}{minor}").into_boxed_str());
-        let ptx = compile_ptx_with_opts(KERNELS_CU, CompileOptions { arch: Some(arch), ..Default::default() })
-            .map_err(|e| KernelError::Compile(e.to_string()))?;
+        let ptx = compile(arch)?;
         let module = ctx.load_module(ptx).map_err(driver)?;
         let load = |name: &str| module.load_function(name).map_err(driver);
         Ok(CudaBackend {
