@@ -362,7 +362,17 @@ impl Network {
                     let expected = ignis_kernels::matmul::result_hash(&ignis_kernels::matmul::compute(&job.seed, size));
                     assert_eq!(job.result_hash, expected, "job {} agreed on the right product", job.id);
                     audit.completed += 1;
-                    audit.completed_replicas += u64::from(job.replicas);
+                    // Paid: the replicas that revealed the right product. Any other live
+                    // replica must have a proven fault: it never committed (missed) or
+                    // committed and never revealed (withheld), and was slashed for it.
+                    let live = job.live_assignments();
+                    let winners = live.iter().filter(|a| a.revealed && a.result_hash == expected).count();
+                    assert!(winners > 0, "job {} completed with nobody paid", job.id);
+                    for a in live.iter().filter(|a| !(a.revealed && a.result_hash == expected)) {
+                        assert!(!a.revealed, "job {}: a replica revealed a wrong product and the job still completed", job.id);
+                        audit.withheld += u64::from(a.committed);
+                    }
+                    audit.completed_replicas += winners as u64;
                 }
                 (JobStatus::Refunded, _) => audit.refunded += 1,
                 other => panic!("job {} ended as {other:?}", job.id),
@@ -382,7 +392,7 @@ impl Network {
         assert_eq!(paid_replicas, audit.completed_replicas, "one payment per completed replica");
         // Workers earn their share of rewards plus pay for verified work from the pool.
         assert_eq!(earned, totals.paid_to_workers + config.rewards.work_paid, "workers earned what was paid out");
-        assert_eq!(self.balance(&pda::stake_vault()).await, totals.staked + totals.unbonding, "the stake vault reconciles");
+        assert_eq!(self.balance(&pda::stake_vault()).await, totals.staked + totals.unbonding + totals.activating, "the stake vault reconciles");
         let rewards = &config.rewards;
         assert_eq!(
             self.balance(&pda::reward_vault()).await,
@@ -415,6 +425,8 @@ pub struct Audit {
     pub completed: u64,
     pub refunded: u64,
     pub completed_replicas: u64,
+    /// Replicas of completed jobs that committed and never revealed (slashed).
+    pub withheld: u64,
     pub slashed: u64,
 }
 
@@ -422,8 +434,8 @@ impl std::fmt::Display for Audit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} completed and {} refunded, each exactly once; {} replicas paid once; {} base units slashed; vaults and supply reconcile",
-            self.completed, self.refunded, self.completed_replicas, self.slashed
+            "{} completed and {} refunded, each exactly once; {} replicas paid once; {} committed and never revealed; {} base units slashed; vaults and supply reconcile",
+            self.completed, self.refunded, self.completed_replicas, self.withheld, self.slashed
         )
     }
 }
