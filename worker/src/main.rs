@@ -5,8 +5,10 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() {
+    // Logs on stderr, like the orchestrator's and the CLI's: stdout is the bench's table.
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
