@@ -264,7 +264,11 @@ impl Runtime {
                 (*result_hash, *salt)
             }
             _ if assignment.committed => {
-                tracing::error!(job = job.id, "committed, but the journal lost the salt: the result cannot be revealed");
+                // A stale copy of a job this worker already revealed and forgot; only when
+                // the chain still waits for the reveal is the salt really lost.
+                if self.committed_on_chain(job.id).await && self.needs_reveal(job.id).await {
+                    tracing::error!(job = job.id, "committed, but the journal lost the salt: the result cannot be revealed");
+                }
                 return Ok(Outcome::Dropped);
             }
             _ => {
@@ -286,12 +290,35 @@ impl Runtime {
                 Ok(()) => tracing::info!(job = job.id, "result committed"),
                 // Our commitment landed before a crash or a lost confirmation.
                 Err(err) if err.program_error().is_some_and(|info| info.name == "AlreadyCommitted") => {}
+                // A retried send of our own commitment fails once the first landed and the
+                // job moved on to its reveal phase (JobNotRunning): look before dropping
+                // the journal, whose salt is the only way to reveal (and not be slashed
+                // as a withholder).
+                Err(err) if self.committed_on_chain(job.id).await => {
+                    tracing::debug!(job = job.id, %err, "our commitment had landed already");
+                }
                 Err(err) => return self.settle(job.id, "commit_result", Err(err)),
             }
             self.journal.save(&Entry { job_id: job.id, seed: job.seed, progress: Progress::Committed { result_hash, salt } })?;
             fault::point(fault::AFTER_COMMIT);
         }
         self.reveal_when_open(job.id, result_hash, salt).await
+    }
+
+    /// Whether the chain still waits for this worker's reveal on `job_id`.
+    async fn needs_reveal(&self, job_id: u64) -> bool {
+        matches!(
+            self.node.job(job_id).await,
+            Ok(Some(job)) if job.assignment_index(&self.node.worker).is_some_and(|i| !job.assignments[i].revealed)
+        )
+    }
+
+    /// Whether the chain shows this worker's commitment on `job_id`.
+    async fn committed_on_chain(&self, job_id: u64) -> bool {
+        matches!(
+            self.node.job(job_id).await,
+            Ok(Some(job)) if job.assignment_index(&self.node.worker).is_some_and(|i| job.assignments[i].committed)
+        )
     }
 
     async fn compute(&self, job_id: u64, seed: [u8; 32], n: u32) -> Result<Arc<Vec<u32>>> {
