@@ -97,14 +97,17 @@ pub async fn wait_until_bondable(client: &IgnisClient, owner: &Pubkey) -> Result
     if stake.activating_amount == 0 {
         return Ok(());
     }
+    // A flaky node gets asked again: only the last error counts.
+    let mut last_error = None;
     for _ in 0..200 {
-        let slot = client.rpc().get_slot().await.map_err(|e| client.rpc_error(e))?;
-        if slot > stake.activating_slot {
-            return Ok(());
+        match client.rpc().get_slot().await {
+            Ok(slot) if slot > stake.activating_slot => return Ok(()),
+            Ok(_) => {}
+            Err(err) => last_error = Some(client.rpc_error(err)),
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    Err(ClientError::NotConfirmed { attempts: 200 })
+    Err(last_error.unwrap_or(ClientError::NotConfirmed { attempts: 200 }))
 }
 
 /// Deposits `amount` as stake and bonds it in the next slot, as `ignis stake` does.

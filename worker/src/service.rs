@@ -27,8 +27,9 @@ use crate::{
 
 /// How long a stopping worker waits for running jobs to checkpoint.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
-/// Tries at starting up against a cluster that answers with RPC faults (about 6 s).
-const STARTUP_ATTEMPTS: u32 = 6;
+/// Tries at starting up against a cluster that answers with RPC faults: registering now
+/// also waits for the stake deposit's slot to pass, so a flaky node gets more of them.
+const STARTUP_ATTEMPTS: u32 = 12;
 /// While the websocket pushes updates, the poll only catches what it missed.
 const POLLS_SAVED_BY_WEBSOCKET: u32 = 10;
 
