@@ -266,7 +266,7 @@ impl Runtime {
             _ if assignment.committed => {
                 // A stale copy of a job this worker already revealed and forgot; only when
                 // the chain still waits for the reveal is the salt really lost.
-                if self.committed_on_chain(job.id).await && self.needs_reveal(job.id).await {
+                if self.assignment_on_chain(job.id).await == Some((true, false)) {
                     tracing::error!(job = job.id, "committed, but the journal lost the salt: the result cannot be revealed");
                 }
                 return Ok(Outcome::Dropped);
@@ -294,7 +294,7 @@ impl Runtime {
                 // job moved on to its reveal phase (JobNotRunning): look before dropping
                 // the journal, whose salt is the only way to reveal (and not be slashed
                 // as a withholder).
-                Err(err) if self.committed_on_chain(job.id).await => {
+                Err(err) if self.assignment_on_chain(job.id).await.is_some_and(|(committed, _)| committed) => {
                     tracing::debug!(job = job.id, %err, "our commitment had landed already");
                 }
                 Err(err) => return self.settle(job.id, "commit_result", Err(err)),
@@ -305,20 +305,12 @@ impl Runtime {
         self.reveal_when_open(job.id, result_hash, salt).await
     }
 
-    /// Whether the chain still waits for this worker's reveal on `job_id`.
-    async fn needs_reveal(&self, job_id: u64) -> bool {
-        matches!(
-            self.node.job(job_id).await,
-            Ok(Some(job)) if job.assignment_index(&self.node.worker).is_some_and(|i| !job.assignments[i].revealed)
-        )
-    }
-
-    /// Whether the chain shows this worker's commitment on `job_id`.
-    async fn committed_on_chain(&self, job_id: u64) -> bool {
-        matches!(
-            self.node.job(job_id).await,
-            Ok(Some(job)) if job.assignment_index(&self.node.worker).is_some_and(|i| job.assignments[i].committed)
-        )
+    /// This worker's assignment on `job_id` as the chain shows it now: (committed,
+    /// revealed), or `None` when unreadable or no longer assigned. One read.
+    async fn assignment_on_chain(&self, job_id: u64) -> Option<(bool, bool)> {
+        let job = self.node.job(job_id).await.ok()??;
+        let index = job.assignment_index(&self.node.worker)?;
+        Some((job.assignments[index].committed, job.assignments[index].revealed))
     }
 
     async fn compute(&self, job_id: u64, seed: [u8; 32], n: u32) -> Result<Arc<Vec<u32>>> {
