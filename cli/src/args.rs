@@ -8,13 +8,23 @@ use crate::output::Format;
 pub const DEFAULT_URL: &str = "http://127.0.0.1:8899";
 
 #[derive(Parser)]
-#[command(name = "ignis", version, about = "Stake IGN, register GPU workers, post compute jobs and claim rewards on Ignis")]
+#[command(
+    name = "ignis",
+    version,
+    about = "Stake IGN, register GPU workers, post compute jobs and claim rewards on Ignis"
+)]
 pub struct Cli {
     /// JSON-RPC URL of the cluster.
     #[arg(long, short = 'u', global = true, env = "IGNIS_URL", default_value = DEFAULT_URL)]
     pub url: String,
     /// Signer keypair file (Solana CLI format).
-    #[arg(long, short = 'k', global = true, env = "IGNIS_KEYPAIR", default_value = "~/.config/solana/id.json")]
+    #[arg(
+        long,
+        short = 'k',
+        global = true,
+        env = "IGNIS_KEYPAIR",
+        default_value = "~/.config/solana/id.json"
+    )]
     pub keypair: String,
     /// Output for people (text) or programs (json).
     #[arg(long, short = 'o', global = true, value_enum, default_value = "text")]

@@ -71,7 +71,10 @@ impl Context {
         amount::parse(text, config.decimals)
     }
 
-    pub async fn send(&self, instructions: &[anchor_lang::solana_program::instruction::Instruction]) -> Result<String> {
+    pub async fn send(
+        &self,
+        instructions: &[anchor_lang::solana_program::instruction::Instruction],
+    ) -> Result<String> {
         let signature = self.client.send(instructions, &[self.signer()?]).await.map_err(explain)?;
         Ok(signature.to_string())
     }
@@ -81,14 +84,18 @@ impl Context {
 pub fn explain(err: ClientError) -> anyhow::Error {
     let hint = err.program_error().and_then(|info| match info.name {
         "ProtocolPaused" => Some("the admin has paused the protocol; try again once it is resumed"),
-        "StakeBelowMinimum" => Some("stake more with `ignis stake AMOUNT` (see `ignis status` for the minimum)"),
+        "StakeBelowMinimum" => {
+            Some("stake more with `ignis stake AMOUNT` (see `ignis status` for the minimum)")
+        }
         "InsufficientStake" => Some("see your stake with `ignis rewards show`"),
         "UnbondingNotElapsed" => Some("see when it unlocks with `ignis rewards show`"),
         "NothingUnbonding" => Some("start unbonding first with `ignis unstake AMOUNT`"),
         "NothingToClaim" => Some("rewards accrue over time while you stake"),
         "JobNotOpen" | "JobHasAssignments" => Some("see the job's state with `ignis job show ID`"),
         "NotOrchestrator" => Some("only the orchestrator key may assign: pass it with --keypair"),
-        "AccountNotInitialized" => Some("an account this needs does not exist yet (not staked? not registered?)"),
+        "AccountNotInitialized" => {
+            Some("an account this needs does not exist yet (not staked? not registered?)")
+        }
         _ => None,
     });
     match hint {

@@ -21,7 +21,9 @@ impl Report {
 
     pub fn print(&self, format: Format) {
         match format {
-            Format::Json => println!("{}", serde_json::to_string_pretty(&self.json).expect("serializable")),
+            Format::Json => {
+                println!("{}", serde_json::to_string_pretty(&self.json).expect("serializable"))
+            }
             Format::Text => self.text.iter().for_each(|line| println!("{line}")),
         }
     }

@@ -26,8 +26,13 @@ impl Net {
     }
 
     fn with_slot_time(slot_time_ms: u64) -> Net {
-        let localnet = Localnet::start(LocalnetConfig { rpc_port: 0, ws_port: 0, slot_time_ms, ..Default::default() })
-            .expect("localnet starts");
+        let localnet = Localnet::start(LocalnetConfig {
+            rpc_port: 0,
+            ws_port: 0,
+            slot_time_ms,
+            ..Default::default()
+        })
+        .expect("localnet starts");
         Net { localnet, dir: tempfile::tempdir().unwrap() }
     }
 
@@ -53,7 +58,8 @@ impl Net {
     #[track_caller]
     fn ok(&self, who: &Who, args: &[&str]) -> String {
         let out = self.run(who, args);
-        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let (stdout, stderr) =
+            (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         assert!(out.status.success(), "`ignis {}` failed:\n{stdout}\n{stderr}", args.join(" "));
         stdout.into_owned()
     }
@@ -72,7 +78,11 @@ impl Net {
         let out = self.run(who, args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "`ignis {}` should have failed", args.join(" "));
-        assert!(stderr.contains(expected), "`ignis {}` said:\n{stderr}\nexpected it to mention: {expected}", args.join(" "));
+        assert!(
+            stderr.contains(expected),
+            "`ignis {}` said:\n{stderr}\nexpected it to mention: {expected}",
+            args.join(" ")
+        );
         assert!(stderr.starts_with("error: "), "errors are one readable message: {stderr}");
     }
 }
@@ -94,27 +104,49 @@ fn a_pow_job_from_post_to_payout_then_rewards_unstake_and_withdraw() {
 
     // Registering needs the minimum stake, and the message says how much more.
     net.ok(&operator, &["stake", "50"]);
-    net.fails(&operator, &["worker", "register"], "stake is 50 IGN, the minimum to register is 100 IGN: run `ignis stake 50`");
+    net.fails(
+        &operator,
+        &["worker", "register"],
+        "stake is 50 IGN, the minimum to register is 100 IGN: run `ignis stake 50`",
+    );
     net.ok(&operator, &["stake", "50"]);
-    let worker = net.json(&operator, &["worker", "register", "--kernels", "pow-sha256,matmul-u32", "--max-jobs", "2"]);
+    let worker = net.json(
+        &operator,
+        &["worker", "register", "--kernels", "pow-sha256,matmul-u32", "--max-jobs", "2"],
+    );
     assert_eq!(worker["kernels"], serde_json::json!(["pow-sha256", "matmul-u32"]));
 
     let job = net.json(&poster, &["job", "post", "--pow", "8", "--reward", "40"]);
     assert_eq!((job["id"].as_u64(), job["status"].as_str()), (Some(0), Some("open")));
-    net.fails(&poster, &["job", "assign", "0", "--worker", &operator.key.to_string()], "only the orchestrator");
+    net.fails(
+        &poster,
+        &["job", "assign", "0", "--worker", &operator.key.to_string()],
+        "only the orchestrator",
+    );
     net.ok(&admin, &["job", "assign", "0", "--worker", &operator.key.to_string()]);
     assert_eq!(net.json(&poster, &["job", "show", "0"])["status"], "running");
 
     // The worker finds a nonce (here in the test) and submits it.
     let seed = fetch_job_seed(&net, 0);
     let worker_pda = ignis_client::pda::worker(&operator.key);
-    let nonce = ignis::pow::search_nonce(&seed, &worker_pda, 8, 0, u64::MAX).expect("a nonce exists");
-    let bad = (0u64..).find(|n| !ignis::pow::meets_difficulty(&ignis::pow::pow_hash(&seed, &worker_pda, *n), 8)).unwrap();
-    net.fails(&operator, &["job", "submit-pow", "0", "--nonce", &bad.to_string()], "InsufficientWork");
+    let nonce =
+        ignis::pow::search_nonce(&seed, &worker_pda, 8, 0, u64::MAX).expect("a nonce exists");
+    let bad = (0u64..)
+        .find(|n| !ignis::pow::meets_difficulty(&ignis::pow::pow_hash(&seed, &worker_pda, *n), 8))
+        .unwrap();
+    net.fails(
+        &operator,
+        &["job", "submit-pow", "0", "--nonce", &bad.to_string()],
+        "InsufficientWork",
+    );
     net.ok(&operator, &["job", "submit-pow", "0", "--nonce", &nonce.to_string()]);
     let done = net.json(&poster, &["job", "show", "0"]);
     assert_eq!(done["status"], "completed");
-    net.fails(&operator, &["job", "submit-pow", "0", "--nonce", &nonce.to_string()], "JobNotRunning");
+    net.fails(
+        &operator,
+        &["job", "submit-pow", "0", "--nonce", &nonce.to_string()],
+        "JobNotRunning",
+    );
     // A settled job stays a day before its rent can come back.
     net.fails(&poster, &["job", "close", "0"], "a job can be closed 1d");
 
@@ -130,7 +162,10 @@ fn a_pow_job_from_post_to_payout_then_rewards_unstake_and_withdraw() {
     assert_eq!(rewards["staked"], 100_000_000_000u64);
     let claimed = net.json(&operator, &["rewards", "claim"]);
     // The pro-rata accumulator rounds down: at most one base unit short of the fee.
-    assert!(claimed["claimed"].as_u64().unwrap() >= 1_000_000_000 - 1, "at least the 1 IGN fee: {claimed}");
+    assert!(
+        claimed["claimed"].as_u64().unwrap() >= 1_000_000_000 - 1,
+        "at least the 1 IGN fee: {claimed}"
+    );
 
     // Unstake, try too early, then warp past the unbonding week and withdraw.
     net.fails(&operator, &["unstake", "1000"], "your stake is 100 IGN");
@@ -157,7 +192,11 @@ fn bad_input_gets_a_clear_message_and_a_failing_exit() {
     net.fails(&user, &["stake", "abc"], "is not an amount of IGN");
     net.fails(&user, &["stake", "1.0000000001"], "more than 9 decimal places");
     net.fails(&user, &["stake", "5"], "you have 0 IGN and cannot stake 5 IGN");
-    net.fails(&user, &["job", "post", "--pow", "8", "--reward", "1"], "cannot escrow a reward of 1 IGN");
+    net.fails(
+        &user,
+        &["job", "post", "--pow", "8", "--reward", "1"],
+        "cannot escrow a reward of 1 IGN",
+    );
     net.fails(&user, &["job", "show", "99"], "there is no job #99");
     net.fails(&user, &["worker", "show"], "no worker registered by");
     net.fails(&user, &["worker", "register", "--kernels", "fft"], "stake is 0 IGN");
@@ -175,7 +214,8 @@ fn bad_input_gets_a_clear_message_and_a_failing_exit() {
         .output()
         .unwrap();
     assert!(!off.status.success());
-    assert!(String::from_utf8_lossy(&off.stderr).contains("could not reach the cluster at http://127.0.0.1:9"));
+    assert!(String::from_utf8_lossy(&off.stderr)
+        .contains("could not reach the cluster at http://127.0.0.1:9"));
 }
 
 #[test]
@@ -189,10 +229,21 @@ fn solana_kit_sends_an_ignis_transaction_built_from_the_idl() {
 
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/kit/request-unstake.mjs");
     let out = Command::new("node")
-        .args([script, &net.localnet.rpc_url(), &net.localnet.ws_url(), staker.file.to_str().unwrap(), "1500000000"])
+        .args([
+            script,
+            &net.localnet.rpc_url(),
+            &net.localnet.ws_url(),
+            staker.file.to_str().unwrap(),
+            "1500000000",
+        ])
         .output()
         .expect("node runs (install the script's packages with `npm ci --prefix tests/kit`)");
-    assert!(out.status.success(), "kit script failed:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "kit script failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rewards = net.json(&staker, &["rewards", "show"]);
     assert_eq!(rewards["unbonding"], 1_500_000_000u64, "the kit transaction landed");
     assert_eq!(rewards["staked"], 8_500_000_000u64);
@@ -212,7 +263,12 @@ fn the_anchor_migration_initialises_a_fresh_cluster() {
         .env("IGNIS_GENESIS_SUPPLY", "5000")
         .output()
         .expect("tsx runs (install with `npm ci --prefix migrations`)");
-    assert!(out.status.success(), "deploy.ts failed:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "deploy.ts failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let status = net.json(&deployer, &["status"]);
     assert_eq!(status["min_worker_stake"], 100_000_000_000u64, "the default parameters");
     assert_eq!(status["protocol_fee_bps"], 250);

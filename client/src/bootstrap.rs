@@ -26,7 +26,11 @@ pub struct Genesis {
 
 /// Creates the IGN mint, mints the genesis supply to the admin's associated account,
 /// hands the mint authority to the `["emission"]` PDA and initialises the protocol.
-pub async fn initialize_protocol(client: &IgnisClient, admin: &Keypair, genesis: Genesis) -> Result<Protocol> {
+pub async fn initialize_protocol(
+    client: &IgnisClient,
+    admin: &Keypair,
+    genesis: Genesis,
+) -> Result<Protocol> {
     let mint = Keypair::new();
     let me = admin.pubkey();
     let treasury = token::associated_account(&me, &mint.pubkey(), &genesis.token_program);
@@ -35,15 +39,34 @@ pub async fn initialize_protocol(client: &IgnisClient, admin: &Keypair, genesis:
         .get_minimum_balance_for_rent_exemption(token::MINT_LEN as usize)
         .await
         .map_err(|e| client.rpc_error(e))?;
-    let mut setup = token::create_mint(&me, &mint.pubkey(), &me, genesis.decimals, &genesis.token_program, rent);
+    let mut setup = token::create_mint(
+        &me,
+        &mint.pubkey(),
+        &me,
+        genesis.decimals,
+        &genesis.token_program,
+        rent,
+    );
     setup.push(token::create_associated_account(&me, &me, &mint.pubkey(), &genesis.token_program));
     if genesis.supply > 0 {
-        setup.push(token::mint_to(&genesis.token_program, &mint.pubkey(), &treasury, &me, genesis.supply));
+        setup.push(token::mint_to(
+            &genesis.token_program,
+            &mint.pubkey(),
+            &treasury,
+            &me,
+            genesis.supply,
+        ));
     }
     client.send(&setup, &[admin, &mint]).await?;
     // `initialize` itself hands the mint authority to the protocol.
     let protocol = Protocol::new(mint.pubkey(), genesis.token_program);
-    let init = protocol.initialize(me, genesis.params, genesis.emission, genesis.orchestrator, genesis.verifier);
+    let init = protocol.initialize(
+        me,
+        genesis.params,
+        genesis.emission,
+        genesis.orchestrator,
+        genesis.verifier,
+    );
     client.send(&[init], &[admin]).await?;
     Ok(protocol)
 }
@@ -53,7 +76,9 @@ pub async fn airdrop(client: &IgnisClient, to: &Pubkey, lamports: u64) -> Result
     let before = client.rpc().get_balance(to).await.map_err(|e| client.rpc_error(e))?;
     client.rpc().request_airdrop(to, lamports).await.map_err(|e| client.rpc_error(e))?;
     for _ in 0..100 {
-        if client.rpc().get_balance(to).await.map_err(|e| client.rpc_error(e))? >= before.saturating_add(lamports) {
+        if client.rpc().get_balance(to).await.map_err(|e| client.rpc_error(e))?
+            >= before.saturating_add(lamports)
+        {
             return Ok(());
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -62,13 +87,32 @@ pub async fn airdrop(client: &IgnisClient, to: &Pubkey, lamports: u64) -> Result
 }
 
 /// Sends `amount` IGN from `from`'s associated account to `to`'s (created if needed).
-pub async fn transfer_ign(client: &IgnisClient, protocol: &Protocol, from: &Keypair, to: &Pubkey, amount: u64) -> Result<()> {
+pub async fn transfer_ign(
+    client: &IgnisClient,
+    protocol: &Protocol,
+    from: &Keypair,
+    to: &Pubkey,
+    amount: u64,
+) -> Result<()> {
     let config = client.config().await?;
     let source = token::associated_account(&from.pubkey(), &protocol.mint, &protocol.token_program);
     let destination = token::associated_account(to, &protocol.mint, &protocol.token_program);
     let ixs = [
-        token::create_associated_account(&from.pubkey(), to, &protocol.mint, &protocol.token_program),
-        token::transfer(&protocol.token_program, &source, &protocol.mint, &destination, &from.pubkey(), amount, config.decimals),
+        token::create_associated_account(
+            &from.pubkey(),
+            to,
+            &protocol.mint,
+            &protocol.token_program,
+        ),
+        token::transfer(
+            &protocol.token_program,
+            &source,
+            &protocol.mint,
+            &destination,
+            &from.pubkey(),
+            amount,
+            config.decimals,
+        ),
     ];
     client.send(&ixs, &[from]).await.map(|_| ())
 }
@@ -111,7 +155,13 @@ pub async fn wait_until_bondable(client: &IgnisClient, owner: &Pubkey) -> Result
 }
 
 /// Deposits `amount` as stake and bonds it in the next slot, as `ignis stake` does.
-pub async fn stake_and_bond(client: &IgnisClient, protocol: &Protocol, owner: &Keypair, from: Pubkey, amount: u64) -> Result<()> {
+pub async fn stake_and_bond(
+    client: &IgnisClient,
+    protocol: &Protocol,
+    owner: &Keypair,
+    from: Pubkey,
+    amount: u64,
+) -> Result<()> {
     let me = owner.pubkey();
     client.send(&[protocol.stake(me, from, amount)], &[owner]).await?;
     wait_until_bondable(client, &me).await?;

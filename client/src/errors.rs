@@ -14,8 +14,8 @@ pub struct ProgramErrorInfo {
 fn ignis_errors() -> &'static HashMap<u32, ProgramErrorInfo> {
     static ERRORS: OnceLock<HashMap<u32, ProgramErrorInfo>> = OnceLock::new();
     ERRORS.get_or_init(|| {
-        let idl: serde_json::Value =
-            serde_json::from_str(include_str!("../../idl/ignis.json")).expect("the committed IDL is JSON");
+        let idl: serde_json::Value = serde_json::from_str(include_str!("../../idl/ignis.json"))
+            .expect("the committed IDL is JSON");
         idl["errors"]
             .as_array()
             .expect("the IDL lists errors")
@@ -25,7 +25,14 @@ fn ignis_errors() -> &'static HashMap<u32, ProgramErrorInfo> {
                     Box::leak(value.as_str().unwrap_or_default().to_owned().into_boxed_str())
                 };
                 let code = error["code"].as_u64().expect("error code") as u32;
-                (code, ProgramErrorInfo { code, name: leak(&error["name"]), message: leak(&error["msg"]) })
+                (
+                    code,
+                    ProgramErrorInfo {
+                        code,
+                        name: leak(&error["name"]),
+                        message: leak(&error["msg"]),
+                    },
+                )
             })
             .collect()
     })
@@ -85,7 +92,9 @@ mod tests {
 
     #[test]
     fn every_program_error_has_a_name_and_a_sentence() {
-        for error in [IgnisError::ProtocolPaused, IgnisError::StakeBelowMinimum, IgnisError::NothingToClaim] {
+        for error in
+            [IgnisError::ProtocolPaused, IgnisError::StakeBelowMinimum, IgnisError::NothingToClaim]
+        {
             let info = describe(u32::from(error)).expect("known");
             assert_eq!(info.name, format!("{error:?}"));
             assert_eq!(info.message, error.to_string());

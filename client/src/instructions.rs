@@ -8,8 +8,8 @@ use anchor_lang::{
 };
 use ignis::{accounts as ix_accounts, instruction as ix_data, instructions::PostJobArgs};
 
-use crate::pda;
 use crate::accounts::{EmissionSchedule, Params, WorkerSettings};
+use crate::pda;
 
 fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
     Instruction {
@@ -271,7 +271,8 @@ impl Protocol {
 /// `[worker, operator_stake, payout_token]` per replica, all writable.
 fn replica_metas(replicas: &[(Pubkey, Pubkey)]) -> impl Iterator<Item = AccountMeta> + '_ {
     replicas.iter().flat_map(|(operator, payout)| {
-        [pda::worker(operator), pda::stake(operator), *payout].map(|key| AccountMeta::new(key, false))
+        [pda::worker(operator), pda::stake(operator), *payout]
+            .map(|key| AccountMeta::new(key, false))
     })
 }
 
@@ -461,7 +462,12 @@ pub fn commit_result(operator: Pubkey, job_id: u64, commitment: [u8; 32]) -> Ins
     )
 }
 
-pub fn reveal_result(operator: Pubkey, job_id: u64, result_hash: [u8; 32], salt: [u8; 32]) -> Instruction {
+pub fn reveal_result(
+    operator: Pubkey,
+    job_id: u64,
+    result_hash: [u8; 32],
+    salt: [u8; 32],
+) -> Instruction {
     build(
         ix_accounts::RevealResult {
             operator,

@@ -45,7 +45,10 @@ pub fn running_pow_jobs_of(worker: &Pubkey) -> Vec<Memcmp> {
 pub fn kernel_jobs_of(worker: &Pubkey, slot: usize) -> Vec<Memcmp> {
     vec![
         memcmp_after_discriminator(KIND_OFFSET, &[KIND_KERNEL]),
-        memcmp_after_discriminator(KERNEL_STATUS_OFFSET + 1 + slot * ASSIGNMENT_LEN, worker.as_ref()),
+        memcmp_after_discriminator(
+            KERNEL_STATUS_OFFSET + 1 + slot * ASSIGNMENT_LEN,
+            worker.as_ref(),
+        ),
     ]
 }
 

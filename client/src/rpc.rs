@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use anchor_lang::{prelude::Pubkey, solana_program::instruction::Instruction, AccountDeserialize, Discriminator};
+use anchor_lang::{
+    prelude::Pubkey, solana_program::instruction::Instruction, AccountDeserialize, Discriminator,
+};
 use solana_account_decoder_client_types::UiAccountEncoding;
 use solana_commitment_config::CommitmentConfig;
 use solana_keypair::Keypair;
@@ -14,10 +16,10 @@ use solana_rpc_client_api::{
     filter::{Memcmp, RpcFilterType},
 };
 use solana_signature::Signature;
-use solana_transaction_status_client_types::TransactionStatus;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
+use solana_transaction_status_client_types::TransactionStatus;
 
 use crate::{
     accounts::{decode, Config, Job, Stake, Worker},
@@ -57,7 +59,10 @@ impl ClientError {
         match err {
             TransactionError::InstructionError(index, Custom(code)) => match describe(code) {
                 Some(info) => ClientError::Program { index, info },
-                None => ClientError::Transaction(TransactionError::InstructionError(index, Custom(code))),
+                None => ClientError::Transaction(TransactionError::InstructionError(
+                    index,
+                    Custom(code),
+                )),
             },
             other => ClientError::Transaction(other),
         }
@@ -150,9 +155,15 @@ impl IgnisClient {
 
     /// Sends a signed transaction. One that already executed (its first send landed but
     /// the answer was lost) counts as sent: confirmation will report how it went.
-    async fn broadcast(&self, tx: &Transaction, config: RpcSendTransactionConfig) -> Result<Signature> {
+    async fn broadcast(
+        &self,
+        tx: &Transaction,
+        config: RpcSendTransactionConfig,
+    ) -> Result<Signature> {
         match self.call(|| self.rpc.send_transaction_with_config(tx, config)).await {
-            Err(ClientError::Transaction(TransactionError::AlreadyProcessed)) => Ok(tx.signatures[0]),
+            Err(ClientError::Transaction(TransactionError::AlreadyProcessed)) => {
+                Ok(tx.signatures[0])
+            }
             other => other,
         }
     }
@@ -166,25 +177,36 @@ impl IgnisClient {
 
     /// The raw account, or `None` if there is none.
     pub async fn account_data(&self, address: &Pubkey) -> Result<Option<Vec<u8>>> {
-        let response = self.call(|| self.rpc.get_account_with_commitment(address, self.rpc.commitment())).await?;
+        let response = self
+            .call(|| self.rpc.get_account_with_commitment(address, self.rpc.commitment()))
+            .await?;
         Ok(response.value.map(|account| account.data))
     }
 
     /// Decodes the program account of type `T` at `address`, if there is one.
-    pub async fn fetch<T: AccountDeserialize + Discriminator>(&self, address: &Pubkey) -> Result<Option<T>> {
+    pub async fn fetch<T: AccountDeserialize + Discriminator>(
+        &self,
+        address: &Pubkey,
+    ) -> Result<Option<T>> {
         let what = short_type_name::<T>();
         match self.account_data(address).await? {
             None => Ok(None),
             Some(data) if data.is_empty() => Ok(None),
-            Some(data) => decode(&data).map(Some).map_err(|_| ClientError::Decode { what, address: *address }),
+            Some(data) => {
+                decode(&data).map(Some).map_err(|_| ClientError::Decode { what, address: *address })
+            }
         }
     }
 
     /// The cluster's slot and unix time, from the Clock sysvar: deadlines are judged by
     /// the chain's time, never the local one.
     pub async fn clock(&self) -> Result<(u64, i64)> {
-        let address = <anchor_lang::prelude::Clock as anchor_lang::solana_program::sysvar::SysvarId>::id();
-        let data = self.account_data(&address).await?.ok_or(ClientError::NotFound { what: "Clock sysvar", address })?;
+        let address =
+            <anchor_lang::prelude::Clock as anchor_lang::solana_program::sysvar::SysvarId>::id();
+        let data = self
+            .account_data(&address)
+            .await?
+            .ok_or(ClientError::NotFound { what: "Clock sysvar", address })?;
         // Clock: slot, epoch_start_timestamp, epoch, leader_schedule_epoch, unix_timestamp.
         let word = |at: usize| data.get(at..at + 8).and_then(|b| <[u8; 8]>::try_from(b).ok());
         match (word(0), word(32)) {
@@ -217,8 +239,12 @@ impl IgnisClient {
 
     /// Every program account of type `T`, found with getProgramAccounts filtered on
     /// Anchor's discriminator (plus any extra memcmp filters).
-    pub async fn all<T: AccountDeserialize + Discriminator>(&self, extra: Vec<Memcmp>) -> Result<Vec<(Pubkey, T)>> {
-        let mut filters = vec![RpcFilterType::Memcmp(Memcmp::new_raw_bytes(0, T::DISCRIMINATOR.to_vec()))];
+    pub async fn all<T: AccountDeserialize + Discriminator>(
+        &self,
+        extra: Vec<Memcmp>,
+    ) -> Result<Vec<(Pubkey, T)>> {
+        let mut filters =
+            vec![RpcFilterType::Memcmp(Memcmp::new_raw_bytes(0, T::DISCRIMINATOR.to_vec()))];
         filters.extend(extra.into_iter().map(RpcFilterType::Memcmp));
         let config = RpcProgramAccountsConfig {
             filters: Some(filters),
@@ -230,7 +256,9 @@ impl IgnisClient {
             with_context: None,
             sort_results: None,
         };
-        let accounts = self.call(|| self.rpc.get_program_ui_accounts_with_config(&ignis::ID, config.clone())).await?;
+        let accounts = self
+            .call(|| self.rpc.get_program_ui_accounts_with_config(&ignis::ID, config.clone()))
+            .await?;
         let what = short_type_name::<T>();
         accounts
             .into_iter()
@@ -248,11 +276,16 @@ impl IgnisClient {
     /// land, only that same transaction (same signature) is re-broadcast. It is re-signed
     /// with a fresh blockhash only once the cluster's block height has passed its
     /// blockhash's last valid height, when it provably can no longer land.
-    pub async fn send(&self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<Signature> {
+    pub async fn send(
+        &self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Signature> {
         let payer = signers[0].pubkey();
         for _ in 0..MAX_BLOCKHASH_ATTEMPTS {
             let (blockhash, last_valid_height) = self.latest_blockhash().await?;
-            let tx = Transaction::new_signed_with_payer(instructions, Some(&payer), signers, blockhash);
+            let tx =
+                Transaction::new_signed_with_payer(instructions, Some(&payer), signers, blockhash);
             let signature = tx.signatures[0];
             let config = self.send_config();
             // A program error shows in preflight: no point retrying that.
@@ -269,7 +302,9 @@ impl IgnisClient {
                     None if seen => continue,
                     None => {}
                 }
-                let height = self.call(|| self.rpc.get_block_height_with_commitment(self.rpc.commitment())).await?;
+                let height = self
+                    .call(|| self.rpc.get_block_height_with_commitment(self.rpc.commitment()))
+                    .await?;
                 if height > last_valid_height {
                     tracing::warn!(%signature, "blockhash expired before confirmation; re-signing");
                     break;
@@ -299,7 +334,8 @@ impl IgnisClient {
             tokio::time::sleep(poll_delay(attempt)).await;
             let mut unseen = vec![];
             for chunk in pending.chunks(MAX_STATUSES_PER_CALL) {
-                let signatures: Vec<Signature> = chunk.iter().map(|(signature, _)| *signature).collect();
+                let signatures: Vec<Signature> =
+                    chunk.iter().map(|(signature, _)| *signature).collect();
                 let statuses = self.call(|| self.rpc.get_signature_statuses(&signatures)).await?;
                 for (entry, status) in chunk.iter().zip(statuses.value) {
                     match self.outcome(status) {
@@ -308,8 +344,11 @@ impl IgnisClient {
                     }
                 }
             }
-            if let Some(&(_, last_valid)) = unseen.iter().max_by_key(|(_, last_valid)| *last_valid) {
-                let height = self.call(|| self.rpc.get_block_height_with_commitment(self.rpc.commitment())).await?;
+            if let Some(&(_, last_valid)) = unseen.iter().max_by_key(|(_, last_valid)| *last_valid)
+            {
+                let height = self
+                    .call(|| self.rpc.get_block_height_with_commitment(self.rpc.commitment()))
+                    .await?;
                 if height > last_valid {
                     return Err(ClientError::NotConfirmed { attempts: 1 });
                 }
@@ -334,17 +373,28 @@ pub struct Pipeline<'a> {
 
 impl Pipeline<'_> {
     /// Signs with `signers` (the first pays) and sends; returns once the cluster took it.
-    pub async fn send(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<Signature> {
+    pub async fn send(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Signature> {
         let client = self.client;
         let (blockhash, last_valid) = match self.blockhash {
-            Some((hash, last_valid, fetched)) if fetched.elapsed() < BLOCKHASH_REUSE => (hash, last_valid),
+            Some((hash, last_valid, fetched)) if fetched.elapsed() < BLOCKHASH_REUSE => {
+                (hash, last_valid)
+            }
             _ => {
                 let (hash, last_valid) = client.latest_blockhash().await?;
                 self.blockhash = Some((hash, last_valid, std::time::Instant::now()));
                 (hash, last_valid)
             }
         };
-        let tx = Transaction::new_signed_with_payer(instructions, Some(&signers[0].pubkey()), signers, blockhash);
+        let tx = Transaction::new_signed_with_payer(
+            instructions,
+            Some(&signers[0].pubkey()),
+            signers,
+            blockhash,
+        );
         let signature = client.broadcast(&tx, client.send_config()).await?;
         self.sent.push((signature, last_valid));
         Ok(signature)
@@ -365,7 +415,9 @@ fn is_transient(err: &RpcError) -> bool {
     // slot not reached. All say "ask again".
     match err.kind() {
         ErrorKind::Io(_) | ErrorKind::Reqwest(_) => true,
-        ErrorKind::RpcError(Rpc::RpcResponseError { code, .. }) => matches!(code, -32005 | -32004 | -32016),
+        ErrorKind::RpcError(Rpc::RpcResponseError { code, .. }) => {
+            matches!(code, -32005 | -32004 | -32016)
+        }
         _ => false,
     }
 }

@@ -3,7 +3,9 @@
 
 use anchor_lang::{prelude::Pubkey, solana_program::instruction::Instruction};
 use anchor_spl::{
-    associated_token::{get_associated_token_address_with_program_id, spl_associated_token_account},
+    associated_token::{
+        get_associated_token_address_with_program_id, spl_associated_token_account,
+    },
     token::spl_token,
     token_2022::spl_token_2022,
 };
@@ -20,7 +22,12 @@ pub fn associated_account(owner: &Pubkey, mint: &Pubkey, token_program: &Pubkey)
 }
 
 /// Creates `owner`'s associated token account unless it exists already.
-pub fn create_associated_account(payer: &Pubkey, owner: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> Instruction {
+pub fn create_associated_account(
+    payer: &Pubkey,
+    owner: &Pubkey,
+    mint: &Pubkey,
+    token_program: &Pubkey,
+) -> Instruction {
     spl_associated_token_account::instruction::create_associated_token_account_idempotent(
         payer,
         owner,
@@ -38,9 +45,21 @@ pub fn create_mint(
     token_program: &Pubkey,
     rent_lamports: u64,
 ) -> Vec<Instruction> {
-    let create = solana_system_interface::instruction::create_account(payer, mint, rent_lamports, MINT_LEN, token_program);
+    let create = solana_system_interface::instruction::create_account(
+        payer,
+        mint,
+        rent_lamports,
+        MINT_LEN,
+        token_program,
+    );
     let init = if *token_program == spl_token_2022::ID {
-        spl_token_2022::instruction::initialize_mint2(token_program, mint, authority, None, decimals)
+        spl_token_2022::instruction::initialize_mint2(
+            token_program,
+            mint,
+            authority,
+            None,
+            decimals,
+        )
     } else {
         spl_token::instruction::initialize_mint2(token_program, mint, authority, None, decimals)
     }
@@ -48,7 +67,13 @@ pub fn create_mint(
     vec![create, init]
 }
 
-pub fn mint_to(token_program: &Pubkey, mint: &Pubkey, to: &Pubkey, authority: &Pubkey, amount: u64) -> Instruction {
+pub fn mint_to(
+    token_program: &Pubkey,
+    mint: &Pubkey,
+    to: &Pubkey,
+    authority: &Pubkey,
+    amount: u64,
+) -> Instruction {
     if *token_program == spl_token_2022::ID {
         spl_token_2022::instruction::mint_to(token_program, mint, to, authority, &[], amount)
     } else {
@@ -58,7 +83,12 @@ pub fn mint_to(token_program: &Pubkey, mint: &Pubkey, to: &Pubkey, authority: &P
 }
 
 /// Hands the mint's authority to `new_authority` (the protocol's emission PDA).
-pub fn set_mint_authority(token_program: &Pubkey, mint: &Pubkey, current: &Pubkey, new_authority: &Pubkey) -> Instruction {
+pub fn set_mint_authority(
+    token_program: &Pubkey,
+    mint: &Pubkey,
+    current: &Pubkey,
+    new_authority: &Pubkey,
+) -> Instruction {
     if *token_program == spl_token_2022::ID {
         spl_token_2022::instruction::set_authority(
             token_program,
@@ -91,9 +121,27 @@ pub fn transfer(
     decimals: u8,
 ) -> Instruction {
     if *token_program == spl_token_2022::ID {
-        spl_token_2022::instruction::transfer_checked(token_program, from, mint, to, owner, &[], amount, decimals)
+        spl_token_2022::instruction::transfer_checked(
+            token_program,
+            from,
+            mint,
+            to,
+            owner,
+            &[],
+            amount,
+            decimals,
+        )
     } else {
-        spl_token::instruction::transfer_checked(token_program, from, mint, to, owner, &[], amount, decimals)
+        spl_token::instruction::transfer_checked(
+            token_program,
+            from,
+            mint,
+            to,
+            owner,
+            &[],
+            amount,
+            decimals,
+        )
     }
     .expect("valid transfer instruction")
 }

@@ -36,6 +36,8 @@ pub async fn job_updates(
     // Dropping the stream ends the subscription on the client's side.
     let (stream, _unsubscribe) = client.program_subscribe(&ignis::ID, Some(config)).await?;
     Ok(stream
-        .filter_map(|update| async move { update.value.account.data.decode().and_then(|data| decode::<Job>(&data).ok()) })
+        .filter_map(|update| async move {
+            update.value.account.data.decode().and_then(|data| decode::<Job>(&data).ok())
+        })
         .boxed())
 }

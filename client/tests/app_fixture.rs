@@ -84,7 +84,10 @@ fn fixture() -> Value {
     };
     let kernel = PostJobArgs {
         job_id: 42,
-        kind: JobKind::Kernel { kernel: ignis_client::ignis::constants::KERNEL_MATMUL_U32, size: 1_024 },
+        kind: JobKind::Kernel {
+            kernel: ignis_client::ignis::constants::KERNEL_MATMUL_U32,
+            size: 1_024,
+        },
         client_seed: [0xab; 32],
         reward: 3_000_000_001,
         replicas: 3,
@@ -141,7 +144,12 @@ fn fixture() -> Value {
             common(json!({ "jobId": pow_id.to_string() })),
             protocol.refund_job(pow_id, user_token),
         ),
-        entry("claim_rewards", "claim_rewards", common(json!({})), protocol.claim_rewards(user, user_token)),
+        entry(
+            "claim_rewards",
+            "claim_rewards",
+            common(json!({})),
+            protocol.claim_rewards(user, user_token)
+        ),
         entry(
             "close_job",
             "close_job",
@@ -154,7 +162,8 @@ fn fixture() -> Value {
 
 #[test]
 fn app_instruction_fixture_is_up_to_date() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../app/tests/fixtures/rust-instructions.json");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../app/tests/fixtures/rust-instructions.json");
     let expected = fixture();
     let text = serde_json::to_string_pretty(&expected).unwrap() + "\n";
 

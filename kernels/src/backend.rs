@@ -8,7 +8,9 @@ use crate::{cpu::CpuBackend, cuda::CudaBackend, pow::PowTask};
 pub enum KernelError {
     #[error("no CUDA driver (libcuda) on this machine")]
     NoCudaDriver,
-    #[error("no NVRTC library (libnvrtc) on this machine: install the CUDA toolkit's runtime compiler")]
+    #[error(
+        "no NVRTC library (libnvrtc) on this machine: install the CUDA toolkit's runtime compiler"
+    )]
     NoNvrtc,
     #[error("no CUDA device found")]
     NoCudaDevice,
@@ -53,7 +55,8 @@ pub struct DeviceInfo {
 impl DeviceInfo {
     /// Compute capability times ten (9.0 -> 90), 0 for the CPU: the on-chain form.
     pub fn compute_capability_x10(&self) -> u16 {
-        self.compute_capability.map_or(0, |(major, minor)| (major * 10 + minor).min(u16::MAX as u32) as u16)
+        self.compute_capability
+            .map_or(0, |(major, minor)| (major * 10 + minor).min(u16::MAX as u32) as u16)
     }
 
     pub fn memory_mb(&self) -> u32 {
@@ -77,7 +80,8 @@ pub trait Backend: Send + Sync {
 
     /// The smallest nonce in `[from, from + count)` (clamped at u64::MAX) meeting the
     /// task's difficulty, or `None` when the range holds none.
-    fn pow_search(&self, task: &PowTask, from: u64, count: u64) -> Result<Option<u64>, KernelError>;
+    fn pow_search(&self, task: &PowTask, from: u64, count: u64)
+        -> Result<Option<u64>, KernelError>;
 
     /// The n x n wrapping product of the job's generated inputs, row-major.
     fn matmul(&self, seed: &[u8; 32], n: u32) -> Result<Vec<u32>, KernelError>;

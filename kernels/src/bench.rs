@@ -76,7 +76,11 @@ pub fn compressions_per_second(duration: Duration) -> f64 {
 }
 
 /// Multiply-adds counted as two operations.
-pub fn matmul_ops_per_second(backend: &dyn Backend, n: u32, duration: Duration) -> Result<f64, KernelError> {
+pub fn matmul_ops_per_second(
+    backend: &dyn Backend,
+    n: u32,
+    duration: Duration,
+) -> Result<f64, KernelError> {
     let started = Instant::now();
     let mut runs = 0u32;
     while runs == 0 || started.elapsed() < duration {
@@ -96,7 +100,8 @@ pub fn naive_matmul_ops_per_second(n: u32, duration: Duration) -> f64 {
         let mut c = vec![0u32; n * n];
         for i in 0..n {
             for j in 0..n {
-                c[i * n + j] = (0..n).fold(0u32, |acc, k| acc.wrapping_add(a[i * n + k].wrapping_mul(b[k * n + j])));
+                c[i * n + j] = (0..n)
+                    .fold(0u32, |acc, k| acc.wrapping_add(a[i * n + k].wrapping_mul(b[k * n + j])));
             }
         }
         std::hint::black_box(c);
@@ -104,4 +109,3 @@ pub fn naive_matmul_ops_per_second(n: u32, duration: Duration) -> f64 {
     }
     f64::from(runs) * 2.0 * (n as f64).powi(3) / started.elapsed().as_secs_f64()
 }
-

@@ -56,7 +56,12 @@ impl Backend for CpuBackend {
         &self.info
     }
 
-    fn pow_search(&self, task: &PowTask, from: u64, count: u64) -> Result<Option<u64>, KernelError> {
+    fn pow_search(
+        &self,
+        task: &PowTask,
+        from: u64,
+        count: u64,
+    ) -> Result<Option<u64>, KernelError> {
         Ok(pow_search(task, from, count))
     }
 

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use cudarc::{
-    driver::{sys::CUdevice_attribute, CudaContext, CudaFunction, CudaStream, LaunchConfig, PushKernelArg},
+    driver::{
+        sys::CUdevice_attribute, CudaContext, CudaFunction, CudaStream, LaunchConfig, PushKernelArg,
+    },
     nvrtc::{compile_ptx_with_opts, CompileOptions},
 };
 
@@ -17,7 +19,8 @@ use crate::{
 const KERNELS_CU: &str = include_str!("kernels.cu");
 /// The architectures the worker supports (NVRTC's virtual architectures); CI compiles
 /// the kernels for each and runs ptxas on the PTX (kernels/tests/nvrtc.rs).
-pub const SUPPORTED_ARCHS: [&str; 5] = ["compute_75", "compute_80", "compute_86", "compute_89", "compute_90"];
+pub const SUPPORTED_ARCHS: [&str; 5] =
+    ["compute_75", "compute_80", "compute_86", "compute_89", "compute_90"];
 /// Every kernel in kernels.cu.
 pub const KERNEL_NAMES: [&str; 3] = ["pow_search", "matmul_inputs", "matmul_tiled"];
 /// Must match TILE in kernels.cu.
@@ -68,8 +71,9 @@ impl CudaBackend {
     /// misbehaves becomes `KernelError::Driver`.
     pub fn open() -> Result<Self, KernelError> {
         libraries_present()?;
-        std::panic::catch_unwind(Self::open_device)
-            .unwrap_or_else(|_| Err(KernelError::Driver("the CUDA driver panicked while opening the device".into())))
+        std::panic::catch_unwind(Self::open_device).unwrap_or_else(|_| {
+            Err(KernelError::Driver("the CUDA driver panicked while opening the device".into()))
+        })
     }
 
     fn open_device() -> Result<Self, KernelError> {
@@ -80,8 +84,10 @@ impl CudaBackend {
         let (major, minor) = ctx.compute_capability().map_err(driver)?;
         let name = ctx.name().map_err(driver)?;
         let memory_bytes = ctx.total_mem().map_err(driver)? as u64;
-        let multiprocessors =
-            ctx.attribute(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT).map_err(driver)?.max(1) as u32;
+        let multiprocessors = ctx
+            .attribute(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
+            .map_err(driver)?
+            .max(1) as u32;
         // NVRTC wants a 'static arch string; this runs once per process.
         let arch: &'static str = Box::leak(format!("compute_{major}{minor}").into_boxed_str());
         let ptx = compile(arch)?;
@@ -103,14 +109,29 @@ impl CudaBackend {
         })
     }
 
-    fn generate_input(&self, seed: &[u8; 32], matrix: u32, len: usize) -> Result<cudarc::driver::CudaSlice<u32>, KernelError> {
+    fn generate_input(
+        &self,
+        seed: &[u8; 32],
+        matrix: u32,
+        len: usize,
+    ) -> Result<cudarc::driver::CudaSlice<u32>, KernelError> {
         let key = ignis::kernels::seed_key(seed)[matrix as usize & 1];
         let mut out = self.stream.alloc_zeros::<u32>(len).map_err(driver)?;
         let len = len as u64;
-        let cfg = LaunchConfig { grid_dim: (self.multiprocessors * 8, 1, 1), block_dim: (256, 1, 1), shared_mem_bytes: 0 };
+        let cfg = LaunchConfig {
+            grid_dim: (self.multiprocessors * 8, 1, 1),
+            block_dim: (256, 1, 1),
+            shared_mem_bytes: 0,
+        };
         // SAFETY: the kernel's signature is (u32*, u64, u32, u64) and writes `len` words.
         unsafe {
-            self.stream.launch_builder(&self.matmul_inputs).arg(&mut out).arg(&len).arg(&matrix).arg(&key).launch(cfg)
+            self.stream
+                .launch_builder(&self.matmul_inputs)
+                .arg(&mut out)
+                .arg(&len)
+                .arg(&matrix)
+                .arg(&key)
+                .launch(cfg)
         }
         .map_err(driver)?;
         Ok(out)
@@ -122,19 +143,31 @@ impl Backend for CudaBackend {
         &self.info
     }
 
-    fn pow_search(&self, task: &PowTask, from: u64, count: u64) -> Result<Option<u64>, KernelError> {
+    fn pow_search(
+        &self,
+        task: &PowTask,
+        from: u64,
+        count: u64,
+    ) -> Result<Option<u64>, KernelError> {
         let count = PowTask::range_end(from, count) - from;
         if count == 0 {
             return Ok(None);
         }
-        let prefix: Vec<u32> =
-            task.prefix_block().chunks_exact(4).map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]])).collect();
+        let prefix: Vec<u32> = task
+            .prefix_block()
+            .chunks_exact(4)
+            .map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]))
+            .collect();
         let prefix = self.stream.clone_htod(&prefix).map_err(driver)?;
         let mut found = self.stream.clone_htod(&[u64::MAX]).map_err(driver)?;
         let difficulty = u32::from(task.difficulty);
         let blocks = (self.multiprocessors * POW_BLOCKS_PER_SM)
             .min(count.div_ceil(u64::from(POW_THREADS_PER_BLOCK)).min(u64::from(u32::MAX)) as u32);
-        let cfg = LaunchConfig { grid_dim: (blocks, 1, 1), block_dim: (POW_THREADS_PER_BLOCK, 1, 1), shared_mem_bytes: 0 };
+        let cfg = LaunchConfig {
+            grid_dim: (blocks, 1, 1),
+            block_dim: (POW_THREADS_PER_BLOCK, 1, 1),
+            shared_mem_bytes: 0,
+        };
         // SAFETY: the kernel's signature is (const u32[16], u64, u64, u32, u64*).
         unsafe {
             self.stream
@@ -165,10 +198,22 @@ impl Backend for CudaBackend {
         let b = self.generate_input(seed, 1, len)?;
         let mut c = self.stream.alloc_zeros::<u32>(len).map_err(driver)?;
         let tiles = n.div_ceil(TILE);
-        let cfg = LaunchConfig { grid_dim: (tiles, tiles, 1), block_dim: (TILE, TILE, 1), shared_mem_bytes: 0 };
+        let cfg = LaunchConfig {
+            grid_dim: (tiles, tiles, 1),
+            block_dim: (TILE, TILE, 1),
+            shared_mem_bytes: 0,
+        };
         // SAFETY: (const u32*, const u32*, u32*, u32) with n x n buffers.
-        unsafe { self.stream.launch_builder(&self.matmul_tiled).arg(&a).arg(&b).arg(&mut c).arg(&n).launch(cfg) }
-            .map_err(driver)?;
+        unsafe {
+            self.stream
+                .launch_builder(&self.matmul_tiled)
+                .arg(&a)
+                .arg(&b)
+                .arg(&mut c)
+                .arg(&n)
+                .launch(cfg)
+        }
+        .map_err(driver)?;
         // The output comes back once, whole (n^2 words), and is hashed on the host.
         let output = self.stream.clone_dtoh(&c).map_err(driver)?;
         debug_assert_eq!(output.len(), len);

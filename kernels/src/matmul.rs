@@ -16,7 +16,10 @@ pub fn inputs(seed: &[u8; 32], n: u32) -> (Vec<u32>, Vec<u32>) {
     let key = ignis::kernels::seed_key(seed);
     let len = (n as usize) * (n as usize);
     let generate = |matrix: u32| -> Vec<u32> {
-        (0..len as u64).into_par_iter().map(|i| ignis::kernels::matmul_input_keyed(&key, matrix, i)).collect()
+        (0..len as u64)
+            .into_par_iter()
+            .map(|i| ignis::kernels::matmul_input_keyed(&key, matrix, i))
+            .collect()
     };
     (generate(0), generate(1))
 }
@@ -73,7 +76,9 @@ pub fn output_bytes(output: &[u32]) -> Vec<u8> {
 /// Reads an output back from its bytes; `None` unless it holds exactly n x n words.
 pub fn output_from_bytes(bytes: &[u8], n: u32) -> Option<Vec<u32>> {
     let len = (n as usize).checked_mul(n as usize)?.checked_mul(4)?;
-    (bytes.len() == len).then(|| bytes.chunks_exact(4).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]])).collect())
+    (bytes.len() == len).then(|| {
+        bytes.chunks_exact(4).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]])).collect()
+    })
 }
 
 /// Freivalds' check that `output == A * B` for the job's inputs, in O(n^2) per round:
@@ -81,7 +86,13 @@ pub fn output_from_bytes(bytes: &[u8], n: u32) -> Option<Vec<u32>> {
 /// a wrong output survives one round with probability at most 1/2 (the worst case is
 /// an error of 2^31 in one entry, caught only when its r entry is odd), so `rounds`
 /// rounds leave at most 2^-rounds.
-pub fn freivalds(seed: &[u8; 32], n: u32, output: &[u32], rounds: u32, rng: &mut impl RngCore) -> bool {
+pub fn freivalds(
+    seed: &[u8; 32],
+    n: u32,
+    output: &[u32],
+    rounds: u32,
+    rng: &mut impl RngCore,
+) -> bool {
     let size = n as usize;
     if output.len() != size * size {
         return false;

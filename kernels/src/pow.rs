@@ -76,7 +76,8 @@ impl Midstate {
 
     /// The tail block of a 72-byte message: the nonce, the 0x80 pad, and the length in
     /// bits (576) big-endian.
-    pub fn tail_block() -> sha2::digest::generic_array::GenericArray<u8, sha2::digest::consts::U64> {
+    pub fn tail_block() -> sha2::digest::generic_array::GenericArray<u8, sha2::digest::consts::U64>
+    {
         let mut block = [0u8; 64];
         block[8] = 0x80;
         block[56..].copy_from_slice(&(72u64 * 8).to_be_bytes());
@@ -85,7 +86,11 @@ impl Midstate {
 
     /// The final state of `sha256(prefix || nonce_le)`: the digest is its words,
     /// big-endian. `tail` is a block from [`Midstate::tail_block`].
-    pub fn state_for(&self, tail: &mut sha2::digest::generic_array::GenericArray<u8, sha2::digest::consts::U64>, nonce: u64) -> [u32; 8] {
+    pub fn state_for(
+        &self,
+        tail: &mut sha2::digest::generic_array::GenericArray<u8, sha2::digest::consts::U64>,
+        nonce: u64,
+    ) -> [u32; 8] {
         tail[..8].copy_from_slice(&nonce.to_le_bytes());
         let mut state = self.state;
         sha2::compress256(&mut state, std::slice::from_ref(tail));

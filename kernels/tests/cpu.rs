@@ -20,8 +20,9 @@ fn reference_hash(task: &PowTask, nonce: u64) -> [u8; 32] {
 
 /// The first winning nonce by a plain scan with the reference hash.
 fn reference_search(task: &PowTask, from: u64, count: u64) -> Option<u64> {
-    (from..from.saturating_add(count))
-        .find(|nonce| ignis::pow::leading_zero_bits(&reference_hash(task, *nonce)) >= u32::from(task.difficulty))
+    (from..from.saturating_add(count)).find(|nonce| {
+        ignis::pow::leading_zero_bits(&reference_hash(task, *nonce)) >= u32::from(task.difficulty)
+    })
 }
 
 fn naive_matmul(seed: &[u8; 32], n: u32) -> Vec<u32> {
@@ -31,8 +32,8 @@ fn naive_matmul(seed: &[u8; 32], n: u32) -> Vec<u32> {
     let mut c = vec![0u32; n * n];
     for row in 0..n {
         for col in 0..n {
-            c[row * n + col] =
-                (0..n).fold(0u32, |acc, k| acc.wrapping_add(a[row * n + k].wrapping_mul(b[k * n + col])));
+            c[row * n + col] = (0..n)
+                .fold(0u32, |acc, k| acc.wrapping_add(a[row * n + k].wrapping_mul(b[k * n + col])));
         }
     }
     c
@@ -73,10 +74,20 @@ fn the_compression_level_search_matches_sha2_on_ten_thousand_random_cases() {
         for bit in 0..zeros.min(256) {
             digest[(bit / 8) as usize] &= !(0x80 >> (bit % 8));
         }
-        let state: [u32; 8] = std::array::from_fn(|i| u32::from_be_bytes(digest[4 * i..4 * i + 4].try_into().unwrap()));
+        let state: [u32; 8] = std::array::from_fn(|i| {
+            u32::from_be_bytes(digest[4 * i..4 * i + 4].try_into().unwrap())
+        });
         for difficulty in 0..=255u8 {
-            let midstate = ignis_kernels::pow::Midstate::new(&PowTask { seed: [0; 32], worker: [0; 32], difficulty });
-            assert_eq!(midstate.meets(&state), zeros >= u32::from(difficulty), "{zeros} zeros, difficulty {difficulty}");
+            let midstate = ignis_kernels::pow::Midstate::new(&PowTask {
+                seed: [0; 32],
+                worker: [0; 32],
+                difficulty,
+            });
+            assert_eq!(
+                midstate.meets(&state),
+                zeros >= u32::from(difficulty),
+                "{zeros} zeros, difficulty {difficulty}"
+            );
         }
     }
 }
@@ -90,7 +101,11 @@ fn search_finds_the_smallest_nonce_like_a_sequential_scan() {
             let from: u64 = rng.gen_range(0..1 << 40);
             let count = 1 << 16;
             let found = cpu::pow_search(&task, from, count);
-            assert_eq!(found, reference_search(&task, from, count), "difficulty {difficulty} from {from}");
+            assert_eq!(
+                found,
+                reference_search(&task, from, count),
+                "difficulty {difficulty} from {from}"
+            );
             if let Some(nonce) = found {
                 assert!(task.meets(nonce));
             }
@@ -105,7 +120,10 @@ fn search_spanning_many_chunks_keeps_the_smallest() {
     for _ in 0..3 {
         let task = task(&mut rng, 18);
         let found = cpu::pow_search(&task, 0, 1 << 22);
-        assert_eq!(found, ignis::pow::search_nonce(&task.seed, &task.worker.into(), 18, 0, 1 << 22));
+        assert_eq!(
+            found,
+            ignis::pow::search_nonce(&task.seed, &task.worker.into(), 18, 0, 1 << 22)
+        );
     }
 }
 
@@ -194,5 +212,8 @@ fn the_matmul_result_matches_the_program_test_reference() {
     for word in naive_matmul(&seed, 20) {
         hasher.update(word.to_le_bytes());
     }
-    assert_eq!(matmul::result_hash(&matmul::compute(&seed, 20)), <[u8; 32]>::from(hasher.finalize()));
+    assert_eq!(
+        matmul::result_hash(&matmul::compute(&seed, 20)),
+        <[u8; 32]>::from(hasher.finalize())
+    );
 }

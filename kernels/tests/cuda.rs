@@ -20,7 +20,11 @@ fn cuda_pow_search_equals_cpu() {
             let task = PowTask { seed: rng.gen(), worker: rng.gen(), difficulty };
             let from: u64 = rng.gen_range(0..1 << 50);
             let count = 1 << 26;
-            assert_eq!(gpu.pow_search(&task, from, count).unwrap(), cpu::pow_search(&task, from, count), "{task:?}");
+            assert_eq!(
+                gpu.pow_search(&task, from, count).unwrap(),
+                cpu::pow_search(&task, from, count),
+                "{task:?}"
+            );
         }
     }
     let hopeless = PowTask { seed: [1; 32], worker: [2; 32], difficulty: 64 };

@@ -36,7 +36,10 @@ fn parse(report: &str) -> std::collections::HashMap<String, Usage> {
     let mut usage: std::collections::HashMap<String, Usage> = std::collections::HashMap::new();
     let mut current: Option<String> = None;
     for line in report.lines() {
-        let entry_name = line.split("Compiling entry function '").nth(1).and_then(|rest| rest.split('\'').next());
+        let entry_name = line
+            .split("Compiling entry function '")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next());
         if let Some(name) = line.split("Function properties for ").nth(1).or(entry_name) {
             current = Some(name.trim().to_string());
             continue;
@@ -71,14 +74,19 @@ fn occupancy(arch: u32, registers: u32) -> f64 {
 #[test]
 fn every_kernel_compiles_for_every_supported_architecture_without_spills() {
     // SAFETY: only tries to dlopen the library.
-    assert!(unsafe { cudarc::nvrtc::sys::is_culib_present() }, "NVRTC (libnvrtc.so.13) cannot be loaded: {HOW}");
-    let ptxas = std::env::var("IGNIS_PTXAS").unwrap_or_else(|_| panic!("IGNIS_PTXAS is not set: {HOW}"));
+    assert!(
+        unsafe { cudarc::nvrtc::sys::is_culib_present() },
+        "NVRTC (libnvrtc.so.13) cannot be loaded: {HOW}"
+    );
+    let ptxas =
+        std::env::var("IGNIS_PTXAS").unwrap_or_else(|_| panic!("IGNIS_PTXAS is not set: {HOW}"));
     let dir = std::env::temp_dir().join(format!("ignis-nvrtc-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     println!("| arch | kernel | registers | shared memory | stack frame | spills | occupancy (registers) |");
     println!("|---|---|---:|---:|---:|---:|---:|");
     for arch in SUPPORTED_ARCHS {
-        let ptx = compile(arch).unwrap_or_else(|e| panic!("kernels.cu does not compile for {arch}: {e}"));
+        let ptx =
+            compile(arch).unwrap_or_else(|e| panic!("kernels.cu does not compile for {arch}: {e}"));
         let number: u32 = arch.trim_start_matches("compute_").parse().unwrap();
         let path: PathBuf = dir.join(format!("kernels_{number}.ptx"));
         std::fs::write(&path, ptx.to_src()).unwrap();
@@ -91,7 +99,9 @@ fn every_kernel_compiles_for_every_supported_architecture_without_spills() {
         assert!(output.status.success(), "ptxas failed for sm_{number}:\n{report}");
         let usage = parse(&report);
         for kernel in KERNEL_NAMES {
-            let u = usage.get(kernel).unwrap_or_else(|| panic!("ptxas said nothing about {kernel} for sm_{number}:\n{report}"));
+            let u = usage.get(kernel).unwrap_or_else(|| {
+                panic!("ptxas said nothing about {kernel} for sm_{number}:\n{report}")
+            });
             println!(
                 "| sm_{number} | {kernel} | {} | {} B | {} B | {} B | {:.0}% |",
                 u.registers,
@@ -101,7 +111,11 @@ fn every_kernel_compiles_for_every_supported_architecture_without_spills() {
                 100.0 * occupancy(number, u.registers)
             );
             assert!(u.registers > 0, "{kernel} on sm_{number}: no register count in\n{report}");
-            assert_eq!((u.spill_stores, u.spill_loads), (0, 0), "{kernel} spills registers on sm_{number}");
+            assert_eq!(
+                (u.spill_stores, u.spill_loads),
+                (0, 0),
+                "{kernel} spills registers on sm_{number}"
+            );
             assert_eq!(u.stack_frame, 0, "{kernel} has a stack frame on sm_{number}");
         }
     }

@@ -58,9 +58,7 @@ static PROGRAMS: RwLock<BTreeMap<Address, ProgramEntry>> = RwLock::new(BTreeMap:
 
 // Native code is not metered, but a builtin that consumes nothing fails with
 // `BuiltinProgramsMustConsumeComputeUnits`: charge a flat fee per invocation.
-declare_process_instruction!(NativeProgram, 1_000, |invoke_context| {
-    process(invoke_context)
-});
+declare_process_instruction!(NativeProgram, 1_000, |invoke_context| { process(invoke_context) });
 
 thread_local! {
     /// The invocation the stubs act on (null outside a native program).
@@ -76,15 +74,10 @@ fn current<'a>() -> &'a mut InvokeContext<'static, 'static> {
 }
 
 fn process(invoke_context: &mut InvokeContext) -> Result<(), InstructionError> {
-    let instruction = invoke_context
-        .transaction_context
-        .get_current_instruction_context()?;
+    let instruction = invoke_context.transaction_context.get_current_instruction_context()?;
     let program_id = *instruction.get_program_key()?;
-    let entry = *PROGRAMS
-        .read()
-        .unwrap()
-        .get(&program_id)
-        .ok_or(InstructionError::UnsupportedProgramId)?;
+    let entry =
+        *PROGRAMS.read().unwrap().get(&program_id).ok_or(InstructionError::UnsupportedProgramId)?;
     // No VM here, so none of the memory-mapping options apply.
     let (mut input, ..) = serialize_parameters(&instruction, false, false, false)?;
     // SAFETY: `input` is in the layout `deserialize` reads and outlives `accounts`.
@@ -110,9 +103,7 @@ fn process(invoke_context: &mut InvokeContext) -> Result<(), InstructionError> {
         (None, Ok(Ok(()))) => {}
     }
     // `deserialize` yields one AccountInfo per instruction account, in order.
-    let instruction = invoke_context
-        .transaction_context
-        .get_current_instruction_context()?;
+    let instruction = invoke_context.transaction_context.get_current_instruction_context()?;
     for (index, info) in accounts.iter().enumerate() {
         let mut account = instruction.try_borrow_instruction_account(index as IndexOfAccount)?;
         sync_to_runtime(&mut account, info)?;
@@ -156,8 +147,7 @@ fn sync_from_runtime(account: &BorrowedInstructionAccount, info: &AccountInfo) -
         info.assign(account.get_owner());
     }
     info.resize(account.get_data().len())?;
-    info.try_borrow_mut_data()?
-        .copy_from_slice(account.get_data());
+    info.try_borrow_mut_data()?.copy_from_slice(account.get_data());
     Ok(())
 }
 
@@ -167,9 +157,7 @@ fn with_caller_account(
     key: &Address,
     f: impl FnOnce(&mut BorrowedInstructionAccount) -> Result<(), InstructionError>,
 ) -> Result<(), InstructionError> {
-    let index = transaction
-        .find_index_of_account(key)
-        .ok_or(InstructionError::MissingAccount)?;
+    let index = transaction.find_index_of_account(key).ok_or(InstructionError::MissingAccount)?;
     let caller = transaction.get_current_instruction_context()?;
     let mut account = caller
         .try_borrow_instruction_account(caller.get_index_of_account_in_instruction(index)?)?;
@@ -183,29 +171,23 @@ fn invoke_signed(
     signers_seeds: &[&[&[u8]]],
 ) -> Result<(), InstructionError> {
     let info = |key: &Address| {
-        (account_infos.iter())
-            .find(|info| info.key == key)
-            .ok_or(InstructionError::MissingAccount)
+        (account_infos.iter()).find(|info| info.key == key).ok_or(InstructionError::MissingAccount)
     };
     // The callee must see the caller's edits so far...
     for meta in &instruction.accounts {
         let info = info(&meta.pubkey)?;
-        with_caller_account(
-            invoke_context.transaction_context,
-            &meta.pubkey,
-            |account| sync_to_runtime(account, info),
-        )?;
+        with_caller_account(invoke_context.transaction_context, &meta.pubkey, |account| {
+            sync_to_runtime(account, info)
+        })?;
     }
     // ...the runtime checks privileges, derives the PDA signers and runs the callee...
     invoke_context.native_invoke_signed(instruction.clone(), signers_seeds)?;
     // ...and the caller sees the callee's edits.
     for meta in instruction.accounts.iter().filter(|meta| meta.is_writable) {
         let info = info(&meta.pubkey)?;
-        with_caller_account(
-            invoke_context.transaction_context,
-            &meta.pubkey,
-            |account| sync_from_runtime(account, info).map_err(to_instruction_error),
-        )?;
+        with_caller_account(invoke_context.transaction_context, &meta.pubkey, |account| {
+            sync_from_runtime(account, info).map_err(to_instruction_error)
+        })?;
     }
     Ok(())
 }
@@ -280,9 +262,7 @@ impl SyscallStubs for Stubs {
             .get_current_instruction_context()
             .and_then(|ix| ix.get_program_key())
             .unwrap();
-        transaction
-            .set_return_data(program_id, data.to_vec())
-            .unwrap();
+        transaction.set_return_data(program_id, data.to_vec()).unwrap();
     }
 
     fn sol_get_stack_height(&self) -> u64 {

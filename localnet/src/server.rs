@@ -114,16 +114,13 @@ impl Localnet {
         let (commands, commands_rx) = unbounded();
         let runloop = {
             let (svm, commands) = (svm.clone(), commands.clone());
-            thread::Builder::new()
-                .name("localnet-runloop".into())
-                .spawn(move || {
-                    let result =
-                        run_surfnet(svm, surfpool_config, commands, commands_rx, geyser_events);
-                    // Fails `start` if the runloop ends before the servers are up (port taken).
-                    let _ =
-                        ready_tx.send(Err(result.clone().err().unwrap_or("runloop exited".into())));
-                    result
-                })?
+            thread::Builder::new().name("localnet-runloop".into()).spawn(move || {
+                let result =
+                    run_surfnet(svm, surfpool_config, commands, commands_rx, geyser_events);
+                // Fails `start` if the runloop ends before the servers are up (port taken).
+                let _ = ready_tx.send(Err(result.clone().err().unwrap_or("runloop exited".into())));
+                result
+            })?
         };
 
         let mut localnet = Localnet {
@@ -217,13 +214,7 @@ fn run_surfnet(
         .build()
         .map_err(|e| e.to_string())?;
     runtime
-        .block_on(start_local_surfnet_runloop(
-            svm,
-            config,
-            commands,
-            commands_rx,
-            geyser_events,
-        ))
+        .block_on(start_local_surfnet_runloop(svm, config, commands, commands_rx, geyser_events))
         .map_err(|e| e.to_string())
 }
 

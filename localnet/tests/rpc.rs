@@ -27,11 +27,7 @@ use {
 const SOL: u64 = 1_000_000_000;
 
 fn free_ports() -> LocalnetConfig {
-    LocalnetConfig {
-        rpc_port: 0,
-        ws_port: 0,
-        ..Default::default()
-    }
+    LocalnetConfig { rpc_port: 0, ws_port: 0, ..Default::default() }
 }
 
 fn send(rpc: &RpcClient, instructions: &[Instruction], signers: &[&Keypair]) {
@@ -63,9 +59,7 @@ fn ignis_over_json_rpc() {
 
     // The IGN mint, with the admin as its mint authority: `initialize` takes it over.
     let mint = Keypair::new();
-    let rent = rpc
-        .get_minimum_balance_for_rent_exemption(spl_token::state::Mint::LEN)
-        .unwrap();
+    let rent = rpc.get_minimum_balance_for_rent_exemption(spl_token::state::Mint::LEN).unwrap();
     let create = solana_system_interface::instruction::create_account(
         &admin.pubkey(),
         &mint.pubkey(),
@@ -127,10 +121,7 @@ fn ignis_over_json_rpc() {
     let week = 7 * 24 * 3600;
     localnet.warp_clock(week).unwrap();
     let after = unix_timestamp(&rpc);
-    assert!(
-        after >= before + week && after < before + week + 60,
-        "{before} -> {after}"
-    );
+    assert!(after >= before + week && after < before + week + 60, "{before} -> {after}");
 
     let (_subscription, slots) = PubsubClient::slot_subscribe(&localnet.ws_url()).unwrap();
     let slot = slots.recv_timeout(Duration::from_secs(10)).unwrap();
@@ -144,11 +135,8 @@ fn shutdown_frees_the_ports() {
     let localnet = Localnet::start(free_ports()).unwrap();
     let (rpc_url, ws_url) = (localnet.rpc_url(), localnet.ws_url());
     let port = |url: &str| url.rsplit(':').next().unwrap().parse::<u16>().unwrap();
-    let config = LocalnetConfig {
-        rpc_port: port(&rpc_url),
-        ws_port: port(&ws_url),
-        ..Default::default()
-    };
+    let config =
+        LocalnetConfig { rpc_port: port(&rpc_url), ws_port: port(&ws_url), ..Default::default() };
     localnet.shutdown().unwrap();
 
     let again = Localnet::start(config).unwrap();

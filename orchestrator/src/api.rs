@@ -74,19 +74,31 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/workers", get(list_workers))
         .route("/api/stats", get(stats))
         .route("/api/events", get(events))
-        .route("/api/results/{id}", post(upload_result).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)))
+        .route(
+            "/api/results/{id}",
+            post(upload_result).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+        )
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .fallback(|| async { ApiError::not_found("no such endpoint: see /api/jobs, /api/workers, /api/stats, /api/events") })
+        .fallback(|| async {
+            ApiError::not_found(
+                "no such endpoint: see /api/jobs, /api/workers, /api/stats, /api/events",
+            )
+        })
         .layer(CorsLayer::permissive())
         .with_state(shared)
 }
 
 fn parse_id(text: &str) -> ApiResult<u64> {
-    text.parse().map_err(|_| ApiError::bad_request(format!("`{text}` is not a job id (a non-negative integer)")))
+    text.parse().map_err(|_| {
+        ApiError::bad_request(format!("`{text}` is not a job id (a non-negative integer)"))
+    })
 }
 
-async fn list_jobs(State(shared): State<Arc<Shared>>, Query(params): Query<HashMap<String, String>>) -> ApiResult<Json<Value>> {
+async fn list_jobs(
+    State(shared): State<Arc<Shared>>,
+    Query(params): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
     let mut status = None;
     let mut poster = None;
     let mut limit = DEFAULT_LIMIT;
@@ -95,22 +107,32 @@ async fn list_jobs(State(shared): State<Arc<Shared>>, Query(params): Query<HashM
             "status" => {
                 status = Some(parse_status(value).ok_or_else(|| {
                     let names: Vec<&str> = STATUSES.iter().map(|s| status_name(*s)).collect();
-                    ApiError::bad_request(format!("unknown status `{value}`: use one of {}", names.join(", ")))
+                    ApiError::bad_request(format!(
+                        "unknown status `{value}`: use one of {}",
+                        names.join(", ")
+                    ))
                 })?)
             }
             "poster" => {
                 poster = Some(value.parse::<Pubkey>().map_err(|_| {
-                    ApiError::bad_request(format!("poster `{value}` is not a Solana address (base58, 32 bytes)"))
+                    ApiError::bad_request(format!(
+                        "poster `{value}` is not a Solana address (base58, 32 bytes)"
+                    ))
                 })?)
             }
             "limit" => {
-                limit = value
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=MAX_LIMIT).contains(n))
-                    .ok_or_else(|| ApiError::bad_request(format!("limit `{value}` must be a number from 1 to {MAX_LIMIT}")))?
+                limit =
+                    value.parse().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "limit `{value}` must be a number from 1 to {MAX_LIMIT}"
+                        ))
+                    })?
             }
-            other => return Err(ApiError::bad_request(format!("unknown query parameter `{other}`: use status, poster or limit"))),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown query parameter `{other}`: use status, poster or limit"
+                )))
+            }
         }
     }
     let index = shared.index.read().expect("index lock");
@@ -126,7 +148,10 @@ async fn list_jobs(State(shared): State<Arc<Shared>>, Query(params): Query<HashM
     Ok(Json(json!({ "jobs": jobs })))
 }
 
-async fn get_job(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn get_job(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let id = parse_id(&id)?;
     let view = shared.index.read().expect("index lock").job_view(id);
     let view = view.ok_or_else(|| ApiError::not_found(format!("there is no job #{id}")))?;
@@ -135,13 +160,15 @@ async fn get_job(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> A
 
 async fn list_workers(State(shared): State<Arc<Shared>>) -> Json<Value> {
     let index = shared.index.read().expect("index lock");
-    let mut workers: Vec<_> = index.workers.keys().filter_map(|address| index.worker_view(address)).collect();
+    let mut workers: Vec<_> =
+        index.workers.keys().filter_map(|address| index.worker_view(address)).collect();
     workers.sort_by(|a, b| a.address.cmp(&b.address));
     Json(json!({ "workers": workers }))
 }
 
 pub fn current_stats(shared: &Shared) -> StatsView {
-    let history: Vec<Sample> = shared.history.lock().expect("history lock").iter().copied().collect();
+    let history: Vec<Sample> =
+        shared.history.lock().expect("history lock").iter().copied().collect();
     shared.index.read().expect("index lock").stats(history)
 }
 
@@ -158,7 +185,9 @@ fn sse_event(event: &Event) -> SseEvent {
     SseEvent::default().event(name).data(data.expect("serializable"))
 }
 
-async fn events(State(shared): State<Arc<Shared>>) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+async fn events(
+    State(shared): State<Arc<Shared>>,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let receiver = shared.events.subscribe();
     // The current stats first, so a new client has something to draw at once.
     let first = sse_event(&Event::Stats(Box::new(current_stats(&shared))));
@@ -183,10 +212,16 @@ async fn events(State(shared): State<Arc<Shared>>) -> Sse<impl Stream<Item = Res
 /// The size of a `matmul-u32` job's output.
 fn matmul_size(shared: &Shared, id: u64) -> ApiResult<u32> {
     let index = shared.index.read().expect("index lock");
-    let job = &index.jobs.get(&id).ok_or_else(|| ApiError::not_found(format!("there is no job #{id}")))?.value;
+    let job = &index
+        .jobs
+        .get(&id)
+        .ok_or_else(|| ApiError::not_found(format!("there is no job #{id}")))?
+        .value;
     match job.kind {
         JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size } => Ok(size),
-        _ => Err(ApiError::bad_request(format!("job #{id} is not a matmul-u32 job: nothing to upload"))),
+        _ => Err(ApiError::bad_request(format!(
+            "job #{id} is not a matmul-u32 job: nothing to upload"
+        ))),
     }
 }
 
@@ -197,7 +232,11 @@ async fn revealed_round(shared: &Shared, id: u64, hash: &[u8; 32]) -> ApiResult<
     loop {
         {
             let index = shared.index.read().expect("index lock");
-            let job = &index.jobs.get(&id).ok_or_else(|| ApiError::not_found(format!("there is no job #{id}")))?.value;
+            let job = &index
+                .jobs
+                .get(&id)
+                .ok_or_else(|| ApiError::not_found(format!("there is no job #{id}")))?
+                .value;
             if job.live_assignments().iter().any(|a| a.revealed && a.result_hash == *hash) {
                 return Ok(job.requeues);
             }
@@ -220,7 +259,11 @@ async fn revealed_round(shared: &Shared, id: u64, hash: &[u8; 32]) -> ApiResult<
     }
 }
 
-async fn upload_result(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
+async fn upload_result(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     let id = parse_id(&id)?;
     let n = matmul_size(&shared, id)?;
     let expected = 4 * u64::from(n) * u64::from(n);
@@ -245,7 +288,10 @@ async fn upload_result(State(shared): State<Arc<Shared>>, Path(id): Path<String>
             *upload = Upload { requeues, outputs: vec![] };
         }
         if upload.outputs.iter().any(|(known, _)| *known == hash) {
-            return Ok((StatusCode::OK, Json(json!({ "job": id, "accepted": true, "already": true }))));
+            return Ok((
+                StatusCode::OK,
+                Json(json!({ "job": id, "accepted": true, "already": true })),
+            ));
         }
         upload.outputs.push((hash, Arc::new(output)));
     }
@@ -264,10 +310,17 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> (StatusCode, &'static str
 fn update_gauges(shared: &Shared) {
     let index = shared.index.read().expect("index lock");
     for status in STATUSES {
-        shared.metrics.jobs.with_label_values(&[status_name(status)]).set(index.by_status.get(status) as i64);
+        shared
+            .metrics
+            .jobs
+            .with_label_values(&[status_name(status)])
+            .set(index.by_status.get(status) as i64);
     }
     shared.metrics.workers.set(index.workers.len() as i64);
-    shared.metrics.workers_accepting.set(index.workers.values().filter(|w| w.value.settings.accepting_jobs).count() as i64);
+    shared
+        .metrics
+        .workers_accepting
+        .set(index.workers.values().filter(|w| w.value.settings.accepting_jobs).count() as i64);
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
@@ -283,7 +336,12 @@ pub async fn sample_stats(shared: Arc<Shared>, shutdown: CancellationToken) -> a
             last_sample = Some(Instant::now());
             let sample = {
                 let index = shared.index.read().expect("index lock");
-                Sample { t: index.clock, jobs_completed: index.by_status.completed, jobs_open: index.by_status.open, hashrate: index.hashrate() }
+                Sample {
+                    t: index.clock,
+                    jobs_completed: index.by_status.completed,
+                    jobs_open: index.by_status.open,
+                    hashrate: index.hashrate(),
+                }
             };
             let mut history = shared.history.lock().expect("history lock");
             history.push_back(sample);

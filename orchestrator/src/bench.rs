@@ -59,7 +59,12 @@ pub fn case(jobs: usize, workers: usize, seed: u64) -> Row {
                 // 1 MH/s (a slow CPU) to 10 GH/s (a data-centre GPU).
                 hashrate: rng.gen_range(1_000_000..10_000_000_000),
                 free,
-                weight: weight(stake, rng.gen_range(0..1_000), rng.gen_range(0..10), rng.gen_range(0..2)),
+                weight: weight(
+                    stake,
+                    rng.gen_range(0..1_000),
+                    rng.gen_range(0..10),
+                    rng.gen_range(0..2),
+                ),
             }
         })
         .collect();
@@ -68,7 +73,10 @@ pub fn case(jobs: usize, workers: usize, seed: u64) -> Row {
             let (kind, replicas) = if rng.gen_bool(0.7) {
                 (JobKind::Pow { difficulty: 20 }, 1)
             } else {
-                (JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size: 1 << rng.gen_range(6..14) }, rng.gen_range(1..=3))
+                (
+                    JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size: 1 << rng.gen_range(6..14) },
+                    rng.gen_range(1..=3),
+                )
             };
             JobSpec {
                 id,

@@ -39,7 +39,12 @@ impl Chain {
     }
 
     /// Signs with the orchestrator key and sends; errors are counted by `op`.
-    pub async fn send(&self, metrics: &Metrics, op: &str, instructions: &[Instruction]) -> Result<u64, ClientError> {
+    pub async fn send(
+        &self,
+        metrics: &Metrics,
+        op: &str,
+        instructions: &[Instruction],
+    ) -> Result<u64, ClientError> {
         let result = self.client.send(instructions, &[&self.keypair]).await;
         match result {
             Ok(signature) => {
@@ -75,7 +80,10 @@ impl Chain {
             with_context: None,
             sort_results: None,
         };
-        let accounts = self.client.call(|| rpc.get_program_ui_accounts_with_config(&ignis::ID, config.clone())).await?;
+        let accounts = self
+            .client
+            .call(|| rpc.get_program_ui_accounts_with_config(&ignis::ID, config.clone()))
+            .await?;
         let accounts = accounts
             .into_iter()
             .filter_map(|(address, account)| Some((address, account.data.decode()?)))

@@ -42,7 +42,9 @@ impl Action {
 
     pub fn job_id(&self) -> Option<u64> {
         match self {
-            Action::Expire { job_id, .. } | Action::Refund { job_id, .. } | Action::Finalize { job_id, .. } => Some(*job_id),
+            Action::Expire { job_id, .. }
+            | Action::Refund { job_id, .. }
+            | Action::Finalize { job_id, .. } => Some(*job_id),
             Action::Activate { .. } => None,
         }
     }
@@ -69,8 +71,10 @@ pub fn plan(index: &Index, wall_now: i64) -> Vec<Action> {
         if job.refundable_at(now) {
             actions.push(Action::Refund { job_id: job.id, poster: job.poster });
         }
-        if !paused && matches!(job.kind, JobKind::Kernel { .. }) && job.finalizable_at(now, params) {
-            let operators: Option<Vec<Pubkey>> = live.iter().map(|a| operator_of(&a.worker)).collect();
+        if !paused && matches!(job.kind, JobKind::Kernel { .. }) && job.finalizable_at(now, params)
+        {
+            let operators: Option<Vec<Pubkey>> =
+                live.iter().map(|a| operator_of(&a.worker)).collect();
             if let Some(operators) = operators {
                 actions.push(Action::Finalize { job_id: job.id, operators });
             }
@@ -91,11 +95,16 @@ pub fn instructions(
     payer: &Pubkey,
     action: &Action,
 ) -> Vec<anchor_lang::solana_program::instruction::Instruction> {
-    let ata = |owner: &Pubkey| token::associated_account(owner, &protocol.mint, &protocol.token_program);
-    let create = |owner: &Pubkey| token::create_associated_account(payer, owner, &protocol.mint, &protocol.token_program);
+    let ata =
+        |owner: &Pubkey| token::associated_account(owner, &protocol.mint, &protocol.token_program);
+    let create = |owner: &Pubkey| {
+        token::create_associated_account(payer, owner, &protocol.mint, &protocol.token_program)
+    };
     match action {
         Action::Expire { job_id, operator } => vec![protocol.expire_assignment(*job_id, *operator)],
-        Action::Refund { job_id, poster } => vec![create(poster), protocol.refund_job(*job_id, ata(poster))],
+        Action::Refund { job_id, poster } => {
+            vec![create(poster), protocol.refund_job(*job_id, ata(poster))]
+        }
         Action::Finalize { job_id, operators } => {
             let mut ixs: Vec<_> = operators.iter().map(create).collect();
             let replicas: Vec<(Pubkey, Pubkey)> = operators.iter().map(|o| (*o, ata(o))).collect();
@@ -128,7 +137,10 @@ impl Backoff {
     }
 
     fn succeeded(&mut self, action: &Action) {
-        self.0.insert(action.clone(), Attempt { next: Instant::now() + Duration::from_secs(3), failures: 0 });
+        self.0.insert(
+            action.clone(),
+            Attempt { next: Instant::now() + Duration::from_secs(3), failures: 0 },
+        );
     }
 
     fn failed(&mut self, action: &Action) {
@@ -140,7 +152,9 @@ impl Backoff {
     fn forget_settled(&mut self, index: &Index) {
         self.0.retain(|action, _| match (action, action.job_id()) {
             (_, Some(id)) => index.active.contains(&id),
-            (Action::Activate { owner }, None) => index.stakes.get(owner).is_some_and(|s| s.value.activating_amount > 0),
+            (Action::Activate { owner }, None) => {
+                index.stakes.get(owner).is_some_and(|s| s.value.activating_amount > 0)
+            }
             _ => false,
         });
     }

@@ -51,12 +51,18 @@ pub struct InFlight {
 
 impl InFlight {
     fn add(&mut self, job: u64, worker: Pubkey) {
-        self.by_job.entry(job).or_default().push(Pending { worker, sent: Instant::now(), landed: None });
+        self.by_job.entry(job).or_default().push(Pending {
+            worker,
+            sent: Instant::now(),
+            landed: None,
+        });
         *self.by_worker.entry(worker).or_default() += 1;
     }
 
     fn landed(&mut self, job: u64, worker: &Pubkey, slot: u64) {
-        if let Some(p) = self.by_job.get_mut(&job).and_then(|v| v.iter_mut().find(|p| p.worker == *worker)) {
+        if let Some(p) =
+            self.by_job.get_mut(&job).and_then(|v| v.iter_mut().find(|p| p.worker == *worker))
+        {
             p.landed = Some(slot);
         }
     }
@@ -158,7 +164,12 @@ pub fn job_spec(job: &Job, now: i64, in_flight: &InFlight) -> Option<JobSpec> {
 }
 
 /// What the matcher should know about a chain worker now.
-pub fn worker_spec(address: &Pubkey, worker: &Worker, index: &Index, in_flight: &InFlight) -> WorkerSpec {
+pub fn worker_spec(
+    address: &Pubkey,
+    worker: &Worker,
+    index: &Index,
+    in_flight: &InFlight,
+) -> WorkerSpec {
     let s = &worker.settings;
     let paused = index.program_config().is_none_or(|c| c.paused);
     let eligible = worker.registered && s.accepting_jobs && !paused && index.is_staked(worker);
@@ -172,7 +183,11 @@ pub fn worker_spec(address: &Pubkey, worker: &Worker, index: &Index, in_flight: 
         min_price: s.min_price,
         hashrate: s.hashrate,
         free: u32::from(s.max_concurrent_jobs).saturating_sub(used),
-        weight: if eligible { weight(stake, worker.jobs_completed, worker.jobs_missed, worker.jobs_disputed) } else { 0 },
+        weight: if eligible {
+            weight(stake, worker.jobs_completed, worker.jobs_missed, worker.jobs_disputed)
+        } else {
+            0
+        },
     }
 }
 
@@ -182,7 +197,8 @@ pub fn pack(orchestrator: &Pubkey, matches: &[Match]) -> Vec<Vec<Match>> {
     let mut current: Vec<Match> = vec![];
     for m in matches {
         current.push(*m);
-        let ixs: Vec<_> = current.iter().map(|m| assign_job(*orchestrator, m.job_id, m.operator)).collect();
+        let ixs: Vec<_> =
+            current.iter().map(|m| assign_job(*orchestrator, m.job_id, m.operator)).collect();
         if transaction_size(orchestrator, &ixs) > PACKET_DATA_SIZE && current.len() > 1 {
             let last = current.pop().expect("just pushed");
             batches.push(std::mem::replace(&mut current, vec![last]));
@@ -219,7 +235,12 @@ impl Dispatcher {
         }
         for address in workers {
             match index.workers.get(&address) {
-                Some(entry) => self.matcher.upsert_worker(worker_spec(&address, &entry.value, &index, &in_flight)),
+                Some(entry) => self.matcher.upsert_worker(worker_spec(
+                    &address,
+                    &entry.value,
+                    &index,
+                    &in_flight,
+                )),
                 None => self.matcher.remove_worker(&address),
             }
         }
@@ -250,7 +271,8 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
     loop {
         let (now, ready) = dispatcher.sync();
         if ready {
-            let matches = dispatcher.matcher.match_round(now, MAX_MATCHES_PER_ROUND, &mut dispatcher.rng);
+            let matches =
+                dispatcher.matcher.match_round(now, MAX_MATCHES_PER_ROUND, &mut dispatcher.rng);
             if !matches.is_empty() {
                 shared.metrics.matches.inc_by(matches.len() as u64);
                 let mut guard = in_flight.lock().expect("in-flight lock");
@@ -259,7 +281,12 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                 }
                 drop(guard);
                 for batch in pack(&shared.chain.me(), &matches) {
-                    tasks.spawn(send_batch(shared.clone(), in_flight.clone(), sends.clone(), batch));
+                    tasks.spawn(send_batch(
+                        shared.clone(),
+                        in_flight.clone(),
+                        sends.clone(),
+                        batch,
+                    ));
                 }
             }
         }
@@ -272,7 +299,12 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
     Ok(())
 }
 
-async fn send_batch(shared: Arc<Shared>, in_flight: Arc<Mutex<InFlight>>, sends: Arc<Semaphore>, batch: Vec<Match>) {
+async fn send_batch(
+    shared: Arc<Shared>,
+    in_flight: Arc<Mutex<InFlight>>,
+    sends: Arc<Semaphore>,
+    batch: Vec<Match>,
+) {
     let _permit = sends.acquire().await;
     let me = shared.chain.me();
     let instructions: Vec<_> = batch.iter().map(|m| assign_job(me, m.job_id, m.operator)).collect();
@@ -321,18 +353,24 @@ mod tests {
     fn batches_fit_the_packet_limit_and_keep_every_match() {
         let orchestrator = Pubkey::new_unique();
         let matches: Vec<Match> = (0..40)
-            .map(|i| Match { job_id: i, worker: Pubkey::new_unique(), operator: Pubkey::new_unique() })
+            .map(|i| Match {
+                job_id: i,
+                worker: Pubkey::new_unique(),
+                operator: Pubkey::new_unique(),
+            })
             .collect();
         let batches = pack(&orchestrator, &matches);
         assert!(batches.len() > 1 && batches.len() < 40, "{} batches", batches.len());
         for batch in &batches {
-            let ixs: Vec<_> = batch.iter().map(|m| assign_job(orchestrator, m.job_id, m.operator)).collect();
+            let ixs: Vec<_> =
+                batch.iter().map(|m| assign_job(orchestrator, m.job_id, m.operator)).collect();
             assert!(transaction_size(&orchestrator, &ixs) <= PACKET_DATA_SIZE);
         }
         assert_eq!(batches.iter().flatten().copied().collect::<Vec<_>>(), matches);
         // A full batch is full: one more would not fit.
         let first = &batches[0];
-        let mut more: Vec<_> = first.iter().map(|m| assign_job(orchestrator, m.job_id, m.operator)).collect();
+        let mut more: Vec<_> =
+            first.iter().map(|m| assign_job(orchestrator, m.job_id, m.operator)).collect();
         more.push(assign_job(orchestrator, 99, Pubkey::new_unique()));
         assert!(transaction_size(&orchestrator, &more) > PACKET_DATA_SIZE);
     }

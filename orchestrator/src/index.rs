@@ -56,7 +56,10 @@ pub struct Index {
 }
 
 fn is_active(status: JobStatus) -> bool {
-    matches!(status, JobStatus::Open | JobStatus::Running | JobStatus::Revealing | JobStatus::Challenge)
+    matches!(
+        status,
+        JobStatus::Open | JobStatus::Running | JobStatus::Revealing | JobStatus::Challenge
+    )
 }
 
 impl Index {
@@ -212,16 +215,24 @@ impl Index {
 
     pub fn stats(&self, history: Vec<crate::views::Sample>) -> StatsView {
         let config = self.program_config();
-        let accepting = || self.workers.values().filter(|w| w.value.registered && w.value.settings.accepting_jobs);
+        let accepting = || {
+            self.workers.values().filter(|w| w.value.registered && w.value.settings.accepting_jobs)
+        };
         StatsView {
             slot: self.slot,
             workers_online: accepting().filter(|w| self.is_staked(&w.value)).count() as u64,
-            gpus: self.workers.values().filter(|w| w.value.settings.gpu.compute_capability > 0).count() as u64,
+            gpus: self
+                .workers
+                .values()
+                .filter(|w| w.value.settings.gpu.compute_capability > 0)
+                .count() as u64,
             jobs_by_status: self.by_status.clone(),
             hashrate: self.hashrate(),
             volume: self.volume.to_string(),
             total_staked: config.map_or(0, |c| c.totals.staked).to_string(),
-            emission_rate: config.map_or(0, |c| crate::views::emission_rate(c, self.clock)).to_string(),
+            emission_rate: config
+                .map_or(0, |c| crate::views::emission_rate(c, self.clock))
+                .to_string(),
             mint: config.map(|c| c.mint.to_string()).unwrap_or_default(),
             history,
         }

@@ -34,7 +34,11 @@ impl Source {
 }
 
 /// Applies account updates, then tells the API's listeners and wakes the other tasks.
-pub fn apply(shared: &Shared, updates: Vec<(Pubkey, Option<Vec<u8>>, u64)>, source: Source) -> usize {
+pub fn apply(
+    shared: &Shared,
+    updates: Vec<(Pubkey, Option<Vec<u8>>, u64)>,
+    source: Source,
+) -> usize {
     let mut changes = Vec::new();
     {
         let mut index = shared.index.write().expect("index lock");
@@ -94,7 +98,8 @@ pub async fn resync(shared: &Shared, source: Source) -> anyhow::Result<usize> {
     })?;
     let present: HashSet<Pubkey> = snapshot.accounts.iter().map(|(address, _)| *address).collect();
     let slot = snapshot.slot;
-    let updates = snapshot.accounts.into_iter().map(|(address, data)| (address, Some(data), slot)).collect();
+    let updates =
+        snapshot.accounts.into_iter().map(|(address, data)| (address, Some(data), slot)).collect();
     let mut applied = apply(shared, updates, source);
     let removed = {
         let mut index = shared.index.write().expect("index lock");
@@ -147,7 +152,9 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
             match resync(&shared, source).await {
                 Ok(applied) if applied > 0 => tracing::debug!(applied, ?source, "index caught up"),
                 Ok(_) => {}
-                Err(err) => tracing::warn!("reading program accounts from {}: {err:#}", shared.chain.url()),
+                Err(err) => {
+                    tracing::warn!("reading program accounts from {}: {err:#}", shared.chain.url())
+                }
             }
             if resync_due {
                 last_resync = tokio::time::Instant::now();
@@ -177,7 +184,8 @@ async fn follow(shared: Arc<Shared>, shutdown: CancellationToken) {
                 with_context: None,
                 sort_results: None,
             };
-            let (mut stream, unsubscribe) = client.program_subscribe(&ignis::ID, Some(config)).await?;
+            let (mut stream, unsubscribe) =
+                client.program_subscribe(&ignis::ID, Some(config)).await?;
             tracing::info!(%url, "following program accounts over the websocket");
             shared.set_websocket(true);
             // What changed while we were not subscribed is caught by a read now.
@@ -188,11 +196,12 @@ async fn follow(shared: Arc<Shared>, shutdown: CancellationToken) {
                 let slot = update.context.slot;
                 let keyed = update.value;
                 let Ok(address) = keyed.pubkey.parse::<Pubkey>() else { continue };
-                let data = if keyed.account.owner == ignis::ID.to_string() && keyed.account.lamports > 0 {
-                    keyed.account.data.decode()
-                } else {
-                    None
-                };
+                let data =
+                    if keyed.account.owner == ignis::ID.to_string() && keyed.account.lamports > 0 {
+                        keyed.account.data.decode()
+                    } else {
+                        None
+                    };
                 apply(&shared, vec![(address, data, slot)], Source::Websocket);
             }
             unsubscribe().await;

@@ -97,7 +97,10 @@ pub(crate) async fn next_round(
 /// Gives a stopping task's sends in progress a moment, then cancels the rest: what is
 /// cut off is rebuilt from the chain on the next start.
 pub(crate) async fn drain<T: 'static>(mut tasks: JoinSet<T>) {
-    let _ = tokio::time::timeout(Duration::from_secs(2), async { while tasks.join_next().await.is_some() {} }).await;
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
     tasks.abort_all();
 }
 
@@ -115,7 +118,8 @@ impl Running {
     pub async fn wait(mut self) -> anyhow::Result<()> {
         let mut first_error = None;
         while let Some(joined) = self.tasks.join_next().await {
-            let (name, result) = joined.map_err(|e| anyhow!("an orchestrator task panicked: {e}"))?;
+            let (name, result) =
+                joined.map_err(|e| anyhow!("an orchestrator task panicked: {e}"))?;
             if let Err(err) = result {
                 tracing::error!("{name} stopped: {err:#}");
                 // One part down means the rest must stop too.
@@ -201,18 +205,30 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     let spawn = |tasks: &mut JoinSet<_>, name: &'static str, future| {
         tasks.spawn(async move { (name, future.await) });
     };
-    spawn(&mut tasks, "indexer", Box::pin(indexer::run(shared.clone(), shutdown.clone())) as futures::future::BoxFuture<'static, _>);
+    spawn(
+        &mut tasks,
+        "indexer",
+        Box::pin(indexer::run(shared.clone(), shutdown.clone()))
+            as futures::future::BoxFuture<'static, _>,
+    );
     spawn(&mut tasks, "matcher", Box::pin(dispatch::run(shared.clone(), shutdown.clone())));
     spawn(&mut tasks, "crank", Box::pin(crank::run(shared.clone(), shutdown.clone())));
     spawn(&mut tasks, "verifier", Box::pin(verifier::run(shared.clone(), shutdown.clone())));
-    spawn(&mut tasks, "stats sampler", Box::pin(api::sample_stats(shared.clone(), shutdown.clone())));
+    spawn(
+        &mut tasks,
+        "stats sampler",
+        Box::pin(api::sample_stats(shared.clone(), shutdown.clone())),
+    );
     let app = api::router(shared.clone());
     let stop = shutdown.clone();
     spawn(
         &mut tasks,
         "HTTP API",
         Box::pin(async move {
-            axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await.context("serving the API")
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+                .context("serving the API")
         }),
     );
     Ok(Running { api_addr, shared, tasks })

@@ -6,7 +6,11 @@ use ignis_orchestrator::{bench, CancellationToken, Config};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "ignis-orchestrator", version, about = "Matches Ignis jobs to workers, cranks deadlines, verifies results, serves the API")]
+#[command(
+    name = "ignis-orchestrator",
+    version,
+    about = "Matches Ignis jobs to workers, cranks deadlines, verifies results, serves the API"
+)]
 #[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
@@ -34,7 +38,9 @@ enum Command {
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

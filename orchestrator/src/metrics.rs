@@ -1,7 +1,8 @@
 //! Prometheus metrics, served at /metrics.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 pub struct Metrics {
@@ -27,7 +28,8 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn new() -> Self {
-        let registry = Registry::new_custom(Some("ignis_orchestrator".into()), None).expect("valid prefix");
+        let registry =
+            Registry::new_custom(Some("ignis_orchestrator".into()), None).expect("valid prefix");
         let counter = |name: &str, help: &str| {
             let c = IntCounter::new(name, help).expect("valid metric");
             registry.register(Box::new(c.clone())).expect("registered once");
@@ -44,33 +46,61 @@ impl Metrics {
             g
         };
         let assign_latency = Histogram::with_opts(
-            HistogramOpts::new("assign_latency_seconds", "Chain time from a job's posting to a replica's assignment")
-                .buckets(vec![0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0, 3600.0]),
+            HistogramOpts::new(
+                "assign_latency_seconds",
+                "Chain time from a job's posting to a replica's assignment",
+            )
+            .buckets(vec![0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0, 3600.0]),
         )
         .expect("valid metric");
         registry.register(Box::new(assign_latency.clone())).expect("registered once");
-        let jobs = IntGaugeVec::new(Opts::new("jobs", "Jobs by status"), &["status"]).expect("valid metric");
+        let jobs = IntGaugeVec::new(Opts::new("jobs", "Jobs by status"), &["status"])
+            .expect("valid metric");
         registry.register(Box::new(jobs.clone())).expect("registered once");
         Metrics {
             matches: counter("matches_total", "Replicas matched to workers"),
-            assignments_sent: counter("assignments_sent_total", "assign_job instructions confirmed on chain"),
-            assign_transactions: counter_vec("assign_transactions_total", "Assignment transactions by outcome", &["outcome"]),
-            crank_actions: counter_vec("crank_actions_total", "Crank transactions by kind and outcome", &["kind", "outcome"]),
-            verifications: counter_vec("verifications_total", "Single-replica results verified, by outcome", &["outcome"]),
+            assignments_sent: counter(
+                "assignments_sent_total",
+                "assign_job instructions confirmed on chain",
+            ),
+            assign_transactions: counter_vec(
+                "assign_transactions_total",
+                "Assignment transactions by outcome",
+                &["outcome"],
+            ),
+            crank_actions: counter_vec(
+                "crank_actions_total",
+                "Crank transactions by kind and outcome",
+                &["kind", "outcome"],
+            ),
+            verifications: counter_vec(
+                "verifications_total",
+                "Single-replica results verified, by outcome",
+                &["outcome"],
+            ),
             rpc_errors: counter_vec("rpc_errors_total", "Failed RPC calls by operation", &["op"]),
-            index_updates: counter_vec("index_updates_total", "Account changes applied to the index, by source", &["source"]),
+            index_updates: counter_vec(
+                "index_updates_total",
+                "Account changes applied to the index, by source",
+                &["source"],
+            ),
             assign_latency,
             jobs,
             workers: gauge("workers", "Registered workers"),
             workers_accepting: gauge("workers_accepting", "Workers accepting jobs"),
-            websocket_connected: gauge("websocket_connected", "1 while the account subscription is up"),
+            websocket_connected: gauge(
+                "websocket_connected",
+                "1 while the account subscription is up",
+            ),
             registry,
         }
     }
 
     pub fn render(&self) -> String {
         let mut buffer = Vec::new();
-        TextEncoder::new().encode(&self.registry.gather(), &mut buffer).expect("text encoding cannot fail");
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut buffer)
+            .expect("text encoding cannot fail");
         String::from_utf8(buffer).expect("prometheus text is UTF-8")
     }
 }

@@ -41,7 +41,9 @@ enum State {
     Ruled,
     /// Too big to recompute and no usable upload (yet).
     Waiting,
-    Failed { attempts: u32 },
+    Failed {
+        attempts: u32,
+    },
 }
 
 /// The verifier's finding.
@@ -57,9 +59,15 @@ pub enum Finding {
 /// on at protocol time `now` (the program's rule, `Job::verifiable_at`).
 pub fn challenged(job: &Job, now: i64, params: &Params) -> Option<(u32, Vec<[u8; 32]>)> {
     match job.kind {
-        JobKind::Kernel { kernel, size } if kernel == KERNEL_MATMUL_U32 && job.verifiable_at(now, params) => {
-            let mut revealed: Vec<[u8; 32]> =
-                job.live_assignments().iter().filter(|a| a.revealed).map(|a| a.result_hash).collect();
+        JobKind::Kernel { kernel, size }
+            if kernel == KERNEL_MATMUL_U32 && job.verifiable_at(now, params) =>
+        {
+            let mut revealed: Vec<[u8; 32]> = job
+                .live_assignments()
+                .iter()
+                .filter(|a| a.revealed)
+                .map(|a| a.result_hash)
+                .collect();
             revealed.sort_unstable();
             revealed.dedup();
             Some((size, revealed))
@@ -80,7 +88,11 @@ pub fn check(
 ) -> Option<Finding> {
     if n <= recompute_max_n {
         let hash = ignis_kernels::matmul::result_hash(&ignis_kernels::matmul::compute(seed, n));
-        return Some(if revealed.contains(&hash) { Finding::Right(hash) } else { Finding::AllWrong });
+        return Some(if revealed.contains(&hash) {
+            Finding::Right(hash)
+        } else {
+            Finding::AllWrong
+        });
     }
     let mut rng = StdRng::from_entropy();
     let mut failed = HashSet::new();
@@ -114,68 +126,77 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
     loop {
         let mut start = vec![];
         {
-        let index = shared.index.read().expect("index lock");
-        if let Some(config) = index.program_config() {
-            let (now, params, protocol) = (config.clock_at(index.clock), config.params, Protocol::from_config(config));
-            let mut states = states.lock().expect("states lock");
-            let mut live: HashSet<Round> = HashSet::new();
-            let uploads = shared.uploads.lock().expect("uploads lock");
-            for id in &index.active {
-                let Some(entry) = index.jobs.get(id) else { continue };
-                let job = &entry.value;
-                let Some((n, revealed)) = challenged(job, now, &params) else { continue };
-                let round = (job.id, job.requeues);
-                live.insert(round);
-                let job_uploads = uploads
-                    .get(&job.id)
-                    .filter(|u| u.requeues == job.requeues)
-                    .map(|u| u.outputs.clone())
-                    .unwrap_or_default();
-                let can_check = !job_uploads.is_empty() || n <= shared.settings.verify_recompute_max_n;
-                let state = states.get(&round).copied();
-                let worth_trying = match state {
-                    None | Some(State::Waiting) => can_check,
-                    Some(State::Failed { attempts }) => attempts < 3,
-                    Some(State::Checking | State::Ruled) => false,
-                };
-                if worth_trying {
-                    let operators: Option<Vec<Pubkey>> = job
-                        .live_assignments()
-                        .iter()
-                        .map(|a| index.workers.get(&a.worker).map(|w| w.value.operator))
-                        .collect();
-                    if let Some(operators) = operators {
-                        states.insert(round, State::Checking);
-                        start.push(Task {
-                            job_id: job.id,
-                            round,
-                            seed: job.seed,
-                            n,
-                            revealed,
-                            uploads: job_uploads,
-                            operators,
-                            protocol,
-                            previous: state,
-                        });
+            let index = shared.index.read().expect("index lock");
+            if let Some(config) = index.program_config() {
+                let (now, params, protocol) =
+                    (config.clock_at(index.clock), config.params, Protocol::from_config(config));
+                let mut states = states.lock().expect("states lock");
+                let mut live: HashSet<Round> = HashSet::new();
+                let uploads = shared.uploads.lock().expect("uploads lock");
+                for id in &index.active {
+                    let Some(entry) = index.jobs.get(id) else { continue };
+                    let job = &entry.value;
+                    let Some((n, revealed)) = challenged(job, now, &params) else { continue };
+                    let round = (job.id, job.requeues);
+                    live.insert(round);
+                    let job_uploads = uploads
+                        .get(&job.id)
+                        .filter(|u| u.requeues == job.requeues)
+                        .map(|u| u.outputs.clone())
+                        .unwrap_or_default();
+                    let can_check =
+                        !job_uploads.is_empty() || n <= shared.settings.verify_recompute_max_n;
+                    let state = states.get(&round).copied();
+                    let worth_trying = match state {
+                        None | Some(State::Waiting) => can_check,
+                        Some(State::Failed { attempts }) => attempts < 3,
+                        Some(State::Checking | State::Ruled) => false,
+                    };
+                    if worth_trying {
+                        let operators: Option<Vec<Pubkey>> = job
+                            .live_assignments()
+                            .iter()
+                            .map(|a| index.workers.get(&a.worker).map(|w| w.value.operator))
+                            .collect();
+                        if let Some(operators) = operators {
+                            states.insert(round, State::Checking);
+                            start.push(Task {
+                                job_id: job.id,
+                                round,
+                                seed: job.seed,
+                                n,
+                                revealed,
+                                uploads: job_uploads,
+                                operators,
+                                protocol,
+                                previous: state,
+                            });
+                        }
+                    } else if state.is_none() {
+                        tracing::info!(job = job.id, n, "result too big to recompute and no output uploaded; waiting for an upload");
+                        states.insert(round, State::Waiting);
                     }
-                } else if state.is_none() {
-                    tracing::info!(job = job.id, n, "result too big to recompute and no output uploaded; waiting for an upload");
-                    states.insert(round, State::Waiting);
                 }
+                drop(uploads);
+                // Rounds that left their window: a waiting one was never checked.
+                states.retain(|round, state| {
+                    let keep = live.contains(round);
+                    if !keep && *state == State::Waiting {
+                        shared.metrics.verifications.with_label_values(&["unverified"]).inc();
+                        tracing::info!(
+                            job = round.0,
+                            "verification window passed unverified: settled without work-pool pay"
+                        );
+                    }
+                    keep
+                });
+                // Uploads wait for their job's window; drop those of settled jobs.
+                shared
+                    .uploads
+                    .lock()
+                    .expect("uploads lock")
+                    .retain(|id, _| index.active.contains(id));
             }
-            drop(uploads);
-            // Rounds that left their window: a waiting one was never checked.
-            states.retain(|round, state| {
-                let keep = live.contains(round);
-                if !keep && *state == State::Waiting {
-                    shared.metrics.verifications.with_label_values(&["unverified"]).inc();
-                    tracing::info!(job = round.0, "verification window passed unverified: settled without work-pool pay");
-                }
-                keep
-            });
-            // Uploads wait for their job's window; drop those of settled jobs.
-            shared.uploads.lock().expect("uploads lock").retain(|id, _| index.active.contains(id));
-        }
         }
         for task in start {
             let (shared, states) = (shared.clone(), states.clone());
@@ -183,18 +204,23 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                 let settings = &shared.settings;
                 let (max_n, rounds) = (settings.verify_recompute_max_n, settings.freivalds_rounds);
                 let how = if task.n <= max_n { "recompute" } else { "freivalds" };
-                let (seed, n, revealed, uploads) = (task.seed, task.n, task.revealed.clone(), task.uploads.clone());
-                let finding = tokio::task::spawn_blocking(move || check(&seed, n, &revealed, &uploads, max_n, rounds))
-                    .await
-                    .ok()
-                    .flatten();
+                let (seed, n, revealed, uploads) =
+                    (task.seed, task.n, task.revealed.clone(), task.uploads.clone());
+                let finding = tokio::task::spawn_blocking(move || {
+                    check(&seed, n, &revealed, &uploads, max_n, rounds)
+                })
+                .await
+                .ok()
+                .flatten();
                 let Some(finding) = finding else {
                     states.lock().expect("states lock").insert(task.round, State::Waiting);
                     return;
                 };
                 let state = rule(&shared, &task, finding).await;
                 let state = match (state, task.previous) {
-                    (State::Failed { .. }, Some(State::Failed { attempts })) => State::Failed { attempts: attempts + 1 },
+                    (State::Failed { .. }, Some(State::Failed { attempts })) => {
+                        State::Failed { attempts: attempts + 1 }
+                    }
                     (other, _) => other,
                 };
                 tracing::info!(job = task.job_id, n = task.n, how, ?finding, ?state, "verified");
@@ -215,19 +241,27 @@ async fn rule(shared: &Shared, task: &Task, finding: Finding) -> State {
     let mut ixs: Vec<_> = task
         .operators
         .iter()
-        .map(|operator| token::create_associated_account(&me, operator, &protocol.mint, &protocol.token_program))
+        .map(|operator| {
+            token::create_associated_account(&me, operator, &protocol.mint, &protocol.token_program)
+        })
         .collect();
     let replicas: Vec<(Pubkey, Pubkey)> = task
         .operators
         .iter()
-        .map(|operator| (*operator, token::associated_account(operator, &protocol.mint, &protocol.token_program)))
+        .map(|operator| {
+            (
+                *operator,
+                token::associated_account(operator, &protocol.mint, &protocol.token_program),
+            )
+        })
         .collect();
     let attested = match finding {
         Finding::Right(hash) => Some(hash),
         Finding::AllWrong => None,
     };
     ixs.push(protocol.verify_result(me, task.job_id, &replicas, attested));
-    let (outcome, op) = if attested.is_some() { ("attested", "attest") } else { ("disputed", "dispute") };
+    let (outcome, op) =
+        if attested.is_some() { ("attested", "attest") } else { ("disputed", "dispute") };
     match shared.chain.send(&shared.metrics, op, &ixs).await {
         Ok(_) => {
             shared.metrics.verifications.with_label_values(&[outcome]).inc();

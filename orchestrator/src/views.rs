@@ -34,7 +34,8 @@ pub fn parse_status(name: &str) -> Option<JobStatus> {
     STATUSES.into_iter().find(|s| status_name(*s) == name.to_ascii_lowercase())
 }
 
-const KERNEL_NAMES: [(u8, &str); 2] = [(KERNEL_POW_SHA256, "pow-sha256"), (KERNEL_MATMUL_U32, "matmul-u32")];
+const KERNEL_NAMES: [(u8, &str); 2] =
+    [(KERNEL_POW_SHA256, "pow-sha256"), (KERNEL_MATMUL_U32, "matmul-u32")];
 
 pub fn kernel_names(mask: u32) -> Vec<&'static str> {
     KERNEL_NAMES.iter().filter(|(id, _)| mask & (1 << id) != 0).map(|(_, name)| *name).collect()

@@ -7,7 +7,9 @@ use anchor_lang::prelude::Pubkey;
 use ignis::{
     constants::{KERNEL_MATMUL_U32, KERNEL_POW_SHA256},
     instructions::PostJobArgs,
-    state::{EmissionSchedule, GpuInfo, Job, JobKind, JobStatus, Params, Stake, Worker, WorkerSettings},
+    state::{
+        EmissionSchedule, GpuInfo, Job, JobKind, JobStatus, Params, Stake, Worker, WorkerSettings,
+    },
 };
 use ignis_client::{
     bootstrap::{self, Genesis},
@@ -46,10 +48,16 @@ impl Net {
             .try_init();
         let admin = Arc::new(Keypair::new());
         let keys: Vec<Arc<Keypair>> = (0..keys).map(|_| Arc::new(Keypair::new())).collect();
-        let prefund = std::iter::once(&admin).chain(&keys).map(|k| (k.pubkey(), 100_000_000_000)).collect();
-        let localnet =
-            Localnet::start(LocalnetConfig { rpc_port: 0, ws_port: 0, slot_time_ms, prefund, ..Default::default() })
-                .expect("localnet starts");
+        let prefund =
+            std::iter::once(&admin).chain(&keys).map(|k| (k.pubkey(), 100_000_000_000)).collect();
+        let localnet = Localnet::start(LocalnetConfig {
+            rpc_port: 0,
+            ws_port: 0,
+            slot_time_ms,
+            prefund,
+            ..Default::default()
+        })
+        .expect("localnet starts");
         let client = Arc::new(IgnisClient::new(localnet.rpc_url()));
         let genesis = Genesis {
             decimals: 9,
@@ -60,7 +68,9 @@ impl Net {
             params: Params::default(),
             emission: EmissionSchedule::default(),
         };
-        let protocol = bootstrap::initialize_protocol(&client, &admin, genesis).await.expect("protocol initialised");
+        let protocol = bootstrap::initialize_protocol(&client, &admin, genesis)
+            .await
+            .expect("protocol initialised");
         Net { localnet, client, protocol, admin, keys, dir: tempfile::tempdir().unwrap() }
     }
 
@@ -73,7 +83,9 @@ impl Net {
     }
 
     async fn give_ign(&self, to: &Pubkey, amount: u64) {
-        bootstrap::transfer_ign(&self.client, &self.protocol, &self.admin, to, amount).await.expect("IGN sent");
+        bootstrap::transfer_ign(&self.client, &self.protocol, &self.admin, to, amount)
+            .await
+            .expect("IGN sent");
     }
 
     /// Key `i` as a staked worker operator with the given kernels and acceptance.
@@ -81,25 +93,58 @@ impl Net {
         self.worker_with_stake(i, STAKE, kernels, max_jobs, accepting).await
     }
 
-    async fn worker_with_stake(&self, i: usize, stake: u64, kernels: u32, max_jobs: u16, accepting: bool) -> Arc<Keypair> {
+    async fn worker_with_stake(
+        &self,
+        i: usize,
+        stake: u64,
+        kernels: u32,
+        max_jobs: u16,
+        accepting: bool,
+    ) -> Arc<Keypair> {
         let operator = self.key(i);
         self.give_ign(&operator.pubkey(), stake).await;
-        bootstrap::stake_and_register(&self.client, &self.protocol, &operator, stake, settings(kernels, max_jobs, accepting))
-            .await
-            .expect("worker registered");
+        bootstrap::stake_and_register(
+            &self.client,
+            &self.protocol,
+            &operator,
+            stake,
+            settings(kernels, max_jobs, accepting),
+        )
+        .await
+        .expect("worker registered");
         operator
     }
 
-    async fn set_accepting(&self, operator: &Keypair, kernels: u32, max_jobs: u16, accepting: bool) {
+    async fn set_accepting(
+        &self,
+        operator: &Keypair,
+        kernels: u32,
+        max_jobs: u16,
+        accepting: bool,
+    ) {
         let update = ix::update_worker(operator.pubkey(), settings(kernels, max_jobs, accepting));
         self.client.send(&[update], &[operator]).await.expect("worker updated");
     }
 
-    async fn post(&self, poster: &Keypair, kind: JobKind, reward: u64, execution_seconds: i64) -> u64 {
+    async fn post(
+        &self,
+        poster: &Keypair,
+        kind: JobKind,
+        reward: u64,
+        execution_seconds: i64,
+    ) -> u64 {
         self.post_with(poster, kind, 1, reward, execution_seconds, 3_600).await
     }
 
-    async fn post_with(&self, poster: &Keypair, kind: JobKind, replicas: u8, reward: u64, execution_seconds: i64, ttl_seconds: i64) -> u64 {
+    async fn post_with(
+        &self,
+        poster: &Keypair,
+        kind: JobKind,
+        replicas: u8,
+        reward: u64,
+        execution_seconds: i64,
+        ttl_seconds: i64,
+    ) -> u64 {
         for _ in 0..10 {
             let job_id = self.client.config().await.unwrap().next_job_id;
             let args = PostJobArgs {
@@ -114,7 +159,9 @@ impl Net {
             let post = self.protocol.post_job(poster.pubkey(), self.ata(&poster.pubkey()), args);
             match self.client.send(&[post], &[poster]).await {
                 Ok(_) => return job_id,
-                Err(err) if err.program_error().is_some_and(|e| e.name == "JobIdMismatch") => continue,
+                Err(err) if err.program_error().is_some_and(|e| e.name == "JobIdMismatch") => {
+                    continue
+                }
                 Err(err) => panic!("posting a job: {err}"),
             }
         }
@@ -150,7 +197,11 @@ impl Net {
     }
 
     /// Polls `check` until it returns `Some`, or fails the test with `what`.
-    async fn until<T, F: Future<Output = Option<T>>>(&self, what: &str, mut check: impl FnMut() -> F) -> T {
+    async fn until<T, F: Future<Output = Option<T>>>(
+        &self,
+        what: &str,
+        mut check: impl FnMut() -> F,
+    ) -> T {
         let give_up = tokio::time::Instant::now() + TIMEOUT;
         loop {
             if let Some(value) = check().await {
@@ -185,7 +236,8 @@ struct Orchestrator {
 impl Orchestrator {
     async fn start(config: Config) -> Orchestrator {
         let stop = CancellationToken::new();
-        let running = ignis_orchestrator::start(config, stop.clone()).await.expect("orchestrator starts");
+        let running =
+            ignis_orchestrator::start(config, stop.clone()).await.expect("orchestrator starts");
         let base = format!("http://{}", running.api_addr);
         Orchestrator { running: Some(running), stop, base }
     }
@@ -220,7 +272,12 @@ enum Behaviour {
 
 /// A worker made of client calls: finds its assignments, does PoW, commits and
 /// reveals matmul results.
-fn simulate(net: &Net, operator: Arc<Keypair>, behaviour: Behaviour, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
+fn simulate(
+    net: &Net,
+    operator: Arc<Keypair>,
+    behaviour: Behaviour,
+    stop: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
     let client = IgnisClient::new(net.localnet.rpc_url());
     let protocol = net.protocol;
     let payout = net.ata(&operator.pubkey());
@@ -238,10 +295,15 @@ fn simulate(net: &Net, operator: Arc<Keypair>, behaviour: Behaviour, stop: Cance
                 let a = job.assignments[i];
                 let ixs = match job.kind {
                     JobKind::Pow { difficulty } if job.status == JobStatus::Running => {
-                        let nonce = ignis::pow::search_nonce(&job.seed, &me, difficulty, 0, u64::MAX).unwrap();
+                        let nonce =
+                            ignis::pow::search_nonce(&job.seed, &me, difficulty, 0, u64::MAX)
+                                .unwrap();
                         protocol.submit_pow(operator.pubkey(), job.id, payout, nonce)
                     }
-                    JobKind::Kernel { size, .. } if !a.committed && matches!(job.status, JobStatus::Open | JobStatus::Running) => {
+                    JobKind::Kernel { size, .. }
+                        if !a.committed
+                            && matches!(job.status, JobStatus::Open | JobStatus::Running) =>
+                    {
                         let mut output = ignis_kernels::matmul::compute(&job.seed, size);
                         if behaviour == Behaviour::WrongFirst && job.requeues == 0 {
                             output[0] = output[0].wrapping_add(1);
@@ -249,10 +311,18 @@ fn simulate(net: &Net, operator: Arc<Keypair>, behaviour: Behaviour, stop: Cance
                         let hash = ignis_kernels::matmul::result_hash(&output);
                         let salt: [u8; 32] = rand::random();
                         results.insert((job.id, job.requeues), (hash, salt));
-                        ix::commit_result(operator.pubkey(), job.id, ignis::kernels::result_commitment(&hash, &salt, &me))
+                        ix::commit_result(
+                            operator.pubkey(),
+                            job.id,
+                            ignis::kernels::result_commitment(&hash, &salt, &me),
+                        )
                     }
-                    JobKind::Kernel { .. } if a.committed && !a.revealed && job.status == JobStatus::Revealing => {
-                        let Some((hash, salt)) = results.get(&(job.id, job.requeues)) else { continue };
+                    JobKind::Kernel { .. }
+                        if a.committed && !a.revealed && job.status == JobStatus::Revealing =>
+                    {
+                        let Some((hash, salt)) = results.get(&(job.id, job.requeues)) else {
+                            continue;
+                        };
                         ix::reveal_result(operator.pubkey(), job.id, *hash, *salt)
                     }
                     _ => continue,
@@ -265,8 +335,15 @@ fn simulate(net: &Net, operator: Arc<Keypair>, behaviour: Behaviour, stop: Cance
 
 /// Slot of each transaction that touched `address`, oldest first.
 async fn slots_of(net: &Net, address: &Pubkey) -> Vec<u64> {
-    let mut slots: Vec<u64> =
-        net.client.rpc().get_signatures_for_address(address).await.unwrap().iter().map(|s| s.slot).collect();
+    let mut slots: Vec<u64> = net
+        .client
+        .rpc()
+        .get_signatures_for_address(address)
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.slot)
+        .collect();
     slots.sort();
     slots
 }
@@ -279,7 +356,10 @@ async fn posted_pow_jobs_are_assigned_at_once_completed_and_paid() {
     let b = net.worker(1, POW | MATMUL, 2, true).await;
     let poster = net.key(2);
     net.give_ign(&poster.pubkey(), 1_000 * IGN).await;
-    let sims = [simulate(&net, a.clone(), Behaviour::Honest, stop.clone()), simulate(&net, b.clone(), Behaviour::Honest, stop.clone())];
+    let sims = [
+        simulate(&net, a.clone(), Behaviour::Honest, stop.clone()),
+        simulate(&net, b.clone(), Behaviour::Honest, stop.clone()),
+    ];
     let orchestrator = Orchestrator::start(net.orchestrator_config()).await;
 
     let mut ids = vec![];
@@ -287,7 +367,10 @@ async fn posted_pow_jobs_are_assigned_at_once_completed_and_paid() {
         ids.push(net.post(&poster, JobKind::Pow { difficulty: 6 }, 10 * IGN, 60).await);
     }
     for &id in &ids {
-        net.until("the job to complete", || async { (net.job(id).await.status == JobStatus::Completed).then_some(()) }).await;
+        net.until("the job to complete", || async {
+            (net.job(id).await.status == JobStatus::Completed).then_some(())
+        })
+        .await;
     }
 
     let (mut completed, mut earned) = (0, 0);
@@ -308,11 +391,19 @@ async fn posted_pow_jobs_are_assigned_at_once_completed_and_paid() {
         // post, assign, submit: the assignment lands within two slots of the post.
         let slots = slots_of(&net, &pda::job(id)).await;
         assert_eq!(slots.len(), 3, "job {id}: {slots:?}");
-        assert!(slots[1] - slots[0] <= 2, "job {id} posted in slot {} and assigned in slot {}", slots[0], slots[1]);
+        assert!(
+            slots[1] - slots[0] <= 2,
+            "job {id} posted in slot {} and assigned in slot {}",
+            slots[0],
+            slots[1]
+        );
     }
     let metrics = orchestrator.stop().await;
     assert_eq!(metric(&metrics, "ignis_orchestrator_assignments_sent_total"), 5.0);
-    assert_eq!(metric(&metrics, "ignis_orchestrator_assign_transactions_total{outcome=\"failed\"}"), 0.0);
+    assert_eq!(
+        metric(&metrics, "ignis_orchestrator_assign_transactions_total{outcome=\"failed\"}"),
+        0.0
+    );
     stop.cancel();
     for sim in sims {
         sim.await.unwrap();
@@ -343,13 +434,19 @@ async fn a_restart_loses_no_job_and_assigns_none_twice() {
     })
     .await;
     let metrics = first.stop().await;
-    assert_eq!(metric(&metrics, "ignis_orchestrator_assign_transactions_total{outcome=\"failed\"}"), 0.0);
+    assert_eq!(
+        metric(&metrics, "ignis_orchestrator_assign_transactions_total{outcome=\"failed\"}"),
+        0.0
+    );
 
     // While it is down: two more jobs, and the workers finish what they hold.
     for _ in 0..2 {
         ids.push(net.post(&poster, JobKind::Pow { difficulty: 4 }, 5 * IGN, 120).await);
     }
-    let sims = [simulate(&net, a.clone(), Behaviour::Honest, stop.clone()), simulate(&net, b.clone(), Behaviour::Honest, stop.clone())];
+    let sims = [
+        simulate(&net, a.clone(), Behaviour::Honest, stop.clone()),
+        simulate(&net, b.clone(), Behaviour::Honest, stop.clone()),
+    ];
     net.until("the first four to complete", || async {
         let mut done = 0;
         for &id in &ids {
@@ -362,7 +459,10 @@ async fn a_restart_loses_no_job_and_assigns_none_twice() {
     // A fresh orchestrator rebuilds everything from the chain and finishes the rest.
     let second = Orchestrator::start(net.orchestrator_config()).await;
     for &id in &ids {
-        net.until("every job to complete", || async { (net.job(id).await.status == JobStatus::Completed).then_some(()) }).await;
+        net.until("every job to complete", || async {
+            (net.job(id).await.status == JobStatus::Completed).then_some(())
+        })
+        .await;
     }
     for &id in &ids {
         let job = net.job(id).await;
@@ -376,7 +476,11 @@ async fn a_restart_loses_no_job_and_assigns_none_twice() {
     }
     assert_eq!(completed, 8);
     let metrics = second.stop().await;
-    assert_eq!(metric(&metrics, "ignis_orchestrator_assign_transactions_total{outcome=\"failed\"}"), 0.0, "never a double assignment");
+    assert_eq!(
+        metric(&metrics, "ignis_orchestrator_assign_transactions_total{outcome=\"failed\"}"),
+        0.0,
+        "never a double assignment"
+    );
     assert_eq!(metric(&metrics, "ignis_orchestrator_assignments_sent_total"), 4.0);
     stop.cancel();
     for sim in sims {
@@ -392,26 +496,42 @@ async fn a_missed_deadline_is_expired_and_the_job_goes_to_another_worker() {
     let busy = net.worker(1, POW, 2, false).await;
     let poster = net.key(2);
     net.give_ign(&poster.pubkey(), 100 * IGN).await;
-    let sims = [simulate(&net, lazy.clone(), Behaviour::Lazy, stop.clone()), simulate(&net, busy.clone(), Behaviour::Honest, stop.clone())];
+    let sims = [
+        simulate(&net, lazy.clone(), Behaviour::Lazy, stop.clone()),
+        simulate(&net, busy.clone(), Behaviour::Honest, stop.clone()),
+    ];
     let orchestrator = Orchestrator::start(net.orchestrator_config()).await;
 
     let id = net.post(&poster, JobKind::Pow { difficulty: 4 }, 10 * IGN, 10).await;
-    net.until("the lazy worker's assignment", || async { (net.job(id).await.status == JobStatus::Running).then_some(()) }).await;
+    net.until("the lazy worker's assignment", || async {
+        (net.job(id).await.status == JobStatus::Running).then_some(())
+    })
+    .await;
     assert_eq!(net.job(id).await.assignments[0].worker, pda::worker(&lazy.pubkey()));
     net.set_accepting(&lazy, POW, 2, false).await;
     net.set_accepting(&busy, POW, 2, true).await;
 
     net.localnet.warp_clock(15).unwrap();
-    net.until("the job to complete elsewhere", || async { (net.job(id).await.status == JobStatus::Completed).then_some(()) }).await;
+    net.until("the job to complete elsewhere", || async {
+        (net.job(id).await.status == JobStatus::Completed).then_some(())
+    })
+    .await;
     let job = net.job(id).await;
     assert_eq!(job.assignments[0].worker, pda::worker(&busy.pubkey()));
     assert_eq!(job.requeues, 1);
     let missed = net.worker_account(&lazy.pubkey()).await;
     assert_eq!((missed.jobs_missed, missed.active_jobs, missed.jobs_completed), (1, 0, 0));
-    assert_eq!(net.stake(&lazy.pubkey()).await.amount, STAKE - STAKE / 100, "slashed at the 1% miss rate");
+    assert_eq!(
+        net.stake(&lazy.pubkey()).await.amount,
+        STAKE - STAKE / 100,
+        "slashed at the 1% miss rate"
+    );
     assert_eq!(net.worker_account(&busy.pubkey()).await.jobs_completed, 1);
     let metrics = orchestrator.stop().await;
-    assert_eq!(metric(&metrics, "ignis_orchestrator_crank_actions_total{kind=\"expire\",outcome=\"ok\"}"), 1.0);
+    assert_eq!(
+        metric(&metrics, "ignis_orchestrator_crank_actions_total{kind=\"expire\",outcome=\"ok\"}"),
+        1.0
+    );
     stop.cancel();
     for sim in sims {
         sim.await.unwrap();
@@ -437,48 +557,93 @@ async fn single_replica_matmul_results_are_attested_or_disputed() {
     let http = reqwest::Client::new();
 
     // Small enough to recompute: attested within the challenge window.
-    let small = net.post(&poster, JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size: 16 }, 10 * IGN, 60).await;
-    net.until("the attestation", || async { (net.job(small).await.status == JobStatus::Completed).then_some(()) }).await;
+    let small = net
+        .post(&poster, JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size: 16 }, 10 * IGN, 60)
+        .await;
+    net.until("the attestation", || async {
+        (net.job(small).await.status == JobStatus::Completed).then_some(())
+    })
+    .await;
     let job = net.job(small).await;
-    assert_eq!(job.result_hash, ignis_kernels::matmul::result_hash(&ignis_kernels::matmul::compute(&job.seed, 16)));
+    assert_eq!(
+        job.result_hash,
+        ignis_kernels::matmul::result_hash(&ignis_kernels::matmul::compute(&job.seed, 16))
+    );
 
     // Too big to recompute: waits for an upload, checks it with Freivalds.
-    let big = net.post(&poster, JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size: 32 }, 10 * IGN, 60).await;
-    net.until("the challenge", || async { (net.job(big).await.status == JobStatus::Challenge).then_some(()) }).await;
+    let big = net
+        .post(&poster, JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size: 32 }, 10 * IGN, 60)
+        .await;
+    net.until("the challenge", || async {
+        (net.job(big).await.status == JobStatus::Challenge).then_some(())
+    })
+    .await;
     let seed = net.job(big).await.seed;
     let output = ignis_kernels::matmul::compute(&seed, 32);
     let url = format!("{}/api/results/{big}", orchestrator.base);
     let short = http.post(&url).body(vec![0u8; 12]).send().await.unwrap();
     assert_eq!(short.status(), 400);
-    assert!(short.json::<Value>().await.unwrap()["error"].as_str().unwrap().contains("expected 4096 bytes"));
+    assert!(short.json::<Value>().await.unwrap()["error"]
+        .as_str()
+        .unwrap()
+        .contains("expected 4096 bytes"));
     let mut forged = output.clone();
     forged[5] ^= 1;
-    let forged = http.post(&url).body(ignis_kernels::matmul::output_bytes(&forged)).send().await.unwrap();
+    let forged =
+        http.post(&url).body(ignis_kernels::matmul::output_bytes(&forged)).send().await.unwrap();
     assert_eq!(forged.status(), 422, "an output that is not the revealed one is ignored");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(net.job(big).await.status, JobStatus::Challenge, "nothing is decided without a matching upload");
-    let accepted = http.post(&url).body(ignis_kernels::matmul::output_bytes(&output)).send().await.unwrap();
+    assert_eq!(
+        net.job(big).await.status,
+        JobStatus::Challenge,
+        "nothing is decided without a matching upload"
+    );
+    let accepted =
+        http.post(&url).body(ignis_kernels::matmul::output_bytes(&output)).send().await.unwrap();
     assert_eq!(accepted.status(), 202);
-    net.until("the upload's attestation", || async { (net.job(big).await.status == JobStatus::Completed).then_some(()) }).await;
+    net.until("the upload's attestation", || async {
+        (net.job(big).await.status == JobStatus::Completed).then_some(())
+    })
+    .await;
     assert_eq!(net.worker_account(&honest.pubkey()).await.jobs_completed, 2);
 
     // A wrong result is disputed: slashed at the 10% fraud rate and re-queued; the
     // second attempt is right and attested.
     net.set_accepting(&honest, MATMUL, 2, false).await;
     net.set_accepting(&cheat, MATMUL, 2, true).await;
-    let wrong = net.post(&poster, JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size: 16 }, 10 * IGN, 60).await;
-    net.until("the re-run to complete", || async { (net.job(wrong).await.status == JobStatus::Completed).then_some(()) }).await;
+    let wrong = net
+        .post(&poster, JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size: 16 }, 10 * IGN, 60)
+        .await;
+    net.until("the re-run to complete", || async {
+        (net.job(wrong).await.status == JobStatus::Completed).then_some(())
+    })
+    .await;
     let job = net.job(wrong).await;
     assert_eq!(job.requeues, 1, "disputed once");
     let cheater = net.worker_account(&cheat.pubkey()).await;
     assert_eq!((cheater.jobs_disputed, cheater.jobs_completed, cheater.active_jobs), (1, 1, 0));
-    assert_eq!(net.stake(&cheat.pubkey()).await.amount, 2 * STAKE - 2 * STAKE / 10, "slashed at the 10% fraud rate");
+    assert_eq!(
+        net.stake(&cheat.pubkey()).await.amount,
+        2 * STAKE - 2 * STAKE / 10,
+        "slashed at the 10% fraud rate"
+    );
 
-    let missing = http.post(format!("{}/api/results/999", orchestrator.base)).body(vec![0u8; 4]).send().await.unwrap();
+    let missing = http
+        .post(format!("{}/api/results/999", orchestrator.base))
+        .body(vec![0u8; 4])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
     let metrics = orchestrator.stop().await;
-    assert_eq!(metric(&metrics, "ignis_orchestrator_verifications_total{outcome=\"attested\"}"), 3.0);
-    assert_eq!(metric(&metrics, "ignis_orchestrator_verifications_total{outcome=\"disputed\"}"), 1.0);
+    assert_eq!(
+        metric(&metrics, "ignis_orchestrator_verifications_total{outcome=\"attested\"}"),
+        3.0
+    );
+    assert_eq!(
+        metric(&metrics, "ignis_orchestrator_verifications_total{outcome=\"disputed\"}"),
+        1.0
+    );
     stop.cancel();
     for sim in sims {
         sim.await.unwrap();
@@ -524,7 +689,9 @@ async fn the_api_serves_jobs_workers_stats_events_health_and_metrics() {
     let data = seen.split("event: job\ndata: ").nth(1).unwrap().lines().next().unwrap();
     assert_eq!(json(data)["id"], first);
 
-    let second = net.post(&poster, JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size: 8 }, 2 * IGN, 60).await;
+    let second = net
+        .post(&poster, JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size: 8 }, 2 * IGN, 60)
+        .await;
     net.until("both jobs to settle", || async {
         let (a, b) = (net.job(first).await.status, net.job(second).await.status);
         (a == JobStatus::Completed && b == JobStatus::Completed).then_some(())
@@ -536,7 +703,11 @@ async fn the_api_serves_jobs_workers_stats_events_health_and_metrics() {
     let (status, body) = get("/api/jobs").await;
     assert_eq!(status, 200);
     let jobs = json(&body)["jobs"].as_array().unwrap().clone();
-    assert_eq!(jobs.iter().map(|j| j["id"].as_u64().unwrap()).collect::<Vec<_>>(), vec![second, first], "newest first");
+    assert_eq!(
+        jobs.iter().map(|j| j["id"].as_u64().unwrap()).collect::<Vec<_>>(),
+        vec![second, first],
+        "newest first"
+    );
     let pow = &jobs[1];
     for (field, value) in [
         ("address", Value::from(pda::job(first).to_string())),
@@ -561,7 +732,9 @@ async fn the_api_serves_jobs_workers_stats_events_health_and_metrics() {
     assert_eq!((jobs[0]["kind"].clone(), jobs[0]["size"].clone()), ("matmul".into(), 8.into()));
     assert_eq!(jobs[0]["assignments"][0]["revealed"], true);
 
-    let filtered = json(&get(&format!("/api/jobs?status=completed&poster={}&limit=1", poster.pubkey())).await.1);
+    let filtered = json(
+        &get(&format!("/api/jobs?status=completed&poster={}&limit=1", poster.pubkey())).await.1,
+    );
     assert_eq!(filtered["jobs"].as_array().unwrap().len(), 1);
     assert_eq!(json(&get("/api/jobs?status=open").await.1)["jobs"], Value::Array(vec![]));
     assert_eq!(json(&get(&format!("/api/jobs/{first}")).await.1)["kind"], "pow");
@@ -585,16 +758,31 @@ async fn the_api_serves_jobs_workers_stats_events_health_and_metrics() {
     assert_eq!(w["operator"], operator.pubkey().to_string());
     assert_eq!(w["address"], pda::worker(&operator.pubkey()).to_string());
     assert_eq!(w["kernels"], serde_json::json!(["pow-sha256", "matmul-u32"]));
-    assert_eq!((w["vramMb"].clone(), w["computeCapability"].clone(), w["gpuModel"].clone()), (8_192.into(), 89.into(), "test gpu".into()));
-    assert_eq!((w["maxConcurrentJobs"].clone(), w["activeJobs"].clone(), w["accepting"].clone()), (4.into(), 0.into(), true.into()));
-    assert_eq!((w["jobsCompleted"].clone(), w["jobsMissed"].clone(), w["jobsDisputed"].clone()), (2.into(), 0.into(), 0.into()));
-    assert_eq!((w["stake"].clone(), w["minPrice"].clone(), w["hashrate"].clone()), (STAKE.to_string().into(), "0".into(), 1_000_000.into()));
+    assert_eq!(
+        (w["vramMb"].clone(), w["computeCapability"].clone(), w["gpuModel"].clone()),
+        (8_192.into(), 89.into(), "test gpu".into())
+    );
+    assert_eq!(
+        (w["maxConcurrentJobs"].clone(), w["activeJobs"].clone(), w["accepting"].clone()),
+        (4.into(), 0.into(), true.into())
+    );
+    assert_eq!(
+        (w["jobsCompleted"].clone(), w["jobsMissed"].clone(), w["jobsDisputed"].clone()),
+        (2.into(), 0.into(), 0.into())
+    );
+    assert_eq!(
+        (w["stake"].clone(), w["minPrice"].clone(), w["hashrate"].clone()),
+        (STAKE.to_string().into(), "0".into(), 1_000_000.into())
+    );
     assert!(w["earnedTotal"].as_str().unwrap().parse::<u64>().unwrap() > 0);
 
     let stats = json(&get("/api/stats").await.1);
     assert_eq!(stats["jobsByStatus"]["completed"], 2);
     assert_eq!(stats["jobsByStatus"]["open"], 0);
-    assert_eq!((stats["workersOnline"].clone(), stats["gpus"].clone(), stats["hashrate"].clone()), (1.into(), 1.into(), 1_000_000.into()));
+    assert_eq!(
+        (stats["workersOnline"].clone(), stats["gpus"].clone(), stats["hashrate"].clone()),
+        (1.into(), 1.into(), 1_000_000.into())
+    );
     assert_eq!(stats["volume"], (5 * IGN).to_string());
     assert_eq!(stats["totalStaked"], STAKE.to_string());
     assert_eq!(stats["emissionRate"], IGN.to_string(), "1 IGN per second in the first year");
@@ -634,13 +822,28 @@ async fn replicated_jobs_are_finalized_and_expired_ones_refunded() {
     let b = net.worker(1, MATMUL, 2, true).await;
     let poster = net.key(2);
     net.give_ign(&poster.pubkey(), 100 * IGN).await;
-    let sims = [simulate(&net, a.clone(), Behaviour::Honest, stop.clone()), simulate(&net, b.clone(), Behaviour::Honest, stop.clone())];
+    let sims = [
+        simulate(&net, a.clone(), Behaviour::Honest, stop.clone()),
+        simulate(&net, b.clone(), Behaviour::Honest, stop.clone()),
+    ];
     let orchestrator = Orchestrator::start(net.orchestrator_config()).await;
 
     // Two replicas on two distinct workers; both reveal the same hash, and the verifier
     // attests it at once (no need to wait for the reveal deadline or its window).
-    let pair = net.post_with(&poster, JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size: 8 }, 2, 10 * IGN, 60, 3_600).await;
-    net.until("the replicated job to settle", || async { (net.job(pair).await.status == JobStatus::Completed).then_some(()) }).await;
+    let pair = net
+        .post_with(
+            &poster,
+            JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size: 8 },
+            2,
+            10 * IGN,
+            60,
+            3_600,
+        )
+        .await;
+    net.until("the replicated job to settle", || async {
+        (net.job(pair).await.status == JobStatus::Completed).then_some(())
+    })
+    .await;
     let job = net.job(pair).await;
     let mut workers: Vec<Pubkey> = job.live_assignments().iter().map(|x| x.worker).collect();
     workers.sort();
@@ -657,12 +860,18 @@ async fn replicated_jobs_are_finalized_and_expired_ones_refunded() {
     let unwanted = net.post_with(&poster, JobKind::Pow { difficulty: 4 }, 1, 7 * IGN, 60, 60).await;
     assert_eq!(net.balance(&poster.pubkey()).await, before - 7 * IGN);
     net.localnet.warp_clock(61).unwrap();
-    net.until("the refund", || async { (net.job(unwanted).await.status == JobStatus::Refunded).then_some(()) }).await;
+    net.until("the refund", || async {
+        (net.job(unwanted).await.status == JobStatus::Refunded).then_some(())
+    })
+    .await;
     assert_eq!(net.balance(&poster.pubkey()).await, before);
 
     let metrics = orchestrator.stop().await;
     assert!(metrics.contains("ignis_orchestrator_verifications_total{outcome=\"attested\"} 1"));
-    assert_eq!(metric(&metrics, "ignis_orchestrator_crank_actions_total{kind=\"refund\",outcome=\"ok\"}"), 1.0);
+    assert_eq!(
+        metric(&metrics, "ignis_orchestrator_crank_actions_total{kind=\"refund\",outcome=\"ok\"}"),
+        1.0
+    );
     stop.cancel();
     for sim in sims {
         sim.await.unwrap();
@@ -682,11 +891,17 @@ async fn polling_keeps_the_index_current_without_a_websocket() {
     config.ws_url = Some("ws://127.0.0.1:9".into());
     let orchestrator = Orchestrator::start(config).await;
     let id = net.post(&poster, JobKind::Pow { difficulty: 4 }, 5 * IGN, 60).await;
-    net.until("the job to complete", || async { (net.job(id).await.status == JobStatus::Completed).then_some(()) }).await;
+    net.until("the job to complete", || async {
+        (net.job(id).await.status == JobStatus::Completed).then_some(())
+    })
+    .await;
     let metrics = orchestrator.stop().await;
     assert_eq!(metric(&metrics, "ignis_orchestrator_websocket_connected"), 0.0);
     assert!(metric(&metrics, "ignis_orchestrator_index_updates_total{source=\"poll\"}") > 0.0);
-    assert_eq!(metric(&metrics, "ignis_orchestrator_index_updates_total{source=\"websocket\"}"), 0.0);
+    assert_eq!(
+        metric(&metrics, "ignis_orchestrator_index_updates_total{source=\"websocket\"}"),
+        0.0
+    );
     stop.cancel();
     sim.await.unwrap();
 }
@@ -695,17 +910,23 @@ async fn polling_keeps_the_index_current_without_a_websocket() {
 async fn start_up_failures_say_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.json");
-    let err = ignis_orchestrator::start(Config::local("http://127.0.0.1:9", missing.to_str().unwrap()), CancellationToken::new())
-        .await
-        .err()
-        .unwrap();
+    let err = ignis_orchestrator::start(
+        Config::local("http://127.0.0.1:9", missing.to_str().unwrap()),
+        CancellationToken::new(),
+    )
+    .await
+    .err()
+    .unwrap();
     assert!(format!("{err:#}").contains("cannot read the orchestrator keypair"), "{err:#}");
     let key = dir.path().join("key.json");
     write_keypair_file(&Keypair::new(), &key).unwrap();
-    let err = ignis_orchestrator::start(Config::local("http://127.0.0.1:9", key.to_str().unwrap()), CancellationToken::new())
-        .await
-        .err()
-        .unwrap();
+    let err = ignis_orchestrator::start(
+        Config::local("http://127.0.0.1:9", key.to_str().unwrap()),
+        CancellationToken::new(),
+    )
+    .await
+    .err()
+    .unwrap();
     assert_eq!(
         format!("{err:#}"),
         "cannot reach http://127.0.0.1:9: is the localnet running? start it with `cargo localnet` (or pass --url)"

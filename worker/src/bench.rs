@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 use ignis_kernels::{
-    bench::{compressions_per_second, matmul_ops_per_second, measure_hashrate, naive_matmul_ops_per_second, sha2_hashrate},
+    bench::{
+        compressions_per_second, matmul_ops_per_second, measure_hashrate,
+        naive_matmul_ops_per_second, sha2_hashrate,
+    },
     cpu::CpuBackend,
     cuda::CudaBackend,
     Backend, BackendChoice, BackendKind,
@@ -35,7 +38,9 @@ pub fn run(config: &BenchConfig) -> Result<()> {
     if config.backend != BackendChoice::Cpu {
         match CudaBackend::open() {
             Ok(cuda) => backends.push(Box::new(cuda)),
-            Err(err) if config.backend == BackendChoice::Cuda => bail!("cannot open the CUDA backend: {err}"),
+            Err(err) if config.backend == BackendChoice::Cuda => {
+                bail!("cannot open the CUDA backend: {err}")
+            }
             Err(err) => eprintln!("CUDA: not measured ({err})"),
         }
     }
@@ -51,7 +56,10 @@ pub fn run(config: &BenchConfig) -> Result<()> {
                     backend: info.name.clone(),
                     kernel: "pow-sha256",
                     value: rate(hashrate, "H/s"),
-                    reference: format!("single-block compressions x cores (the limit): {}", rate(limit, "/s")),
+                    reference: format!(
+                        "single-block compressions x cores (the limit): {}",
+                        rate(limit, "/s")
+                    ),
                     ratio: format!("{:.2}x", hashrate / limit),
                 });
                 let reference = sha2_hashrate(duration);
@@ -64,7 +72,10 @@ pub fn run(config: &BenchConfig) -> Result<()> {
                 });
             }
             BackendKind::Cuda => {
-                for (name, reference) in [("hashcat H100 PCIe", HASHCAT_H100_PCIE), ("hashcat RTX 4090", HASHCAT_RTX_4090)] {
+                for (name, reference) in [
+                    ("hashcat H100 PCIe", HASHCAT_H100_PCIE),
+                    ("hashcat RTX 4090", HASHCAT_RTX_4090),
+                ] {
                     rows.push(Row {
                         backend: info.name.clone(),
                         kernel: "pow-sha256",
@@ -77,15 +88,22 @@ pub fn run(config: &BenchConfig) -> Result<()> {
         }
         let n = match info.kind {
             BackendKind::Cpu => config.matmul_n,
-            BackendKind::Cuda => config.matmul_n.saturating_mul(8).min(ignis::kernels::MAX_MATMUL_N),
+            BackendKind::Cuda => {
+                config.matmul_n.saturating_mul(8).min(ignis::kernels::MAX_MATMUL_N)
+            }
         };
         let ops = matmul_ops_per_second(backend.as_ref(), n, duration)?;
-        let reference = if info.kind == BackendKind::Cpu { Some(naive_matmul_ops_per_second(n.min(256), duration)) } else { None };
+        let reference = if info.kind == BackendKind::Cpu {
+            Some(naive_matmul_ops_per_second(n.min(256), duration))
+        } else {
+            None
+        };
         rows.push(Row {
             backend: info.name.clone(),
             kernel: "matmul-u32",
             value: format!("{} (n={n})", rate(ops, "op/s")),
-            reference: reference.map_or("-".into(), |r| format!("naive 1-thread loop: {}", rate(r, "op/s"))),
+            reference: reference
+                .map_or("-".into(), |r| format!("naive 1-thread loop: {}", rate(r, "op/s"))),
             ratio: reference.map_or("-".into(), |r| format!("{:.1}x", ops / r)),
         });
     }

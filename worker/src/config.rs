@@ -6,7 +6,11 @@ use clap::{Args, Parser, Subcommand};
 use ignis_kernels::BackendChoice;
 
 #[derive(Parser, Debug)]
-#[command(name = "ignis-worker", version, about = "Runs Ignis compute jobs on this machine's GPU (or CPU) and submits the proofs")]
+#[command(
+    name = "ignis-worker",
+    version,
+    about = "Runs Ignis compute jobs on this machine's GPU (or CPU) and submits the proofs"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -41,7 +41,8 @@ pub struct Journal {
 impl Journal {
     pub fn open(dir: impl Into<PathBuf>) -> Result<Self> {
         let dir = dir.into();
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create the journal directory {}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create the journal directory {}", dir.display()))?;
         Ok(Journal { dir })
     }
 
@@ -55,12 +56,13 @@ impl Journal {
 
     pub fn get(&self, job_id: u64) -> Result<Option<Entry>> {
         match std::fs::read(self.path(job_id)) {
-            Ok(bytes) => Ok(Some(
-                serde_json::from_slice(&bytes)
-                    .with_context(|| format!("corrupt journal entry {}", self.path(job_id).display()))?,
-            )),
+            Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).with_context(|| {
+                format!("corrupt journal entry {}", self.path(job_id).display())
+            })?)),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(err) => Err(err).with_context(|| format!("cannot read {}", self.path(job_id).display())),
+            Err(err) => {
+                Err(err).with_context(|| format!("cannot read {}", self.path(job_id).display()))
+            }
         }
     }
 
@@ -88,10 +90,13 @@ impl Journal {
         for file in std::fs::read_dir(&self.dir)? {
             let name = file?.file_name();
             let name = name.to_string_lossy();
-            if let Some(id) = name.strip_prefix("job-").and_then(|rest| rest.strip_suffix(".json")) {
+            if let Some(id) = name.strip_prefix("job-").and_then(|rest| rest.strip_suffix(".json"))
+            {
                 match id.parse() {
                     Ok(id) => ids.push(id),
-                    Err(_) => tracing::warn!(file = %name, "ignoring a file that is not a journal entry"),
+                    Err(_) => {
+                        tracing::warn!(file = %name, "ignoring a file that is not a journal entry")
+                    }
                 }
             }
         }
@@ -109,7 +114,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(dir.path()).unwrap();
         assert_eq!(journal.get(7).unwrap(), None);
-        let mut entry = Entry { job_id: 7, seed: [3; 32], progress: Progress::Searching { next_nonce: 1 << 20 } };
+        let mut entry = Entry {
+            job_id: 7,
+            seed: [3; 32],
+            progress: Progress::Searching { next_nonce: 1 << 20 },
+        };
         journal.save(&entry).unwrap();
         entry.progress = Progress::Found { nonce: 99 };
         journal.save(&entry).unwrap();

@@ -7,7 +7,9 @@ use tracing_subscriber::EnvFilter;
 async fn main() {
     // Logs on stderr, like the orchestrator's and the CLI's: stdout is the bench's table.
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -17,9 +19,11 @@ async fn main() {
             tokio::spawn(stop_on_signal(shutdown.clone()));
             ignis_worker::run(config, shutdown).await
         }
-        Command::Bench(config) => tokio::task::spawn_blocking(move || ignis_worker::bench::run(&config))
-            .await
-            .unwrap_or_else(|err| Err(anyhow::anyhow!("the benchmark panicked: {err}"))),
+        Command::Bench(config) => {
+            tokio::task::spawn_blocking(move || ignis_worker::bench::run(&config))
+                .await
+                .unwrap_or_else(|err| Err(anyhow::anyhow!("the benchmark panicked: {err}")))
+        }
     };
     // Exit now rather than return: dropping the runtime would wait for a kernel still
     // running on a blocking thread (a matmul cannot be interrupted); its journal is safe.

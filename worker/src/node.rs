@@ -43,15 +43,20 @@ impl Node {
         let protocol = Protocol::from_config(&config);
         let me = operator.pubkey();
         let payout = token::associated_account(&me, &config.mint, &config.token_program);
-        let node = Node { client, worker: ignis_client::pda::worker(&me), payout, protocol, operator };
+        let node =
+            Node { client, worker: ignis_client::pda::worker(&me), payout, protocol, operator };
         if node.client.account_data(&payout).await?.is_none() {
-            let create = token::create_associated_account(&me, &me, &config.mint, &config.token_program);
+            let create =
+                token::create_associated_account(&me, &me, &config.mint, &config.token_program);
             node.send(&[create]).await.context("creating the payout token account")?;
         }
         Ok(node)
     }
 
-    pub async fn send(&self, instructions: &[anchor_lang::solana_program::instruction::Instruction]) -> Result<(), ClientError> {
+    pub async fn send(
+        &self,
+        instructions: &[anchor_lang::solana_program::instruction::Instruction],
+    ) -> Result<(), ClientError> {
         self.client.send(instructions, &[&self.operator]).await.map(|_| ())
     }
 
@@ -64,7 +69,12 @@ impl Node {
     }
 
     /// The registered worker, registering it with this device when asked to.
-    pub async fn ensure_registered(&self, device: &DeviceInfo, hashrate: u64, register: Option<(u64, u16)>) -> Result<Worker> {
+    pub async fn ensure_registered(
+        &self,
+        device: &DeviceInfo,
+        hashrate: u64,
+        register: Option<(u64, u16)>,
+    ) -> Result<Worker> {
         if let Some(worker) = self.worker_account().await?.filter(|w| w.registered) {
             return Ok(worker);
         }
@@ -78,7 +88,11 @@ impl Node {
         let mut model = device.name.clone();
         model.truncate(MAX_GPU_MODEL_LEN as usize);
         let settings = WorkerSettings {
-            gpu: GpuInfo { model, vram_mb: device.memory_mb(), compute_capability: device.compute_capability_x10() },
+            gpu: GpuInfo {
+                model,
+                vram_mb: device.memory_mb(),
+                compute_capability: device.compute_capability_x10(),
+            },
             supported_kernels: (1 << KERNEL_POW_SHA256) | (1 << KERNEL_MATMUL_U32),
             hashrate,
             min_price,
@@ -96,7 +110,9 @@ impl Node {
                 _ => anyhow!("{err}"),
             })?;
         tracing::info!(worker = %self.worker, "registered the worker");
-        self.worker_account().await?.ok_or_else(|| anyhow!("the worker vanished right after registering"))
+        self.worker_account()
+            .await?
+            .ok_or_else(|| anyhow!("the worker vanished right after registering"))
     }
 
     pub async fn job(&self, id: u64) -> Result<Option<Job>, ClientError> {
@@ -113,7 +129,8 @@ pub struct Unreachable(ClientError);
 /// the program or this machine: worth retrying.
 pub fn is_rpc_fault(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
-        cause.is::<Unreachable>() || matches!(cause.downcast_ref::<ClientError>(), Some(ClientError::Rpc { .. }))
+        cause.is::<Unreachable>()
+            || matches!(cause.downcast_ref::<ClientError>(), Some(ClientError::Rpc { .. }))
     })
 }
 

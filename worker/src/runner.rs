@@ -78,7 +78,9 @@ impl Runtime {
             JobKind::Pow { .. } => job.status == JobStatus::Running,
             JobKind::Kernel { .. } => match job.status {
                 JobStatus::Open | JobStatus::Running => !assignment.revealed,
-                JobStatus::Revealing | JobStatus::Challenge => assignment.committed && !assignment.revealed,
+                JobStatus::Revealing | JobStatus::Challenge => {
+                    assignment.committed && !assignment.revealed
+                }
                 _ => false,
             },
         }
@@ -110,8 +112,11 @@ impl Runtime {
 
     async fn run_pow(&self, job: &Job, difficulty: u8) -> Result<Outcome> {
         let task = PowTask { seed: job.seed, worker: self.node.worker.to_bytes(), difficulty };
-        let mut entry =
-            self.entry(job)?.unwrap_or(Entry { job_id: job.id, seed: job.seed, progress: Progress::Searching { next_nonce: 0 } });
+        let mut entry = self.entry(job)?.unwrap_or(Entry {
+            job_id: job.id,
+            seed: job.seed,
+            progress: Progress::Searching { next_nonce: 0 },
+        });
         let nonce = match entry.progress {
             Progress::Found { nonce } => {
                 tracing::info!(job = job.id, nonce, "submitting the nonce found before a restart");
@@ -119,7 +124,11 @@ impl Runtime {
             }
             Progress::Searching { next_nonce } => {
                 if next_nonce > 0 {
-                    tracing::info!(job = job.id, next_nonce, "resuming the search from the checkpoint");
+                    tracing::info!(
+                        job = job.id,
+                        next_nonce,
+                        "resuming the search from the checkpoint"
+                    );
                 }
                 match self.search(job, &task, next_nonce).await? {
                     Search::Found(nonce) => {
@@ -138,7 +147,12 @@ impl Runtime {
             }
             _ => return Ok(Outcome::Dropped),
         };
-        let submit = self.node.protocol.submit_pow(self.node.operator_key(), job.id, self.node.payout, nonce);
+        let submit = self.node.protocol.submit_pow(
+            self.node.operator_key(),
+            job.id,
+            self.node.payout,
+            nonce,
+        );
         self.settle(job.id, "submit_pow", self.node.send(&[submit]).await)
     }
 
@@ -151,9 +165,11 @@ impl Runtime {
         if job.assignments[index].committed || self.entry(job)?.is_some() {
             return Ok(false);
         }
-        let (Ok(config), Ok((_, unix)), Ok(Some(worker))) =
-            (self.node.client.config().await, self.node.client.clock().await, self.node.worker_account().await)
-        else {
+        let (Ok(config), Ok((_, unix)), Ok(Some(worker))) = (
+            self.node.client.config().await,
+            self.node.client.clock().await,
+            self.node.worker_account().await,
+        ) else {
             return Ok(false);
         };
         let now = config.clock_at(unix);
@@ -163,7 +179,11 @@ impl Runtime {
         let time_left = job.assignments[index].deadline - now;
         let reason = if self.shutdown.is_cancelled() {
             "shutting down"
-        } else if !ignis::state::feasible(worker.settings.hashrate, job.kind.work_units(), time_left) {
+        } else if !ignis::state::feasible(
+            worker.settings.hashrate,
+            job.kind.work_units(),
+            time_left,
+        ) {
             "too little time left for it at this worker's hashrate"
         } else {
             return Ok(false);
@@ -171,7 +191,11 @@ impl Runtime {
         let decline = instructions::decline_assignment(self.node.operator_key(), job.id);
         match self.node.send(&[decline]).await {
             Ok(()) => {
-                tracing::info!(job = job.id, reason, "declined the assignment (no cost inside the decline window)");
+                tracing::info!(
+                    job = job.id,
+                    reason,
+                    "declined the assignment (no cost inside the decline window)"
+                );
                 Ok(true)
             }
             Err(err) => {
@@ -216,9 +240,10 @@ impl Runtime {
             }
             let (backend, task_copy) = (self.backend.clone(), *task);
             let from = next_nonce;
-            let found = tokio::task::spawn_blocking(move || backend.pow_search(&task_copy, from, batch))
-                .await
-                .context("the search thread panicked")??;
+            let found =
+                tokio::task::spawn_blocking(move || backend.pow_search(&task_copy, from, batch))
+                    .await
+                    .context("the search thread panicked")??;
             if let Some(nonce) = found {
                 let secs = started.elapsed().as_secs_f64();
                 tracing::info!(job = job.id, nonce, secs, "found a nonce");
@@ -227,7 +252,11 @@ impl Runtime {
             next_nonce = from.saturating_add(batch);
             let now = Instant::now();
             if now - last_checkpoint >= CHECKPOINT_EVERY {
-                let entry = Entry { job_id: job.id, seed: job.seed, progress: Progress::Searching { next_nonce } };
+                let entry = Entry {
+                    job_id: job.id,
+                    seed: job.seed,
+                    progress: Progress::Searching { next_nonce },
+                };
                 self.journal.save(&entry)?;
                 last_checkpoint = now;
             }
@@ -247,7 +276,10 @@ impl Runtime {
                 last_check = now;
                 if let Ok(Some(current)) = self.node.job(job.id).await {
                     if current.seed != job.seed || !self.needs_work(&current) {
-                        tracing::warn!(job = job.id, "the job is no longer assigned to this worker; stopping");
+                        tracing::warn!(
+                            job = job.id,
+                            "the job is no longer assigned to this worker; stopping"
+                        );
                         return Ok(Search::Gone);
                     }
                 }
@@ -256,18 +288,23 @@ impl Runtime {
     }
 
     async fn run_kernel(&self, job: &Job, n: u32) -> Result<Outcome> {
-        let index = job.assignment_index(&self.node.worker).expect("needs_work checked the assignment");
+        let index =
+            job.assignment_index(&self.node.worker).expect("needs_work checked the assignment");
         let assignment = job.assignments[index];
         let entry = self.entry(job)?;
         let (result_hash, salt) = match entry.as_ref().map(|e| &e.progress) {
-            Some(Progress::Computed { result_hash, salt } | Progress::Committed { result_hash, salt }) => {
-                (*result_hash, *salt)
-            }
+            Some(
+                Progress::Computed { result_hash, salt }
+                | Progress::Committed { result_hash, salt },
+            ) => (*result_hash, *salt),
             _ if assignment.committed => {
                 // A stale copy of a job this worker already revealed and forgot; only when
                 // the chain still waits for the reveal is the salt really lost.
                 if self.assignment_on_chain(job.id).await == Some((true, false)) {
-                    tracing::error!(job = job.id, "committed, but the journal lost the salt: the result cannot be revealed");
+                    tracing::error!(
+                        job = job.id,
+                        "committed, but the journal lost the salt: the result cannot be revealed"
+                    );
                 }
                 return Ok(Outcome::Dropped);
             }
@@ -276,30 +313,46 @@ impl Runtime {
                 let entry = Entry {
                     job_id: job.id,
                     seed: job.seed,
-                    progress: Progress::Computed { result_hash: matmul::result_hash(&output), salt: rand::random() },
+                    progress: Progress::Computed {
+                        result_hash: matmul::result_hash(&output),
+                        salt: rand::random(),
+                    },
                 };
                 self.journal.save(&entry)?;
-                let Progress::Computed { result_hash, salt } = entry.progress else { unreachable!() };
+                let Progress::Computed { result_hash, salt } = entry.progress else {
+                    unreachable!()
+                };
                 (result_hash, salt)
             }
         };
         if !assignment.committed {
-            let commitment = ignis::kernels::result_commitment(&result_hash, &salt, &self.node.worker);
+            let commitment =
+                ignis::kernels::result_commitment(&result_hash, &salt, &self.node.worker);
             let commit = instructions::commit_result(self.node.operator_key(), job.id, commitment);
             match self.node.send(&[commit]).await {
                 Ok(()) => tracing::info!(job = job.id, "result committed"),
                 // Our commitment landed before a crash or a lost confirmation.
-                Err(err) if err.program_error().is_some_and(|info| info.name == "AlreadyCommitted") => {}
+                Err(err)
+                    if err.program_error().is_some_and(|info| info.name == "AlreadyCommitted") => {}
                 // A retried send of our own commitment fails once the first landed and the
                 // job moved on to its reveal phase (JobNotRunning): look before dropping
                 // the journal, whose salt is the only way to reveal (and not be slashed
                 // as a withholder).
-                Err(err) if self.assignment_on_chain(job.id).await.is_some_and(|(committed, _)| committed) => {
+                Err(err)
+                    if self
+                        .assignment_on_chain(job.id)
+                        .await
+                        .is_some_and(|(committed, _)| committed) =>
+                {
                     tracing::debug!(job = job.id, %err, "our commitment had landed already");
                 }
                 Err(err) => return self.settle(job.id, "commit_result", Err(err)),
             }
-            self.journal.save(&Entry { job_id: job.id, seed: job.seed, progress: Progress::Committed { result_hash, salt } })?;
+            self.journal.save(&Entry {
+                job_id: job.id,
+                seed: job.seed,
+                progress: Progress::Committed { result_hash, salt },
+            })?;
             fault::point(fault::AFTER_COMMIT);
         }
         self.reveal_when_open(job.id, result_hash, salt).await
@@ -335,7 +388,12 @@ impl Runtime {
     /// Waits for the reveal phase (every replica committed, or the job expired and no
     /// other replica can still commit), then reveals and uploads the output to the
     /// verifier.
-    async fn reveal_when_open(&self, job_id: u64, result_hash: [u8; 32], salt: [u8; 32]) -> Result<Outcome> {
+    async fn reveal_when_open(
+        &self,
+        job_id: u64,
+        result_hash: [u8; 32],
+        salt: [u8; 32],
+    ) -> Result<Outcome> {
         loop {
             let job = match self.node.job(job_id).await {
                 Ok(Some(job)) => job,
@@ -353,14 +411,23 @@ impl Runtime {
                 JobStatus::Revealing => true,
                 _ => match (self.node.client.config().await, self.node.client.clock().await) {
                     (Ok(config), Ok((_, unix))) => job
-                        .reveal_deadline_at(config.clock_at(unix), config.params.reveal_window_seconds)
+                        .reveal_deadline_at(
+                            config.clock_at(unix),
+                            config.params.reveal_window_seconds,
+                        )
                         .is_some(),
                     _ => false,
                 },
             };
             if open {
-                let reveal = instructions::reveal_result(self.node.operator_key(), job_id, result_hash, salt);
-                let outcome = self.settle(job_id, "reveal_result", self.node.send(&[reveal]).await)?;
+                let reveal = instructions::reveal_result(
+                    self.node.operator_key(),
+                    job_id,
+                    result_hash,
+                    salt,
+                );
+                let outcome =
+                    self.settle(job_id, "reveal_result", self.node.send(&[reveal]).await)?;
                 if outcome == Outcome::Done {
                     // The verifier checks every replica count; an upload lets it check
                     // outputs too big to recompute.
@@ -378,15 +445,28 @@ impl Runtime {
     /// Sends the output to the orchestrator's verifier; failures only cost this worker
     /// the chance of being attested early (the verifier may recompute).
     async fn upload(&self, job: &Job) {
-        let (Some(api), JobKind::Kernel { size, .. }) = (&self.orchestrator, job.kind) else { return };
+        let (Some(api), JobKind::Kernel { size, .. }) = (&self.orchestrator, job.kind) else {
+            return;
+        };
         let output = match self.compute(job.id, job.seed, size).await {
             Ok(output) => output,
-            Err(err) => return tracing::warn!(job = job.id, %err, "cannot recompute the output for upload"),
+            Err(err) => {
+                return tracing::warn!(job = job.id, %err, "cannot recompute the output for upload")
+            }
         };
         let url = format!("{api}/api/results/{}", job.id);
-        match self.http.post(&url).body(matmul::output_bytes(&output)).send().await.and_then(|r| r.error_for_status()) {
+        match self
+            .http
+            .post(&url)
+            .body(matmul::output_bytes(&output))
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+        {
             Ok(_) => tracing::info!(job = job.id, "output uploaded for verification"),
-            Err(err) => tracing::warn!(job = job.id, %err, "could not upload the output for verification"),
+            Err(err) => {
+                tracing::warn!(job = job.id, %err, "could not upload the output for verification")
+            }
         }
     }
 }

@@ -13,8 +13,8 @@ use std::{
 };
 
 use anyhow::Result;
-use ignis_kernels::{bench::measure_hashrate, select, Backend};
 use ignis::state::Job;
+use ignis_kernels::{bench::measure_hashrate, select, Backend};
 use tokio::{sync::mpsc, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
@@ -43,7 +43,11 @@ pub async fn run(config: RunConfig, shutdown: CancellationToken) -> Result<()> {
     })?;
     let backend: Arc<dyn Backend> = Arc::from(select(config.backend)?);
     let register = config.register.then_some((config.min_price, config.max_jobs));
-    let hashrate = if register.is_some() { measure_hashrate(backend.as_ref(), Duration::from_millis(300)) } else { 0 };
+    let hashrate = if register.is_some() {
+        measure_hashrate(backend.as_ref(), Duration::from_millis(300))
+    } else {
+        0
+    };
     // A flaky cluster gets a few tries; one that never answers, or a program refusal
     // (not initialised, no stake), ends the run with the error at once.
     let mut backoff = Backoff::default();
@@ -58,7 +62,12 @@ pub async fn run(config: RunConfig, shutdown: CancellationToken) -> Result<()> {
             Ok(started) => break started,
             Err(err) if is_rpc_fault(&err) && attempt < STARTUP_ATTEMPTS => {
                 let delay = backoff.next_delay();
-                tracing::warn!(error = format!("{err:#}"), attempt, retry_in_ms = delay.as_millis() as u64, "cannot start yet");
+                tracing::warn!(
+                    error = format!("{err:#}"),
+                    attempt,
+                    retry_in_ms = delay.as_millis() as u64,
+                    "cannot start yet"
+                );
                 tokio::select! {
                     _ = shutdown.cancelled() => return Ok(()),
                     _ = tokio::time::sleep(delay) => {}
@@ -68,7 +77,10 @@ pub async fn run(config: RunConfig, shutdown: CancellationToken) -> Result<()> {
             Err(err) => return Err(err),
         }
     };
-    let journal_dir = config.journal_dir.clone().unwrap_or_else(|| default_journal_dir(&node.operator_key().to_string()));
+    let journal_dir = config
+        .journal_dir
+        .clone()
+        .unwrap_or_else(|| default_journal_dir(&node.operator_key().to_string()));
     let journal = Journal::open(&journal_dir)?;
     tracing::info!(
         worker = %node.worker,
@@ -77,8 +89,14 @@ pub async fn run(config: RunConfig, shutdown: CancellationToken) -> Result<()> {
         max_jobs = worker.settings.max_concurrent_jobs,
         "worker running"
     );
-    let runtime =
-        Arc::new(Runtime::new(node, backend, journal, shutdown.clone(), config.poll_interval(), config.orchestrator.clone()));
+    let runtime = Arc::new(Runtime::new(
+        node,
+        backend,
+        journal,
+        shutdown.clone(),
+        config.poll_interval(),
+        config.orchestrator.clone(),
+    ));
     let (pushed_tx, pushed) = mpsc::unbounded_channel();
     let websocket_up = Arc::new(AtomicBool::new(false));
     let follower = tokio::spawn(crate::follow::follow(
@@ -166,7 +184,10 @@ impl Tasks {
     /// Lets running jobs finish or checkpoint, for at most the grace period.
     async fn drain(&mut self) {
         if !self.running.is_empty() {
-            tracing::info!(jobs = self.running.len(), "stopping: letting running jobs finish or checkpoint");
+            tracing::info!(
+                jobs = self.running.len(),
+                "stopping: letting running jobs finish or checkpoint"
+            );
         }
         let deadline = tokio::time::sleep(SHUTDOWN_GRACE);
         tokio::pin!(deadline);
@@ -193,8 +214,14 @@ impl Tasks {
         self.in_progress.remove(&job);
         match result {
             Ok(Ok(outcome)) => tracing::debug!(job, ?outcome, "job pass ended"),
-            Ok(Err(err)) => tracing::error!(job, error = format!("{err:#}"), "job failed; will retry from the journal"),
-            Err(err) => tracing::error!(job, %err, "job task panicked; will retry from the journal"),
+            Ok(Err(err)) => tracing::error!(
+                job,
+                error = format!("{err:#}"),
+                "job failed; will retry from the journal"
+            ),
+            Err(err) => {
+                tracing::error!(job, %err, "job task panicked; will retry from the journal")
+            }
         }
     }
 }
@@ -206,4 +233,3 @@ fn default_journal_dir(operator: &str) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."));
     base.join("ignis").join(format!("worker-{operator}"))
 }
-

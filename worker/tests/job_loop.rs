@@ -35,8 +35,13 @@ struct Net {
 
 impl Net {
     async fn start() -> Net {
-        let localnet = Localnet::start(LocalnetConfig { rpc_port: 0, ws_port: 0, slot_time_ms: 50, ..Default::default() })
-            .expect("localnet starts");
+        let localnet = Localnet::start(LocalnetConfig {
+            rpc_port: 0,
+            ws_port: 0,
+            slot_time_ms: 50,
+            ..Default::default()
+        })
+        .expect("localnet starts");
         let client = IgnisClient::new(localnet.rpc_url());
         let admin = Keypair::new();
         bootstrap::airdrop(&client, &admin.pubkey(), 100 * IGN).await.unwrap();
@@ -57,9 +62,24 @@ impl Net {
     async fn operator(&self, name: &str) -> (Keypair, PathBuf) {
         let operator = Keypair::new();
         bootstrap::airdrop(&self.client, &operator.pubkey(), 10 * IGN).await.unwrap();
-        bootstrap::transfer_ign(&self.client, &self.protocol, &self.admin, &operator.pubkey(), 1_000 * IGN).await.unwrap();
-        let account = token::associated_account(&operator.pubkey(), &self.protocol.mint, &self.protocol.token_program);
-        self.client.send(&[self.protocol.stake(operator.pubkey(), account, 200 * IGN)], &[&operator]).await.unwrap();
+        bootstrap::transfer_ign(
+            &self.client,
+            &self.protocol,
+            &self.admin,
+            &operator.pubkey(),
+            1_000 * IGN,
+        )
+        .await
+        .unwrap();
+        let account = token::associated_account(
+            &operator.pubkey(),
+            &self.protocol.mint,
+            &self.protocol.token_program,
+        );
+        self.client
+            .send(&[self.protocol.stake(operator.pubkey(), account, 200 * IGN)], &[&operator])
+            .await
+            .unwrap();
         let file = self.dir.path().join(format!("{name}.json"));
         write_keypair_file(&operator, &file).unwrap();
         (operator, file)
@@ -93,7 +113,11 @@ impl Net {
     /// Returns the job id (ids are sequential: the config's `next_job_id`).
     async fn post_and_assign(&self, kind: JobKind, reward: u64, operator: &Pubkey) -> u64 {
         let id = self.client.config().await.unwrap().next_job_id;
-        let poster_token = token::associated_account(&self.admin.pubkey(), &self.protocol.mint, &self.protocol.token_program);
+        let poster_token = token::associated_account(
+            &self.admin.pubkey(),
+            &self.protocol.mint,
+            &self.protocol.token_program,
+        );
         let args = PostJobArgs {
             job_id: id,
             kind,
@@ -114,8 +138,15 @@ impl Net {
     }
 
     async fn balance(&self, owner: &Pubkey) -> u64 {
-        let account = token::associated_account(owner, &self.protocol.mint, &self.protocol.token_program);
-        self.client.account_data(&account).await.unwrap().as_deref().and_then(token::balance_of).unwrap_or(0)
+        let account =
+            token::associated_account(owner, &self.protocol.mint, &self.protocol.token_program);
+        self.client
+            .account_data(&account)
+            .await
+            .unwrap()
+            .as_deref()
+            .and_then(token::balance_of)
+            .unwrap_or(0)
     }
 
     async fn wait_status(&self, id: u64, status: JobStatus, within: Duration) -> Job {
@@ -169,21 +200,36 @@ async fn pow_and_kernel_jobs_are_run_and_paid() {
     assert_eq!(registered.settings.gpu.compute_capability, 0, "a CPU worker says so");
 
     let before = net.balance(&operator.pubkey()).await;
-    let id = net.post_and_assign(JobKind::Pow { difficulty: 12 }, 5 * IGN, &operator.pubkey()).await;
+    let id =
+        net.post_and_assign(JobKind::Pow { difficulty: 12 }, 5 * IGN, &operator.pubkey()).await;
     let job = net.wait_status(id, JobStatus::Completed, Duration::from_secs(60)).await;
     assert!(ignis::pow::meets_difficulty(
-        &ignis::pow::pow_hash(&job.seed, &ignis_client::pda::worker(&operator.pubkey()), job.pow_nonce),
+        &ignis::pow::pow_hash(
+            &job.seed,
+            &ignis_client::pda::worker(&operator.pubkey()),
+            job.pow_nonce
+        ),
         12
     ));
     assert!(net.balance(&operator.pubkey()).await > before, "the worker was paid");
 
     // A single-replica kernel job: committed, revealed, then in its challenge window.
-    let id = net.post_and_assign(JobKind::Kernel { kernel: 1, size: 64 }, 5 * IGN, &operator.pubkey()).await;
+    let id = net
+        .post_and_assign(JobKind::Kernel { kernel: 1, size: 64 }, 5 * IGN, &operator.pubkey())
+        .await;
     let job = net.wait_status(id, JobStatus::Challenge, Duration::from_secs(60)).await;
-    let expected = ignis_kernels::matmul::result_hash(&ignis_kernels::matmul::compute(&job.seed, 64));
-    assert_eq!(job.assignments[0].result_hash, expected, "the revealed result is the product's hash");
+    let expected =
+        ignis_kernels::matmul::result_hash(&ignis_kernels::matmul::compute(&job.seed, 64));
+    assert_eq!(
+        job.assignments[0].result_hash, expected,
+        "the revealed result is the product's hash"
+    );
     stop(worker);
-    assert!(journal_files(&journal).is_empty(), "finished jobs leave no journal: {:?}", journal_files(&journal));
+    assert!(
+        journal_files(&journal).is_empty(),
+        "finished jobs leave no journal: {:?}",
+        journal_files(&journal)
+    );
     net.localnet.shutdown().unwrap();
 }
 
@@ -194,12 +240,15 @@ async fn a_worker_killed_after_finding_a_nonce_submits_it_once_after_restart() {
     let journal = net.dir.path().join("journal");
     let mut crashing = net.worker(&keypair, &journal, Some("after-nonce-found"));
     net.wait_registered(&operator.pubkey()).await;
-    let id = net.post_and_assign(JobKind::Pow { difficulty: 14 }, 5 * IGN, &operator.pubkey()).await;
+    let id =
+        net.post_and_assign(JobKind::Pow { difficulty: 14 }, 5 * IGN, &operator.pubkey()).await;
 
     let status = wait_exit(&mut crashing, Duration::from_secs(60));
     assert!(!status.success(), "the injected fault aborts the worker");
     // The nonce is on disk and nothing reached the chain.
-    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(journal.join(format!("job-{id}.json"))).unwrap()).unwrap();
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(journal.join(format!("job-{id}.json"))).unwrap())
+            .unwrap();
     assert_eq!(saved["progress"]["state"], "found");
     let nonce = saved["progress"]["nonce"].as_u64().unwrap();
     assert_eq!(net.job(id).await.status, JobStatus::Running);
@@ -207,7 +256,10 @@ async fn a_worker_killed_after_finding_a_nonce_submits_it_once_after_restart() {
 
     let worker = net.worker(&keypair, &journal, None);
     let job = net.wait_status(id, JobStatus::Completed, Duration::from_secs(60)).await;
-    assert_eq!(job.pow_nonce, nonce, "the restart submitted the journaled nonce instead of searching again");
+    assert_eq!(
+        job.pow_nonce, nonce,
+        "the restart submitted the journaled nonce instead of searching again"
+    );
     let paid = net.balance(&operator.pubkey()).await - before;
     assert!(paid > 0);
     // Give a double submission every chance to happen, then check it did not.
@@ -228,14 +280,17 @@ async fn a_worker_killed_between_commit_and_reveal_reveals_after_restart() {
     let journal = net.dir.path().join("journal");
     let mut crashing = net.worker(&keypair, &journal, Some("after-commit"));
     net.wait_registered(&operator.pubkey()).await;
-    let id = net.post_and_assign(JobKind::Kernel { kernel: 1, size: 40 }, 5 * IGN, &operator.pubkey()).await;
+    let id = net
+        .post_and_assign(JobKind::Kernel { kernel: 1, size: 40 }, 5 * IGN, &operator.pubkey())
+        .await;
     assert!(!wait_exit(&mut crashing, Duration::from_secs(60)).success());
     let job = net.job(id).await;
     assert!(job.assignments[0].committed && !job.assignments[0].revealed);
 
     let worker = net.worker(&keypair, &journal, None);
     let job = net.wait_status(id, JobStatus::Challenge, Duration::from_secs(60)).await;
-    let expected = ignis_kernels::matmul::result_hash(&ignis_kernels::matmul::compute(&job.seed, 40));
+    let expected =
+        ignis_kernels::matmul::result_hash(&ignis_kernels::matmul::compute(&job.seed, 40));
     assert_eq!(job.assignments[0].result_hash, expected);
     stop(worker);
     net.localnet.shutdown().unwrap();
@@ -249,18 +304,38 @@ async fn an_unregistered_operator_gets_an_error_that_says_what_to_do() {
     write_keypair_file(&operator, &file).unwrap();
     bootstrap::airdrop(&net.client, &operator.pubkey(), IGN).await.unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_ignis-worker"))
-        .args(["run", "--backend", "cpu", "--url", &net.localnet.rpc_url(), "--keypair", file.to_str().unwrap()])
+        .args([
+            "run",
+            "--backend",
+            "cpu",
+            "--url",
+            &net.localnet.rpc_url(),
+            "--keypair",
+            file.to_str().unwrap(),
+        ])
         .arg("--journal-dir")
         .arg(net.dir.path().join("j"))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("has no registered worker") && stderr.contains("ignis worker register"), "{stderr}");
+    assert!(
+        stderr.contains("has no registered worker") && stderr.contains("ignis worker register"),
+        "{stderr}"
+    );
 
     // --register without stake: told to stake first.
     let out = Command::new(env!("CARGO_BIN_EXE_ignis-worker"))
-        .args(["run", "--register", "--backend", "cpu", "--url", &net.localnet.rpc_url(), "--keypair", file.to_str().unwrap()])
+        .args([
+            "run",
+            "--register",
+            "--backend",
+            "cpu",
+            "--url",
+            &net.localnet.rpc_url(),
+            "--keypair",
+            file.to_str().unwrap(),
+        ])
         .arg("--journal-dir")
         .arg(net.dir.path().join("j"))
         .output()
@@ -277,7 +352,15 @@ fn an_unreachable_cluster_is_reported_with_a_hint() {
     let file = dir.path().join("k.json");
     write_keypair_file(&Keypair::new(), &file).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_ignis-worker"))
-        .args(["run", "--backend", "cpu", "--url", "http://127.0.0.1:9", "--keypair", file.to_str().unwrap()])
+        .args([
+            "run",
+            "--backend",
+            "cpu",
+            "--url",
+            "http://127.0.0.1:9",
+            "--keypair",
+            file.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -6,7 +6,12 @@ use ignis_client::{
 };
 use serde_json::json;
 
-use crate::{amount, args::AdminCommand, context::{self, Context}, output::Report};
+use crate::{
+    amount,
+    args::AdminCommand,
+    context::{self, Context},
+    output::Report,
+};
 
 pub async fn run(ctx: &Context, command: AdminCommand) -> Result<Report> {
     match command {
@@ -15,9 +20,15 @@ pub async fn run(ctx: &Context, command: AdminCommand) -> Result<Report> {
                 bail!("Ignis is already initialised on {}: see `ignis status`", ctx.client.url());
             }
             let genesis = amount::parse(&genesis_supply, decimals)?;
-            let orchestrator = orchestrator.as_deref().map(context::parse_pubkey).transpose()?.unwrap_or(ctx.me()?);
-            let verifier = verifier.as_deref().map(context::parse_pubkey).transpose()?.unwrap_or(ctx.me()?);
-            let token_program = if token_2022 { token::TOKEN_2022_PROGRAM_ID } else { token::TOKEN_PROGRAM_ID };
+            let orchestrator = orchestrator
+                .as_deref()
+                .map(context::parse_pubkey)
+                .transpose()?
+                .unwrap_or(ctx.me()?);
+            let verifier =
+                verifier.as_deref().map(context::parse_pubkey).transpose()?.unwrap_or(ctx.me()?);
+            let token_program =
+                if token_2022 { token::TOKEN_2022_PROGRAM_ID } else { token::TOKEN_PROGRAM_ID };
             let admin = ctx.me()?;
             let genesis_config = Genesis {
                 decimals,
@@ -29,7 +40,9 @@ pub async fn run(ctx: &Context, command: AdminCommand) -> Result<Report> {
                 emission: EmissionSchedule::default(),
             };
             let protocol =
-                bootstrap::initialize_protocol(&ctx.client, ctx.signer()?, genesis_config).await.map_err(context::explain)?;
+                bootstrap::initialize_protocol(&ctx.client, ctx.signer()?, genesis_config)
+                    .await
+                    .map_err(context::explain)?;
             let mint = protocol.mint;
             let treasury = token::associated_account(&admin, &mint, &token_program);
             Ok(Report::new(
@@ -58,11 +71,20 @@ pub async fn run(ctx: &Context, command: AdminCommand) -> Result<Report> {
             let units = ctx.parse_ign(&config, &text)?;
             let balance = ctx.my_balance(&config).await?;
             if units > balance {
-                bail!("you have {}, not enough to send {}", ctx.ign(&config, balance), ctx.ign(&config, units));
+                bail!(
+                    "you have {}, not enough to send {}",
+                    ctx.ign(&config, balance),
+                    ctx.ign(&config, units)
+                );
             }
             let destination = token::associated_account(&to, &config.mint, &config.token_program);
             let ixs = [
-                token::create_associated_account(&ctx.me()?, &to, &config.mint, &config.token_program),
+                token::create_associated_account(
+                    &ctx.me()?,
+                    &to,
+                    &config.mint,
+                    &config.token_program,
+                ),
                 token::transfer(
                     &config.token_program,
                     &ctx.my_token_account(&config)?,
@@ -81,4 +103,3 @@ pub async fn run(ctx: &Context, command: AdminCommand) -> Result<Report> {
         }
     }
 }
-

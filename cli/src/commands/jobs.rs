@@ -4,7 +4,13 @@ use ignis::{
     instructions::PostJobArgs,
     state::{Job, JobKind, JobStatus},
 };
-use ignis_client::{accounts::Config, instructions::{self as ix, Protocol}, pda, rpc::ClientError, token};
+use ignis_client::{
+    accounts::Config,
+    instructions::{self as ix, Protocol},
+    pda,
+    rpc::ClientError,
+    token,
+};
 use serde_json::json;
 
 use crate::{
@@ -78,7 +84,11 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
             let reward = ctx.parse_ign(&config, &reward)?;
             let balance = ctx.my_balance(&config).await?;
             if reward > balance {
-                bail!("you have {} and cannot escrow a reward of {}", ctx.ign(&config, balance), ctx.ign(&config, reward));
+                bail!(
+                    "you have {} and cannot escrow a reward of {}",
+                    ctx.ign(&config, balance),
+                    ctx.ign(&config, reward)
+                );
             }
             // Ids are sequential: if someone else posts first, read the next id and retry.
             for _ in 0..5 {
@@ -92,9 +102,22 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
                     execution_seconds,
                     ttl_seconds,
                 };
-                match ctx.client.send(&[protocol.post_job(ctx.me()?, ctx.my_token_account(&config)?, args)], &[ctx.signer()?]).await {
-                    Err(err) if err.program_error().is_some_and(|e| e.name == "JobIdMismatch") => continue,
-                    Err(ClientError::Transaction(err)) if format!("{err:?}").contains("AccountInUse") => continue,
+                match ctx
+                    .client
+                    .send(
+                        &[protocol.post_job(ctx.me()?, ctx.my_token_account(&config)?, args)],
+                        &[ctx.signer()?],
+                    )
+                    .await
+                {
+                    Err(err) if err.program_error().is_some_and(|e| e.name == "JobIdMismatch") => {
+                        continue
+                    }
+                    Err(ClientError::Transaction(err))
+                        if format!("{err:?}").contains("AccountInUse") =>
+                    {
+                        continue
+                    }
                     Err(err) => return Err(context::explain(err)),
                     Ok(signature) => {
                         let job = ctx.client.job(job_id).await?.expect("just posted");
@@ -103,7 +126,11 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
                         return Ok(Report::new(
                             json,
                             [
-                                format!("posted job #{job_id}: {}, reward {} escrowed", kind_name(kind), ctx.ign(&config, reward)),
+                                format!(
+                                    "posted job #{job_id}: {}, reward {} escrowed",
+                                    kind_name(kind),
+                                    ctx.ign(&config, reward)
+                                ),
                                 format!("follow it with `ignis job show {job_id}`"),
                             ],
                         ));
@@ -113,12 +140,18 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
             bail!("other posters kept taking the next job id; try again")
         }
         JobCommand::Cancel { id } => {
-            let signature = ctx.send(&[protocol.cancel_job(ctx.me()?, id, ctx.my_token_account(&config)?)]).await?;
-            Ok(Report::new(json!({ "id": id, "signature": signature }), [format!("cancelled job #{id}; its escrow is back")]))
+            let signature = ctx
+                .send(&[protocol.cancel_job(ctx.me()?, id, ctx.my_token_account(&config)?)])
+                .await?;
+            Ok(Report::new(
+                json!({ "id": id, "signature": signature }),
+                [format!("cancelled job #{id}; its escrow is back")],
+            ))
         }
         JobCommand::Refund { id } => {
             let Some(job) = ctx.client.job(id).await? else { bail!("there is no job #{id}") };
-            let poster_token = token::associated_account(&job.poster, &config.mint, &config.token_program);
+            let poster_token =
+                token::associated_account(&job.poster, &config.mint, &config.token_program);
             let signature = ctx.send(&[protocol.refund_job(id, poster_token)]).await?;
             Ok(Report::new(
                 json!({ "id": id, "signature": signature }),
@@ -126,7 +159,9 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
             ))
         }
         JobCommand::Close { id } => {
-            let Some(job) = ctx.client.job(id).await? else { bail!("there is no job #{id} (closed already, or never posted)") };
+            let Some(job) = ctx.client.job(id).await? else {
+                bail!("there is no job #{id} (closed already, or never posted)")
+            };
             let now = config.clock_at(ctx.client.clock().await?.1);
             if !job.closable_at(now) {
                 bail!(
@@ -136,19 +171,28 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
                 );
             }
             let signature = ctx.send(&[ix::close_job(id, job.poster)]).await?;
-            Ok(Report::new(json!({ "id": id, "signature": signature }), [format!("closed job #{id}; its rent went back to {}", job.poster)]))
+            Ok(Report::new(
+                json!({ "id": id, "signature": signature }),
+                [format!("closed job #{id}; its rent went back to {}", job.poster)],
+            ))
         }
         JobCommand::Decline { id } => {
             let signature = ctx.send(&[ix::decline_assignment(ctx.me()?, id)]).await?;
             Ok(Report::new(
                 json!({ "id": id, "signature": signature }),
-                [format!("declined job #{id}: it goes back to the queue, and your stake is untouched")],
+                [format!(
+                    "declined job #{id}: it goes back to the queue, and your stake is untouched"
+                )],
             ))
         }
         JobCommand::Show { id } => {
             let Some(job) = ctx.client.job(id).await? else { bail!("there is no job #{id}") };
             let mut text = vec![job_line(ctx, &config, &job), format!("  poster {}", job.poster)];
-            text.extend(job.live_assignments().iter().map(|a| format!("  worker {} (deadline {})", a.worker, a.deadline)));
+            text.extend(
+                job.live_assignments()
+                    .iter()
+                    .map(|a| format!("  worker {} (deadline {})", a.worker, a.deadline)),
+            );
             if job.status == JobStatus::Completed {
                 text.push(format!("  result {}", hex(&job.result_hash)));
             }
@@ -160,7 +204,8 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
             let filters = poster
                 .map(|p| vec![ignis_client::rpc::memcmp_after_discriminator(8, p.as_ref())])
                 .unwrap_or_default();
-            let mut jobs: Vec<Job> = ctx.client.all::<Job>(filters).await?.into_iter().map(|(_, job)| job).collect();
+            let mut jobs: Vec<Job> =
+                ctx.client.all::<Job>(filters).await?.into_iter().map(|(_, job)| job).collect();
             if let Some(wanted) = status {
                 jobs.retain(|job| status_name(job.status) == wanted.to_lowercase());
             }
@@ -175,13 +220,21 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
         JobCommand::Assign { id, worker } => {
             let operator = context::parse_pubkey(&worker)?;
             if config.orchestrator != ctx.me()? {
-                bail!("only the orchestrator ({}) may assign jobs: pass its keypair with --keypair", config.orchestrator);
+                bail!(
+                    "only the orchestrator ({}) may assign jobs: pass its keypair with --keypair",
+                    config.orchestrator
+                );
             }
             let signature = ctx.send(&[ix::assign_job(ctx.me()?, id, operator)]).await?;
-            Ok(Report::new(json!({ "id": id, "worker": operator.to_string(), "signature": signature }), [format!("assigned job #{id} to {operator}")]))
+            Ok(Report::new(
+                json!({ "id": id, "worker": operator.to_string(), "signature": signature }),
+                [format!("assigned job #{id} to {operator}")],
+            ))
         }
         JobCommand::SubmitPow { id, nonce } => {
-            let signature = ctx.send(&[protocol.submit_pow(ctx.me()?, id, ctx.my_token_account(&config)?, nonce)]).await?;
+            let signature = ctx
+                .send(&[protocol.submit_pow(ctx.me()?, id, ctx.my_token_account(&config)?, nonce)])
+                .await?;
             let job = ctx.client.job(id).await?.expect("exists");
             Ok(Report::new(
                 json!({ "id": id, "nonce": nonce, "hash": hex(&job.result_hash), "signature": signature }),

@@ -6,7 +6,10 @@ use ignis_client::pda;
 use serde_json::json;
 
 use super::jobs::status_name;
-use crate::{context::{self, Context}, output::Report};
+use crate::{
+    context::{self, Context},
+    output::Report,
+};
 
 pub async fn status(ctx: &Context) -> Result<Report> {
     let config = ctx.config().await?;
@@ -35,7 +38,11 @@ pub async fn status(ctx: &Context) -> Result<Report> {
             "protocol_fee_bps": config.params.protocol_fee_bps,
         }),
         [
-            format!("Ignis on {}{}", ctx.client.url(), if config.paused { " (PAUSED)" } else { "" }),
+            format!(
+                "Ignis on {}{}",
+                ctx.client.url(),
+                if config.paused { " (PAUSED)" } else { "" }
+            ),
             format!("  workers    {} registered, {accepting} accepting jobs", workers.len()),
             format!(
                 "  jobs       {}",
@@ -45,9 +52,17 @@ pub async fn status(ctx: &Context) -> Result<Report> {
                     by_status.iter().map(|(s, n)| format!("{n} {s}")).collect::<Vec<_>>().join(", ")
                 }
             ),
-            format!("  staked     {} ({} unbonding)", ctx.ign(&config, t.staked), ctx.ign(&config, t.unbonding)),
+            format!(
+                "  staked     {} ({} unbonding)",
+                ctx.ign(&config, t.staked),
+                ctx.ign(&config, t.unbonding)
+            ),
             format!("  escrowed   {}", ctx.ign(&config, t.escrowed)),
-            format!("  emitted    {} of {}", ctx.ign(&config, r.accrued), ctx.ign(&config, config.emission.cap)),
+            format!(
+                "  emitted    {} of {}",
+                ctx.ign(&config, r.accrued),
+                ctx.ign(&config, config.emission.cap)
+            ),
             format!(
                 "  min stake  {} to run a worker; protocol fee {}%",
                 ctx.ign(&config, config.params.min_worker_stake),
@@ -75,7 +90,10 @@ pub async fn airdrop(ctx: &Context, sol: f64, to: Option<String>) -> Result<Repo
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    Ok(Report::new(json!({ "to": to.to_string(), "lamports": lamports, "signature": signature.to_string() }), [format!("{sol} SOL sent to {to}")]))
+    Ok(Report::new(
+        json!({ "to": to.to_string(), "lamports": lamports, "signature": signature.to_string() }),
+        [format!("{sol} SOL sent to {to}")],
+    ))
 }
 
 pub fn keygen(path: &str, force: bool) -> Result<Report> {
@@ -87,10 +105,15 @@ pub fn keygen(path: &str, force: bool) -> Result<Report> {
         std::fs::create_dir_all(dir)?;
     }
     let keypair = solana_keypair::Keypair::new();
-    solana_keypair::write_keypair_file(&keypair, &path).map_err(|err| anyhow::anyhow!("cannot write {path}: {err}"))?;
+    solana_keypair::write_keypair_file(&keypair, &path)
+        .map_err(|err| anyhow::anyhow!("cannot write {path}: {err}"))?;
     let key = solana_signer::Signer::pubkey(&keypair);
     Ok(Report::new(
         json!({ "pubkey": key.to_string(), "path": path }),
-        [format!("wrote {path}"), format!("address {key}"), "next: `ignis airdrop` on the localnet".to_string()],
+        [
+            format!("wrote {path}"),
+            format!("address {key}"),
+            "next: `ignis airdrop` on the localnet".to_string(),
+        ],
     ))
 }

@@ -13,10 +13,15 @@ pub async fn stake(ctx: &Context, text: &str) -> Result<Report> {
     }
     let balance = ctx.my_balance(&config).await?;
     if units > balance {
-        bail!("you have {} and cannot stake {}", ctx.ign(&config, balance), ctx.ign(&config, units));
+        bail!(
+            "you have {} and cannot stake {}",
+            ctx.ign(&config, balance),
+            ctx.ign(&config, units)
+        );
     }
     let protocol = Protocol::from_config(&config);
-    let signature = ctx.send(&[protocol.stake(ctx.me()?, ctx.my_token_account(&config)?, units)]).await?;
+    let signature =
+        ctx.send(&[protocol.stake(ctx.me()?, ctx.my_token_account(&config)?, units)]).await?;
     // A deposit is bonded in a later slot than its own, so that it earns nothing of a
     // fee or slash that lands in the same slot: bond it as soon as the chain moves on.
     ignis_client::bootstrap::wait_until_bondable(&ctx.client, &ctx.me()?).await?;
@@ -24,7 +29,11 @@ pub async fn stake(ctx: &Context, text: &str) -> Result<Report> {
     let staked = ctx.client.stake(&ctx.me()?).await?.map_or(0, |s| s.amount);
     Ok(Report::new(
         json!({ "staked": units, "total": staked, "signature": signature }),
-        [format!("staked {}; your bonded stake is now {}", ctx.ign(&config, units), ctx.ign(&config, staked))],
+        [format!(
+            "staked {}; your bonded stake is now {}",
+            ctx.ign(&config, units),
+            ctx.ign(&config, staked)
+        )],
     ))
 }
 
@@ -33,15 +42,26 @@ pub async fn unstake(ctx: &Context, text: &str) -> Result<Report> {
     let units = ctx.parse_ign(&config, text)?;
     let bonded = ctx.client.stake(&ctx.me()?).await?.map_or(0, |s| s.amount);
     if units == 0 || units > bonded {
-        bail!("your stake is {}: you can unstake between a base unit and all of it", ctx.ign(&config, bonded));
+        bail!(
+            "your stake is {}: you can unstake between a base unit and all of it",
+            ctx.ign(&config, bonded)
+        );
     }
     let signature = ctx.send(&[ix::request_unstake(ctx.me()?, units)]).await?;
     let stake = ctx.client.stake(&ctx.me()?).await?.expect("just unstaked");
     Ok(Report::new(
         json!({ "unbonding": stake.unbonding_amount, "unlock_at": stake.unlock_at, "signature": signature }),
         [
-            format!("{} is unbonding (stake left: {})", ctx.ign(&config, stake.unbonding_amount), ctx.ign(&config, stake.amount)),
-            format!("withdraw it with `ignis withdraw` in {} (unix time {})", until(stake.unlock_at, now()), stake.unlock_at),
+            format!(
+                "{} is unbonding (stake left: {})",
+                ctx.ign(&config, stake.unbonding_amount),
+                ctx.ign(&config, stake.amount)
+            ),
+            format!(
+                "withdraw it with `ignis withdraw` in {} (unix time {})",
+                until(stake.unlock_at, now()),
+                stake.unlock_at
+            ),
         ],
     ))
 }
@@ -62,7 +82,8 @@ pub async fn withdraw(ctx: &Context) -> Result<Report> {
         );
     }
     let protocol = Protocol::from_config(&config);
-    let signature = ctx.send(&[protocol.withdraw(ctx.me()?, ctx.my_token_account(&config)?)]).await?;
+    let signature =
+        ctx.send(&[protocol.withdraw(ctx.me()?, ctx.my_token_account(&config)?)]).await?;
     Ok(Report::new(
         json!({ "withdrawn": stake.unbonding_amount, "signature": signature }),
         [format!("withdrew {}", ctx.ign(&config, stake.unbonding_amount))],
@@ -87,7 +108,10 @@ pub async fn close_stake(ctx: &Context) -> Result<Report> {
         bail!("your worker is still registered: `ignis worker deregister` first");
     }
     let signature = ctx.send(&[ix::close_stake(ctx.me()?)]).await?;
-    Ok(Report::new(json!({ "closed": true, "signature": signature }), ["closed your stake account; its rent came back".to_string()]))
+    Ok(Report::new(
+        json!({ "closed": true, "signature": signature }),
+        ["closed your stake account; its rent came back".to_string()],
+    ))
 }
 
 pub async fn rewards(ctx: &Context, command: RewardsCommand) -> Result<Report> {
@@ -96,14 +120,22 @@ pub async fn rewards(ctx: &Context, command: RewardsCommand) -> Result<Report> {
     match command {
         RewardsCommand::Show => {
             let Some(stake) = stake else {
-                return Ok(Report::new(json!({ "staked": 0 }), ["you have not staked yet: `ignis stake AMOUNT`".to_string()]));
+                return Ok(Report::new(
+                    json!({ "staked": 0 }),
+                    ["you have not staked yet: `ignis stake AMOUNT`".to_string()],
+                ));
             };
             let mut accrued = config.clone();
             accrued.accrue(now()).ok();
-            let claimable = stake.claimable(accrued.rewards.reward_per_share).unwrap_or(stake.pending_rewards);
+            let claimable =
+                stake.claimable(accrued.rewards.reward_per_share).unwrap_or(stake.pending_rewards);
             let mut text = vec![
                 format!("staked      {}", ctx.ign(&config, stake.amount)),
-                format!("claimable   {} (claimed so far {})", ctx.ign(&config, claimable), ctx.ign(&config, stake.claimed_total)),
+                format!(
+                    "claimable   {} (claimed so far {})",
+                    ctx.ign(&config, claimable),
+                    ctx.ign(&config, stake.claimed_total)
+                ),
             ];
             if stake.unbonding_amount > 0 {
                 text.push(format!(
@@ -130,7 +162,9 @@ pub async fn rewards(ctx: &Context, command: RewardsCommand) -> Result<Report> {
             }
             let before = ctx.my_balance(&config).await?;
             let protocol = Protocol::from_config(&config);
-            let signature = ctx.send(&[protocol.claim_rewards(ctx.me()?, ctx.my_token_account(&config)?)]).await?;
+            let signature = ctx
+                .send(&[protocol.claim_rewards(ctx.me()?, ctx.my_token_account(&config)?)])
+                .await?;
             let claimed = ctx.my_balance(&config).await?.saturating_sub(before);
             Ok(Report::new(
                 json!({ "claimed": claimed, "signature": signature }),

@@ -31,8 +31,9 @@ const IGN: u64 = 1_000_000_000;
 const LAMPORTS_PER_SOL: u64 = 1_000_000_000;
 
 pub async fn up(args: UpArgs) -> Result<Report> {
-    std::fs::create_dir_all(&args.state_dir)
-        .with_context(|| format!("cannot create the state directory {}", args.state_dir.display()))?;
+    std::fs::create_dir_all(&args.state_dir).with_context(|| {
+        format!("cannot create the state directory {}", args.state_dir.display())
+    })?;
     let state_dir = args.state_dir.canonicalize()?;
     let app_dir = prepare_app(&args.app_dir, args.skip_app_build)?;
 
@@ -43,7 +44,9 @@ pub async fn up(args: UpArgs) -> Result<Report> {
         slot_time_ms: args.slot_time_ms,
         ..Default::default()
     })
-    .context("cannot start the localnet (is another one using the port? pass --rpc-port/--ws-port)")?;
+    .context(
+        "cannot start the localnet (is another one using the port? pass --rpc-port/--ws-port)",
+    )?;
     let (rpc_url, ws_url) = (localnet.rpc_url(), localnet.ws_url());
     let client = IgnisClient::new(&rpc_url);
 
@@ -66,7 +69,8 @@ pub async fn up(args: UpArgs) -> Result<Report> {
 
     step("starting the orchestrator");
     let api_addr = SocketAddr::from(([127, 0, 0, 1], args.api_port));
-    let mut orchestrator = ignis_orchestrator::config::Config::local(&rpc_url, admin.1.to_string_lossy());
+    let mut orchestrator =
+        ignis_orchestrator::config::Config::local(&rpc_url, admin.1.to_string_lossy());
     orchestrator.api_addr = api_addr;
     orchestrator.ws_url = Some(ws_url.clone());
     orchestrator.poll_ms = 200;
@@ -78,8 +82,11 @@ pub async fn up(args: UpArgs) -> Result<Report> {
         step(&format!("starting worker {} ({backend})", index + 1));
         let (operator, file) = keypair_file(&state_dir, &format!("worker-{}", index + 1))?;
         fund(&client, &protocol, &admin.0, &operator.pubkey(), 10, 1_000).await?;
-        let stake_from = token::associated_account(&operator.pubkey(), &protocol.mint, &protocol.token_program);
-        client.send(&[protocol.stake(operator.pubkey(), stake_from, 200 * IGN)], &[&operator]).await?;
+        let stake_from =
+            token::associated_account(&operator.pubkey(), &protocol.mint, &protocol.token_program);
+        client
+            .send(&[protocol.stake(operator.pubkey(), stake_from, 200 * IGN)], &[&operator])
+            .await?;
         let mut worker = ignis_worker::RunConfig::new(&rpc_url, file.to_string_lossy());
         worker.backend = *backend;
         worker.register = true;
@@ -96,18 +103,26 @@ pub async fn up(args: UpArgs) -> Result<Report> {
     let app_url = match &app_dir {
         Some(dir) => {
             let addr = SocketAddr::from(([127, 0, 0, 1], args.app_port));
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("cannot serve the web app on {addr}: pass another --app-port"))?;
+            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+                format!("cannot serve the web app on {addr}: pass another --app-port")
+            })?;
             let addr = listener.local_addr()?;
             let index = dir.join("index.html");
-            let app = axum::Router::new()
-                .fallback_service(tower_http::services::ServeDir::new(dir).fallback(tower_http::services::ServeFile::new(index)));
+            let app = axum::Router::new().fallback_service(
+                tower_http::services::ServeDir::new(dir)
+                    .fallback(tower_http::services::ServeFile::new(index)),
+            );
             let stop = shutdown.clone();
             services.spawn(named("web app", async move {
-                axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await.map_err(Into::into)
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(stop.cancelled_owned())
+                    .await
+                    .map_err(Into::into)
             }));
-            let url = reqwest::Url::parse_with_params(&format!("http://{addr}/"), [("rpc", &rpc_url), ("api", &api_url)])?;
+            let url = reqwest::Url::parse_with_params(
+                &format!("http://{addr}/"),
+                [("rpc", &rpc_url), ("api", &api_url)],
+            )?;
             Some(url.to_string())
         }
         None => None,
@@ -144,7 +159,10 @@ pub async fn up(args: UpArgs) -> Result<Report> {
     Ok(Report::new(json!({ "stopped": true }), ["the network stopped".to_string()]))
 }
 
-async fn named(what: &'static str, service: impl std::future::Future<Output = Result<()>>) -> Result<()> {
+async fn named(
+    what: &'static str,
+    service: impl std::future::Future<Output = Result<()>>,
+) -> Result<()> {
     service.await.with_context(|| format!("the {what} failed"))
 }
 
@@ -164,11 +182,19 @@ fn step(what: &str) {
 fn keypair_file(state_dir: &Path, name: &str) -> Result<(Keypair, PathBuf)> {
     let keypair = Keypair::new();
     let file = state_dir.join(format!("{name}.json"));
-    write_keypair_file(&keypair, &file).map_err(|err| anyhow::anyhow!("cannot write {}: {err}", file.display()))?;
+    write_keypair_file(&keypair, &file)
+        .map_err(|err| anyhow::anyhow!("cannot write {}: {err}", file.display()))?;
     Ok((keypair, file))
 }
 
-async fn fund(client: &IgnisClient, protocol: &Protocol, admin: &Keypair, to: &anchor_lang::prelude::Pubkey, sol: u64, ign: u64) -> Result<()> {
+async fn fund(
+    client: &IgnisClient,
+    protocol: &Protocol,
+    admin: &Keypair,
+    to: &anchor_lang::prelude::Pubkey,
+    sol: u64,
+    ign: u64,
+) -> Result<()> {
     bootstrap::airdrop(client, to, sol * LAMPORTS_PER_SOL).await?;
     bootstrap::transfer_ign(client, protocol, admin, to, ign * IGN).await?;
     Ok(())
@@ -188,7 +214,10 @@ fn prepare_app(app_dir: &Path, skip_build: bool) -> Result<Option<PathBuf>> {
         return Ok(Some(dist.canonicalize()?));
     }
     if skip_build {
-        eprintln!("• no built web app in {} (--skip-app-build): serving the API only", dist.display());
+        eprintln!(
+            "• no built web app in {} (--skip-app-build): serving the API only",
+            dist.display()
+        );
         return Ok(None);
     }
     if !app_dir.join("package.json").exists() {
@@ -196,12 +225,15 @@ fn prepare_app(app_dir: &Path, skip_build: bool) -> Result<Option<PathBuf>> {
         return Ok(None);
     }
     step("building the web app (npm ci && npm run build, once)");
-    for args in [&["ci", "--no-audit", "--no-fund", "--loglevel=error"][..], &["run", "build"][..]] {
+    for args in [&["ci", "--no-audit", "--no-fund", "--loglevel=error"][..], &["run", "build"][..]]
+    {
         let status = std::process::Command::new("npm")
             .args(args)
             .current_dir(app_dir)
             .status()
-            .context("cannot run npm: install Node.js 20+ to build the web app, or pass --skip-app-build")?;
+            .context(
+            "cannot run npm: install Node.js 20+ to build the web app, or pass --skip-app-build",
+        )?;
         if !status.success() {
             bail!("`npm {}` failed in {}", args.join(" "), app_dir.display());
         }
@@ -210,7 +242,12 @@ fn prepare_app(app_dir: &Path, skip_build: bool) -> Result<Option<PathBuf>> {
 }
 
 /// Until the orchestrator's API answers healthy and every worker has registered.
-async fn wait_ready(client: &IgnisClient, api_url: &str, workers: usize, services: &mut JoinSet<Result<()>>) -> Result<()> {
+async fn wait_ready(
+    client: &IgnisClient,
+    api_url: &str,
+    workers: usize,
+    services: &mut JoinSet<Result<()>>,
+) -> Result<()> {
     let http = reqwest::Client::new();
     let started = Instant::now();
     loop {
@@ -222,7 +259,8 @@ async fn wait_ready(client: &IgnisClient, api_url: &str, workers: usize, service
             .send()
             .await
             .is_ok_and(|r| r.status().is_success());
-        let registered = client.all::<ignis::state::Worker>(vec![]).await.map(|w| w.len()).unwrap_or(0);
+        let registered =
+            client.all::<ignis::state::Worker>(vec![]).await.map(|w| w.len()).unwrap_or(0);
         if healthy && registered >= workers {
             return Ok(());
         }
@@ -233,7 +271,12 @@ async fn wait_ready(client: &IgnisClient, api_url: &str, workers: usize, service
     }
 }
 
-fn print_banner(network: &serde_json::Value, protocol: &Protocol, state_dir: &Path, demo_file: &Path) {
+fn print_banner(
+    network: &serde_json::Value,
+    protocol: &Protocol,
+    state_dir: &Path,
+    demo_file: &Path,
+) {
     let get = |key: &str| network[key].as_str().unwrap_or("-").to_string();
     println!();
     println!("Ignis is running locally.");
@@ -241,7 +284,11 @@ fn print_banner(network: &serde_json::Value, protocol: &Protocol, state_dir: &Pa
     println!("  JSON-RPC       {}  (websocket {})", get("rpcUrl"), get("wsUrl"));
     println!("  orchestrator   {}/api/stats   metrics {}/metrics", get("apiUrl"), get("apiUrl"));
     println!("  IGN mint       {}", protocol.mint);
-    println!("  demo wallet    {} (10,000 IGN, 100 SOL), keypair {}", network["demoWallet"]["pubkey"].as_str().unwrap_or("-"), demo_file.display());
+    println!(
+        "  demo wallet    {} (10,000 IGN, 100 SOL), keypair {}",
+        network["demoWallet"]["pubkey"].as_str().unwrap_or("-"),
+        demo_file.display()
+    );
     println!("  state          {}", state_dir.display());
     println!();
     println!("Next steps:");

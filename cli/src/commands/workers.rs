@@ -12,7 +12,8 @@ use crate::{
     output::Report,
 };
 
-const KERNELS: [(&str, u8); 2] = [("pow-sha256", KERNEL_POW_SHA256), ("matmul-u32", KERNEL_MATMUL_U32)];
+const KERNELS: [(&str, u8); 2] =
+    [("pow-sha256", KERNEL_POW_SHA256), ("matmul-u32", KERNEL_MATMUL_U32)];
 
 fn kernel_mask(names: &[String]) -> Result<u32> {
     names.iter().try_fold(0u32, |mask, name| {
@@ -28,7 +29,12 @@ fn kernel_names(mask: u32) -> Vec<&'static str> {
 }
 
 /// `base` with every flag that was given applied on top.
-fn apply(ctx: &Context, config: &Config, base: WorkerSettings, flags: WorkerFlags) -> Result<WorkerSettings> {
+fn apply(
+    ctx: &Context,
+    config: &Config,
+    base: WorkerSettings,
+    flags: WorkerFlags,
+) -> Result<WorkerSettings> {
     Ok(WorkerSettings {
         gpu: GpuInfo {
             model: flags.gpu.unwrap_or(base.gpu.model),
@@ -64,9 +70,16 @@ fn describe(ctx: &Context, config: &Config, worker: &Worker) -> (serde_json::Val
         }),
         vec![
             format!("worker {} (operator {})", pda::worker(&worker.operator), worker.operator),
-            format!("  gpu         {} ({} MiB, cc {})", s.gpu.model, s.gpu.vram_mb, s.gpu.compute_capability),
+            format!(
+                "  gpu         {} ({} MiB, cc {})",
+                s.gpu.model, s.gpu.vram_mb, s.gpu.compute_capability
+            ),
             format!("  kernels     {}", kernel_names(s.supported_kernels).join(", ")),
-            format!("  min price   {} per replica; up to {} jobs at once", ctx.ign(config, s.min_price), s.max_concurrent_jobs),
+            format!(
+                "  min price   {} per replica; up to {} jobs at once",
+                ctx.ign(config, s.min_price),
+                s.max_concurrent_jobs
+            ),
             format!("  accepting   {}; active jobs {}", s.accepting_jobs, worker.active_jobs),
             format!(
                 "  record      {} completed, {} missed, {} disputed; earned {}, slashed {}",
@@ -101,14 +114,20 @@ pub async fn run(ctx: &Context, command: WorkerCommand) -> Result<Report> {
             // hashrate: without --hashrate, measure this machine's CPU.
             let hashrate = match flags.hashrate {
                 Some(rate) => rate,
-                None => tokio::task::spawn_blocking(|| {
-                    let cpu = ignis_kernels::backend::select(ignis_kernels::backend::BackendChoice::Cpu)?;
-                    Ok::<_, ignis_kernels::backend::KernelError>(ignis_kernels::bench::measure_hashrate(
-                        cpu.as_ref(),
-                        std::time::Duration::from_millis(300),
-                    ))
-                })
-                .await??,
+                None => {
+                    tokio::task::spawn_blocking(|| {
+                        let cpu = ignis_kernels::backend::select(
+                            ignis_kernels::backend::BackendChoice::Cpu,
+                        )?;
+                        Ok::<_, ignis_kernels::backend::KernelError>(
+                            ignis_kernels::bench::measure_hashrate(
+                                cpu.as_ref(),
+                                std::time::Duration::from_millis(300),
+                            ),
+                        )
+                    })
+                    .await??
+                }
             };
             let defaults = WorkerSettings {
                 gpu: GpuInfo { model: "cpu".into(), vram_mb: 0, compute_capability: 0 },
@@ -142,10 +161,16 @@ pub async fn run(ctx: &Context, command: WorkerCommand) -> Result<Report> {
                 bail!("you have no worker to deregister");
             };
             if worker.active_jobs > 0 {
-                bail!("your worker still has {} active job(s): let them finish first", worker.active_jobs);
+                bail!(
+                    "your worker still has {} active job(s): let them finish first",
+                    worker.active_jobs
+                );
             }
             let signature = ctx.send(&[ix::deregister_worker(ctx.me()?)]).await?;
-            Ok(Report::new(json!({ "signature": signature }), ["worker deregistered; its rent is back".to_string()]))
+            Ok(Report::new(
+                json!({ "signature": signature }),
+                ["worker deregistered; its rent is back".to_string()],
+            ))
         }
         WorkerCommand::Show { operator } => {
             let operator = match operator {

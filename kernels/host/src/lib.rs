@@ -30,7 +30,12 @@ pub fn byte_perm(x: u32, y: u32, selector: u32) -> u32 {
 
 /// The `pow_search` kernel over `[from, from + count)`: the smallest winning nonce.
 /// `prefix` is the first block as 16 big-endian words.
-pub fn pow_search_kernel(prefix: &[u32; 16], from: u64, count: u64, difficulty: u32) -> Option<u64> {
+pub fn pow_search_kernel(
+    prefix: &[u32; 16],
+    from: u64,
+    count: u64,
+    difficulty: u32,
+) -> Option<u64> {
     let mut found = u64::MAX;
     unsafe { pow_search(prefix.as_ptr(), from, count, difficulty, &mut found) };
     (found != u64::MAX).then_some(found)

@@ -37,7 +37,11 @@ fn meets_difficulty_matches_the_programs_rule() {
             state[(bit / 32) as usize] &= !(0x8000_0000 >> (bit % 32));
         }
         // A difficulty is a u8 (the program caps it at 63).
-        let difficulty = if case % 4 == 0 { rng.gen_range(0..=255u32) } else { (zeros.saturating_sub(2) + rng.gen_range(0..5)).min(255) };
+        let difficulty = if case % 4 == 0 {
+            rng.gen_range(0..=255u32)
+        } else {
+            (zeros.saturating_sub(2) + rng.gen_range(0..5)).min(255)
+        };
         let digest: [u8; 32] = std::array::from_fn(|i| state[i / 4].to_be_bytes()[i % 4]);
         let expected = ignis::pow::leading_zero_bits(&digest) >= difficulty;
         assert_eq!(
@@ -53,10 +57,19 @@ fn pow_search_kernel_finds_the_cpu_backends_nonce() {
     let mut rng = StdRng::seed_from_u64(3);
     for case in 0..CASES {
         let task = PowTask { seed: rng.gen(), worker: rng.gen(), difficulty: rng.gen_range(0..8) };
-        let from = if case % 3 == 0 { u64::MAX - rng.gen_range(0..64) } else { rng.gen::<u64>() >> rng.gen_range(0..64) };
+        let from = if case % 3 == 0 {
+            u64::MAX - rng.gen_range(0..64)
+        } else {
+            rng.gen::<u64>() >> rng.gen_range(0..64)
+        };
         let count = rng.gen_range(0..128);
         let expected = ignis_kernels::cpu::pow_search(&task, from, count);
-        let found = device::pow_search_kernel(&words(&task.prefix_block()), from, count.min(u64::MAX - from), u32::from(task.difficulty));
+        let found = device::pow_search_kernel(
+            &words(&task.prefix_block()),
+            from,
+            count.min(u64::MAX - from),
+            u32::from(task.difficulty),
+        );
         assert_eq!(found, expected, "case {case}: {task:?} from {from} count {count}");
         // And the kernel's answer hashes as the program checks it.
         if let Some(nonce) = found {
@@ -80,7 +93,11 @@ fn matmul_inputs_kernel_and_splitmix64_match_the_specification() {
         let len = rng.gen_range(1..2_000);
         let out = device::matmul_inputs_kernel(len, matrix, key[matrix as usize]);
         for (index, value) in out.iter().enumerate() {
-            assert_eq!(*value, ignis::kernels::matmul_input(&seed, matrix, index as u64), "case {case} index {index}");
+            assert_eq!(
+                *value,
+                ignis::kernels::matmul_input(&seed, matrix, index as u64),
+                "case {case} index {index}"
+            );
         }
     }
 }

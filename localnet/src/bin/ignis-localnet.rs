@@ -34,10 +34,7 @@ fn parse_prefund(arg: &str) -> Result<(Address, u64)> {
     if !sol.is_finite() || sol <= 0.0 {
         bail!("SOL must be positive");
     }
-    Ok((
-        pubkey.parse().context("invalid pubkey")?,
-        (sol * LAMPORTS_PER_SOL).round() as u64,
-    ))
+    Ok((pubkey.parse().context("invalid pubkey")?, (sol * LAMPORTS_PER_SOL).round() as u64))
 }
 
 fn main() -> Result<()> {

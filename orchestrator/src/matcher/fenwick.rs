@@ -86,7 +86,8 @@ mod tests {
         }
         let total: u128 = plain.iter().sum();
         for target in 0..total {
-            let expected = (0..plain.len()).find(|&i| plain[..=i].iter().sum::<u128>() > target).unwrap();
+            let expected =
+                (0..plain.len()).find(|&i| plain[..=i].iter().sum::<u128>() > target).unwrap();
             assert_eq!(fen.find(target), expected, "target {target}");
         }
     }

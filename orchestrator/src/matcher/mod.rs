@@ -147,9 +147,10 @@ impl Matcher {
     pub fn upsert_worker(&mut self, spec: WorkerSpec) {
         if let Some(&slot) = self.slot_of.get(&spec.key) {
             let old = self.workers[slot].replace(spec.clone()).expect("occupied slot");
-            self.free_capacity = self.free_capacity - Self::counted_capacity(&old) + Self::counted_capacity(&spec);
-            let layout_changed =
-                (old.kernels, old.vram_mb, old.min_price) != (spec.kernels, spec.vram_mb, spec.min_price);
+            self.free_capacity =
+                self.free_capacity - Self::counted_capacity(&old) + Self::counted_capacity(&spec);
+            let layout_changed = (old.kernels, old.vram_mb, old.min_price)
+                != (spec.kernels, spec.vram_mb, spec.min_price);
             if layout_changed {
                 self.layout_dirty = true;
             } else if !self.layout_dirty {
@@ -211,7 +212,12 @@ impl Matcher {
                     .enumerate()
                     .filter_map(|(slot, w)| w.as_ref().map(|w| (slot, w)))
                     .filter(|(_, w)| w.kernels & (1 << kernel) != 0)
-                    .map(|(slot, w)| Member { slot, vram_mb: w.vram_mb, min_price: w.min_price, weight: Self::effective(w) })
+                    .map(|(slot, w)| Member {
+                        slot,
+                        vram_mb: w.vram_mb,
+                        min_price: w.min_price,
+                        weight: Self::effective(w),
+                    })
                     .collect();
                 (!members.is_empty()).then(|| CapabilityTree::build(members, slots))
             })
@@ -243,7 +249,8 @@ impl Matcher {
             if now >= job.expires_at {
                 continue;
             }
-            let Some(tree) = self.trees.get_mut(usize::from(job.kernel)).and_then(Option::as_mut) else {
+            let Some(tree) = self.trees.get_mut(usize::from(job.kernel)).and_then(Option::as_mut)
+            else {
                 continue;
             };
             // Distinct workers: those already on the job are out of this draw.
@@ -314,8 +321,24 @@ mod tests {
         Pubkey::new_from_array([n; 32])
     }
 
-    fn worker(n: u8, kernels: u32, vram_mb: u32, min_price: u64, free: u32, weight: u128) -> WorkerSpec {
-        WorkerSpec { key: key(n), operator: key(100 + n), kernels, vram_mb, min_price, hashrate: u64::MAX, free, weight }
+    fn worker(
+        n: u8,
+        kernels: u32,
+        vram_mb: u32,
+        min_price: u64,
+        free: u32,
+        weight: u128,
+    ) -> WorkerSpec {
+        WorkerSpec {
+            key: key(n),
+            operator: key(100 + n),
+            kernels,
+            vram_mb,
+            min_price,
+            hashrate: u64::MAX,
+            free,
+            weight,
+        }
     }
 
     fn job(id: u64, kernel: u8, memory_mb: u64, price: u64, needed: u8) -> JobSpec {
@@ -346,7 +369,8 @@ mod tests {
         m.upsert_job(job(2, 1, 10_000, 10, 1)); // needs a big card and pays little: nobody
         m.upsert_job(job(3, 1, 10_000, 5_000, 1)); // big card and pays: worker 3
         m.upsert_job(job(4, 1, 100, 10, 1)); // small: worker 2
-        let mut got: Vec<(u64, Pubkey)> = m.match_round(0, usize::MAX, &mut rng).iter().map(|x| (x.job_id, x.worker)).collect();
+        let mut got: Vec<(u64, Pubkey)> =
+            m.match_round(0, usize::MAX, &mut rng).iter().map(|x| (x.job_id, x.worker)).collect();
         got.sort();
         assert_eq!(got, vec![(1, key(1)), (3, key(3)), (4, key(2))]);
         assert_eq!(m.job_count(), 1, "job 2 still waits");
@@ -386,7 +410,11 @@ mod tests {
         expired.expires_at = 10;
         m.upsert_job(expired);
         let matched = m.match_round(10, usize::MAX, &mut rng);
-        assert_eq!(matched.iter().map(|x| x.job_id).collect::<Vec<_>>(), vec![0, 1], "oldest first, expired skipped");
+        assert_eq!(
+            matched.iter().map(|x| x.job_id).collect::<Vec<_>>(),
+            vec![0, 1],
+            "oldest first, expired skipped"
+        );
         assert_eq!(m.free_capacity(), 0);
         // The chain frees a slot: the next oldest goes.
         m.upsert_worker(worker(1, 0b01, 0, 0, 1, 1));

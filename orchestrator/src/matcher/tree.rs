@@ -84,7 +84,8 @@ impl CapabilityTree {
                 for (k, &m) in order.iter().enumerate() {
                     positions[level][m as usize] = k as u32;
                 }
-                let weights = Fenwick::from_values(order.iter().map(|&m| members[m as usize].weight));
+                let weights =
+                    Fenwick::from_values(order.iter().map(|&m| members[m as usize].weight));
                 nodes[id] = Node { prices, order, weights };
             }
         }
@@ -142,7 +143,9 @@ impl CapabilityTree {
         let mut total = 0u128;
         let (mut l, mut r) = (self.size, self.size + count);
         while l < r {
-            for id in [(l & 1 == 1).then_some(l), (r & 1 == 1).then_some(r - 1)].into_iter().flatten() {
+            for id in
+                [(l & 1 == 1).then_some(l), (r & 1 == 1).then_some(r - 1)].into_iter().flatten()
+            {
                 let node = &self.nodes[id];
                 let affordable = node.prices.partition_point(|&p| p <= price);
                 let weight = node.weights.prefix(affordable);
@@ -185,11 +188,17 @@ mod tests {
     #[test]
     fn samples_only_members_that_fit_both_thresholds_in_proportion_to_weight() {
         // slot: (vram, min_price, weight)
-        let specs = [(8_000, 10, 1), (24_000, 50, 2), (80_000, 5, 4), (80_000, 500, 8), (16_000, 1, 0)];
+        let specs =
+            [(8_000, 10, 1), (24_000, 50, 2), (80_000, 5, 4), (80_000, 500, 8), (16_000, 1, 0)];
         let members = specs
             .iter()
             .enumerate()
-            .map(|(slot, &(vram_mb, min_price, weight))| Member { slot, vram_mb, min_price, weight })
+            .map(|(slot, &(vram_mb, min_price, weight))| Member {
+                slot,
+                vram_mb,
+                min_price,
+                weight,
+            })
             .collect();
         let mut tree = CapabilityTree::build(members, specs.len());
         let mut rng = StdRng::seed_from_u64(7);
@@ -200,7 +209,10 @@ mod tests {
         // Eligible: slot 1 (weight 2) and slot 2 (weight 4); slot 3 too expensive, slot 0
         // too small, slot 4 has no weight.
         assert_eq!((counts[0], counts[3], counts[4]), (0, 0, 0));
-        assert!((2_000..2_700).contains(&counts[1]) && (4_300..5_000).contains(&counts[2]), "{counts:?}");
+        assert!(
+            (2_000..2_700).contains(&counts[1]) && (4_300..5_000).contains(&counts[2]),
+            "{counts:?}"
+        );
 
         tree.set_weight(2, 0);
         assert!((0..100).all(|_| tree.sample(10_000, 100, &mut rng) == Some(1)));

@@ -27,10 +27,7 @@ pub fn seed_key(seed: &[u8; 32]) -> [u64; 2] {
         u64::from_le_bytes(bytes)
     };
     // Mixed, not XORed, so seeds whose halves are equal do not collapse to one key.
-    [
-        splitmix64(word(0) ^ splitmix64(word(16))),
-        splitmix64(word(8) ^ splitmix64(word(24))),
-    ]
+    [splitmix64(word(0) ^ splitmix64(word(16))), splitmix64(word(8) ^ splitmix64(word(24)))]
 }
 
 pub const fn splitmix64(mut z: u64) -> u64 {
@@ -53,5 +50,6 @@ pub fn result_commitment(
     salt: &[u8; 32],
     worker: &anchor_lang::prelude::Pubkey,
 ) -> [u8; 32] {
-    solana_sha256_hasher::hashv(&[result_hash.as_slice(), salt.as_slice(), worker.as_ref()]).to_bytes()
+    solana_sha256_hasher::hashv(&[result_hash.as_slice(), salt.as_slice(), worker.as_ref()])
+        .to_bytes()
 }

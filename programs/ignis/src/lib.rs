@@ -163,7 +163,11 @@ pub mod ignis {
     }
 
     /// A kernel replica opens its commitment.
-    pub fn reveal_result(ctx: Context<RevealResult>, result_hash: [u8; 32], salt: [u8; 32]) -> Result<()> {
+    pub fn reveal_result(
+        ctx: Context<RevealResult>,
+        result_hash: [u8; 32],
+        salt: [u8; 32],
+    ) -> Result<()> {
         RevealResult::reveal_result(ctx, result_hash, salt)
     }
 
@@ -174,7 +178,10 @@ pub mod ignis {
 
     /// Verifier: names a kernel job's right result; its replicas are paid (with
     /// work-pool pay), every other revealed result is slashed.
-    pub fn attest_result<'info>(ctx: Context<'info, VerifyResult<'info>>, result_hash: [u8; 32]) -> Result<()> {
+    pub fn attest_result<'info>(
+        ctx: Context<'info, VerifyResult<'info>>,
+        result_hash: [u8; 32],
+    ) -> Result<()> {
         VerifyResult::attest_result(ctx, result_hash)
     }
 

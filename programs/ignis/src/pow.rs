@@ -12,7 +12,8 @@ pub fn pow_hash(seed: &[u8; 32], worker: &Pubkey, nonce: u64) -> [u8; 32] {
 /// The seed of job `job_id`: the poster's entropy mixed with the id and poster, so no
 /// two jobs share a seed even when a poster reuses its entropy.
 pub fn job_seed(job_id: u64, poster: &Pubkey, client_seed: &[u8; 32]) -> [u8; 32] {
-    hashv(&[b"ignis-job-seed".as_slice(), &job_id.to_le_bytes(), poster.as_ref(), client_seed]).to_bytes()
+    hashv(&[b"ignis-job-seed".as_slice(), &job_id.to_le_bytes(), poster.as_ref(), client_seed])
+        .to_bytes()
 }
 
 /// Number of leading zero bits of a hash, most significant bit of byte 0 first.
@@ -34,6 +35,13 @@ pub fn meets_difficulty(hash: &[u8; 32], difficulty: u8) -> bool {
 /// The plain reference search: the first nonce in `from..from + count` that meets
 /// `difficulty` for `worker`. Off-chain only (the program just checks one nonce); fast
 /// searches must find nonces this accepts.
-pub fn search_nonce(seed: &[u8; 32], worker: &Pubkey, difficulty: u8, from: u64, count: u64) -> Option<u64> {
-    (from..from.saturating_add(count)).find(|nonce| meets_difficulty(&pow_hash(seed, worker, *nonce), difficulty))
+pub fn search_nonce(
+    seed: &[u8; 32],
+    worker: &Pubkey,
+    difficulty: u8,
+    from: u64,
+    count: u64,
+) -> Option<u64> {
+    (from..from.saturating_add(count))
+        .find(|nonce| meets_difficulty(&pow_hash(seed, worker, *nonce), difficulty))
 }

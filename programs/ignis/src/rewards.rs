@@ -69,10 +69,8 @@ impl Config {
             return Ok(());
         }
         let increment = (u128::from(amount) << REWARD_SHIFT) / u128::from(sharing);
-        rewards.reward_per_share = rewards
-            .reward_per_share
-            .checked_add(increment)
-            .ok_or(IgnisError::MathOverflow)?;
+        rewards.reward_per_share =
+            rewards.reward_per_share.checked_add(increment).ok_or(IgnisError::MathOverflow)?;
         rewards.distributed = math::add(rewards.distributed, amount)?;
         Ok(())
     }
@@ -114,7 +112,8 @@ impl Config {
         let target = if rewards.epoch_work_units == 0 {
             u128::MAX // no work at all: raise as far as allowed
         } else {
-            (u128::from(rewards.epoch_work_accrued) << WORK_RATE_SHIFT) / u128::from(rewards.epoch_work_units)
+            (u128::from(rewards.epoch_work_accrued) << WORK_RATE_SHIFT)
+                / u128::from(rewards.epoch_work_units)
         };
         let (low, high) = ((old / 2).max(1), old.saturating_mul(2).max(1));
         rewards.work_rate = target.clamp(u128::from(low), u128::from(high)) as u64;
@@ -130,9 +129,8 @@ impl Config {
 /// two halves so it cannot overflow: amount * (rps >> 64) + (amount * low(rps)) >> 64.
 fn scale(amount: u64, reward_per_share: u128) -> Result<(u128, bool)> {
     let amount = u128::from(amount);
-    let high = amount
-        .checked_mul(reward_per_share >> REWARD_SHIFT)
-        .ok_or(IgnisError::MathOverflow)?;
+    let high =
+        amount.checked_mul(reward_per_share >> REWARD_SHIFT).ok_or(IgnisError::MathOverflow)?;
     let low = amount * (reward_per_share & u128::from(u64::MAX));
     let floor = high.checked_add(low >> REWARD_SHIFT).ok_or(IgnisError::MathOverflow)?;
     Ok((floor, low as u64 != 0))
@@ -144,7 +142,8 @@ impl Stake {
     /// than its exact share and stakers together never more than was distributed.
     fn earned(&self, reward_per_share: u128) -> Result<u64> {
         let (total, _) = scale(self.amount, reward_per_share)?;
-        u64::try_from(total.saturating_sub(self.reward_debt)).map_err(|_| error!(IgnisError::MathOverflow))
+        u64::try_from(total.saturating_sub(self.reward_debt))
+            .map_err(|_| error!(IgnisError::MathOverflow))
     }
 
     /// Books earned rewards into `pending`. Call before `amount` changes, then

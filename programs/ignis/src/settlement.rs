@@ -61,7 +61,12 @@ pub fn split_reward(config: &mut Config, reward: u64, winners: u64) -> Result<(u
 
 /// Books a winning replica: its escrow share plus `from_work_pool` (taken from the
 /// pool by the caller, only for verified work).
-pub fn pay(config: &mut Config, worker: &mut Worker, share: u64, from_work_pool: u64) -> Result<Payment> {
+pub fn pay(
+    config: &mut Config,
+    worker: &mut Worker,
+    share: u64,
+    from_work_pool: u64,
+) -> Result<Payment> {
     config.totals.paid_to_workers = math::add(config.totals.paid_to_workers, share)?;
     release(worker)?;
     worker.jobs_completed = math::add(worker.jobs_completed, 1)?;
@@ -73,7 +78,12 @@ pub fn pay(config: &mut Config, worker: &mut Worker, share: u64, from_work_pool:
 /// to the other stakers: the operator's own remaining stake gets none of it, or a big
 /// staker would take most of its own slash back. Returns the amount to move from
 /// `stake_vault` to `reward_vault`.
-pub fn slash(config: &mut Config, worker: &mut Worker, stake: &mut Stake, fault: Fault) -> Result<u64> {
+pub fn slash(
+    config: &mut Config,
+    worker: &mut Worker,
+    stake: &mut Stake,
+    fault: Fault,
+) -> Result<u64> {
     let slashed = stake.slash(fault.slash_bps(&config.params), config.rewards.reward_per_share)?;
     let amount = slashed.total()?;
     let totals = &mut config.totals;
@@ -88,14 +98,21 @@ pub fn slash(config: &mut Config, worker: &mut Worker, stake: &mut Stake, fault:
     worker.slashed_total = math::add(worker.slashed_total, amount)?;
     match fault {
         Fault::Missed => worker.jobs_missed = math::add(worker.jobs_missed, 1)?,
-        Fault::Withheld | Fault::WrongResult => worker.jobs_disputed = math::add(worker.jobs_disputed, 1)?,
+        Fault::Withheld | Fault::WrongResult => {
+            worker.jobs_disputed = math::add(worker.jobs_disputed, 1)?
+        }
     }
     Ok(amount)
 }
 
 /// Books a job's whole escrow going back to its poster (cancelled or refunded) and
 /// returns the amount to move from `job_vault`.
-pub fn return_escrow(config: &mut Config, job: &mut Job, outcome: JobStatus, now: i64) -> Result<u64> {
+pub fn return_escrow(
+    config: &mut Config,
+    job: &mut Job,
+    outcome: JobStatus,
+    now: i64,
+) -> Result<u64> {
     let totals = &mut config.totals;
     totals.escrowed = math::sub(totals.escrowed, job.reward)?;
     match outcome {
@@ -233,9 +250,11 @@ pub fn apply_verdicts<'info>(
     };
     let mut work_share = 0;
     if settled.winners > 0 {
-        (settled.share, settled.fee) = split_reward(config, job.reward, u64::from(settled.winners))?;
+        (settled.share, settled.fee) =
+            split_reward(config, job.reward, u64::from(settled.winners))?;
         if verified {
-            work_share = config.take_work_payment(job.kind.work_units(), u64::from(settled.winners))?;
+            work_share =
+                config.take_work_payment(job.kind.work_units(), u64::from(settled.winners))?;
         }
     }
     let mut moves = Vec::with_capacity(replicas.len());
@@ -259,8 +278,16 @@ pub fn apply_verdicts<'info>(
         moves.push(amount);
     }
 
-    vault::mint_emission(config, vaults.token_program, vaults.mint, vaults.reward_vault, vaults.emission)?;
-    let pay = |from: &InterfaceAccount<'info, TokenAccount>, to: &InterfaceAccount<'info, TokenAccount>, amount| {
+    vault::mint_emission(
+        config,
+        vaults.token_program,
+        vaults.mint,
+        vaults.reward_vault,
+        vaults.emission,
+    )?;
+    let pay = |from: &InterfaceAccount<'info, TokenAccount>,
+               to: &InterfaceAccount<'info, TokenAccount>,
+               amount| {
         vault::pay_out(config, vaults.token_program, vaults.mint, from, to, amount)
     };
     pay(vaults.job_vault, vaults.reward_vault, settled.fee)?;

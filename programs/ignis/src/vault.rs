@@ -3,7 +3,9 @@
 //! work and a wrong mint is caught by the token program too.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{self, Mint, MintTo, TokenAccount, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::{
+    self, Mint, MintTo, TokenAccount, TokenInterface, TransferChecked,
+};
 
 use crate::{constants::EMISSION_SEED, state::Config};
 

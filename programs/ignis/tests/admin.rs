@@ -1,12 +1,12 @@
 //! initialize, update_params, set_authorities, set_paused.
 
 use anchor_spl::{token::spl_token, token_2022::spl_token_2022};
-use ignis_program_tests::*;
 use ignis::{
     errors::IgnisError,
     state::{EmissionSchedule, Params},
 };
 use ignis_client::{instructions as ix, pda};
+use ignis_program_tests::*;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -32,7 +32,11 @@ fn initialize_records_config_and_creates_three_empty_vaults() {
         assert_eq!(vault, stored);
         let account = env.svm.get_account(&vault).unwrap();
         assert_eq!(account.owner, spl_token::ID);
-        let state = <spl_token::state::Account as anchor_lang::solana_program::program_pack::Pack>::unpack(&account.data).unwrap();
+        let state =
+            <spl_token::state::Account as anchor_lang::solana_program::program_pack::Pack>::unpack(
+                &account.data,
+            )
+            .unwrap();
         assert_eq!(state.owner, pda::config(), "the config PDA owns every vault");
         assert_eq!(state.mint, env.mint());
         assert_eq!(state.amount, 0);
@@ -55,7 +59,13 @@ fn initialize_works_with_a_token_2022_mint() {
 #[test]
 fn initialize_twice_fails() {
     let mut env = Env::new();
-    let again = env.protocol.initialize(env.admin.pubkey(), test_params(), no_emission(), Keypair::new().pubkey(), Keypair::new().pubkey());
+    let again = env.protocol.initialize(
+        env.admin.pubkey(),
+        test_params(),
+        no_emission(),
+        Keypair::new().pubkey(),
+        Keypair::new().pubkey(),
+    );
     let admin = env.admin.key.insecure_clone();
     assert!(env.send(&[again], &[&admin]).is_err());
     assert_eq!(env.config().orchestrator, env.orchestrator.pubkey(), "config untouched");
@@ -69,7 +79,13 @@ fn only_the_mint_authority_can_initialize_and_it_hands_the_mint_over_in_the_same
     let mut env = Env::uninitialized(spl_token::ID);
     let attacker = env.user(0);
     let sol_before = env.svm.get_balance(&attacker.pubkey()).unwrap();
-    let hostile = env.protocol.initialize(attacker.pubkey(), test_params(), no_emission(), attacker.pubkey(), attacker.pubkey());
+    let hostile = env.protocol.initialize(
+        attacker.pubkey(),
+        test_params(),
+        no_emission(),
+        attacker.pubkey(),
+        attacker.pubkey(),
+    );
     assert_ignis_err(env.send(&[hostile], &[&attacker.key]), IgnisError::NotMintAuthority);
     assert!(env.svm.get_account(&pda::config()).is_none_or(|a| a.data.is_empty()), "no config");
     assert_eq!(env.balance(&attacker.token), 0, "attacker net: 0 IGN");
@@ -78,11 +94,23 @@ fn only_the_mint_authority_can_initialize_and_it_hands_the_mint_over_in_the_same
     // The real deployer, who holds the mint authority, initializes; the protocol now
     // holds the authority and nobody else can mint.
     let admin = env.admin.key.insecure_clone();
-    let init = env.protocol.initialize(admin.pubkey(), test_params(), no_emission(), admin.pubkey(), admin.pubkey());
+    let init = env.protocol.initialize(
+        admin.pubkey(),
+        test_params(),
+        no_emission(),
+        admin.pubkey(),
+        admin.pubkey(),
+    );
     env.send(&[init], &[&admin]).unwrap();
     let mint = env.svm.get_account(&env.mint()).unwrap();
-    let mint = <spl_token::state::Mint as anchor_lang::solana_program::program_pack::Pack>::unpack(&mint.data).unwrap();
-    assert_eq!(mint.mint_authority, anchor_lang::solana_program::program_option::COption::Some(pda::emission()));
+    let mint = <spl_token::state::Mint as anchor_lang::solana_program::program_pack::Pack>::unpack(
+        &mint.data,
+    )
+    .unwrap();
+    assert_eq!(
+        mint.mint_authority,
+        anchor_lang::solana_program::program_option::COption::Some(pda::emission())
+    );
     env.assert_reconciled();
 }
 
@@ -90,10 +118,17 @@ fn only_the_mint_authority_can_initialize_and_it_hands_the_mint_over_in_the_same
 fn initialize_rejects_a_mint_with_a_freeze_authority() {
     let mut env = Env::uninitialized(spl_token::ID);
     let admin = env.admin.key.insecure_clone();
-    let mint = create_mint(&mut env.svm, &admin, spl_token::ID, &admin.pubkey(), Some(&admin.pubkey()));
+    let mint =
+        create_mint(&mut env.svm, &admin, spl_token::ID, &admin.pubkey(), Some(&admin.pubkey()));
     let mut protocol = env.protocol;
     protocol.mint = mint;
-    let init = protocol.initialize(admin.pubkey(), test_params(), no_emission(), admin.pubkey(), admin.pubkey());
+    let init = protocol.initialize(
+        admin.pubkey(),
+        test_params(),
+        no_emission(),
+        admin.pubkey(),
+        admin.pubkey(),
+    );
     assert_ignis_err(env.send(&[init], &[&admin]), IgnisError::MintHasFreezeAuthority);
 }
 
@@ -104,9 +139,15 @@ fn initialize_rejects_token_2022_mints_whose_extensions_could_move_vault_tokens(
     // every deposit and payout; a hook could block them.
     let mut env = Env::uninitialized(spl_token_2022::ID);
     let admin = env.admin.key.insecure_clone();
-    for extension in [ExtensionType::PermanentDelegate, ExtensionType::TransferFeeConfig, ExtensionType::TransferHook] {
+    for extension in [
+        ExtensionType::PermanentDelegate,
+        ExtensionType::TransferFeeConfig,
+        ExtensionType::TransferHook,
+    ] {
         let mint = Keypair::new();
-        let space = ExtensionType::try_calculate_account_len::<spl_token_2022::state::Mint>(&[extension]).unwrap();
+        let space =
+            ExtensionType::try_calculate_account_len::<spl_token_2022::state::Mint>(&[extension])
+                .unwrap();
         let rent = env.svm.minimum_balance_for_rent_exemption(space);
         let create = solana_system_interface::instruction::create_account(
             &admin.pubkey(),
@@ -139,14 +180,29 @@ fn initialize_rejects_token_2022_mints_whose_extensions_could_move_vault_tokens(
             )
             .unwrap(),
         };
-        let init_mint =
-            spl_token_2022::instruction::initialize_mint2(&id, &mint.pubkey(), &admin.pubkey(), None, DECIMALS).unwrap();
+        let init_mint = spl_token_2022::instruction::initialize_mint2(
+            &id,
+            &mint.pubkey(),
+            &admin.pubkey(),
+            None,
+            DECIMALS,
+        )
+        .unwrap();
         send_raw(&mut env.svm, &[create, init_extension, init_mint], &[&admin, &mint]);
         let mut protocol = env.protocol;
         protocol.mint = mint.pubkey();
-        let init = protocol.initialize(admin.pubkey(), test_params(), no_emission(), admin.pubkey(), admin.pubkey());
+        let init = protocol.initialize(
+            admin.pubkey(),
+            test_params(),
+            no_emission(),
+            admin.pubkey(),
+            admin.pubkey(),
+        );
         assert_ignis_err(env.send(&[init], &[&admin]), IgnisError::MintExtensionNotAllowed);
-        assert!(env.svm.get_account(&pda::config()).is_none_or(|a| a.data.is_empty()), "{extension:?}: no config");
+        assert!(
+            env.svm.get_account(&pda::config()).is_none_or(|a| a.data.is_empty()),
+            "{extension:?}: no config"
+        );
     }
 }
 
@@ -156,7 +212,10 @@ fn initialize_validates_params() {
         (Params { miss_slash_bps: 10_001, ..test_params() }, IgnisError::InvalidSlashRate),
         (Params { fraud_slash_bps: u16::MAX, ..test_params() }, IgnisError::InvalidSlashRate),
         // Withholding a wrong result must not be cheaper than missing.
-        (Params { miss_slash_bps: 2_000, fraud_slash_bps: 1_000, ..test_params() }, IgnisError::InvalidSlashRate),
+        (
+            Params { miss_slash_bps: 2_000, fraud_slash_bps: 1_000, ..test_params() },
+            IgnisError::InvalidSlashRate,
+        ),
         (Params { protocol_fee_bps: 10_000, ..test_params() }, IgnisError::InvalidProtocolFee),
         // No fee would make self-dealing free; a huge one is a trap for workers.
         (Params { protocol_fee_bps: 0, ..test_params() }, IgnisError::InvalidProtocolFee),
@@ -167,21 +226,51 @@ fn initialize_validates_params() {
     for (params, expected) in cases {
         let mut env = Env::uninitialized(spl_token::ID);
         let admin = env.admin.key.insecure_clone();
-        let init = env.protocol.initialize(admin.pubkey(), params, no_emission(), admin.pubkey(), admin.pubkey());
+        let init = env.protocol.initialize(
+            admin.pubkey(),
+            params,
+            no_emission(),
+            admin.pubkey(),
+            admin.pubkey(),
+        );
         assert_ignis_err(env.send(&[init], &[&admin]), expected);
     }
     let mut env = Env::uninitialized(spl_token::ID);
     let admin = env.admin.key.insecure_clone();
     let params = Params { max_job_ttl_seconds: 0, ..test_params() };
-    let init = env.protocol.initialize(admin.pubkey(), params, no_emission(), admin.pubkey(), admin.pubkey());
+    let init = env.protocol.initialize(
+        admin.pubkey(),
+        params,
+        no_emission(),
+        admin.pubkey(),
+        admin.pubkey(),
+    );
     assert_ignis_err(env.send(&[init], &[&admin]), IgnisError::InvalidJobTtl);
 
     // Emission is bounded: minting can never overflow the mint, and the first halving
     // interval cannot release more than the cap.
-    let unbounded = EmissionSchedule { start: 0, initial_rate: 1, halving_interval_seconds: 1, cap: u64::MAX, initial_work_rate: 0 };
-    let front_loaded = EmissionSchedule { start: 0, initial_rate: IGN, halving_interval_seconds: 1_000, cap: IGN, initial_work_rate: 0 };
+    let unbounded = EmissionSchedule {
+        start: 0,
+        initial_rate: 1,
+        halving_interval_seconds: 1,
+        cap: u64::MAX,
+        initial_work_rate: 0,
+    };
+    let front_loaded = EmissionSchedule {
+        start: 0,
+        initial_rate: IGN,
+        halving_interval_seconds: 1_000,
+        cap: IGN,
+        initial_work_rate: 0,
+    };
     for schedule in [unbounded, front_loaded] {
-        let init = env.protocol.initialize(admin.pubkey(), test_params(), schedule, admin.pubkey(), admin.pubkey());
+        let init = env.protocol.initialize(
+            admin.pubkey(),
+            test_params(),
+            schedule,
+            admin.pubkey(),
+            admin.pubkey(),
+        );
         assert_ignis_err(env.send(&[init], &[&admin]), IgnisError::InvalidEmissionSchedule);
     }
 }
@@ -201,7 +290,10 @@ fn update_params_by_admin_only_and_validated() {
         IgnisError::Unauthorized,
     );
     let invalid = Params { miss_slash_bps: 20_000, ..test_params() };
-    assert_ignis_err(env.send(&[ix::update_params(admin.pubkey(), invalid)], &[&admin]), IgnisError::InvalidSlashRate);
+    assert_ignis_err(
+        env.send(&[ix::update_params(admin.pubkey(), invalid)], &[&admin]),
+        IgnisError::InvalidSlashRate,
+    );
     assert_eq!(env.config().params, new, "failed updates changed nothing");
 }
 
@@ -212,16 +304,32 @@ fn set_authorities_needs_admin_and_the_new_admins_signature() {
     let (new_admin, orchestrator, verifier) = (Keypair::new(), Keypair::new(), Keypair::new());
 
     let intruder = env.user(0);
-    let hijack = ix::set_authorities(intruder.pubkey(), intruder.pubkey(), intruder.pubkey(), intruder.pubkey());
+    let hijack = ix::set_authorities(
+        intruder.pubkey(),
+        intruder.pubkey(),
+        intruder.pubkey(),
+        intruder.pubkey(),
+    );
     assert_ignis_err(env.send(&[hijack], &[&intruder.key]), IgnisError::Unauthorized);
 
-    let handover = ix::set_authorities(admin.pubkey(), new_admin.pubkey(), orchestrator.pubkey(), verifier.pubkey());
+    let handover = ix::set_authorities(
+        admin.pubkey(),
+        new_admin.pubkey(),
+        orchestrator.pubkey(),
+        verifier.pubkey(),
+    );
     env.send(&[handover], &[&admin, &new_admin]).unwrap();
     let config = env.config();
-    assert_eq!((config.admin, config.orchestrator, config.verifier), (new_admin.pubkey(), orchestrator.pubkey(), verifier.pubkey()));
+    assert_eq!(
+        (config.admin, config.orchestrator, config.verifier),
+        (new_admin.pubkey(), orchestrator.pubkey(), verifier.pubkey())
+    );
 
     // The old admin has lost control.
-    assert_ignis_err(env.send(&[ix::set_paused(admin.pubkey(), true)], &[&admin]), IgnisError::Unauthorized);
+    assert_ignis_err(
+        env.send(&[ix::set_paused(admin.pubkey(), true)], &[&admin]),
+        IgnisError::Unauthorized,
+    );
     env.svm.airdrop(&new_admin.pubkey(), 1_000_000_000).unwrap();
     env.send(&[ix::set_paused(new_admin.pubkey(), true)], &[&new_admin]).unwrap();
     assert!(env.config().paused);
@@ -231,7 +339,10 @@ fn set_authorities_needs_admin_and_the_new_admins_signature() {
 fn set_paused_by_admin_only() {
     let mut env = Env::new();
     let intruder = env.user(0);
-    assert_ignis_err(env.send(&[ix::set_paused(intruder.pubkey(), true)], &[&intruder.key]), IgnisError::Unauthorized);
+    assert_ignis_err(
+        env.send(&[ix::set_paused(intruder.pubkey(), true)], &[&intruder.key]),
+        IgnisError::Unauthorized,
+    );
     let admin = env.admin.key.insecure_clone();
     env.send(&[ix::set_paused(admin.pubkey(), true)], &[&admin]).unwrap();
     assert!(env.config().paused);
@@ -281,7 +392,8 @@ fn pause_blocks_work_but_never_exits() {
     env.send(&[env.protocol.withdraw(staker.pubkey(), staker.token)], &[&staker.key]).unwrap();
     assert_eq!(env.balance(&staker.token), 50 * IGN, "the tranche unlocked before the pause");
     env.send(&[ix::request_unstake(staker.pubkey(), 10 * IGN)], &[&staker.key]).unwrap();
-    env.send(&[env.protocol.cancel_job(poster.pubkey(), open_job, poster.token)], &[&poster.key]).unwrap();
+    env.send(&[env.protocol.cancel_job(poster.pubkey(), open_job, poster.token)], &[&poster.key])
+        .unwrap();
     env.warp(3_600);
     // But the protocol clock stands still: a job cannot expire during a pause.
     let refund = env.protocol.refund_job(expiring_job, poster.token);
@@ -312,7 +424,11 @@ fn a_pause_stops_every_protocol_clock_and_gives_the_time_back() {
     env.warp(10 * 3_600);
     env.send(&[ix::set_paused(admin.pubkey(), false)], &[&admin]).unwrap();
     assert_eq!(env.config().paused_seconds, 10 * 3_600);
-    assert_eq!(env.config().clock_at(env.now()), deadline - 100, "the protocol clock lost the pause");
+    assert_eq!(
+        env.config().clock_at(env.now()),
+        deadline - 100,
+        "the protocol clock lost the pause"
+    );
 
     // Right after the unpause the worker still has its 100 seconds: nobody can slash it.
     let stake_before = env.stake_of(&operator.pubkey()).amount;
@@ -321,13 +437,20 @@ fn a_pause_stops_every_protocol_clock_and_gives_the_time_back() {
     env.warp(90);
     let nonce = find_nonce(&env.job(job).seed, &pda::worker(&operator.pubkey()), 4);
     env.submit_pow(&operator, job, nonce).unwrap();
-    assert_eq!(env.stake_of(&operator.pubkey()).amount, stake_before, "never slashed for the pause");
+    assert_eq!(
+        env.stake_of(&operator.pubkey()).amount,
+        stake_before,
+        "never slashed for the pause"
+    );
     assert_eq!(env.balance(&operator.token), 10 * IGN - 10 * IGN * 500 / 10_000, "paid in full");
 
     // Unbonding did not run during the pause either.
     let withdraw = env.protocol.withdraw(staker.pubkey(), staker.token);
     env.warp(unlock_at - env.config().clock_at(env.now()) - 1);
-    assert_ignis_err(env.send(&[withdraw.clone()], &[&staker.key]), IgnisError::UnbondingNotElapsed);
+    assert_ignis_err(
+        env.send(&[withdraw.clone()], &[&staker.key]),
+        IgnisError::UnbondingNotElapsed,
+    );
     env.warp(1);
     env.send(&[withdraw], &[&staker.key]).unwrap();
     assert_eq!(env.balance(&staker.token), 20 * IGN);
@@ -344,12 +467,18 @@ fn malformed_instruction_data_gets_named_errors_not_panics() {
 
     for data in [vec![], vec![1, 2, 3], vec![0xff; 8]] {
         ix.data = data;
-        assert_anchor_err(env.send(&[ix.clone()], &[&user.key]), AnchorError::InstructionFallbackNotFound);
+        assert_anchor_err(
+            env.send(&[ix.clone()], &[&user.key]),
+            AnchorError::InstructionFallbackNotFound,
+        );
     }
     // The right discriminator with a truncated amount.
     let good = env.protocol.stake(user.pubkey(), user.token, IGN).data;
     ix.data = good[..12].to_vec();
-    assert_anchor_err(env.send(&[ix.clone()], &[&user.key]), AnchorError::InstructionDidNotDeserialize);
+    assert_anchor_err(
+        env.send(&[ix.clone()], &[&user.key]),
+        AnchorError::InstructionDidNotDeserialize,
+    );
     // Too few accounts.
     ix.data = good;
     ix.accounts.truncate(3);

@@ -56,7 +56,11 @@ fn an_unverifiable_result_posted_to_ones_own_worker_earns_nothing_from_the_work_
     assert_eq!(event.work_reward, 0, "unverified: nothing from the pool");
     assert_eq!(env.config().rewards.work_paid, 0);
     let fee = reward * 500 / 10_000;
-    assert_eq!(holdings(&env, &[&poster, &worker]) - before, -(fee as i128), "attacker net: minus the fee");
+    assert_eq!(
+        holdings(&env, &[&poster, &worker]) - before,
+        -(fee as i128),
+        "attacker net: minus the fee"
+    );
     env.assert_reconciled();
 }
 
@@ -114,7 +118,11 @@ fn self_dealt_pow_earns_the_same_pool_pay_as_honest_work_and_loses_the_fee() {
     assert_eq!(attacker_pool, 1 << difficulty, "2^12 work units at one base unit each");
     assert_eq!(attacker_pool, honest_pool, "the same verified work earns the same pool pay");
     let fee = (reward * 500 / 10_000) as i128;
-    assert_eq!(attacker_net, attacker_pool as i128 - fee, "attacker net: its pool pay less the fee");
+    assert_eq!(
+        attacker_net,
+        attacker_pool as i128 - fee,
+        "attacker net: its pool pay less the fee"
+    );
     assert!(attacker_net < honest_net, "self-dealing nets less than honest work");
     env.assert_reconciled();
 }
@@ -245,7 +253,8 @@ fn stake_that_arrives_in_the_slot_of_a_fee_earns_none_of_it() {
     assert_eq!(holdings(&env, &[&jit]) - before, 0, "JIT staker net: 0");
     // The fee went to the stake that was there: the staker and the operator.
     let rps = env.config().rewards.reward_per_share;
-    let owed = env.stake_of(&staker.pubkey()).claimable(rps).unwrap() + env.stake_of(&operator.pubkey()).claimable(rps).unwrap();
+    let owed = env.stake_of(&staker.pubkey()).claimable(rps).unwrap()
+        + env.stake_of(&operator.pubkey()).claimable(rps).unwrap();
     assert!(fee - owed <= 2, "{owed} of {fee}");
     env.assert_reconciled();
 }
@@ -260,15 +269,23 @@ fn stake_backing_a_live_job_cannot_leave_before_the_job_settles() {
     let job = env.post_pow(&poster, 8, 10 * IGN).unwrap();
     env.assign(job, &operator.pubkey()).unwrap();
     let before = holdings(&env, &[&operator]);
-    env.send(&[ix::request_unstake(operator.pubkey(), MIN_WORKER_STAKE)], &[&operator.key]).unwrap();
+    env.send(&[ix::request_unstake(operator.pubkey(), MIN_WORKER_STAKE)], &[&operator.key])
+        .unwrap();
     env.warp(UNBONDING_SECONDS + 1);
     let withdraw = env.protocol.withdraw(operator.pubkey(), operator.token);
-    assert_ignis_err(env.send(&[withdraw.clone()], &[&operator.key]), IgnisError::WorkerHasActiveJobs);
+    assert_ignis_err(
+        env.send(&[withdraw.clone()], &[&operator.key]),
+        IgnisError::WorkerHasActiveJobs,
+    );
     // The deadline passed long ago: the miss is slashed from the unbonding stake.
     env.crank(env.protocol.expire_assignment(job, operator.pubkey())).unwrap();
     env.send(&[withdraw], &[&operator.key]).unwrap();
     let miss = MIN_WORKER_STAKE / 10;
-    assert_eq!(holdings(&env, &[&operator]) - before, -(miss as i128), "attacker net: the miss slash");
+    assert_eq!(
+        holdings(&env, &[&operator]) - before,
+        -(miss as i128),
+        "attacker net: the miss slash"
+    );
     env.assert_reconciled();
 }
 
@@ -297,18 +314,28 @@ fn settled_jobs_and_empty_stakes_can_be_closed_and_their_rent_returned() {
     // A stake closes once empty and its worker deregistered.
     let close_stake = ix::close_stake(operator.pubkey());
     assert_ignis_err(env.send(&[close_stake.clone()], &[&operator.key]), IgnisError::StakeNotEmpty);
-    env.send(&[ix::request_unstake(operator.pubkey(), MIN_WORKER_STAKE)], &[&operator.key]).unwrap();
+    env.send(&[ix::request_unstake(operator.pubkey(), MIN_WORKER_STAKE)], &[&operator.key])
+        .unwrap();
     env.warp(UNBONDING_SECONDS);
-    env.send(&[env.protocol.withdraw(operator.pubkey(), operator.token)], &[&operator.key]).unwrap();
+    env.send(&[env.protocol.withdraw(operator.pubkey(), operator.token)], &[&operator.key])
+        .unwrap();
     // The job's fee was shared by the bonded stake: claim it first.
     assert_ignis_err(env.send(&[close_stake.clone()], &[&operator.key]), IgnisError::StakeNotEmpty);
-    env.send(&[env.protocol.claim_rewards(operator.pubkey(), operator.token)], &[&operator.key]).unwrap();
-    assert_ignis_err(env.send(&[close_stake.clone()], &[&operator.key]), IgnisError::WorkerStillRegistered);
+    env.send(&[env.protocol.claim_rewards(operator.pubkey(), operator.token)], &[&operator.key])
+        .unwrap();
+    assert_ignis_err(
+        env.send(&[close_stake.clone()], &[&operator.key]),
+        IgnisError::WorkerStillRegistered,
+    );
     env.send(&[ix::deregister_worker(operator.pubkey())], &[&operator.key]).unwrap();
     let rent = env.svm.get_balance(&pda::stake(&operator.pubkey())).unwrap();
     let lamports = env.svm.get_balance(&operator.pubkey()).unwrap();
     env.send(&[close_stake], &[&operator.key]).unwrap();
-    assert_eq!(env.svm.get_balance(&operator.pubkey()).unwrap(), lamports + rent - 5_000, "rent back, less the fee");
+    assert_eq!(
+        env.svm.get_balance(&operator.pubkey()).unwrap(),
+        lamports + rent - 5_000,
+        "rent back, less the fee"
+    );
     assert_eq!(env.config().totals.staked, 0);
     env.assert_reconciled();
 }
@@ -323,7 +350,11 @@ fn work_units_are_priced_per_kernel_by_real_cost() {
         let units = JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size: n }.work_units();
         assert_eq!(units, u64::from(n).pow(3).div_ceil(1_024), "n = {n}");
     }
-    assert_eq!(JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size: 16_384 }.work_units(), 1 << 32, "not 2^42");
+    assert_eq!(
+        JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size: 16_384 }.work_units(),
+        1 << 32,
+        "not 2^42"
+    );
 }
 
 #[test]
@@ -344,8 +375,16 @@ fn a_wrong_reveal_in_a_two_replica_job_is_slashed_and_the_honest_replica_paid() 
     env.reveal(&honest, job, truth, salt(1)).unwrap();
     env.reveal(&liar, job, [9; 32], salt(2)).unwrap();
     env.rule(job, &[&honest, &liar], Some(truth)).unwrap();
-    assert_eq!(env.balance(&honest.token), reward - reward * 500 / 10_000, "the honest replica takes the reward");
-    assert_eq!(holdings(&env, &[&liar]) - before, -((MIN_WORKER_STAKE / 2) as i128), "liar net: the fraud slash");
+    assert_eq!(
+        env.balance(&honest.token),
+        reward - reward * 500 / 10_000,
+        "the honest replica takes the reward"
+    );
+    assert_eq!(
+        holdings(&env, &[&liar]) - before,
+        -((MIN_WORKER_STAKE / 2) as i128),
+        "liar net: the fraud slash"
+    );
     assert_eq!(env.job(job).status, JobStatus::Completed);
     env.assert_reconciled();
 }
@@ -359,6 +398,14 @@ fn the_economics_benchmark_holds_over_a_few_epochs() {
     let row = |name: &str| report.rows.iter().find(|r| r.strategy == name).unwrap().clone();
     assert!(row("honest PoW worker").net > 0 && row("honest kernel worker").net > 0, "{table}");
     assert_eq!(row("griefer posting impossible jobs").net, 0, "{table}");
-    assert_eq!(row("JIT staker in the payout slot").net + row("JIT staker in the payout slot").staking, 0, "{table}");
-    assert!(row("self-dealt unverifiable matmul").net < 0 && row("two sybils outvoting an honest replica").net < 0, "{table}");
+    assert_eq!(
+        row("JIT staker in the payout slot").net + row("JIT staker in the payout slot").staking,
+        0,
+        "{table}"
+    );
+    assert!(
+        row("self-dealt unverifiable matmul").net < 0
+            && row("two sybils outvoting an honest replica").net < 0,
+        "{table}"
+    );
 }

@@ -4,7 +4,8 @@
 //! non-zero if a property fails (see `ignis_program_tests::economics`).
 
 fn main() {
-    let epochs = std::env::args().nth(1).map_or(100, |arg| arg.parse().expect("EPOCHS is a number"));
+    let epochs =
+        std::env::args().nth(1).map_or(100, |arg| arg.parse().expect("EPOCHS is a number"));
     let started = std::time::Instant::now();
     let report = ignis_program_tests::economics::run(epochs);
     print!("{}", ignis_program_tests::economics::table(&report));

@@ -96,7 +96,9 @@ impl Case {
         // Keys from the seed too: they feed PoW hashes and job seeds, so a replay must
         // have the same ones.
         let actors: Vec<User> = (0..ACTORS)
-            .map(|_| env.user_with_key(solana_keypair::Keypair::new_from_array(rng.gen()), 10_000 * IGN))
+            .map(|_| {
+                env.user_with_key(solana_keypair::Keypair::new_from_array(rng.gen()), 10_000 * IGN)
+            })
             .collect();
         // Four start as registered kernel-capable operators so work can flow at once.
         for operator in &actors[..4] {
@@ -150,7 +152,9 @@ impl Case {
         let assigned: Vec<usize> = self.job(job).map_or(vec![], |j| {
             j.live_assignments()
                 .iter()
-                .filter_map(|a| self.actors.iter().position(|u| pda::worker(&u.pubkey()) == a.worker))
+                .filter_map(|a| {
+                    self.actors.iter().position(|u| pda::worker(&u.pubkey()) == a.worker)
+                })
                 .collect()
         });
         if assigned.is_empty() || self.rng.gen_ratio(1, 10) {
@@ -173,7 +177,12 @@ impl Case {
     }
 
     /// Sends and checks that a failure changed nothing it could have touched.
-    fn send(&mut self, kind: &'static str, ixs: Vec<anchor_lang::solana_program::instruction::Instruction>, signer: &solana_keypair::Keypair) -> bool {
+    fn send(
+        &mut self,
+        kind: &'static str,
+        ixs: Vec<anchor_lang::solana_program::instruction::Instruction>,
+        signer: &solana_keypair::Keypair,
+    ) -> bool {
         let watched: Vec<_> = ixs
             .iter()
             .flat_map(|ix| ix.accounts.iter().filter(|m| m.is_writable).map(|m| m.pubkey))
@@ -200,7 +209,11 @@ impl Case {
                 let now = self.env.svm.get_account(key);
                 // Fee payers pay for failed transactions; nothing else may change.
                 if *key != signer.pubkey() {
-                    assert_eq!(now.map(|a| a.data), was.map(|a| a.data), "{kind} failed but changed {key}");
+                    assert_eq!(
+                        now.map(|a| a.data),
+                        was.map(|a| a.data),
+                        "{kind} failed but changed {key}"
+                    );
                 }
             }
         }
@@ -208,7 +221,8 @@ impl Case {
     }
 
     fn stake_snapshot(&self) -> StakeSnapshot {
-        let stakes: Vec<Option<Stake>> = self.actors.iter().map(|a| self.env.account(&pda::stake(&a.pubkey()))).collect();
+        let stakes: Vec<Option<Stake>> =
+            self.actors.iter().map(|a| self.env.account(&pda::stake(&a.pubkey()))).collect();
         let config = self.env.config();
         StakeSnapshot {
             bonded: stakes.iter().map(|s| s.as_ref().map_or(0, |s| s.amount)).collect(),
@@ -226,11 +240,15 @@ impl Case {
     fn book_fair_shares(&mut self, before: &StakeSnapshot) {
         let after = self.stake_snapshot();
         let distributed = u128::from(after.distributed - before.distributed);
-        let slashed: Vec<u64> = after.slashed.iter().zip(&before.slashed).map(|(a, b)| a - b).collect();
+        let slashed: Vec<u64> =
+            after.slashed.iter().zip(&before.slashed).map(|(a, b)| a - b).collect();
         let excluded: u64 = (0..ACTORS).filter(|i| slashed[*i] > 0).map(|i| before.bonded[i]).sum();
         let sharing = u128::from(before.staked.saturating_sub(excluded));
         for i in 0..ACTORS {
-            if after.claimed[i] == 0 && before.claimed[i] > 0 && self.env.account::<Stake>(&pda::stake(&self.actors[i].pubkey())).is_none() {
+            if after.claimed[i] == 0
+                && before.claimed[i] > 0
+                && self.env.account::<Stake>(&pda::stake(&self.actors[i].pubkey())).is_none()
+            {
                 self.closed_income[i] += before.claimed[i];
             }
             if distributed == 0 || sharing == 0 || before.bonded[i] == 0 {
@@ -238,7 +256,9 @@ impl Case {
             }
             let own_slash = if slashed[i] > 0 { u128::from(slashed[i]) } else { 0 };
             // Q20: a distribution times a stake stays below 2^100 here.
-            let share = ((distributed.saturating_sub(own_slash) * u128::from(before.bonded[i])) << 20) / sharing;
+            let share = ((distributed.saturating_sub(own_slash) * u128::from(before.bonded[i]))
+                << 20)
+                / sharing;
             self.fair_share[i] += share;
         }
     }
@@ -253,7 +273,11 @@ impl Case {
         }
         for event in self.env.events::<JobFinalized>().into_iter().filter(|e| e.completed) {
             if kind == "finalize_job" {
-                assert_eq!(event.work_reward, 0, "job {}: the pool paid a result nobody verified", event.job_id);
+                assert_eq!(
+                    event.work_reward, 0,
+                    "job {}: the pool paid a result nobody verified",
+                    event.job_id
+                );
             }
             pool_pay.push((event.job_id, event.work_reward));
         }
@@ -290,14 +314,18 @@ impl Case {
             }
             17..=20 => {
                 // Mostly whoever is not registered (deregistered operators come back).
-                let unregistered: Vec<usize> =
-                    (0..ACTORS).filter(|i| self.env.worker(&self.actors[*i].pubkey()).is_none_or(|w| !w.registered)).collect();
+                let unregistered: Vec<usize> = (0..ACTORS)
+                    .filter(|i| {
+                        self.env.worker(&self.actors[*i].pubkey()).is_none_or(|w| !w.registered)
+                    })
+                    .collect();
                 let who = match unregistered.len() {
                     0 => who,
                     n if self.rng.gen_ratio(4, 5) => unregistered[self.rng.gen_range(0..n)],
                     _ => who,
                 };
-                let (user, key) = (self.actors[who].key.insecure_clone(), self.actors[who].pubkey());
+                let (user, key) =
+                    (self.actors[who].key.insecure_clone(), self.actors[who].pubkey());
                 let settings = self.settings();
                 self.send("register_worker", vec![ix::register_worker(key, settings)], &user);
             }
@@ -345,7 +373,8 @@ impl Case {
                 // Several assignments batched in one transaction, as the orchestrator does.
                 let batch = self.rng.gen_range(1..4);
                 let orchestrator = self.env.orchestrator.insecure_clone();
-                let signer = if self.rng.gen_ratio(1, 15) { user.insecure_clone() } else { orchestrator };
+                let signer =
+                    if self.rng.gen_ratio(1, 15) { user.insecure_clone() } else { orchestrator };
                 let ixs = (0..batch)
                     .map(|_| {
                         // Mostly the registered operators, sometimes anyone.
@@ -357,13 +386,17 @@ impl Case {
                 self.send("assign_job", ixs, &signer);
             }
             50..=59 => {
-                let (job, who) = self.pick_assignment(|j| j.status == JobStatus::Running && matches!(j.kind, JobKind::Pow { .. }));
+                let (job, who) = self.pick_assignment(|j| {
+                    j.status == JobStatus::Running && matches!(j.kind, JobKind::Pow { .. })
+                });
                 let (user, token) = (self.actors[who].key.insecure_clone(), self.actors[who].token);
                 let key = user.pubkey();
                 let nonce = match self.job(job) {
                     Some(state) if self.rng.gen_ratio(4, 5) => match state.kind {
                         // Griefers' jobs are far too hard to search here (and never assigned).
-                        JobKind::Pow { difficulty } if difficulty <= 8 => find_nonce(&state.seed, &pda::worker(&key), difficulty),
+                        JobKind::Pow { difficulty } if difficulty <= 8 => {
+                            find_nonce(&state.seed, &pda::worker(&key), difficulty)
+                        }
                         JobKind::Pow { .. } => self.rng.gen(),
                         JobKind::Kernel { .. } => 0,
                     },
@@ -373,18 +406,23 @@ impl Case {
             }
             60..=67 => {
                 let (job, who) = self.pick_assignment(|j| {
-                    matches!(j.status, JobStatus::Open | JobStatus::Running) && matches!(j.kind, JobKind::Kernel { .. })
+                    matches!(j.status, JobStatus::Open | JobStatus::Running)
+                        && matches!(j.kind, JobKind::Kernel { .. })
                 });
                 let user = self.actors[who].key.insecure_clone();
                 let key = user.pubkey();
                 let truth = match self.job(job) {
-                    Some(Job { kind: JobKind::Kernel { size, .. }, seed, .. }) => matmul_result_hash(&seed, size),
+                    Some(Job { kind: JobKind::Kernel { size, .. }, seed, .. }) => {
+                        matmul_result_hash(&seed, size)
+                    }
                     _ => [0; 32],
                 };
                 let result = if self.rng.gen_ratio(1, 6) { self.rng.gen() } else { truth };
                 let salt: [u8; 32] = self.rng.gen();
-                let commitment = ignis::kernels::result_commitment(&result, &salt, &pda::worker(&key));
-                if self.send("commit_result", vec![ix::commit_result(key, job, commitment)], &user) {
+                let commitment =
+                    ignis::kernels::result_commitment(&result, &salt, &pda::worker(&key));
+                if self.send("commit_result", vec![ix::commit_result(key, job, commitment)], &user)
+                {
                     self.commitments.insert((job, who), (result, salt));
                 }
             }
@@ -399,30 +437,54 @@ impl Case {
                 self.send("reveal_result", vec![ix::reveal_result(key, job, result, salt)], &user);
             }
             76..=81 => {
-                let job = self.pick_job(|j| matches!(j.status, JobStatus::Revealing | JobStatus::Challenge) || j.committed_count() > 0);
+                let job = self.pick_job(|j| {
+                    matches!(j.status, JobStatus::Revealing | JobStatus::Challenge)
+                        || j.committed_count() > 0
+                });
                 let replicas = self.replica_accounts(job);
                 let payer = self.env.admin.key.insecure_clone();
                 self.send("finalize_job", vec![protocol.finalize_job(job, &replicas)], &payer);
             }
             82..=84 => {
-                let job = self.pick_job(|j| matches!(j.status, JobStatus::Revealing | JobStatus::Challenge) || j.committed_count() > 0);
+                let job = self.pick_job(|j| {
+                    matches!(j.status, JobStatus::Revealing | JobStatus::Challenge)
+                        || j.committed_count() > 0
+                });
                 let replicas = self.replica_accounts(job);
-                let verifier = if self.rng.gen_ratio(1, 10) { user.insecure_clone() } else { self.env.verifier.insecure_clone() };
+                let verifier = if self.rng.gen_ratio(1, 10) {
+                    user.insecure_clone()
+                } else {
+                    self.env.verifier.insecure_clone()
+                };
                 // Attest one of the revealed results (or a made-up one), or dispute them all.
                 let revealed: Vec<[u8; 32]> = self
                     .job(job)
-                    .map(|j| j.live_assignments().iter().filter(|a| a.revealed).map(|a| a.result_hash).collect())
+                    .map(|j| {
+                        j.live_assignments()
+                            .iter()
+                            .filter(|a| a.revealed)
+                            .map(|a| a.result_hash)
+                            .collect()
+                    })
                     .unwrap_or_default();
                 let attested = match self.rng.gen_range(0..10) {
-                    0..=6 if !revealed.is_empty() => Some(revealed[self.rng.gen_range(0..revealed.len())]),
+                    0..=6 if !revealed.is_empty() => {
+                        Some(revealed[self.rng.gen_range(0..revealed.len())])
+                    }
                     7 => Some([self.rng.gen(); 32]),
                     _ => None,
                 };
                 let ix = protocol.verify_result(verifier.pubkey(), job, &replicas, attested);
-                self.send(if attested.is_some() { "attest_result" } else { "dispute_result" }, vec![ix], &verifier);
+                self.send(
+                    if attested.is_some() { "attest_result" } else { "dispute_result" },
+                    vec![ix],
+                    &verifier,
+                );
             }
             85..=88 => {
-                let job = self.pick_job(|j| matches!(j.status, JobStatus::Open | JobStatus::Running) && j.assigned > 0);
+                let job = self.pick_job(|j| {
+                    matches!(j.status, JobStatus::Open | JobStatus::Running) && j.assigned > 0
+                });
                 let operator = match self.job(job) {
                     Some(state) if state.assigned > 0 && self.rng.gen_ratio(4, 5) => {
                         let index = self.rng.gen_range(0..usize::from(state.assigned));
@@ -431,12 +493,20 @@ impl Case {
                     _ => key,
                 };
                 let payer = self.env.admin.key.insecure_clone();
-                self.send("expire_assignment", vec![protocol.expire_assignment(job, operator)], &payer);
+                self.send(
+                    "expire_assignment",
+                    vec![protocol.expire_assignment(job, operator)],
+                    &payer,
+                );
             }
             89..=91 => {
                 let job = self.pick_job(|j| j.status == JobStatus::Open);
                 let poster_token = match self.job(job) {
-                    Some(state) => self.actors.iter().find(|a| a.pubkey() == state.poster).map_or(token, |a| a.token),
+                    Some(state) => self
+                        .actors
+                        .iter()
+                        .find(|a| a.pubkey() == state.poster)
+                        .map_or(token, |a| a.token),
                     None => token,
                 };
                 let payer = self.env.admin.key.insecure_clone();
@@ -450,16 +520,26 @@ impl Case {
                 self.env.warp(seconds);
             }
             100..=101 => {
-                let (job, who) = self.pick_assignment(|j| matches!(j.status, JobStatus::Open | JobStatus::Running));
+                let (job, who) = self
+                    .pick_assignment(|j| matches!(j.status, JobStatus::Open | JobStatus::Running));
                 let user = self.actors[who].key.insecure_clone();
-                self.send("decline_assignment", vec![ix::decline_assignment(user.pubkey(), job)], &user);
+                self.send(
+                    "decline_assignment",
+                    vec![ix::decline_assignment(user.pubkey(), job)],
+                    &user,
+                );
             }
             102..=103 => {
                 let payer = self.env.admin.key.insecure_clone();
                 self.send("activate_stake", vec![ix::activate_stake(key)], &payer);
             }
             104 => {
-                let job = self.pick_job(|j| matches!(j.status, JobStatus::Completed | JobStatus::Cancelled | JobStatus::Refunded));
+                let job = self.pick_job(|j| {
+                    matches!(
+                        j.status,
+                        JobStatus::Completed | JobStatus::Cancelled | JobStatus::Refunded
+                    )
+                });
                 let poster = self.job(job).map_or(key, |j| j.poster);
                 let payer = self.env.admin.key.insecure_clone();
                 self.send("close_job", vec![ix::close_job(job, poster)], &payer);
@@ -484,8 +564,11 @@ impl Case {
     /// right before it lands in the same slot, and bonds the deposit in the next slot:
     /// none of the payout's fee may reach it.
     fn just_in_time_stake(&mut self) {
-        let (job, who) = self.pick_assignment(|j| j.status == JobStatus::Running && matches!(j.kind, JobKind::Pow { .. }));
-        let Some(Job { kind: JobKind::Pow { difficulty }, seed, .. }) = self.job(job).filter(|j| j.kind.work_units() <= 1 << 8)
+        let (job, who) = self.pick_assignment(|j| {
+            j.status == JobStatus::Running && matches!(j.kind, JobKind::Pow { .. })
+        });
+        let Some(Job { kind: JobKind::Pow { difficulty }, seed, .. }) =
+            self.job(job).filter(|j| j.kind.work_units() <= 1 << 8)
         else {
             return;
         };
@@ -493,10 +576,12 @@ impl Case {
         let (jit, jit_token) = (attacker.key.insecure_clone(), attacker.token);
         let claimable = |env: &Env| {
             let rps = env.config().rewards.reward_per_share;
-            env.account::<Stake>(&pda::stake(&jit.pubkey())).map_or(0, |s| s.claimable(rps).unwrap())
+            env.account::<Stake>(&pda::stake(&jit.pubkey()))
+                .map_or(0, |s| s.claimable(rps).unwrap())
         };
         let amount = self.amount();
-        if !self.send("stake", vec![self.env.protocol.stake(jit.pubkey(), jit_token, amount)], &jit) {
+        if !self.send("stake", vec![self.env.protocol.stake(jit.pubkey(), jit_token, amount)], &jit)
+        {
             return;
         }
         // Emission is accrued up to now; the payout lands at the same time and slot.
@@ -506,13 +591,25 @@ impl Case {
         let (worker, token) = (self.actors[who].key.insecure_clone(), self.actors[who].token);
         let nonce = find_nonce(&seed, &pda::worker(&worker.pubkey()), difficulty);
         let protocol = self.env.protocol;
-        self.send("submit_pow", vec![protocol.submit_pow(worker.pubkey(), job, token, nonce)], &worker);
+        self.send(
+            "submit_pow",
+            vec![protocol.submit_pow(worker.pubkey(), job, token, nonce)],
+            &worker,
+        );
         let fee = self.env.events::<PowSubmitted>().first().map_or(0, |e| e.fee);
         // Its stake bonded earlier may take its pro-rata share of the fee; the deposit
         // made in this slot takes none.
-        let fair = if staked == 0 { 0 } else { (u128::from(fee) * u128::from(bonded) / u128::from(staked)) as u64 };
+        let fair = if staked == 0 {
+            0
+        } else {
+            (u128::from(fee) * u128::from(bonded) / u128::from(staked)) as u64
+        };
         let after = claimable(&self.env);
-        assert!(after - before <= fair + 1, "JIT deposit earned {} of a {fee} fee; its bonded stake's fair share is {fair}", after - before);
+        assert!(
+            after - before <= fair + 1,
+            "JIT deposit earned {} of a {fee} fee; its bonded stake's fair share is {fair}",
+            after - before
+        );
         self.env.next_slot();
         let payer = self.env.admin.key.insecure_clone();
         self.send("activate_stake", vec![ix::activate_stake(jit.pubkey())], &payer);
@@ -531,19 +628,35 @@ impl Case {
             client_seed: self.rng.gen(),
             ..self.env.job_args()
         };
-        if !self.send("post_job", vec![self.env.protocol.post_job(key.pubkey(), token, args)], &key) {
+        if !self.send("post_job", vec![self.env.protocol.post_job(key.pubkey(), token, args)], &key)
+        {
             return;
         }
         let orchestrator = self.env.orchestrator.insecure_clone();
-        if !self.send("assign_job", vec![ix::assign_job(orchestrator.pubkey(), args.job_id, key.pubkey())], &orchestrator) {
+        if !self.send(
+            "assign_job",
+            vec![ix::assign_job(orchestrator.pubkey(), args.job_id, key.pubkey())],
+            &orchestrator,
+        ) {
             return;
         }
         let (garbage, salt): ([u8; 32], [u8; 32]) = (self.rng.gen(), self.rng.gen());
-        let commitment = ignis::kernels::result_commitment(&garbage, &salt, &pda::worker(&key.pubkey()));
-        if self.send("commit_result", vec![ix::commit_result(key.pubkey(), args.job_id, commitment)], &key) {
-            let who = ACTORS - 1 - self.actors.iter().rev().position(|a| a.pubkey() == key.pubkey()).unwrap();
+        let commitment =
+            ignis::kernels::result_commitment(&garbage, &salt, &pda::worker(&key.pubkey()));
+        if self.send(
+            "commit_result",
+            vec![ix::commit_result(key.pubkey(), args.job_id, commitment)],
+            &key,
+        ) {
+            let who = ACTORS
+                - 1
+                - self.actors.iter().rev().position(|a| a.pubkey() == key.pubkey()).unwrap();
             self.commitments.insert((args.job_id, who), (garbage, salt));
-            self.send("reveal_result", vec![ix::reveal_result(key.pubkey(), args.job_id, garbage, salt)], &key);
+            self.send(
+                "reveal_result",
+                vec![ix::reveal_result(key.pubkey(), args.job_id, garbage, salt)],
+                &key,
+            );
         }
     }
 
@@ -559,23 +672,35 @@ impl Case {
             client_seed: self.rng.gen(),
             ..self.env.job_args()
         };
-        if !self.send("post_job", vec![self.env.protocol.post_job(key.pubkey(), token, args)], &key) {
+        if !self.send("post_job", vec![self.env.protocol.post_job(key.pubkey(), token, args)], &key)
+        {
             return;
         }
         let orchestrator = self.env.orchestrator.insecure_clone();
         for victim in 0..4 {
             let operator = self.actors[victim].pubkey();
-            let assigned = self.send("assign_job", vec![ix::assign_job(orchestrator.pubkey(), args.job_id, operator)], &orchestrator);
+            let assigned = self.send(
+                "assign_job",
+                vec![ix::assign_job(orchestrator.pubkey(), args.job_id, operator)],
+                &orchestrator,
+            );
             assert!(!assigned, "an impossible job was assigned to actor {victim}");
         }
     }
 
     fn settings(&mut self) -> WorkerSettings {
         if self.rng.gen_ratio(3, 4) {
-            return WorkerSettings { max_concurrent_jobs: self.rng.gen_range(1..5), ..kernel_worker_settings() };
+            return WorkerSettings {
+                max_concurrent_jobs: self.rng.gen_range(1..5),
+                ..kernel_worker_settings()
+            };
         }
         WorkerSettings {
-            gpu: GpuInfo { model: "sim".into(), vram_mb: self.rng.gen_range(0..2) * 1024, compute_capability: 90 },
+            gpu: GpuInfo {
+                model: "sim".into(),
+                vram_mb: self.rng.gen_range(0..2) * 1024,
+                compute_capability: 90,
+            },
             supported_kernels: self.rng.gen_range(0..4),
             hashrate: 1,
             min_price: self.rng.gen_range(0..100) * IGN,
@@ -585,11 +710,18 @@ impl Case {
     }
 
     fn operator_of(&self, worker: &anchor_lang::prelude::Pubkey) -> anchor_lang::prelude::Pubkey {
-        self.actors.iter().map(User::pubkey).find(|op| pda::worker(op) == *worker).expect("workers are actors")
+        self.actors
+            .iter()
+            .map(User::pubkey)
+            .find(|op| pda::worker(op) == *worker)
+            .expect("workers are actors")
     }
 
     /// The replica accounts finalize needs, sometimes deliberately wrong.
-    fn replica_accounts(&mut self, job: u64) -> Vec<(anchor_lang::prelude::Pubkey, anchor_lang::prelude::Pubkey)> {
+    fn replica_accounts(
+        &mut self,
+        job: u64,
+    ) -> Vec<(anchor_lang::prelude::Pubkey, anchor_lang::prelude::Pubkey)> {
         let Some(state) = self.job(job) else { return vec![] };
         let mut replicas: Vec<_> = state
             .live_assignments()
@@ -614,31 +746,52 @@ impl Case {
         let config = self.env.config();
         let (rewards, totals) = (config.rewards, config.totals);
         assert_eq!(
-            u128::from(rewards.distributed) + u128::from(rewards.work_pool) + u128::from(rewards.work_paid),
+            u128::from(rewards.distributed)
+                + u128::from(rewards.work_pool)
+                + u128::from(rewards.work_paid),
             u128::from(rewards.accrued) + u128::from(totals.fees) + u128::from(totals.slashed),
             "every rewarded token is distributed, in the pool or paid"
         );
-        let stakes: Vec<Stake> = self.actors.iter().filter_map(|a| self.env.account(&pda::stake(&a.pubkey()))).collect();
+        let stakes: Vec<Stake> =
+            self.actors.iter().filter_map(|a| self.env.account(&pda::stake(&a.pubkey()))).collect();
         assert_eq!(stakes.iter().map(|s| s.amount).sum::<u64>(), totals.staked);
         assert_eq!(stakes.iter().map(|s| s.unbonding_amount).sum::<u64>(), totals.unbonding);
         assert_eq!(stakes.iter().map(|s| s.activating_amount).sum::<u64>(), totals.activating);
         let owed: u128 = stakes
             .iter()
-            .map(|s| u128::from(s.claimed_total) + u128::from(s.claimable(rewards.reward_per_share).unwrap()))
+            .map(|s| {
+                u128::from(s.claimed_total)
+                    + u128::from(s.claimable(rewards.reward_per_share).unwrap())
+            })
             .sum();
         let distributed = u128::from(rewards.distributed);
-        assert!(owed <= distributed, "stakers owed {owed}, more than the {distributed} distributed");
+        assert!(
+            owed <= distributed,
+            "stakers owed {owed}, more than the {distributed} distributed"
+        );
         let dust_bound = (self.stats.instructions + ACTORS) as u128;
-        assert!(distributed - owed <= dust_bound, "rounding dust {} over {dust_bound}", distributed - owed);
-        assert_eq!(rewards.claimed, stakes.iter().map(|s| s.claimed_total).sum::<u64>() + self.closed_income.iter().sum::<u64>());
+        assert!(
+            distributed - owed <= dust_bound,
+            "rounding dust {} over {dust_bound}",
+            distributed - owed
+        );
+        assert_eq!(
+            rewards.claimed,
+            stakes.iter().map(|s| s.claimed_total).sum::<u64>()
+                + self.closed_income.iter().sum::<u64>()
+        );
         // No actor earned more as a staker than its fair share (plus rounding dust).
         let rps = rewards.reward_per_share;
         for (i, actor) in self.actors.iter().enumerate() {
-            let income = self.env.account::<Stake>(&pda::stake(&actor.pubkey())).map_or(0, |s| {
-                u128::from(s.claimed_total) + u128::from(s.claimable(rps).unwrap())
-            }) + u128::from(self.closed_income[i]);
+            let income =
+                self.env.account::<Stake>(&pda::stake(&actor.pubkey())).map_or(0, |s| {
+                    u128::from(s.claimed_total) + u128::from(s.claimable(rps).unwrap())
+                }) + u128::from(self.closed_income[i]);
             let fair = self.fair_share[i] >> 20;
-            assert!(income <= fair + dust_bound, "actor {i} earned {income} as a staker; its fair share is {fair}");
+            assert!(
+                income <= fair + dust_bound,
+                "actor {i} earned {income} as a staker; its fair share is {fair}"
+            );
         }
 
         if full {
@@ -649,16 +802,29 @@ impl Case {
     /// Escrows, payments and worker loads against every job account.
     fn check_jobs(&self, escrowed: u64, jobs_completed: u64) {
         let next = self.env.config().next_job_id;
-        let jobs: Vec<Job> = (0..next).map(|id| self.job(id).expect("every id below next_job_id exists")).collect();
-        let unpaid = |j: &&Job| !matches!(j.status, JobStatus::Completed | JobStatus::Cancelled | JobStatus::Refunded);
-        assert_eq!(jobs.iter().filter(unpaid).map(|j| j.reward).sum::<u64>(), escrowed, "job vault owes unpaid escrows");
-        let completed: HashSet<u64> = jobs.iter().filter(|j| j.status == JobStatus::Completed).map(|j| j.id).collect();
+        let jobs: Vec<Job> =
+            (0..next).map(|id| self.job(id).expect("every id below next_job_id exists")).collect();
+        let unpaid = |j: &&Job| {
+            !matches!(j.status, JobStatus::Completed | JobStatus::Cancelled | JobStatus::Refunded)
+        };
+        assert_eq!(
+            jobs.iter().filter(unpaid).map(|j| j.reward).sum::<u64>(),
+            escrowed,
+            "job vault owes unpaid escrows"
+        );
+        let completed: HashSet<u64> =
+            jobs.iter().filter(|j| j.status == JobStatus::Completed).map(|j| j.id).collect();
         assert_eq!(completed, self.paid_jobs, "completed jobs are exactly the paid ones");
         assert_eq!(completed.len() as u64, jobs_completed);
         for actor in &self.actors {
             let worker = pda::worker(&actor.pubkey());
             // Settled jobs keep their assignments as history.
-            let live = jobs.iter().filter(unpaid).flat_map(|j| j.live_assignments()).filter(|a| a.worker == worker).count();
+            let live = jobs
+                .iter()
+                .filter(unpaid)
+                .flat_map(|j| j.live_assignments())
+                .filter(|a| a.worker == worker)
+                .count();
             let active = self.env.worker(&actor.pubkey()).map_or(0, |w| usize::from(w.active_jobs));
             assert_eq!(active, live, "a worker's active jobs are its live assignments");
         }
@@ -670,9 +836,8 @@ fn error_name(err: &solana_transaction_error::TransactionError) -> String {
     use solana_instruction_error::InstructionError::Custom;
     use solana_transaction_error::TransactionError::InstructionError;
     match err {
-        InstructionError(_, Custom(code)) => {
-            ignis_client::errors::describe(*code).map_or(format!("custom {code}"), |e| e.name.to_string())
-        }
+        InstructionError(_, Custom(code)) => ignis_client::errors::describe(*code)
+            .map_or(format!("custom {code}"), |e| e.name.to_string()),
         other => format!("{other:?}"),
     }
 }
@@ -689,7 +854,10 @@ fn run(seed: u64, steps: usize) -> Stats {
 }
 
 fn steps() -> usize {
-    std::env::var("IGNIS_INVARIANT_STEPS").ok().and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_STEPS)
+    std::env::var("IGNIS_INVARIANT_STEPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(DEFAULT_STEPS)
 }
 
 /// Runs cases `first..first + CASES_PER_TEST` (or just the replay seed) and checks that
@@ -734,12 +902,29 @@ fn run_cases(first: u64) {
     // The full default run must exercise every instruction; a replay or a shortened
     // run need not.
     if replay.is_none() && steps() == DEFAULT_STEPS {
-        for kind in ["stake", "request_unstake", "withdraw", "claim_rewards", "register_worker", "post_job", "cancel_job",
-            "assign_job", "submit_pow", "commit_result", "reveal_result", "finalize_job", "attest_result", "dispute_result",
-            "expire_assignment", "refund_job"]
-        {
+        for kind in [
+            "stake",
+            "request_unstake",
+            "withdraw",
+            "claim_rewards",
+            "register_worker",
+            "post_job",
+            "cancel_job",
+            "assign_job",
+            "submit_pow",
+            "commit_result",
+            "reveal_result",
+            "finalize_job",
+            "attest_result",
+            "dispute_result",
+            "expire_assignment",
+            "refund_job",
+        ] {
             let (sent, ok) = total.by_kind.get(kind).copied().unwrap_or_default();
-            assert!(ok > 0, "{kind} never succeeded in {sent} tries: the sequences are not exercising it");
+            assert!(
+                ok > 0,
+                "{kind} never succeeded in {sent} tries: the sequences are not exercising it"
+            );
         }
     }
 }

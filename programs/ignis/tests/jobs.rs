@@ -2,7 +2,6 @@
 
 use anchor_lang::error::ErrorCode as AnchorError;
 use anchor_spl::token::spl_token;
-use ignis_program_tests::*;
 use ignis::{
     constants::*,
     errors::IgnisError,
@@ -10,6 +9,7 @@ use ignis::{
     state::{JobKind, JobStatus, Params, WorkerSettings},
 };
 use ignis_client::{instructions as ix, pda};
+use ignis_program_tests::*;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -21,7 +21,10 @@ fn post_escrows_the_reward_and_records_the_job() {
     assert_eq!(id, 0);
     let posted = env.events::<ignis_client::events::JobPosted>();
     assert_eq!(posted.len(), 1);
-    assert_eq!((posted[0].job_id, posted[0].poster, posted[0].reward), (0, poster.pubkey(), 30 * IGN));
+    assert_eq!(
+        (posted[0].job_id, posted[0].poster, posted[0].reward),
+        (0, poster.pubkey(), 30 * IGN)
+    );
     let job = env.job(0);
     assert_eq!(job.id, 0);
     assert_eq!(job.poster, poster.pubkey());
@@ -34,7 +37,10 @@ fn post_escrows_the_reward_and_records_the_job() {
     assert_eq!(env.balance(&poster.token), 70 * IGN);
     assert_eq!(env.vaults().job, 30 * IGN);
     let config = env.config();
-    assert_eq!((config.next_job_id, config.totals.jobs_posted, config.totals.escrowed), (1, 1, 30 * IGN));
+    assert_eq!(
+        (config.next_job_id, config.totals.jobs_posted, config.totals.escrowed),
+        (1, 1, 30 * IGN)
+    );
 
     // Ids are sequential, and the same client seed gives different job seeds.
     env.post_pow(&poster, 12, 30 * IGN).unwrap();
@@ -49,11 +55,17 @@ fn post_rejects_bad_arguments_and_loses_nothing() {
     let base = env.job_args();
     let cases: [(PostJobArgs, IgnisError); 9] = [
         (PostJobArgs { job_id: 5, ..base }, IgnisError::JobIdMismatch),
-        (PostJobArgs { kind: JobKind::Pow { difficulty: 64 }, ..base }, IgnisError::InvalidDifficulty),
+        (
+            PostJobArgs { kind: JobKind::Pow { difficulty: 64 }, ..base },
+            IgnisError::InvalidDifficulty,
+        ),
         (PostJobArgs { replicas: 0, ..base }, IgnisError::InvalidReplicaCount),
         (PostJobArgs { replicas: 2, ..base }, IgnisError::InvalidReplicaCount),
         (PostJobArgs { reward: 0, ..base }, IgnisError::RewardTooSmall),
-        (PostJobArgs { execution_seconds: MIN_EXECUTION_SECONDS - 1, ..base }, IgnisError::InvalidExecutionWindow),
+        (
+            PostJobArgs { execution_seconds: MIN_EXECUTION_SECONDS - 1, ..base },
+            IgnisError::InvalidExecutionWindow,
+        ),
         (PostJobArgs { execution_seconds: 601, ..base }, IgnisError::InvalidExecutionWindow),
         (PostJobArgs { ttl_seconds: MIN_JOB_TTL_SECONDS - 1, ..base }, IgnisError::InvalidJobTtl),
         (PostJobArgs { ttl_seconds: 86_401, ..base }, IgnisError::InvalidJobTtl),
@@ -68,13 +80,22 @@ fn post_rejects_bad_arguments_and_loses_nothing() {
     }
     // More than the poster has: the token program refuses and nothing is created.
     let greedy = PostJobArgs { reward: 100 * IGN + 1, ..base };
-    assert_token_err(env.post(&poster, greedy).map(|_| ()), spl_token::error::TokenError::InsufficientFunds);
+    assert_token_err(
+        env.post(&poster, greedy).map(|_| ()),
+        spl_token::error::TokenError::InsufficientFunds,
+    );
     let overflowing = PostJobArgs { reward: u64::MAX, ..base };
-    assert_token_err(env.post(&poster, overflowing).map(|_| ()), spl_token::error::TokenError::InsufficientFunds);
+    assert_token_err(
+        env.post(&poster, overflowing).map(|_| ()),
+        spl_token::error::TokenError::InsufficientFunds,
+    );
     // Someone else's token account as the source.
     let victim = env.user(50 * IGN);
     let theft = env.protocol.post_job(poster.pubkey(), victim.token, base);
-    assert_token_err(env.send(&[theft], &[&poster.key]), spl_token::error::TokenError::OwnerMismatch);
+    assert_token_err(
+        env.send(&[theft], &[&poster.key]),
+        spl_token::error::TokenError::OwnerMismatch,
+    );
 
     assert_eq!(env.balance(&poster.token), 100 * IGN);
     assert_eq!(env.balance(&victim.token), 50 * IGN);
@@ -87,7 +108,8 @@ fn post_rejects_bad_arguments_and_loses_nothing() {
 fn a_huge_ttl_or_window_overflows_with_a_named_error() {
     let mut env = Env::new();
     let admin = env.admin.key.insecure_clone();
-    let open = Params { max_execution_seconds: i64::MAX, max_job_ttl_seconds: i64::MAX, ..test_params() };
+    let open =
+        Params { max_execution_seconds: i64::MAX, max_job_ttl_seconds: i64::MAX, ..test_params() };
     env.send(&[ix::update_params(admin.pubkey(), open)], &[&admin]).unwrap();
     let poster = env.user(100 * IGN);
     let forever = PostJobArgs { ttl_seconds: i64::MAX, ..env.job_args() };
@@ -107,7 +129,8 @@ fn cancel_returns_the_exact_escrow_to_the_poster_only_while_unassigned() {
     let mut env = Env::new();
     let poster = env.user(100 * IGN);
     let operator = env.worker_operator();
-    let (a, b) = (env.post_pow(&poster, 4, 25 * IGN).unwrap(), env.post_pow(&poster, 4, 25 * IGN).unwrap());
+    let (a, b) =
+        (env.post_pow(&poster, 4, 25 * IGN).unwrap(), env.post_pow(&poster, 4, 25 * IGN).unwrap());
 
     let mallory = env.user(0);
     let mut steal = env.protocol.cancel_job(mallory.pubkey(), a, mallory.token);
@@ -184,13 +207,19 @@ fn assign_rejects_ineligible_incapable_cheap_and_busy_workers() {
     update(&mut env, WorkerSettings { accepting_jobs: false, ..worker_settings() });
     assert_ignis_err(env.assign(job, &operator.pubkey()), IgnisError::WorkerNotAccepting);
 
-    update(&mut env, WorkerSettings { supported_kernels: 1 << KERNEL_MATMUL_U32, ..worker_settings() });
+    update(
+        &mut env,
+        WorkerSettings { supported_kernels: 1 << KERNEL_MATMUL_U32, ..worker_settings() },
+    );
     assert_ignis_err(env.assign(job, &operator.pubkey()), IgnisError::KernelNotSupported);
 
     update(&mut env, WorkerSettings { min_price: 10 * IGN + 1, ..worker_settings() });
     assert_ignis_err(env.assign(job, &operator.pubkey()), IgnisError::PriceBelowWorkerMinimum);
 
-    update(&mut env, WorkerSettings { min_price: 10 * IGN, max_concurrent_jobs: 1, ..worker_settings() });
+    update(
+        &mut env,
+        WorkerSettings { min_price: 10 * IGN, max_concurrent_jobs: 1, ..worker_settings() },
+    );
     env.assign(job, &operator.pubkey()).unwrap();
     let second = env.post_pow(&poster, 4, 10 * IGN).unwrap();
     assert_ignis_err(env.assign(second, &operator.pubkey()), IgnisError::WorkerAtCapacity);
@@ -238,7 +267,10 @@ fn refund_returns_the_exact_escrow_after_expiry_to_the_poster_only() {
     env.warp(1);
 
     let mallory = env.user(0);
-    assert_ignis_err(env.crank(env.protocol.refund_job(job, mallory.token)), IgnisError::WrongTokenOwner);
+    assert_ignis_err(
+        env.crank(env.protocol.refund_job(job, mallory.token)),
+        IgnisError::WrongTokenOwner,
+    );
 
     env.crank(refund.clone()).unwrap();
     assert_eq!(env.balance(&poster.token), 100 * IGN);

@@ -33,14 +33,27 @@ fn three_replica_job(env: &mut Env) -> (User, [User; 3], u64, [u8; 32]) {
 #[test]
 fn matmul_inputs_are_a_pure_function_of_seed_matrix_and_index() {
     let seed = [3u8; 32];
-    assert_eq!(ignis::kernels::matmul_input(&seed, 0, 5), ignis::kernels::matmul_input(&seed, 0, 5));
-    assert_ne!(ignis::kernels::matmul_input(&seed, 0, 5), ignis::kernels::matmul_input(&seed, 1, 5));
-    assert_ne!(ignis::kernels::matmul_input(&seed, 0, 5), ignis::kernels::matmul_input(&seed, 0, 6));
+    assert_eq!(
+        ignis::kernels::matmul_input(&seed, 0, 5),
+        ignis::kernels::matmul_input(&seed, 0, 5)
+    );
+    assert_ne!(
+        ignis::kernels::matmul_input(&seed, 0, 5),
+        ignis::kernels::matmul_input(&seed, 1, 5)
+    );
+    assert_ne!(
+        ignis::kernels::matmul_input(&seed, 0, 5),
+        ignis::kernels::matmul_input(&seed, 0, 6)
+    );
     let other = [4u8; 32];
     assert_ne!(matmul_result_hash(&seed, 4), matmul_result_hash(&other, 4));
     // n = 1: the product of the two first elements.
-    let expected = ignis::kernels::matmul_input(&seed, 0, 0).wrapping_mul(ignis::kernels::matmul_input(&seed, 1, 0));
-    assert_eq!(matmul_result_hash(&seed, 1), <[u8; 32]>::from(<sha2::Sha256 as sha2::Digest>::digest(expected.to_le_bytes())));
+    let expected = ignis::kernels::matmul_input(&seed, 0, 0)
+        .wrapping_mul(ignis::kernels::matmul_input(&seed, 1, 0));
+    assert_eq!(
+        matmul_result_hash(&seed, 1),
+        <[u8; 32]>::from(<sha2::Sha256 as sha2::Digest>::digest(expected.to_le_bytes()))
+    );
 }
 
 #[test]
@@ -60,10 +73,17 @@ fn the_verifier_pays_the_honest_two_and_slashes_the_liar() {
     for (op, hash, s) in [(&a, truth, 1), (&b, truth, 2), (&liar, lie, 3)] {
         env.reveal(op, job, hash, salt(s)).unwrap();
     }
-    assert_eq!(env.job(job).status, JobStatus::Challenge, "every result revealed: the verifier's window");
+    assert_eq!(
+        env.job(job).status,
+        JobStatus::Challenge,
+        "every result revealed: the verifier's window"
+    );
     assert_ignis_err(env.finalize(job, &[&a, &b, &liar]), IgnisError::ChallengeWindowOpen);
     // An attested result must be one a replica revealed.
-    assert_ignis_err(env.rule(job, &[&a, &b, &liar], Some([0x11; 32])), IgnisError::NoReplicaRevealedResult);
+    assert_ignis_err(
+        env.rule(job, &[&a, &b, &liar], Some([0x11; 32])),
+        IgnisError::NoReplicaRevealedResult,
+    );
     env.rule(job, &[&a, &b, &liar], Some(truth)).unwrap();
 
     let fee = REWARD * 500 / 10_000;
@@ -82,7 +102,10 @@ fn the_verifier_pays_the_honest_two_and_slashes_the_liar() {
     assert_eq!((state.status, state.result_hash), (JobStatus::Completed, truth));
     let event = &env.events::<JobFinalized>()[0];
     assert!(event.completed);
-    assert_eq!((event.winners, event.paid_per_winner, event.fee, event.slashed), (2, share, fee, fraud));
+    assert_eq!(
+        (event.winners, event.paid_per_winner, event.fee, event.slashed),
+        (2, share, fee, fraud)
+    );
     let (wa, wl) = (env.worker(&a.pubkey()).unwrap(), env.worker(&liar.pubkey()).unwrap());
     assert_eq!((wa.jobs_completed, wa.active_jobs), (1, 0));
     assert_eq!((wl.jobs_disputed, wl.slashed_total, wl.active_jobs), (1, fraud, 0));
@@ -109,7 +132,11 @@ fn a_replica_that_commits_and_never_reveals_is_slashed_at_the_fraud_rate() {
     // Unverified, the unanimous majority is paid its escrow share.
     env.finalize(job, &[&a, &b, &silent]).unwrap();
     let fraud = MIN_WORKER_STAKE / 2;
-    assert_eq!(env.stake_of(&silent.pubkey()).amount, MIN_WORKER_STAKE - fraud, "attacker net: -50 IGN");
+    assert_eq!(
+        env.stake_of(&silent.pubkey()).amount,
+        MIN_WORKER_STAKE - fraud,
+        "attacker net: -50 IGN"
+    );
     assert_eq!(env.balance(&silent.token), 0);
     assert_eq!(env.worker(&silent.pubkey()).unwrap().jobs_disputed, 1);
     assert_eq!(env.balance(&a.token), env.balance(&b.token));
@@ -157,13 +184,24 @@ fn two_colluding_replicas_cannot_outvote_and_slash_an_honest_third() {
     // The verifier checks the work, whatever the majority says.
     env.rule(job, &[&honest, &sybil_1, &sybil_2], Some(truth)).unwrap();
     let fee = REWARD * 500 / 10_000;
-    assert_eq!(env.balance(&honest.token), REWARD - fee, "the honest replica takes the whole reward");
+    assert_eq!(
+        env.balance(&honest.token),
+        REWARD - fee,
+        "the honest replica takes the whole reward"
+    );
     assert_eq!(env.stake_of(&honest.pubkey()).amount, MIN_WORKER_STAKE);
     let attacker_net: i128 = [&sybil_1, &sybil_2]
         .iter()
-        .map(|op| env.balance(&op.token) as i128 + env.stake_of(&op.pubkey()).amount as i128 - MIN_WORKER_STAKE as i128)
+        .map(|op| {
+            env.balance(&op.token) as i128 + env.stake_of(&op.pubkey()).amount as i128
+                - MIN_WORKER_STAKE as i128
+        })
         .sum();
-    assert_eq!(attacker_net, -(MIN_WORKER_STAKE as i128), "attacker net: half of each of its two stakes");
+    assert_eq!(
+        attacker_net,
+        -(MIN_WORKER_STAKE as i128),
+        "attacker net: half of each of its two stakes"
+    );
     env.assert_reconciled();
 }
 
@@ -233,7 +271,10 @@ fn commit_rules() {
     env.warp(301);
     assert_ignis_err(env.commit(&b, job, [1; 32], salt(2)), IgnisError::DeadlinePassed);
     // b missed its commitment: expire it, which a committed replica cannot be.
-    assert_ignis_err(env.crank(env.protocol.expire_assignment(job, a.pubkey())), IgnisError::AlreadyCommitted);
+    assert_ignis_err(
+        env.crank(env.protocol.expire_assignment(job, a.pubkey())),
+        IgnisError::AlreadyCommitted,
+    );
     env.crank(env.protocol.expire_assignment(job, b.pubkey())).unwrap();
     assert_eq!(env.job(job).assigned, 1);
     // PoW jobs take no commitments and kernel jobs no PoW.
@@ -266,7 +307,11 @@ fn one_replica_stands_after_the_challenge_window() {
     env.finalize(job, &[&op]).unwrap();
     let fee = REWARD * 500 / 10_000;
     assert_eq!(env.balance(&op.token), REWARD - fee);
-    assert_eq!(env.events::<JobFinalized>()[0].work_reward, 0, "unverified: nothing from the work pool");
+    assert_eq!(
+        env.events::<JobFinalized>()[0].work_reward,
+        0,
+        "unverified: nothing from the work pool"
+    );
     assert_eq!(env.job(job).status, JobStatus::Completed);
     assert_eq!(env.job(job).result_hash, truth);
     env.assert_reconciled();
@@ -276,7 +321,8 @@ fn one_replica_stands_after_the_challenge_window() {
 fn the_verifier_attests_a_right_result_and_disputes_a_wrong_one() {
     let mut env = Env::new();
     let poster = env.user(100 * IGN);
-    let (honest, cheat, rescuer) = (env.kernel_operator(), env.kernel_operator(), env.kernel_operator());
+    let (honest, cheat, rescuer) =
+        (env.kernel_operator(), env.kernel_operator(), env.kernel_operator());
     let right = env.post_matmul(&poster, N, 1, REWARD).unwrap();
     let wrong = env.post_matmul(&poster, N, 1, REWARD).unwrap();
     env.assign(right, &honest.pubkey()).unwrap();
@@ -290,7 +336,12 @@ fn the_verifier_attests_a_right_result_and_disputes_a_wrong_one() {
     // Only the verifier rules.
     let mallory = env.user(0);
     let revealed = env.job(right).assignments[0].result_hash;
-    let forged = env.protocol.verify_result(mallory.pubkey(), right, &[(honest.pubkey(), honest.token)], Some(revealed));
+    let forged = env.protocol.verify_result(
+        mallory.pubkey(),
+        right,
+        &[(honest.pubkey(), honest.token)],
+        Some(revealed),
+    );
     assert_ignis_err(env.send(&[forged], &[&mallory.key]), IgnisError::NotVerifier);
 
     env.verify(right, &honest, true).unwrap();
@@ -333,14 +384,23 @@ fn finalize_checks_the_replica_accounts() {
     assert_ignis_err(env.finalize(job, &[&b, &a, &c]), IgnisError::ReplicaAccountsMismatch);
     let thief = env.user(0);
     let replicas = [(a.pubkey(), thief.token), (b.pubkey(), b.token), (c.pubkey(), c.token)];
-    assert_ignis_err(env.crank(env.protocol.finalize_job(job, &replicas)), IgnisError::WrongTokenOwner);
-    let mut ix = env.protocol.finalize_job(job, &[(a.pubkey(), a.token), (b.pubkey(), b.token), (c.pubkey(), c.token)]);
+    assert_ignis_err(
+        env.crank(env.protocol.finalize_job(job, &replicas)),
+        IgnisError::WrongTokenOwner,
+    );
+    let mut ix = env
+        .protocol
+        .finalize_job(job, &[(a.pubkey(), a.token), (b.pubkey(), b.token), (c.pubkey(), c.token)]);
     ix.accounts[10 + 1].pubkey = pda::stake(&b.pubkey());
     assert_ignis_err(env.crank(ix), IgnisError::StakeOperatorMismatch);
-    let mut ix = env.protocol.finalize_job(job, &[(a.pubkey(), a.token), (b.pubkey(), b.token), (c.pubkey(), c.token)]);
+    let mut ix = env
+        .protocol
+        .finalize_job(job, &[(a.pubkey(), a.token), (b.pubkey(), b.token), (c.pubkey(), c.token)]);
     ix.accounts[10].is_writable = false;
     assert_ignis_err(env.crank(ix), IgnisError::ReplicaAccountsMismatch);
-    let mut ix = env.protocol.finalize_job(job, &[(a.pubkey(), a.token), (b.pubkey(), b.token), (c.pubkey(), c.token)]);
+    let mut ix = env
+        .protocol
+        .finalize_job(job, &[(a.pubkey(), a.token), (b.pubkey(), b.token), (c.pubkey(), c.token)]);
     ix.accounts[10].pubkey = a.token;
     assert_anchor_err(env.crank(ix), AnchorError::AccountOwnedByWrongProgram);
     assert_eq!(env.vaults().job, REWARD);
@@ -356,10 +416,19 @@ fn kernel_jobs_validate_size_kernel_replicas_and_memory() {
     let matmul = |size| JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size };
     for (args, expected) in [
         (PostJobArgs { kind: matmul(0), ..base }, IgnisError::InvalidKernelSize),
-        (PostJobArgs { kind: matmul(ignis::kernels::MAX_MATMUL_N + 1), ..base }, IgnisError::InvalidKernelSize),
-        (PostJobArgs { kind: JobKind::Kernel { kernel: 9, size: 4 }, ..base }, IgnisError::UnknownKernel),
+        (
+            PostJobArgs { kind: matmul(ignis::kernels::MAX_MATMUL_N + 1), ..base },
+            IgnisError::InvalidKernelSize,
+        ),
+        (
+            PostJobArgs { kind: JobKind::Kernel { kernel: 9, size: 4 }, ..base },
+            IgnisError::UnknownKernel,
+        ),
         (PostJobArgs { kind: matmul(4), replicas: 4, ..base }, IgnisError::InvalidReplicaCount),
-        (PostJobArgs { kind: matmul(4), replicas: 3, reward: 2, ..base }, IgnisError::RewardTooSmall),
+        (
+            PostJobArgs { kind: matmul(4), replicas: 3, reward: 2, ..base },
+            IgnisError::RewardTooSmall,
+        ),
     ] {
         assert_ignis_err(env.post(&poster, args).map(|_| ()), expected);
     }
@@ -389,7 +458,10 @@ fn an_expired_job_with_some_commitments_can_still_be_revealed_and_settled() {
     env.assign(job, &b.pubkey()).unwrap();
     // b never commits, and the job expires before anyone expires b.
     env.warp(3_600);
-    assert_ignis_err(env.crank(env.protocol.refund_job(job, poster.token)), IgnisError::JobHasCommitments);
+    assert_ignis_err(
+        env.crank(env.protocol.refund_job(job, poster.token)),
+        IgnisError::JobHasCommitments,
+    );
     env.reveal(&a, job, truth, salt(1)).unwrap();
     env.warp(CHALLENGE_WINDOW + 1);
     env.finalize(job, &[&a, &b]).unwrap();
@@ -421,7 +493,10 @@ fn each_replica_keeps_its_own_deadline_after_the_job_expires() {
     assert!(env.now() > expires_at);
     // The late replica can still commit, so nobody may reveal yet.
     assert_ignis_err(env.reveal(&early, job, truth, salt(1)), IgnisError::NotRevealing);
-    assert_ignis_err(env.crank(env.protocol.expire_assignment(job, late.pubkey())), IgnisError::DeadlineNotReached);
+    assert_ignis_err(
+        env.crank(env.protocol.expire_assignment(job, late.pubkey())),
+        IgnisError::DeadlineNotReached,
+    );
     env.warp(200);
     env.commit(&late, job, truth, salt(2)).unwrap();
     assert_eq!(env.job(job).status, JobStatus::Revealing);

@@ -3,9 +3,9 @@
 
 use anchor_lang::error::ErrorCode as AnchorError;
 use anchor_spl::token::spl_token;
-use ignis_program_tests::*;
 use ignis::{errors::IgnisError, pow, state::JobStatus};
 use ignis_client::{events::*, pda};
+use ignis_program_tests::*;
 use sha2::{Digest, Sha256};
 use solana_signer::Signer;
 
@@ -84,7 +84,10 @@ fn pow_job_end_to_end_pays_the_worker_and_the_fee() {
     assert_eq!((worker_state.active_jobs, worker_state.jobs_completed), (0, 1));
     assert_eq!(worker_state.earned_total, reward - fee);
     let totals = env.config().totals;
-    assert_eq!((totals.fees, totals.paid_to_workers, totals.jobs_completed, totals.escrowed), (fee, reward - fee, 1, 0));
+    assert_eq!(
+        (totals.fees, totals.paid_to_workers, totals.jobs_completed, totals.escrowed),
+        (fee, reward - fee, 1, 0)
+    );
 
     // Paid exactly once.
     assert_ignis_err(env.submit_pow(&operator, job, nonce), IgnisError::JobNotRunning);
@@ -118,8 +121,18 @@ fn a_nonce_found_for_another_worker_is_worthless() {
     let seed = env.job(job).seed;
     // The honest worker's valid nonce, which (checked) is not valid for the thief.
     let stolen = (0u64..)
-        .filter(|n| pow::meets_difficulty(&pow::pow_hash(&seed, &pda::worker(&honest.pubkey()), *n), DIFFICULTY))
-        .find(|n| !pow::meets_difficulty(&pow::pow_hash(&seed, &pda::worker(&thief.pubkey()), *n), DIFFICULTY))
+        .filter(|n| {
+            pow::meets_difficulty(
+                &pow::pow_hash(&seed, &pda::worker(&honest.pubkey()), *n),
+                DIFFICULTY,
+            )
+        })
+        .find(|n| {
+            !pow::meets_difficulty(
+                &pow::pow_hash(&seed, &pda::worker(&thief.pubkey()), *n),
+                DIFFICULTY,
+            )
+        })
         .unwrap();
     assert_ignis_err(env.submit_pow(&thief, job, stolen), IgnisError::InsufficientWork);
     // And the honest worker is not assigned, so it cannot submit it either.
@@ -169,7 +182,8 @@ fn submissions_for_unassigned_or_open_jobs_or_to_forged_accounts_fail() {
     // Payout to a token account of another mint.
     let payer = operator.key.insecure_clone();
     let fake_mint = create_mint(&mut env.svm, &payer, spl_token::ID, &payer.pubkey(), None);
-    let fake_token = create_token_account(&mut env.svm, &payer, spl_token::ID, &fake_mint, &payer.pubkey());
+    let fake_token =
+        create_token_account(&mut env.svm, &payer, spl_token::ID, &fake_mint, &payer.pubkey());
     let ix = env.protocol.submit_pow(operator.pubkey(), job, fake_token, 0);
     assert_ignis_err(env.send(&[ix], &[&operator.key]), IgnisError::WrongMint);
 
@@ -216,7 +230,10 @@ fn expire_slashes_the_missing_worker_and_requeues_the_job() {
     let slash = MIN_WORKER_STAKE / 10;
     let expired = env.events::<AssignmentExpired>();
     assert_eq!(expired.len(), 1);
-    assert_eq!((expired[0].job_id, expired[0].worker, expired[0].slashed), (job, pda::worker(&slacker.pubkey()), slash));
+    assert_eq!(
+        (expired[0].job_id, expired[0].worker, expired[0].slashed),
+        (job, pda::worker(&slacker.pubkey()), slash)
+    );
     assert_eq!(env.stake_of(&slacker.pubkey()).amount, MIN_WORKER_STAKE - slash);
     assert_eq!(env.stake_of(&slacker.pubkey()).slashed_total, slash);
     assert_eq!(env.vaults().stake, 2 * MIN_WORKER_STAKE - slash);
@@ -246,12 +263,18 @@ fn expire_slashes_unbonding_stake_too() {
     let job = env.post_pow(&poster, DIFFICULTY, 20 * IGN).unwrap();
     env.assign(job, &operator.pubkey()).unwrap();
     // The operator tries to run with its stake.
-    env.send(&[ignis_client::instructions::request_unstake(operator.pubkey(), MIN_WORKER_STAKE)], &[&operator.key])
-        .unwrap();
+    env.send(
+        &[ignis_client::instructions::request_unstake(operator.pubkey(), MIN_WORKER_STAKE)],
+        &[&operator.key],
+    )
+    .unwrap();
     env.warp(301);
     env.crank(env.protocol.expire_assignment(job, operator.pubkey())).unwrap();
     let stake = env.stake_of(&operator.pubkey());
-    assert_eq!((stake.amount, stake.unbonding_amount), (0, MIN_WORKER_STAKE - MIN_WORKER_STAKE / 10));
+    assert_eq!(
+        (stake.amount, stake.unbonding_amount),
+        (0, MIN_WORKER_STAKE - MIN_WORKER_STAKE / 10)
+    );
     env.assert_reconciled();
 }
 
@@ -269,13 +292,29 @@ fn nothing_but_the_program_can_move_vault_funds() {
     assert!(before.stake > 0 && before.job > 0 && before.reward > 0);
     let mallory = env.user(0);
     for vault in [pda::stake_vault(), pda::job_vault(), pda::reward_vault()] {
-        let drain = transfer_checked_ix(spl_token::ID, &vault, &env.mint(), &mallory.token, &mallory.pubkey(), 1);
-        assert_token_err(env.send(&[drain], &[&mallory.key]), spl_token::error::TokenError::OwnerMismatch);
+        let drain = transfer_checked_ix(
+            spl_token::ID,
+            &vault,
+            &env.mint(),
+            &mallory.token,
+            &mallory.pubkey(),
+            1,
+        );
+        assert_token_err(
+            env.send(&[drain], &[&mallory.key]),
+            spl_token::error::TokenError::OwnerMismatch,
+        );
     }
     // Naming the config PDA as authority without its signature (only the program can
     // sign for it) is refused by the token program.
-    let mut unsigned =
-        transfer_checked_ix(spl_token::ID, &pda::job_vault(), &env.mint(), &mallory.token, &pda::config(), 1);
+    let mut unsigned = transfer_checked_ix(
+        spl_token::ID,
+        &pda::job_vault(),
+        &env.mint(),
+        &mallory.token,
+        &pda::config(),
+        1,
+    );
     unsigned.accounts[3].is_signer = false;
     assert_eq!(
         env.send(&[unsigned], &[&mallory.key]),

@@ -42,7 +42,8 @@ fn emission_over_a_simulated_year_follows_the_closed_form_and_stops_at_the_cap()
     let mut capped_on = None;
     for day in 1..=365 {
         env.warp(DAY);
-        let claim = env.send(&[env.protocol.claim_rewards(staker.pubkey(), staker.token)], &[&staker.key]);
+        let claim =
+            env.send(&[env.protocol.claim_rewards(staker.pubkey(), staker.token)], &[&staker.key]);
         if capped_on.is_some() {
             // Past the cap nothing new is released, so there is nothing to claim.
             assert_ignis_err(claim, IgnisError::NothingToClaim);
@@ -64,7 +65,11 @@ fn emission_over_a_simulated_year_follows_the_closed_form_and_stops_at_the_cap()
     // The staker got the stakers' half of everything, less at most a unit per claim.
     let claimed = env.balance(&staker.token);
     assert!(schedule.cap / 2 - claimed <= 365, "claimed {claimed} of {}", schedule.cap / 2);
-    assert_eq!(env.config().rewards.work_pool, schedule.cap - schedule.cap / 2, "the rest waits for work");
+    assert_eq!(
+        env.config().rewards.work_pool,
+        schedule.cap - schedule.cap / 2,
+        "the rest waits for work"
+    );
     env.assert_reconciled();
 }
 
@@ -73,21 +78,29 @@ fn emission_while_nobody_is_staked_pays_work_not_the_first_dust_staker() {
     let schedule = year_schedule();
     let mut env = Env::with_emission(schedule);
     env.warp(91 * DAY); // exactly one interval, nobody staked
-    // The attacker: the first staker, with a dust stake, hoping to collect what the
-    // schedule released to stakers while nobody was staked.
+                        // The attacker: the first staker, with a dust stake, hoping to collect what the
+                        // schedule released to stakers while nobody was staked.
     let dust = env.user(10 * IGN);
     let before = env.balance(&dust.token);
     env.stake(&dust, 10 * IGN).unwrap();
     let config = env.config();
     let released = 3 * IGN * 91 * DAY as u64;
     assert_eq!(config.rewards.accrued, released, "the schedule is exact at the interval boundary");
-    assert_eq!(config.rewards.to_work_pool_unstaked, released / 2, "the stakers' half went to the work pool");
+    assert_eq!(
+        config.rewards.to_work_pool_unstaked,
+        released / 2,
+        "the stakers' half went to the work pool"
+    );
     assert_eq!(config.rewards.work_pool, released, "both halves wait for verified work");
     assert_eq!(config.rewards.distributed, 0);
     // Claiming right away finds nothing: the attacker's net is its stake, no more.
     let claim = env.protocol.claim_rewards(dust.pubkey(), dust.token);
     assert_ignis_err(env.send(&[claim], &[&dust.key]), IgnisError::NothingToClaim);
-    assert_eq!(env.balance(&dust.token) + env.stake_of(&dust.pubkey()).amount, before, "attacker net 0");
+    assert_eq!(
+        env.balance(&dust.token) + env.stake_of(&dust.pubkey()).amount,
+        before,
+        "attacker net 0"
+    );
     env.assert_reconciled();
 }
 
@@ -140,7 +153,8 @@ fn slashed_stake_goes_to_the_other_stakers_and_none_back_to_the_slashed_operator
     env.send(&[env.protocol.claim_rewards(staker.pubkey(), staker.token)], &[&staker.key]).unwrap();
     assert!(slash - env.balance(&staker.token) <= 1, "got {}", env.balance(&staker.token));
     // The slashed operator's net: exactly the slash lost.
-    let slacker_net = env.balance(&slacker.token) as i128 + env.stake_of(&slacker.pubkey()).amount as i128
+    let slacker_net = env.balance(&slacker.token) as i128
+        + env.stake_of(&slacker.pubkey()).amount as i128
         - MIN_WORKER_STAKE as i128;
     assert_eq!(slacker_net, -(slash as i128));
     env.assert_reconciled();
@@ -167,7 +181,8 @@ fn verified_work_is_paid_from_the_pool_at_the_work_rate() {
 
 #[test]
 fn work_pay_is_capped_by_what_the_pool_holds() {
-    let schedule = EmissionSchedule { initial_rate: 1, initial_work_rate: u64::MAX, ..year_schedule() };
+    let schedule =
+        EmissionSchedule { initial_rate: 1, initial_work_rate: u64::MAX, ..year_schedule() };
     let mut env = Env::with_emission(schedule);
     let operator = env.worker_operator();
     let poster = env.user(100 * IGN);
@@ -183,7 +198,8 @@ fn work_pay_is_capped_by_what_the_pool_holds() {
 #[test]
 fn the_work_rate_retargets_each_epoch_within_double_and_half() {
     // One base unit per second: 1,800 to the work pool per hour-long epoch.
-    let schedule = EmissionSchedule { initial_rate: 1, initial_work_rate: 1 << 32, ..year_schedule() };
+    let schedule =
+        EmissionSchedule { initial_rate: 1, initial_work_rate: 1 << 32, ..year_schedule() };
     let mut env = Env::with_emission(schedule);
     let staker = env.user(10 * IGN);
     env.stake(&staker, 10 * IGN).unwrap();
@@ -209,7 +225,9 @@ fn the_work_rate_retargets_each_epoch_within_double_and_half() {
 
     // 977 work units (a 100 x 100 matmul: 10^6 multiply-adds at 1,024 per unit)
     // against ~1,800 accrued: exactly the target.
-    let units = ignis::state::JobKind::Kernel { kernel: ignis::constants::KERNEL_MATMUL_U32, size: 100 }.work_units();
+    let units =
+        ignis::state::JobKind::Kernel { kernel: ignis::constants::KERNEL_MATMUL_U32, size: 100 }
+            .work_units();
     assert_eq!(units, 977);
     let job = env.post_matmul(&poster, 100, 1, IGN).unwrap();
     env.assign(job, &operator.pubkey()).unwrap();

@@ -2,9 +2,9 @@
 
 use anchor_lang::error::ErrorCode as AnchorError;
 use anchor_spl::token::spl_token;
-use ignis_program_tests::*;
 use ignis::errors::IgnisError;
 use ignis_client::{instructions as ix, pda};
+use ignis_program_tests::*;
 use solana_signer::Signer;
 
 #[test]
@@ -48,7 +48,8 @@ fn stake_rejects_zero_wrong_mint_wrong_vault_and_missing_funds() {
     // A token account of another mint.
     let payer = user.key.insecure_clone();
     let other_mint = create_mint(&mut env.svm, &payer, spl_token::ID, &payer.pubkey(), None);
-    let other_token = create_token_account(&mut env.svm, &payer, spl_token::ID, &other_mint, &payer.pubkey());
+    let other_token =
+        create_token_account(&mut env.svm, &payer, spl_token::ID, &other_mint, &payer.pubkey());
     mint_to(&mut env.svm, &payer, spl_token::ID, &other_mint, &other_token, 10 * IGN);
     let ix = env.protocol.stake(user.pubkey(), other_token, IGN);
     assert_ignis_err(env.send(&[ix], &[&user.key]), IgnisError::WrongMint);
@@ -132,7 +133,10 @@ fn unstake_rejects_zero_more_than_staked_and_strangers() {
     let mut env = Env::new();
     let (alice, mallory) = (env.user(50 * IGN), env.user(0));
     env.stake(&alice, 50 * IGN).unwrap();
-    assert_ignis_err(env.send(&[ix::request_unstake(alice.pubkey(), 0)], &[&alice.key]), IgnisError::ZeroAmount);
+    assert_ignis_err(
+        env.send(&[ix::request_unstake(alice.pubkey(), 0)], &[&alice.key]),
+        IgnisError::ZeroAmount,
+    );
     assert_ignis_err(
         env.send(&[ix::request_unstake(alice.pubkey(), 50 * IGN + 1)], &[&alice.key]),
         IgnisError::InsufficientStake,

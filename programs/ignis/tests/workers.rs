@@ -1,10 +1,9 @@
 //! register_worker, update_worker, deregister_worker.
 
 use anchor_lang::error::ErrorCode as AnchorError;
-use ignis_program_tests::*;
 use ignis::{constants::*, errors::IgnisError, state::WorkerSettings};
 use ignis_client::{instructions as ix, pda};
-
+use ignis_program_tests::*;
 
 #[test]
 fn register_records_settings_for_a_staked_operator() {
@@ -25,7 +24,10 @@ fn register_needs_the_minimum_stake() {
     let user = env.user(MIN_WORKER_STAKE);
     let register = ix::register_worker(user.pubkey(), worker_settings());
     // No stake account at all.
-    assert_anchor_err(env.send(&[register.clone()], &[&user.key]), AnchorError::AccountNotInitialized);
+    assert_anchor_err(
+        env.send(&[register.clone()], &[&user.key]),
+        AnchorError::AccountNotInitialized,
+    );
     env.stake(&user, MIN_WORKER_STAKE - 1).unwrap();
     assert_ignis_err(env.send(&[register.clone()], &[&user.key]), IgnisError::StakeBelowMinimum);
     env.stake(&user, 1).unwrap();
@@ -70,7 +72,11 @@ fn register_and_update_validate_settings() {
         let update = ix::update_worker(user.pubkey(), settings);
         assert_ignis_err(env.send(&[update], &[&user.key]), expected);
     }
-    assert_eq!(env.worker(&user.pubkey()).unwrap().settings, base, "failed updates changed nothing");
+    assert_eq!(
+        env.worker(&user.pubkey()).unwrap().settings,
+        base,
+        "failed updates changed nothing"
+    );
 }
 
 #[test]
@@ -112,7 +118,10 @@ fn deregister_only_without_active_jobs_and_the_record_survives_registering_again
     env.assign(job, &operator.pubkey()).unwrap();
 
     let deregister = ix::deregister_worker(operator.pubkey());
-    assert_ignis_err(env.send(&[deregister.clone()], &[&operator.key]), IgnisError::WorkerHasActiveJobs);
+    assert_ignis_err(
+        env.send(&[deregister.clone()], &[&operator.key]),
+        IgnisError::WorkerHasActiveJobs,
+    );
 
     let seed = env.job(job).seed;
     let nonce = find_nonce(&seed, &pda::worker(&operator.pubkey()), 4);
@@ -131,10 +140,14 @@ fn deregister_only_without_active_jobs_and_the_record_survives_registering_again
     assert_ignis_err(env.assign(other, &operator.pubkey()), IgnisError::WorkerNotRegistered);
 
     // Registering again resumes the same record.
-    env.send(&[ix::register_worker(operator.pubkey(), worker_settings())], &[&operator.key]).unwrap();
+    env.send(&[ix::register_worker(operator.pubkey(), worker_settings())], &[&operator.key])
+        .unwrap();
     let back = env.worker(&operator.pubkey()).unwrap();
     assert!(back.registered);
-    assert_eq!((back.jobs_missed, back.jobs_completed, back.slashed_total), (1, 1, record.slashed_total));
+    assert_eq!(
+        (back.jobs_missed, back.jobs_completed, back.slashed_total),
+        (1, 1, record.slashed_total)
+    );
     assert!(back.slashed_total > 0);
     assert_ignis_err(
         env.send(&[ix::register_worker(operator.pubkey(), worker_settings())], &[&operator.key]),

@@ -20,8 +20,8 @@ use ignis::{
 };
 use ignis_client::{
     bootstrap::{self, Genesis},
-    pda,
     instructions::Protocol,
+    pda,
     rpc::IgnisClient,
     token,
 };
@@ -38,7 +38,11 @@ pub fn binary(name: &str) -> PathBuf {
         dir.pop();
     }
     let path = dir.join(name);
-    assert!(path.exists(), "{} is missing: build the binaries first (`cargo b`, which scripts/test runs)", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: build the binaries first (`cargo b`, which scripts/test runs)",
+        path.display()
+    );
     path
 }
 
@@ -68,7 +72,11 @@ fn spawn_with(name: &str, args: &[&str], env: &[(&str, &str)]) -> Child {
         .unwrap_or_else(|err| panic!("{name} starts: {err}"))
 }
 
-pub async fn wait_for<T>(what: &str, within: Duration, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+pub async fn wait_for<T>(
+    what: &str,
+    within: Duration,
+    mut check: impl AsyncFnMut() -> Option<T>,
+) -> T {
     let deadline = Instant::now() + within;
     loop {
         if let Some(value) = check().await {
@@ -163,12 +171,21 @@ impl Network {
             rpc_port = options.rpc_port.unwrap_or_else(free_port);
             localnet = spawn(
                 "ignis-localnet",
-                &["--rpc-port", &rpc_port.to_string(), "--ws-port", &(rpc_port + 1).to_string(), "--slot-time-ms", "50"],
+                &[
+                    "--rpc-port",
+                    &rpc_port.to_string(),
+                    "--ws-port",
+                    &(rpc_port + 1).to_string(),
+                    "--slot-time-ms",
+                    "50",
+                ],
             );
             tokio::time::sleep(Duration::from_millis(500)).await;
             match localnet.try_wait() {
                 Ok(Some(status)) if attempt < 5 && options.rpc_port.is_none() => {
-                    eprintln!("the localnet exited ({status}) on port {rpc_port}; trying another port");
+                    eprintln!(
+                        "the localnet exited ({status}) on port {rpc_port}; trying another port"
+                    );
                 }
                 Ok(Some(status)) => panic!("the localnet exited: {status}"),
                 _ => break,
@@ -190,7 +207,10 @@ impl Network {
         };
         let services_url = options.services_rpc_url.clone().unwrap_or_else(|| rpc_url.clone());
         let client = &network.client;
-        wait_for("the localnet", Duration::from_secs(60), async || client.rpc().get_slot().await.ok()).await;
+        wait_for("the localnet", Duration::from_secs(60), async || {
+            client.rpc().get_slot().await.ok()
+        })
+        .await;
         let admin_file = dir.join("admin.json");
         write_keypair_file(&network.admin, &admin_file).expect("write admin key");
         bootstrap::airdrop(client, &network.admin.pubkey(), 1_000 * IGN).await.expect("airdrop");
@@ -203,7 +223,8 @@ impl Network {
             params: Params::default(),
             emission: EmissionSchedule::default(),
         };
-        network.protocol = bootstrap::initialize_protocol(client, &network.admin, genesis).await.expect("init");
+        network.protocol =
+            bootstrap::initialize_protocol(client, &network.admin, genesis).await.expect("init");
         let mut orchestrator_args: Vec<String> = [
             "run",
             "--url",
@@ -227,11 +248,23 @@ impl Network {
             let operator = Keypair::new();
             let file = dir.join(format!("worker-{index}.json"));
             write_keypair_file(&operator, &file).expect("write worker key");
-            bootstrap::airdrop(&network.client, &operator.pubkey(), 10 * IGN).await.expect("airdrop");
-            bootstrap::transfer_ign(&network.client, &network.protocol, &network.admin, &operator.pubkey(), 1_000 * IGN)
+            bootstrap::airdrop(&network.client, &operator.pubkey(), 10 * IGN)
                 .await
-                .expect("fund");
-            let from = token::associated_account(&operator.pubkey(), &network.protocol.mint, &network.protocol.token_program);
+                .expect("airdrop");
+            bootstrap::transfer_ign(
+                &network.client,
+                &network.protocol,
+                &network.admin,
+                &operator.pubkey(),
+                1_000 * IGN,
+            )
+            .await
+            .expect("fund");
+            let from = token::associated_account(
+                &operator.pubkey(),
+                &network.protocol.mint,
+                &network.protocol.token_program,
+            );
             network
                 .client
                 .send(&[network.protocol.stake(operator.pubkey(), from, 200 * IGN)], &[&operator])
@@ -258,14 +291,23 @@ impl Network {
                 "--journal-dir",
                 journal.to_str().unwrap(),
             ];
-            network.workers.push(Service::start("ignis-worker", args.map(String::from).to_vec(), &[]));
+            network.workers.push(Service::start(
+                "ignis-worker",
+                args.map(String::from).to_vec(),
+                &[],
+            ));
             network.operators.push(operator.pubkey());
         }
         let http = reqwest::Client::new();
         let (client, api) = (&network.client, &network.api_url);
         wait_for("the orchestrator and every worker", Duration::from_secs(120), async || {
-            let healthy = http.get(format!("{api}/healthz")).send().await.is_ok_and(|r| r.status().is_success());
-            let registered = client.all::<ignis::state::Worker>(vec![]).await.map(|w| w.len()).unwrap_or(0);
+            let healthy = http
+                .get(format!("{api}/healthz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            let registered =
+                client.all::<ignis::state::Worker>(vec![]).await.map(|w| w.len()).unwrap_or(0);
             (healthy && registered == workers).then_some(())
         })
         .await;
@@ -284,7 +326,8 @@ impl Network {
     /// Starts worker `index` again (same key and journal), with `IGNIS_WORKER_FAULT` set
     /// to `fault` if given.
     pub fn restart_worker(&mut self, index: usize, fault: Option<&str>) {
-        let env: Vec<(&str, &str)> = fault.map(|fault| ("IGNIS_WORKER_FAULT", fault)).into_iter().collect();
+        let env: Vec<(&str, &str)> =
+            fault.map(|fault| ("IGNIS_WORKER_FAULT", fault)).into_iter().collect();
         self.workers[index].restart(&env);
     }
 
@@ -310,14 +353,21 @@ impl Network {
         job: impl Fn(u64) -> PostJobArgs,
     ) -> HashMap<u64, Instant> {
         const POSTS_PER_TX: u64 = 4;
-        let poster_token = token::associated_account(&poster.pubkey(), &self.protocol.mint, &self.protocol.token_program);
+        let poster_token = token::associated_account(
+            &poster.pubkey(),
+            &self.protocol.mint,
+            &self.protocol.token_program,
+        );
         let mut pipeline = self.client.pipeline();
         let mut sent_at = HashMap::new();
         let end = first + count;
         let mut next = first;
         while next < end {
             let ids = next..(next + POSTS_PER_TX).min(end);
-            let batch: Vec<_> = ids.clone().map(|id| self.protocol.post_job(poster.pubkey(), poster_token, job(id))).collect();
+            let batch: Vec<_> = ids
+                .clone()
+                .map(|id| self.protocol.post_job(poster.pubkey(), poster_token, job(id)))
+                .collect();
             next = ids.end;
             let sent = Instant::now();
             pipeline.send(&batch, &[poster]).await.expect("post jobs");
@@ -331,9 +381,14 @@ impl Network {
     pub async fn settled(&self, first: u64, count: u64, within: Duration) -> Vec<Job> {
         let client = &self.client;
         wait_for("every job to settle", within, async || {
-            let jobs: Vec<Job> = client.all::<Job>(vec![]).await.ok()?.into_iter().map(|(_, job)| job).collect();
-            let ours: Vec<Job> = jobs.into_iter().filter(|job| (first..first + count).contains(&job.id)).collect();
-            let settled = ours.iter().filter(|j| matches!(j.status, JobStatus::Completed | JobStatus::Refunded)).count();
+            let jobs: Vec<Job> =
+                client.all::<Job>(vec![]).await.ok()?.into_iter().map(|(_, job)| job).collect();
+            let ours: Vec<Job> =
+                jobs.into_iter().filter(|job| (first..first + count).contains(&job.id)).collect();
+            let settled = ours
+                .iter()
+                .filter(|j| matches!(j.status, JobStatus::Completed | JobStatus::Refunded))
+                .count();
             (settled as u64 == count).then_some(ours)
         })
         .await
@@ -346,7 +401,13 @@ impl Network {
         let client = &self.client;
         let config = client.config().await.expect("config");
         let totals = &config.totals;
-        let jobs: Vec<Job> = client.all::<Job>(vec![]).await.expect("jobs").into_iter().map(|(_, job)| job).collect();
+        let jobs: Vec<Job> = client
+            .all::<Job>(vec![])
+            .await
+            .expect("jobs")
+            .into_iter()
+            .map(|(_, job)| job)
+            .collect();
         assert_eq!(jobs.len() as u64, totals.jobs_posted, "one account per posted job");
         let mut audit = Audit::default();
         for job in &jobs {
@@ -354,19 +415,30 @@ impl Network {
                 (JobStatus::Completed, JobKind::Pow { difficulty }) => {
                     let worker = job.assignments[0].worker;
                     let hash = ignis::pow::pow_hash(&job.seed, &worker, job.pow_nonce);
-                    assert!(ignis::pow::meets_difficulty(&hash, difficulty), "job {} paid for a valid proof", job.id);
+                    assert!(
+                        ignis::pow::meets_difficulty(&hash, difficulty),
+                        "job {} paid for a valid proof",
+                        job.id
+                    );
                     audit.completed += 1;
                     audit.completed_replicas += 1;
                 }
                 (JobStatus::Completed, JobKind::Kernel { size, .. }) => {
-                    let expected = ignis_kernels::matmul::result_hash(&ignis_kernels::matmul::compute(&job.seed, size));
-                    assert_eq!(job.result_hash, expected, "job {} agreed on the right product", job.id);
+                    let expected = ignis_kernels::matmul::result_hash(
+                        &ignis_kernels::matmul::compute(&job.seed, size),
+                    );
+                    assert_eq!(
+                        job.result_hash, expected,
+                        "job {} agreed on the right product",
+                        job.id
+                    );
                     audit.completed += 1;
                     // Paid: the replicas that revealed the right product. Any other live
                     // replica must have a proven fault: it never committed (missed) or
                     // committed and never revealed (withheld), and was slashed for it.
                     let live = job.live_assignments();
-                    let winners = live.iter().filter(|a| a.revealed && a.result_hash == expected).count();
+                    let winners =
+                        live.iter().filter(|a| a.revealed && a.result_hash == expected).count();
                     assert!(winners > 0, "job {} completed with nobody paid", job.id);
                     for a in live.iter().filter(|a| !(a.revealed && a.result_hash == expected)) {
                         assert!(!a.revealed, "job {}: a replica revealed a wrong product and the job still completed", job.id);
@@ -391,8 +463,16 @@ impl Network {
         }
         assert_eq!(paid_replicas, audit.completed_replicas, "one payment per completed replica");
         // Workers earn their share of rewards plus pay for verified work from the pool.
-        assert_eq!(earned, totals.paid_to_workers + config.rewards.work_paid, "workers earned what was paid out");
-        assert_eq!(self.balance(&pda::stake_vault()).await, totals.staked + totals.unbonding + totals.activating, "the stake vault reconciles");
+        assert_eq!(
+            earned,
+            totals.paid_to_workers + config.rewards.work_paid,
+            "workers earned what was paid out"
+        );
+        assert_eq!(
+            self.balance(&pda::stake_vault()).await,
+            totals.staked + totals.unbonding + totals.activating,
+            "the stake vault reconciles"
+        );
         let rewards = &config.rewards;
         assert_eq!(
             self.balance(&pda::reward_vault()).await,
@@ -401,7 +481,11 @@ impl Network {
         );
         let mint = client.account_data(&self.protocol.mint).await.unwrap().unwrap();
         let supply = u64::from_le_bytes(mint[36..44].try_into().unwrap());
-        assert_eq!(supply, config.genesis_supply + rewards.minted, "supply is genesis plus emission");
+        assert_eq!(
+            supply,
+            config.genesis_supply + rewards.minted,
+            "supply is genesis plus emission"
+        );
         audit.slashed = totals.slashed;
         audit
     }
@@ -410,12 +494,26 @@ impl Network {
     pub async fn poster(&self, ign: u64) -> Keypair {
         let poster = Keypair::new();
         bootstrap::airdrop(&self.client, &poster.pubkey(), 100 * IGN).await.expect("airdrop");
-        bootstrap::transfer_ign(&self.client, &self.protocol, &self.admin, &poster.pubkey(), ign * IGN).await.expect("fund");
+        bootstrap::transfer_ign(
+            &self.client,
+            &self.protocol,
+            &self.admin,
+            &poster.pubkey(),
+            ign * IGN,
+        )
+        .await
+        .expect("fund");
         poster
     }
 
     pub async fn balance(&self, account: &Pubkey) -> u64 {
-        self.client.account_data(account).await.unwrap().as_deref().and_then(token::balance_of).unwrap_or(0)
+        self.client
+            .account_data(account)
+            .await
+            .unwrap()
+            .as_deref()
+            .and_then(token::balance_of)
+            .unwrap_or(0)
     }
 }
 

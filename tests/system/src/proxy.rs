@@ -114,7 +114,9 @@ impl FaultProxy {
                             forward(request, plan, counts.clone(), http.clone(), upstream.clone())
                         });
                         // A dropped request ends the connection with an error: expected.
-                        let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                        let _ = http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
                     });
                 }
             })
@@ -176,7 +178,9 @@ async fn forward(
         Fault::RpcError => {
             counts.rpc_errors.fetch_add(1, Ordering::Relaxed);
             let id = serde_json_id(&body);
-            let error = format!(r#"{{"jsonrpc":"2.0","error":{{"code":-32005,"message":"Node is behind by 42 slots"}},"id":{id}}}"#);
+            let error = format!(
+                r#"{{"jsonrpc":"2.0","error":{{"code":-32005,"message":"Node is behind by 42 slots"}},"id":{id}}}"#
+            );
             return Ok(respond(StatusCode::OK, Bytes::from(error)));
         }
         Fault::Delay(delay) => {

@@ -78,7 +78,8 @@ async fn workers_killed_at_random_moments_lose_nothing_and_pay_nothing_twice() {
 
     let mut crashes = [0usize; 3];
     let mut kills = 0;
-    let mut next_kill = Instant::now() + Duration::from_millis(rand::thread_rng().gen_range(200..800));
+    let mut next_kill =
+        Instant::now() + Duration::from_millis(rand::thread_rng().gen_range(200..800));
     let started = Instant::now();
     loop {
         for (index, point) in points.iter().enumerate() {
@@ -92,13 +93,18 @@ async fn workers_killed_at_random_moments_lose_nothing_and_pay_nothing_twice() {
             network.kill_worker(3);
             network.restart_worker(3, None);
             kills += 1;
-            next_kill = Instant::now() + Duration::from_millis(rand::thread_rng().gen_range(200..800));
+            next_kill =
+                Instant::now() + Duration::from_millis(rand::thread_rng().gen_range(200..800));
         }
-        let settled = network.client.config().await.map(|c| c.totals.jobs_completed + c.totals.jobs_refunded);
+        let settled =
+            network.client.config().await.map(|c| c.totals.jobs_completed + c.totals.jobs_refunded);
         if settled.is_ok_and(|settled| settled == JOBS) {
             break;
         }
-        assert!(started.elapsed() < SETTLE_WITHIN, "jobs did not settle; crashes {crashes:?}, kills {kills}");
+        assert!(
+            started.elapsed() < SETTLE_WITHIN,
+            "jobs did not settle; crashes {crashes:?}, kills {kills}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     network.settled(first, JOBS, SETTLE_WITHIN).await;
@@ -122,7 +128,13 @@ async fn the_orchestrator_killed_and_restarted_loses_no_job_and_assigns_none_twi
     let poster = network.poster(10_000).await;
     let first = next_job_id(&network).await;
     const WAVE: u64 = 100;
-    let job = |id| if id % 4 == 0 { matmul_job(id, 32, 1 + (id % 3) as u8 % 2, 30) } else { pow_job(id, 12, 30) };
+    let job = |id| {
+        if id % 4 == 0 {
+            matmul_job(id, 32, 1 + (id % 3) as u8 % 2, 30)
+        } else {
+            pow_job(id, 12, 30)
+        }
+    };
 
     network.post(&poster, first, WAVE, job).await;
     tokio::time::sleep(Duration::from_millis(700)).await;
@@ -154,7 +166,8 @@ async fn rpc_calls_that_fail_drop_and_stall_lose_nothing() {
     // The localnet's address is only known once it runs: the proxy forwards to a port
     // chosen here and handed to the network.
     let rpc_port = ignis_system_tests::free_port();
-    let proxy = FaultProxy::start(format!("http://127.0.0.1:{rpc_port}"), FaultPlan::hostile()).await;
+    let proxy =
+        FaultProxy::start(format!("http://127.0.0.1:{rpc_port}"), FaultPlan::hostile()).await;
     let options = Options { services_rpc_url: Some(proxy.url.clone()), rpc_port: Some(rpc_port) };
     let network = Network::start_with(3, dir.path(), options).await;
 
@@ -162,7 +175,13 @@ async fn rpc_calls_that_fail_drop_and_stall_lose_nothing() {
     let poster = network.poster(10_000).await;
     let first = next_job_id(&network).await;
     network
-        .post(&poster, first, JOBS, |id| if id % 3 == 0 { matmul_job(id, 32, 1 + (id % 2) as u8, 30) } else { pow_job(id, 12, 30) })
+        .post(&poster, first, JOBS, |id| {
+            if id % 3 == 0 {
+                matmul_job(id, 32, 1 + (id % 2) as u8, 30)
+            } else {
+                pow_job(id, 12, 30)
+            }
+        })
         .await;
     network.settled(first, JOBS, SETTLE_WITHIN).await;
     let audit = network.audit().await;
@@ -210,7 +229,9 @@ async fn a_malicious_worker_is_refused_with_named_errors_and_gains_nothing() {
         max_concurrent_jobs: 64,
         accepting_jobs: true,
     };
-    bootstrap::stake_and_register(client, protocol, &attacker, 600 * IGN, settings).await.expect("register");
+    bootstrap::stake_and_register(client, protocol, &attacker, 600 * IGN, settings)
+        .await
+        .expect("register");
     let my_worker = pda::worker(&me);
     let my_token = token::associated_account(&me, &protocol.mint, &protocol.token_program);
     let tokens_before = network.balance(&my_token).await;
@@ -220,7 +241,13 @@ async fn a_malicious_worker_is_refused_with_named_errors_and_gains_nothing() {
     let poster = network.poster(10_000).await;
     let first = next_job_id(&network).await;
     network
-        .post(&poster, first, JOBS, |id| if id % 5 == 0 { matmul_job(id, 32, 1, 10) } else { pow_job(id, 10, 10) })
+        .post(&poster, first, JOBS, |id| {
+            if id % 5 == 0 {
+                matmul_job(id, 32, 1, 10)
+            } else {
+                pow_job(id, 10, 10)
+            }
+        })
         .await;
 
     let refused = |result: Result<_, ignis_client::rpc::ClientError>, expected: &str| {
@@ -229,30 +256,50 @@ async fn a_malicious_worker_is_refused_with_named_errors_and_gains_nothing() {
         assert_eq!(name, expected, "refused with the named error ({err})");
     };
     let mut attempts = Attempts::default();
-    let (mut attacked, mut revealed) = (std::collections::HashSet::new(), std::collections::HashSet::new());
+    let (mut attacked, mut revealed) =
+        (std::collections::HashSet::new(), std::collections::HashSet::new());
     const WRONG_PRODUCT: [u8; 32] = [0xEE; 32];
     const SALT: [u8; 32] = [7; 32];
     let started = Instant::now();
     loop {
-        let jobs: Vec<Job> = client.all::<Job>(vec![]).await.unwrap().into_iter().map(|(_, job)| job).collect();
+        let jobs: Vec<Job> =
+            client.all::<Job>(vec![]).await.unwrap().into_iter().map(|(_, job)| job).collect();
         let honest_nonce = jobs
             .iter()
-            .find(|job| job.status == JobStatus::Completed && matches!(job.kind, JobKind::Pow { .. }))
+            .find(|job| {
+                job.status == JobStatus::Completed && matches!(job.kind, JobKind::Pow { .. })
+            })
             .map(|job| (job.seed, job.pow_nonce));
         for job in &jobs {
             let mine = job.assignment_index(&my_worker).is_some();
             match (job.kind, job.status) {
-                (JobKind::Pow { difficulty }, JobStatus::Running) if mine && attacked.insert(job.id) => {
+                (JobKind::Pow { difficulty }, JobStatus::Running)
+                    if mine && attacked.insert(job.id) =>
+                {
                     // A nonce that does not meet the difficulty for this worker.
-                    let wrong = (0..).find(|n| !meets_difficulty(&pow_hash(&job.seed, &my_worker, *n), difficulty)).unwrap();
-                    refused(client.send(&[protocol.submit_pow(me, job.id, my_token, wrong)], &[&attacker]).await, "InsufficientWork");
+                    let wrong = (0..)
+                        .find(|n| {
+                            !meets_difficulty(&pow_hash(&job.seed, &my_worker, *n), difficulty)
+                        })
+                        .unwrap();
+                    refused(
+                        client
+                            .send(&[protocol.submit_pow(me, job.id, my_token, wrong)], &[&attacker])
+                            .await,
+                        "InsufficientWork",
+                    );
                     attempts.wrong_nonces += 1;
                     // A nonce an honest worker was paid for, replayed here: it proves work
                     // for another (seed, worker), so it is worthless.
                     if let Some((_, nonce)) = honest_nonce {
                         if !meets_difficulty(&pow_hash(&job.seed, &my_worker, nonce), difficulty) {
                             refused(
-                                client.send(&[protocol.submit_pow(me, job.id, my_token, nonce)], &[&attacker]).await,
+                                client
+                                    .send(
+                                        &[protocol.submit_pow(me, job.id, my_token, nonce)],
+                                        &[&attacker],
+                                    )
+                                    .await,
                                 "InsufficientWork",
                             );
                             attempts.replayed_nonces += 1;
@@ -260,33 +307,59 @@ async fn a_malicious_worker_is_refused_with_named_errors_and_gains_nothing() {
                     }
                 }
                 (JobKind::Pow { difficulty }, JobStatus::Running)
-                    if job.assignment_index(&pda::worker(&honest)).is_some() && attempts.foreign_jobs < 3 =>
+                    if job.assignment_index(&pda::worker(&honest)).is_some()
+                        && attempts.foreign_jobs < 3 =>
                 {
                     // The honest worker's job, with a nonce that is valid for the attacker.
-                    let valid = (0..).find(|n| meets_difficulty(&pow_hash(&job.seed, &my_worker, *n), difficulty)).unwrap();
-                    let result = client.send(&[protocol.submit_pow(me, job.id, my_token, valid)], &[&attacker]).await;
+                    let valid = (0..)
+                        .find(|n| {
+                            meets_difficulty(&pow_hash(&job.seed, &my_worker, *n), difficulty)
+                        })
+                        .unwrap();
+                    let result = client
+                        .send(&[protocol.submit_pow(me, job.id, my_token, valid)], &[&attacker])
+                        .await;
                     // The job may have completed meanwhile; either way it is refused.
-                    let name = result.expect_err("refused").program_error().map(|info| info.name).unwrap_or_default();
-                    assert!(["NotAssigned", "JobNotRunning", "DeadlinePassed"].contains(&name), "refused by name, got {name}");
+                    let name = result
+                        .expect_err("refused")
+                        .program_error()
+                        .map(|info| info.name)
+                        .unwrap_or_default();
+                    assert!(
+                        ["NotAssigned", "JobNotRunning", "DeadlinePassed"].contains(&name),
+                        "refused by name, got {name}"
+                    );
                     attempts.foreign_jobs += 1;
                 }
                 (JobKind::Kernel { .. }, JobStatus::Running) if mine && attacked.insert(job.id) => {
                     // A wrong product, committed now and revealed once the job reveals;
                     // the verifier recomputes it and disputes.
-                    let commitment = ignis::kernels::result_commitment(&WRONG_PRODUCT, &SALT, &my_worker);
-                    client.send(&[instructions::commit_result(me, job.id, commitment)], &[&attacker]).await.expect("commit");
+                    let commitment =
+                        ignis::kernels::result_commitment(&WRONG_PRODUCT, &SALT, &my_worker);
+                    client
+                        .send(&[instructions::commit_result(me, job.id, commitment)], &[&attacker])
+                        .await
+                        .expect("commit");
                     attempts.wrong_results += 1;
                 }
-                (JobKind::Kernel { .. }, JobStatus::Revealing) if mine && revealed.insert(job.id) => {
+                (JobKind::Kernel { .. }, JobStatus::Revealing)
+                    if mine && revealed.insert(job.id) =>
+                {
                     client
-                        .send(&[instructions::reveal_result(me, job.id, WRONG_PRODUCT, SALT)], &[&attacker])
+                        .send(
+                            &[instructions::reveal_result(me, job.id, WRONG_PRODUCT, SALT)],
+                            &[&attacker],
+                        )
                         .await
                         .expect("reveal");
                 }
                 _ => {}
             }
         }
-        let settled = jobs.iter().filter(|j| matches!(j.status, JobStatus::Completed | JobStatus::Refunded)).count();
+        let settled = jobs
+            .iter()
+            .filter(|j| matches!(j.status, JobStatus::Completed | JobStatus::Refunded))
+            .count();
         if settled as u64 == JOBS {
             break;
         }
@@ -339,10 +412,17 @@ async fn a_malicious_worker_is_refused_with_named_errors_and_gains_nothing() {
         attempts.malformed,
         (stake_before - stake_after) as f64 / IGN as f64
     );
-    assert!(attempts.wrong_nonces > 0 && attempts.malformed > 0, "the attacker was assigned work: {attempts:?}");
+    assert!(
+        attempts.wrong_nonces > 0 && attempts.malformed > 0,
+        "the attacker was assigned work: {attempts:?}"
+    );
     assert_eq!(worker.jobs_completed, 0, "no job was paid to the attacker");
     assert_eq!(worker.earned_total, 0);
-    assert_eq!(network.balance(&my_token).await, tokens_before, "the attacker's tokens did not grow");
+    assert_eq!(
+        network.balance(&my_token).await,
+        tokens_before,
+        "the attacker's tokens did not grow"
+    );
     assert!(stake_after < stake_before, "the attacker was slashed for what it did not deliver");
     assert_eq!(audit.completed + audit.refunded, JOBS);
 }

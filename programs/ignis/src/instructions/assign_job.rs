@@ -41,10 +41,7 @@ impl AssignJob<'_> {
             IgnisError::StakeBelowMinimum
         );
         require!(worker.settings.accepting_jobs, IgnisError::WorkerNotAccepting);
-        require!(
-            worker.settings.supports(job.kind.kernel()),
-            IgnisError::KernelNotSupported
-        );
+        require!(worker.settings.supports(job.kind.kernel()), IgnisError::KernelNotSupported);
         require!(
             job.kind.memory_mb() <= u64::from(worker.settings.gpu.vram_mb),
             IgnisError::InsufficientMemory
@@ -59,10 +56,7 @@ impl AssignJob<'_> {
         );
         // Nobody is given work it cannot do in time, so no poster can get honest
         // workers slashed with an impossible job.
-        require!(
-            worker.can_finish(&job.kind, job.execution_seconds),
-            IgnisError::JobInfeasible
-        );
+        require!(worker.can_finish(&job.kind, job.execution_seconds), IgnisError::JobInfeasible);
         // One worker per operator, so a distinct worker is a distinct operator.
         require!(
             job.assignment_index(&worker.key()).is_none(),
@@ -78,28 +72,17 @@ impl AssignJob<'_> {
         let job = &mut ctx.accounts.job;
         let deadline = math::add_i64(now, job.execution_seconds)?;
         let slot = usize::from(job.assigned);
-        job.assignments[slot] = Assignment {
-            worker: worker_key,
-            assigned_at: now,
-            deadline,
-            ..Assignment::default()
-        };
+        job.assignments[slot] =
+            Assignment { worker: worker_key, assigned_at: now, deadline, ..Assignment::default() };
         job.assigned = job.assigned.checked_add(1).ok_or(IgnisError::MathOverflow)?;
         job.last_deadline = job.last_deadline.max(deadline);
         if job.assigned == job.replicas {
             job.status = JobStatus::Running;
         }
         let worker = &mut ctx.accounts.worker;
-        worker.active_jobs = worker
-            .active_jobs
-            .checked_add(1)
-            .ok_or(IgnisError::MathOverflow)?;
+        worker.active_jobs = worker.active_jobs.checked_add(1).ok_or(IgnisError::MathOverflow)?;
 
-        emit_cpi!(JobAssigned {
-            job_id: ctx.accounts.job.id,
-            worker: worker_key,
-            deadline,
-        });
+        emit_cpi!(JobAssigned { job_id: ctx.accounts.job.id, worker: worker_key, deadline });
         Ok(())
     }
 }

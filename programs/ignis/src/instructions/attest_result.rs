@@ -23,7 +23,8 @@ impl<'info> VerifyResult<'info> {
         config.require_not_paused()?;
         require!(matches!(job.kind, JobKind::Kernel { .. }), IgnisError::NotKernelJob);
         let now = config.clock()?;
-        let end = job.verification_deadline_at(now, &config.params).ok_or(IgnisError::NotInChallenge)?;
+        let end =
+            job.verification_deadline_at(now, &config.params).ok_or(IgnisError::NotInChallenge)?;
         require!(now <= end, IgnisError::ChallengeWindowClosed);
         require!(job.revealed_count() > 0, IgnisError::NothingRevealed);
         if let Ruling::Attested(hash) = ruling {

@@ -44,7 +44,12 @@ impl CancelJob<'_> {
     pub fn cancel_job(mut ctx: Context<Self>) -> Result<()> {
         let accounts = &mut ctx.accounts;
         let now = accounts.config.clock()?;
-        let amount = settlement::return_escrow(&mut accounts.config, &mut accounts.job, JobStatus::Cancelled, now)?;
+        let amount = settlement::return_escrow(
+            &mut accounts.config,
+            &mut accounts.job,
+            JobStatus::Cancelled,
+            now,
+        )?;
 
         vault::pay_out(
             &accounts.config,
@@ -54,10 +59,7 @@ impl CancelJob<'_> {
             &accounts.poster_token,
             amount,
         )?;
-        let event = JobCancelled {
-            job_id: accounts.job.id,
-            refunded: amount,
-        };
+        let event = JobCancelled { job_id: accounts.job.id, refunded: amount };
         emit_cpi!(event);
         Ok(())
     }

@@ -67,10 +67,7 @@ impl ClaimRewards<'_> {
             &accounts.owner_token,
             amount,
         )?;
-        let event = RewardsClaimed {
-            owner: accounts.owner.key(),
-            amount,
-        };
+        let event = RewardsClaimed { owner: accounts.owner.key(), amount };
         emit_cpi!(event);
         Ok(())
     }

@@ -31,7 +31,10 @@ impl CloseStake<'_> {
     fn validate(&self) -> Result<()> {
         // Emission accrued since the last accrual only adds to bonded stakes, and this
         // one has none, so the stored accumulator is enough.
-        require!(self.stake.is_empty(self.config.rewards.reward_per_share)?, IgnisError::StakeNotEmpty);
+        require!(
+            self.stake.is_empty(self.config.rewards.reward_per_share)?,
+            IgnisError::StakeNotEmpty
+        );
         require!(!is_registered_at(&self.worker)?, IgnisError::WorkerStillRegistered);
         Ok(())
     }

@@ -35,7 +35,10 @@ impl DeclineAssignment<'_> {
         );
         let index = job.assignment_index(&self.worker.key()).ok_or(IgnisError::NotAssigned)?;
         require!(!job.assignments[index].committed, IgnisError::AlreadyCommitted);
-        require!(self.config.clock()? <= job.decline_deadline(index), IgnisError::DeclineWindowClosed);
+        require!(
+            self.config.clock()? <= job.decline_deadline(index),
+            IgnisError::DeclineWindowClosed
+        );
         Ok(index)
     }
 

@@ -36,10 +36,8 @@ impl DeregisterWorker<'_> {
         worker.registered = false;
         worker.settings.accepting_jobs = false;
         let totals = &mut ctx.accounts.config.totals;
-        totals.workers_registered = totals
-            .workers_registered
-            .checked_sub(1)
-            .ok_or(IgnisError::MathOverflow)?;
+        totals.workers_registered =
+            totals.workers_registered.checked_sub(1).ok_or(IgnisError::MathOverflow)?;
         emit_cpi!(WorkerDeregistered {
             worker: ctx.accounts.worker.key(),
             operator: ctx.accounts.operator.key(),

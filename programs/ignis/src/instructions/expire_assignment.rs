@@ -57,9 +57,7 @@ impl ExpireAssignment<'_> {
             matches!(job.status, JobStatus::Open | JobStatus::Running),
             IgnisError::JobNotRunning
         );
-        let index = job
-            .assignment_index(&self.worker.key())
-            .ok_or(IgnisError::NotAssigned)?;
+        let index = job.assignment_index(&self.worker.key()).ok_or(IgnisError::NotAssigned)?;
         let assignment = &job.assignments[index];
         // A commitment is the kernel replica's proof it worked in time; what happens to
         // it next is for `finalize_job`.

@@ -96,7 +96,8 @@ impl<'info> SettleAccounts<'info> {
     ) -> Result<JobFinalized> {
         self.config.accrue(Clock::get()?.unix_timestamp)?;
         let now = self.config.clock()?;
-        let mut replicas = settlement::load_replicas(replica_accounts, &self.job, &self.config.mint)?;
+        let mut replicas =
+            settlement::load_replicas(replica_accounts, &self.job, &self.config.mint)?;
         let vaults = SettlementVaults {
             token_program: &self.token_program,
             mint: &self.mint,
@@ -105,7 +106,14 @@ impl<'info> SettleAccounts<'info> {
             stake_vault: &self.stake_vault,
             emission: &self.emission,
         };
-        let settled = settlement::apply_verdicts(&mut self.config, &self.job, &mut replicas, verdicts, verified, &vaults)?;
+        let settled = settlement::apply_verdicts(
+            &mut self.config,
+            &self.job,
+            &mut replicas,
+            verdicts,
+            verified,
+            &vaults,
+        )?;
         let job = &mut self.job;
         match winner {
             Some(hash) => {

@@ -59,12 +59,10 @@ impl PostJob<'_> {
         args.kind.validate_replicas(args.replicas)?;
         // A fee of at least one base unit per replica: no job is free to post, so
         // posting to one's own workers always costs something.
+        require!(args.reward >= self.config.min_reward(args.replicas), IgnisError::RewardTooSmall);
         require!(
-            args.reward >= self.config.min_reward(args.replicas),
-            IgnisError::RewardTooSmall
-        );
-        require!(
-            (MIN_EXECUTION_SECONDS..=params.max_execution_seconds).contains(&args.execution_seconds),
+            (MIN_EXECUTION_SECONDS..=params.max_execution_seconds)
+                .contains(&args.execution_seconds),
             IgnisError::InvalidExecutionWindow
         );
         require!(

@@ -47,7 +47,12 @@ impl RefundJob<'_> {
     pub fn refund_job(mut ctx: Context<Self>) -> Result<()> {
         let accounts = &mut ctx.accounts;
         let now = accounts.config.clock()?;
-        let amount = settlement::return_escrow(&mut accounts.config, &mut accounts.job, JobStatus::Refunded, now)?;
+        let amount = settlement::return_escrow(
+            &mut accounts.config,
+            &mut accounts.job,
+            JobStatus::Refunded,
+            now,
+        )?;
 
         vault::pay_out(
             &accounts.config,
@@ -57,11 +62,7 @@ impl RefundJob<'_> {
             &accounts.poster_token,
             amount,
         )?;
-        let event = JobRefunded {
-            job_id: accounts.job.id,
-            poster: accounts.job.poster,
-            amount,
-        };
+        let event = JobRefunded { job_id: accounts.job.id, poster: accounts.job.poster, amount };
         emit_cpi!(event);
         Ok(())
     }

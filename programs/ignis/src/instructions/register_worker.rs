@@ -62,15 +62,9 @@ impl RegisterWorker<'_> {
         worker.registered = true;
         worker.registered_at = now;
         let totals = &mut ctx.accounts.config.totals;
-        totals.workers_registered = totals
-            .workers_registered
-            .checked_add(1)
-            .ok_or(IgnisError::MathOverflow)?;
-        emit_cpi!(WorkerRegistered {
-            worker: ctx.accounts.worker.key(),
-            operator,
-            settings,
-        });
+        totals.workers_registered =
+            totals.workers_registered.checked_add(1).ok_or(IgnisError::MathOverflow)?;
+        emit_cpi!(WorkerRegistered { worker: ctx.accounts.worker.key(), operator, settings });
         Ok(())
     }
 }

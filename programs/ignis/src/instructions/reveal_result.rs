@@ -38,7 +38,8 @@ impl RevealResult<'_> {
         require!(assignment.committed, IgnisError::NotCommitted);
         require!(!assignment.revealed, IgnisError::AlreadyRevealed);
         require!(
-            kernels::result_commitment(result_hash, salt, &self.worker.key()) == assignment.commitment,
+            kernels::result_commitment(result_hash, salt, &self.worker.key())
+                == assignment.commitment,
             IgnisError::CommitmentMismatch
         );
         Ok((index, deadline))
@@ -58,11 +59,8 @@ impl RevealResult<'_> {
             job.status = JobStatus::Challenge;
             job.challenge_deadline = math::add_i64(now, challenge_window)?;
         }
-        let event = ResultRevealed {
-            job_id: job.id,
-            worker: ctx.accounts.worker.key(),
-            result_hash,
-        };
+        let event =
+            ResultRevealed { job_id: job.id, worker: ctx.accounts.worker.key(), result_hash };
         emit_cpi!(event);
         Ok(())
     }

@@ -15,16 +15,16 @@ pub struct SetAuthorities<'info> {
 }
 
 impl SetAuthorities<'_> {
-    pub fn set_authorities(ctx: Context<Self>, orchestrator: Pubkey, verifier: Pubkey) -> Result<()> {
+    pub fn set_authorities(
+        ctx: Context<Self>,
+        orchestrator: Pubkey,
+        verifier: Pubkey,
+    ) -> Result<()> {
         let config = &mut ctx.accounts.config;
         config.admin = ctx.accounts.new_admin.key();
         config.orchestrator = orchestrator;
         config.verifier = verifier;
-        emit_cpi!(AuthoritiesUpdated {
-            admin: config.admin,
-            orchestrator,
-            verifier,
-        });
+        emit_cpi!(AuthoritiesUpdated { admin: config.admin, orchestrator, verifier });
         Ok(())
     }
 }

@@ -1,7 +1,9 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
-use crate::{constants::*, errors::IgnisError, events::PowSubmitted, pow, settlement, state::*, vault};
+use crate::{
+    constants::*, errors::IgnisError, events::PowSubmitted, pow, settlement, state::*, vault,
+};
 
 /// The assigned worker proves its work; the program checks the hash and pays at once:
 /// the reward minus the protocol fee from escrow, plus the work pool's pay for
@@ -55,9 +57,7 @@ impl SubmitPow<'_> {
             return err!(IgnisError::NotPowJob);
         };
         require!(job.status == JobStatus::Running, IgnisError::JobNotRunning);
-        let index = job
-            .assignment_index(&self.worker.key())
-            .ok_or(IgnisError::NotAssigned)?;
+        let index = job.assignment_index(&self.worker.key()).ok_or(IgnisError::NotAssigned)?;
         require!(
             self.config.clock()? <= job.assignments[index].deadline,
             IgnisError::DeadlinePassed
@@ -91,10 +91,32 @@ impl SubmitPow<'_> {
             &accounts.reward_vault,
             &accounts.emission,
         )?;
-        let (config, token_program, mint) = (&accounts.config, &accounts.token_program, &accounts.mint);
-        vault::pay_out(config, token_program, mint, &accounts.job_vault, &accounts.payout_token, payment.from_escrow)?;
-        vault::pay_out(config, token_program, mint, &accounts.job_vault, &accounts.reward_vault, fee)?;
-        vault::pay_out(config, token_program, mint, &accounts.reward_vault, &accounts.payout_token, payment.from_work_pool)?;
+        let (config, token_program, mint) =
+            (&accounts.config, &accounts.token_program, &accounts.mint);
+        vault::pay_out(
+            config,
+            token_program,
+            mint,
+            &accounts.job_vault,
+            &accounts.payout_token,
+            payment.from_escrow,
+        )?;
+        vault::pay_out(
+            config,
+            token_program,
+            mint,
+            &accounts.job_vault,
+            &accounts.reward_vault,
+            fee,
+        )?;
+        vault::pay_out(
+            config,
+            token_program,
+            mint,
+            &accounts.reward_vault,
+            &accounts.payout_token,
+            payment.from_work_pool,
+        )?;
         let event = PowSubmitted {
             job_id: accounts.job.id,
             worker: accounts.worker.key(),

@@ -29,10 +29,7 @@ impl UpdateWorker<'_> {
     #[access_control(ctx.accounts.validate(&settings))]
     pub fn update_worker(ctx: Context<Self>, settings: WorkerSettings) -> Result<()> {
         ctx.accounts.worker.settings = settings.clone();
-        emit_cpi!(WorkerUpdated {
-            worker: ctx.accounts.worker.key(),
-            settings,
-        });
+        emit_cpi!(WorkerUpdated { worker: ctx.accounts.worker.key(), settings });
         Ok(())
     }
 }

@@ -64,10 +64,7 @@ impl Withdraw<'_> {
             &accounts.owner_token,
             amount,
         )?;
-        let event = Withdrawn {
-            owner: accounts.owner.key(),
-            amount,
-        };
+        let event = Withdrawn { owner: accounts.owner.key(), amount };
         emit_cpi!(event);
         Ok(())
     }

@@ -35,7 +35,9 @@ impl Params {
         // A wrong or withheld result must cost at least as much as a miss, or hiding a
         // wrong result would be the cheaper fault.
         require!(
-            bps_ok(self.miss_slash_bps) && bps_ok(self.fraud_slash_bps) && self.miss_slash_bps <= self.fraud_slash_bps,
+            bps_ok(self.miss_slash_bps)
+                && bps_ok(self.fraud_slash_bps)
+                && self.miss_slash_bps <= self.fraud_slash_bps,
             IgnisError::InvalidSlashRate
         );
         // The fee is what makes posting to one's own workers cost money; it must exist
@@ -49,10 +51,7 @@ impl Params {
             self.max_execution_seconds >= MIN_EXECUTION_SECONDS,
             IgnisError::InvalidExecutionWindow
         );
-        require!(
-            self.max_job_ttl_seconds >= MIN_JOB_TTL_SECONDS,
-            IgnisError::InvalidJobTtl
-        );
+        require!(self.max_job_ttl_seconds >= MIN_JOB_TTL_SECONDS, IgnisError::InvalidJobTtl);
         require!(
             self.reveal_window_seconds >= MIN_EXECUTION_SECONDS
                 && self.challenge_window_seconds >= MIN_EXECUTION_SECONDS,
@@ -127,7 +126,9 @@ impl Default for EmissionSchedule {
 
 /// Where every rewarded token stands. `reward_vault` holds
 /// `minted + fees + slashed - claimed - work_paid`.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
+)]
 pub struct RewardState {
     /// Emission released by the schedule so far (booked to stakers and the pool).
     pub accrued: u64,
@@ -156,7 +157,9 @@ pub struct RewardState {
 
 /// Running totals kept so that each vault can be reconciled against the sum of what it
 /// owes without scanning every account.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
+)]
 pub struct Totals {
     /// Sum of every `Stake::amount`.
     pub staked: u64,

@@ -52,7 +52,9 @@ impl JobKind {
     pub fn work_units(&self) -> u64 {
         match *self {
             JobKind::Pow { difficulty } => 1u64 << difficulty.min(MAX_POW_DIFFICULTY),
-            JobKind::Kernel { size, .. } => u64::from(size).pow(3).div_ceil(MATMUL_MACS_PER_WORK_UNIT),
+            JobKind::Kernel { size, .. } => {
+                u64::from(size).pow(3).div_ceil(MATMUL_MACS_PER_WORK_UNIT)
+            }
         }
     }
 
@@ -83,7 +85,9 @@ pub enum JobStatus {
     Challenge,
 }
 
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
+)]
 pub struct Assignment {
     /// The `Worker` account (PDA) assigned to this replica.
     pub worker: Pubkey,
@@ -190,7 +194,8 @@ impl Job {
     /// or the deadline passed.
     pub fn reveals_closed_at(&self, now: i64, params: &Params) -> Option<i64> {
         let deadline = self.reveal_deadline_at(now, params.reveal_window_seconds)?;
-        let every_commitment_revealed = self.live_assignments().iter().filter(|a| a.committed).all(|a| a.revealed);
+        let every_commitment_revealed =
+            self.live_assignments().iter().filter(|a| a.committed).all(|a| a.revealed);
         (every_commitment_revealed || now > deadline).then_some(deadline)
     }
 
@@ -210,7 +215,8 @@ impl Job {
 
     /// Whether the verifier may rule on this kernel job at `now`.
     pub fn verifiable_at(&self, now: i64, params: &Params) -> bool {
-        self.revealed_count() > 0 && self.verification_deadline_at(now, params).is_some_and(|end| now <= end)
+        self.revealed_count() > 0
+            && self.verification_deadline_at(now, params).is_some_and(|end| now <= end)
     }
 
     /// Whether anyone may settle this kernel job without the verifier at `now`: its

@@ -32,15 +32,9 @@ pub struct WorkerSettings {
 
 impl WorkerSettings {
     pub fn validate(&self) -> Result<()> {
-        require!(
-            self.gpu.model.len() <= MAX_GPU_MODEL_LEN as usize,
-            IgnisError::GpuModelTooLong
-        );
+        require!(self.gpu.model.len() <= MAX_GPU_MODEL_LEN as usize, IgnisError::GpuModelTooLong);
         require!(self.supported_kernels != 0, IgnisError::NoKernelsSupported);
-        require!(
-            self.supported_kernels & !KNOWN_KERNELS_MASK == 0,
-            IgnisError::UnknownKernel
-        );
+        require!(self.supported_kernels & !KNOWN_KERNELS_MASK == 0, IgnisError::UnknownKernel);
         require!(self.max_concurrent_jobs > 0, IgnisError::InvalidConcurrency);
         Ok(())
     }

@@ -46,7 +46,8 @@ impl Row {
         } else if !self.computes {
             self.net <= 0
         } else {
-            self.verified_units > 0 && (self.net as f64) / (self.verified_units as f64) <= honest_net_per_unit
+            self.verified_units > 0
+                && (self.net as f64) / (self.verified_units as f64) <= honest_net_per_unit
         }
     }
 }
@@ -60,7 +61,8 @@ pub struct Report {
 
 impl Report {
     pub fn honest_net_per_unit(&self) -> f64 {
-        let honest = self.rows.iter().find(|r| r.strategy == "honest PoW worker").expect("honest row");
+        let honest =
+            self.rows.iter().find(|r| r.strategy == "honest PoW worker").expect("honest row");
         honest.net as f64 / honest.verified_units.max(1) as f64
     }
 
@@ -101,14 +103,16 @@ impl Party {
 /// Plays `epochs` work-rate epochs (a day each under the default parameters).
 pub fn run(epochs: u32) -> Report {
     let params = Params { min_worker_stake: MIN_WORKER_STAKE, ..Params::default() };
-    let mut env = Env::with_params(anchor_spl::token::spl_token::ID, params, EmissionSchedule::default());
+    let mut env =
+        Env::with_params(anchor_spl::token::spl_token::ID, params, EmissionSchedule::default());
     let budget = 50_000 * IGN;
     let user = |env: &mut Env| env.user(budget);
     let operator = |env: &mut Env, kernels: bool| {
         let op = env.user(budget);
         env.stake(&op, MIN_WORKER_STAKE).expect("stake");
         let settings = if kernels { kernel_worker_settings() } else { worker_settings() };
-        let settings = ignis::state::WorkerSettings { max_concurrent_jobs: 16, min_price: 0, ..settings };
+        let settings =
+            ignis::state::WorkerSettings { max_concurrent_jobs: 16, min_price: 0, ..settings };
         env.send(&[ix::register_worker(op.pubkey(), settings)], &[&op.key]).expect("register");
         op
     };
@@ -143,7 +147,13 @@ pub fn run(epochs: u32) -> Report {
     let min_reward = env.config().min_reward(1);
     for _ in 0..epochs {
         // Keep every operator at the minimum stake, from its own tokens.
-        for op in [&honest_kernel_p.keys[0], &sybils_p.keys[0], &sybils_p.keys[1], &withholder_p.keys[0], &slacker_p.keys[0]] {
+        for op in [
+            &honest_kernel_p.keys[0],
+            &sybils_p.keys[0],
+            &sybils_p.keys[1],
+            &withholder_p.keys[0],
+            &slacker_p.keys[0],
+        ] {
             let bonded = env.stake_of(&op.pubkey()).amount;
             if bonded < MIN_WORKER_STAKE {
                 env.stake(op, MIN_WORKER_STAKE - bonded).expect("top up");
@@ -163,7 +173,8 @@ pub fn run(epochs: u32) -> Report {
             solve_and_submit(&mut env, &mut honest_pow_p, 0, job);
             env.next_slot();
             env.crank(ix::activate_stake(jit_key.pubkey())).unwrap();
-            env.send(&[ix::request_unstake(jit_key.pubkey(), 10_000 * IGN)], &[&jit_key.key]).unwrap();
+            env.send(&[ix::request_unstake(jit_key.pubkey(), 10_000 * IGN)], &[&jit_key.key])
+                .unwrap();
         } else {
             let job = env.post_pow(&poster, POW_DIFFICULTY, 10 * IGN).unwrap();
             pow_job(&mut env, &mut honest_pow_p, 0, job);
@@ -184,7 +195,8 @@ pub fn run(epochs: u32) -> Report {
         env.reveal(u_worker, huge, [0xab; 32], [1; 32]).unwrap();
 
         // Two sybils outvoting an honest replica; a withholder beside an honest one.
-        let (kernel, s1, s2) = (twin(&honest_kernel_p.keys[0]), twin(&sybils_p.keys[0]), twin(&sybils_p.keys[1]));
+        let (kernel, s1, s2) =
+            (twin(&honest_kernel_p.keys[0]), twin(&sybils_p.keys[0]), twin(&sybils_p.keys[1]));
         let (kernel, s1, s2) = (&kernel, &s1, &s2);
         let withholder = twin(&withholder_p.keys[0]);
         let three = env.post_matmul(&poster, SMALL_N, 3, 30 * IGN).unwrap();
@@ -195,7 +207,10 @@ pub fn run(epochs: u32) -> Report {
         for op in [kernel, &withholder] {
             env.assign(two, &op.pubkey()).unwrap();
         }
-        let (truth3, truth2) = (matmul_result_hash(&env.job(three).seed, SMALL_N), matmul_result_hash(&env.job(two).seed, SMALL_N));
+        let (truth3, truth2) = (
+            matmul_result_hash(&env.job(three).seed, SMALL_N),
+            matmul_result_hash(&env.job(two).seed, SMALL_N),
+        );
         let lie = [0xee; 32];
         for (op, hash, salt) in [(kernel, truth3, 1u8), (s1, lie, 2), (s2, lie, 3)] {
             env.commit(op, three, hash, [salt; 32]).unwrap();
@@ -217,7 +232,10 @@ pub fn run(epochs: u32) -> Report {
             ..env.job_args()
         };
         let impossible = env.post(&griefer_p.keys[0], args).unwrap();
-        assert!(env.assign(impossible, &honest_pow_p.keys[0].pubkey()).is_err(), "infeasible jobs are not assigned");
+        assert!(
+            env.assign(impossible, &honest_pow_p.keys[0].pubkey()).is_err(),
+            "infeasible jobs are not assigned"
+        );
         let missed = env.post_pow(&poster, POW_DIFFICULTY, 10 * IGN).unwrap();
         env.assign(missed, &slacker_p.keys[0].pubkey()).unwrap();
 
@@ -242,8 +260,10 @@ pub fn run(epochs: u32) -> Report {
         let elapsed = reveal_window + challenge_window + max_execution + ttl + 2;
         env.warp((epoch_seconds - elapsed).max(1));
         let jit_stake = env.stake_of(&jit_key.pubkey());
-        if jit_stake.unbonding_amount > 0 && env.config().clock_at(env.now()) >= jit_stake.unlock_at {
-            env.send(&[env.protocol.withdraw(jit_key.pubkey(), jit_key.token)], &[&jit_key.key]).unwrap();
+        if jit_stake.unbonding_amount > 0 && env.config().clock_at(env.now()) >= jit_stake.unlock_at
+        {
+            env.send(&[env.protocol.withdraw(jit_key.pubkey(), jit_key.token)], &[&jit_key.key])
+                .unwrap();
         }
     }
     // Bring every accumulator up to date (a claim-free accrual).
@@ -312,7 +332,11 @@ pub fn table(report: &Report) -> String {
         report.epochs
     );
     for row in &report.rows {
-        let per = if row.verified_units > 0 { format!("{:.0}", row.net as f64 / row.verified_units as f64) } else { "-".into() };
+        let per = if row.verified_units > 0 {
+            format!("{:.0}", row.net as f64 / row.verified_units as f64)
+        } else {
+            "-".into()
+        };
         out += &format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
             row.strategy,

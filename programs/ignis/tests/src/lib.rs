@@ -10,7 +10,9 @@ use anchor_spl::token_2022::spl_token_2022;
 use ignis::{
     errors::IgnisError,
     instructions::PostJobArgs,
-    state::{Config, EmissionSchedule, GpuInfo, Job, JobKind, Params, Stake, Worker, WorkerSettings},
+    state::{
+        Config, EmissionSchedule, GpuInfo, Job, JobKind, Params, Stake, Worker, WorkerSettings,
+    },
 };
 use ignis_client::{instructions as ix, instructions::Protocol, pda};
 use litesvm::LiteSVM;
@@ -53,7 +55,13 @@ pub const EPOCH_SECONDS: i64 = 3_600;
 
 /// No emission: tests of escrow and slashing see exact balances.
 pub fn no_emission() -> EmissionSchedule {
-    EmissionSchedule { start: 0, initial_rate: 0, halving_interval_seconds: 1, cap: 0, initial_work_rate: 0 }
+    EmissionSchedule {
+        start: 0,
+        initial_rate: 0,
+        halving_interval_seconds: 1,
+        cap: 0,
+        initial_work_rate: 0,
+    }
 }
 
 pub struct User {
@@ -126,7 +134,8 @@ impl Env {
         let verifier = Keypair::new();
         svm.airdrop(&verifier.pubkey(), 10_000_000_000).unwrap();
         let mint = create_mint(&mut svm, &admin, token_program, &admin.pubkey(), None);
-        let admin_token = create_token_account(&mut svm, &admin, token_program, &mint, &admin.pubkey());
+        let admin_token =
+            create_token_account(&mut svm, &admin, token_program, &mint, &admin.pubkey());
         mint_to(&mut svm, &admin, token_program, &mint, &admin_token, GENESIS_SUPPLY);
         Env {
             svm,
@@ -144,7 +153,11 @@ impl Env {
 
     /// Sends one transaction paid by the first signer. Every transaction gets a fresh
     /// blockhash so identical instructions can be sent twice.
-    pub fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<(), TransactionError> {
+    pub fn send(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<(), TransactionError> {
         self.svm.expire_blockhash();
         let tx = Transaction::new_signed_with_payer(
             ixs,
@@ -167,7 +180,10 @@ impl Env {
     where
         T: anchor_lang::Event + Discriminator + anchor_lang::AnchorDeserialize,
     {
-        self.last_inner_data.iter().filter_map(|data| ignis_client::events::decode_cpi_event(data)).collect()
+        self.last_inner_data
+            .iter()
+            .filter_map(|data| ignis_client::events::decode_cpi_event(data))
+            .collect()
     }
 
     /// A funded user with `ign` base units of IGN from the admin's genesis supply.
@@ -194,7 +210,14 @@ impl Env {
 
     /// Moves tokens out of the admin's treasury.
     pub fn transfer(&mut self, from: &Pubkey, to: &Pubkey, amount: u64) {
-        let ix = transfer_checked_ix(self.protocol.token_program, from, &self.protocol.mint, to, &self.admin.pubkey(), amount);
+        let ix = transfer_checked_ix(
+            self.protocol.token_program,
+            from,
+            &self.protocol.mint,
+            to,
+            &self.admin.pubkey(),
+            amount,
+        );
         let admin = self.admin.key.insecure_clone();
         self.send(&[ix], &[&admin]).expect("treasury transfer");
     }
@@ -202,9 +225,11 @@ impl Env {
     pub fn balance(&self, token_account: &Pubkey) -> u64 {
         let account = self.svm.get_account(token_account).expect("token account exists");
         // The base layout is the same for both token programs.
-        spl_token::state::Account::unpack_from_slice(&account.data[..spl_token::state::Account::LEN])
-            .unwrap()
-            .amount
+        spl_token::state::Account::unpack_from_slice(
+            &account.data[..spl_token::state::Account::LEN],
+        )
+        .unwrap()
+        .amount
     }
 
     pub fn supply(&self) -> u64 {
@@ -272,7 +297,11 @@ impl Env {
         let config = self.config();
         let (totals, rewards) = (config.totals, config.rewards);
         let vaults = self.vaults();
-        assert_eq!(vaults.stake, totals.staked + totals.unbonding + totals.activating, "stake vault vs stakes");
+        assert_eq!(
+            vaults.stake,
+            totals.staked + totals.unbonding + totals.activating,
+            "stake vault vs stakes"
+        );
         assert_eq!(vaults.job, totals.escrowed, "job vault vs unpaid escrows");
         assert_eq!(
             vaults.reward,
@@ -309,7 +338,12 @@ impl Env {
         user
     }
 
-    pub fn post_pow(&mut self, poster: &User, difficulty: u8, reward: u64) -> Result<u64, TransactionError> {
+    pub fn post_pow(
+        &mut self,
+        poster: &User,
+        difficulty: u8,
+        reward: u64,
+    ) -> Result<u64, TransactionError> {
         let args = PostJobArgs { kind: JobKind::Pow { difficulty }, reward, ..self.job_args() };
         self.post(poster, args)
     }
@@ -337,7 +371,12 @@ impl Env {
         self.send(&[ix::assign_job(orchestrator.pubkey(), job_id, *operator)], &[&orchestrator])
     }
 
-    pub fn submit_pow(&mut self, operator: &User, job_id: u64, nonce: u64) -> Result<(), TransactionError> {
+    pub fn submit_pow(
+        &mut self,
+        operator: &User,
+        job_id: u64,
+        nonce: u64,
+    ) -> Result<(), TransactionError> {
         let ix = self.protocol.submit_pow(operator.pubkey(), job_id, operator.token, nonce);
         self.send(&[ix], &[&operator.key])
     }
@@ -358,7 +397,8 @@ impl Env {
             .iter()
             .map(|u| {
                 let stake = self.account::<Stake>(&pda::stake(&u.pubkey()));
-                let staked = stake.map_or(0, |s| s.amount + s.activating_amount + s.unbonding_amount);
+                let staked =
+                    stake.map_or(0, |s| s.amount + s.activating_amount + s.unbonding_amount);
                 i128::from(self.balance(&u.token)) + i128::from(staked)
             })
             .sum()
@@ -384,7 +424,11 @@ pub struct Vaults {
 
 pub fn worker_settings() -> WorkerSettings {
     WorkerSettings {
-        gpu: GpuInfo { model: "NVIDIA H100 80GB HBM3".into(), vram_mb: 81_559, compute_capability: 90 },
+        gpu: GpuInfo {
+            model: "NVIDIA H100 80GB HBM3".into(),
+            vram_mb: 81_559,
+            compute_capability: 90,
+        },
         supported_kernels: 1 << ignis::constants::KERNEL_POW_SHA256,
         hashrate: 12_000_000_000,
         min_price: IGN,
@@ -401,7 +445,9 @@ pub fn find_nonce(seed: &[u8; 32], worker: &Pubkey, difficulty: u8) -> u64 {
 /// Searches for a nonce that does NOT meet `difficulty`.
 pub fn find_bad_nonce(seed: &[u8; 32], worker: &Pubkey, difficulty: u8) -> u64 {
     (0u64..)
-        .find(|nonce| !ignis::pow::meets_difficulty(&ignis::pow::pow_hash(seed, worker, *nonce), difficulty))
+        .find(|nonce| {
+            !ignis::pow::meets_difficulty(&ignis::pow::pow_hash(seed, worker, *nonce), difficulty)
+        })
         .unwrap()
 }
 
@@ -415,21 +461,28 @@ pub fn assert_ignis_err(result: Result<(), TransactionError>, expected: IgnisErr
 
 /// The transaction failed with one of Anchor's own errors (constraints, accounts).
 #[track_caller]
-pub fn assert_anchor_err(result: Result<(), TransactionError>, expected: anchor_lang::error::ErrorCode) {
+pub fn assert_anchor_err(
+    result: Result<(), TransactionError>,
+    expected: anchor_lang::error::ErrorCode,
+) {
     assert_custom_err(result, u32::from(expected), &format!("{expected:?}"));
 }
 
 #[track_caller]
 pub fn assert_custom_err(result: Result<(), TransactionError>, code: u32, name: &str) {
     match result {
-        Err(TransactionError::InstructionError(_, InstructionError::Custom(got))) if got == code => {}
+        Err(TransactionError::InstructionError(_, InstructionError::Custom(got)))
+            if got == code => {}
         other => panic!("expected {name} ({code}), got {other:?}"),
     }
 }
 
 /// The transaction failed inside the SPL Token program (e.g. insufficient funds).
 #[track_caller]
-pub fn assert_token_err(result: Result<(), TransactionError>, expected: spl_token::error::TokenError) {
+pub fn assert_token_err(
+    result: Result<(), TransactionError>,
+    expected: spl_token::error::TokenError,
+) {
     let name = format!("{expected:?}");
     assert_custom_err(result, expected as u32, &name);
 }
@@ -454,9 +507,21 @@ pub fn create_mint(
         &token_program,
     );
     let init = if token_program == spl_token::ID {
-        spl_token::instruction::initialize_mint2(&token_program, &mint.pubkey(), authority, freeze_authority, DECIMALS)
+        spl_token::instruction::initialize_mint2(
+            &token_program,
+            &mint.pubkey(),
+            authority,
+            freeze_authority,
+            DECIMALS,
+        )
     } else {
-        spl_token_2022::instruction::initialize_mint2(&token_program, &mint.pubkey(), authority, freeze_authority, DECIMALS)
+        spl_token_2022::instruction::initialize_mint2(
+            &token_program,
+            &mint.pubkey(),
+            authority,
+            freeze_authority,
+            DECIMALS,
+        )
     }
     .unwrap();
     send_raw(svm, &[create, init], &[payer, &mint]);
@@ -483,18 +548,37 @@ pub fn create_token_account(
     let init = if token_program == spl_token::ID {
         spl_token::instruction::initialize_account3(&token_program, &account.pubkey(), mint, owner)
     } else {
-        spl_token_2022::instruction::initialize_account3(&token_program, &account.pubkey(), mint, owner)
+        spl_token_2022::instruction::initialize_account3(
+            &token_program,
+            &account.pubkey(),
+            mint,
+            owner,
+        )
     }
     .unwrap();
     send_raw(svm, &[create, init], &[payer, &account]);
     account.pubkey()
 }
 
-pub fn mint_to(svm: &mut LiteSVM, authority: &Keypair, token_program: Pubkey, mint: &Pubkey, to: &Pubkey, amount: u64) {
+pub fn mint_to(
+    svm: &mut LiteSVM,
+    authority: &Keypair,
+    token_program: Pubkey,
+    mint: &Pubkey,
+    to: &Pubkey,
+    amount: u64,
+) {
     let ix = if token_program == spl_token::ID {
         spl_token::instruction::mint_to(&token_program, mint, to, &authority.pubkey(), &[], amount)
     } else {
-        spl_token_2022::instruction::mint_to(&token_program, mint, to, &authority.pubkey(), &[], amount)
+        spl_token_2022::instruction::mint_to(
+            &token_program,
+            mint,
+            to,
+            &authority.pubkey(),
+            &[],
+            amount,
+        )
     }
     .unwrap();
     send_raw(svm, &[ix], &[authority]);
@@ -539,16 +623,39 @@ pub fn transfer_checked_ix(
     amount: u64,
 ) -> Instruction {
     if token_program == spl_token::ID {
-        spl_token::instruction::transfer_checked(&token_program, from, mint, to, authority, &[], amount, DECIMALS)
+        spl_token::instruction::transfer_checked(
+            &token_program,
+            from,
+            mint,
+            to,
+            authority,
+            &[],
+            amount,
+            DECIMALS,
+        )
     } else {
-        spl_token_2022::instruction::transfer_checked(&token_program, from, mint, to, authority, &[], amount, DECIMALS)
+        spl_token_2022::instruction::transfer_checked(
+            &token_program,
+            from,
+            mint,
+            to,
+            authority,
+            &[],
+            amount,
+            DECIMALS,
+        )
     }
     .unwrap()
 }
 
 pub fn send_raw(svm: &mut LiteSVM, ixs: &[Instruction], signers: &[&Keypair]) {
     svm.expire_blockhash();
-    let tx = Transaction::new_signed_with_payer(ixs, Some(&signers[0].pubkey()), signers, svm.latest_blockhash());
+    let tx = Transaction::new_signed_with_payer(
+        ixs,
+        Some(&signers[0].pubkey()),
+        signers,
+        svm.latest_blockhash(),
+    );
     svm.send_transaction(tx).expect("raw token transaction");
 }
 
@@ -557,7 +664,8 @@ pub fn send_raw(svm: &mut LiteSVM, ixs: &[Instruction], signers: &[&Keypair]) {
 /// A PoW-and-matmul worker with 80 GB of memory.
 pub fn kernel_worker_settings() -> WorkerSettings {
     WorkerSettings {
-        supported_kernels: (1 << ignis::constants::KERNEL_POW_SHA256) | (1 << ignis::constants::KERNEL_MATMUL_U32),
+        supported_kernels: (1 << ignis::constants::KERNEL_POW_SHA256)
+            | (1 << ignis::constants::KERNEL_MATMUL_U32),
         max_concurrent_jobs: 4,
         ..worker_settings()
     }
@@ -592,7 +700,13 @@ impl Env {
         user
     }
 
-    pub fn post_matmul(&mut self, poster: &User, n: u32, replicas: u8, reward: u64) -> Result<u64, TransactionError> {
+    pub fn post_matmul(
+        &mut self,
+        poster: &User,
+        n: u32,
+        replicas: u8,
+        reward: u64,
+    ) -> Result<u64, TransactionError> {
         let args = PostJobArgs {
             kind: JobKind::Kernel { kernel: ignis::constants::KERNEL_MATMUL_U32, size: n },
             replicas,
@@ -602,13 +716,32 @@ impl Env {
         self.post(poster, args)
     }
 
-    pub fn commit(&mut self, operator: &User, job_id: u64, result_hash: [u8; 32], salt: [u8; 32]) -> Result<(), TransactionError> {
-        let commitment = ignis::kernels::result_commitment(&result_hash, &salt, &pda::worker(&operator.pubkey()));
+    pub fn commit(
+        &mut self,
+        operator: &User,
+        job_id: u64,
+        result_hash: [u8; 32],
+        salt: [u8; 32],
+    ) -> Result<(), TransactionError> {
+        let commitment = ignis::kernels::result_commitment(
+            &result_hash,
+            &salt,
+            &pda::worker(&operator.pubkey()),
+        );
         self.send(&[ix::commit_result(operator.pubkey(), job_id, commitment)], &[&operator.key])
     }
 
-    pub fn reveal(&mut self, operator: &User, job_id: u64, result_hash: [u8; 32], salt: [u8; 32]) -> Result<(), TransactionError> {
-        self.send(&[ix::reveal_result(operator.pubkey(), job_id, result_hash, salt)], &[&operator.key])
+    pub fn reveal(
+        &mut self,
+        operator: &User,
+        job_id: u64,
+        result_hash: [u8; 32],
+        salt: [u8; 32],
+    ) -> Result<(), TransactionError> {
+        self.send(
+            &[ix::reveal_result(operator.pubkey(), job_id, result_hash, salt)],
+            &[&operator.key],
+        )
     }
 
     /// Finalizes with every live replica's accounts, in assignment order.
@@ -618,14 +751,24 @@ impl Env {
     }
 
     /// The verifier attests or disputes a single-replica job's revealed result.
-    pub fn verify(&mut self, job_id: u64, operator: &User, correct: bool) -> Result<(), TransactionError> {
+    pub fn verify(
+        &mut self,
+        job_id: u64,
+        operator: &User,
+        correct: bool,
+    ) -> Result<(), TransactionError> {
         let revealed = self.job(job_id).assignments[0].result_hash;
         self.rule(job_id, &[operator], correct.then_some(revealed))
     }
 
     /// The verifier attests `attested` (or, with `None`, disputes every revealed result)
     /// with every live replica's accounts, in assignment order.
-    pub fn rule(&mut self, job_id: u64, operators: &[&User], attested: Option<[u8; 32]>) -> Result<(), TransactionError> {
+    pub fn rule(
+        &mut self,
+        job_id: u64,
+        operators: &[&User],
+        attested: Option<[u8; 32]>,
+    ) -> Result<(), TransactionError> {
         let verifier = self.verifier.insecure_clone();
         let replicas: Vec<_> = operators.iter().map(|op| (op.pubkey(), op.token)).collect();
         let ix = self.protocol.verify_result(verifier.pubkey(), job_id, &replicas, attested);

@@ -12,11 +12,11 @@ use std::{
     time::{Duration, Instant},
 };
 
+use futures::StreamExt;
 use ignis::{
     instructions::PostJobArgs,
     state::{JobKind, JobStatus},
 };
-use futures::StreamExt;
 use ignis_client::{queries::pow_jobs_in, watch::job_updates};
 use ignis_system_tests::{Network, IGN};
 use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
@@ -67,7 +67,8 @@ async fn run(workers: usize, jobs: u64) -> Row {
     let poster = network.poster(jobs * 2).await;
     let first = network.client.config().await.expect("config").next_job_id;
     let pubsub = PubsubClient::new(&network.ws_url).await.expect("websocket");
-    let mut completed = job_updates(&pubsub, pow_jobs_in(JobStatus::Completed)).await.expect("subscribe");
+    let mut completed =
+        job_updates(&pubsub, pow_jobs_in(JobStatus::Completed)).await.expect("subscribe");
     let end = first + jobs;
 
     let started = Instant::now();
@@ -93,10 +94,13 @@ async fn run(workers: usize, jobs: u64) -> Row {
         paid_at
     };
     let (posted, paid_at) = tokio::join!(network.post(&poster, first, jobs, job), async {
-        tokio::time::timeout(Duration::from_secs(600), payouts).await.expect("every job paid within 10 minutes")
+        tokio::time::timeout(Duration::from_secs(600), payouts)
+            .await
+            .expect("every job paid within 10 minutes")
     });
     let seconds = started.elapsed().as_secs_f64();
-    let mut latencies: Vec<Duration> = paid_at.iter().map(|(id, paid)| paid.saturating_duration_since(posted[id])).collect();
+    let mut latencies: Vec<Duration> =
+        paid_at.iter().map(|(id, paid)| paid.saturating_duration_since(posted[id])).collect();
     latencies.sort();
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
     Row { workers, jobs, seconds, p50: at(0.5), p99: at(0.99) }
