@@ -7,9 +7,14 @@
 //! program's "syscalls" (CPI, sysvars, return data, stack height, logs) go through
 //! `solana_sysvar::program_stubs`, which we point at the running `InvokeContext`.
 //!
-//! Known host-build gaps (not fixable here): `msg!` prints to stdout (solana-msg 3 calls
-//! `println!` off-chain), `emit!` is a no-op and Anchor's `set_return_data` /
-//! `get_return_data` (solana-cpi 3.1) are no-ops, so none of them reach the runtime.
+//! `msg!` (so Anchor's `Instruction: PostJob` and `AnchorError occurred. ...` lines)
+//! goes into the transaction's log through the host logger of the patched solana-msg
+//! (`localnet/patches/solana-msg`; upstream 3.x prints to stdout off chain), framed by the
+//! runtime's `invoke [n]` / `success` / `failed` lines as on a real validator.
+//!
+//! Known host-build gaps (not fixable here): `emit!` is a no-op and Anchor's
+//! `set_return_data` / `get_return_data` (solana-cpi 3.1) are no-ops, so neither reaches
+//! the runtime; the program's own compute is not metered (a flat charge per invocation).
 
 use {
     litesvm::LiteSVM,
@@ -47,7 +52,10 @@ pub type ProgramEntry =
 /// Register a host-compiled program as a builtin in this LiteSVM.
 pub fn add_native_program(svm: &mut LiteSVM, program_id: Address, entry: ProgramEntry) {
     static STUBS: Once = Once::new();
-    STUBS.call_once(|| drop(set_syscall_stubs(Box::new(Stubs))));
+    STUBS.call_once(|| {
+        drop(set_syscall_stubs(Box::new(Stubs)));
+        solana_msg::host::set_logger(log_to_transaction);
+    });
     PROGRAMS.write().unwrap().insert(program_id, entry);
     svm.add_builtin(program_id, NativeProgram::register);
 }
@@ -66,6 +74,18 @@ thread_local! {
     /// The first CPI of that invocation that failed. On chain a failed CPI aborts the
     /// caller, so it becomes the instruction's error whatever the program does next.
     static CPI_ERROR: Cell<Option<InstructionError>> = const { Cell::new(None) };
+}
+
+/// `msg!` inside a native program: into the running transaction's log.
+fn log_to_transaction(message: &str) -> bool {
+    // SAFETY: as in `current`; null outside a native program invocation.
+    match unsafe { CURRENT.get().as_mut() } {
+        Some(invoke_context) => {
+            stable_log::program_log(&invoke_context.get_log_collector(), message);
+            true
+        }
+        None => false,
+    }
 }
 
 fn current<'a>() -> &'a mut InvokeContext<'static, 'static> {

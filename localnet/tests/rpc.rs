@@ -123,7 +123,7 @@ fn ignis_over_json_rpc() {
     let after = unix_timestamp(&rpc);
     assert!(after >= before + week && after < before + week + 60, "{before} -> {after}");
 
-    let (_subscription, slots) = PubsubClient::slot_subscribe(&localnet.ws_url()).unwrap();
+    let (_subscription, slots) = PubsubClient::slot_subscribe(localnet.ws_url()).unwrap();
     let slot = slots.recv_timeout(Duration::from_secs(10)).unwrap();
     assert!(slot.slot > 0);
 

@@ -298,3 +298,41 @@ fn refund_waits_for_live_assignments_to_be_expired() {
     assert_eq!(env.balance(&poster.token), 100 * IGN);
     env.assert_reconciled();
 }
+
+/// Off chain the program runs natively, yet its transactions log as on a real
+/// validator: Anchor's clients and log-based indexers depend on these lines.
+#[test]
+fn transactions_log_the_instruction_and_the_named_error_as_a_validator_does() {
+    let mut env = Env::new();
+    let poster = env.user(100 * IGN);
+    let program = ignis::ID;
+
+    let refused = PostJobArgs { reward: 0, ..env.job_args() };
+    assert_ignis_err(env.post(&poster, refused).map(|_| ()), IgnisError::RewardTooSmall);
+    let logs = env.last_logs.clone();
+    let code = u32::from(IgnisError::RewardTooSmall);
+    let expected_error = format!(
+        "Error Code: RewardTooSmall. Error Number: {code}. Error Message: {}.",
+        IgnisError::RewardTooSmall
+    );
+    assert_eq!(logs.first(), Some(&format!("Program {program} invoke [1]")), "{logs:#?}");
+    assert!(logs.contains(&"Program log: Instruction: PostJob".to_owned()), "{logs:#?}");
+    assert!(
+        logs.iter()
+            .any(|l| l.starts_with("Program log: AnchorError") && l.ends_with(&expected_error)),
+        "{logs:#?}"
+    );
+    assert_eq!(
+        logs.last(),
+        Some(&format!("Program {program} failed: custom program error: {code:#x}")),
+        "{logs:#?}"
+    );
+
+    env.post(&poster, env.job_args()).unwrap();
+    let logs = env.last_logs.clone();
+    assert!(logs.contains(&"Program log: Instruction: PostJob".to_owned()), "{logs:#?}");
+    // The escrow transfer is a CPI, logged one level deeper.
+    let token = spl_token::ID;
+    assert!(logs.contains(&format!("Program {token} invoke [2]")), "{logs:#?}");
+    assert_eq!(logs.last(), Some(&format!("Program {program} success")), "{logs:#?}");
+}

@@ -80,10 +80,18 @@ pub struct Env {
     pub svm: LiteSVM,
     /// Data of every inner instruction of the last successful transaction.
     pub last_inner_data: Vec<Vec<u8>>,
+    /// Log messages of the last transaction, failed or not.
+    pub last_logs: Vec<String>,
     pub admin: User,
     pub orchestrator: Keypair,
     pub verifier: Keypair,
     pub protocol: Protocol,
+}
+
+impl Default for Env {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Env {
@@ -140,6 +148,7 @@ impl Env {
         Env {
             svm,
             last_inner_data: Vec::new(),
+            last_logs: Vec::new(),
             admin: User { key: admin, token: admin_token },
             orchestrator,
             verifier,
@@ -165,7 +174,14 @@ impl Env {
             signers,
             self.svm.latest_blockhash(),
         );
-        let meta = self.svm.send_transaction(tx).map_err(|failed| failed.err)?;
+        let meta = match self.svm.send_transaction(tx) {
+            Ok(meta) => meta,
+            Err(failed) => {
+                self.last_logs = failed.meta.logs;
+                return Err(failed.err);
+            }
+        };
+        self.last_logs = meta.logs.clone();
         self.last_inner_data = meta
             .inner_instructions
             .iter()
