@@ -148,7 +148,7 @@ impl IgnisClient {
     fn outcome(&self, status: Option<TransactionStatus>) -> Option<Result<()>> {
         let status = status?;
         match status.err {
-            Some(err) => Some(Err(ClientError::from_transaction(err.into()))),
+            Some(err) => Some(Err(ClientError::from_transaction(err))),
             None => status.satisfies_commitment(self.rpc.commitment()).then_some(Ok(())),
         }
     }

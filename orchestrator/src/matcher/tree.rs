@@ -63,6 +63,8 @@ impl CapabilityTree {
             };
         }
         let mut level_start = size;
+        // `level` also names the tree level in `positions[level]`, read next to `nodes`.
+        #[allow(clippy::needless_range_loop)]
         for level in 1..levels {
             level_start >>= 1;
             for id in level_start..2 * level_start {

@@ -448,7 +448,7 @@ fn a_pause_stops_every_protocol_clock_and_gives_the_time_back() {
     let withdraw = env.protocol.withdraw(staker.pubkey(), staker.token);
     env.warp(unlock_at - env.config().clock_at(env.now()) - 1);
     assert_ignis_err(
-        env.send(&[withdraw.clone()], &[&staker.key]),
+        env.send(std::slice::from_ref(&withdraw), &[&staker.key]),
         IgnisError::UnbondingNotElapsed,
     );
     env.warp(1);

@@ -274,7 +274,7 @@ fn stake_backing_a_live_job_cannot_leave_before_the_job_settles() {
     env.warp(UNBONDING_SECONDS + 1);
     let withdraw = env.protocol.withdraw(operator.pubkey(), operator.token);
     assert_ignis_err(
-        env.send(&[withdraw.clone()], &[&operator.key]),
+        env.send(std::slice::from_ref(&withdraw), &[&operator.key]),
         IgnisError::WorkerHasActiveJobs,
     );
     // The deadline passed long ago: the miss is slashed from the unbonding stake.
@@ -313,18 +313,24 @@ fn settled_jobs_and_empty_stakes_can_be_closed_and_their_rent_returned() {
 
     // A stake closes once empty and its worker deregistered.
     let close_stake = ix::close_stake(operator.pubkey());
-    assert_ignis_err(env.send(&[close_stake.clone()], &[&operator.key]), IgnisError::StakeNotEmpty);
+    assert_ignis_err(
+        env.send(std::slice::from_ref(&close_stake), &[&operator.key]),
+        IgnisError::StakeNotEmpty,
+    );
     env.send(&[ix::request_unstake(operator.pubkey(), MIN_WORKER_STAKE)], &[&operator.key])
         .unwrap();
     env.warp(UNBONDING_SECONDS);
     env.send(&[env.protocol.withdraw(operator.pubkey(), operator.token)], &[&operator.key])
         .unwrap();
     // The job's fee was shared by the bonded stake: claim it first.
-    assert_ignis_err(env.send(&[close_stake.clone()], &[&operator.key]), IgnisError::StakeNotEmpty);
+    assert_ignis_err(
+        env.send(std::slice::from_ref(&close_stake), &[&operator.key]),
+        IgnisError::StakeNotEmpty,
+    );
     env.send(&[env.protocol.claim_rewards(operator.pubkey(), operator.token)], &[&operator.key])
         .unwrap();
     assert_ignis_err(
-        env.send(&[close_stake.clone()], &[&operator.key]),
+        env.send(std::slice::from_ref(&close_stake), &[&operator.key]),
         IgnisError::WorkerStillRegistered,
     );
     env.send(&[ix::deregister_worker(operator.pubkey())], &[&operator.key]).unwrap();

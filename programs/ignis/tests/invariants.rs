@@ -244,6 +244,7 @@ impl Case {
             after.slashed.iter().zip(&before.slashed).map(|(a, b)| a - b).collect();
         let excluded: u64 = (0..ACTORS).filter(|i| slashed[*i] > 0).map(|i| before.bonded[i]).sum();
         let sharing = u128::from(before.staked.saturating_sub(excluded));
+        #[allow(clippy::needless_range_loop)] // `i` indexes five parallel per-actor arrays
         for i in 0..ACTORS {
             if after.claimed[i] == 0
                 && before.claimed[i] > 0

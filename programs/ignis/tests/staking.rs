@@ -99,11 +99,17 @@ fn unstake_then_withdraw_after_the_unbonding_period_only() {
     env.assert_reconciled();
 
     let withdraw = env.protocol.withdraw(user.pubkey(), user.token);
-    assert_ignis_err(env.send(&[withdraw.clone()], &[&user.key]), IgnisError::UnbondingNotElapsed);
+    assert_ignis_err(
+        env.send(std::slice::from_ref(&withdraw), &[&user.key]),
+        IgnisError::UnbondingNotElapsed,
+    );
     env.warp(UNBONDING_SECONDS - 1);
-    assert_ignis_err(env.send(&[withdraw.clone()], &[&user.key]), IgnisError::UnbondingNotElapsed);
+    assert_ignis_err(
+        env.send(std::slice::from_ref(&withdraw), &[&user.key]),
+        IgnisError::UnbondingNotElapsed,
+    );
     env.warp(1);
-    env.send(&[withdraw.clone()], &[&user.key]).unwrap();
+    env.send(std::slice::from_ref(&withdraw), &[&user.key]).unwrap();
 
     assert_eq!(env.balance(&user.token), 40 * IGN);
     assert_eq!(env.vaults().stake, 60 * IGN);
@@ -121,7 +127,10 @@ fn a_new_unstake_request_restarts_the_clock_for_the_whole_tranche() {
     env.warp(UNBONDING_SECONDS);
     env.send(&[ix::request_unstake(user.pubkey(), 90 * IGN)], &[&user.key]).unwrap();
     let withdraw = env.protocol.withdraw(user.pubkey(), user.token);
-    assert_ignis_err(env.send(&[withdraw.clone()], &[&user.key]), IgnisError::UnbondingNotElapsed);
+    assert_ignis_err(
+        env.send(std::slice::from_ref(&withdraw), &[&user.key]),
+        IgnisError::UnbondingNotElapsed,
+    );
     env.warp(UNBONDING_SECONDS);
     env.send(&[withdraw], &[&user.key]).unwrap();
     assert_eq!(env.balance(&user.token), 100 * IGN);

@@ -25,13 +25,16 @@ fn register_needs_the_minimum_stake() {
     let register = ix::register_worker(user.pubkey(), worker_settings());
     // No stake account at all.
     assert_anchor_err(
-        env.send(&[register.clone()], &[&user.key]),
+        env.send(std::slice::from_ref(&register), &[&user.key]),
         AnchorError::AccountNotInitialized,
     );
     env.stake(&user, MIN_WORKER_STAKE - 1).unwrap();
-    assert_ignis_err(env.send(&[register.clone()], &[&user.key]), IgnisError::StakeBelowMinimum);
+    assert_ignis_err(
+        env.send(std::slice::from_ref(&register), &[&user.key]),
+        IgnisError::StakeBelowMinimum,
+    );
     env.stake(&user, 1).unwrap();
-    env.send(&[register.clone()], &[&user.key]).unwrap();
+    env.send(std::slice::from_ref(&register), &[&user.key]).unwrap();
     // A second registration of the same operator fails: one worker per operator.
     assert!(env.send(&[register], &[&user.key]).is_err());
     assert_eq!(env.config().totals.workers_registered, 1);
@@ -119,7 +122,7 @@ fn deregister_only_without_active_jobs_and_the_record_survives_registering_again
 
     let deregister = ix::deregister_worker(operator.pubkey());
     assert_ignis_err(
-        env.send(&[deregister.clone()], &[&operator.key]),
+        env.send(std::slice::from_ref(&deregister), &[&operator.key]),
         IgnisError::WorkerHasActiveJobs,
     );
 
@@ -129,7 +132,7 @@ fn deregister_only_without_active_jobs_and_the_record_survives_registering_again
     let record = env.worker(&operator.pubkey()).unwrap();
     assert_eq!((record.jobs_missed, record.jobs_completed), (1, 1));
 
-    env.send(&[deregister.clone()], &[&operator.key]).unwrap();
+    env.send(std::slice::from_ref(&deregister), &[&operator.key]).unwrap();
     let gone = env.worker(&operator.pubkey()).expect("the account and its record stay");
     assert!(!gone.registered && !gone.settings.accepting_jobs);
     assert_eq!(env.config().totals.workers_registered, 0);
