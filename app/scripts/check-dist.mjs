@@ -4,7 +4,9 @@ import { join } from 'node:path';
 
 const dir = process.argv[2] ?? 'dist';
 const markers = ['Ignis Test Wallet', 'registerTestWallet', 'WalletUserRejectedError'];
+/** @type {string[]} */
 const files = [];
+/** @param {string} d */
 const walk = (d) => {
   for (const name of readdirSync(d)) {
     const p = join(d, name);

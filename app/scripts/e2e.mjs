@@ -23,11 +23,20 @@ const repoDir = resolve(appDir, '..');
 const resultsDir = join(appDir, 'test-results');
 mkdirSync(resultsDir, { recursive: true });
 
+/**
+ * @param {string} message
+ * @returns {never}
+ */
 function fail(message) {
   console.error(`\ne2e: ${message}\n`);
   process.exit(1);
 }
 
+/**
+ * @param {string} command
+ * @param {string[]} args
+ * @param {import('node:child_process').SpawnSyncOptions} options
+ */
 function run(command, args, options = {}) {
   console.log(`e2e: $ ${command} ${args.join(' ')}`);
   const result = spawnSync(command, args, { stdio: 'inherit', cwd: appDir, ...options });
@@ -48,14 +57,19 @@ if (!existsSync(CHROMIUM)) {
 if (!run('npx', ['vite', 'build', '--mode', 'e2e', '--logLevel', 'warn'])) fail('vite build --mode e2e failed');
 const distDir = join(appDir, 'dist-e2e');
 
+/**
+ * @param {Set<number>} avoid
+ * @returns {Promise<number>}
+ */
 async function freePort(avoid = new Set()) {
   for (;;) {
+    /** @type {number} */
     const port = await new Promise((res, rej) => {
       const server = createNetServer();
       server.unref();
       server.on('error', rej);
       server.listen(0, '127.0.0.1', () => {
-        const { port } = server.address();
+        const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
         server.close(() => res(port));
       });
     });
@@ -63,6 +77,10 @@ async function freePort(avoid = new Set()) {
   }
 }
 
+/**
+ * @param {number} port
+ * @returns {Promise<boolean>}
+ */
 async function portIsFree(port) {
   return new Promise((res) => {
     const server = createNetServer();
@@ -71,7 +89,10 @@ async function portIsFree(port) {
   });
 }
 
-/** An RPC port whose neighbour (the websocket) is free too. */
+/**
+ * An RPC port whose neighbour (the websocket) is free too.
+ * @returns {Promise<number>}
+ */
 async function freePortPair() {
   for (let i = 0; i < 50; i++) {
     const port = 20_000 + Math.floor(Math.random() * 30_000);
@@ -81,7 +102,8 @@ async function freePortPair() {
 }
 
 // 3. The network
-let network = null;
+/** @type {string} */
+let network;
 let stopNetwork = async () => {};
 const stateRoot = mkdtempSync(join(tmpdir(), 'ignis-e2e-'));
 if (process.env.IGNIS_E2E_NETWORK) {
@@ -124,6 +146,7 @@ if (process.env.IGNIS_E2E_NETWORK) {
   const log = openSync(logPath, 'w');
   console.log(`e2e: $ ${bin} ${args.join(' ')}   (log: ${logPath})`);
   const child = spawn(bin, args, { stdio: ['ignore', log, log], cwd: repoDir });
+  /** @type {{ code: number | null, signal: NodeJS.Signals | null } | null} */
   let exited = null;
   child.on('exit', (code, signal) => {
     exited = { code, signal };
@@ -162,6 +185,7 @@ if (process.env.IGNIS_E2E_NETWORK) {
 }
 
 // 4. Serve the app and run the tests
+/** @type {Record<string, string>} */
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json' };
 const server = createServer((req, res) => {
   const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -171,9 +195,8 @@ const server = createServer((req, res) => {
   createReadStream(file).pipe(res);
 });
 const appPort = await freePort();
-await new Promise((r) => server.listen(appPort, '127.0.0.1', r));
+await new Promise((r) => server.listen(appPort, '127.0.0.1', () => r(undefined)));
 
-let status = 1;
 const stop = async () => {
   server.close();
   await stopNetwork();
@@ -183,6 +206,9 @@ process.on('SIGINT', async () => {
   await stop();
   process.exit(130);
 });
+
+/** @type {number} */
+let status;
 try {
   // Asynchronously: this process serves the app while the tests run.
   const vitest = spawn('npx', ['vitest', 'run', '--config', 'vitest.e2e.config.ts', ...process.argv.slice(2)], {

@@ -14,11 +14,13 @@ const appDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const idlPath = resolve(appDir, '../idl/ignis.json');
 const check = process.argv.includes('--check');
 
+/** @param {string} packageFolder */
 export async function generate(packageFolder) {
   const idl = JSON.parse(readFileSync(idlPath, 'utf8'));
   // The `stake` instruction and the `Stake` account would both export
   // STAKE_DISCRIMINATOR: name the instruction after its Rust accounts struct.
   const root = visit(rootNodeFromAnchor(idl), updateInstructionsVisitor({ stake: { name: 'stakeTokens' } }));
+  if (root?.kind !== 'rootNode') throw new Error('updateInstructionsVisitor did not return a root node');
   await visit(
     root,
     renderVisitor(packageFolder, {
@@ -34,6 +36,7 @@ export async function generate(packageFolder) {
 // renderers-js 2.2 writes its client plugin for kit 6's `extendClient` type, which
 // kit 8.4 no longer accepts as is; the app does not use the plugin. The expectation
 // fails the type check as soon as a Codama release renders a plugin that compiles.
+/** @param {string} file */
 function patchPlugin(file) {
   const text = readFileSync(file, 'utf8');
   const line = '    return extendClient(client, {\n';
@@ -44,7 +47,12 @@ function patchPlugin(file) {
   );
 }
 
+/**
+ * @param {string} dir
+ * @returns {string[]}
+ */
 function listFiles(dir) {
+  /** @type {string[]} */
   const out = [];
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
@@ -54,7 +62,11 @@ function listFiles(dir) {
   return out.sort();
 }
 
-/** Differences between two generated folders, as relative paths. */
+/**
+ * Differences between two generated folders, as relative paths.
+ * @param {string} a
+ * @param {string} b
+ */
 export function diffFolders(a, b) {
   const fa = listFiles(a).map((p) => relative(a, p));
   const fb = listFiles(b).map((p) => relative(b, p));

@@ -20,7 +20,8 @@ export interface JobView {
   replicas: number;
   /** Base units. */
   reward: string;
-  status: JobStatusName | string;
+  /** A JobStatusName, or a status newer than this app (shown as is). */
+  status: string;
   assignments: Assignment[];
   postedAt: number;
   expiresAt: number;

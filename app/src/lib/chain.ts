@@ -175,7 +175,7 @@ export async function readJobsOfPoster(rpc: ChainRpc, poster: Address): Promise<
       filters: [
         { memcmp: { offset: 0n, bytes: base58.decode(JOB_DISCRIMINATOR) as never, encoding: 'base58' } },
         // Job: discriminator (8), id (8), poster.
-        { memcmp: { offset: 16n, bytes: poster as never, encoding: 'base58' } },
+        { memcmp: { offset: 16n, bytes: poster, encoding: 'base58' } },
       ],
     })
     .send();

@@ -9,7 +9,6 @@
 // index and lists it as it last was: jobs that look closable are looked up on the
 // chain, and those gone are shown as closed, with nothing left to do.
 
-import type { Address } from '@solana/kit';
 import type { App } from '../app';
 import type { JobView } from '../lib/api';
 import { missingAccounts, readJobsOfPoster } from '../lib/chain';
@@ -115,7 +114,7 @@ export function jobsPage(app: App, root: HTMLElement): () => void {
         source.textContent = 'Live from the orchestrator.';
       } catch {
         if (app.apiOnline !== false) app.setApiOnline(false);
-        fetched = await readJobsOfPoster(app.rpc, owner as Address);
+        fetched = await readJobsOfPoster(app.rpc, owner);
         onChain = true;
         source.textContent = 'Read from the chain (the orchestrator is unreachable).';
       }
@@ -256,7 +255,7 @@ function jobCard(
           : `expires ${formatRelative(job.expiresAt, now)}`
         : `posted ${formatRelative(job.postedAt, now)}`;
 
-  const txLinks = (Object.entries(txs) as Array<[string, string]>).map(([kind, sig]) =>
+  const txLinks = Object.entries<string>(txs).map(([kind, sig]) =>
     extLink(app.explorerTx(sig), `${kind} tx`, { 'data-testid': `job-tx-${kind}` }),
   );
 

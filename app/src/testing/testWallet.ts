@@ -106,17 +106,19 @@ class IgnisTestWallet implements Wallet {
     };
   };
 
-  #connect: StandardConnectMethod = async () => {
+  // Connecting and disconnecting ask nobody here: they settle at once.
+  #connect: StandardConnectMethod = () => {
     if (this.#accounts.length === 0) {
       this.#accounts = [this.account];
       this.#emitChange();
     }
-    return { accounts: this.#accounts };
+    return Promise.resolve({ accounts: this.#accounts });
   };
 
-  #disconnect = async () => {
+  #disconnect = (): Promise<void> => {
     this.#accounts = [];
     this.#emitChange();
+    return Promise.resolve();
   };
 
   #checkRejected(): void {

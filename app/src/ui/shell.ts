@@ -95,17 +95,19 @@ function renderWalletBox(app: App, box: HTMLElement): void {
         {
           class: 'menu-item',
           role: 'menuitem',
-          onclick: async () => {
+          onclick: () => {
             menu.hidden = true;
-            await navigator.clipboard?.writeText(address).catch(() => {});
-            toast('Address copied', 'ok');
+            // The toast comes whether or not the browser let the copy happen.
+            void Promise.resolve(navigator.clipboard?.writeText(address))
+              .catch(() => {})
+              .then(() => toast('Address copied', 'ok'));
           },
         },
         'Copy address',
       ),
       h(
         'button',
-        { class: 'menu-item', role: 'menuitem', 'data-testid': 'disconnect', onclick: () => app.wallet.disconnect() },
+        { class: 'menu-item', role: 'menuitem', 'data-testid': 'disconnect', onclick: () => void app.wallet.disconnect() },
         'Disconnect',
       ),
     );
@@ -144,13 +146,9 @@ function renderWalletBox(app: App, box: HTMLElement): void {
           role: 'menuitem',
           'data-testid': 'wallet-option',
           'data-wallet': wallet.name,
-          onclick: async () => {
+          onclick: () => {
             menu.hidden = true;
-            try {
-              await app.wallet.connect(wallet);
-            } catch (error) {
-              toast(app.describe(error), 'error');
-            }
+            app.wallet.connect(wallet).catch((error: unknown) => toast(app.describe(error), 'error'));
           },
         },
         h('img', { src: wallet.icon, alt: '', width: 20, height: 20 }),
@@ -158,6 +156,12 @@ function renderWalletBox(app: App, box: HTMLElement): void {
       ),
     ),
   );
+}
+
+/** A text field of a submitted form ('' when it is missing). */
+function textField(data: FormData, name: string): string {
+  const value = data.get(name);
+  return typeof value === 'string' ? value.trim() : '';
 }
 
 function openSettings(app: App): void {
@@ -198,9 +202,9 @@ function openSettings(app: App): void {
     }
     const data = new FormData(form);
     const next: Settings = {
-      rpcUrl: String(data.get('rpcUrl')).trim(),
-      wsUrl: String(data.get('wsUrl')).trim(),
-      apiUrl: String(data.get('apiUrl')).trim(),
+      rpcUrl: textField(data, 'rpcUrl'),
+      wsUrl: textField(data, 'wsUrl'),
+      apiUrl: textField(data, 'apiUrl'),
     };
     const problem =
       validateUrl(next.rpcUrl, ['http:', 'https:']) ??

@@ -122,7 +122,7 @@ export async function settledResult(page: Page, target: string, timeout = 90_000
   const selector = target.includes('[') ? target : `[data-testid="${target}"]`;
   await page.waitForFunction(
     (sel) => {
-      const el = document.querySelector(sel) as HTMLElement | null;
+      const el = document.querySelector<HTMLElement>(sel);
       return el?.dataset.state === 'ok' || el?.dataset.state === 'error';
     },
     selector,

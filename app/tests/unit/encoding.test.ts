@@ -29,9 +29,9 @@ interface FixtureEntry {
   data: string;
 }
 
-const fixture: FixtureEntry[] = JSON.parse(
+const fixture = JSON.parse(
   readFileSync(new URL('../fixtures/rust-instructions.json', import.meta.url), 'utf8'),
-);
+) as FixtureEntry[];
 
 function kindOf(kind: Record<string, Record<string, number>>): JobKindInput {
   if (kind.pow) return { kind: 'pow', difficulty: kind.pow.difficulty! };
@@ -103,7 +103,7 @@ describe('instructions match the Rust client byte for byte', () => {
       expect(ix.programAddress).toBe(entry.programId);
       expect(Buffer.from(ix.data ?? []).toString('base64')).toBe(entry.data);
       const accounts = (ix.accounts ?? []).map((m) => ({
-        pubkey: m.address as string,
+        pubkey: m.address,
         isSigner: m.role === AccountRole.READONLY_SIGNER || m.role === AccountRole.WRITABLE_SIGNER,
         isWritable: m.role === AccountRole.WRITABLE || m.role === AccountRole.WRITABLE_SIGNER,
       }));
