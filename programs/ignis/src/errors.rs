@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 
 #[error_code]
+#[derive(PartialEq, Eq, num_enum::TryFromPrimitive)]
 pub enum IgnisError {
     #[msg("The protocol is paused: only withdrawals, cancellations and refunds are allowed")]
     ProtocolPaused,
@@ -162,4 +163,13 @@ pub enum IgnisError {
     StakeNotEmpty,
     #[msg("The operator's worker is still registered: deregister it first")]
     WorkerStillRegistered,
+}
+
+impl IgnisError {
+    /// The error a program error code stands for, if it is one of Ignis' own: how
+    /// clients match errors by type rather than by name.
+    pub fn from_code(code: u32) -> Option<Self> {
+        let index = code.checked_sub(anchor_lang::error::ERROR_CODE_OFFSET)?;
+        Self::try_from(index).ok()
+    }
 }

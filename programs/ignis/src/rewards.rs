@@ -33,6 +33,21 @@ impl EmissionSchedule {
         }
         total.min(u128::from(self.cap)) as u64
     }
+
+    /// Base units per second the schedule releases at wall time `now`: `initial_rate >>
+    /// k` in the k-th halving interval; 0 before the start and once the cap is reached.
+    pub fn rate_at(&self, now: i64) -> u64 {
+        let elapsed = now.saturating_sub(self.start);
+        if elapsed < 0 || self.emitted_after(elapsed) >= self.cap {
+            return 0;
+        }
+        let halvings = elapsed / self.halving_interval_seconds.max(1);
+        if halvings >= 64 {
+            0
+        } else {
+            self.initial_rate >> halvings
+        }
+    }
 }
 
 impl Config {
@@ -162,5 +177,13 @@ impl Stake {
     /// Booked plus not-yet-booked rewards: what `claim_rewards` would pay now.
     pub fn claimable(&self, reward_per_share: u128) -> Result<u64> {
         math::add(self.pending_rewards, self.earned(reward_per_share)?)
+    }
+
+    /// What `claim_rewards` would pay at wall time `now` (the chain's clock), with
+    /// emission accrued up to then: for clients, which read `config` as last written.
+    pub fn claimable_at(&self, config: &Config, now: i64) -> Result<u64> {
+        let mut accrued = config.clone();
+        accrued.accrue(now)?;
+        self.claimable(accrued.rewards.reward_per_share)
     }
 }

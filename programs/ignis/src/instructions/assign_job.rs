@@ -30,39 +30,11 @@ pub struct AssignJob<'info> {
 
 impl AssignJob<'_> {
     fn validate(&self) -> Result<()> {
-        let (job, worker) = (&self.job, &self.worker);
+        // The rules live on the state, shared with the orchestrator's matcher feed.
         self.config.require_not_paused()?;
-        require!(job.status == JobStatus::Open, IgnisError::JobNotOpen);
-        require!(self.config.clock()? < job.expires_at, IgnisError::JobExpired);
-        require!(job.requeues < MAX_REQUEUES, IgnisError::RequeueLimitReached);
-        require!(worker.registered, IgnisError::WorkerNotRegistered);
-        require!(
-            self.operator_stake.amount >= self.config.params.min_worker_stake,
-            IgnisError::StakeBelowMinimum
-        );
-        require!(worker.settings.accepting_jobs, IgnisError::WorkerNotAccepting);
-        require!(worker.settings.supports(job.kind.kernel()), IgnisError::KernelNotSupported);
-        require!(
-            job.kind.memory_mb() <= u64::from(worker.settings.gpu.vram_mb),
-            IgnisError::InsufficientMemory
-        );
-        require!(
-            job.price_per_replica() >= worker.settings.min_price,
-            IgnisError::PriceBelowWorkerMinimum
-        );
-        require!(
-            worker.active_jobs < worker.settings.max_concurrent_jobs,
-            IgnisError::WorkerAtCapacity
-        );
-        // Nobody is given work it cannot do in time, so no poster can get honest
-        // workers slashed with an impossible job.
-        require!(worker.can_finish(&job.kind, job.execution_seconds), IgnisError::JobInfeasible);
-        // One worker per operator, so a distinct worker is a distinct operator.
-        require!(
-            job.assignment_index(&worker.key()).is_none(),
-            IgnisError::OperatorAlreadyAssigned
-        );
-        Ok(())
+        self.job.check_assignable(self.config.clock()?)?;
+        self.worker.check_eligible(&self.config, self.operator_stake.amount)?;
+        self.worker.check_can_take(&self.worker.key(), &self.job)
     }
 
     #[access_control(ctx.accounts.validate())]

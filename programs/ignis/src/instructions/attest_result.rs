@@ -19,25 +19,11 @@ pub struct VerifyResult<'info> {
 
 impl<'info> VerifyResult<'info> {
     fn validate(&self, ruling: Ruling) -> Result<()> {
-        let (config, job) = (&self.settle.config, &self.settle.job);
-        config.require_not_paused()?;
-        require!(matches!(job.kind, JobKind::Kernel { .. }), IgnisError::NotKernelJob);
-        let now = config.clock()?;
-        let end =
-            job.verification_deadline_at(now, &config.params).ok_or(IgnisError::NotInChallenge)?;
-        require!(now <= end, IgnisError::ChallengeWindowClosed);
-        require!(job.revealed_count() > 0, IgnisError::NothingRevealed);
-        if let Ruling::Attested(hash) = ruling {
-            require!(
-                job.live_assignments().iter().any(|a| a.revealed && a.result_hash == hash),
-                IgnisError::NoReplicaRevealedResult
-            );
-        }
-        Ok(())
+        let config = &self.settle.config;
+        self.settle.job.check_ruling(config, ruling, config.clock()?)
     }
 
     fn rule(ctx: Context<'info, Self>, ruling: Ruling) -> Result<()> {
-        ctx.accounts.validate(ruling)?;
         let settle = &mut ctx.accounts.settle;
         let (verdicts, winner) = settlement::verdicts(&settle.job, ruling);
         let event = settle.settle(ctx.remaining_accounts, &verdicts, winner, true)?;
@@ -45,10 +31,12 @@ impl<'info> VerifyResult<'info> {
         Ok(())
     }
 
+    #[access_control(ctx.accounts.validate(Ruling::Attested(result_hash)))]
     pub fn attest_result(ctx: Context<'info, Self>, result_hash: [u8; 32]) -> Result<()> {
         Self::rule(ctx, Ruling::Attested(result_hash))
     }
 
+    #[access_control(ctx.accounts.validate(Ruling::Disputed))]
     pub fn dispute_result(ctx: Context<'info, Self>) -> Result<()> {
         Self::rule(ctx, Ruling::Disputed)
     }

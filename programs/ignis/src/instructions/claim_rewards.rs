@@ -46,6 +46,8 @@ impl ClaimRewards<'_> {
         accounts.config.activate_stake(stake, clock.slot)?;
         stake.settle(accounts.config.rewards.reward_per_share)?;
         let amount = stake.pending_rewards;
+        // Checked here, not in a `validate`: only accrual tells what is owed, and a copy
+        // of the config to accrue first would not fit an SBF stack frame.
         require!(amount > 0, IgnisError::NothingToClaim);
         stake.pending_rewards = 0;
         stake.claimed_total = math::add(stake.claimed_total, amount)?;

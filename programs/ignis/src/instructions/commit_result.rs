@@ -24,7 +24,7 @@ pub struct CommitResult<'info> {
 
 impl CommitResult<'_> {
     /// Returns the replica's index.
-    fn verify(&self, commitment: &[u8; 32]) -> Result<usize> {
+    fn replica_index(&self, commitment: &[u8; 32]) -> Result<usize> {
         let job = &self.job;
         self.config.require_not_paused()?;
         require!(matches!(job.kind, JobKind::Kernel { .. }), IgnisError::NotKernelJob);
@@ -46,8 +46,13 @@ impl CommitResult<'_> {
         Ok(index)
     }
 
+    fn validate(&self, commitment: &[u8; 32]) -> Result<()> {
+        self.replica_index(commitment).map(drop)
+    }
+
+    #[access_control(ctx.accounts.validate(&commitment))]
     pub fn commit_result(ctx: Context<Self>, commitment: [u8; 32]) -> Result<()> {
-        let index = ctx.accounts.verify(&commitment)?;
+        let index = ctx.accounts.replica_index(&commitment)?;
         let now = ctx.accounts.config.clock()?;
         let reveal_window = ctx.accounts.config.params.reveal_window_seconds;
         let job = &mut ctx.accounts.job;

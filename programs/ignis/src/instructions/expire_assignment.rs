@@ -48,26 +48,17 @@ pub struct ExpireAssignment<'info> {
 
 impl ExpireAssignment<'_> {
     /// Returns the index of the expired assignment.
-    fn verify(&self) -> Result<usize> {
-        // Deadlines stand still while paused (the protocol clock stops), and expiring
-        // waits for the end of the pause too.
-        self.config.require_not_paused()?;
-        let job = &self.job;
-        require!(
-            matches!(job.status, JobStatus::Open | JobStatus::Running),
-            IgnisError::JobNotRunning
-        );
-        let index = job.assignment_index(&self.worker.key()).ok_or(IgnisError::NotAssigned)?;
-        let assignment = &job.assignments[index];
-        // A commitment is the kernel replica's proof it worked in time; what happens to
-        // it next is for `finalize_job`.
-        require!(!assignment.committed, IgnisError::AlreadyCommitted);
-        require!(self.config.clock()? > assignment.deadline, IgnisError::DeadlineNotReached);
-        Ok(index)
+    fn expired_index(&self) -> Result<usize> {
+        self.job.check_expire(&self.config, &self.worker.key(), self.config.clock()?)
     }
 
+    fn validate(&self) -> Result<()> {
+        self.expired_index().map(drop)
+    }
+
+    #[access_control(ctx.accounts.validate())]
     pub fn expire_assignment(mut ctx: Context<Self>) -> Result<()> {
-        let index = ctx.accounts.verify()?;
+        let index = ctx.accounts.expired_index()?;
         let accounts = &mut ctx.accounts;
         accounts.config.accrue(Clock::get()?.unix_timestamp)?;
         let slashed_total = settlement::slash(

@@ -55,26 +55,13 @@ pub struct SettleAccounts<'info> {
 }
 
 impl FinalizeJob<'_> {
-    fn validate(&self, now: i64) -> Result<()> {
-        let (config, job) = (&self.settle.config, &self.settle.job);
-        config.require_not_paused()?;
-        require!(matches!(job.kind, JobKind::Kernel { .. }), IgnisError::NotKernelJob);
-        let params = &config.params;
-        if !job.finalizable_at(now, params) {
-            return Err(if job.verification_deadline_at(now, params).is_some() {
-                error!(IgnisError::ChallengeWindowOpen)
-            } else if job.reveal_deadline_at(now, params.reveal_window_seconds).is_some() {
-                error!(IgnisError::RevealStillOpen)
-            } else {
-                error!(IgnisError::NotFinalizable)
-            });
-        }
-        Ok(())
+    fn validate(&self) -> Result<()> {
+        let config = &self.settle.config;
+        self.settle.job.check_finalize(config, config.clock()?)
     }
 
+    #[access_control(ctx.accounts.validate())]
     pub fn finalize_job<'info>(ctx: Context<'info, FinalizeJob<'info>>) -> Result<()> {
-        let now = ctx.accounts.settle.config.clock()?;
-        ctx.accounts.validate(now)?;
         let settle = &mut ctx.accounts.settle;
         let (verdicts, winner) = settlement::verdicts(&settle.job, Ruling::Unverified);
         let event = settle.settle(ctx.remaining_accounts, &verdicts, winner, false)?;

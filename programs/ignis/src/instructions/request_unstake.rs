@@ -23,8 +23,14 @@ pub struct RequestUnstake<'info> {
 impl RequestUnstake<'_> {
     /// Unbonding stake stays slashable, and `withdraw` waits for the operator's live
     /// jobs to settle, so starting to unbond never escapes a fault.
-    pub fn request_unstake(ctx: Context<Self>, amount: u64) -> Result<()> {
+    fn validate(amount: u64) -> Result<()> {
         require!(amount > 0, IgnisError::ZeroAmount);
+        Ok(())
+    }
+
+    // Whether `amount` is bonded is known only once earlier deposits are bonded, below.
+    #[access_control(Self::validate(amount))]
+    pub fn request_unstake(ctx: Context<Self>, amount: u64) -> Result<()> {
         let config = &mut ctx.accounts.config;
         let stake = &mut ctx.accounts.stake;
         let clock = Clock::get()?;

@@ -25,7 +25,12 @@ pub struct RevealResult<'info> {
 
 impl RevealResult<'_> {
     /// Returns the replica's index and the reveal deadline.
-    fn verify(&self, result_hash: &[u8; 32], salt: &[u8; 32], now: i64) -> Result<(usize, i64)> {
+    fn replica_and_deadline(
+        &self,
+        result_hash: &[u8; 32],
+        salt: &[u8; 32],
+        now: i64,
+    ) -> Result<(usize, i64)> {
         let job = &self.job;
         self.config.require_not_paused()?;
         require!(matches!(job.kind, JobKind::Kernel { .. }), IgnisError::NotKernelJob);
@@ -45,9 +50,14 @@ impl RevealResult<'_> {
         Ok((index, deadline))
     }
 
+    fn validate(&self, result_hash: &[u8; 32], salt: &[u8; 32]) -> Result<()> {
+        self.replica_and_deadline(result_hash, salt, self.config.clock()?).map(drop)
+    }
+
+    #[access_control(ctx.accounts.validate(&result_hash, &salt))]
     pub fn reveal_result(ctx: Context<Self>, result_hash: [u8; 32], salt: [u8; 32]) -> Result<()> {
         let now = ctx.accounts.config.clock()?;
-        let (index, deadline) = ctx.accounts.verify(&result_hash, &salt, now)?;
+        let (index, deadline) = ctx.accounts.replica_and_deadline(&result_hash, &salt, now)?;
         let challenge_window = ctx.accounts.config.params.challenge_window_seconds;
         let job = &mut ctx.accounts.job;
         job.assignments[index].result_hash = result_hash;

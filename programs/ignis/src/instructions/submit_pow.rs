@@ -50,7 +50,7 @@ pub struct SubmitPow<'info> {
 
 impl SubmitPow<'_> {
     /// Checks everything and returns the winning hash.
-    fn verify(&self, nonce: u64) -> Result<[u8; 32]> {
+    fn winning_hash(&self, nonce: u64) -> Result<[u8; 32]> {
         let job = &self.job;
         self.config.require_not_paused()?;
         let JobKind::Pow { difficulty } = job.kind else {
@@ -67,8 +67,14 @@ impl SubmitPow<'_> {
         Ok(hash)
     }
 
+    fn validate(&self, nonce: u64) -> Result<()> {
+        self.winning_hash(nonce).map(drop)
+    }
+
+    // The hash is computed twice (once here): one sha256 syscall, for one convention.
+    #[access_control(ctx.accounts.validate(nonce))]
     pub fn submit_pow(mut ctx: Context<Self>, nonce: u64) -> Result<()> {
-        let hash = ctx.accounts.verify(nonce)?;
+        let hash = ctx.accounts.winning_hash(nonce)?;
         let accounts = &mut ctx.accounts;
         let config = &mut accounts.config;
         config.accrue(Clock::get()?.unix_timestamp)?;

@@ -12,8 +12,8 @@ pub struct UpdateParams<'info> {
 }
 
 impl UpdateParams<'_> {
+    #[access_control(params.validate())]
     pub fn update_params(ctx: Context<Self>, params: Params) -> Result<()> {
-        params.validate()?;
         ctx.accounts.config.params = params;
         emit_cpi!(ParamsUpdated { params });
         Ok(())

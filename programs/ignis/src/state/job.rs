@@ -1,6 +1,11 @@
 use anchor_lang::prelude::*;
 
-use crate::{constants::*, errors::IgnisError, kernels, state::Params};
+use crate::{
+    constants::*,
+    errors::IgnisError,
+    kernels,
+    state::{Config, Params},
+};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub enum JobKind {
@@ -154,6 +159,17 @@ pub enum Ruling {
     Disputed,
 }
 
+/// A step a job's worker still owes it: [`Job::duty_of`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Duty {
+    /// Find and submit a PoW nonce (`submit_pow`).
+    SubmitNonce,
+    /// Compute the kernel and commit to its result (`commit_result`).
+    Commit,
+    /// Reveal the committed result once the reveal phase opens (`reveal_result`).
+    Reveal,
+}
+
 impl Job {
     pub fn live_assignments(&self) -> &[Assignment] {
         &self.assignments[..usize::from(self.assigned)]
@@ -226,10 +242,97 @@ impl Job {
             .is_some_and(|end| now > end || self.revealed_count() == 0)
     }
 
-    /// Whether a new replica may be assigned at `now` (the job side of the rule; the
-    /// worker side is [`crate::state::Worker::can_finish`] and the settings checks).
+    /// The job side of `assign_job` at protocol time `now`: open, not expired, not
+    /// re-queued too often. The worker side is [`crate::state::Worker::check_eligible`]
+    /// and [`crate::state::Worker::check_can_take`].
+    pub fn check_assignable(&self, now: i64) -> Result<()> {
+        require!(self.status == JobStatus::Open, IgnisError::JobNotOpen);
+        require!(now < self.expires_at, IgnisError::JobExpired);
+        require!(self.requeues < MAX_REQUEUES, IgnisError::RequeueLimitReached);
+        Ok(())
+    }
+
+    /// Whether a new replica may be assigned at `now`: [`Job::check_assignable`].
     pub fn assignable_at(&self, now: i64) -> bool {
-        self.status == JobStatus::Open && now < self.expires_at && self.requeues < MAX_REQUEUES
+        self.check_assignable(now).is_ok()
+    }
+
+    /// `expire_assignment`'s rule at protocol time `now`: `worker` holds a replica it
+    /// neither submitted nor committed by its deadline. Returns the replica's index.
+    pub fn check_expire(&self, config: &Config, worker: &Pubkey, now: i64) -> Result<usize> {
+        // Deadlines stand still while paused (the protocol clock stops), and expiring
+        // waits for the end of the pause too.
+        config.require_not_paused()?;
+        require!(
+            matches!(self.status, JobStatus::Open | JobStatus::Running),
+            IgnisError::JobNotRunning
+        );
+        let index = self.assignment_index(worker).ok_or(IgnisError::NotAssigned)?;
+        let assignment = &self.assignments[index];
+        // A commitment is the kernel replica's proof it worked in time; what happens to
+        // it next is for `finalize_job`.
+        require!(!assignment.committed, IgnisError::AlreadyCommitted);
+        require!(now > assignment.deadline, IgnisError::DeadlineNotReached);
+        Ok(index)
+    }
+
+    /// `finalize_job`'s rule at protocol time `now`: a kernel job whose verifier window
+    /// passed, or with nothing revealed for the verifier to rule on.
+    pub fn check_finalize(&self, config: &Config, now: i64) -> Result<()> {
+        config.require_not_paused()?;
+        require!(matches!(self.kind, JobKind::Kernel { .. }), IgnisError::NotKernelJob);
+        let params = &config.params;
+        if !self.finalizable_at(now, params) {
+            return Err(if self.verification_deadline_at(now, params).is_some() {
+                error!(IgnisError::ChallengeWindowOpen)
+            } else if self.reveal_deadline_at(now, params.reveal_window_seconds).is_some() {
+                error!(IgnisError::RevealStillOpen)
+            } else {
+                error!(IgnisError::NotFinalizable)
+            });
+        }
+        Ok(())
+    }
+
+    /// `attest_result` / `dispute_result`'s rule at protocol time `now`: the verifier
+    /// may rule on a kernel job with something revealed until its window closes, and
+    /// may attest only a result some replica revealed.
+    pub fn check_ruling(&self, config: &Config, ruling: Ruling, now: i64) -> Result<()> {
+        config.require_not_paused()?;
+        require!(matches!(self.kind, JobKind::Kernel { .. }), IgnisError::NotKernelJob);
+        let end =
+            self.verification_deadline_at(now, &config.params).ok_or(IgnisError::NotInChallenge)?;
+        require!(now <= end, IgnisError::ChallengeWindowClosed);
+        require!(self.revealed_count() > 0, IgnisError::NothingRevealed);
+        if let Ruling::Attested(hash) = ruling {
+            require!(
+                self.live_assignments().iter().any(|a| a.revealed && a.result_hash == hash),
+                IgnisError::NoReplicaRevealedResult
+            );
+        }
+        Ok(())
+    }
+
+    /// What the job still wants from `worker`, by its state (each step's deadline is
+    /// checked when the step is taken): the step `submit_pow`, `commit_result` or
+    /// `reveal_result` is for. `None`: nothing, the worker may forget the job.
+    pub fn duty_of(&self, worker: &Pubkey) -> Option<(usize, Duty)> {
+        let index = self.assignment_index(worker)?;
+        let assignment = &self.assignments[index];
+        let duty = match (self.kind, self.status) {
+            (JobKind::Pow { .. }, JobStatus::Running) => Duty::SubmitNonce,
+            (JobKind::Kernel { .. }, JobStatus::Open | JobStatus::Running)
+                if !assignment.committed =>
+            {
+                Duty::Commit
+            }
+            (
+                JobKind::Kernel { .. },
+                JobStatus::Open | JobStatus::Running | JobStatus::Revealing | JobStatus::Challenge,
+            ) if assignment.committed && !assignment.revealed => Duty::Reveal,
+            _ => return None,
+        };
+        Some((index, duty))
     }
 
     /// Whether the escrow may go back to the poster at `now`: nothing assigned or

@@ -67,6 +67,40 @@ pub struct Worker {
 }
 
 impl Worker {
+    /// The worker side of `assign_job` that does not depend on the job: the protocol
+    /// runs, the worker is registered and accepting, and its operator's bonded stake
+    /// (`stake_amount`) is at least the minimum.
+    pub fn check_eligible(&self, config: &crate::state::Config, stake_amount: u64) -> Result<()> {
+        config.require_not_paused()?;
+        require!(self.registered, IgnisError::WorkerNotRegistered);
+        require!(stake_amount >= config.params.min_worker_stake, IgnisError::StakeBelowMinimum);
+        require!(self.settings.accepting_jobs, IgnisError::WorkerNotAccepting);
+        Ok(())
+    }
+
+    /// Whether this worker, at `address`, can take a replica of `job`: it runs the
+    /// kernel, has the memory, asks no more than the price, has a free slot, finishes
+    /// in time, and holds no replica of the job already.
+    pub fn check_can_take(&self, address: &Pubkey, job: &crate::state::Job) -> Result<()> {
+        let settings = &self.settings;
+        require!(settings.supports(job.kind.kernel()), IgnisError::KernelNotSupported);
+        require!(
+            job.kind.memory_mb() <= u64::from(settings.gpu.vram_mb),
+            IgnisError::InsufficientMemory
+        );
+        require!(
+            job.price_per_replica() >= settings.min_price,
+            IgnisError::PriceBelowWorkerMinimum
+        );
+        require!(self.active_jobs < settings.max_concurrent_jobs, IgnisError::WorkerAtCapacity);
+        // Nobody is given work it cannot do in time, so no poster can get honest
+        // workers slashed with an impossible job.
+        require!(self.can_finish(&job.kind, job.execution_seconds), IgnisError::JobInfeasible);
+        // One worker per operator, so a distinct worker is a distinct operator.
+        require!(job.assignment_index(address).is_none(), IgnisError::OperatorAlreadyAssigned);
+        Ok(())
+    }
+
     /// Whether this worker, at its published hashrate, finishes `kind` within
     /// `execution_seconds` with [`FEASIBILITY_MARGIN`] to spare.
     pub fn can_finish(&self, kind: &crate::state::JobKind, execution_seconds: i64) -> bool {
