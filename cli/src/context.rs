@@ -82,22 +82,30 @@ impl Context {
 
 /// Turns a client error into a message that says what to do next.
 pub fn explain(err: ClientError) -> anyhow::Error {
-    let hint = err.program_error().and_then(|info| match info.name {
-        "ProtocolPaused" => Some("the admin has paused the protocol; try again once it is resumed"),
-        "StakeBelowMinimum" => {
+    use anchor_lang::error::ErrorCode as Anchor;
+    use ignis::errors::IgnisError as E;
+    let hint = match (err.ignis_error(), err.anchor_error()) {
+        (Some(E::ProtocolPaused), _) => {
+            Some("the admin has paused the protocol; try again once it is resumed")
+        }
+        (Some(E::StakeBelowMinimum), _) => {
             Some("stake more with `ignis stake AMOUNT` (see `ignis status` for the minimum)")
         }
-        "InsufficientStake" => Some("see your stake with `ignis rewards show`"),
-        "UnbondingNotElapsed" => Some("see when it unlocks with `ignis rewards show`"),
-        "NothingUnbonding" => Some("start unbonding first with `ignis unstake AMOUNT`"),
-        "NothingToClaim" => Some("rewards accrue over time while you stake"),
-        "JobNotOpen" | "JobHasAssignments" => Some("see the job's state with `ignis job show ID`"),
-        "NotOrchestrator" => Some("only the orchestrator key may assign: pass it with --keypair"),
-        "AccountNotInitialized" => {
+        (Some(E::InsufficientStake), _) => Some("see your stake with `ignis rewards show`"),
+        (Some(E::UnbondingNotElapsed), _) => Some("see when it unlocks with `ignis rewards show`"),
+        (Some(E::NothingUnbonding), _) => Some("start unbonding first with `ignis unstake AMOUNT`"),
+        (Some(E::NothingToClaim), _) => Some("rewards accrue over time while you stake"),
+        (Some(E::JobNotOpen | E::JobHasAssignments), _) => {
+            Some("see the job's state with `ignis job show ID`")
+        }
+        (Some(E::NotOrchestrator), _) => {
+            Some("only the orchestrator key may assign: pass it with --keypair")
+        }
+        (_, Some(Anchor::AccountNotInitialized)) => {
             Some("an account this needs does not exist yet (not staked? not registered?)")
         }
         _ => None,
-    });
+    };
     match hint {
         Some(hint) => anyhow!("{err}\n{hint}"),
         None => anyhow!("{err}"),

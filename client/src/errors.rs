@@ -38,6 +38,18 @@ fn ignis_errors() -> &'static HashMap<u32, ProgramErrorInfo> {
     })
 }
 
+impl ProgramErrorInfo {
+    /// The Ignis error this is, to match by type.
+    pub fn ignis(&self) -> Option<IgnisError> {
+        IgnisError::from_code(self.code)
+    }
+
+    /// Anchor's own error this is (account and constraint checks), to match by type.
+    pub fn anchor(&self) -> Option<anchor_lang::error::ErrorCode> {
+        ANCHOR_ERRORS.iter().copied().find(|e| u32::from(*e) == self.code)
+    }
+}
+
 /// Name and message of an `ignis` error code, if it is one.
 pub fn ignis_error(code: u32) -> Option<ProgramErrorInfo> {
     ignis_errors().get(&code).copied()
@@ -48,37 +60,40 @@ pub fn describe(code: u32) -> Option<ProgramErrorInfo> {
     ignis_error(code).or_else(|| anchor_error(code))
 }
 
+use anchor_lang::error::ErrorCode;
+use ignis::errors::IgnisError;
+
+/// Anchor's errors the program can return (its codes are sparse).
+const ANCHOR_ERRORS: &[ErrorCode] = &[
+    ErrorCode::InstructionMissing,
+    ErrorCode::InstructionFallbackNotFound,
+    ErrorCode::InstructionDidNotDeserialize,
+    ErrorCode::InstructionDidNotSerialize,
+    ErrorCode::ConstraintMut,
+    ErrorCode::ConstraintHasOne,
+    ErrorCode::ConstraintSigner,
+    ErrorCode::ConstraintRaw,
+    ErrorCode::ConstraintOwner,
+    ErrorCode::ConstraintSeeds,
+    ErrorCode::ConstraintAddress,
+    ErrorCode::ConstraintTokenMint,
+    ErrorCode::ConstraintTokenOwner,
+    ErrorCode::ConstraintDuplicateMutableAccount,
+    ErrorCode::AccountDiscriminatorNotFound,
+    ErrorCode::AccountDiscriminatorMismatch,
+    ErrorCode::AccountDidNotDeserialize,
+    ErrorCode::AccountNotEnoughKeys,
+    ErrorCode::AccountNotMutable,
+    ErrorCode::AccountOwnedByWrongProgram,
+    ErrorCode::InvalidProgramId,
+    ErrorCode::AccountNotSigner,
+    ErrorCode::AccountNotSystemOwned,
+    ErrorCode::AccountNotInitialized,
+    ErrorCode::AccountNotProgramData,
+];
+
 fn anchor_error(code: u32) -> Option<ProgramErrorInfo> {
-    use anchor_lang::error::ErrorCode;
-    // Anchor's codes are sparse; try the ranges it uses.
-    let known: &[ErrorCode] = &[
-        ErrorCode::InstructionMissing,
-        ErrorCode::InstructionFallbackNotFound,
-        ErrorCode::InstructionDidNotDeserialize,
-        ErrorCode::InstructionDidNotSerialize,
-        ErrorCode::ConstraintMut,
-        ErrorCode::ConstraintHasOne,
-        ErrorCode::ConstraintSigner,
-        ErrorCode::ConstraintRaw,
-        ErrorCode::ConstraintOwner,
-        ErrorCode::ConstraintSeeds,
-        ErrorCode::ConstraintAddress,
-        ErrorCode::ConstraintTokenMint,
-        ErrorCode::ConstraintTokenOwner,
-        ErrorCode::ConstraintDuplicateMutableAccount,
-        ErrorCode::AccountDiscriminatorNotFound,
-        ErrorCode::AccountDiscriminatorMismatch,
-        ErrorCode::AccountDidNotDeserialize,
-        ErrorCode::AccountNotEnoughKeys,
-        ErrorCode::AccountNotMutable,
-        ErrorCode::AccountOwnedByWrongProgram,
-        ErrorCode::InvalidProgramId,
-        ErrorCode::AccountNotSigner,
-        ErrorCode::AccountNotSystemOwned,
-        ErrorCode::AccountNotInitialized,
-        ErrorCode::AccountNotProgramData,
-    ];
-    known.iter().find(|e| u32::from(**e) == code).map(|e| ProgramErrorInfo {
+    ANCHOR_ERRORS.iter().find(|e| u32::from(**e) == code).map(|e| ProgramErrorInfo {
         code,
         name: Box::leak(format!("{e:?}").into_boxed_str()),
         message: Box::leak(e.to_string().into_boxed_str()),
@@ -88,7 +103,6 @@ fn anchor_error(code: u32) -> Option<ProgramErrorInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ignis::errors::IgnisError;
 
     #[test]
     fn every_program_error_has_a_name_and_a_sentence() {
@@ -99,8 +113,17 @@ mod tests {
             assert_eq!(info.name, format!("{error:?}"));
             assert_eq!(info.message, error.to_string());
         }
-        let seeds = describe(u32::from(anchor_lang::error::ErrorCode::ConstraintSeeds)).unwrap();
+        let seeds = describe(u32::from(ErrorCode::ConstraintSeeds)).unwrap();
         assert_eq!(seeds.name, "ConstraintSeeds");
+        assert!(matches!(seeds.anchor(), Some(ErrorCode::ConstraintSeeds)));
+        assert_eq!(seeds.ignis(), None);
+        // Every error of the program maps back to itself from its code.
+        for index in 0.. {
+            let Ok(error) = IgnisError::try_from(index) else { break };
+            let info = describe(u32::from(error)).expect("in the IDL");
+            assert_eq!(info.ignis(), Some(error));
+            assert_eq!(info.name, format!("{error:?}"));
+        }
         assert!(describe(1).is_none(), "token program errors are not ours");
     }
 }

@@ -18,7 +18,7 @@ use solana_rpc_client_api::{
 use solana_signature::Signature;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
-use solana_transaction_error::TransactionError;
+pub use solana_transaction_error::TransactionError;
 use solana_transaction_status_client_types::TransactionStatus;
 
 use crate::{
@@ -52,6 +52,16 @@ impl ClientError {
             ClientError::Program { info, .. } => Some(*info),
             _ => None,
         }
+    }
+
+    /// The Ignis error the program refused with, to match by type.
+    pub fn ignis_error(&self) -> Option<ignis::errors::IgnisError> {
+        self.program_error().and_then(|info| info.ignis())
+    }
+
+    /// Anchor's error (an account or constraint check) the program refused with.
+    pub fn anchor_error(&self) -> Option<anchor_lang::error::ErrorCode> {
+        self.program_error().and_then(|info| info.anchor())
     }
 
     fn from_transaction(err: TransactionError) -> Self {
@@ -111,6 +121,37 @@ impl IgnisClient {
     /// that says nothing about the request itself: the connection broke, the node
     /// answered 5xx or "unhealthy". Every call made here is idempotent (reads, and
     /// sends of an already signed transaction).
+    /// The program's events of type `T` in a confirmed transaction (`emit_cpi!` puts
+    /// them in its inner instructions): what a transaction did, exactly, where a
+    /// balance change would also count unrelated transfers landing in the same slot.
+    pub async fn transaction_events<T>(&self, signature: &Signature) -> Result<Vec<T>>
+    where
+        T: anchor_lang::Event + anchor_lang::Discriminator + anchor_lang::AnchorDeserialize,
+    {
+        use solana_transaction_status_client_types::{
+            option_serializer::OptionSerializer, UiInstruction, UiTransactionEncoding,
+        };
+        let config = solana_rpc_client_api::config::RpcTransactionConfig {
+            encoding: Some(UiTransactionEncoding::Base64),
+            commitment: Some(CommitmentConfig::confirmed()),
+            max_supported_transaction_version: Some(0),
+        };
+        let tx = self.call(|| self.rpc.get_transaction_with_config(signature, config)).await?;
+        let inner = match tx.transaction.meta.map(|meta| meta.inner_instructions) {
+            Some(OptionSerializer::Some(inner)) => inner,
+            _ => vec![],
+        };
+        Ok(inner
+            .iter()
+            .flat_map(|set| &set.instructions)
+            .filter_map(|ix| match ix {
+                UiInstruction::Compiled(ix) => bs58::decode(&ix.data).into_vec().ok(),
+                UiInstruction::Parsed(_) => None,
+            })
+            .filter_map(|data| crate::events::decode_cpi_event::<T>(&data))
+            .collect())
+    }
+
     pub async fn call<T, Fut>(&self, mut call: impl FnMut() -> Fut) -> Result<T>
     where
         Fut: std::future::Future<Output = std::result::Result<T, RpcError>>,

@@ -11,7 +11,6 @@ use std::{
 };
 
 use anchor_lang::prelude::Pubkey;
-use ignis::state::{JobKind, JobStatus};
 use ignis_client::{instructions::Protocol, token};
 use tokio::{sync::Semaphore, task::JoinSet};
 use tokio_util::sync::CancellationToken;
@@ -54,25 +53,22 @@ impl Action {
 /// `expire_assignment`, `refund_job`, `finalize_job` and `activate_stake`.
 pub fn plan(index: &Index, wall_now: i64) -> Vec<Action> {
     let Some(config) = index.program_config() else { return vec![] };
-    let (paused, params, now) = (config.paused, &config.params, config.clock_at(wall_now));
+    let now = config.clock_at(wall_now);
     let operator_of = |worker: &Pubkey| index.workers.get(worker).map(|w| w.value.operator);
     let mut actions = vec![];
     for id in &index.active {
         let Some(entry) = index.jobs.get(id) else { continue };
         let job = &entry.value;
         let live = job.live_assignments();
-        if !paused && matches!(job.status, JobStatus::Open | JobStatus::Running) {
-            for a in live.iter().filter(|a| !a.committed && now > a.deadline) {
-                if let Some(operator) = operator_of(&a.worker) {
-                    actions.push(Action::Expire { job_id: job.id, operator });
-                }
+        for a in live.iter().filter(|a| job.check_expire(config, &a.worker, now).is_ok()) {
+            if let Some(operator) = operator_of(&a.worker) {
+                actions.push(Action::Expire { job_id: job.id, operator });
             }
         }
         if job.refundable_at(now) {
             actions.push(Action::Refund { job_id: job.id, poster: job.poster });
         }
-        if !paused && matches!(job.kind, JobKind::Kernel { .. }) && job.finalizable_at(now, params)
-        {
+        if job.check_finalize(config, now).is_ok() {
             let operators: Option<Vec<Pubkey>> =
                 live.iter().map(|a| operator_of(&a.worker)).collect();
             if let Some(operators) = operators {

@@ -171,9 +171,10 @@ pub fn worker_spec(
     in_flight: &InFlight,
 ) -> WorkerSpec {
     let s = &worker.settings;
-    let paused = index.program_config().is_none_or(|c| c.paused);
-    let eligible = worker.registered && s.accepting_jobs && !paused && index.is_staked(worker);
     let stake = index.stake_of(worker).map_or(0, |st| st.amount);
+    // The program's rule for `assign_job`'s worker side (pause included).
+    let eligible =
+        index.program_config().is_some_and(|config| worker.check_eligible(config, stake).is_ok());
     let used = u32::from(worker.active_jobs) + in_flight.for_worker(address);
     WorkerSpec {
         key: *address,

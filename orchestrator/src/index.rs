@@ -206,11 +206,10 @@ impl Index {
     }
 
     /// Whether a worker's operator has the stake the program asks for assignment.
-    pub fn is_staked(&self, worker: &Worker) -> bool {
-        match (self.program_config(), self.stake_of(worker)) {
-            (Some(config), Some(stake)) => stake.amount >= config.params.min_worker_stake,
-            _ => false,
-        }
+    /// Whether the program would give this worker work (pause aside for the stats).
+    pub fn is_eligible(&self, worker: &Worker) -> bool {
+        let stake = self.stake_of(worker).map_or(0, |stake| stake.amount);
+        self.program_config().is_some_and(|config| worker.check_eligible(config, stake).is_ok())
     }
 
     pub fn stats(&self, history: Vec<crate::views::Sample>) -> StatsView {
@@ -220,7 +219,7 @@ impl Index {
         };
         StatsView {
             slot: self.slot,
-            workers_online: accepting().filter(|w| self.is_staked(&w.value)).count() as u64,
+            workers_online: accepting().filter(|w| self.is_eligible(&w.value)).count() as u64,
             gpus: self
                 .workers
                 .values()
@@ -230,9 +229,7 @@ impl Index {
             hashrate: self.hashrate(),
             volume: self.volume.to_string(),
             total_staked: config.map_or(0, |c| c.totals.staked).to_string(),
-            emission_rate: config
-                .map_or(0, |c| crate::views::emission_rate(c, self.clock))
-                .to_string(),
+            emission_rate: config.map_or(0, |c| c.emission.rate_at(self.clock)).to_string(),
             mint: config.map(|c| c.mint.to_string()).unwrap_or_default(),
             history,
         }

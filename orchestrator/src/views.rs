@@ -4,7 +4,7 @@
 use anchor_lang::prelude::Pubkey;
 use ignis::{
     constants::{KERNEL_MATMUL_U32, KERNEL_POW_SHA256},
-    state::{Config, Job, JobKind, JobStatus, Stake, Worker},
+    state::{Job, JobKind, JobStatus, Stake, Worker},
 };
 use serde::Serialize;
 
@@ -221,22 +221,6 @@ pub struct StatsView {
     pub emission_rate: String,
     pub mint: String,
     pub history: Vec<Sample>,
-}
-
-/// Base units per second the schedule emits at `now`: `initial_rate >> k` in the k-th
-/// halving interval, 0 once the cap is reached.
-pub fn emission_rate(config: &Config, now: i64) -> u64 {
-    let schedule = &config.emission;
-    if config.rewards.accrued >= schedule.cap {
-        return 0;
-    }
-    let elapsed = now.saturating_sub(schedule.start).max(0);
-    let halvings = elapsed / schedule.halving_interval_seconds.max(1);
-    if halvings >= 64 {
-        0
-    } else {
-        schedule.initial_rate >> halvings
-    }
 }
 
 #[cfg(test)]

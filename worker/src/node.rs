@@ -2,10 +2,11 @@
 
 use std::time::Duration;
 
-use anchor_lang::prelude::Pubkey;
+use anchor_lang::{error::ErrorCode as AnchorError, prelude::Pubkey};
 use anyhow::{anyhow, bail, Context, Result};
 use ignis::{
     constants::{KERNEL_MATMUL_U32, KERNEL_POW_SHA256, MAX_GPU_MODEL_LEN},
+    errors::IgnisError,
     state::{GpuInfo, Job, Worker, WorkerSettings},
 };
 use ignis_client::{
@@ -103,11 +104,16 @@ impl Node {
         ignis_client::bootstrap::wait_until_bondable(&self.client, &self.operator.pubkey()).await?;
         self.send(&[instructions::register_worker(self.operator.pubkey(), settings)])
             .await
-            .map_err(|err| match err.program_error().map(|info| info.name) {
-                Some("StakeBelowMinimum") | Some("AccountNotInitialized") => anyhow!(
-                    "{err}\nstake the minimum first with `ignis stake AMOUNT` (see `ignis status`)"
-                ),
-                _ => anyhow!("{err}"),
+            .map_err(|err| {
+                let unstaked = err.ignis_error() == Some(IgnisError::StakeBelowMinimum)
+                    || matches!(err.anchor_error(), Some(AnchorError::AccountNotInitialized));
+                if unstaked {
+                    anyhow!(
+                        "{err}\nstake the minimum first with `ignis stake AMOUNT` (see `ignis status`)"
+                    )
+                } else {
+                    anyhow!("{err}")
+                }
             })?;
         tracing::info!(worker = %self.worker, "registered the worker");
         self.worker_account()
@@ -165,16 +171,16 @@ impl Backoff {
 /// Program errors that mean this job no longer wants anything from this worker:
 /// drop it rather than retry.
 pub fn job_is_gone(err: &ClientError) -> bool {
+    use IgnisError as E;
     matches!(
-        err.program_error().map(|info| info.name),
+        err.ignis_error(),
         Some(
-            "JobNotRunning"
-                | "NotAssigned"
-                | "DeadlinePassed"
-                | "AlreadyRevealed"
-                | "RevealDeadlinePassed"
-                | "JobNotOpen"
-                | "AccountNotInitialized"
+            E::JobNotRunning
+                | E::NotAssigned
+                | E::DeadlinePassed
+                | E::AlreadyRevealed
+                | E::RevealDeadlinePassed
+                | E::JobNotOpen
         )
-    )
+    ) || matches!(err.anchor_error(), Some(AnchorError::AccountNotInitialized))
 }

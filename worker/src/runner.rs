@@ -72,18 +72,7 @@ impl Runtime {
 
     /// Whether `job` still needs something from this worker.
     pub fn needs_work(&self, job: &Job) -> bool {
-        let Some(index) = job.assignment_index(&self.node.worker) else { return false };
-        let assignment = &job.assignments[index];
-        match job.kind {
-            JobKind::Pow { .. } => job.status == JobStatus::Running,
-            JobKind::Kernel { .. } => match job.status {
-                JobStatus::Open | JobStatus::Running => !assignment.revealed,
-                JobStatus::Revealing | JobStatus::Challenge => {
-                    assignment.committed && !assignment.revealed
-                }
-                _ => false,
-            },
-        }
+        job.duty_of(&self.node.worker).is_some()
     }
 
     /// The job's journal entry, unless it belongs to an earlier job with the same id.
@@ -333,7 +322,7 @@ impl Runtime {
                 Ok(()) => tracing::info!(job = job.id, "result committed"),
                 // Our commitment landed before a crash or a lost confirmation.
                 Err(err)
-                    if err.program_error().is_some_and(|info| info.name == "AlreadyCommitted") => {}
+                    if err.ignis_error() == Some(ignis::errors::IgnisError::AlreadyCommitted) => {}
                 // A retried send of our own commitment fails once the first landed and the
                 // job moved on to its reveal phase (JobNotRunning): look before dropping
                 // the journal, whose salt is the only way to reveal (and not be slashed

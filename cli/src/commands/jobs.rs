@@ -1,6 +1,7 @@
 use anyhow::{bail, Result};
 use ignis::{
     constants::KERNEL_MATMUL_U32,
+    errors::IgnisError,
     instructions::PostJobArgs,
     state::{Job, JobKind, JobStatus},
 };
@@ -8,7 +9,7 @@ use ignis_client::{
     accounts::Config,
     instructions::{self as ix, Protocol},
     pda,
-    rpc::ClientError,
+    rpc::{ClientError, TransactionError},
     token,
 };
 use serde_json::json;
@@ -110,14 +111,9 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
                     )
                     .await
                 {
-                    Err(err) if err.program_error().is_some_and(|e| e.name == "JobIdMismatch") => {
-                        continue
-                    }
-                    Err(ClientError::Transaction(err))
-                        if format!("{err:?}").contains("AccountInUse") =>
-                    {
-                        continue
-                    }
+                    // Another poster took this id first: take the next one.
+                    Err(err) if err.ignis_error() == Some(IgnisError::JobIdMismatch) => continue,
+                    Err(ClientError::Transaction(TransactionError::AccountInUse)) => continue,
                     Err(err) => return Err(context::explain(err)),
                     Ok(signature) => {
                         let job = ctx.client.job(job_id).await?.expect("just posted");
@@ -187,12 +183,18 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
         }
         JobCommand::Show { id } => {
             let Some(job) = ctx.client.job(id).await? else { bail!("there is no job #{id}") };
+            let (wall_now, _) = super::chain_now(ctx, &config).await?;
             let mut text = vec![job_line(ctx, &config, &job), format!("  poster {}", job.poster)];
-            text.extend(
-                job.live_assignments()
-                    .iter()
-                    .map(|a| format!("  worker {} (deadline {})", a.worker, a.deadline)),
-            );
+            if job.status == JobStatus::Open {
+                text.push(format!("  expires {}", super::when(job.expires_at, &config, wall_now)));
+            }
+            text.extend(job.live_assignments().iter().map(|a| {
+                format!(
+                    "  worker {} (deadline {})",
+                    a.worker,
+                    super::when(a.deadline, &config, wall_now)
+                )
+            }));
             if job.status == JobStatus::Completed {
                 text.push(format!("  result {}", hex(&job.result_hash)));
             }
