@@ -250,6 +250,41 @@ fn solana_kit_sends_an_ignis_transaction_built_from_the_idl() {
 }
 
 #[test]
+fn anchors_typescript_client_names_program_errors_and_sees_instruction_logs() {
+    let net = Net::start();
+    let admin = net.who("admin");
+    net.ok(&admin, &["admin", "init"]);
+    let poster = net.who("poster");
+    net.ok(&admin, &["admin", "transfer", &poster.key.to_string(), "10"]);
+
+    // Posts a job with reward 0 (refused: RewardTooSmall, through AnchorError, from
+    // `.rpc()` and `.simulate()`), then one of 1 IGN whose logs show `Instruction: PostJob`.
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/kit/anchor-errors.mjs");
+    let out = Command::new("node")
+        .args([
+            script,
+            &net.localnet.rpc_url(),
+            &net.localnet.ws_url(),
+            poster.file.to_str().unwrap(),
+        ])
+        .output()
+        .expect("node runs (install the script's packages with `npm ci --prefix tests/kit`)");
+    assert!(
+        out.status.success(),
+        "anchor client script failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("refused: RewardTooSmall"), "{stdout}");
+    // Only the 1 IGN job landed, as job 0, posted by the script's key.
+    let job = net.json(&poster, &["job", "show", "0"]);
+    assert_eq!(job["poster"], poster.key.to_string());
+    assert_eq!(job["reward"], 1_000_000_000u64);
+    net.fails(&poster, &["job", "show", "1"], "there is no job #1");
+}
+
+#[test]
 fn the_anchor_migration_initialises_a_fresh_cluster() {
     // The localnet's default slot time, as `anchor migrate` would meet it.
     let net = Net::with_slot_time(400);

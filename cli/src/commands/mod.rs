@@ -8,6 +8,7 @@ mod up;
 mod workers;
 
 use anyhow::Result;
+use ignis_client::accounts::Config;
 
 use crate::{args::Command, context::Context, output::Report};
 
@@ -39,8 +40,25 @@ pub fn until(unix_time: i64, now: i64) -> String {
     }
 }
 
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+/// The chain's clocks now: (wall, protocol). Program times (deadlines, unlock times)
+/// are on the protocol clock, which stands still while the protocol is paused.
+pub async fn chain_now(ctx: &Context, config: &Config) -> Result<(i64, i64)> {
+    let (_, wall) = ctx.client.clock().await?;
+    Ok((wall, config.clock_at(wall)))
+}
+
+/// A protocol-clock time for people: how far off it is, and the UTC date it falls on
+/// if the protocol is not paused meanwhile.
+pub fn when(at: i64, config: &Config, wall_now: i64) -> String {
+    let now = config.clock_at(wall_now);
+    let relative = if at >= now {
+        format!("in {}", until(at, now))
+    } else {
+        format!("{} ago", until(now, at))
+    };
+    let wall = at.saturating_add(wall_now - now);
+    match chrono::DateTime::from_timestamp(wall, 0) {
+        Some(date) => format!("{relative}, {}", date.format("%Y-%m-%d %H:%M:%S UTC")),
+        None => relative,
+    }
 }

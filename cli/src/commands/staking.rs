@@ -2,8 +2,9 @@ use anyhow::{bail, Result};
 use ignis_client::instructions::{self as ix, Protocol};
 use serde_json::json;
 
-use super::{now, until};
+use super::{chain_now, when};
 use crate::{args::RewardsCommand, context::Context, output::Report};
+use ignis_client::events::RewardsClaimed;
 
 pub async fn stake(ctx: &Context, text: &str) -> Result<Report> {
     let config = ctx.config().await?;
@@ -58,9 +59,8 @@ pub async fn unstake(ctx: &Context, text: &str) -> Result<Report> {
                 ctx.ign(&config, stake.amount)
             ),
             format!(
-                "withdraw it with `ignis withdraw` in {} (unix time {})",
-                until(stake.unlock_at, now()),
-                stake.unlock_at
+                "withdraw it with `ignis withdraw` {}",
+                when(stake.unlock_at, &config, chain_now(ctx, &config).await?.0)
             ),
         ],
     ))
@@ -125,10 +125,9 @@ pub async fn rewards(ctx: &Context, command: RewardsCommand) -> Result<Report> {
                     ["you have not staked yet: `ignis stake AMOUNT`".to_string()],
                 ));
             };
-            let mut accrued = config.clone();
-            accrued.accrue(now()).ok();
-            let claimable =
-                stake.claimable(accrued.rewards.reward_per_share).unwrap_or(stake.pending_rewards);
+            // The chain's clock, not this machine's: emission accrues on it.
+            let (wall_now, _) = chain_now(ctx, &config).await?;
+            let claimable = stake.claimable_at(&config, wall_now).unwrap_or(stake.pending_rewards);
             let mut text = vec![
                 format!("staked      {}", ctx.ign(&config, stake.amount)),
                 format!(
@@ -139,9 +138,9 @@ pub async fn rewards(ctx: &Context, command: RewardsCommand) -> Result<Report> {
             ];
             if stake.unbonding_amount > 0 {
                 text.push(format!(
-                    "unbonding   {} (withdrawable in {})",
+                    "unbonding   {} (withdrawable {})",
                     ctx.ign(&config, stake.unbonding_amount),
-                    until(stake.unlock_at, now())
+                    when(stake.unlock_at, &config, wall_now)
                 ));
             }
             Ok(Report::new(
@@ -160,12 +159,14 @@ pub async fn rewards(ctx: &Context, command: RewardsCommand) -> Result<Report> {
             if stake.is_none() {
                 bail!("you have not staked, so there is nothing to claim: `ignis stake AMOUNT`");
             }
-            let before = ctx.my_balance(&config).await?;
             let protocol = Protocol::from_config(&config);
             let signature = ctx
                 .send(&[protocol.claim_rewards(ctx.me()?, ctx.my_token_account(&config)?)])
                 .await?;
-            let claimed = ctx.my_balance(&config).await?.saturating_sub(before);
+            // The program's own account of the claim: other payouts may land alike.
+            let events: Vec<RewardsClaimed> =
+                ctx.client.transaction_events(&signature.parse()?).await?;
+            let claimed: u64 = events.iter().map(|event| event.amount).sum();
             Ok(Report::new(
                 json!({ "claimed": claimed, "signature": signature }),
                 [format!("claimed {}", ctx.ign(&config, claimed))],
