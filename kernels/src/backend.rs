@@ -125,13 +125,20 @@ impl fmt::Display for BackendChoice {
 }
 
 /// Opens the chosen backend. Probing never panics: a machine without CUDA gets
-/// `NoCudaDriver`, which `auto` turns into the CPU backend with a warning.
+/// `NoCudaDriver`, which `auto` turns into the CPU backend (a warning only when a
+/// driver is there but fails).
 pub fn select(choice: BackendChoice) -> Result<Box<dyn Backend>, KernelError> {
     let backend: Box<dyn Backend> = match choice {
         BackendChoice::Cpu => Box::new(CpuBackend::new()),
         BackendChoice::Cuda => Box::new(CudaBackend::open()?),
         BackendChoice::Auto => match CudaBackend::open() {
             Ok(cuda) => Box::new(cuda),
+            // No driver: a machine without an NVIDIA GPU, where the CPU is the plan.
+            Err(KernelError::NoCudaDriver) => {
+                tracing::info!("no CUDA driver on this machine: running the kernels on the CPU");
+                Box::new(CpuBackend::new())
+            }
+            // A driver that fails: a GPU the operator expected to use, so say so.
             Err(error) => {
                 tracing::warn!(%error, "CUDA unavailable, running the kernels on the CPU");
                 Box::new(CpuBackend::new())

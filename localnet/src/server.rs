@@ -243,6 +243,15 @@ fn forward_events(
                 let _ = ready.send(Err(reason));
             }
             SimnetEvent::Shutdown => drop(servers_stopped.send(())),
+            // A transaction the cluster refused is the sender's business (it gets the
+            // error back), as on a validator; a rebroadcast of one already processed
+            // is routine. Only the chain's own faults are errors here. (surfpool hands
+            // over a sentence, not a type.)
+            SimnetEvent::ErrorLog(_, message)
+                if message.starts_with("Failed to process transaction") =>
+            {
+                tracing::debug!("{message}")
+            }
             SimnetEvent::ErrorLog(_, message) => tracing::error!("{message}"),
             SimnetEvent::WarnLog(_, message) => tracing::warn!("{message}"),
             SimnetEvent::InfoLog(_, message) => tracing::info!("{message}"),

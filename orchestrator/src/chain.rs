@@ -107,6 +107,41 @@ fn short_vec_len(n: usize) -> usize {
     }
 }
 
+/// Whether the program refused because the chain moved on since the index was read (a
+/// job was taken, settled or committed meanwhile; another party cranked first): routine
+/// for a service acting on an index a slot behind, so not worth a warning. Any other
+/// refusal (a wrong key, a bad parameter) is something an operator should look at.
+pub fn is_stale_read(err: &ClientError) -> bool {
+    use ignis::errors::IgnisError as E;
+    matches!(
+        err.ignis_error(),
+        Some(
+            E::JobNotOpen
+                | E::JobNotRunning
+                | E::JobExpired
+                | E::JobNotExpired
+                | E::JobHasAssignments
+                | E::JobHasCommitments
+                | E::WorkerAtCapacity
+                | E::WorkerNotAccepting
+                | E::WorkerNotRegistered
+                | E::StakeBelowMinimum
+                | E::OperatorAlreadyAssigned
+                | E::RequeueLimitReached
+                | E::NotAssigned
+                | E::AlreadyCommitted
+                | E::DeadlineNotReached
+                | E::NotInChallenge
+                | E::ChallengeWindowOpen
+                | E::ChallengeWindowClosed
+                | E::RevealStillOpen
+                | E::NotFinalizable
+                | E::ActivationNotDue
+                | E::ProtocolPaused
+        )
+    )
+}
+
 /// A client error as a short label for logs and backoff decisions.
 pub fn error_name(err: &ClientError) -> String {
     match err.program_error() {

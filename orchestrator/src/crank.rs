@@ -15,7 +15,11 @@ use ignis_client::{instructions::Protocol, token};
 use tokio::{sync::Semaphore, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use crate::{chain::error_name, index::Index, Shared};
+use crate::{
+    chain::{error_name, is_stale_read},
+    index::Index,
+    Shared,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
@@ -139,10 +143,12 @@ impl Backoff {
         );
     }
 
-    fn failed(&mut self, action: &Action) {
+    /// Returns how many times in a row the action has now failed.
+    fn failed(&mut self, action: &Action) -> u32 {
         let failures = self.0.get(action).map_or(0, |a| a.failures) + 1;
         let wait = Duration::from_secs(1 << failures.min(6)).min(Duration::from_secs(60));
         self.0.insert(action.clone(), Attempt { next: Instant::now() + wait, failures });
+        failures
     }
 
     fn forget_settled(&mut self, index: &Index) {
@@ -191,8 +197,14 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                             backoff.succeeded(&action);
                         }
                         Err(err) => {
-                            tracing::warn!(job = ?action.job_id(), action = action.kind(), error = %error_name(&err), "crank refused: {err}");
-                            backoff.failed(&action);
+                            let failures = backoff.failed(&action);
+                            // A refusal of a fresh plan is a stale index; one that keeps
+                            // coming back is worth a look.
+                            if is_stale_read(&err) && failures < 4 {
+                                tracing::debug!(job = ?action.job_id(), action = action.kind(), error = %error_name(&err), "crank refused: {err}");
+                            } else {
+                                tracing::warn!(job = ?action.job_id(), action = action.kind(), error = %error_name(&err), failures, "crank refused: {err}");
+                            }
                         }
                     }
                 });

@@ -16,7 +16,7 @@ use tokio::{sync::Semaphore, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    chain::{error_name, transaction_size, PACKET_DATA_SIZE},
+    chain::{error_name, is_stale_read, transaction_size, PACKET_DATA_SIZE},
     index::Index,
     matcher::{weight, JobSpec, Match, Matcher, WorkerSpec},
     Shared,
@@ -333,7 +333,12 @@ async fn send_batch(
                         guard.refused.insert((m.job_id, m.worker), Instant::now());
                     }
                 }
-                tracing::warn!(error = %error_name(err), jobs = ?batch.iter().map(|m| m.job_id).collect::<Vec<_>>(), "assignment refused: {err}");
+                let jobs: Vec<u64> = batch.iter().map(|m| m.job_id).collect();
+                if is_stale_read(err) {
+                    tracing::debug!(error = %error_name(err), ?jobs, "assignment refused: {err}");
+                } else {
+                    tracing::warn!(error = %error_name(err), ?jobs, "assignment refused: {err}");
+                }
             }
             Err(err) => {
                 // It may still have landed: keep the matches until the index shows them

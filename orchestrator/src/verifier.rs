@@ -21,7 +21,10 @@ use rand::{rngs::StdRng, SeedableRng};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::{chain::error_name, Shared};
+use crate::{
+    chain::{error_name, is_stale_read},
+    Shared,
+};
 
 /// Outputs uploaded for one round of a job, each already matched against a revealed
 /// hash. Kept in memory only until the job leaves its verification window.
@@ -269,7 +272,11 @@ async fn rule(shared: &Shared, task: &Task, finding: Finding) -> State {
         }
         Err(err) => {
             shared.metrics.verifications.with_label_values(&["failed"]).inc();
-            tracing::warn!(job = task.job_id, error = %error_name(&err), "{op} refused: {err}");
+            if is_stale_read(&err) {
+                tracing::debug!(job = task.job_id, error = %error_name(&err), "{op} refused: {err}");
+            } else {
+                tracing::warn!(job = task.job_id, error = %error_name(&err), "{op} refused: {err}");
+            }
             tokio::time::sleep(Duration::from_secs(1)).await;
             State::Failed { attempts: 1 }
         }

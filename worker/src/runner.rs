@@ -453,6 +453,10 @@ impl Runtime {
             .and_then(|r| r.error_for_status())
         {
             Ok(_) => tracing::info!(job = job.id, "output uploaded for verification"),
+            // The verifier already settled the job (it recomputed the result itself).
+            Err(err) if err.status() == Some(reqwest::StatusCode::CONFLICT) => {
+                tracing::debug!(job = job.id, "the job settled before the upload; none needed")
+            }
             Err(err) => {
                 tracing::warn!(job = job.id, %err, "could not upload the output for verification")
             }

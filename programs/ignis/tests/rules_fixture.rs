@@ -11,7 +11,8 @@ use ignis_program_tests::*;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use serde_json::{json, Value};
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../app/tests/fixtures/rules.json");
+const FIXTURE: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../../app/tests/fixtures/rules.json");
 
 fn schedule_json(s: &EmissionSchedule) -> Value {
     json!({
@@ -61,7 +62,8 @@ fn generate() -> Value {
         config.paused = case % 2 == 1;
         config.paused_at = rng.gen_range(0..2_000_000_000);
         config.paused_seconds = rng.gen_range(0..1_000_000);
-        let now = if case % 4 == 1 { config.paused_at - 1 } else { rng.gen_range(0..2_000_000_000) };
+        let now =
+            if case % 4 == 1 { config.paused_at - 1 } else { rng.gen_range(0..2_000_000_000) };
         clock.push(json!({
             "paused": config.paused,
             "pausedAt": config.paused_at.to_string(),
@@ -93,8 +95,11 @@ fn generate() -> Value {
             let at = schedule.start + rng.gen_range(0..3 * interval);
             config.rewards.accrued = schedule.emitted_after(at - schedule.start);
             config.rewards.reward_per_share = rng.gen_range(0..1u128 << 80);
-            config.totals.staked =
-                if rng.gen_bool(0.2) { rng.gen_range(0..1_000_000) } else { rng.gen_range(0..1 << 60) };
+            config.totals.staked = if rng.gen_bool(0.2) {
+                rng.gen_range(0..1_000_000)
+            } else {
+                rng.gen_range(0..1 << 60)
+            };
             let amount = rng.gen_range(0..=config.totals.staked);
             let stake = Stake {
                 owner: Pubkey::new_unique(),

@@ -1,0 +1,93 @@
+//! `ignis up` as a new user runs it: a first start, a job through the whole network,
+//! Ctrl-C. Nothing is wrong, so nothing may say ERROR or WARN: warnings are for what a
+//! user should act on, and a console that cries wolf teaches people to ignore it.
+
+use std::{
+    io::{BufRead, BufReader, Read},
+    net::TcpListener,
+    process::{Command, Stdio},
+    sync::mpsc,
+    thread,
+    time::{Duration, Instant},
+};
+
+use serde_json::Value;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn a_first_ignis_up_runs_a_job_without_any_error_or_warning() {
+    let state = tempfile::tempdir().unwrap();
+    let (rpc, ws, api, app) = (free_port(), free_port(), free_port(), free_port());
+    let mut up = Command::new(env!("CARGO_BIN_EXE_ignis"))
+        .args(["up", "--skip-app-build", "--workers", "1"])
+        .args(["--rpc-port", &rpc.to_string(), "--ws-port", &ws.to_string()])
+        .args(["--api-port", &api.to_string(), "--app-port", &app.to_string()])
+        .args(["--slot-time-ms", "100", "--app-dir", "/nonexistent-app"])
+        .arg("--state-dir")
+        .arg(state.path().join("state"))
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ignis runs");
+
+    // stderr is drained whole in the background; stdout line by line until it is up.
+    let mut stderr = up.stderr.take().unwrap();
+    let stderr_text = thread::spawn(move || {
+        let mut text = String::new();
+        stderr.read_to_string(&mut text).ok();
+        text
+    });
+    let (lines, stdout_lines) = mpsc::channel();
+    let stdout = BufReader::new(up.stdout.take().unwrap());
+    let stdout_text = thread::spawn(move || {
+        let mut text = String::new();
+        for line in stdout.lines().map_while(Result::ok) {
+            text.push_str(&line);
+            text.push('\n');
+            lines.send(line).ok();
+        }
+        text
+    });
+    let started = Instant::now();
+    loop {
+        let line = stdout_lines.recv_timeout(Duration::from_secs(120)).expect("ignis up starts");
+        if line.contains("Ignis is running") {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "ignis up did not start");
+    }
+
+    // A PoW job through the network: posted, matched, worked, paid.
+    let url = format!("http://127.0.0.1:{rpc}");
+    let wallet = state.path().join("state/demo-wallet.json");
+    let ignis = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_ignis"))
+            .args(["--url", &url, "--keypair", wallet.to_str().unwrap(), "--output", "json"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let posted = ignis(&["job", "post", "--pow", "12", "--reward", "1"]);
+    let id = posted["id"].as_u64().expect("job id").to_string();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while ignis(&["job", "show", &id])["status"] != "completed" {
+        assert!(Instant::now() < deadline, "the job did not complete");
+        thread::sleep(Duration::from_millis(300));
+    }
+
+    let interrupted = Command::new("kill").args(["-INT", &up.id().to_string()]).status().unwrap();
+    assert!(interrupted.success());
+    let status = up.wait().unwrap();
+    let output = stdout_text.join().unwrap() + &stderr_text.join().unwrap();
+    assert!(status.success(), "ignis up exited with {status}:\n{output}");
+    // Levels as tracing prints them, colours or not.
+    let alarms: Vec<&str> =
+        output.lines().filter(|line| line.contains("ERROR") || line.contains("WARN")).collect();
+    assert!(alarms.is_empty(), "nothing was wrong, yet ignis up said:\n{}", alarms.join("\n"));
+}
