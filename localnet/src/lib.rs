@@ -2,6 +2,7 @@
 //! `ignis` program loaded as a native builtin, in-process for program tests
 //! (`ignis_svm`) or behind real JSON-RPC over HTTP and websocket (`server`).
 
+pub mod gate;
 pub mod native;
 pub mod server;
 

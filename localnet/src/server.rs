@@ -52,6 +52,8 @@ impl Default for LocalnetConfig {
 
 /// A running chain. Stops on `shutdown` or drop.
 pub struct Localnet {
+    /// The JSON-RPC front door at `rpc_addr`.
+    gate: Option<crate::gate::Gate>,
     rpc_addr: SocketAddr,
     ws_addr: SocketAddr,
     svm: SurfnetSvmLocker,
@@ -65,7 +67,12 @@ impl Localnet {
     /// Starts the chain and returns once its RPC servers answer.
     pub fn start(config: LocalnetConfig) -> Result<Localnet> {
         let host = config.bind_host;
-        let [rpc_port, ws_port] = pick_ports(host, [config.rpc_port, config.ws_port])?;
+        // Clients talk to the gate (`crate::gate`), which passes calls on to surfpool's
+        // own JSON-RPC server on a port of its own.
+        let rpc_listener = TcpListener::bind((host, config.rpc_port))
+            .with_context(|| format!("cannot listen for JSON-RPC on {host}:{}", config.rpc_port))?;
+        let rpc_addr = rpc_listener.local_addr()?;
+        let [surfpool_port, ws_port] = pick_ports(host, [0, config.ws_port])?;
         let slot_time = config.slot_time_ms;
         anyhow::ensure!(slot_time > 0, "slot_time_ms must be positive");
 
@@ -105,7 +112,7 @@ impl Localnet {
             }],
             rpc: RpcConfig {
                 bind_host: host.to_string(),
-                bind_port: rpc_port,
+                bind_port: surfpool_port,
                 ws_port,
                 ..Default::default()
             },
@@ -123,8 +130,10 @@ impl Localnet {
             })?
         };
 
+        let gate = crate::gate::Gate::start(rpc_listener, SocketAddr::new(host, surfpool_port))?;
         let mut localnet = Localnet {
-            rpc_addr: SocketAddr::new(host, rpc_port),
+            gate: Some(gate),
+            rpc_addr,
             ws_addr: SocketAddr::new(host, ws_port),
             svm,
             commands,
@@ -173,6 +182,7 @@ impl Localnet {
     }
 
     fn stop(&mut self) -> Result<()> {
+        drop(self.gate.take());
         let Some(runloop) = self.runloop.take() else {
             return Ok(());
         };

@@ -143,3 +143,78 @@ fn shutdown_frees_the_ports() {
     assert_eq!(again.rpc_url(), rpc_url);
     RpcClient::new(again.rpc_url()).get_slot().unwrap();
 }
+
+/// Where surfpool is laxer than agave, the localnet answers as agave does: a client
+/// tested here must not break on devnet.
+#[test]
+fn versioned_transactions_and_oversized_requests_are_refused_as_on_a_real_node() {
+    use {
+        serde_json::{json, Value},
+        solana_message::{v0, VersionedMessage},
+        solana_rpc_client_api::{client_error::ErrorKind, request::RpcError, request::RpcRequest},
+        solana_transaction::versioned::VersionedTransaction,
+    };
+    let localnet = Localnet::start(free_ports()).unwrap();
+    let rpc = RpcClient::new_with_commitment(localnet.rpc_url(), CommitmentConfig::confirmed());
+    let payer = Keypair::new();
+    rpc.poll_for_signature(&rpc.request_airdrop(&payer.pubkey(), SOL).unwrap()).unwrap();
+
+    let transfer = solana_system_interface::instruction::transfer(
+        &payer.pubkey(),
+        &Pubkey::new_unique(),
+        SOL / 10,
+    );
+    let message = v0::Message::try_compile(
+        &payer.pubkey(),
+        &[transfer],
+        &[],
+        rpc.get_latest_blockhash().unwrap(),
+    )
+    .unwrap();
+    let tx = VersionedTransaction::try_new(VersionedMessage::V0(message), &[&payer]).unwrap();
+    let signature = rpc.send_and_confirm_transaction(&tx).unwrap();
+
+    let code = |params: Value, request: RpcRequest| match rpc.send::<Value>(request, params) {
+        Ok(_) => None,
+        Err(err) => match err.kind() {
+            ErrorKind::RpcError(RpcError::RpcResponseError { code, .. }) => Some(*code),
+            other => panic!("not a JSON-RPC error: {other:?}"),
+        },
+    };
+    let sig = signature.to_string();
+    assert_eq!(
+        code(json!([sig, { "encoding": "json" }]), RpcRequest::GetTransaction),
+        Some(-32015)
+    );
+    assert_eq!(
+        code(
+            json!([sig, { "encoding": "json", "maxSupportedTransactionVersion": 0 }]),
+            RpcRequest::GetTransaction
+        ),
+        None
+    );
+    let keys = vec![Pubkey::new_unique().to_string(); 101];
+    assert_eq!(code(json!([keys]), RpcRequest::GetMultipleAccounts), Some(-32602));
+    assert_eq!(code(json!([&keys[..100]]), RpcRequest::GetMultipleAccounts), None);
+    let bogus = json!([payer.pubkey().to_string(), { "commitment": "max" }]);
+    assert_eq!(code(bogus, RpcRequest::GetBalance), Some(-32602));
+    // Batches go through the gate call by call.
+    let batch: Value = post_json(
+        &localnet.rpc_url(),
+        &json!([
+            { "jsonrpc": "2.0", "id": 1, "method": "getSlot" },
+            { "jsonrpc": "2.0", "id": 2, "method": "getMultipleAccounts", "params": [keys] },
+        ]),
+    );
+    assert!(batch[0]["result"].is_u64(), "{batch}");
+    assert_eq!(batch[1]["error"]["code"], -32602, "{batch}");
+}
+
+/// One JSON POST, as a client's batch request.
+fn post_json(url: &str, body: &serde_json::Value) -> serde_json::Value {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let response = reqwest::Client::new().post(url).json(body).send().await.unwrap();
+        response.json().await.unwrap()
+    })
+}
