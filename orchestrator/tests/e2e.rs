@@ -6,6 +6,7 @@ use std::{collections::HashMap, future::Future, sync::Arc, time::Duration};
 use anchor_lang::prelude::Pubkey;
 use ignis::{
     constants::{KERNEL_MATMUL_U32, KERNEL_POW_SHA256},
+    errors::IgnisError,
     instructions::PostJobArgs,
     state::{
         EmissionSchedule, GpuInfo, Job, JobKind, JobStatus, Params, Stake, Worker, WorkerSettings,
@@ -159,9 +160,7 @@ impl Net {
             let post = self.protocol.post_job(poster.pubkey(), self.ata(&poster.pubkey()), args);
             match self.client.send(&[post], &[poster]).await {
                 Ok(_) => return job_id,
-                Err(err) if err.program_error().is_some_and(|e| e.name == "JobIdMismatch") => {
-                    continue
-                }
+                Err(err) if err.ignis_error() == Some(IgnisError::JobIdMismatch) => continue,
                 Err(err) => panic!("posting a job: {err}"),
             }
         }
@@ -930,5 +929,91 @@ async fn start_up_failures_say_what_to_do() {
     assert_eq!(
         format!("{err:#}"),
         "cannot reach http://127.0.0.1:9: is the localnet running? start it with `cargo localnet` (or pass --url)"
+    );
+}
+
+/// The orchestrator states no rule of its own: change a parameter on chain and the
+/// matcher's feed, the crank and the API follow at once. Here the minimum worker stake
+/// rises above a worker's stake (it gets nothing, and the API stops counting it), then
+/// falls back (it gets the waiting job), then the pause stops the crank's expiries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_orchestrator_follows_a_rule_parameter_changed_on_chain() {
+    let net = Net::start(100, 2).await;
+    let worker = net.worker(0, POW, 2, true).await;
+    let poster = net.key(1);
+    net.give_ign(&poster.pubkey(), 1_000 * IGN).await;
+    let orchestrator = Orchestrator::start(net.orchestrator_config()).await;
+    let http = reqwest::Client::new();
+    let workers_online = || async {
+        let stats: Value = http
+            .get(format!("{}/api/stats", orchestrator.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        stats["workersOnline"].as_u64().expect("workersOnline")
+    };
+    let set_params = |params: Params| {
+        let (client, admin) = (net.client.clone(), net.admin.clone());
+        async move {
+            client.send(&[ix::update_params(admin.pubkey(), params)], &[&admin]).await.unwrap();
+        }
+    };
+    let params = net.client.config().await.unwrap().params;
+    net.until("the worker to count as online", || async {
+        (workers_online().await == 1).then_some(())
+    })
+    .await;
+
+    // Raised above the worker's stake: the program would refuse it, so nobody asks.
+    set_params(Params { min_worker_stake: STAKE + 1, ..params }).await;
+    net.until("the API to stop counting the worker", || async {
+        (workers_online().await == 0).then_some(())
+    })
+    .await;
+    let id = net.post(&poster, JobKind::Pow { difficulty: 6 }, 10 * IGN, 60).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let job = net.job(id).await;
+    assert_eq!((job.status, job.assigned), (JobStatus::Open, 0), "assigned below the minimum");
+
+    // Back down: the waiting job goes to the worker.
+    set_params(params).await;
+    net.until("the job to be assigned", || async {
+        (net.job(id).await.assigned == 1).then_some(())
+    })
+    .await;
+    assert_eq!(workers_online().await, 1);
+    let job = net.job(id).await;
+    assert_eq!(job.assignments[0].worker, pda::worker(&worker.pubkey()));
+
+    // Paused: deadlines stand still, so the crank expires nothing even when the
+    // assignment's deadline passes on the wall clock; resumed, the protocol clock runs
+    // on and the assignment is expired once its deadline comes.
+    let admin = net.admin.clone();
+    net.client.send(&[ix::set_paused(admin.pubkey(), true)], &[&admin]).await.unwrap();
+    net.localnet.warp_clock(120).unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(net.job(id).await.assigned, 1, "the crank expired while paused");
+    assert_eq!(net.worker_account(&worker.pubkey()).await.jobs_missed, 0);
+    net.client.send(&[ix::set_paused(admin.pubkey(), false)], &[&admin]).await.unwrap();
+    net.localnet.warp_clock(120).unwrap();
+    net.until("the missed assignment to be expired", || async {
+        (net.worker_account(&worker.pubkey()).await.jobs_missed == 1).then_some(())
+    })
+    .await;
+    // Followed, not merely refused by the program: no assignment and no crank action was
+    // ever sent that the chain turned down.
+    let metrics = orchestrator.stop().await;
+    let failed = |series: &str| metric(&metrics, series);
+    assert_eq!(failed("ignis_orchestrator_assign_transactions_total{outcome=\"failed\"}"), 0.0);
+    assert_eq!(
+        failed("ignis_orchestrator_crank_actions_total{kind=\"expire\",outcome=\"failed\"}"),
+        0.0
+    );
+    assert_eq!(
+        failed("ignis_orchestrator_crank_actions_total{kind=\"expire\",outcome=\"ok\"}"),
+        1.0
     );
 }
