@@ -47,10 +47,13 @@ pub enum Command {
     CloseStake,
     /// Take back IGN whose unbonding period has ended.
     Withdraw,
+    /// Your GPU worker: register, update, deregister, show.
     #[command(subcommand)]
     Worker(WorkerCommand),
+    /// Compute jobs: post, show, list, cancel, refund, close, decline.
     #[command(subcommand)]
     Job(JobCommand),
+    /// Staking rewards: see what you earned, claim it.
     #[command(subcommand)]
     Rewards(RewardsCommand),
     /// A summary of the network: workers, jobs, stake, emission.

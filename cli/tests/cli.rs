@@ -110,11 +110,19 @@ fn a_pow_job_from_post_to_payout_then_rewards_unstake_and_withdraw() {
         "stake is 50 IGN, the minimum to register is 100 IGN: run `ignis stake 50`",
     );
     net.ok(&operator, &["stake", "50"]);
+    // A worker that could never fit a matmul job is refused with a sentence...
+    net.fails(
+        &operator,
+        &["worker", "register", "--kernels", "pow-sha256,matmul-u32", "--vram-mb", "0"],
+        "0 MiB of memory, so no matmul-u32 job would ever fit: pass --vram-mb",
+    );
+    // ...and without --vram-mb a CPU worker advertises this machine's memory.
     let worker = net.json(
         &operator,
         &["worker", "register", "--kernels", "pow-sha256,matmul-u32", "--max-jobs", "2"],
     );
     assert_eq!(worker["kernels"], serde_json::json!(["pow-sha256", "matmul-u32"]));
+    assert!(worker["vram_mb"].as_u64().unwrap() > 0, "{worker}");
 
     let job = net.json(&poster, &["job", "post", "--pow", "8", "--reward", "40"]);
     assert_eq!((job["id"].as_u64(), job["status"].as_str()), (Some(0), Some("open")));
@@ -214,8 +222,9 @@ fn bad_input_gets_a_clear_message_and_a_failing_exit() {
         .output()
         .unwrap();
     assert!(!off.status.success());
-    assert!(String::from_utf8_lossy(&off.stderr)
-        .contains("could not reach the cluster at http://127.0.0.1:9"));
+    let said = String::from_utf8_lossy(&off.stderr);
+    assert_eq!(said.matches("nothing answers at http://127.0.0.1:9").count(), 1, "{said}");
+    assert!(said.contains("cargo ignis up") && !said.contains("AccountNotFound"), "{said}");
 }
 
 #[test]

@@ -35,8 +35,9 @@ pub enum ClientError {
     Program { index: u8, info: ProgramErrorInfo },
     #[error("the transaction failed: {0}")]
     Transaction(TransactionError),
-    #[error("could not reach the cluster at {url}: {source}")]
-    Rpc { url: String, source: Box<RpcError> },
+    /// Not a `#[source]`: the RPC client's error repeats itself down its chain.
+    #[error("{}", rpc_message(url, cause))]
+    Rpc { url: String, cause: Box<RpcError> },
     #[error("no {what} account at {address}")]
     NotFound { what: &'static str, address: Pubkey },
     #[error("the account at {address} is not a valid {what}")]
@@ -212,16 +213,21 @@ impl IgnisClient {
     pub(crate) fn rpc_error(&self, source: RpcError) -> ClientError {
         match source.get_transaction_error() {
             Some(err) => ClientError::from_transaction(err),
-            None => ClientError::Rpc { url: self.url.clone(), source: Box::new(source) },
+            None => ClientError::Rpc { url: self.url.clone(), cause: Box::new(source) },
         }
     }
 
     /// The raw account, or `None` if there is none.
     pub async fn account_data(&self, address: &Pubkey) -> Result<Option<Vec<u8>>> {
+        // Not `get_account_*`: the RPC client rewrites their transport errors into an
+        // "AccountNotFound" sentence, which would hide that nothing answered.
+        let addresses = [*address];
         let response = self
-            .call(|| self.rpc.get_account_with_commitment(address, self.rpc.commitment()))
+            .call(|| {
+                self.rpc.get_multiple_accounts_with_commitment(&addresses, self.rpc.commitment())
+            })
             .await?;
-        Ok(response.value.map(|account| account.data))
+        Ok(response.value.into_iter().next().flatten().map(|account| account.data))
     }
 
     /// Decodes the program account of type `T` at `address`, if there is one.
@@ -446,6 +452,24 @@ impl Pipeline<'_> {
         let signatures = self.sent.iter().map(|(signature, _)| *signature).collect();
         self.client.confirm_all(self.sent).await?;
         Ok(signatures)
+    }
+}
+
+/// An RPC failure for people: once, and what to do about it.
+fn rpc_message(url: &str, cause: &RpcError) -> String {
+    use solana_rpc_client_api::client_error::ErrorKind;
+    let unreachable = match cause.kind() {
+        ErrorKind::Io(_) => true,
+        ErrorKind::Reqwest(err) => err.is_connect() || err.is_timeout(),
+        _ => false,
+    };
+    if unreachable {
+        format!(
+            "nothing answers at {url}: is the cluster running? Start a local network with \
+             `cargo ignis up` (or only the chain with `cargo localnet`), or pass --url"
+        )
+    } else {
+        format!("the cluster at {url} failed the request: {}", cause.kind())
     }
 }
 

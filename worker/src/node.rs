@@ -128,7 +128,7 @@ impl Node {
 
 /// The cluster did not answer (or answered with an RPC fault).
 #[derive(Debug, thiserror::Error)]
-#[error("{0}\nis the cluster running? start a local one with `cargo localnet` or pass --url")]
+#[error("{0}")]
 pub struct Unreachable(ClientError);
 
 /// Whether `err` came from the cluster's RPC (down, flaky, overloaded) rather than from

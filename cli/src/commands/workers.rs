@@ -35,7 +35,7 @@ fn apply(
     base: WorkerSettings,
     flags: WorkerFlags,
 ) -> Result<WorkerSettings> {
-    Ok(WorkerSettings {
+    let settings = WorkerSettings {
         gpu: GpuInfo {
             model: flags.gpu.unwrap_or(base.gpu.model),
             vram_mb: flags.vram_mb.unwrap_or(base.gpu.vram_mb),
@@ -52,7 +52,14 @@ fn apply(
         },
         max_concurrent_jobs: flags.max_jobs.unwrap_or(base.max_concurrent_jobs),
         accepting_jobs: flags.accepting.unwrap_or(base.accepting_jobs),
-    })
+    };
+    if settings.supports(KERNEL_MATMUL_U32) && settings.gpu.vram_mb == 0 {
+        bail!(
+            "this worker would advertise 0 MiB of memory, so no matmul-u32 job would ever \
+             fit: pass --vram-mb with the memory it has"
+        );
+    }
+    Ok(settings)
 }
 
 fn describe(ctx: &Context, config: &Config, worker: &Worker) -> (serde_json::Value, Vec<String>) {
@@ -111,26 +118,24 @@ pub async fn run(ctx: &Context, command: WorkerCommand) -> Result<Report> {
                 );
             }
             // The program assigns only jobs a worker can finish at its published
-            // hashrate: without --hashrate, measure this machine's CPU.
-            let hashrate = match flags.hashrate {
-                Some(rate) => rate,
-                None => {
-                    tokio::task::spawn_blocking(|| {
-                        let cpu = ignis_kernels::backend::select(
-                            ignis_kernels::backend::BackendChoice::Cpu,
-                        )?;
-                        Ok::<_, ignis_kernels::backend::KernelError>(
-                            ignis_kernels::bench::measure_hashrate(
-                                cpu.as_ref(),
-                                std::time::Duration::from_millis(300),
-                            ),
-                        )
-                    })
-                    .await??
-                }
-            };
+            // hashrate and fit in its memory: measure this machine's CPU for what the
+            // flags leave out.
+            let measure_hashrate = flags.hashrate.is_none();
+            let (measured_hashrate, memory_mb) = tokio::task::spawn_blocking(move || {
+                let cpu =
+                    ignis_kernels::backend::select(ignis_kernels::backend::BackendChoice::Cpu)?;
+                let hashrate = measure_hashrate.then(|| {
+                    ignis_kernels::bench::measure_hashrate(
+                        cpu.as_ref(),
+                        std::time::Duration::from_millis(300),
+                    )
+                });
+                Ok::<_, ignis_kernels::backend::KernelError>((hashrate, cpu.info().memory_mb()))
+            })
+            .await??;
+            let hashrate = flags.hashrate.or(measured_hashrate).unwrap_or_default();
             let defaults = WorkerSettings {
-                gpu: GpuInfo { model: "cpu".into(), vram_mb: 0, compute_capability: 0 },
+                gpu: GpuInfo { model: "cpu".into(), vram_mb: memory_mb, compute_capability: 0 },
                 supported_kernels: 1 << KERNEL_POW_SHA256,
                 hashrate,
                 min_price: 0,
