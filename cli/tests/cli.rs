@@ -4,7 +4,7 @@
 use std::{path::PathBuf, process::Command};
 
 use anchor_lang::prelude::Pubkey;
-use ignis_localnet::server::{Localnet, LocalnetConfig};
+use ignis_localnet::server::Localnet;
 use serde_json::Value;
 use solana_keypair::{write_keypair_file, Keypair};
 use solana_signer::Signer;
@@ -26,13 +26,7 @@ impl Net {
     }
 
     fn with_slot_time(slot_time_ms: u64) -> Net {
-        let localnet = Localnet::start(LocalnetConfig {
-            rpc_port: 0,
-            ws_port: 0,
-            slot_time_ms,
-            ..Default::default()
-        })
-        .expect("localnet starts");
+        let localnet = ignis_test_support::localnet(slot_time_ms, &[]);
         Net { localnet, dir: tempfile::tempdir().unwrap() }
     }
 

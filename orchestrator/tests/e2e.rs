@@ -8,34 +8,32 @@ use ignis::{
     constants::{KERNEL_MATMUL_U32, KERNEL_POW_SHA256},
     errors::IgnisError,
     instructions::PostJobArgs,
-    state::{
-        EmissionSchedule, GpuInfo, Job, JobKind, JobStatus, Params, Stake, Worker, WorkerSettings,
-    },
+    state::{GpuInfo, Job, JobKind, JobStatus, Params, Stake, Worker, WorkerSettings},
 };
 use ignis_client::{
-    bootstrap::{self, Genesis},
-    instructions::{self as ix, Protocol},
+    bootstrap::{self},
+    instructions::{self as ix},
     pda,
     rpc::IgnisClient,
-    token,
 };
-use ignis_localnet::server::{Localnet, LocalnetConfig};
 use ignis_orchestrator::{CancellationToken, Config, Running};
+use ignis_test_support::{TestNet, IGN};
 use serde_json::Value;
 use solana_keypair::{write_keypair_file, Keypair};
 use solana_signer::Signer;
 
-const IGN: u64 = 1_000_000_000;
 const STAKE: u64 = 100 * IGN;
 const TIMEOUT: Duration = Duration::from_secs(90);
 
-struct Net {
-    localnet: Localnet,
-    client: Arc<IgnisClient>,
-    protocol: Protocol,
-    admin: Arc<Keypair>,
-    keys: Vec<Arc<Keypair>>,
-    dir: tempfile::TempDir,
+/// The shared test network (`ignis-test-support`) and this file's scenarios on it.
+struct Net(TestNet);
+
+impl std::ops::Deref for Net {
+    type Target = TestNet;
+
+    fn deref(&self) -> &TestNet {
+        &self.0
+    }
 }
 
 impl Net {
@@ -47,46 +45,7 @@ impl Net {
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_test_writer()
             .try_init();
-        let admin = Arc::new(Keypair::new());
-        let keys: Vec<Arc<Keypair>> = (0..keys).map(|_| Arc::new(Keypair::new())).collect();
-        let prefund =
-            std::iter::once(&admin).chain(&keys).map(|k| (k.pubkey(), 100_000_000_000)).collect();
-        let localnet = Localnet::start(LocalnetConfig {
-            rpc_port: 0,
-            ws_port: 0,
-            slot_time_ms,
-            prefund,
-            ..Default::default()
-        })
-        .expect("localnet starts");
-        let client = Arc::new(IgnisClient::new(localnet.rpc_url()));
-        let genesis = Genesis {
-            decimals: 9,
-            supply: 1_000_000 * IGN,
-            token_program: token::TOKEN_PROGRAM_ID,
-            orchestrator: admin.pubkey(),
-            verifier: admin.pubkey(),
-            params: Params::default(),
-            emission: EmissionSchedule::default(),
-        };
-        let protocol = bootstrap::initialize_protocol(&client, &admin, genesis)
-            .await
-            .expect("protocol initialised");
-        Net { localnet, client, protocol, admin, keys, dir: tempfile::tempdir().unwrap() }
-    }
-
-    fn key(&self, i: usize) -> Arc<Keypair> {
-        self.keys[i].clone()
-    }
-
-    fn ata(&self, owner: &Pubkey) -> Pubkey {
-        token::associated_account(owner, &self.protocol.mint, &self.protocol.token_program)
-    }
-
-    async fn give_ign(&self, to: &Pubkey, amount: u64) {
-        bootstrap::transfer_ign(&self.client, &self.protocol, &self.admin, to, amount)
-            .await
-            .expect("IGN sent");
+        Net(TestNet::start(slot_time_ms, keys).await)
     }
 
     /// Key `i` as a staked worker operator with the given kernels and acceptance.
@@ -179,11 +138,6 @@ impl Net {
         self.client.stake(owner).await.unwrap().expect("stake exists")
     }
 
-    async fn balance(&self, owner: &Pubkey) -> u64 {
-        let data = self.client.account_data(&self.ata(owner)).await.unwrap();
-        data.as_deref().and_then(token::balance_of).unwrap_or(0)
-    }
-
     fn orchestrator_config(&self) -> Config {
         let path = self.dir.path().join("orchestrator.json");
         write_keypair_file(&self.admin, &path).unwrap();
@@ -199,16 +153,9 @@ impl Net {
     async fn until<T, F: Future<Output = Option<T>>>(
         &self,
         what: &str,
-        mut check: impl FnMut() -> F,
+        check: impl FnMut() -> F,
     ) -> T {
-        let give_up = tokio::time::Instant::now() + TIMEOUT;
-        loop {
-            if let Some(value) = check().await {
-                return value;
-            }
-            assert!(tokio::time::Instant::now() < give_up, "timed out waiting for {what}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        ignis_test_support::until(what, TIMEOUT, check).await
     }
 }
 

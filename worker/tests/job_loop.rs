@@ -11,77 +11,39 @@ use std::{
 use anchor_lang::prelude::Pubkey;
 use ignis::{
     instructions::PostJobArgs,
-    state::{EmissionSchedule, Job, JobKind, JobStatus, Params},
+    state::{Job, JobKind, JobStatus},
 };
 use ignis_client::{
-    bootstrap::{self, Genesis},
-    instructions::{self, Protocol},
-    rpc::IgnisClient,
+    bootstrap::{self},
+    instructions::{self},
     token,
 };
-use ignis_localnet::server::{Localnet, LocalnetConfig};
+use ignis_test_support::{TestNet, IGN};
 use solana_keypair::{write_keypair_file, Keypair};
 use solana_signer::Signer;
 
-const IGN: u64 = 1_000_000_000;
+/// The shared test network (`ignis-test-support`) and this file's scenarios on it.
+struct Net(TestNet);
 
-struct Net {
-    localnet: Localnet,
-    client: IgnisClient,
-    admin: Keypair,
-    protocol: Protocol,
-    dir: tempfile::TempDir,
+impl std::ops::Deref for Net {
+    type Target = TestNet;
+
+    fn deref(&self) -> &TestNet {
+        &self.0
+    }
 }
 
 impl Net {
     async fn start() -> Net {
-        let localnet = Localnet::start(LocalnetConfig {
-            rpc_port: 0,
-            ws_port: 0,
-            slot_time_ms: 50,
-            ..Default::default()
-        })
-        .expect("localnet starts");
-        let client = IgnisClient::new(localnet.rpc_url());
-        let admin = Keypair::new();
-        bootstrap::airdrop(&client, &admin.pubkey(), 100 * IGN).await.unwrap();
-        let genesis = Genesis {
-            decimals: 9,
-            supply: 1_000_000 * IGN,
-            token_program: token::TOKEN_PROGRAM_ID,
-            orchestrator: admin.pubkey(),
-            verifier: admin.pubkey(),
-            params: Params::default(),
-            emission: EmissionSchedule::default(),
-        };
-        let protocol = bootstrap::initialize_protocol(&client, &admin, genesis).await.unwrap();
-        Net { localnet, client, admin, protocol, dir: tempfile::tempdir().unwrap() }
+        Net(TestNet::start(50, 0).await)
     }
 
     /// A staked operator whose worker is registered by the worker binary itself.
     async fn operator(&self, name: &str) -> (Keypair, PathBuf) {
         let operator = Keypair::new();
         bootstrap::airdrop(&self.client, &operator.pubkey(), 10 * IGN).await.unwrap();
-        bootstrap::transfer_ign(
-            &self.client,
-            &self.protocol,
-            &self.admin,
-            &operator.pubkey(),
-            1_000 * IGN,
-        )
-        .await
-        .unwrap();
-        let account = token::associated_account(
-            &operator.pubkey(),
-            &self.protocol.mint,
-            &self.protocol.token_program,
-        );
-        self.client
-            .send(&[self.protocol.stake(operator.pubkey(), account, 200 * IGN)], &[&operator])
-            .await
-            .unwrap();
-        let file = self.dir.path().join(format!("{name}.json"));
-        write_keypair_file(&operator, &file).unwrap();
+        self.stake(&operator, 200 * IGN).await;
+        let file = self.keypair_file(&operator, name);
         (operator, file)
     }
 
@@ -129,24 +91,12 @@ impl Net {
         };
         let post = self.protocol.post_job(self.admin.pubkey(), poster_token, args);
         let assign = instructions::assign_job(self.admin.pubkey(), id, *operator);
-        self.client.send(&[post, assign], &[&self.admin]).await.unwrap();
+        self.client.send(&[post, assign], &[&*self.admin]).await.unwrap();
         id
     }
 
     async fn job(&self, id: u64) -> Job {
         self.client.job(id).await.unwrap().expect("job exists")
-    }
-
-    async fn balance(&self, owner: &Pubkey) -> u64 {
-        let account =
-            token::associated_account(owner, &self.protocol.mint, &self.protocol.token_program);
-        self.client
-            .account_data(&account)
-            .await
-            .unwrap()
-            .as_deref()
-            .and_then(token::balance_of)
-            .unwrap_or(0)
     }
 
     async fn wait_status(&self, id: u64, status: JobStatus, within: Duration) -> Job {
@@ -230,7 +180,7 @@ async fn pow_and_kernel_jobs_are_run_and_paid() {
         "finished jobs leave no journal: {:?}",
         journal_files(&journal)
     );
-    net.localnet.shutdown().unwrap();
+    net.0.localnet.shutdown().unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -270,7 +220,7 @@ async fn a_worker_killed_after_finding_a_nonce_submits_it_once_after_restart() {
     assert_eq!(net.balance(&operator.pubkey()).await - before, paid, "paid exactly once");
     stop(worker);
     assert!(journal_files(&journal).is_empty());
-    net.localnet.shutdown().unwrap();
+    net.0.localnet.shutdown().unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -293,7 +243,7 @@ async fn a_worker_killed_between_commit_and_reveal_reveals_after_restart() {
         ignis_kernels::matmul::result_hash(&ignis_kernels::matmul::compute(&job.seed, 40));
     assert_eq!(job.assignments[0].result_hash, expected);
     stop(worker);
-    net.localnet.shutdown().unwrap();
+    net.0.localnet.shutdown().unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -343,7 +293,7 @@ async fn an_unregistered_operator_gets_an_error_that_says_what_to_do() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("ignis stake"), "{stderr}");
-    net.localnet.shutdown().unwrap();
+    net.0.localnet.shutdown().unwrap();
 }
 
 #[test]
