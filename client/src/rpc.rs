@@ -220,7 +220,7 @@ impl IgnisClient {
     /// The raw account, or `None` if there is none.
     pub async fn account_data(&self, address: &Pubkey) -> Result<Option<Vec<u8>>> {
         // Not `get_account_*`: the RPC client rewrites their transport errors into an
-        // "AccountNotFound" sentence, which would hide that nothing answered.
+        // AccountNotFound sentence, which would hide that nothing answered.
         let addresses = [*address];
         let response = self
             .call(|| {

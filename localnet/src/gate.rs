@@ -57,7 +57,12 @@ impl Gate {
                 };
                 let upstream =
                     Upstream { http: reqwest::Client::new(), url: format!("http://{upstream}") };
-                let app = Router::new().fallback(forward).with_state(upstream);
+                // Browsers call the RPC from the web app's origin; agave's RPC allows
+                // any origin too.
+                let app = Router::new()
+                    .fallback(forward)
+                    .with_state(upstream)
+                    .layer(tower_http::cors::CorsLayer::permissive());
                 let served = axum::serve(listener, app)
                     .with_graceful_shutdown(async move { drop(stopped.await) })
                     .await;

@@ -207,6 +207,22 @@ fn versioned_transactions_and_oversized_requests_are_refused_as_on_a_real_node()
         ]),
     );
     assert!(batch[0]["result"].is_u64(), "{batch}");
+    // A browser's preflight from the web app's origin is allowed, as by agave.
+    let preflight =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(
+            async {
+                reqwest::Client::new()
+                    .request(reqwest::Method::OPTIONS, localnet.rpc_url())
+                    .header("origin", "http://127.0.0.1:5173")
+                    .header("access-control-request-method", "POST")
+                    .header("access-control-request-headers", "content-type")
+                    .send()
+                    .await
+                    .unwrap()
+            },
+        );
+    assert!(preflight.status().is_success(), "{preflight:?}");
+    assert!(preflight.headers().contains_key("access-control-allow-origin"), "{preflight:?}");
     assert_eq!(batch[1]["error"]["code"], -32602, "{batch}");
 }
 
