@@ -29,6 +29,8 @@ pub struct Cli {
     /// Output for people (text) or programs (json).
     #[arg(long, short = 'o', global = true, value_enum, default_value = "text")]
     pub output: Format,
+    #[command(flatten)]
+    pub budget: ignis_client::rpc::ComputeBudget,
     #[command(subcommand)]
     pub command: Command,
 }

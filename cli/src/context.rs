@@ -5,7 +5,7 @@ use anyhow::{anyhow, Context as _, Result};
 use ignis_client::{
     accounts::Config,
     process::expand_home,
-    rpc::{ClientError, IgnisClient},
+    rpc::{ClientError, ComputeBudget, IgnisClient},
     token,
 };
 use solana_keypair::Keypair;
@@ -21,7 +21,7 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(url: &str, keypair_path: &str) -> Self {
+    pub fn new(url: &str, keypair_path: &str, budget: ComputeBudget) -> Self {
         let path = expand_home(keypair_path);
         let keypair = solana_keypair::read_keypair_file(&path).map_err(|err| {
             format!(
@@ -29,7 +29,7 @@ impl Context {
                  create one with `ignis keygen` (or `solana-keygen new -o {path}`), or pass --keypair FILE"
             )
         });
-        Context { client: IgnisClient::new(url), keypair }
+        Context { client: IgnisClient::new(url).with_compute_budget(budget), keypair }
     }
 
     /// The signing keypair; an error that says how to get one if there is none.

@@ -19,7 +19,7 @@ async fn main() {
         .init();
     let cli = args::Cli::parse();
     let result = async {
-        let ctx = context::Context::new(&cli.url, &cli.keypair);
+        let ctx = context::Context::new(&cli.url, &cli.keypair, cli.budget);
         commands::run(&ctx, &cli.keypair, cli.command).await
     }
     .await;

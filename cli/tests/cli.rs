@@ -315,6 +315,51 @@ fn the_anchor_migration_initialises_a_fresh_cluster() {
     net.fails(&deployer, &["stake", "1"], "you have 0 IGN");
 }
 
+/// `--priority-fee` and `--compute-unit-limit` put ComputeBudget instructions in front
+/// of what the CLI sends: the fee is charged, and the runtime holds it to the limit.
+#[test]
+fn priority_fees_and_compute_unit_limits_reach_the_transaction() {
+    use solana_rpc_client_api::config::RpcTransactionConfig;
+    use solana_transaction_status_client_types::UiTransactionEncoding;
+    let net = Net::start();
+    let admin = net.who("admin");
+    net.ok(&admin, &["admin", "init"]);
+    let staker = net.who("staker");
+    net.ok(&admin, &["admin", "transfer", &staker.key.to_string(), "10"]);
+
+    let rpc = solana_rpc_client::rpc_client::RpcClient::new(net.localnet.rpc_url());
+    let fee_of = |args: &[&str]| {
+        let signature: solana_signature::Signature =
+            net.json(&staker, args)["signature"].as_str().unwrap().parse().unwrap();
+        let config = RpcTransactionConfig {
+            encoding: Some(UiTransactionEncoding::Base64),
+            commitment: Some(solana_commitment_config::CommitmentConfig::confirmed()),
+            max_supported_transaction_version: Some(0),
+        };
+        let tx = rpc.get_transaction_with_config(&signature, config).unwrap();
+        let message = tx.transaction.transaction.decode().unwrap().message;
+        let programs: Vec<_> = message
+            .instructions()
+            .iter()
+            .map(|ix| message.static_account_keys()[usize::from(ix.program_id_index)])
+            .collect();
+        (tx.transaction.meta.unwrap().fee, programs)
+    };
+    let compute_budget = solana_compute_budget_interface::ID;
+    let (plain_fee, programs) = fee_of(&["stake", "1"]);
+    assert!(!programs.contains(&compute_budget), "{programs:?}");
+    let (fee, programs) =
+        fee_of(&["--priority-fee", "1000000", "--compute-unit-limit", "300000", "stake", "1"]);
+    assert_eq!(programs[..2], [compute_budget, compute_budget], "budget instructions first");
+    // 1,000,000 micro-lamports per unit over 300,000 units: 300,000 lamports on top.
+    assert_eq!(fee, plain_fee + 300_000);
+    // Far below what a stake costs: refused by the runtime, and nothing staked.
+    let staked = net.json(&staker, &["rewards", "show"])["staked"].clone();
+    let out = net.run(&staker, &["--compute-unit-limit", "300", "stake", "1"]);
+    assert!(!out.status.success());
+    assert_eq!(net.json(&staker, &["rewards", "show"])["staked"], staked);
+}
+
 fn fetch_job_seed(net: &Net, id: u64) -> [u8; 32] {
     let client = solana_rpc_client::rpc_client::RpcClient::new(net.localnet.rpc_url());
     let account = client.get_account(&ignis_client::pda::job(id)).unwrap();

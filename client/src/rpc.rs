@@ -101,13 +101,78 @@ fn poll_delay(attempt: u32) -> Duration {
 pub struct IgnisClient {
     rpc: RpcClient,
     url: String,
+    budget: ComputeBudget,
+}
+
+/// The compute budget a sender asks for: `ComputeBudget` instructions put first in
+/// every transaction it sends. On a busy cluster a priority fee gets a transaction into
+/// a block sooner, and a tight unit limit makes it cheaper and easier to pack.
+///
+/// On the embedded localnet the program runs natively and is charged a flat 1,000
+/// compute units per invocation, so a limit that works there says nothing about a real
+/// cluster: size it from a simulation on one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct ComputeBudget {
+    /// Priority fee on every transaction sent, in micro-lamports per compute unit
+    /// (SetComputeUnitPrice). None by default.
+    #[cfg_attr(
+        feature = "clap",
+        arg(
+            long = "priority-fee",
+            value_name = "MICRO_LAMPORTS",
+            env = "IGNIS_PRIORITY_FEE",
+            global = true
+        )
+    )]
+    pub unit_price: Option<u64>,
+    /// Compute-unit limit of every transaction sent (SetComputeUnitLimit; default: the
+    /// runtime's). The embedded localnet runs the program natively and charges it a
+    /// flat 1,000 units a call, so size this from a simulation on a real cluster.
+    #[cfg_attr(
+        feature = "clap",
+        arg(
+            long = "compute-unit-limit",
+            value_name = "UNITS",
+            env = "IGNIS_COMPUTE_UNIT_LIMIT",
+            global = true
+        )
+    )]
+    pub unit_limit: Option<u32>,
+}
+
+impl ComputeBudget {
+    /// The instructions that ask for this budget (none for the default).
+    pub fn instructions(&self) -> Vec<Instruction> {
+        use solana_compute_budget_interface::ComputeBudgetInstruction;
+        let limit = self.unit_limit.map(ComputeBudgetInstruction::set_compute_unit_limit);
+        let price = self.unit_price.map(ComputeBudgetInstruction::set_compute_unit_price);
+        limit.into_iter().chain(price).collect()
+    }
+
+    /// `instructions` with this budget's in front.
+    pub fn apply(&self, instructions: &[Instruction]) -> Vec<Instruction> {
+        let mut all = self.instructions();
+        all.extend_from_slice(instructions);
+        all
+    }
 }
 
 impl IgnisClient {
     pub fn new(url: impl Into<String>) -> Self {
         let url = url.into();
         let rpc = RpcClient::new_with_commitment(url.clone(), CommitmentConfig::confirmed());
-        IgnisClient { rpc, url }
+        IgnisClient { rpc, url, budget: ComputeBudget::default() }
+    }
+
+    /// This client with `budget` on every transaction it sends.
+    pub fn with_compute_budget(mut self, budget: ComputeBudget) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    pub fn compute_budget(&self) -> ComputeBudget {
+        self.budget
     }
 
     pub fn url(&self) -> &str {
@@ -329,10 +394,11 @@ impl IgnisClient {
         signers: &[&Keypair],
     ) -> Result<Signature> {
         let payer = signers[0].pubkey();
+        let instructions = self.budget.apply(instructions);
         for _ in 0..MAX_BLOCKHASH_ATTEMPTS {
             let (blockhash, last_valid_height) = self.latest_blockhash().await?;
             let tx =
-                Transaction::new_signed_with_payer(instructions, Some(&payer), signers, blockhash);
+                Transaction::new_signed_with_payer(&instructions, Some(&payer), signers, blockhash);
             let signature = tx.signatures[0];
             let config = self.send_config();
             // A program error shows in preflight: no point retrying that.
@@ -437,7 +503,7 @@ impl Pipeline<'_> {
             }
         };
         let tx = Transaction::new_signed_with_payer(
-            instructions,
+            &client.budget.apply(instructions),
             Some(&signers[0].pubkey()),
             signers,
             blockhash,

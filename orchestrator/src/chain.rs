@@ -2,7 +2,7 @@
 //! signed instructions with errors counted.
 
 use anchor_lang::{prelude::Pubkey, solana_program::instruction::Instruction};
-use ignis_client::rpc::{ClientError, IgnisClient};
+use ignis_client::rpc::{ClientError, ComputeBudget, IgnisClient};
 use solana_account_decoder_client_types::UiAccountEncoding;
 use solana_keypair::Keypair;
 use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
@@ -26,8 +26,8 @@ pub struct Snapshot {
 }
 
 impl Chain {
-    pub fn new(url: &str, keypair: Keypair) -> Self {
-        Chain { client: IgnisClient::new(url), keypair }
+    pub fn new(url: &str, budget: ComputeBudget, keypair: Keypair) -> Self {
+        Chain { client: IgnisClient::new(url).with_compute_budget(budget), keypair }
     }
 
     pub fn me(&self) -> Pubkey {

@@ -17,6 +17,8 @@ pub struct Config {
     /// Orchestrator (and verifier) keypair, Solana CLI JSON format.
     #[arg(long, env = "IGNIS_KEYPAIR", default_value = "~/.config/solana/id.json")]
     pub keypair: String,
+    #[command(flatten)]
+    pub budget: ignis_client::rpc::ComputeBudget,
 
     /// Where the HTTP API and /metrics listen (port 0 picks a free one).
     #[arg(long, env = "IGNIS_API_ADDR", default_value = "127.0.0.1:8080")]
@@ -50,6 +52,7 @@ impl Config {
             url: url.into(),
             ws_url: None,
             keypair: keypair.into(),
+            budget: Default::default(),
             api_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             poll_ms: 1_000,
             resync_ms: 5_000,

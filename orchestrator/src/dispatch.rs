@@ -10,7 +10,10 @@ use std::{
 
 use anchor_lang::prelude::Pubkey;
 use ignis::state::{Job, Worker};
-use ignis_client::{instructions::assign_job, rpc::ClientError};
+use ignis_client::{
+    instructions::assign_job,
+    rpc::{ClientError, ComputeBudget},
+};
 use rand::{rngs::StdRng, SeedableRng};
 use tokio::{sync::Semaphore, task::JoinSet};
 use tokio_util::sync::CancellationToken;
@@ -192,15 +195,18 @@ pub fn worker_spec(
     }
 }
 
-/// Splits matches into transactions that each fit the packet size.
-pub fn pack(orchestrator: &Pubkey, matches: &[Match]) -> Vec<Vec<Match>> {
+/// Splits matches into transactions that each fit the packet size, with the sender's
+/// compute-budget instructions in front.
+pub fn pack(orchestrator: &Pubkey, budget: &ComputeBudget, matches: &[Match]) -> Vec<Vec<Match>> {
     let mut batches: Vec<Vec<Match>> = vec![];
     let mut current: Vec<Match> = vec![];
     for m in matches {
         current.push(*m);
         let ixs: Vec<_> =
             current.iter().map(|m| assign_job(*orchestrator, m.job_id, m.operator)).collect();
-        if transaction_size(orchestrator, &ixs) > PACKET_DATA_SIZE && current.len() > 1 {
+        if transaction_size(orchestrator, &budget.apply(&ixs)) > PACKET_DATA_SIZE
+            && current.len() > 1
+        {
             let last = current.pop().expect("just pushed");
             batches.push(std::mem::replace(&mut current, vec![last]));
         }
@@ -281,7 +287,8 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                     guard.add(m.job_id, m.worker);
                 }
                 drop(guard);
-                for batch in pack(&shared.chain.me(), &matches) {
+                let budget = shared.chain.client.compute_budget();
+                for batch in pack(&shared.chain.me(), &budget, &matches) {
                     tasks.spawn(send_batch(
                         shared.clone(),
                         in_flight.clone(),
@@ -365,8 +372,15 @@ mod tests {
                 operator: Pubkey::new_unique(),
             })
             .collect();
-        let batches = pack(&orchestrator, &matches);
+        let batches = pack(&orchestrator, &ComputeBudget::default(), &matches);
         assert!(batches.len() > 1 && batches.len() < 40, "{} batches", batches.len());
+        // A sender's compute-budget instructions take room too: every batch still fits.
+        let budget = ComputeBudget { unit_price: Some(1_000), unit_limit: Some(1_400_000) };
+        for batch in pack(&orchestrator, &budget, &matches) {
+            let ixs: Vec<_> =
+                batch.iter().map(|m| assign_job(orchestrator, m.job_id, m.operator)).collect();
+            assert!(transaction_size(&orchestrator, &budget.apply(&ixs)) <= PACKET_DATA_SIZE);
+        }
         for batch in &batches {
             let ixs: Vec<_> =
                 batch.iter().map(|m| assign_job(orchestrator, m.job_id, m.operator)).collect();

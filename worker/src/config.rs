@@ -36,6 +36,8 @@ pub struct RunConfig {
     /// The operator keypair (Solana CLI JSON format) that registered the worker.
     #[arg(long, env = "IGNIS_KEYPAIR", default_value = "~/.config/solana/id.json")]
     pub keypair: String,
+    #[command(flatten)]
+    pub budget: ignis_client::rpc::ComputeBudget,
     /// The orchestrator's API, where single-replica kernel outputs are uploaded for
     /// verification.
     #[arg(long, env = "IGNIS_ORCHESTRATOR")]
@@ -77,6 +79,7 @@ impl RunConfig {
         RunConfig {
             url: url.into(),
             keypair: keypair.into(),
+            budget: Default::default(),
             ws_url: None,
             orchestrator: None,
             backend: BackendChoice::Auto,

@@ -12,7 +12,7 @@ use ignis::{
 use ignis_client::{
     accounts::Config,
     instructions::{self, Protocol},
-    rpc::{ClientError, IgnisClient},
+    rpc::{ClientError, ComputeBudget, IgnisClient},
     token,
 };
 use ignis_kernels::DeviceInfo;
@@ -31,8 +31,8 @@ pub struct Node {
 
 impl Node {
     /// Connects, loads the protocol config and makes sure the payout account exists.
-    pub async fn connect(url: &str, operator: Keypair) -> Result<Self> {
-        let client = IgnisClient::new(url);
+    pub async fn connect(url: &str, budget: ComputeBudget, operator: Keypair) -> Result<Self> {
+        let client = IgnisClient::new(url).with_compute_budget(budget);
         let config: Config = match client.config().await {
             Ok(config) => config,
             Err(ClientError::NotFound { .. }) => {
