@@ -119,17 +119,21 @@ fn a_pow_job_from_post_to_payout_then_rewards_unstake_and_withdraw() {
     assert!(worker["vram_mb"].as_u64().unwrap() > 0, "{worker}");
 
     let job = net.json(&poster, &["job", "post", "--pow", "8", "--reward", "40"]);
-    assert_eq!((job["id"].as_u64(), job["status"].as_str()), (Some(0), Some("open")));
+    assert_eq!(job["status"], "open");
+    // The CLI picks the job's id (no global counter to race for).
+    let id_number = job["id"].as_u64().unwrap();
+    let id = id_number.to_string();
+    let id = id.as_str();
     net.fails(
         &poster,
-        &["job", "assign", "0", "--worker", &operator.key.to_string()],
+        &["job", "assign", id, "--worker", &operator.key.to_string()],
         "only the orchestrator",
     );
-    net.ok(&admin, &["job", "assign", "0", "--worker", &operator.key.to_string()]);
-    assert_eq!(net.json(&poster, &["job", "show", "0"])["status"], "running");
+    net.ok(&admin, &["job", "assign", id, "--worker", &operator.key.to_string()]);
+    assert_eq!(net.json(&poster, &["job", "show", id])["status"], "running");
 
     // The worker finds a nonce (here in the test) and submits it.
-    let seed = fetch_job_seed(&net, 0);
+    let seed = fetch_job_seed(&net, id_number);
     let worker_pda = ignis_client::pda::worker(&operator.key);
     let nonce =
         ignis::pow::search_nonce(&seed, &worker_pda, 8, 0, u64::MAX).expect("a nonce exists");
@@ -138,19 +142,19 @@ fn a_pow_job_from_post_to_payout_then_rewards_unstake_and_withdraw() {
         .unwrap();
     net.fails(
         &operator,
-        &["job", "submit-pow", "0", "--nonce", &bad.to_string()],
+        &["job", "submit-pow", id, "--nonce", &bad.to_string()],
         "InsufficientWork",
     );
-    net.ok(&operator, &["job", "submit-pow", "0", "--nonce", &nonce.to_string()]);
-    let done = net.json(&poster, &["job", "show", "0"]);
+    net.ok(&operator, &["job", "submit-pow", id, "--nonce", &nonce.to_string()]);
+    let done = net.json(&poster, &["job", "show", id]);
     assert_eq!(done["status"], "completed");
     net.fails(
         &operator,
-        &["job", "submit-pow", "0", "--nonce", &nonce.to_string()],
+        &["job", "submit-pow", id, "--nonce", &nonce.to_string()],
         "JobNotRunning",
     );
     // A settled job stays a day before its rent can come back.
-    net.fails(&poster, &["job", "close", "0"], "a job can be closed 1d");
+    net.fails(&poster, &["job", "close", id], "a job can be closed 1d");
 
     // Paid: the reward less the 2.5% fee (plus work-pool pay), and the escrow is empty.
     let status = net.json(&poster, &["status"]);
@@ -179,9 +183,9 @@ fn a_pow_job_from_post_to_payout_then_rewards_unstake_and_withdraw() {
     net.fails(&operator, &["withdraw"], "nothing is unbonding");
 
     // A day after it completed, anyone closes the job and its poster gets the rent.
-    let closed = net.json(&admin, &["job", "close", "0"]);
-    assert_eq!(closed["id"], 0);
-    net.fails(&poster, &["job", "show", "0"], "there is no job #0");
+    let closed = net.json(&admin, &["job", "close", id]);
+    assert_eq!(closed["id"], id_number);
+    net.fails(&poster, &["job", "show", id], &format!("there is no job #{id}"));
     net.fails(&operator, &["close-stake"], "your stake still holds 70 IGN bonded");
 }
 
@@ -358,6 +362,45 @@ fn priority_fees_and_compute_unit_limits_reach_the_transaction() {
     let out = net.run(&staker, &["--compute-unit-limit", "300", "stake", "1"]);
     assert!(!out.status.success());
     assert_eq!(net.json(&staker, &["rewards", "show"])["staked"], staked);
+}
+
+/// Eight posters post at once, each through its own `ignis` process: every post lands
+/// first time, on its own id (posters pick ids; there is no counter to race for).
+#[test]
+fn eight_posters_posting_at_once_never_conflict() {
+    let net = Net::start();
+    let admin = net.who("admin");
+    net.ok(&admin, &["admin", "init"]);
+    let posters: Vec<Who> = (0..8).map(|i| net.who(&format!("poster{i}"))).collect();
+    for poster in &posters {
+        net.ok(&admin, &["admin", "transfer", &poster.key.to_string(), "10"]);
+    }
+    let posts: Vec<std::process::Child> = posters
+        .iter()
+        .map(|poster| {
+            Command::new(env!("CARGO_BIN_EXE_ignis"))
+                .args(["--url", &net.localnet.rpc_url(), "--keypair"])
+                .arg(&poster.file)
+                .args(["--output", "json", "job", "post", "--pow", "8", "--reward", "1"])
+                .env("IGNIS_LOG", "debug")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut ids = std::collections::BTreeSet::new();
+    for (poster, post) in posters.iter().zip(posts) {
+        let out = post.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(!stderr.contains("job id taken"), "an id conflict: {stderr}");
+        let job: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(job["poster"], poster.key.to_string());
+        ids.insert(job["id"].as_u64().unwrap());
+    }
+    assert_eq!(ids.len(), 8, "eight jobs on eight ids: {ids:?}");
+    assert_eq!(net.json(&admin, &["status"])["jobs"]["open"], 8);
 }
 
 fn fetch_job_seed(net: &Net, id: u64) -> [u8; 32] {

@@ -480,3 +480,11 @@ pub fn reveal_result(
         ix_data::RevealResult { result_hash, salt },
     )
 }
+
+/// A job id for a new post: random below 2^53 (exact in JavaScript), so concurrent
+/// posters never pick the same one (the chance that two of a million jobs share an id is
+/// about 1 in 18,000) and nobody can block an id in advance. An id in use is refused by
+/// the runtime (the job's account exists); pick another and post again.
+pub fn fresh_job_id() -> u64 {
+    rand::random::<u64>() >> 11
+}

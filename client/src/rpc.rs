@@ -8,6 +8,7 @@ use anchor_lang::{
 };
 use solana_account_decoder_client_types::UiAccountEncoding;
 use solana_commitment_config::CommitmentConfig;
+pub use solana_instruction_error::InstructionError;
 use solana_keypair::Keypair;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::{
@@ -17,6 +18,7 @@ use solana_rpc_client_api::{
 };
 use solana_signature::Signature;
 use solana_signer::Signer;
+pub use solana_system_interface::error::SystemError;
 use solana_transaction::Transaction;
 pub use solana_transaction_error::TransactionError;
 use solana_transaction_status_client_types::TransactionStatus;

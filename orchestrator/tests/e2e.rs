@@ -6,7 +6,6 @@ use std::{collections::HashMap, future::Future, sync::Arc, time::Duration};
 use anchor_lang::prelude::Pubkey;
 use ignis::{
     constants::{KERNEL_MATMUL_U32, KERNEL_POW_SHA256},
-    errors::IgnisError,
     instructions::PostJobArgs,
     state::{GpuInfo, Job, JobKind, JobStatus, Params, Stake, Worker, WorkerSettings},
 };
@@ -105,25 +104,19 @@ impl Net {
         execution_seconds: i64,
         ttl_seconds: i64,
     ) -> u64 {
-        for _ in 0..10 {
-            let job_id = self.client.config().await.unwrap().next_job_id;
-            let args = PostJobArgs {
-                job_id,
-                kind,
-                client_seed: rand::random(),
-                reward,
-                replicas,
-                execution_seconds,
-                ttl_seconds,
-            };
-            let post = self.protocol.post_job(poster.pubkey(), self.ata(&poster.pubkey()), args);
-            match self.client.send(&[post], &[poster]).await {
-                Ok(_) => return job_id,
-                Err(err) if err.ignis_error() == Some(IgnisError::JobIdMismatch) => continue,
-                Err(err) => panic!("posting a job: {err}"),
-            }
-        }
-        panic!("could not post a job")
+        let job_id = ix::fresh_job_id();
+        let args = PostJobArgs {
+            job_id,
+            kind,
+            client_seed: rand::random(),
+            reward,
+            replicas,
+            execution_seconds,
+            ttl_seconds,
+        };
+        let post = self.protocol.post_job(poster.pubkey(), self.ata(&poster.pubkey()), args);
+        self.client.send(&[post], &[poster]).await.expect("job posted");
+        job_id
     }
 
     async fn job(&self, id: u64) -> Job {

@@ -250,7 +250,7 @@ export function describeError(error: unknown, context: ErrorContext = {}): strin
 
 /**
  * Whether posting failed because another job took the id first (`JobIdMismatch`, or
- * the job account already existing): the app re-reads `next_job_id` and asks again.
+ * the job account already existing): the app picks another id and asks again.
  */
 export function isJobIdRace(error: unknown): boolean {
   const mismatch = [...PROGRAM_ERRORS.entries()].find(([, e]) => e.name === 'JobIdMismatch')?.[0];

@@ -278,3 +278,12 @@ export async function closeStakeInstruction(owner: TransactionSigner): Promise<I
 }
 
 export const asAddress = (value: string): Address => address(value);
+
+/**
+ * A job id for a new post, as `ignis_client::instructions::fresh_job_id` picks it:
+ * random below 2^53, so concurrent posters never race for one (there is no counter).
+ */
+export function freshJobId(): bigint {
+  const [high = 0, low = 0] = crypto.getRandomValues(new Uint32Array(2));
+  return (BigInt(high >>> 11) << 32n) | BigInt(low);
+}

@@ -18,7 +18,7 @@ import {
   parseIgn,
 } from '../lib/format';
 import { recordJobTransaction } from '../lib/jobTxs';
-import { JOB_ACCOUNT_SIZE, jobAddress, postJobInstruction, TOKEN_ACCOUNT_SIZE } from '../lib/program';
+import { freshJobId, JOB_ACCOUNT_SIZE, jobAddress, postJobInstruction, TOKEN_ACCOUNT_SIZE } from '../lib/program';
 import { notice, runAction, statusBadge } from '../ui/components';
 import { h, replaceChildren } from '../ui/dom';
 
@@ -201,7 +201,7 @@ export function postPage(app: App, root: HTMLElement): () => void {
         const { draft: d } = draft();
         const sample = await app.withTokenAccount(async (signer, ata, p) => [
           await postJobInstruction(p, signer, ata, {
-            jobId: app.config!.nextJobId,
+            jobId: freshJobId(),
             kind: { kind: 'pow', difficulty: 0 },
             clientSeed: new Uint8Array(32),
             reward: d?.reward ?? 1n,
@@ -242,7 +242,7 @@ export function postPage(app: App, root: HTMLElement): () => void {
         await app.refreshConfig();
         const config = app.config;
         if (!config) throw new Error(app.chainError ?? 'The protocol is not initialised on this cluster');
-        const jobId = config.nextJobId;
+        const jobId = freshJobId();
         const instructions = await app.withTokenAccount(async (signer, ata, protocol) => [
           await postJobInstruction(protocol, signer, ata, {
             jobId,
@@ -254,7 +254,7 @@ export function postPage(app: App, root: HTMLElement): () => void {
             ttlSeconds: BigInt(d.ttlSeconds),
           }),
         ]);
-        progress(attempt === 0 ? 'Waiting for your wallet…' : 'Another job took that id first: approve again in your wallet…');
+        progress(attempt === 0 ? 'Waiting for your wallet…' : 'That job id was taken: approve again in your wallet…');
         try {
           const sent = await app.send(instructions);
           recordJobTransaction(jobId, 'post', sent.signature);

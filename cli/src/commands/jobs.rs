@@ -1,7 +1,6 @@
 use anyhow::{bail, Result};
 use ignis::{
     constants::KERNEL_MATMUL_U32,
-    errors::IgnisError,
     instructions::PostJobArgs,
     state::{Job, JobKind, JobStatus},
 };
@@ -9,7 +8,7 @@ use ignis_client::{
     accounts::Config,
     instructions::{self as ix, Protocol},
     pda,
-    rpc::{ClientError, TransactionError},
+    rpc::{ClientError, InstructionError, SystemError, TransactionError},
     token,
 };
 use serde_json::json;
@@ -91,9 +90,9 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
                     ctx.ign(&config, reward)
                 );
             }
-            // Ids are sequential: if someone else posts first, read the next id and retry.
+            // The poster picks the id; in the unlikely case it is taken, pick another.
             for _ in 0..5 {
-                let job_id = ctx.client.config().await?.next_job_id;
+                let job_id = ix::fresh_job_id();
                 let args = PostJobArgs {
                     job_id,
                     kind,
@@ -111,9 +110,14 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
                     )
                     .await
                 {
-                    // Another poster took this id first: take the next one.
-                    Err(err) if err.ignis_error() == Some(IgnisError::JobIdMismatch) => continue,
-                    Err(ClientError::Transaction(TransactionError::AccountInUse)) => continue,
+                    // The id is taken (its job account exists): pick another.
+                    Err(ClientError::Transaction(TransactionError::InstructionError(
+                        _,
+                        InstructionError::Custom(code),
+                    ))) if code == SystemError::AccountAlreadyInUse as u32 => {
+                        tracing::debug!(job_id, "job id taken; picking another");
+                        continue;
+                    }
                     Err(err) => return Err(context::explain(err)),
                     Ok(signature) => {
                         let job = ctx.client.job(job_id).await?.expect("just posted");

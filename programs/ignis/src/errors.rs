@@ -59,7 +59,8 @@ pub enum IgnisError {
     WorkerAtCapacity,
     #[msg("This worker's operator is already assigned to the job")]
     OperatorAlreadyAssigned,
-    #[msg("Job id must equal the config's next_job_id")]
+    /// No longer returned: posters pick their jobs' ids. Kept so later codes stay put.
+    #[msg("Job id must equal the config's next_job_id (no longer required)")]
     JobIdMismatch,
     #[msg("PoW difficulty is out of range")]
     InvalidDifficulty,

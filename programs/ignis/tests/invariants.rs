@@ -361,7 +361,10 @@ impl Case {
                     args.reward = self.amount(); // zero, huge or ordinary
                 }
                 if self.rng.gen_ratio(1, 20) {
-                    args.job_id += 1; // a stale id
+                    // An id in use: the runtime refuses it (the job account exists).
+                    if let Some(id) = (0..args.job_id).rev().find(|id| self.job(*id).is_some()) {
+                        args.job_id = id;
+                    }
                 }
                 self.send("post_job", vec![protocol.post_job(key, token, args)], &user);
             }

@@ -53,8 +53,7 @@ fn post_rejects_bad_arguments_and_loses_nothing() {
     let mut env = Env::new();
     let poster = env.user(100 * IGN);
     let base = env.job_args();
-    let cases: [(PostJobArgs, IgnisError); 9] = [
-        (PostJobArgs { job_id: 5, ..base }, IgnisError::JobIdMismatch),
+    let cases: [(PostJobArgs, IgnisError); 8] = [
         (
             PostJobArgs { kind: JobKind::Pow { difficulty: 64 }, ..base },
             IgnisError::InvalidDifficulty,
@@ -71,11 +70,7 @@ fn post_rejects_bad_arguments_and_loses_nothing() {
         (PostJobArgs { ttl_seconds: 86_401, ..base }, IgnisError::InvalidJobTtl),
     ];
     for (args, expected) in cases {
-        let mut post = env.protocol.post_job(poster.pubkey(), poster.token, args);
-        if args.job_id != base.job_id {
-            // Point at the PDA the program would derive so the id check itself is what fails.
-            post.accounts[2].pubkey = pda::job(args.job_id);
-        }
+        let post = env.protocol.post_job(poster.pubkey(), poster.token, args);
         assert_ignis_err(env.send(&[post], &[&poster.key]), expected);
     }
     // More than the poster has: the token program refuses and nothing is created.
@@ -335,4 +330,34 @@ fn transactions_log_the_instruction_and_the_named_error_as_a_validator_does() {
     let token = spl_token::ID;
     assert!(logs.contains(&format!("Program {token} invoke [2]")), "{logs:#?}");
     assert_eq!(logs.last(), Some(&format!("Program {program} success")), "{logs:#?}");
+}
+
+/// Posters pick their jobs' ids: any unused id is taken, in any order, by anyone, and an
+/// id in use is refused by the runtime (the job account exists) with nothing lost.
+#[test]
+fn posters_pick_their_own_ids_and_an_id_in_use_is_refused() {
+    let mut env = Env::new();
+    let (alice, bob) = (env.user(100 * IGN), env.user(100 * IGN));
+    let big = ignis_client::instructions::fresh_job_id();
+    for (poster, id) in [(&alice, big), (&bob, 7), (&alice, 3)] {
+        env.post(poster, PostJobArgs { job_id: id, ..env.job_args() }).unwrap();
+        assert_eq!((env.job(id).id, env.job(id).poster), (id, poster.pubkey()));
+    }
+    assert_eq!(env.config().next_job_id, 3, "the counter counts posts");
+
+    let (before, escrowed) = (env.balance(&bob.token), env.job(7).reward);
+    let taken = env.post(&bob, PostJobArgs { job_id: 7, ..env.job_args() });
+    assert!(
+        matches!(
+            taken,
+            Err(solana_transaction_error::TransactionError::InstructionError(
+                0,
+                solana_instruction_error::InstructionError::Custom(0)
+            ))
+        ),
+        "the System program's AccountAlreadyInUse: {taken:?}"
+    );
+    assert_eq!(env.balance(&bob.token), before, "nothing lost");
+    assert_eq!((env.job(7).poster, env.job(7).reward), (bob.pubkey(), escrowed));
+    env.assert_reconciled();
 }

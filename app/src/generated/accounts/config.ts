@@ -88,7 +88,10 @@ export type Config = {
   emission: EmissionSchedule;
   rewards: RewardState;
   totals: Totals;
-  /** Id the next posted job must use: ids are sequential from 0. */
+  /**
+   * Jobs posted so far. Not a rule: posters pick their jobs' ids (a job's address
+   * is its id's PDA), so nobody races for it; a lone poster may use it as a fresh id.
+   */
   nextJobId: bigint;
   paused: boolean;
   /** Wall-clock time the current pause began (meaningful while `paused`). */
@@ -118,7 +121,10 @@ export type ConfigArgs = {
   emission: EmissionScheduleArgs;
   rewards: RewardStateArgs;
   totals: TotalsArgs;
-  /** Id the next posted job must use: ids are sequential from 0. */
+  /**
+   * Jobs posted so far. Not a rule: posters pick their jobs' ids (a job's address
+   * is its id's PDA), so nobody races for it; a lone poster may use it as a fresh id.
+   */
   nextJobId: number | bigint;
   paused: boolean;
   /** Wall-clock time the current pause began (meaningful while `paused`). */

@@ -70,7 +70,7 @@ export const IGNIS_ERROR__PRICE_BELOW_WORKER_MINIMUM = 0x1789; // 6025
 export const IGNIS_ERROR__WORKER_AT_CAPACITY = 0x178a; // 6026
 /** OperatorAlreadyAssigned: This worker's operator is already assigned to the job */
 export const IGNIS_ERROR__OPERATOR_ALREADY_ASSIGNED = 0x178b; // 6027
-/** JobIdMismatch: Job id must equal the config's next_job_id */
+/** JobIdMismatch: Job id must equal the config's next_job_id (no longer required) */
 export const IGNIS_ERROR__JOB_ID_MISMATCH = 0x178c; // 6028
 /** InvalidDifficulty: PoW difficulty is out of range */
 export const IGNIS_ERROR__INVALID_DIFFICULTY = 0x178d; // 6029
@@ -290,7 +290,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [IGNIS_ERROR__JOB_EXPIRED]: `The job has expired`,
     [IGNIS_ERROR__JOB_HAS_ASSIGNMENTS]: `Only a job with no assignments can be cancelled`,
     [IGNIS_ERROR__JOB_HAS_COMMITMENTS]: `The job has committed results and cannot be refunded`,
-    [IGNIS_ERROR__JOB_ID_MISMATCH]: `Job id must equal the config's next_job_id`,
+    [IGNIS_ERROR__JOB_ID_MISMATCH]: `Job id must equal the config's next_job_id (no longer required)`,
     [IGNIS_ERROR__JOB_INFEASIBLE]: `No assigned worker can finish this job in its execution window at its published hashrate: lower the difficulty or size, or allow more time`,
     [IGNIS_ERROR__JOB_NOT_EXPIRED]: `The job has not expired yet`,
     [IGNIS_ERROR__JOB_NOT_OPEN]: `The job is not open for assignment`,

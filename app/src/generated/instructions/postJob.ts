@@ -113,7 +113,10 @@ export type PostJobInstruction<
 
 export type PostJobInstructionData = {
   discriminator: ReadonlyUint8Array;
-  /** Must equal `config.next_job_id`; a client that lost a race re-reads and retries. */
+  /**
+   * Any id no live job has: the poster picks it (clients pick a random one,
+   * `ignis_client::instructions::fresh_job_id`), so posters never race for ids.
+   */
   jobId: bigint;
   kind: JobKind;
   /**
@@ -128,7 +131,10 @@ export type PostJobInstructionData = {
 };
 
 export type PostJobInstructionDataArgs = {
-  /** Must equal `config.next_job_id`; a client that lost a race re-reads and retries. */
+  /**
+   * Any id no live job has: the poster picks it (clients pick a random one,
+   * `ignis_client::instructions::fresh_job_id`), so posters never race for ids.
+   */
   jobId: number | bigint;
   kind: JobKindArgs;
   /**

@@ -5,7 +5,8 @@ use crate::{constants::*, errors::IgnisError, events::JobPosted, math, state::*,
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PostJobArgs {
-    /// Must equal `config.next_job_id`; a client that lost a race re-reads and retries.
+    /// Any id no live job has: the poster picks it (clients pick a random one,
+    /// `ignis_client::instructions::fresh_job_id`), so posters never race for ids.
     pub job_id: u64,
     pub kind: JobKind,
     /// The poster's entropy; the program mixes in the job id and poster so no two jobs
@@ -54,7 +55,6 @@ impl PostJob<'_> {
     fn validate(&self, args: &PostJobArgs) -> Result<()> {
         let params = &self.config.params;
         self.config.require_not_paused()?;
-        require!(args.job_id == self.config.next_job_id, IgnisError::JobIdMismatch);
         args.kind.validate()?;
         args.kind.validate_replicas(args.replicas)?;
         // A fee of at least one base unit per replica: no job is free to post, so

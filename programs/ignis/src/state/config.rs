@@ -202,7 +202,8 @@ pub struct Config {
     pub emission: EmissionSchedule,
     pub rewards: RewardState,
     pub totals: Totals,
-    /// Id the next posted job must use: ids are sequential from 0.
+    /// Jobs posted so far. Not a rule: posters pick their jobs' ids (a job's address
+    /// is its id's PDA), so nobody races for it; a lone poster may use it as a fresh id.
     pub next_job_id: u64,
     pub paused: bool,
     /// Wall-clock time the current pause began (meaningful while `paused`).
