@@ -137,9 +137,10 @@ async fn list_jobs(
     }
     let index = shared.index.read().expect("index lock");
     let jobs: Vec<_> = index
-        .jobs
-        .values()
+        .by_posted
+        .iter()
         .rev()
+        .filter_map(|(_, id)| index.jobs.get(id))
         .filter(|e| status.is_none_or(|s| e.value.status == s))
         .filter(|e| poster.is_none_or(|p| e.value.poster == p))
         .take(limit)

@@ -33,6 +33,9 @@ pub enum Change {
 pub struct Index {
     pub config: Option<Entry<Config>>,
     pub jobs: BTreeMap<u64, Entry<Job>>,
+    /// Job ids by (posted_at, id): newest last. Ids are the posters' random picks, so
+    /// they say nothing of order.
+    pub by_posted: BTreeSet<(i64, u64)>,
     /// By worker account (PDA).
     pub workers: HashMap<Pubkey, Entry<Worker>>,
     /// By owner.
@@ -129,6 +132,11 @@ impl Index {
                 self.active.remove(&id);
             }
             self.job_by_address.insert(address, id);
+            // A closed job's id may be taken again by a later post.
+            if let Some(old) = self.jobs.get(&id) {
+                self.by_posted.remove(&(old.value.posted_at, id));
+            }
+            self.by_posted.insert((job.posted_at, id));
             self.jobs.insert(id, Entry { value: job, slot, data: data.to_vec() });
             self.dirty_jobs.insert(id);
             Some(Change::Job { id, new_assignment_latencies })

@@ -628,6 +628,12 @@ async fn the_api_serves_jobs_workers_stats_events_health_and_metrics() {
     let data = seen.split("event: job\ndata: ").nth(1).unwrap().lines().next().unwrap();
     assert_eq!(json(data)["id"], first);
 
+    // Newest first is by posting time, to the second: post the next one a second later.
+    let posted = net.job(first).await.posted_at;
+    net.until("the chain's clock to pass a second", || async {
+        (net.client.clock().await.unwrap().1 > posted).then_some(())
+    })
+    .await;
     let second = net
         .post(&poster, JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size: 8 }, 2 * IGN, 60)
         .await;

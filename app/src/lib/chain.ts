@@ -185,5 +185,10 @@ export async function readJobsOfPoster(rpc: ChainRpc, poster: Address): Promise<
     .map(({ pubkey, account }) =>
       jobViewFromAccount(decoder.decode(getBase64Encoder().encode(account.data[0])), pubkey, slot),
     )
-    .sort((a, b) => b.id - a.id);
+    .sort(newestFirst);
+}
+
+/** Newest posted first (ids are the posters' random picks, not an order). */
+export function newestFirst(a: Pick<JobView, 'postedAt' | 'id'>, b: Pick<JobView, 'postedAt' | 'id'>): number {
+  return b.postedAt - a.postedAt || b.id - a.id;
 }

@@ -11,7 +11,7 @@
 
 import type { App } from '../app';
 import type { JobView } from '../lib/api';
-import { missingAccounts, readJobsOfPoster } from '../lib/chain';
+import { missingAccounts, newestFirst, readJobsOfPoster } from '../lib/chain';
 import { jobClosableAt, jobClosableFrom } from '../lib/closing';
 import { formatDuration, formatIgn, formatRelative, formatTimestamp, shortAddress } from '../lib/format';
 import { jobTransactions, recordJobTransaction } from '../lib/jobTxs';
@@ -89,7 +89,7 @@ export function jobsPage(app: App, root: HTMLElement): () => void {
       replaceChildren(list, notice('Connect a wallet to see the jobs you posted.', 'info', 'jobs-connect'));
       return;
     }
-    const rows = [...jobs.values()].filter((j) => j.poster === owner).sort((a, b) => b.id - a.id);
+    const rows = [...jobs.values()].filter((j) => j.poster === owner).sort(newestFirst);
     if (rows.length === 0) {
       replaceChildren(list, notice('You have not posted a job yet.', 'info', 'jobs-empty'), h('a', { class: 'button button-primary', href: '#/post' }, 'Post a job'));
       return;

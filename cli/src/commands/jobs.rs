@@ -215,7 +215,8 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
             if let Some(wanted) = status {
                 jobs.retain(|job| status_name(job.status) == wanted.to_lowercase());
             }
-            jobs.sort_by_key(|job| job.id);
+            // Oldest posted first (ids are the posters' random picks, not an order).
+            jobs.sort_by_key(|job| (job.posted_at, job.id));
             let text = if jobs.is_empty() {
                 vec!["no jobs".to_string()]
             } else {
