@@ -120,29 +120,18 @@ pub fn transfer(
     amount: u64,
     decimals: u8,
 ) -> Instruction {
-    if *token_program == spl_token_2022::ID {
-        spl_token_2022::instruction::transfer_checked(
-            token_program,
-            from,
-            mint,
-            to,
-            owner,
-            &[],
-            amount,
-            decimals,
-        )
-    } else {
-        spl_token::instruction::transfer_checked(
-            token_program,
-            from,
-            mint,
-            to,
-            owner,
-            &[],
-            amount,
-            decimals,
-        )
-    }
+    // Token-2022's builder takes either program's id, and `TransferChecked` is the
+    // same instruction in both.
+    spl_token_2022::instruction::transfer_checked(
+        token_program,
+        from,
+        mint,
+        to,
+        owner,
+        &[],
+        amount,
+        decimals,
+    )
     .expect("valid transfer instruction")
 }
 

@@ -638,30 +638,7 @@ pub fn transfer_checked_ix(
     authority: &Pubkey,
     amount: u64,
 ) -> Instruction {
-    if token_program == spl_token::ID {
-        spl_token::instruction::transfer_checked(
-            &token_program,
-            from,
-            mint,
-            to,
-            authority,
-            &[],
-            amount,
-            DECIMALS,
-        )
-    } else {
-        spl_token_2022::instruction::transfer_checked(
-            &token_program,
-            from,
-            mint,
-            to,
-            authority,
-            &[],
-            amount,
-            DECIMALS,
-        )
-    }
-    .unwrap()
+    ignis_client::token::transfer(&token_program, from, mint, to, authority, amount, DECIMALS)
 }
 
 pub fn send_raw(svm: &mut LiteSVM, ixs: &[Instruction], signers: &[&Keypair]) {
