@@ -13,6 +13,10 @@ extern "C" bool ignis_host_meets_difficulty(const u32 state[8], u32 difficulty) 
     return meets_difficulty(state, difficulty);
 }
 
+extern "C" bool ignis_host_pow_accepts(const u32 state[8], u32 difficulty) {
+    return pow_accepts(state, first_word_bound(difficulty), difficulty);
+}
+
 extern "C" u64 ignis_host_splitmix64(u64 z) { return splitmix64(z); }
 
 extern "C" u32 ignis_host_byte_perm(u32 x, u32 y, u32 s) { return __byte_perm(x, y, s); }

@@ -16,29 +16,43 @@ __constant__ u32 K256[64] = {
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
 __device__ __forceinline__ u32 rotr32(u32 x, u32 n) { return __funnelshift_r(x, x, n); }
+__device__ __forceinline__ u32 big_sigma0(u32 a) { return rotr32(a, 2) ^ rotr32(a, 13) ^ rotr32(a, 22); }
+__device__ __forceinline__ u32 big_sigma1(u32 e) { return rotr32(e, 6) ^ rotr32(e, 11) ^ rotr32(e, 25); }
+__device__ __forceinline__ u32 small_sigma0(u32 w) { return rotr32(w, 7) ^ rotr32(w, 18) ^ (w >> 3); }
+__device__ __forceinline__ u32 small_sigma1(u32 w) { return rotr32(w, 17) ^ rotr32(w, 19) ^ (w >> 10); }
+__device__ __forceinline__ u32 choose(u32 e, u32 f, u32 g) { return (e & f) ^ (~e & g); }
+__device__ __forceinline__ u32 majority(u32 a, u32 b, u32 c) { return (a & b) ^ (a & c) ^ (b & c); }
 
-// One SHA-256 compression of the 16 big-endian words `w` into `state`. Fully unrolled
-// so that the message schedule lives in registers and constant words fold away.
-__device__ __forceinline__ void sha256_compress(u32 state[8], u32 w[16]) {
-    u32 a = state[0], b = state[1], c = state[2], d = state[3];
-    u32 e = state[4], f = state[5], g = state[6], h = state[7];
+// SHA-256 rounds FROM..63 on the working variables v (a..h) with the message words w,
+// which hold W[FROM-16..FROM-1] (or the block itself when FROM < 16). Fully unrolled,
+// so the schedule lives in registers and words known at compile time fold away.
+template <int FROM>
+__device__ __forceinline__ void sha256_rounds(u32 v[8], u32 w[16]) {
+    u32 a = v[0], b = v[1], c = v[2], d = v[3], e = v[4], f = v[5], g = v[6], h = v[7];
 #pragma unroll
-    for (int i = 0; i < 64; i++) {
+    for (int i = FROM; i < 64; i++) {
         u32 wi;
         if (i < 16) {
             wi = w[i];
         } else {
-            u32 w15 = w[(i - 15) & 15], w2 = w[(i - 2) & 15];
-            u32 s0 = rotr32(w15, 7) ^ rotr32(w15, 18) ^ (w15 >> 3);
-            u32 s1 = rotr32(w2, 17) ^ rotr32(w2, 19) ^ (w2 >> 10);
-            wi = w[i & 15] = w[i & 15] + s0 + w[(i - 7) & 15] + s1;
+            wi = w[i & 15] = w[i & 15] + small_sigma0(w[(i - 15) & 15]) + w[(i - 7) & 15] +
+                             small_sigma1(w[(i - 2) & 15]);
         }
-        u32 t1 = h + (rotr32(e, 6) ^ rotr32(e, 11) ^ rotr32(e, 25)) + ((e & f) ^ (~e & g)) + K256[i] + wi;
-        u32 t2 = (rotr32(a, 2) ^ rotr32(a, 13) ^ rotr32(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+        const u32 t1 = h + big_sigma1(e) + choose(e, f, g) + K256[i] + wi;
+        const u32 t2 = big_sigma0(a) + majority(a, b, c);
         h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
     }
-    state[0] += a; state[1] += b; state[2] += c; state[3] += d;
-    state[4] += e; state[5] += f; state[6] += g; state[7] += h;
+    v[0] = a; v[1] = b; v[2] = c; v[3] = d; v[4] = e; v[5] = f; v[6] = g; v[7] = h;
+}
+
+// One SHA-256 compression of the 16 big-endian words `w` into `state`.
+__device__ __forceinline__ void sha256_compress(u32 state[8], u32 w[16]) {
+    u32 v[8];
+#pragma unroll
+    for (int i = 0; i < 8; i++) v[i] = state[i];
+    sha256_rounds<0>(v, w);
+#pragma unroll
+    for (int i = 0; i < 8; i++) state[i] += v[i];
 }
 
 // Leading zero bits of the digest (its words are big-endian) >= difficulty.
@@ -56,36 +70,76 @@ __device__ __forceinline__ bool meets_difficulty(const u32 s[8], u32 d) {
     return true;
 }
 
-// Smallest nonce in [from, from + count) with sha256(prefix || nonce_le) meeting the
-// difficulty, into *found (which starts at ~0). Threads stop once a smaller nonce than
-// theirs has been found, so every nonce below the answer was still checked.
-extern "C" __global__ void pow_search(const u32* __restrict__ prefix, u64 from, u64 count, u32 difficulty,
-                                      u64* found) {
-    u32 mid[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-    u32 first[16];
-#pragma unroll
-    for (int i = 0; i < 16; i++) first[i] = prefix[i];
-    sha256_compress(mid, first);
+// The largest first digest word that can still meet the difficulty: a nonce whose first
+// word is above it is rejected without looking at the other seven.
+__device__ __forceinline__ u32 first_word_bound(u32 d) { return d >= 32 ? 0u : 0xffffffffu >> d; }
 
-    const u64 stride = (u64)gridDim.x * blockDim.x;
-    u32 since_check = 0;
-    for (u64 i = (u64)blockIdx.x * blockDim.x + threadIdx.x; i < count; i += stride) {
-        const u64 nonce = from + i;
-        if (++since_check == 32) {
+// The search's test: the first word against its bound (one compare for almost every
+// nonce), then the full rule for the rare survivor.
+__device__ __forceinline__ bool pow_accepts(const u32 s[8], u32 bound, u32 d) {
+    return s[0] <= bound && meets_difficulty(s, d);
+}
+
+// What every nonce of one launch shares. The tail block of the 72-byte message is
+// W0 = low nonce word, W1 = high nonce word (both byte-swapped), W2 = 0x80000000,
+// W3..W14 = 0, W15 = 576 (the length in bits); a launch never crosses a multiple of
+// 2^32 (the host splits ranges: ignis_kernels::pow::nonce_windows), so only W0 varies.
+// Round 0 without its W0 term is the same for every nonce, and the schedule words that
+// depend on W1..W15 alone (W17, W19, W21, ...) are loop-invariant: the compiler hoists
+// them out of the nonce loop.
+struct PowLaunch {
+    u32 mid[8];       // the state after the first block (seed || worker)
+    u32 w1;           // the high nonce word, byte-swapped
+    u32 round0_t1;    // h + S1(e) + Ch(e, f, g) + K[0] on the midstate: T1 of round 0 less W0
+    u32 round0_t2;    // S0(a) + Maj(a, b, c) on the midstate
+    u32 bound;        // first_word_bound(difficulty)
+};
+
+// The final state of the 72-byte message whose low nonce word is `low`.
+__device__ __forceinline__ void pow_tail_state(const PowLaunch& l, u32 low, u32 state[8]) {
+    u32 w[16] = {__byte_perm(low, 0, 0x0123), l.w1, 0x80000000u, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 576u};
+    // Round 0, with its nonce-independent part taken from the launch.
+    const u32 t1 = l.round0_t1 + w[0];
+    u32 v[8] = {t1 + l.round0_t2, l.mid[0], l.mid[1], l.mid[2], l.mid[3] + t1, l.mid[4], l.mid[5], l.mid[6]};
+    sha256_rounds<1>(v, w);
+#pragma unroll
+    for (int i = 0; i < 8; i++) state[i] = l.mid[i] + v[i];
+}
+
+// Smallest nonce in the window high:[low_first, low_last] with sha256(prefix || nonce_le)
+// meeting the difficulty, into *found (which starts at ~0 and may hold the answer of an
+// earlier window: launches of one search run in order on one stream). Threads stop once
+// a smaller nonce than theirs has been found, so every nonce below the answer was still
+// checked. Each thread takes a strided share of the window.
+extern "C" __global__ void pow_search(const u32* __restrict__ midstate, u32 high, u32 low_first, u32 low_last,
+                                      u32 difficulty, u64* found) {
+    PowLaunch l;
+#pragma unroll
+    for (int i = 0; i < 8; i++) l.mid[i] = midstate[i];
+    l.w1 = __byte_perm(high, 0, 0x0123);
+    l.round0_t1 = l.mid[7] + big_sigma1(l.mid[4]) + choose(l.mid[4], l.mid[5], l.mid[6]) + K256[0];
+    l.round0_t2 = big_sigma0(l.mid[0]) + majority(l.mid[0], l.mid[1], l.mid[2]);
+    l.bound = first_word_bound(difficulty);
+
+    const u64 base = (u64)high << 32;
+    const u32 span = low_last - low_first;
+    const u32 stride = gridDim.x * blockDim.x;
+    u32 offset = blockIdx.x * blockDim.x + threadIdx.x;
+    if (offset > span) return;
+    for (u32 since_check = 0;; since_check++) {
+        const u32 low = low_first + offset;
+        if (since_check == 64) {
             since_check = 0;
-            if (*((volatile u64*)found) < nonce) return;
+            if (*((volatile u64*)found) < (base | low)) return;
         }
         u32 s[8];
-#pragma unroll
-        for (int j = 0; j < 8; j++) s[j] = mid[j];
-        // Tail block: nonce (8 bytes LE), 0x80, zeros, message length 72 * 8 bits.
-        u32 m[16] = {__byte_perm((u32)nonce, 0, 0x0123), __byte_perm((u32)(nonce >> 32), 0, 0x0123),
-                     0x80000000u, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 576u};
-        sha256_compress(s, m);
-        if (meets_difficulty(s, difficulty)) {
-            atomicMin(found, nonce);
+        pow_tail_state(l, low, s);
+        if (pow_accepts(s, l.bound, difficulty)) {
+            atomicMin(found, base | low);
             return;
         }
+        if (span - offset < stride) return;
+        offset += stride;
     }
 }
 

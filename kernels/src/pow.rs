@@ -21,8 +21,8 @@ impl PowTask {
         hasher
     }
 
-    /// The first SHA-256 block, `seed || worker`: the GPU kernel compresses it once
-    /// per thread and then one tail block per nonce.
+    /// The first SHA-256 block, `seed || worker`, compressed once per search into the
+    /// midstate (see [`Midstate`]).
     pub fn prefix_block(&self) -> [u8; 64] {
         let mut block = [0u8; 64];
         block[..32].copy_from_slice(&self.seed);
@@ -74,6 +74,11 @@ impl Midstate {
         Midstate { state, difficulty: task.difficulty }
     }
 
+    /// The state after the first block, which the GPU kernel starts every nonce from.
+    pub fn words(&self) -> [u32; 8] {
+        self.state
+    }
+
     /// The tail block of a 72-byte message: the nonce, the 0x80 pad, and the length in
     /// bits (576) big-endian.
     pub fn tail_block() -> sha2::digest::generic_array::GenericArray<u8, sha2::digest::consts::U64>
@@ -119,4 +124,36 @@ impl Midstate {
         let mut tail = Self::tail_block();
         (start..stop).find(|&nonce| self.meets(&self.state_for(&mut tail, nonce)))
     }
+}
+
+/// One launch of the GPU nonce search: the nonces `high << 32 | low` for `low` in
+/// `low_first..=low_last`. A window never crosses a multiple of 2^32, so the nonce's
+/// high word (the tail block's second message word) is the same for every thread and
+/// the kernel computes its share of the message schedule once per thread, not once per
+/// nonce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NonceWindow {
+    pub high: u32,
+    pub low_first: u32,
+    pub low_last: u32,
+}
+
+/// `[from, from + count)` (clamped at `u64::MAX`, as [`PowTask::range_end`]) as
+/// ascending windows: launched in this order on one stream, the first answer is the
+/// smallest.
+pub fn nonce_windows(from: u64, count: u64) -> impl Iterator<Item = NonceWindow> {
+    let end = PowTask::range_end(from, count);
+    let mut next = from;
+    std::iter::from_fn(move || {
+        if next >= end {
+            return None;
+        }
+        let high = (next >> 32) as u32;
+        // The last nonce of this window: the range's, or the last below the next 2^32.
+        let last = (end - 1).min(u64::from(high) << 32 | u64::from(u32::MAX));
+        let window = NonceWindow { high, low_first: next as u32, low_last: last as u32 };
+        // `end` is at most u64::MAX (exclusive), so this never overflows.
+        next = last + 1;
+        Some(window)
+    })
 }

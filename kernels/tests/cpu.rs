@@ -40,6 +40,22 @@ fn naive_matmul(seed: &[u8; 32], n: u32) -> Vec<u32> {
 }
 
 proptest! {
+    /// The GPU's launches: ascending windows, none crossing a multiple of 2^32, that
+    /// cover the range exactly (clamped at the end of the nonce space).
+    #[test]
+    fn nonce_windows_cover_the_range_in_order(from: u64, count in 0u64..1 << 40, near_edge: bool) {
+        let from = if near_edge { from | 0xffff_fff0 } else { from };
+        let end = PowTask::range_end(from, count);
+        let mut next = from;
+        for w in ignis_kernels::pow::nonce_windows(from, count) {
+            prop_assert!(w.low_first <= w.low_last);
+            let first = u64::from(w.high) << 32 | u64::from(w.low_first);
+            prop_assert_eq!(first, next);
+            next = (u64::from(w.high) << 32 | u64::from(w.low_last)) + 1;
+        }
+        prop_assert_eq!(next, end.max(from));
+    }
+
     #[test]
     fn pow_hash_matches_sha2_and_the_program(seed: [u8; 32], worker: [u8; 32], nonce: u64) {
         let task = PowTask { seed, worker, difficulty: 0 };

@@ -27,8 +27,28 @@ fn cuda_pow_search_equals_cpu() {
             );
         }
     }
+    // Awkward ranges: single nonces, a few nonces, ranges across one and several
+    // multiples of 2^32 (several launches sharing one answer), the end of the space.
+    for _ in 0..64 {
+        let task = PowTask { seed: rng.gen(), worker: rng.gen(), difficulty: rng.gen_range(0..12) };
+        let edge = (rng.gen::<u64>() | 0xffff_ffff) - rng.gen_range(0..4096);
+        let (from, count) = match rng.gen_range(0..4) {
+            0 => (rng.gen(), rng.gen_range(1..4)),
+            1 => (edge, rng.gen_range(1..1 << 14)),
+            2 => (u64::MAX - rng.gen_range(0..4096), 1 << 20),
+            _ => (rng.gen::<u64>() >> 8, rng.gen_range(1..1 << 20)),
+        };
+        assert_eq!(
+            gpu.pow_search(&task, from, count).unwrap(),
+            cpu::pow_search(&task, from, count),
+            "{task:?} from {from} count {count}"
+        );
+    }
     let hopeless = PowTask { seed: [1; 32], worker: [2; 32], difficulty: 64 };
     assert_eq!(gpu.pow_search(&hopeless, u64::MAX - 1000, 5000).unwrap(), None);
+    // Three windows at difficulty 0: the first nonce of the first wins.
+    let easy = PowTask { seed: [3; 32], worker: [4; 32], difficulty: 0 };
+    assert_eq!(gpu.pow_search(&easy, 5 << 32, 3 << 32).unwrap(), Some(5 << 32));
 }
 
 #[test]
@@ -36,7 +56,10 @@ fn cuda_pow_search_equals_cpu() {
 fn cuda_matmul_equals_cpu_bytes() {
     let gpu = gpu();
     let mut rng = StdRng::seed_from_u64(2);
-    for n in [1u32, 2, 31, 32, 33, 100, 257, 1024] {
+    // Sizes around the 32-wide tile, primes, and one large enough to fill the device.
+    for n in
+        [1u32, 2, 3, 7, 31, 32, 33, 63, 64, 65, 100, 127, 255, 257, 511, 1000, 1024, 1031, 2048]
+    {
         let seed: [u8; 32] = rng.gen();
         let on_gpu = gpu.matmul(&seed, n).unwrap();
         let on_cpu = matmul::compute(&seed, n);

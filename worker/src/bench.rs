@@ -1,6 +1,7 @@
 //! `ignis-worker bench`: kernel throughput on every available backend, beside
-//! references measured in the same run (the `sha2` crate on the same cores) or
-//! published (hashcat's SHA2-256 mode on GPUs of the same class).
+//! references measured in the same run (the `sha2` crate on the same cores), published
+//! (hashcat's SHA2-256 mode on GPUs of the same class) or the device's own peak (the
+//! GPU's integer multiply-add rate, for the matrix kernel).
 
 use std::time::Duration;
 
@@ -32,12 +33,22 @@ struct Row {
 pub fn run(config: &BenchConfig) -> Result<()> {
     let duration = Duration::from_secs_f64(config.seconds.max(0.1));
     let mut backends: Vec<Box<dyn Backend>> = Vec::new();
+    // The CUDA device's peak integer rate, the matmul kernel's reference.
+    let mut peak_int32 = None;
     if config.backend != BackendChoice::Cuda {
         backends.push(Box::new(CpuBackend::new()));
     }
     if config.backend != BackendChoice::Cpu {
         match CudaBackend::open() {
-            Ok(cuda) => backends.push(Box::new(cuda)),
+            Ok(cuda) => {
+                eprintln!(
+                    "CUDA: {} multiprocessors at up to {} MHz",
+                    cuda.info().parallelism,
+                    cuda.clock_mhz()
+                );
+                peak_int32 = Some(cuda.peak_int32_ops_per_second());
+                backends.push(Box::new(cuda))
+            }
             Err(err) if config.backend == BackendChoice::Cuda => {
                 bail!("cannot open the CUDA backend: {err}")
             }
@@ -93,18 +104,21 @@ pub fn run(config: &BenchConfig) -> Result<()> {
             }
         };
         let ops = matmul_ops_per_second(backend.as_ref(), n, duration)?;
-        let reference = if info.kind == BackendKind::Cpu {
-            Some(naive_matmul_ops_per_second(n.min(256), duration))
-        } else {
-            None
+        let reference = match info.kind {
+            BackendKind::Cpu => {
+                let naive = naive_matmul_ops_per_second(n.min(256), duration);
+                Some((format!("naive 1-thread loop: {}", rate(naive, "op/s")), naive))
+            }
+            BackendKind::Cuda => peak_int32.map(|peak| {
+                (format!("device peak, 32-bit integer multiply-add: {}", rate(peak, "op/s")), peak)
+            }),
         };
         rows.push(Row {
             backend: info.name.clone(),
             kernel: "matmul-u32",
             value: format!("{} (n={n})", rate(ops, "op/s")),
-            reference: reference
-                .map_or("-".into(), |r| format!("naive 1-thread loop: {}", rate(r, "op/s"))),
-            ratio: reference.map_or("-".into(), |r| format!("{:.1}x", ops / r)),
+            reference: reference.as_ref().map_or("-".into(), |(text, _)| text.clone()),
+            ratio: reference.map_or("-".into(), |(_, r)| format!("{:.2}x", ops / r)),
         });
     }
     print_table(&rows);
@@ -137,7 +151,18 @@ fn print_table(rows: &[Row]) {
         width(|r| r.reference.len()),
         width(|r| r.ratio.len()),
     ];
-    for row in [&header].into_iter().chain(rows) {
+    for (index, row) in [&header].into_iter().chain(rows).enumerate() {
+        if index == 1 {
+            // Markdown's header rule, with the numeric columns right-aligned.
+            println!(
+                "|{}|{}|{}:|{}|{}:|",
+                "-".repeat(widths[0] + 2),
+                "-".repeat(widths[1] + 2),
+                "-".repeat(widths[2] + 1),
+                "-".repeat(widths[3] + 2),
+                "-".repeat(widths[4] + 1)
+            );
+        }
         println!(
             "| {:w0$} | {:w1$} | {:>w2$} | {:w3$} | {:>w4$} |",
             row.backend,

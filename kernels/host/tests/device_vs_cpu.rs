@@ -3,7 +3,10 @@
 //! a GPU. (The tiled matmul kernel needs a block of cooperating threads; its products
 //! are checked on a GPU by `scripts/test` and the `cuda` tests.)
 
-use ignis_kernels::{pow::Midstate, PowTask};
+use ignis_kernels::{
+    pow::{nonce_windows, Midstate},
+    PowTask,
+};
 use ignis_kernels_host as device;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
@@ -27,7 +30,7 @@ fn sha256_compress_matches_sha2() {
 }
 
 #[test]
-fn meets_difficulty_matches_the_programs_rule() {
+fn the_difficulty_checks_match_the_programs_rule() {
     let mut rng = StdRng::seed_from_u64(2);
     for case in 0..CASES {
         // States with a random number of leading zero bits, and random difficulties.
@@ -49,7 +52,29 @@ fn meets_difficulty_matches_the_programs_rule() {
             expected,
             "case {case}: difficulty {difficulty}, state {state:08x?}"
         );
+        // The kernel's form: first-word rejection, then the full rule.
+        assert_eq!(
+            device::pow_accepts(&state, difficulty),
+            expected,
+            "case {case}: difficulty {difficulty}, state {state:08x?}"
+        );
     }
+}
+
+/// The kernel's search as the CUDA backend runs it: the range split into windows that
+/// never cross a multiple of 2^32, launched in order, sharing one answer.
+fn kernel_search(task: &PowTask, from: u64, count: u64) -> Option<u64> {
+    let midstate = Midstate::new(task).words();
+    let mut found = u64::MAX;
+    for w in nonce_windows(from, count) {
+        device::pow_search_window(
+            &midstate,
+            (w.high, w.low_first, w.low_last),
+            u32::from(task.difficulty),
+            &mut found,
+        );
+    }
+    (found != u64::MAX).then_some(found)
 }
 
 #[test]
@@ -57,24 +82,20 @@ fn pow_search_kernel_finds_the_cpu_backends_nonce() {
     let mut rng = StdRng::seed_from_u64(3);
     for case in 0..CASES {
         let task = PowTask { seed: rng.gen(), worker: rng.gen(), difficulty: rng.gen_range(0..8) };
-        let from = if case % 3 == 0 {
-            u64::MAX - rng.gen_range(0..64)
-        } else {
-            rng.gen::<u64>() >> rng.gen_range(0..64)
+        let from = match case % 4 {
+            0 => u64::MAX - rng.gen_range(0..64),
+            // Ranges across a multiple of 2^32: two windows with different high words.
+            1 => (rng.gen::<u64>() | 0xffff_ffff) - rng.gen_range(0..64),
+            _ => rng.gen::<u64>() >> rng.gen_range(0..64),
         };
         let count = rng.gen_range(0..128);
         let expected = ignis_kernels::cpu::pow_search(&task, from, count);
-        let found = device::pow_search_kernel(
-            &words(&task.prefix_block()),
-            from,
-            count.min(u64::MAX - from),
-            u32::from(task.difficulty),
-        );
+        let found = kernel_search(&task, from, count);
         assert_eq!(found, expected, "case {case}: {task:?} from {from} count {count}");
         // And the kernel's answer hashes as the program checks it.
         if let Some(nonce) = found {
-            let state = Midstate::new(&task).state_for(&mut Midstate::tail_block(), nonce);
-            assert!(Midstate::new(&task).meets(&state));
+            assert!(task.meets(nonce));
+            assert!(ignis::pow::meets_difficulty(&task.hash(nonce), task.difficulty));
         }
     }
 }
