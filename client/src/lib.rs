@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod bootstrap;
 pub mod errors;
 pub mod events;
+pub mod history;
 pub mod instructions;
 pub mod pda;
 pub mod process;

@@ -46,6 +46,8 @@ pub enum ClientError {
     Decode { what: &'static str, address: Pubkey },
     #[error("the transaction was not confirmed after {attempts} fresh blockhashes")]
     NotConfirmed { attempts: u32 },
+    #[error("the RPC node's answer did not decode: {0}")]
+    BadAnswer(String),
 }
 
 impl ClientError {

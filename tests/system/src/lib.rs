@@ -4,6 +4,7 @@
 //! dropped. `audit` checks on chain that every job settled once and the vaults reconcile.
 
 pub mod proxy;
+pub mod throughput;
 
 use std::{
     collections::HashMap,

@@ -2,8 +2,10 @@
 //! CPU workers (separate processes, as in production), and the latency from post to
 //! payout. A lifecycle is post -> assign -> search -> submit_pow -> paid.
 //!
-//! Usage: ignis-bench [JOBS_PER_RUN [WORKERS...]] (default 1000 jobs with 1, 2 and 4
-//! workers). Prints a table. One poster sends the jobs (`Network::post`: 4 per
+//! Usage: ignis-bench [--model] [JOBS_PER_RUN [WORKERS...]] (default 1000 jobs with 1,
+//! 2 and 4 workers). Prints a table. With `--model`, each run's transactions are read
+//! back from the chain and packed into blocks under a real cluster's limits (the
+//! cluster-throughput model, `ignis_system_tests::throughput`). One poster sends the jobs (`Network::post`: 4 per
 //! transaction, back to back without waiting for each confirmation; ids are sequential,
 //! and the localnet executes in the order sent). Latency counts from each post's send.
 
@@ -18,7 +20,7 @@ use ignis::{
     state::{JobKind, JobStatus},
 };
 use ignis_client::{queries::pow_jobs_in, watch::job_updates};
-use ignis_system_tests::{Network, IGN};
+use ignis_system_tests::{throughput, Network, IGN};
 use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
 
 const DIFFICULTY: u8 = 8;
@@ -29,19 +31,27 @@ struct Row {
     seconds: f64,
     p50: Duration,
     p99: Duration,
+    /// Jobs settled per second among the first and the last 1,000 to settle.
+    first_thousand: f64,
+    last_thousand: f64,
 }
 
 #[tokio::main]
 async fn main() {
-    let jobs: u64 = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(1_000);
-    let mut counts: Vec<usize> = std::env::args().skip(2).filter_map(|n| n.parse().ok()).collect();
+    let model = std::env::args().any(|arg| arg == "--model");
+    let numbers: Vec<u64> = std::env::args().skip(1).filter_map(|n| n.parse().ok()).collect();
+    let jobs = numbers.first().copied().unwrap_or(1_000);
+    let mut counts: Vec<usize> = numbers.iter().skip(1).map(|n| *n as usize).collect();
     if counts.is_empty() {
         counts = vec![1, 2, 4];
     }
     let mut rows = Vec::new();
+    let mut models = Vec::new();
     for workers in counts {
         eprintln!("running {jobs} PoW lifecycles with {workers} worker(s) ...");
-        rows.push(run(workers, jobs).await);
+        let (row, model) = run(workers, jobs, model).await;
+        rows.push(row);
+        models.extend(model.map(|m| (workers, m)));
     }
     println!("| workers | jobs | seconds | lifecycles/s | vs 1 worker | post->paid p50 | p99 |");
     println!("|---:|---:|---:|---:|---:|---:|---:|");
@@ -59,13 +69,28 @@ async fn main() {
             row.p99.as_millis()
         );
     }
+    if jobs >= 2_000 {
+        for row in &rows {
+            println!(
+                "\n{} workers: the first 1,000 jobs settled at {:.1}/s, the last 1,000 at {:.1}/s ({:.2}x)",
+                row.workers,
+                row.first_thousand,
+                row.last_thousand,
+                row.last_thousand / row.first_thousand
+            );
+        }
+    }
+    for (workers, model) in models {
+        println!("\n## Cluster-throughput model ({workers} workers' run)\n\n{model}");
+    }
 }
 
-async fn run(workers: usize, jobs: u64) -> Row {
+async fn run(workers: usize, jobs: u64, model: bool) -> (Row, Option<String>) {
     let dir = tempfile::tempdir().expect("temp dir");
     let network = Network::start(workers, dir.path()).await;
     let poster = network.poster(jobs * 2).await;
     let first = network.client.config().await.expect("config").next_job_id;
+    let (start_slot, _) = network.client.clock().await.expect("clock");
     let pubsub = PubsubClient::new(&network.ws_url).await.expect("websocket");
     let mut completed =
         job_updates(&pubsub, pow_jobs_in(JobStatus::Completed)).await.expect("subscribe");
@@ -103,5 +128,33 @@ async fn run(workers: usize, jobs: u64) -> Row {
         paid_at.iter().map(|(id, paid)| paid.saturating_duration_since(posted[id])).collect();
     latencies.sort();
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-    Row { workers, jobs, seconds, p50: at(0.5), p99: at(0.99) }
+    // Settlement rate of the first and the last 1,000 jobs to settle: flat if the
+    // network does not slow down as state piles up.
+    let mut settled: Vec<Instant> = paid_at.values().copied().collect();
+    settled.sort();
+    let window = settled.len().min(1_000);
+    let rate_of = |times: &[Instant]| match (times.first(), times.last()) {
+        (Some(first), Some(last)) if times.len() > 1 => {
+            (times.len() - 1) as f64 / last.duration_since(*first).as_secs_f64().max(1e-9)
+        }
+        _ => 0.0,
+    };
+    let row = Row {
+        workers,
+        jobs,
+        seconds,
+        p50: at(0.5),
+        p99: at(0.99),
+        first_thousand: rate_of(&settled[..window]),
+        last_thousand: rate_of(&settled[settled.len() - window..]),
+    };
+    let model = if model {
+        let recording = throughput::record(&network.client, start_slot, jobs)
+            .await
+            .expect("the run's transactions read back");
+        Some(throughput::report(&recording, &throughput::ASSUMPTIONS, throughput::COPIES))
+    } else {
+        None
+    };
+    (row, model)
 }
