@@ -67,6 +67,7 @@ async function deploy(provider: anchor.AnchorProvider): Promise<void> {
     challengeWindowSeconds: new BN(600),
     stakerEmissionBps: 5_000,
     epochSeconds: new BN(day),
+    jobRetentionSeconds: new BN(3_600),
   };
   const schedule = {
     start: new BN(0),

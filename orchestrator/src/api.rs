@@ -144,7 +144,7 @@ async fn list_jobs(
         .filter(|e| status.is_none_or(|s| e.value.status == s))
         .filter(|e| poster.is_none_or(|p| e.value.poster == p))
         .take(limit)
-        .map(|e| crate::views::JobView::new(&e.value, e.slot))
+        .map(|e| crate::views::JobView::new(&e.value, e.slot, index.is_closed(e.value.id)))
         .collect();
     Ok(Json(json!({ "jobs": jobs })))
 }

@@ -113,6 +113,10 @@ fn short_vec_len(n: usize) -> usize {
 /// refusal (a wrong key, a bad parameter) is something an operator should look at.
 pub fn is_stale_read(err: &ClientError) -> bool {
     use ignis::errors::IgnisError as E;
+    // A job closed since the index last saw it (by another crank).
+    if matches!(err.anchor_error(), Some(anchor_lang::error::ErrorCode::AccountNotInitialized)) {
+        return true;
+    }
     matches!(
         err.ignis_error(),
         Some(
@@ -137,6 +141,7 @@ pub fn is_stale_read(err: &ClientError) -> bool {
                 | E::RevealStillOpen
                 | E::NotFinalizable
                 | E::ActivationNotDue
+                | E::RetentionNotElapsed
                 | E::ProtocolPaused
         )
     )

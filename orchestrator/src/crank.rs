@@ -1,6 +1,7 @@
 //! The crank: expires assignments past their deadline, refunds unassignable jobs,
-//! settles kernel jobs the verifier did not rule on, and bonds stake deposited in an
-//! earlier slot. Each action is planned from the index only when the program's own
+//! settles kernel jobs the verifier did not rule on, bonds stake deposited in an
+//! earlier slot, and closes settled jobs once their retention has passed (their rent
+//! goes back to the posters; the index keeps them as history). Each action is planned from the index only when the program's own
 //! rule (the functions on `ignis::state::Job`, on the protocol clock) says it is due,
 //! and a refused one backs off, so no failing transaction is sent over and over.
 
@@ -31,7 +32,14 @@ pub enum Action {
     Finalize { job_id: u64, operators: Vec<Pubkey> },
     /// Bond a stake deposit made in an earlier slot.
     Activate { owner: Pubkey },
+    /// Close a settled job past its retention; its rent goes to `poster`. Sent
+    /// [`CLOSE_BATCH`] to a transaction.
+    Close { job_id: u64, poster: Pubkey },
 }
+
+/// `close_job`s per transaction: each adds the job and its poster (64 bytes of keys)
+/// to a transaction of at most 1,232 bytes.
+pub const CLOSE_BATCH: usize = 10;
 
 impl Action {
     pub fn kind(&self) -> &'static str {
@@ -40,6 +48,7 @@ impl Action {
             Action::Refund { .. } => "refund",
             Action::Finalize { .. } => "finalize",
             Action::Activate { .. } => "activate",
+            Action::Close { .. } => "close",
         }
     }
 
@@ -47,14 +56,15 @@ impl Action {
         match self {
             Action::Expire { job_id, .. }
             | Action::Refund { job_id, .. }
-            | Action::Finalize { job_id, .. } => Some(*job_id),
+            | Action::Finalize { job_id, .. }
+            | Action::Close { job_id, .. } => Some(*job_id),
             Action::Activate { .. } => None,
         }
     }
 }
 
 /// Everything due at chain (wall-clock) time `wall_now`, by the program's rules for
-/// `expire_assignment`, `refund_job`, `finalize_job` and `activate_stake`.
+/// `expire_assignment`, `refund_job`, `finalize_job`, `activate_stake` and `close_job`.
 pub fn plan(index: &Index, wall_now: i64) -> Vec<Action> {
     let Some(config) = index.program_config() else { return vec![] };
     let now = config.clock_at(wall_now);
@@ -85,6 +95,15 @@ pub fn plan(index: &Index, wall_now: i64) -> Vec<Action> {
             actions.push(Action::Activate { owner: *owner });
         }
     }
+    // Oldest settled first; none after the first whose retention has not passed.
+    for (_, id) in &index.settled_open {
+        let Some(entry) = index.jobs.get(id) else { continue };
+        let job = &entry.value;
+        if job.check_close(&config.params, now).is_err() {
+            break;
+        }
+        actions.push(Action::Close { job_id: job.id, poster: job.poster });
+    }
     actions
 }
 
@@ -112,6 +131,9 @@ pub fn instructions(
             ixs
         }
         Action::Activate { owner } => vec![ignis_client::instructions::activate_stake(*owner)],
+        Action::Close { job_id, poster } => {
+            vec![ignis_client::instructions::close_job(*job_id, *poster)]
+        }
     }
 }
 
@@ -153,6 +175,7 @@ impl Backoff {
 
     fn forget_settled(&mut self, index: &Index) {
         self.0.retain(|action, _| match (action, action.job_id()) {
+            (Action::Close { job_id, .. }, _) => !index.is_closed(*job_id),
             (_, Some(id)) => index.active.contains(&id),
             (Action::Activate { owner }, None) => {
                 index.stakes.get(owner).is_some_and(|s| s.value.activating_amount > 0)
@@ -182,28 +205,50 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
             protocol.map(|p| (p, due))
         };
         if let Some((protocol, due)) = due {
-            for action in due {
+            // Closes travel CLOSE_BATCH to a transaction; every other action alone.
+            let (closes, singles): (Vec<Action>, Vec<Action>) =
+                due.into_iter().partition(|a| matches!(a, Action::Close { .. }));
+            let batches = singles
+                .into_iter()
+                .map(|action| vec![action])
+                .chain(closes.chunks(CLOSE_BATCH).map(<[Action]>::to_vec));
+            for batch in batches {
                 let (shared, backoff, sends) = (shared.clone(), backoff.clone(), sends.clone());
                 tasks.spawn(async move {
                     let _permit = sends.acquire().await;
-                    let ixs = instructions(&protocol, &shared.chain.me(), &action);
-                    let result = shared.chain.send(&shared.metrics, action.kind(), &ixs).await;
+                    let kind = batch[0].kind();
+                    let ixs: Vec<_> = batch
+                        .iter()
+                        .flat_map(|action| instructions(&protocol, &shared.chain.me(), action))
+                        .collect();
+                    let result = shared.chain.send(&shared.metrics, kind, &ixs).await;
                     let outcome = if result.is_ok() { "ok" } else { "failed" };
-                    shared.metrics.crank_actions.with_label_values(&[action.kind(), outcome]).inc();
+                    shared
+                        .metrics
+                        .crank_actions
+                        .with_label_values(&[kind, outcome])
+                        .inc_by(batch.len() as u64);
                     let mut backoff = backoff.lock().expect("backoff lock");
-                    match result {
-                        Ok(_) => {
-                            tracing::info!(job = ?action.job_id(), action = action.kind(), "cranked");
-                            backoff.succeeded(&action);
-                        }
-                        Err(err) => {
-                            let failures = backoff.failed(&action);
-                            // A refusal of a fresh plan is a stale index; one that keeps
-                            // coming back is worth a look.
-                            if is_stale_read(&err) && failures < 4 {
-                                tracing::debug!(job = ?action.job_id(), action = action.kind(), error = %error_name(&err), "crank refused: {err}");
-                            } else {
-                                tracing::warn!(job = ?action.job_id(), action = action.kind(), error = %error_name(&err), failures, "crank refused: {err}");
+                    for action in &batch {
+                        match &result {
+                            Ok(_) => {
+                                // Closing is routine; the rest is worth a line.
+                                if kind == "close" {
+                                    tracing::debug!(job = ?action.job_id(), action = kind, "cranked");
+                                } else {
+                                    tracing::info!(job = ?action.job_id(), action = kind, "cranked");
+                                }
+                                backoff.succeeded(action);
+                            }
+                            Err(err) => {
+                                let failures = backoff.failed(action);
+                                // A refusal of a fresh plan is a stale index; one that
+                                // keeps coming back is worth a look.
+                                if is_stale_read(err) && failures < 4 {
+                                    tracing::debug!(job = ?action.job_id(), action = kind, error = %error_name(err), "crank refused: {err}");
+                                } else {
+                                    tracing::warn!(job = ?action.job_id(), action = kind, error = %error_name(err), failures, "crank refused: {err}");
+                                }
                             }
                         }
                     }

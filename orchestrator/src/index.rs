@@ -1,5 +1,6 @@
 //! The in-memory copy of the program's accounts. Nothing here outlives the process:
-//! a restart rebuilds it from the chain.
+//! a restart rebuilds it from the chain. A job whose account was closed stays, with its
+//! last state, as history.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -45,6 +46,11 @@ pub struct Index {
     /// Jobs not yet settled (open, running, revealing, challenge): what the crank and
     /// verifier look at.
     pub active: BTreeSet<u64>,
+    /// Settled jobs whose account is still open, by (completed_at, id): what the crank
+    /// closes once their retention has passed.
+    pub settled_open: BTreeSet<(i64, u64)>,
+    /// Jobs whose account was closed: kept as history.
+    pub closed: HashSet<u64>,
     pub by_status: JobsByStatus,
     /// Sum of rewards of completed jobs.
     pub volume: u128,
@@ -126,10 +132,15 @@ impl Index {
             if job.status == JobStatus::Completed {
                 self.volume += u128::from(job.reward);
             }
+            if let Some(old) = self.jobs.get(&id) {
+                self.settled_open.remove(&(old.value.completed_at, id));
+            }
+            self.closed.remove(&id);
             if is_active(job.status) {
                 self.active.insert(id);
             } else {
                 self.active.remove(&id);
+                self.settled_open.insert((job.completed_at, id));
             }
             self.job_by_address.insert(address, id);
             // A closed job's id may be taken again by a later post.
@@ -182,7 +193,10 @@ impl Index {
     }
 
     fn remove(&mut self, address: &Pubkey, slot: u64) -> Option<Change> {
-        // Only workers close (deregister); jobs, stakes and the config stay.
+        if let Some(id) = self.job_by_address.get(address).copied() {
+            return self.close_job(id, slot);
+        }
+        // Workers close when deregistered; stakes and the config are not followed.
         let entry = self.workers.get(address)?;
         if entry.slot > slot {
             return None;
@@ -191,6 +205,40 @@ impl Index {
         self.worker_by_operator.remove(&worker.value.operator);
         self.dirty_workers.insert(*address);
         Some(Change::WorkerRemoved(*address))
+    }
+
+    /// A job's account was closed at `slot`: keep its last state as history.
+    fn close_job(&mut self, id: u64, slot: u64) -> Option<Change> {
+        let entry = self.jobs.get(&id)?;
+        if entry.slot > slot || self.closed.contains(&id) || is_active(entry.value.status) {
+            // Newer than the close, already closed, or (a stale read) still live.
+            return None;
+        }
+        self.settled_open.remove(&(entry.value.completed_at, id));
+        self.closed.insert(id);
+        self.dirty_jobs.insert(id);
+        Some(Change::Job { id, new_assignment_latencies: vec![] })
+    }
+
+    /// Settled jobs missing from a full snapshot taken at `slot` were closed (a missed
+    /// websocket notification heals here).
+    pub fn retain_jobs(&mut self, present: &HashSet<Pubkey>, slot: u64) -> Vec<Change> {
+        let gone: Vec<u64> = self
+            .settled_open
+            .iter()
+            .map(|(_, id)| *id)
+            .filter(|id| {
+                self.jobs.get(id).is_some_and(|entry| {
+                    entry.slot < slot && !present.contains(&ignis_client::pda::job(*id))
+                })
+            })
+            .collect();
+        gone.into_iter().filter_map(|id| self.close_job(id, slot)).collect()
+    }
+
+    /// Whether job `id`'s account was closed (it is history).
+    pub fn is_closed(&self, id: u64) -> bool {
+        self.closed.contains(&id)
     }
 
     /// Workers not in a full snapshot taken at `slot` are gone.
@@ -205,7 +253,7 @@ impl Index {
     }
 
     pub fn job_view(&self, id: u64) -> Option<JobView> {
-        self.jobs.get(&id).map(|e| JobView::new(&e.value, e.slot))
+        self.jobs.get(&id).map(|e| JobView::new(&e.value, e.slot, self.is_closed(id)))
     }
 
     pub fn worker_view(&self, address: &Pubkey) -> Option<WorkerView> {

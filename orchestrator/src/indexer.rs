@@ -104,7 +104,9 @@ pub async fn resync(shared: &Shared, source: Source) -> anyhow::Result<usize> {
     let removed = {
         let mut index = shared.index.write().expect("index lock");
         index.ready = true;
-        index.retain_workers(&present, slot)
+        let mut removed = index.retain_workers(&present, slot);
+        removed.extend(index.retain_jobs(&present, slot));
+        removed
     };
     applied += publish(shared, removed, source);
     Ok(applied)

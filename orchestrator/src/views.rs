@@ -74,10 +74,13 @@ pub struct JobView {
     pub pow_nonce: String,
     pub requeues: u16,
     pub slot: u64,
+    /// The job's account was closed (its rent returned to the poster): this is its
+    /// last state, kept as history.
+    pub closed: bool,
 }
 
 impl JobView {
-    pub fn new(job: &Job, slot: u64) -> Self {
+    pub fn new(job: &Job, slot: u64, closed: bool) -> Self {
         let (kind, difficulty, size) = match job.kind {
             JobKind::Pow { difficulty } => ("pow", Some(difficulty), None),
             JobKind::Kernel { size, .. } => ("matmul", None, Some(size)),
@@ -109,6 +112,7 @@ impl JobView {
             pow_nonce: job.pow_nonce.to_string(),
             requeues: job.requeues,
             slot,
+            closed,
         }
     }
 }

@@ -963,3 +963,96 @@ async fn the_orchestrator_follows_a_rule_parameter_changed_on_chain() {
         1.0
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn settled_jobs_are_closed_after_their_retention_and_kept_as_history() {
+    let net = Net::start(100, 2).await;
+    let stop = CancellationToken::new();
+    let worker = net.worker(0, POW, 4, true).await;
+    let poster = net.key(1);
+    net.give_ign(&poster.pubkey(), 1_000 * IGN).await;
+    let retention = 30;
+    let params = net.client.config().await.unwrap().params;
+    let admin = net.admin.clone();
+    let update =
+        ix::update_params(admin.pubkey(), Params { job_retention_seconds: retention, ..params });
+    net.client.send(&[update], &[&admin]).await.unwrap();
+    let sim = simulate(&net, worker.clone(), Behaviour::Honest, stop.clone());
+    let orchestrator = Orchestrator::start(net.orchestrator_config()).await;
+
+    let mut ids = vec![];
+    for _ in 0..3 {
+        ids.push(net.post(&poster, JobKind::Pow { difficulty: 6 }, 10 * IGN, 60).await);
+    }
+    for &id in &ids {
+        net.until("the job to complete", || async {
+            (net.job(id).await.status == JobStatus::Completed).then_some(())
+        })
+        .await;
+    }
+    let rpc = net.client.rpc();
+    let mut rent = 0;
+    for &id in &ids {
+        rent += rpc.get_balance(&pda::job(id)).await.unwrap();
+    }
+    assert!(rent > 0);
+    let lamports = rpc.get_balance(&poster.pubkey()).await.unwrap();
+    // Within the retention the accounts stay.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for &id in &ids {
+        assert!(net.client.job(id).await.unwrap().is_some(), "job {id} closed too early");
+    }
+
+    net.localnet.warp_clock(retention).unwrap();
+    for &id in &ids {
+        net.until("the settled job to be closed", || async {
+            net.client.job(id).await.unwrap().is_none().then_some(())
+        })
+        .await;
+    }
+    // Every lamport of rent went back to the poster, who paid nothing for it.
+    assert_eq!(rpc.get_balance(&poster.pubkey()).await.unwrap(), lamports + rent);
+
+    // The API still shows them, as closed history.
+    let http = reqwest::Client::new();
+    for &id in &ids {
+        let view = net
+            .until("the API to show the job closed", || async {
+                let view: Value = http
+                    .get(format!("{}/api/jobs/{id}", orchestrator.base))
+                    .send()
+                    .await
+                    .ok()?
+                    .json()
+                    .await
+                    .ok()?;
+                (view["closed"] == true).then_some(view)
+            })
+            .await;
+        assert_eq!(view["status"], "completed");
+    }
+    let listed: Value = http
+        .get(format!("{}/api/jobs?poster={}", orchestrator.base, poster.pubkey()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["jobs"].as_array().unwrap().len(), 3);
+
+    let metrics = orchestrator.stop().await;
+    assert_eq!(
+        metric(&metrics, "ignis_orchestrator_crank_actions_total{kind=\"close\",outcome=\"ok\"}"),
+        3.0
+    );
+    assert_eq!(
+        metric(
+            &metrics,
+            "ignis_orchestrator_crank_actions_total{kind=\"close\",outcome=\"failed\"}"
+        ),
+        0.0
+    );
+    stop.cancel();
+    sim.await.unwrap();
+}

@@ -30,6 +30,20 @@ export interface JobView {
   powNonce: string;
   requeues: number;
   slot: number;
+  /**
+   * The job's account was closed on chain (its rent went back to the poster): the
+   * orchestrator keeps the job's last state as history. An orchestrator that does not
+   * send the field yet reads as false (see `withClosed`).
+   */
+  closed: boolean;
+}
+
+/** A job as the orchestrator sends it: an older one leaves `closed` out. */
+export type ApiJob = Omit<JobView, 'closed'> & { closed?: boolean | null };
+
+/** A job from the orchestrator with `closed` a boolean: false when the field is missing. */
+export function withClosed(job: ApiJob): JobView {
+  return { ...job, closed: job.closed === true };
 }
 
 export interface WorkerView {
@@ -120,13 +134,13 @@ export class Orchestrator {
     if (filter.poster) params.set('poster', filter.poster);
     if (filter.limit) params.set('limit', String(filter.limit));
     const query = params.toString();
-    return (await this.get<{ jobs: JobView[] }>(`/api/jobs${query ? `?${query}` : ''}`)).jobs;
+    return (await this.get<{ jobs: ApiJob[] }>(`/api/jobs${query ? `?${query}` : ''}`)).jobs.map(withClosed);
   }
 
   /** The job, or null when the orchestrator does not know it (404). */
   async job(id: number | bigint): Promise<JobView | null> {
     try {
-      return await this.get<JobView>(`/api/jobs/${id}`);
+      return withClosed(await this.get<ApiJob>(`/api/jobs/${id}`));
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) return null;
       throw error;
@@ -155,7 +169,8 @@ export class Orchestrator {
         }
       });
     };
-    on('job', handlers.job);
+    const onJob = handlers.job;
+    on<ApiJob>('job', onJob && ((job) => onJob(withClosed(job))));
     on('worker', handlers.worker);
     on('stats', handlers.stats);
     source.addEventListener('open', () => handlers.status?.(true));

@@ -161,6 +161,8 @@ export function jobViewFromAccount(job: Job, jobAccount: Address, slot = 0): Job
     powNonce: job.powNonce.toString(),
     requeues: job.requeues,
     slot,
+    // Read from the chain: the account exists.
+    closed: false,
   };
 }
 

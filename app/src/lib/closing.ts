@@ -1,12 +1,25 @@
 // When an account's rent may be taken back, as the program decides it: a settled job
-// once it has stayed on chain for a day (`Job::closable_at`, `close_job`), an empty
-// stake account once its owner's worker is deregistered (`close_stake`).
+// once it has stayed on chain for the protocol's retention window
+// (`Params::job_retention_seconds`, `Job::check_close`, `close_job`; the orchestrator's
+// crank closes it then), an empty stake account once its owner's worker is
+// deregistered (`close_stake`).
 
 import type { JobView } from './api';
+import { formatDuration } from './format';
 import { claimableRewards, type ConfigLike, type StakeLike } from './rewards';
 
-/** `JOB_RETENTION_SECONDS`: how long a settled job stays before it may be closed. */
-export const JOB_RETENTION_SECONDS = 86_400;
+/**
+ * `Config.params.jobRetentionSeconds` as a number: how long a settled job stays on
+ * chain before it may be closed (at most 30 days, so a number holds it exactly).
+ */
+export function jobRetentionOf(config: { params: { jobRetentionSeconds: bigint } }): number {
+  return Number(config.params.jobRetentionSeconds);
+}
+
+/** When a settled job is closed, in words: `1 h after it settles`, `as soon as it settles`. */
+export function describeRetention(retentionSeconds: number): string {
+  return retentionSeconds > 0 ? `${formatDuration(retentionSeconds)} after it settles` : 'as soon as it settles';
+}
 
 const SETTLED_STATUSES: ReadonlySet<string> = new Set(['completed', 'cancelled', 'refunded']);
 
@@ -17,15 +30,19 @@ export function isSettled(job: Pick<JobView, 'status'>): boolean {
 
 /**
  * The protocol-clock time from which a settled job may be closed (`completed_at` is
- * set when it completes, is cancelled or is refunded), or null while it is not settled.
+ * set when it completes, is cancelled or is refunded, plus `retentionSeconds`, the
+ * protocol's `jobRetentionSeconds`), or null while it is not settled.
  */
-export function jobClosableFrom(job: Pick<JobView, 'status' | 'completedAt'>): number | null {
-  return isSettled(job) ? job.completedAt + JOB_RETENTION_SECONDS : null;
+export function jobClosableFrom(job: Pick<JobView, 'status' | 'completedAt'>, retentionSeconds: number): number | null {
+  return isSettled(job) ? job.completedAt + retentionSeconds : null;
 }
 
-/** `Job::closable_at(now)`; `now` is the protocol clock (`App::protocolNow`). */
-export function jobClosableAt(job: Pick<JobView, 'status' | 'completedAt'>, now: number): boolean {
-  const from = jobClosableFrom(job);
+/**
+ * `Job::check_close(params, now)` succeeds: settled, and `now >= completed_at +
+ * retentionSeconds`. `now` is the protocol clock (`App::protocolNow`).
+ */
+export function jobClosableAt(job: Pick<JobView, 'status' | 'completedAt'>, now: number, retentionSeconds: number): boolean {
+  const from = jobClosableFrom(job, retentionSeconds);
   return from !== null && now >= from;
 }
 

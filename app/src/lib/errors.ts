@@ -74,7 +74,7 @@ const PROGRAM_ADVICE: Record<string, string> = {
     'This mint has a Token-2022 extension that could move, freeze or skim the protocol’s tokens: use a mint without such extensions',
   JobNotSettled: 'Only a completed, cancelled or refunded job can be closed: wait until the job has settled',
   RetentionNotElapsed:
-    'A settled job stays on chain for a day before it can be closed: try again once that day has passed',
+    'A settled job stays on chain for the protocol’s retention window (one hour by default) before it can be closed: try again once it has passed, or let the orchestrator close it then',
   StakeNotEmpty:
     'Your stake still holds tokens or unclaimed rewards: unstake and withdraw everything and claim your rewards before closing it',
   WorkerStillRegistered: 'Your worker is still registered: deregister it before closing your stake',

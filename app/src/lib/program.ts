@@ -247,8 +247,9 @@ export async function claimRewardsInstruction(
 }
 
 /**
- * Permissionless: closes a job settled at least a day ago (`Job::closable_at`, see
- * lib/closing.ts) and returns its account's rent to its poster.
+ * Permissionless: closes a job settled at least the protocol's retention window ago
+ * (`Job::check_close` with `Config.params.jobRetentionSeconds`, see lib/closing.ts) and
+ * returns its account's rent to its poster.
  */
 export async function closeJobInstruction(jobId: bigint, poster: Address): Promise<Instruction> {
   const a = await programAddresses();

@@ -1,18 +1,23 @@
 // My jobs: every job the connected wallet posted, with live status (server-sent
 // events, polling as a fallback, the chain when the orchestrator is down), links to
 // the job account and this browser's transactions, cancel while unassigned, refund
-// once expired (or re-queued too often to be assigned), close a day after it settled
-// to take the account's rent back (lib/closing.ts). Stored times are on the protocol
-// clock (lib/clock.ts): they are compared with `app.protocolNow()`.
+// once expired (or re-queued too often to be assigned), close once the protocol's
+// retention window (`Config.params.jobRetentionSeconds`) has passed since it settled
+// to take the account's rent back (lib/closing.ts; the orchestrator's crank closes it
+// then too). Stored times are on the protocol clock (lib/clock.ts): they are compared
+// with `app.protocolNow()`.
 //
-// A closed job's account is gone from the chain, but the orchestrator keeps it in its
-// index and lists it as it last was: jobs that look closable are looked up on the
-// chain, and those gone are shown as closed, with nothing left to do.
+// A closed job's account is gone from the chain, but the orchestrator keeps the job's
+// last state as history and lists it with `closed: true`: it is shown as closed, rent
+// returned, with nothing left to do. The chain alone (the orchestrator unreachable)
+// lists only the jobs still on chain; jobs this page already had stay. An orchestrator
+// that does not say `closed` yet: jobs that look closable are looked up on the chain,
+// and those gone are shown as closed.
 
 import type { App } from '../app';
 import type { JobView } from '../lib/api';
 import { missingAccounts, newestFirst, readJobsOfPoster } from '../lib/chain';
-import { jobClosableAt, jobClosableFrom } from '../lib/closing';
+import { jobClosableAt, jobClosableFrom, jobRetentionOf } from '../lib/closing';
 import { formatDuration, formatIgn, formatRelative, formatTimestamp, shortAddress } from '../lib/format';
 import { jobTransactions, recordJobTransaction } from '../lib/jobTxs';
 import type { Sent } from '../lib/tx';
@@ -40,11 +45,12 @@ export function canRefund(job: JobView, now: number): boolean {
 }
 
 /**
- * Whether to offer Close: `Job::closable_at` (lib/closing.ts) for a job whose account
- * is not known to be gone. `now` is the protocol clock.
+ * Whether to offer Close: `Job::check_close` (lib/closing.ts) with the protocol's
+ * `jobRetentionSeconds`, for a job whose account is not known to be gone (the
+ * orchestrator says `closed`, or the id is in `closed`). `now` is the protocol clock.
  */
-export function canClose(job: JobView, now: number, closed: ReadonlySet<number>): boolean {
-  return !closed.has(job.id) && jobClosableAt(job, now);
+export function canClose(job: JobView, now: number, retentionSeconds: number, closed: ReadonlySet<number>): boolean {
+  return !job.closed && !closed.has(job.id) && jobClosableAt(job, now, retentionSeconds);
 }
 
 function describeKind(job: JobView): string {
@@ -60,9 +66,16 @@ export function jobsPage(app: App, root: HTMLElement): () => void {
   const jobs = new Map<number, JobView>();
   const results = new Map<number, HTMLElement>();
   const pending = new Set<number>();
-  // Job ids whose account is gone (closed by this page or by anyone): ids are never
-  // reused, so this stays true.
+  // Job ids whose account is gone (closed by this page, the orchestrator's crank or
+  // anyone): ids are random 53-bit picks, never posted twice in practice, so this
+  // stays true.
   const closed = new Set<number>();
+  /** `Config.params.jobRetentionSeconds`, or null while the config is unknown (no Close then). */
+  const retention = () => (app.config ? jobRetentionOf(app.config) : null);
+  const closable = (job: JobView, now: number) => {
+    const seconds = retention();
+    return seconds !== null && canClose(job, now, seconds, closed);
+  };
 
   /** Looks up on the chain the jobs that may be closed now; marks those gone. */
   const findClosed = async (ids: number[]) => {
@@ -95,7 +108,7 @@ export function jobsPage(app: App, root: HTMLElement): () => void {
       return;
     }
     const now = app.protocolNow();
-    const closing = { closed, isGone, markClosed };
+    const closing = { closed, retention: retention(), isGone, markClosed };
     replaceChildren(list, rows.map((job) => jobCard(app, job, now, results, pending, refresh, closing)));
   };
 
@@ -118,7 +131,10 @@ export function jobsPage(app: App, root: HTMLElement): () => void {
         onChain = true;
         source.textContent = 'Read from the chain (the orchestrator is unreachable).';
       }
+      // Merged into what the page has: a job the orchestrator lists as closed stays
+      // as history; with the chain alone, jobs no longer on chain stay as they were.
       for (const job of fetched) {
+        if (job.closed) closed.add(job.id);
         const known = jobs.get(job.id);
         if (!known || known.slot <= job.slot) jobs.set(job.id, job);
       }
@@ -127,7 +143,7 @@ export function jobsPage(app: App, root: HTMLElement): () => void {
       const read = new Set(onChain ? fetched.map((j) => j.id) : []);
       const now = app.protocolNow();
       const candidates = [...jobs.values()]
-        .filter((j) => j.poster === owner && !read.has(j.id) && canClose(j, now, closed))
+        .filter((j) => j.poster === owner && !read.has(j.id) && closable(j, now))
         .map((j) => j.id);
       await findClosed(candidates).catch(() => undefined);
     } catch (error) {
@@ -142,6 +158,7 @@ export function jobsPage(app: App, root: HTMLElement): () => void {
     app.on('job', (detail) => {
       const job = detail as JobView;
       if (job.poster !== app.address) return;
+      if (job.closed) closed.add(job.id);
       const known = jobs.get(job.id);
       if (known && known.slot > job.slot) return;
       jobs.set(job.id, job);
@@ -152,6 +169,8 @@ export function jobsPage(app: App, root: HTMLElement): () => void {
       void refresh();
     }),
     app.on('api', () => void refresh()),
+    // The retention window comes with the config.
+    app.on('config', () => render()),
   ];
   void refresh();
   // Events carry changes; polling covers a dropped stream and moves the expiry clocks.
@@ -169,9 +188,15 @@ function jobCard(
   results: Map<number, HTMLElement>,
   pending: Set<number>,
   refresh: () => Promise<void>,
-  closing: { closed: ReadonlySet<number>; isGone: (id: number) => Promise<boolean>; markClosed: (id: number) => void },
+  closing: {
+    closed: ReadonlySet<number>;
+    /** `jobRetentionSeconds`, null while the config is unknown. */
+    retention: number | null;
+    isGone: (id: number) => Promise<boolean>;
+    markClosed: (id: number) => void;
+  },
 ): HTMLElement {
-  const isClosed = closing.closed.has(job.id);
+  const isClosed = job.closed || closing.closed.has(job.id);
   // A re-render during an action keeps its button disabled.
   const act = (button: HTMLButtonElement, action: Parameters<typeof runAction>[3]) => {
     pending.add(job.id);
@@ -184,10 +209,14 @@ function jobCard(
     results.set(job.id, result);
   }
   const actions: HTMLElement[] = [];
-  if (canClose(job, now, closing.closed)) {
+  if (closing.retention !== null && canClose(job, now, closing.retention, closing.closed)) {
     const button = h(
       'button',
-      { class: 'button', 'data-testid': 'close-job', title: 'Close the job account and take its rent back' },
+      {
+        class: 'button',
+        'data-testid': 'close-job',
+        title: 'Close the job account and take its rent back (the orchestrator does it soon otherwise)',
+      },
       'Close',
     );
     button.addEventListener('click', () =>
@@ -212,7 +241,7 @@ function jobCard(
     button.disabled = pending.has(job.id);
     actions.push(button);
   }
-  if (canCancel(job)) {
+  if (!isClosed && canCancel(job)) {
     const button = h('button', { class: 'button', 'data-testid': 'cancel-job' }, 'Cancel');
     button.addEventListener('click', () =>
       act(button, async () => {
@@ -228,7 +257,7 @@ function jobCard(
     button.disabled = pending.has(job.id);
     actions.push(button);
   }
-  if (canRefund(job, now)) {
+  if (!isClosed && canRefund(job, now)) {
     const button = h('button', { class: 'button', 'data-testid': 'refund-job' }, 'Refund');
     button.addEventListener('click', () =>
       act(button, async () => {
@@ -245,7 +274,7 @@ function jobCard(
     actions.push(button);
   }
 
-  const closableFrom = jobClosableFrom(job);
+  const closableFrom = closing.retention === null ? null : jobClosableFrom(job, closing.retention);
   const timing =
     job.status === 'completed'
       ? `completed ${formatRelative(job.completedAt, now)}`
@@ -267,7 +296,7 @@ function jobCard(
       { class: 'job-head' },
       h('strong', null, `#${job.id}`),
       statusBadge(job.status),
-      isClosed ? h('span', { class: 'badge badge-closed', 'data-testid': 'job-closed' }, 'closed') : null,
+      isClosed ? h('span', { class: 'badge badge-closed', 'data-testid': 'job-closed', title: 'rent returned' }, 'closed') : null,
       h('span', { class: 'muted' }, describeKind(job)),
       h('span', { class: 'job-reward' }, formatIgn(job.reward)),
     ),
@@ -307,12 +336,17 @@ function jobCard(
       ? h('small', { class: 'muted' }, `Refundable in ${formatDuration(job.expiresAt - now)} if no worker takes it.`)
       : null,
     isClosed
-      ? h('small', { class: 'muted' }, 'Closed: the job account is gone and its rent went back to your wallet.')
-      : closableFrom !== null && now < closableFrom
+      ? h(
+          'small',
+          { class: 'muted', 'data-testid': 'job-closed-note' },
+          'Closed, rent returned: the job account is gone from the chain and its rent went back to your wallet; this is its last state.',
+        )
+      : closableFrom !== null && closing.retention !== null && now < closableFrom
         ? h(
             'small',
             { class: 'muted', 'data-testid': 'closable-in' },
-            `You can close it to take its account’s rent back in ${formatDuration(closableFrom - now)} (a settled job stays on chain for a day).`,
+            `Its account’s rent comes back to your wallet when the job is closed, in ${formatDuration(closableFrom - now)}: ` +
+              `the orchestrator closes a settled job once the protocol’s retention window (${formatDuration(closing.retention)}) has passed, or you can then.`,
           )
         : null,
   );

@@ -1,10 +1,12 @@
 // Post a job: PoW difficulty, or matmul size and replicas; reward, execution time and
-// time to live; a cost preview (escrow, protocol fee, network fee and rent, the work it
-// buys); the wallet signs; the job appears with its id, transaction and live status.
+// time to live; a cost preview (escrow, protocol fee, network fee and rent, the rent
+// that comes back once the job is closed, the work it buys); the wallet signs; the job
+// appears with its id, transaction and live status.
 
 import type { App } from '../app';
 import type { JobView, WorkerView } from '../lib/api';
 import { readJob, readTokenBalance, rentExempt, jobViewFromAccount } from '../lib/chain';
+import { describeRetention, jobRetentionOf } from '../lib/closing';
 import { costPreview, feasible, formatUnitPrice, minReward, validateJob, type JobDraft } from '../lib/cost';
 import { isJobIdRace } from '../lib/errors';
 import { estimateFee } from '../lib/tx';
@@ -135,6 +137,7 @@ export function postPage(app: App, root: HTMLElement): () => void {
       replaceChildren(preview, notice('The preview needs the protocol configuration from the chain.'));
       return;
     }
+    const retention = jobRetentionOf(config);
     const cost = costPreview(d, {
       feeBps: config.params.protocolFeeBps,
       lamportsPerSignature: networkFee ?? LAMPORTS_PER_SIGNATURE,
@@ -164,9 +167,16 @@ export function postPage(app: App, root: HTMLElement): () => void {
       ),
       h('h3', null, 'SOL'),
       line('Network fee', formatSol(cost.networkFeeLamports), 'preview-network-fee', networkFee === null ? 'estimate: 5,000 lamports per signature' : 'quoted by the cluster'),
-      line('Job account rent', jobRent === null ? '…' : formatSol(jobRent), 'preview-rent', `${JOB_ACCOUNT_SIZE} bytes, back to you when you close the job in My jobs, a day after it settles`),
+      line('Job account rent', jobRent === null ? '…' : formatSol(jobRent), 'preview-rent', `${JOB_ACCOUNT_SIZE} bytes, back to you when the job is closed`),
       balance && !balance.exists ? line('IGN token account rent', formatSol(tokenAccountRent), 'preview-ata-rent', 'your IGN account is created first') : null,
       line('Total SOL', formatSol(cost.totalLamports), 'preview-total-sol'),
+      line(
+        'Rent back to you',
+        jobRent === null ? '…' : formatSol(jobRent),
+        'preview-rent-returned',
+        `the job account’s rent, when the job is closed: the orchestrator closes it ${describeRetention(retention)}` +
+          (retention > 0 ? ' (the protocol’s retention window)' : ''),
+      ),
       h('h3', null, 'Work'),
       line(
         'Work bought',

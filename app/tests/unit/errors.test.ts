@@ -83,9 +83,21 @@ describe('program errors', () => {
     const code = (name: string) => idl.errors.find((e) => e.name === name)!.code;
     const failed = (name: string) => describeError(custom(0, code(name)), { programs: [PROGRAM_ID] });
     expect(failed('JobNotSettled')).toMatch(/^Only a completed, cancelled or refunded job can be closed: /);
-    expect(failed('RetentionNotElapsed')).toMatch(/^A settled job stays on chain for a day before it can be closed: /);
+    expect(failed('RetentionNotElapsed')).toMatch(
+      /^A settled job stays on chain for the protocol’s retention window \(one hour by default\) before it can be closed: try again/,
+    );
+    expect(failed('RetentionNotElapsed')).not.toMatch(/a day/);
     expect(failed('StakeNotEmpty')).toMatch(/^Your stake still holds tokens or unclaimed rewards: .*before closing it$/);
     expect(failed('WorkerStillRegistered')).toBe('Your worker is still registered: deregister it before closing your stake');
+  });
+
+  it('explains a retention out of range with the IDL’s message, like the other parameter checks', () => {
+    const codes = new Map(idl.errors.map((e) => [e.name, e.code]));
+    // Appended after WorkerStillRegistered: existing codes keep their numbers.
+    expect(codes.get('InvalidRetention')).toBe(6080);
+    expect(hasProgramAdvice('InvalidRetention')).toBe(false);
+    expect(hasProgramAdvice('InvalidProtocolFee')).toBe(false);
+    expect(describeError(custom(0, 6080), { programs: [PROGRAM_ID] })).toBe('A job retention must be between 0 and 30 days');
   });
 
   it('maps Anchor’s own codes', () => {

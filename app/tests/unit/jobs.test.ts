@@ -1,8 +1,8 @@
 import { address } from '@solana/kit';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import idl from '../../../idl/ignis.json';
 import { JobStatus, type Job } from '../../src/generated';
-import type { JobView } from '../../src/lib/api';
+import { Orchestrator, withClosed, type ApiJob, type JobView } from '../../src/lib/api';
 import { jobViewFromAccount } from '../../src/lib/chain';
 import { canCancel, canClose, canRefund, MAX_REQUEUES } from '../../src/pages/jobs';
 
@@ -42,6 +42,8 @@ describe('jobs read from the chain', () => {
     const view = jobViewFromAccount(job(), address('D8846tPvEiKejySqyNnJoLiS9EynLw8wGTJ4MuvUtw8X'), 99);
     expect(view).toMatchObject({ id: 7, poster, kind: 'matmul', size: 64, difficulty: null, replicas: 2, reward: '1000000000', status: 'open', assignments: [], postedAt: 1_000, expiresAt: 4_600, slot: 99 });
     expect(view.resultHash).toBe('ab'.repeat(32));
+    // An account read from the chain is not closed.
+    expect(view.closed).toBe(false);
     const assigned = job({ status: JobStatus.Running, assigned: 1, kind: { __kind: 'Pow', difficulty: 8 } });
     assigned.assignments[0] = { ...assigned.assignments[0]!, worker, deadline: 1_300n };
     const running = jobViewFromAccount(assigned, poster);
@@ -67,15 +69,58 @@ describe('job actions', () => {
     expect(canRefund({ ...open, requeues: 16 }, 1_000)).toBe(true);
     expect(canRefund({ ...open, requeues: 16, assignments: [{ worker, deadline: 2_000, committed: false, revealed: false }] }, 1_000)).toBe(false);
   });
-  it('close a day after it settled, unless its account is already gone', () => {
+  it('close once the protocol’s retention has passed since it settled, unless its account is already gone', () => {
     const done: JobView = { ...open, status: 'completed', completedAt: 5_000 };
-    expect(canClose(open, 1_000_000, new Set())).toBe(false);
-    expect(canClose(done, 5_000 + 86_399, new Set())).toBe(false);
-    expect(canClose(done, 5_000 + 86_400, new Set())).toBe(true);
-    expect(canClose({ ...done, status: 'cancelled' }, 5_000 + 86_400, new Set())).toBe(true);
-    expect(canClose({ ...done, status: 'refunded' }, 5_000 + 86_400, new Set())).toBe(true);
-    // The orchestrator still lists a closed job as it last was: no second Close.
-    expect(canClose(done, 5_000 + 86_400, new Set([done.id]))).toBe(false);
-    expect(canClose(done, 5_000 + 86_400, new Set([done.id + 1]))).toBe(true);
+    const retention = 3_600;
+    expect(canClose(open, 1_000_000, retention, new Set())).toBe(false);
+    expect(canClose(done, 5_000 + 3_599, retention, new Set())).toBe(false);
+    expect(canClose(done, 5_000 + 3_600, retention, new Set())).toBe(true);
+    expect(canClose({ ...done, status: 'cancelled' }, 5_000 + 3_600, retention, new Set())).toBe(true);
+    expect(canClose({ ...done, status: 'refunded' }, 5_000 + 3_600, retention, new Set())).toBe(true);
+    // Another retention window, another time.
+    expect(canClose(done, 5_000 + 3_600, 86_400, new Set())).toBe(false);
+    expect(canClose(done, 5_000, 0, new Set())).toBe(true);
+    // The orchestrator lists a closed job as it last was: no second Close, whether it
+    // says so (`closed`) or the page found the account gone.
+    expect(canClose({ ...done, closed: true }, 5_000 + 3_600, retention, new Set())).toBe(false);
+    expect(canClose(done, 5_000 + 3_600, retention, new Set([done.id]))).toBe(false);
+    expect(canClose(done, 5_000 + 3_600, retention, new Set([done.id + 1]))).toBe(true);
+  });
+});
+
+describe('jobs from the orchestrator', () => {
+  const sent = { ...jobViewFromAccount(job({ status: JobStatus.Completed, completedAt: 5_000n }), poster), slot: 12 };
+  /** The job as an orchestrator from before `closed` sends it. */
+  const older = (view: JobView): ApiJob => {
+    const copy: ApiJob = { ...view };
+    delete copy.closed;
+    return copy;
+  };
+
+  it('have `closed`, false when an older orchestrator leaves it out', () => {
+    const without = older(sent);
+    expect('closed' in without).toBe(false);
+    expect(withClosed(without).closed).toBe(false);
+    expect(withClosed({ ...without, closed: null }).closed).toBe(false);
+    expect(withClosed({ ...without, closed: true })).toEqual({ ...sent, closed: true });
+  });
+
+  it('are listed by poster, closed ones included', async () => {
+    const old = older(sent);
+    const urls: string[] = [];
+    vi.stubGlobal('fetch', (url: string) => {
+      urls.push(url);
+      return Promise.resolve(new Response(JSON.stringify({ jobs: [{ ...sent, closed: true }, { ...old, id: 8 }] })));
+    });
+    try {
+      const jobs = await new Orchestrator('http://api').jobs({ poster, limit: 200 });
+      expect(urls).toEqual([`http://api/api/jobs?poster=${poster}&limit=200`]);
+      expect(jobs.map((j) => [j.id, j.closed])).toEqual([
+        [7, true],
+        [8, false],
+      ]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });

@@ -1,7 +1,7 @@
 // The rules the app computes locally, case by case against what the program computes:
 // a Rust test writes tests/fixtures/rules.json from Config::clock_at,
 // EmissionSchedule::emitted_after, Config::accrue + Stake::claimable and
-// Job::closable_at. Integers that may exceed 2^53 come as decimal strings.
+// Job::closable_at (`Job::check_close` with `Params::job_retention_seconds`). Integers that may exceed 2^53 come as decimal strings.
 // A missing fixture or an empty section fails: it never skips.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -28,7 +28,8 @@ interface RulesFixture {
     now: Int;
     claimable: Int;
   }>;
-  jobClosable: Array<{ status: string; completedAt: number; now: number; closable: boolean }>;
+  /** `retention`: `Params::job_retention_seconds` the case was computed with. */
+  jobClosable: Array<{ status: string; completedAt: number; retention: number; now: number; closable: boolean }>;
 }
 
 type Section = Exclude<keyof RulesFixture, 'generatedBy'>;
@@ -145,7 +146,8 @@ describe('rules.json (written by the Rust program code)', () => {
       const what = label('jobClosable', i, inputs);
       if (typeof closable !== 'boolean') throw new Error(`${what}: closable is not a boolean`);
       const job = { status: c.status, completedAt: num(c.completedAt, `${what} completedAt`) };
-      expect.soft(jobClosableAt(job, num(c.now, `${what} now`)), what).toBe(closable);
+      const retention = num(c.retention, `${what} retention`);
+      expect.soft(jobClosableAt(job, num(c.now, `${what} now`), retention), what).toBe(closable);
     });
   });
 });

@@ -163,11 +163,11 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
                 bail!("there is no job #{id} (closed already, or never posted)")
             };
             let now = config.clock_at(ctx.client.clock().await?.1);
-            if !job.closable_at(now) {
+            if !job.closable_at(now, &config.params) {
                 bail!(
                     "job #{id} is {}: a job can be closed {} after it completes, is cancelled or refunded",
                     status_name(job.status),
-                    super::until(ignis::constants::JOB_RETENTION_SECONDS, 0)
+                    super::until(config.params.job_retention_seconds, 0)
                 );
             }
             let signature = ctx.send(&[ix::close_job(id, job.poster)]).await?;

@@ -51,10 +51,10 @@ pub const DECLINE_WINDOW_SECONDS: i64 = 60;
 #[constant]
 pub const MAX_REQUEUES: u16 = 16;
 
-/// How long a settled job stays on chain (for clients and indexers) before anyone may
-/// close it and return its rent to the poster.
+/// Longest a settled job may be kept on chain before it can be closed
+/// (`Params::job_retention_seconds`): state stays bounded whatever the setting.
 #[constant]
-pub const JOB_RETENTION_SECONDS: i64 = 24 * 3600;
+pub const MAX_JOB_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
 
 /// Bounds on `Params` that keep every setting meaningful: a fee must exist (it is what
 /// makes self-dealing cost money) but leave workers most of the reward.
@@ -102,6 +102,10 @@ pub mod defaults {
     /// Share of emission that goes to stakers; the rest is the work pool.
     pub const STAKER_EMISSION_BPS: u16 = 5_000;
     pub const EPOCH_SECONDS: i64 = 24 * 3600;
+    /// A settled job stays an hour for clients to read before anyone may close it
+    /// and return its rent; its outcome stays in the events, and the orchestrator's
+    /// API keeps its history.
+    pub const JOB_RETENTION_SECONDS: i64 = 3_600;
     /// 1 IGN per second at first, halving every year, at most 100 million IGN.
     pub const EMISSION_INITIAL_RATE: u64 = 1_000_000_000;
     pub const EMISSION_HALVING_SECONDS: i64 = 365 * 24 * 3600;

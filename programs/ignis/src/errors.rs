@@ -164,6 +164,8 @@ pub enum IgnisError {
     StakeNotEmpty,
     #[msg("The operator's worker is still registered: deregister it first")]
     WorkerStillRegistered,
+    #[msg("A job retention must be between 0 and 30 days")]
+    InvalidRetention,
 }
 
 impl IgnisError {

@@ -294,7 +294,21 @@ fn update_params_by_admin_only_and_validated() {
         env.send(&[ix::update_params(admin.pubkey(), invalid)], &[&admin]),
         IgnisError::InvalidSlashRate,
     );
+    // A retention below zero, or so long that state would pile up, is refused; the
+    // bounds themselves are accepted.
+    for retention in [-1, ignis::constants::MAX_JOB_RETENTION_SECONDS + 1] {
+        let invalid = Params { job_retention_seconds: retention, ..test_params() };
+        assert_ignis_err(
+            env.send(&[ix::update_params(admin.pubkey(), invalid)], &[&admin]),
+            IgnisError::InvalidRetention,
+        );
+    }
     assert_eq!(env.config().params, new, "failed updates changed nothing");
+    for retention in [0, ignis::constants::MAX_JOB_RETENTION_SECONDS] {
+        let bound = Params { job_retention_seconds: retention, ..new };
+        env.send(&[ix::update_params(admin.pubkey(), bound)], &[&admin]).unwrap();
+        assert_eq!(env.config().params.job_retention_seconds, retention);
+    }
 }
 
 #[test]

@@ -63,6 +63,8 @@ struct Case {
     /// (job, operator index) -> (result hash, salt) it committed to.
     commitments: HashMap<(u64, usize), ([u8; 32], [u8; 32])>,
     paid_jobs: HashSet<u64>,
+    /// Jobs closed by `close_job`, with their last state: settled for good.
+    closed_jobs: HashMap<u64, Job>,
     /// Per actor: the most its stake may have earned as a staker (Q20 base units).
     fair_share: Vec<u128>,
     /// Per actor: staking income of stake accounts it has since closed.
@@ -112,6 +114,7 @@ impl Case {
             actors,
             commitments: HashMap::new(),
             paid_jobs: HashSet::new(),
+            closed_jobs: HashMap::new(),
             fair_share: vec![0; ACTORS],
             closed_income: vec![0; ACTORS],
             stats: Stats::default(),
@@ -544,9 +547,14 @@ impl Case {
                         JobStatus::Completed | JobStatus::Cancelled | JobStatus::Refunded
                     )
                 });
-                let poster = self.job(job).map_or(key, |j| j.poster);
+                let last = self.job(job);
+                let poster = last.as_ref().map_or(key, |j| j.poster);
                 let payer = self.env.admin.key.insecure_clone();
-                self.send("close_job", vec![ix::close_job(job, poster)], &payer);
+                if self.send("close_job", vec![ix::close_job(job, poster)], &payer) {
+                    let last = last.expect("a closed job existed");
+                    assert!(self.job(job).is_none(), "job {job} still exists after close_job");
+                    self.closed_jobs.insert(job, last);
+                }
             }
             105 => {
                 self.send("close_stake", vec![ix::close_stake(key)], &user);
@@ -806,8 +814,22 @@ impl Case {
     /// Escrows, payments and worker loads against every job account.
     fn check_jobs(&self, escrowed: u64, jobs_completed: u64) {
         let next = self.env.config().next_job_id;
-        let jobs: Vec<Job> =
-            (0..next).map(|id| self.job(id).expect("every id below next_job_id exists")).collect();
+        // Every id below next_job_id exists, or was closed once settled.
+        let jobs: Vec<Job> = (0..next)
+            .map(|id| {
+                self.job(id).unwrap_or_else(|| {
+                    let last = self.closed_jobs.get(&id).expect("a missing job was closed");
+                    assert!(
+                        matches!(
+                            last.status,
+                            JobStatus::Completed | JobStatus::Cancelled | JobStatus::Refunded
+                        ),
+                        "job {id} was closed before it settled"
+                    );
+                    last.clone()
+                })
+            })
+            .collect();
         let unpaid = |j: &&Job| {
             !matches!(j.status, JobStatus::Completed | JobStatus::Cancelled | JobStatus::Refunded)
         };

@@ -151,17 +151,22 @@ fn generate() -> Value {
         (JobStatus::Challenge, "challenge"),
     ];
     let mut job = empty_job();
+    let mut params = ignis::state::Params::default();
     for (status, name) in statuses {
-        for offset in [-1, 0, 1, 1_000_000] {
-            job.status = status;
-            job.completed_at = rng.gen_range(1_000..1_000_000);
-            let now = job.completed_at + ignis::constants::JOB_RETENTION_SECONDS + offset;
-            job_closable.push(json!({
-                "status": name,
-                "completedAt": job.completed_at,
-                "now": now,
-                "closable": job.closable_at(now),
-            }));
+        for retention in [0, 3_600, ignis::constants::MAX_JOB_RETENTION_SECONDS] {
+            for offset in [-1, 0, 1, 1_000_000] {
+                params.job_retention_seconds = retention;
+                job.status = status;
+                job.completed_at = rng.gen_range(1_000..1_000_000);
+                let now = job.completed_at + retention + offset;
+                job_closable.push(json!({
+                    "status": name,
+                    "completedAt": job.completed_at,
+                    "retention": retention,
+                    "now": now,
+                    "closable": job.closable_at(now, &params),
+                }));
+            }
         }
     }
 

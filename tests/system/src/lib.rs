@@ -96,6 +96,9 @@ pub struct Options {
     pub services_rpc_url: Option<String>,
     /// The localnet's RPC port (the websocket's is one more); a free one if not given.
     pub rpc_port: Option<u16>,
+    /// `Params::job_retention_seconds` (the default, an hour, if not given): how soon
+    /// the orchestrator closes settled jobs.
+    pub job_retention_seconds: Option<i64>,
 }
 
 /// A service process and how to start it again.
@@ -221,7 +224,12 @@ impl Network {
             token_program: token::TOKEN_PROGRAM_ID,
             orchestrator: network.admin.pubkey(),
             verifier: network.admin.pubkey(),
-            params: Params::default(),
+            params: Params {
+                job_retention_seconds: options
+                    .job_retention_seconds
+                    .unwrap_or(ignis::constants::defaults::JOB_RETENTION_SECONDS),
+                ..Params::default()
+            },
             emission: EmissionSchedule::default(),
         };
         network.protocol =

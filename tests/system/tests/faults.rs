@@ -168,7 +168,11 @@ async fn rpc_calls_that_fail_drop_and_stall_lose_nothing() {
     let rpc_port = ignis_system_tests::free_port();
     let proxy =
         FaultProxy::start(format!("http://127.0.0.1:{rpc_port}"), FaultPlan::hostile()).await;
-    let options = Options { services_rpc_url: Some(proxy.url.clone()), rpc_port: Some(rpc_port) };
+    let options = Options {
+        services_rpc_url: Some(proxy.url.clone()),
+        rpc_port: Some(rpc_port),
+        ..Options::default()
+    };
     let network = Network::start_with(3, dir.path(), options).await;
 
     const JOBS: u64 = 150;

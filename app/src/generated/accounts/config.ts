@@ -252,5 +252,5 @@ export async function fetchAllMaybeConfig(
 }
 
 export function getConfigSize(): number {
-  return 608;
+  return 616;
 }

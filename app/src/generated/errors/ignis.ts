@@ -174,6 +174,8 @@ export const IGNIS_ERROR__RETENTION_NOT_ELAPSED = 0x17bd; // 6077
 export const IGNIS_ERROR__STAKE_NOT_EMPTY = 0x17be; // 6078
 /** WorkerStillRegistered: The operator's worker is still registered: deregister it first */
 export const IGNIS_ERROR__WORKER_STILL_REGISTERED = 0x17bf; // 6079
+/** InvalidRetention: A job retention must be between 0 and 30 days */
+export const IGNIS_ERROR__INVALID_RETENTION = 0x17c0; // 6080
 
 export type IgnisError =
   | typeof IGNIS_ERROR__ACTIVATION_NOT_DUE
@@ -200,6 +202,7 @@ export type IgnisError =
   | typeof IGNIS_ERROR__INVALID_KERNEL_SIZE
   | typeof IGNIS_ERROR__INVALID_PROTOCOL_FEE
   | typeof IGNIS_ERROR__INVALID_REPLICA_COUNT
+  | typeof IGNIS_ERROR__INVALID_RETENTION
   | typeof IGNIS_ERROR__INVALID_SLASH_RATE
   | typeof IGNIS_ERROR__INVALID_UNBONDING_PERIOD
   | typeof IGNIS_ERROR__INVALID_VERIFICATION_WINDOW
@@ -284,6 +287,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [IGNIS_ERROR__INVALID_KERNEL_SIZE]: `Kernel size is out of range`,
     [IGNIS_ERROR__INVALID_PROTOCOL_FEE]: `Protocol fee must be below 10000 basis points`,
     [IGNIS_ERROR__INVALID_REPLICA_COUNT]: `Replica count is out of range for this job kind`,
+    [IGNIS_ERROR__INVALID_RETENTION]: `A job retention must be between 0 and 30 days`,
     [IGNIS_ERROR__INVALID_SLASH_RATE]: `Slash rates must be at most 10000 basis points`,
     [IGNIS_ERROR__INVALID_UNBONDING_PERIOD]: `Unbonding period must not be negative`,
     [IGNIS_ERROR__INVALID_VERIFICATION_WINDOW]: `Reveal and challenge windows must be at least the minimum execution window`,

@@ -45,6 +45,12 @@ export type Params = {
   stakerEmissionBps: number;
   /** Length of a work-rate epoch. */
   epochSeconds: bigint;
+  /**
+   * How long a settled job stays on chain before anyone may close it and return
+   * its rent to the poster. Every dispute and ruling happens before a job settles,
+   * so this only serves readers: clients and indexers.
+   */
+  jobRetentionSeconds: bigint;
 };
 
 export type ParamsArgs = {
@@ -70,6 +76,12 @@ export type ParamsArgs = {
   stakerEmissionBps: number;
   /** Length of a work-rate epoch. */
   epochSeconds: number | bigint;
+  /**
+   * How long a settled job stays on chain before anyone may close it and return
+   * its rent to the poster. Every dispute and ruling happens before a job settles,
+   * so this only serves readers: clients and indexers.
+   */
+  jobRetentionSeconds: number | bigint;
 };
 
 export function getParamsEncoder(): FixedSizeEncoder<ParamsArgs> {
@@ -85,6 +97,7 @@ export function getParamsEncoder(): FixedSizeEncoder<ParamsArgs> {
     ["challengeWindowSeconds", getI64Encoder()],
     ["stakerEmissionBps", getU16Encoder()],
     ["epochSeconds", getI64Encoder()],
+    ["jobRetentionSeconds", getI64Encoder()],
   ]);
 }
 
@@ -101,6 +114,7 @@ export function getParamsDecoder(): FixedSizeDecoder<Params> {
     ["challengeWindowSeconds", getI64Decoder()],
     ["stakerEmissionBps", getU16Decoder()],
     ["epochSeconds", getI64Decoder()],
+    ["jobRetentionSeconds", getI64Decoder()],
   ]);
 }
 

@@ -2,9 +2,10 @@ use anchor_lang::prelude::*;
 
 use crate::{constants::*, errors::IgnisError, events::JobClosed, state::*};
 
-/// Anyone may close a job that settled (completed, cancelled or refunded) more than
-/// `JOB_RETENTION_SECONDS` ago; its rent goes back to the poster. Its outcome stays in
-/// the events of the transactions that settled it.
+/// Anyone may close a job that settled (completed, cancelled or refunded) at least
+/// `Params::job_retention_seconds` ago (the orchestrator's crank does); its rent goes
+/// back to the poster. Its outcome stays in the events of the transactions that
+/// settled it.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct CloseJob<'info> {
@@ -27,13 +28,7 @@ pub struct CloseJob<'info> {
 
 impl CloseJob<'_> {
     fn validate(&self) -> Result<()> {
-        let job = &self.job;
-        require!(
-            matches!(job.status, JobStatus::Completed | JobStatus::Cancelled | JobStatus::Refunded),
-            IgnisError::JobNotSettled
-        );
-        require!(job.closable_at(self.config.clock()?), IgnisError::RetentionNotElapsed);
-        Ok(())
+        self.job.check_close(&self.config.params, self.config.clock()?)
     }
 
     #[access_control(ctx.accounts.validate())]

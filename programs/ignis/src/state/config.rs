@@ -27,6 +27,10 @@ pub struct Params {
     pub staker_emission_bps: u16,
     /// Length of a work-rate epoch.
     pub epoch_seconds: i64,
+    /// How long a settled job stays on chain before anyone may close it and return
+    /// its rent to the poster. Every dispute and ruling happens before a job settles,
+    /// so this only serves readers: clients and indexers.
+    pub job_retention_seconds: i64,
 }
 
 impl Params {
@@ -62,6 +66,10 @@ impl Params {
             IgnisError::InvalidEmissionShare
         );
         require!(self.epoch_seconds > 0, IgnisError::InvalidEpoch);
+        require!(
+            (0..=MAX_JOB_RETENTION_SECONDS).contains(&self.job_retention_seconds),
+            IgnisError::InvalidRetention
+        );
         Ok(())
     }
 }
@@ -80,6 +88,7 @@ impl Default for Params {
             challenge_window_seconds: defaults::CHALLENGE_WINDOW_SECONDS,
             staker_emission_bps: defaults::STAKER_EMISSION_BPS,
             epoch_seconds: defaults::EPOCH_SECONDS,
+            job_retention_seconds: defaults::JOB_RETENTION_SECONDS,
         }
     }
 }

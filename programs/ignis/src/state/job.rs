@@ -350,10 +350,26 @@ impl Job {
         self.assignments[index].assigned_at.saturating_add(window)
     }
 
-    /// Whether the job is settled for good and may be closed at `now`.
-    pub fn closable_at(&self, now: i64) -> bool {
-        matches!(self.status, JobStatus::Completed | JobStatus::Cancelled | JobStatus::Refunded)
-            && now >= self.completed_at.saturating_add(JOB_RETENTION_SECONDS)
+    /// Whether the job is settled for good and may be closed at protocol time `now`.
+    pub fn closable_at(&self, now: i64, params: &Params) -> bool {
+        self.check_close(params, now).is_ok()
+    }
+
+    /// `close_job`'s rule at protocol time `now`: a completed, cancelled or refunded
+    /// job, once its retention has passed.
+    pub fn check_close(&self, params: &Params, now: i64) -> Result<()> {
+        require!(
+            matches!(
+                self.status,
+                JobStatus::Completed | JobStatus::Cancelled | JobStatus::Refunded
+            ),
+            IgnisError::JobNotSettled
+        );
+        require!(
+            now >= self.completed_at.saturating_add(params.job_retention_seconds),
+            IgnisError::RetentionNotElapsed
+        );
+        Ok(())
     }
 
     /// Drops the assignment at `index`, keeping the live ones packed at the front.

@@ -46,12 +46,14 @@ pub fn test_params() -> Params {
         challenge_window_seconds: CHALLENGE_WINDOW,
         staker_emission_bps: 5_000,
         epoch_seconds: EPOCH_SECONDS,
+        job_retention_seconds: JOB_RETENTION_SECONDS,
     }
 }
 
 pub const REVEAL_WINDOW: i64 = 120;
 pub const CHALLENGE_WINDOW: i64 = 300;
 pub const EPOCH_SECONDS: i64 = 3_600;
+pub const JOB_RETENTION_SECONDS: i64 = 1_800;
 
 /// No emission: tests of escrow and slashing see exact balances.
 pub fn no_emission() -> EmissionSchedule {

@@ -20,7 +20,7 @@ use ignis::{
     state::{JobKind, JobStatus},
 };
 use ignis_client::{queries::pow_jobs_in, watch::job_updates};
-use ignis_system_tests::{throughput, Network, IGN};
+use ignis_system_tests::{throughput, Network, Options, IGN};
 use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
 
 const DIFFICULTY: u8 = 8;
@@ -87,7 +87,10 @@ async fn main() {
 
 async fn run(workers: usize, jobs: u64, model: bool) -> (Row, Option<String>) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let network = Network::start(workers, dir.path()).await;
+    // Settled jobs are closed two seconds after they settle, as a network that keeps
+    // its state bounded does (the default retention is an hour).
+    let options = Options { job_retention_seconds: Some(2), ..Options::default() };
+    let network = Network::start_with(workers, dir.path(), options).await;
     let poster = network.poster(jobs * 2).await;
     let first = network.client.config().await.expect("config").next_job_id;
     let (start_slot, _) = network.client.clock().await.expect("clock");
