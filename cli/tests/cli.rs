@@ -153,8 +153,9 @@ fn a_pow_job_from_post_to_payout_then_rewards_unstake_and_withdraw() {
         &["job", "submit-pow", id, "--nonce", &nonce.to_string()],
         "JobNotRunning",
     );
-    // A settled job stays a day before its rent can come back.
-    net.fails(&poster, &["job", "close", id], "a job can be closed 1d");
+    // A settled job stays its retention (an hour by default) before its rent can come
+    // back.
+    net.fails(&poster, &["job", "close", id], "a job can be closed 1h 0m after it completes");
 
     // Paid: the reward less the 2.5% fee (plus work-pool pay), and the escrow is empty.
     let status = net.json(&poster, &["status"]);
