@@ -36,6 +36,11 @@ pub struct Config {
     #[arg(long, env = "IGNIS_NO_WEBSOCKET")]
     pub no_websocket: bool,
 
+    /// Do not read the program's past transactions at start to rebuild the history of
+    /// closed jobs (the API then shows only jobs whose accounts are still open).
+    #[arg(long, env = "IGNIS_NO_HISTORY_SCAN")]
+    pub no_history_scan: bool,
+
     /// Largest matmul size the verifier recomputes itself when no output was uploaded.
     #[arg(long, env = "IGNIS_VERIFY_RECOMPUTE_MAX_N", default_value_t = 512)]
     pub verify_recompute_max_n: u32,
@@ -57,6 +62,7 @@ impl Config {
             poll_ms: 1_000,
             resync_ms: 5_000,
             no_websocket: false,
+            no_history_scan: false,
             verify_recompute_max_n: 512,
             freivalds_rounds: 20,
         }

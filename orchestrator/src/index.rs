@@ -236,6 +236,27 @@ impl Index {
         gone.into_iter().filter_map(|id| self.close_job(id, slot)).collect()
     }
 
+    /// Adds jobs rebuilt from the chain's history whose accounts were closed, unless the
+    /// index already knows the id (a live job, or one it saw close). Returns how many.
+    pub fn restore_closed(&mut self, records: Vec<ignis_client::history::JobRecord>) -> usize {
+        use anchor_lang::AccountSerialize;
+        let mut restored = 0;
+        for record in records {
+            let id = record.job.id;
+            if self.jobs.contains_key(&id) {
+                continue;
+            }
+            let mut data = Vec::new();
+            if record.job.try_serialize(&mut data).is_err() {
+                continue;
+            }
+            self.apply(ignis_client::pda::job(id), Some(&data), record.slot);
+            self.close_job(id, record.slot);
+            restored += 1;
+        }
+        restored
+    }
+
     /// Whether job `id`'s account was closed (it is history).
     pub fn is_closed(&self, id: u64) -> bool {
         self.closed.contains(&id)

@@ -965,7 +965,7 @@ async fn the_orchestrator_follows_a_rule_parameter_changed_on_chain() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn settled_jobs_are_closed_after_their_retention_and_kept_as_history() {
+async fn settled_jobs_are_closed_after_their_retention_and_their_history_survives_a_restart() {
     let net = Net::start(100, 2).await;
     let stop = CancellationToken::new();
     let worker = net.worker(0, POW, 4, true).await;
@@ -1015,21 +1015,23 @@ async fn settled_jobs_are_closed_after_their_retention_and_kept_as_history() {
 
     // The API still shows them, as closed history.
     let http = reqwest::Client::new();
+    let closed_view = |base: String, id: u64| {
+        let http = http.clone();
+        async move {
+            let mut view: Value =
+                http.get(format!("{base}/api/jobs/{id}")).send().await.ok()?.json().await.ok()?;
+            // The slot a view was read at is the reader's, not the job's.
+            view.as_object_mut()?.remove("slot");
+            (view["closed"] == true).then_some(view)
+        }
+    };
+    let mut views = vec![];
     for &id in &ids {
         let view = net
-            .until("the API to show the job closed", || async {
-                let view: Value = http
-                    .get(format!("{}/api/jobs/{id}", orchestrator.base))
-                    .send()
-                    .await
-                    .ok()?
-                    .json()
-                    .await
-                    .ok()?;
-                (view["closed"] == true).then_some(view)
-            })
+            .until("the API to show the job closed", || closed_view(orchestrator.base.clone(), id))
             .await;
         assert_eq!(view["status"], "completed");
+        views.push(view);
     }
     let listed: Value = http
         .get(format!("{}/api/jobs?poster={}", orchestrator.base, poster.pubkey()))
@@ -1053,6 +1055,16 @@ async fn settled_jobs_are_closed_after_their_retention_and_kept_as_history() {
         ),
         0.0
     );
+
+    // An orchestrator that starts afresh rebuilds the same history from the chain's
+    // transactions: the accounts are gone, the events are not.
+    let fresh = Orchestrator::start(net.orchestrator_config()).await;
+    for (&id, view) in ids.iter().zip(&views) {
+        let rebuilt =
+            net.until("the history to be rebuilt", || closed_view(fresh.base.clone(), id)).await;
+        assert_eq!(&rebuilt, view, "job {id} as rebuilt from the chain");
+    }
+    fresh.stop().await;
     stop.cancel();
     sim.await.unwrap();
 }

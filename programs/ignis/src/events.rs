@@ -105,12 +105,16 @@ pub struct JobPosted {
     pub reward: u64,
     pub replicas: u8,
     pub expires_at: i64,
+    /// Protocol time of the post: with the settlement events, what an indexer needs to
+    /// show a job whose account was closed.
+    pub posted_at: i64,
 }
 
 #[event]
 pub struct JobCancelled {
     pub job_id: u64,
     pub refunded: u64,
+    pub completed_at: i64,
 }
 
 #[event]
@@ -131,6 +135,7 @@ pub struct PowSubmitted {
     /// From the work pool.
     pub work_reward: u64,
     pub fee: u64,
+    pub completed_at: i64,
 }
 
 #[event]
@@ -161,6 +166,8 @@ pub struct JobFinalized {
     pub work_reward: u64,
     pub fee: u64,
     pub slashed: u64,
+    /// Protocol time of the settlement (0 when nothing won and the job was re-queued).
+    pub completed_at: i64,
 }
 
 #[event]
@@ -181,4 +188,5 @@ pub struct JobRefunded {
     pub job_id: u64,
     pub poster: Pubkey,
     pub amount: u64,
+    pub completed_at: i64,
 }

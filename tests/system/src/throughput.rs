@@ -121,7 +121,7 @@ impl ModelTransaction {
             signatures: u64::from(message.header().num_required_signatures),
             builtin_instructions: message.instructions().len() as u64 - ignis,
             ignis_instructions: ignis,
-            cpis: tx.inner_programs.iter().map(|(_, programs)| programs.len() as u64).sum(),
+            cpis: tx.inner_instructions.iter().map(|(_, invoked)| invoked.len() as u64).sum(),
         }
     }
 

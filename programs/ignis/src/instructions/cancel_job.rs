@@ -59,7 +59,11 @@ impl CancelJob<'_> {
             &accounts.poster_token,
             amount,
         )?;
-        let event = JobCancelled { job_id: accounts.job.id, refunded: amount };
+        let event = JobCancelled {
+            job_id: accounts.job.id,
+            refunded: amount,
+            completed_at: accounts.job.completed_at,
+        };
         emit_cpi!(event);
         Ok(())
     }

@@ -119,6 +119,7 @@ impl<'info> SettleAccounts<'info> {
             work_reward: settled.work_reward,
             fee: settled.fee,
             slashed: settled.slashed,
+            completed_at: if winner.is_some() { job.completed_at } else { 0 },
         })
     }
 }

@@ -122,6 +122,7 @@ impl PostJob<'_> {
             reward: args.reward,
             replicas: args.replicas,
             expires_at: accounts.job.expires_at,
+            posted_at: accounts.job.posted_at,
         };
         emit_cpi!(event);
         Ok(())

@@ -62,7 +62,12 @@ impl RefundJob<'_> {
             &accounts.poster_token,
             amount,
         )?;
-        let event = JobRefunded { job_id: accounts.job.id, poster: accounts.job.poster, amount };
+        let event = JobRefunded {
+            job_id: accounts.job.id,
+            poster: accounts.job.poster,
+            amount,
+            completed_at: accounts.job.completed_at,
+        };
         emit_cpi!(event);
         Ok(())
     }

@@ -131,6 +131,7 @@ impl SubmitPow<'_> {
             paid: payment.from_escrow,
             work_reward: payment.from_work_pool,
             fee,
+            completed_at: accounts.job.completed_at,
         };
         emit_cpi!(event);
         Ok(())
