@@ -68,6 +68,7 @@ async function deploy(provider: anchor.AnchorProvider): Promise<void> {
     stakerEmissionBps: 5_000,
     epochSeconds: new BN(day),
     jobRetentionSeconds: new BN(3_600),
+    orchestratorTimeoutSeconds: new BN(120),
   };
   const schedule = {
     start: new BN(0),

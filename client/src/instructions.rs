@@ -448,6 +448,28 @@ pub fn assign_job(orchestrator: Pubkey, job_id: u64, worker_operator: Pubkey) ->
     )
 }
 
+/// A worker's claim of a replica of an open job, once the orchestrator has been silent
+/// for `orchestrator_timeout_seconds` (`Config::check_orchestrator_silent`).
+pub fn claim_job(operator: Pubkey, job_id: u64) -> Instruction {
+    build(
+        ix_accounts::ClaimJob {
+            operator,
+            config: pda::config(),
+            job: pda::job(job_id),
+            worker: pda::worker(&operator),
+            operator_stake: pda::stake(&operator),
+            event_authority: pda::event_authority(),
+            program: ignis::ID,
+        },
+        ix_data::ClaimJob {},
+    )
+}
+
+/// The orchestrator's sign of life.
+pub fn heartbeat(orchestrator: Pubkey) -> Instruction {
+    build(ix_accounts::Heartbeat { orchestrator, config: pda::config() }, ix_data::Heartbeat {})
+}
+
 pub fn commit_result(operator: Pubkey, job_id: u64, commitment: [u8; 32]) -> Instruction {
     build(
         ix_accounts::CommitResult {

@@ -34,6 +34,14 @@ pub fn pow_jobs_in(status: JobStatus) -> Vec<Memcmp> {
     ]
 }
 
+/// Filters for the kernel jobs in `status`.
+pub fn kernel_jobs_in(status: JobStatus) -> Vec<Memcmp> {
+    vec![
+        memcmp_after_discriminator(KIND_OFFSET, &[KIND_KERNEL]),
+        memcmp_after_discriminator(KERNEL_STATUS_OFFSET, &[status as u8]),
+    ]
+}
+
 /// Filters for the running PoW jobs assigned to `worker` (a PoW job has one replica).
 pub fn running_pow_jobs_of(worker: &Pubkey) -> Vec<Memcmp> {
     let mut filters = pow_jobs_in(JobStatus::Running);
@@ -53,6 +61,22 @@ pub fn kernel_jobs_of(worker: &Pubkey, slot: usize) -> Vec<Memcmp> {
 }
 
 impl IgnisClient {
+    /// Every open job (PoW and kernel; a kernel job stays open until all its replicas
+    /// are assigned), oldest posted first.
+    pub async fn open_jobs(&self) -> Result<Vec<Job>> {
+        let mut jobs: Vec<Job> = self
+            .all::<Job>(pow_jobs_in(JobStatus::Open))
+            .await?
+            .into_iter()
+            .map(|(_, job)| job)
+            .collect();
+        jobs.extend(
+            self.all::<Job>(kernel_jobs_in(JobStatus::Open)).await?.into_iter().map(|(_, job)| job),
+        );
+        jobs.sort_by_key(|job| (job.posted_at, job.id));
+        Ok(jobs)
+    }
+
     /// Jobs that may still need work from `worker` (its `Worker` PDA): running PoW jobs
     /// and kernel jobs it holds an assignment in. Callers check the status.
     pub async fn jobs_of_worker(&self, worker: &Pubkey) -> Result<Vec<(Pubkey, Job)>> {
@@ -132,5 +156,11 @@ mod tests {
         assert!(!matches(&kernel_jobs_of(&me, 0), &three));
         assert!(!matches(&kernel_jobs_of(&me, 1), &three));
         assert!(!matches(&kernel_jobs_of(&me, 0), &job(pow, JobStatus::Running, &[me])));
+        // Open jobs of each kind, whatever is assigned so far.
+        assert!(matches(&pow_jobs_in(JobStatus::Open), &job(pow, JobStatus::Open, &[])));
+        assert!(!matches(&pow_jobs_in(JobStatus::Open), &job(kernel, JobStatus::Open, &[])));
+        assert!(matches(&kernel_jobs_in(JobStatus::Open), &job(kernel, JobStatus::Open, &[me])));
+        assert!(!matches(&kernel_jobs_in(JobStatus::Open), &job(kernel, JobStatus::Running, &[])));
+        assert!(!matches(&kernel_jobs_in(JobStatus::Open), &job(pow, JobStatus::Open, &[])));
     }
 }

@@ -7,6 +7,10 @@
 //!   legacy transaction's `version` field is left out, as agave does.
 //! - `getMultipleAccounts` of more than 100 addresses: error -32602.
 //! - A `commitment` other than `processed`, `confirmed` or `finalized`: error -32602.
+//! - `sendTransaction` of a transaction that already landed: agave's typed preflight
+//!   error (`AlreadyProcessed`, which clients take as "it landed"), where surfpool
+//!   answers with an untyped internal error (two senders of one signed transaction,
+//!   e.g. orchestrators sharing a key, or a rebroadcast).
 //!
 //! What the gate cannot fix is listed in the README ("Differences from a real cluster").
 
@@ -208,12 +212,50 @@ fn refuse(call: &Value) -> Option<(i64, String)> {
 /// Whether agave's answer to `call` may differ from surfpool's once the result is
 /// known (see [`correct`]).
 fn corrects(call: &Value) -> bool {
-    matches!(method(call), "getTransaction" | "getBlock")
-        && !config(call).is_some_and(|c| c.contains_key("maxSupportedTransactionVersion"))
+    match method(call) {
+        "getTransaction" | "getBlock" => {
+            !config(call).is_some_and(|c| c.contains_key("maxSupportedTransactionVersion"))
+        }
+        "sendTransaction" => true,
+        _ => false,
+    }
+}
+
+/// agave's preflight failure code (`JSON_RPC_SERVER_ERROR_SEND_TRANSACTION_PREFLIGHT_FAILURE`).
+const PREFLIGHT_FAILURE: i64 = -32002;
+
+/// surfpool refuses a transaction it already executed with an untyped internal error;
+/// agave's preflight names it (`AlreadyProcessed`, in the simulation result), which is
+/// what clients match on. The gate gives the typed answer.
+fn type_already_processed(response: &mut Value) {
+    let Some(error) = response.get_mut("error") else { return };
+    let untyped = error["code"] == PREFLIGHT_FAILURE
+        && error.get("data").is_none_or(Value::is_null)
+        && error["message"].as_str().is_some_and(|m| m.contains("already been processed"));
+    if untyped {
+        *error = json!({
+            "code": PREFLIGHT_FAILURE,
+            "message": "Transaction simulation failed: This transaction has already been processed",
+            "data": {
+                "err": "AlreadyProcessed",
+                "logs": [],
+                "accounts": null,
+                "unitsConsumed": 0,
+                "returnData": null,
+                "innerInstructions": null,
+                "replacementBlockhash": null,
+                "loadedAccountsDataSize": null,
+            },
+        });
+    }
 }
 
 /// What agave answers differently once the result is known.
 fn correct(call: &Value, response: &mut Value) -> Option<(i64, String)> {
+    if method(call) == "sendTransaction" {
+        type_already_processed(response);
+        return None;
+    }
     let declared = config(call).is_some_and(|c| c.contains_key("maxSupportedTransactionVersion"));
     if declared {
         return None;

@@ -173,6 +173,14 @@ fn versioned_transactions_and_oversized_requests_are_refused_as_on_a_real_node()
     .unwrap();
     let tx = VersionedTransaction::try_new(VersionedMessage::V0(message), &[&payer]).unwrap();
     let signature = rpc.send_and_confirm_transaction(&tx).unwrap();
+    // The same signed transaction again (a second sender of it, a rebroadcast): agave's
+    // typed answer, which clients take as "it landed".
+    let again = rpc.send_transaction(&tx).unwrap_err();
+    assert_eq!(
+        again.get_transaction_error(),
+        Some(solana_transaction_error::TransactionError::AlreadyProcessed),
+        "{again}"
+    );
 
     let code = |params: Value, request: RpcRequest| match rpc.send::<Value>(request, params) {
         Ok(_) => None,

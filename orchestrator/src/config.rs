@@ -41,6 +41,11 @@ pub struct Config {
     #[arg(long, env = "IGNIS_NO_HISTORY_SCAN")]
     pub no_history_scan: bool,
 
+    /// How often to send the on-chain heartbeat that keeps workers from claiming jobs
+    /// themselves (they do after the program's `orchestrator_timeout_seconds`).
+    #[arg(long, env = "IGNIS_HEARTBEAT_MS", default_value_t = 3_000)]
+    pub heartbeat_ms: u64,
+
     /// Largest matmul size the verifier recomputes itself when no output was uploaded.
     #[arg(long, env = "IGNIS_VERIFY_RECOMPUTE_MAX_N", default_value_t = 512)]
     pub verify_recompute_max_n: u32,
@@ -63,9 +68,14 @@ impl Config {
             resync_ms: 5_000,
             no_websocket: false,
             no_history_scan: false,
+            heartbeat_ms: 3_000,
             verify_recompute_max_n: 512,
             freivalds_rounds: 20,
         }
+    }
+
+    pub fn heartbeat_interval(&self) -> Duration {
+        Duration::from_millis(self.heartbeat_ms.max(100))
     }
 
     pub fn poll_interval(&self) -> Duration {

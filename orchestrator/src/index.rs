@@ -183,9 +183,15 @@ impl Index {
                     return None;
                 }
             }
+            // Minimum stake or pause may have changed: every worker is re-judged (not
+            // for a heartbeat, which changes neither).
+            let rules_changed = self.config.as_ref().is_none_or(|old| {
+                old.value.params != config.params || old.value.paused != config.paused
+            });
             self.config = Some(Entry { value: config, slot, data: data.to_vec() });
-            // Minimum stake or pause may have changed: every worker is re-judged.
-            self.dirty_workers.extend(self.workers.keys().copied());
+            if rules_changed {
+                self.dirty_workers.extend(self.workers.keys().copied());
+            }
             Some(Change::Config)
         } else {
             None

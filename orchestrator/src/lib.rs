@@ -12,6 +12,7 @@ pub mod chain;
 pub mod config;
 pub mod crank;
 pub mod dispatch;
+pub mod heartbeat;
 pub mod history;
 pub mod index;
 pub mod indexer;
@@ -215,6 +216,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     spawn(&mut tasks, "matcher", Box::pin(dispatch::run(shared.clone(), shutdown.clone())));
     spawn(&mut tasks, "crank", Box::pin(crank::run(shared.clone(), shutdown.clone())));
     spawn(&mut tasks, "verifier", Box::pin(verifier::run(shared.clone(), shutdown.clone())));
+    spawn(&mut tasks, "heartbeat", Box::pin(heartbeat::run(shared.clone(), shutdown.clone())));
     if !config.no_history_scan {
         spawn(&mut tasks, "history", Box::pin(history::backfill(shared.clone(), shutdown.clone())));
     }

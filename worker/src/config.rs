@@ -38,10 +38,11 @@ pub struct RunConfig {
     pub keypair: String,
     #[command(flatten)]
     pub budget: ignis_client::rpc::ComputeBudget,
-    /// The orchestrator's API, where single-replica kernel outputs are uploaded for
-    /// verification.
-    #[arg(long, env = "IGNIS_ORCHESTRATOR")]
-    pub orchestrator: Option<String>,
+    /// The orchestrators' APIs, where single-replica kernel outputs are uploaded for
+    /// verification: repeat the flag (or separate with commas) for standbys; the
+    /// first that takes the upload is enough.
+    #[arg(long, env = "IGNIS_ORCHESTRATOR", value_delimiter = ',')]
+    pub orchestrator: Vec<String>,
     /// auto: CUDA when a GPU is usable, else the CPU.
     #[arg(long, env = "IGNIS_BACKEND", default_value_t = BackendChoice::Auto)]
     pub backend: BackendChoice,
@@ -81,7 +82,7 @@ impl RunConfig {
             keypair: keypair.into(),
             budget: Default::default(),
             ws_url: None,
-            orchestrator: None,
+            orchestrator: vec![],
             backend: BackendChoice::Auto,
             journal_dir: None,
             poll_ms: 250,

@@ -3,6 +3,7 @@
 //! or commit-reveals results, journaling every result so a crash loses nothing.
 
 pub mod bench;
+pub mod claim;
 pub mod config;
 pub mod fault;
 pub mod follow;

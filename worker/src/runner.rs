@@ -31,7 +31,8 @@ pub struct Runtime {
     pub journal: Journal,
     pub shutdown: CancellationToken,
     pub poll_interval: Duration,
-    pub orchestrator: Option<String>,
+    /// Orchestrator APIs, tried in order for uploads.
+    pub orchestrators: Vec<String>,
     pub http: reqwest::Client,
     /// Outputs of kernel jobs, kept until uploaded for verification.
     outputs: Mutex<HashMap<u64, Arc<Vec<u32>>>>,
@@ -56,7 +57,7 @@ impl Runtime {
         journal: Journal,
         shutdown: CancellationToken,
         poll_interval: Duration,
-        orchestrator: Option<String>,
+        orchestrators: Vec<String>,
     ) -> Self {
         Runtime {
             node,
@@ -64,7 +65,10 @@ impl Runtime {
             journal,
             shutdown,
             poll_interval,
-            orchestrator: orchestrator.map(|url| url.trim_end_matches('/').to_string()),
+            orchestrators: orchestrators
+                .iter()
+                .map(|url| url.trim_end_matches('/').to_string())
+                .collect(),
             http: reqwest::Client::new(),
             outputs: Mutex::new(HashMap::new()),
         }
@@ -431,36 +435,50 @@ impl Runtime {
         }
     }
 
-    /// Sends the output to the orchestrator's verifier; failures only cost this worker
-    /// the chance of being attested early (the verifier may recompute).
+    /// Sends the output to an orchestrator's verifier, the first of them that takes it;
+    /// failures only cost this worker the chance of being attested early (the verifier
+    /// may recompute).
     async fn upload(&self, job: &Job) {
-        let (Some(api), JobKind::Kernel { size, .. }) = (&self.orchestrator, job.kind) else {
+        let JobKind::Kernel { size, .. } = job.kind else { return };
+        if self.orchestrators.is_empty() {
             return;
-        };
+        }
         let output = match self.compute(job.id, job.seed, size).await {
             Ok(output) => output,
             Err(err) => {
                 return tracing::warn!(job = job.id, %err, "cannot recompute the output for upload")
             }
         };
-        let url = format!("{api}/api/results/{}", job.id);
-        match self
-            .http
-            .post(&url)
-            .body(matmul::output_bytes(&output))
-            .send()
-            .await
-            .and_then(|r| r.error_for_status())
-        {
-            Ok(_) => tracing::info!(job = job.id, "output uploaded for verification"),
-            // The verifier already settled the job (it recomputed the result itself).
-            Err(err) if err.status() == Some(reqwest::StatusCode::CONFLICT) => {
-                tracing::debug!(job = job.id, "the job settled before the upload; none needed")
-            }
-            Err(err) => {
-                tracing::warn!(job = job.id, %err, "could not upload the output for verification")
+        let body = matmul::output_bytes(&output);
+        let mut failures = vec![];
+        for api in &self.orchestrators {
+            let url = format!("{api}/api/results/{}", job.id);
+            match self
+                .http
+                .post(&url)
+                .body(body.clone())
+                .send()
+                .await
+                .and_then(|r| r.error_for_status())
+            {
+                Ok(_) => {
+                    return tracing::info!(job = job.id, %api, "output uploaded for verification")
+                }
+                // The verifier already settled the job (it recomputed the result itself).
+                Err(err) if err.status() == Some(reqwest::StatusCode::CONFLICT) => {
+                    return tracing::debug!(
+                        job = job.id,
+                        "the job settled before the upload; none needed"
+                    );
+                }
+                Err(err) => failures.push(format!("{api}: {err}")),
             }
         }
+        tracing::warn!(
+            job = job.id,
+            "could not upload the output for verification to any orchestrator ({})",
+            failures.join("; ")
+        );
     }
 }
 

@@ -1,6 +1,7 @@
 //! The worker's main loop: take assigned jobs as the websocket pushes them and from a
-//! poll of the chain (frequent while the websocket is down, rare while it is up), run
-//! each in its own task, and on shutdown let running jobs finish or checkpoint.
+//! poll of the chain (frequent while the websocket is down, rare while it is up), claim
+//! open jobs itself at the poll when every orchestrator is silent, run each in its own
+//! task, and on shutdown let running jobs finish or checkpoint.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -129,6 +130,15 @@ async fn serve(
                     backoff.reset();
                     for (_, job) in jobs {
                         tasks.start(&runtime, job);
+                    }
+                    // With every orchestrator gone, the worker takes open jobs itself.
+                    match crate::claim::claim_open_jobs(&runtime.node).await {
+                        Ok(claimed) => {
+                            for job in claimed {
+                                tasks.start(&runtime, job);
+                            }
+                        }
+                        Err(err) => tracing::debug!("claiming open jobs: {err:#}"),
                     }
                     // A websocket that drops is noticed at the next (rare) poll at worst.
                     if websocket_up.load(Ordering::Relaxed) {

@@ -91,7 +91,7 @@ pub async fn up(args: UpArgs) -> Result<Report> {
         worker.backend = *backend;
         worker.register = true;
         worker.poll_ms = 200;
-        worker.orchestrator = Some(api_url.clone());
+        worker.orchestrator = vec![api_url.clone()];
         worker.journal_dir = Some(state_dir.join(format!("journal-{}", index + 1)));
         services.spawn(named("worker", ignis_worker::run(worker, shutdown.clone())));
     }

@@ -56,6 +56,11 @@ pub const MAX_REQUEUES: u16 = 16;
 #[constant]
 pub const MAX_JOB_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
 
+/// The shortest `Params::orchestrator_timeout_seconds`: workers may claim jobs only
+/// after the orchestrator has been silent at least this long.
+#[constant]
+pub const MIN_ORCHESTRATOR_TIMEOUT_SECONDS: i64 = 10;
+
 /// Bounds on `Params` that keep every setting meaningful: a fee must exist (it is what
 /// makes self-dealing cost money) but leave workers most of the reward.
 pub const MAX_PROTOCOL_FEE_BPS: u16 = 2_000;
@@ -106,6 +111,9 @@ pub mod defaults {
     /// and return its rent; its outcome stays in the events, and the orchestrator's
     /// API keeps its history.
     pub const JOB_RETENTION_SECONDS: i64 = 3_600;
+    /// Two minutes without a heartbeat from the orchestrator (which sends one every
+    /// ten seconds) and staked workers start claiming open jobs themselves.
+    pub const ORCHESTRATOR_TIMEOUT_SECONDS: i64 = 120;
     /// 1 IGN per second at first, halving every year, at most 100 million IGN.
     pub const EMISSION_INITIAL_RATE: u64 = 1_000_000_000;
     pub const EMISSION_HALVING_SECONDS: i64 = 365 * 24 * 3600;

@@ -166,6 +166,10 @@ pub enum IgnisError {
     WorkerStillRegistered,
     #[msg("A job retention must be between 0 and 30 days")]
     InvalidRetention,
+    #[msg("The orchestrator timeout must be at least 10 seconds")]
+    InvalidOrchestratorTimeout,
+    #[msg("The orchestrator was heard from recently: workers claim jobs only once it has been silent for the orchestrator timeout")]
+    OrchestratorActive,
 }
 
 impl IgnisError {

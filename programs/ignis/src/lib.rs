@@ -129,6 +129,17 @@ pub mod ignis {
         AssignJob::assign_job(ctx)
     }
 
+    /// A staked worker claims a replica of an open job itself, under `assign_job`'s
+    /// rules, once the orchestrator has been silent for `orchestrator_timeout_seconds`.
+    pub fn claim_job(ctx: Context<ClaimJob>) -> Result<()> {
+        ClaimJob::claim_job(ctx)
+    }
+
+    /// Orchestrator: says it is alive, so that workers leave the assigning to it.
+    pub fn heartbeat(ctx: Context<Heartbeat>) -> Result<()> {
+        Heartbeat::heartbeat(ctx)
+    }
+
     /// The assigned worker submits its nonce; checked on chain and paid at once, with
     /// work-pool pay.
     pub fn submit_pow(ctx: Context<SubmitPow>, nonce: u64) -> Result<()> {

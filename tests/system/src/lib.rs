@@ -99,6 +99,12 @@ pub struct Options {
     /// `Params::job_retention_seconds` (the default, an hour, if not given): how soon
     /// the orchestrator closes settled jobs.
     pub job_retention_seconds: Option<i64>,
+    /// `Params::orchestrator_timeout_seconds` (the default, two minutes, if not given):
+    /// how long the orchestrator may be silent before workers claim jobs themselves.
+    pub orchestrator_timeout_seconds: Option<i64>,
+    /// Orchestrators besides the first, with the same key, each with its own API:
+    /// standbys for availability; the chain arbitrates between them.
+    pub standby_orchestrators: usize,
 }
 
 /// A service process and how to start it again.
@@ -144,12 +150,14 @@ pub struct Network {
     pub operators: Vec<Pubkey>,
     localnet: Child,
     orchestrator: Option<Service>,
+    standbys: Vec<Service>,
     workers: Vec<Service>,
 }
 
 impl Drop for Network {
     fn drop(&mut self) {
-        for service in self.workers.iter_mut().chain(self.orchestrator.as_mut()) {
+        let orchestrators = self.orchestrator.iter_mut().chain(self.standbys.iter_mut());
+        for service in self.workers.iter_mut().chain(orchestrators) {
             service.kill();
         }
         let _ = self.localnet.kill();
@@ -207,6 +215,7 @@ impl Network {
             operators: vec![],
             localnet,
             orchestrator: None,
+            standbys: vec![],
             workers: vec![],
         };
         let services_url = options.services_rpc_url.clone().unwrap_or_else(|| rpc_url.clone());
@@ -228,6 +237,9 @@ impl Network {
                 job_retention_seconds: options
                     .job_retention_seconds
                     .unwrap_or(ignis::constants::defaults::JOB_RETENTION_SECONDS),
+                orchestrator_timeout_seconds: options
+                    .orchestrator_timeout_seconds
+                    .unwrap_or(ignis::constants::defaults::ORCHESTRATOR_TIMEOUT_SECONDS),
                 ..Params::default()
             },
             emission: EmissionSchedule::default(),
@@ -252,6 +264,16 @@ impl Network {
         if options.services_rpc_url.is_some() {
             orchestrator_args.push("--no-websocket".into());
         }
+        // Workers upload to the first orchestrator API that takes it.
+        let mut api_urls = vec![network.api_url.clone()];
+        for _ in 0..options.standby_orchestrators {
+            let mut args = orchestrator_args.clone();
+            let api = args.iter().position(|arg| arg == "--api-addr").expect("--api-addr") + 1;
+            args[api] = format!("127.0.0.1:{}", free_port());
+            api_urls.push(format!("http://{}", args[api]));
+            network.standbys.push(Service::start("ignis-orchestrator", args, &[]));
+        }
+        let api_urls = api_urls.join(",");
         network.orchestrator = Some(Service::start("ignis-orchestrator", orchestrator_args, &[]));
         for index in 0..workers {
             let operator = Keypair::new();
@@ -296,7 +318,7 @@ impl Network {
                 "--keypair",
                 file.to_str().unwrap(),
                 "--orchestrator",
-                &network.api_url,
+                &api_urls,
                 "--journal-dir",
                 journal.to_str().unwrap(),
             ];
@@ -346,6 +368,14 @@ impl Network {
 
     pub fn kill_orchestrator(&mut self) {
         self.orchestrator.as_mut().expect("an orchestrator").kill();
+    }
+
+    /// SIGKILLs every orchestrator, standbys included.
+    pub fn kill_every_orchestrator(&mut self) {
+        self.kill_orchestrator();
+        for standby in &mut self.standbys {
+            standby.kill();
+        }
     }
 
     pub fn restart_orchestrator(&mut self) {

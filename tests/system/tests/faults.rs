@@ -430,3 +430,65 @@ async fn a_malicious_worker_is_refused_with_named_errors_and_gains_nothing() {
     assert!(stake_after < stake_before, "the attacker was slashed for what it did not deliver");
     assert_eq!(audit.completed + audit.refunded, JOBS);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_standby_orchestrator_takes_over_and_every_job_completes_once() {
+    let _turn = one_network_at_a_time().await;
+    let dir = tempfile::tempdir().unwrap();
+    let options = Options { standby_orchestrators: 1, ..Options::default() };
+    let mut network = Network::start_with(2, dir.path(), options).await;
+    let poster = network.poster(10_000).await;
+    let first = next_job_id(&network).await;
+    const WAVE: u64 = 100;
+    let job = |id| {
+        if id % 4 == 0 {
+            matmul_job(id, 32, 1 + (id % 2) as u8, 30)
+        } else {
+            pow_job(id, 12, 30)
+        }
+    };
+
+    // Both orchestrators match the same jobs: the chain gives each replica to one.
+    network.post(&poster, first, WAVE, job).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    // The first dies mid-run; the standby carries on alone.
+    network.kill_orchestrator();
+    network.post(&poster, first + WAVE, WAVE, job).await;
+
+    network.settled(first, 2 * WAVE, SETTLE_WITHIN).await;
+    let audit = network.audit().await;
+    eprintln!(
+        "faults/standby: two orchestrators, one SIGKILLed after {WAVE} of {} jobs: {audit}",
+        2 * WAVE
+    );
+    assert_eq!((audit.completed, audit.refunded), (2 * WAVE, 0), "every job completed once");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_every_orchestrator_gone_the_workers_claim_and_complete_the_jobs() {
+    let _turn = one_network_at_a_time().await;
+    let dir = tempfile::tempdir().unwrap();
+    let timeout = ignis::constants::MIN_ORCHESTRATOR_TIMEOUT_SECONDS;
+    let options = Options { orchestrator_timeout_seconds: Some(timeout), ..Options::default() };
+    let mut network = Network::start_with(2, dir.path(), options).await;
+    network.kill_every_orchestrator();
+    let poster = network.poster(10_000).await;
+    let first = next_job_id(&network).await;
+    const JOBS: u64 = 40;
+    let started = Instant::now();
+    network.post(&poster, first, JOBS, |id| pow_job(id, 12, 60)).await;
+
+    // Nobody assigns; once the orchestrator has been silent for the timeout, the
+    // workers claim the jobs (the chain gives each to one) and do them.
+    let jobs = network.settled(first, JOBS, SETTLE_WITHIN).await;
+    let assignees: std::collections::HashSet<_> =
+        jobs.iter().map(|job| job.assignments[0].worker).collect();
+    let audit = network.audit().await;
+    eprintln!(
+        "faults/no orchestrator: {JOBS} jobs claimed by {} workers and settled {:.1} s after posting (timeout {timeout} s): {audit}",
+        assignees.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!((audit.completed, audit.refunded), (JOBS, 0), "every job completed once");
+    assert!(jobs.iter().all(|job| job.status == JobStatus::Completed));
+}

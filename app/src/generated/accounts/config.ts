@@ -101,6 +101,11 @@ export type Config = {
   decimals: number;
   bump: number;
   emissionBump: number;
+  /**
+   * Protocol time the orchestrator was last heard from: its `heartbeat`, or its
+   * appointment (`initialize`, `set_authorities`).
+   */
+  orchestratorSeenAt: bigint;
 };
 
 export type ConfigArgs = {
@@ -134,6 +139,11 @@ export type ConfigArgs = {
   decimals: number;
   bump: number;
   emissionBump: number;
+  /**
+   * Protocol time the orchestrator was last heard from: its `heartbeat`, or its
+   * appointment (`initialize`, `set_authorities`).
+   */
+  orchestratorSeenAt: number | bigint;
 };
 
 /** Gets the encoder for {@link ConfigArgs} account data. */
@@ -161,6 +171,7 @@ export function getConfigEncoder(): FixedSizeEncoder<ConfigArgs> {
       ["decimals", getU8Encoder()],
       ["bump", getU8Encoder()],
       ["emissionBump", getU8Encoder()],
+      ["orchestratorSeenAt", getI64Encoder()],
     ]),
     (value) => ({ ...value, discriminator: CONFIG_DISCRIMINATOR }),
   );
@@ -190,6 +201,7 @@ export function getConfigDecoder(): FixedSizeDecoder<Config> {
     ["decimals", getU8Decoder()],
     ["bump", getU8Decoder()],
     ["emissionBump", getU8Decoder()],
+    ["orchestratorSeenAt", getI64Decoder()],
   ]);
 }
 
@@ -252,5 +264,5 @@ export async function fetchAllMaybeConfig(
 }
 
 export function getConfigSize(): number {
-  return 616;
+  return 632;
 }

@@ -176,6 +176,10 @@ export const IGNIS_ERROR__STAKE_NOT_EMPTY = 0x17be; // 6078
 export const IGNIS_ERROR__WORKER_STILL_REGISTERED = 0x17bf; // 6079
 /** InvalidRetention: A job retention must be between 0 and 30 days */
 export const IGNIS_ERROR__INVALID_RETENTION = 0x17c0; // 6080
+/** InvalidOrchestratorTimeout: The orchestrator timeout must be at least 10 seconds */
+export const IGNIS_ERROR__INVALID_ORCHESTRATOR_TIMEOUT = 0x17c1; // 6081
+/** OrchestratorActive: The orchestrator was heard from recently: workers claim jobs only once it has been silent for the orchestrator timeout */
+export const IGNIS_ERROR__ORCHESTRATOR_ACTIVE = 0x17c2; // 6082
 
 export type IgnisError =
   | typeof IGNIS_ERROR__ACTIVATION_NOT_DUE
@@ -200,6 +204,7 @@ export type IgnisError =
   | typeof IGNIS_ERROR__INVALID_EXECUTION_WINDOW
   | typeof IGNIS_ERROR__INVALID_JOB_TTL
   | typeof IGNIS_ERROR__INVALID_KERNEL_SIZE
+  | typeof IGNIS_ERROR__INVALID_ORCHESTRATOR_TIMEOUT
   | typeof IGNIS_ERROR__INVALID_PROTOCOL_FEE
   | typeof IGNIS_ERROR__INVALID_REPLICA_COUNT
   | typeof IGNIS_ERROR__INVALID_RETENTION
@@ -236,6 +241,7 @@ export type IgnisError =
   | typeof IGNIS_ERROR__NOT_REVEALING
   | typeof IGNIS_ERROR__NOT_VERIFIER
   | typeof IGNIS_ERROR__OPERATOR_ALREADY_ASSIGNED
+  | typeof IGNIS_ERROR__ORCHESTRATOR_ACTIVE
   | typeof IGNIS_ERROR__PRICE_BELOW_WORKER_MINIMUM
   | typeof IGNIS_ERROR__PROTOCOL_PAUSED
   | typeof IGNIS_ERROR__REPLICA_ACCOUNTS_MISMATCH
@@ -285,6 +291,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [IGNIS_ERROR__INVALID_EXECUTION_WINDOW]: `Execution window is outside the allowed range`,
     [IGNIS_ERROR__INVALID_JOB_TTL]: `Job time-to-live is outside the allowed range`,
     [IGNIS_ERROR__INVALID_KERNEL_SIZE]: `Kernel size is out of range`,
+    [IGNIS_ERROR__INVALID_ORCHESTRATOR_TIMEOUT]: `The orchestrator timeout must be at least 10 seconds`,
     [IGNIS_ERROR__INVALID_PROTOCOL_FEE]: `Protocol fee must be below 10000 basis points`,
     [IGNIS_ERROR__INVALID_REPLICA_COUNT]: `Replica count is out of range for this job kind`,
     [IGNIS_ERROR__INVALID_RETENTION]: `A job retention must be between 0 and 30 days`,
@@ -321,6 +328,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [IGNIS_ERROR__NOT_REVEALING]: `The job is not in its reveal phase`,
     [IGNIS_ERROR__NOT_VERIFIER]: `Only the configured verifier may attest or dispute`,
     [IGNIS_ERROR__OPERATOR_ALREADY_ASSIGNED]: `This worker's operator is already assigned to the job`,
+    [IGNIS_ERROR__ORCHESTRATOR_ACTIVE]: `The orchestrator was heard from recently: workers claim jobs only once it has been silent for the orchestrator timeout`,
     [IGNIS_ERROR__PRICE_BELOW_WORKER_MINIMUM]: `The job pays less than the worker's minimum price`,
     [IGNIS_ERROR__PROTOCOL_PAUSED]: `The protocol is paused: only withdrawals, cancellations and refunds are allowed`,
     [IGNIS_ERROR__REPLICA_ACCOUNTS_MISMATCH]: `Expected a worker, stake and payout account for every assigned replica, in order`,

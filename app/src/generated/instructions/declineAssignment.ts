@@ -37,7 +37,7 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findCommitResultWorkerPda, findConfigPda } from "../pdas";
+import { findConfigPda, findWorkerPda } from "../pdas";
 import { IGNIS_PROGRAM_ADDRESS } from "../programs";
 
 export const DECLINE_ASSIGNMENT_DISCRIMINATOR: ReadonlyUint8Array =
@@ -179,7 +179,7 @@ export async function getDeclineAssignmentInstructionAsync<
     accounts.config.value = await findConfigPda();
   }
   if (!accounts.worker.value) {
-    accounts.worker.value = await findCommitResultWorkerPda({
+    accounts.worker.value = await findWorkerPda({
       operator: getAddressFromResolvedInstructionAccount(
         "operator",
         accounts.operator.value,

@@ -37,7 +37,7 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findCommitResultWorkerPda, findConfigPda } from "../pdas";
+import { findConfigPda, findWorkerPda } from "../pdas";
 import { IGNIS_PROGRAM_ADDRESS } from "../programs";
 
 export const DEREGISTER_WORKER_DISCRIMINATOR: ReadonlyUint8Array =
@@ -171,7 +171,7 @@ export async function getDeregisterWorkerInstructionAsync<
     accounts.config.value = await findConfigPda();
   }
   if (!accounts.worker.value) {
-    accounts.worker.value = await findCommitResultWorkerPda({
+    accounts.worker.value = await findWorkerPda({
       operator: getAddressFromResolvedInstructionAccount(
         "operator",
         accounts.operator.value,

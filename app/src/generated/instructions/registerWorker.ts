@@ -37,11 +37,7 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import {
-  findCommitResultWorkerPda,
-  findConfigPda,
-  findRegisterWorkerStakePda,
-} from "../pdas";
+import { findConfigPda, findOperatorStakePda, findWorkerPda } from "../pdas";
 import { IGNIS_PROGRAM_ADDRESS } from "../programs";
 import {
   getWorkerSettingsDecoder,
@@ -218,7 +214,7 @@ export async function getRegisterWorkerInstructionAsync<
     accounts.config.value = await findConfigPda();
   }
   if (!accounts.stake.value) {
-    accounts.stake.value = await findRegisterWorkerStakePda({
+    accounts.stake.value = await findOperatorStakePda({
       operator: getAddressFromResolvedInstructionAccount(
         "operator",
         accounts.operator.value,
@@ -226,7 +222,7 @@ export async function getRegisterWorkerInstructionAsync<
     });
   }
   if (!accounts.worker.value) {
-    accounts.worker.value = await findCommitResultWorkerPda({
+    accounts.worker.value = await findWorkerPda({
       operator: getAddressFromResolvedInstructionAccount(
         "operator",
         accounts.operator.value,

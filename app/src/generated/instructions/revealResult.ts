@@ -37,7 +37,7 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findCommitResultWorkerPda, findConfigPda } from "../pdas";
+import { findConfigPda, findWorkerPda } from "../pdas";
 import { IGNIS_PROGRAM_ADDRESS } from "../programs";
 
 export const REVEAL_RESULT_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -196,7 +196,7 @@ export async function getRevealResultInstructionAsync<
     accounts.config.value = await findConfigPda();
   }
   if (!accounts.worker.value) {
-    accounts.worker.value = await findCommitResultWorkerPda({
+    accounts.worker.value = await findWorkerPda({
       operator: getAddressFromResolvedInstructionAccount(
         "operator",
         accounts.operator.value,

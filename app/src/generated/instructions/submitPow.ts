@@ -39,11 +39,7 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import {
-  findCommitResultWorkerPda,
-  findConfigPda,
-  findEmissionPda,
-} from "../pdas";
+import { findConfigPda, findEmissionPda, findWorkerPda } from "../pdas";
 import { IGNIS_PROGRAM_ADDRESS } from "../programs";
 
 export const SUBMIT_POW_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -255,7 +251,7 @@ export async function getSubmitPowInstructionAsync<
     accounts.config.value = await findConfigPda();
   }
   if (!accounts.worker.value) {
-    accounts.worker.value = await findCommitResultWorkerPda({
+    accounts.worker.value = await findWorkerPda({
       operator: getAddressFromResolvedInstructionAccount(
         "operator",
         accounts.operator.value,

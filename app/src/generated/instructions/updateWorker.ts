@@ -37,7 +37,7 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findCommitResultWorkerPda, findConfigPda } from "../pdas";
+import { findConfigPda, findWorkerPda } from "../pdas";
 import { IGNIS_PROGRAM_ADDRESS } from "../programs";
 import {
   getWorkerSettingsDecoder,
@@ -187,7 +187,7 @@ export async function getUpdateWorkerInstructionAsync<
     accounts.config.value = await findConfigPda();
   }
   if (!accounts.worker.value) {
-    accounts.worker.value = await findCommitResultWorkerPda({
+    accounts.worker.value = await findWorkerPda({
       operator: getAddressFromResolvedInstructionAccount(
         "operator",
         accounts.operator.value,

@@ -37,7 +37,7 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findConfigPda, findStakePda, findWorkerPda } from "../pdas";
+import { findCloseStakeWorkerPda, findConfigPda, findStakePda } from "../pdas";
 import { IGNIS_PROGRAM_ADDRESS } from "../programs";
 
 export const WITHDRAW_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -227,7 +227,7 @@ export async function getWithdrawInstructionAsync<
     });
   }
   if (!accounts.worker.value) {
-    accounts.worker.value = await findWorkerPda({
+    accounts.worker.value = await findCloseStakeWorkerPda({
       owner: getAddressFromResolvedInstructionAccount(
         "owner",
         accounts.owner.value,

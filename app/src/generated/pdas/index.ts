@@ -6,11 +6,11 @@
  * @see https://github.com/codama-idl/codama
  */
 
-export * from "./commitResultWorker";
+export * from "./closeStakeWorker";
 export * from "./config";
 export * from "./emission";
 export * from "./jobVault";
-export * from "./registerWorkerStake";
+export * from "./operatorStake";
 export * from "./rewardVault";
 export * from "./stake";
 export * from "./stakeVault";

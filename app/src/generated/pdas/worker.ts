@@ -15,7 +15,7 @@ import {
 } from "@solana/kit";
 
 export type WorkerSeeds = {
-  owner: Address;
+  operator: Address;
 };
 
 export async function findWorkerPda(
@@ -29,7 +29,7 @@ export async function findWorkerPda(
     programAddress,
     seeds: [
       getBytesEncoder().encode(new Uint8Array([119, 111, 114, 107, 101, 114])),
-      getAddressEncoder().encode(seeds.owner),
+      getAddressEncoder().encode(seeds.operator),
     ],
   });
 }

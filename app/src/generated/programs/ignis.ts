@@ -51,6 +51,7 @@ import {
   getAssignJobInstructionAsync,
   getAttestResultInstructionAsync,
   getCancelJobInstructionAsync,
+  getClaimJobInstructionAsync,
   getClaimRewardsInstructionAsync,
   getCloseJobInstructionAsync,
   getCloseStakeInstructionAsync,
@@ -60,6 +61,7 @@ import {
   getDisputeResultInstructionAsync,
   getExpireAssignmentInstructionAsync,
   getFinalizeJobInstructionAsync,
+  getHeartbeatInstructionAsync,
   getInitializeInstructionAsync,
   getPostJobInstructionAsync,
   getRefundJobInstructionAsync,
@@ -77,6 +79,7 @@ import {
   parseAssignJobInstruction,
   parseAttestResultInstruction,
   parseCancelJobInstruction,
+  parseClaimJobInstruction,
   parseClaimRewardsInstruction,
   parseCloseJobInstruction,
   parseCloseStakeInstruction,
@@ -86,6 +89,7 @@ import {
   parseDisputeResultInstruction,
   parseExpireAssignmentInstruction,
   parseFinalizeJobInstruction,
+  parseHeartbeatInstruction,
   parseInitializeInstruction,
   parsePostJobInstruction,
   parseRefundJobInstruction,
@@ -103,6 +107,7 @@ import {
   type AssignJobAsyncInput,
   type AttestResultAsyncInput,
   type CancelJobAsyncInput,
+  type ClaimJobAsyncInput,
   type ClaimRewardsAsyncInput,
   type CloseJobAsyncInput,
   type CloseStakeAsyncInput,
@@ -112,11 +117,13 @@ import {
   type DisputeResultAsyncInput,
   type ExpireAssignmentAsyncInput,
   type FinalizeJobAsyncInput,
+  type HeartbeatAsyncInput,
   type InitializeAsyncInput,
   type ParsedActivateStakeInstruction,
   type ParsedAssignJobInstruction,
   type ParsedAttestResultInstruction,
   type ParsedCancelJobInstruction,
+  type ParsedClaimJobInstruction,
   type ParsedClaimRewardsInstruction,
   type ParsedCloseJobInstruction,
   type ParsedCloseStakeInstruction,
@@ -126,6 +133,7 @@ import {
   type ParsedDisputeResultInstruction,
   type ParsedExpireAssignmentInstruction,
   type ParsedFinalizeJobInstruction,
+  type ParsedHeartbeatInstruction,
   type ParsedInitializeInstruction,
   type ParsedPostJobInstruction,
   type ParsedRefundJobInstruction,
@@ -153,11 +161,11 @@ import {
   type WithdrawAsyncInput,
 } from "../instructions";
 import {
-  findCommitResultWorkerPda,
+  findCloseStakeWorkerPda,
   findConfigPda,
   findEmissionPda,
   findJobVaultPda,
-  findRegisterWorkerStakePda,
+  findOperatorStakePda,
   findRewardVaultPda,
   findStakePda,
   findStakeVaultPda,
@@ -233,6 +241,7 @@ export enum IgnisInstruction {
   AssignJob,
   AttestResult,
   CancelJob,
+  ClaimJob,
   ClaimRewards,
   CloseJob,
   CloseStake,
@@ -242,6 +251,7 @@ export enum IgnisInstruction {
   DisputeResult,
   ExpireAssignment,
   FinalizeJob,
+  Heartbeat,
   Initialize,
   PostJob,
   RefundJob,
@@ -304,6 +314,17 @@ export function identifyIgnisInstruction(
     )
   ) {
     return IgnisInstruction.CancelJob;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([9, 160, 5, 231, 116, 123, 198, 14]),
+      ),
+      0,
+    )
+  ) {
+    return IgnisInstruction.ClaimJob;
   }
   if (
     containsBytes(
@@ -403,6 +424,17 @@ export function identifyIgnisInstruction(
     )
   ) {
     return IgnisInstruction.FinalizeJob;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([202, 104, 56, 6, 240, 170, 63, 134]),
+      ),
+      0,
+    )
+  ) {
+    return IgnisInstruction.Heartbeat;
   }
   if (
     containsBytes(
@@ -569,6 +601,9 @@ export type ParsedIgnisInstruction<
       instructionType: IgnisInstruction.CancelJob;
     } & ParsedCancelJobInstruction<TProgram>)
   | ({
+      instructionType: IgnisInstruction.ClaimJob;
+    } & ParsedClaimJobInstruction<TProgram>)
+  | ({
       instructionType: IgnisInstruction.ClaimRewards;
     } & ParsedClaimRewardsInstruction<TProgram>)
   | ({
@@ -595,6 +630,9 @@ export type ParsedIgnisInstruction<
   | ({
       instructionType: IgnisInstruction.FinalizeJob;
     } & ParsedFinalizeJobInstruction<TProgram>)
+  | ({
+      instructionType: IgnisInstruction.Heartbeat;
+    } & ParsedHeartbeatInstruction<TProgram>)
   | ({
       instructionType: IgnisInstruction.Initialize;
     } & ParsedInitializeInstruction<TProgram>)
@@ -668,6 +706,13 @@ export function parseIgnisInstruction<TProgram extends string>(
         ...parseCancelJobInstruction(instruction),
       };
     }
+    case IgnisInstruction.ClaimJob: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: IgnisInstruction.ClaimJob,
+        ...parseClaimJobInstruction(instruction),
+      };
+    }
     case IgnisInstruction.ClaimRewards: {
       assertIsInstructionWithAccounts(instruction);
       return {
@@ -729,6 +774,13 @@ export function parseIgnisInstruction<TProgram extends string>(
       return {
         instructionType: IgnisInstruction.FinalizeJob,
         ...parseFinalizeJobInstruction(instruction),
+      };
+    }
+    case IgnisInstruction.Heartbeat: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: IgnisInstruction.Heartbeat,
+        ...parseHeartbeatInstruction(instruction),
       };
     }
     case IgnisInstruction.Initialize: {
@@ -863,6 +915,10 @@ export type IgnisPluginInstructions = {
     input: CancelJobAsyncInput,
   ) => ReturnType<typeof getCancelJobInstructionAsync> &
     SelfPlanAndSendFunctions;
+  claimJob: (
+    input: ClaimJobAsyncInput,
+  ) => ReturnType<typeof getClaimJobInstructionAsync> &
+    SelfPlanAndSendFunctions;
   claimRewards: (
     input: ClaimRewardsAsyncInput,
   ) => ReturnType<typeof getClaimRewardsInstructionAsync> &
@@ -898,6 +954,10 @@ export type IgnisPluginInstructions = {
   finalizeJob: (
     input: FinalizeJobAsyncInput,
   ) => ReturnType<typeof getFinalizeJobInstructionAsync> &
+    SelfPlanAndSendFunctions;
+  heartbeat: (
+    input: HeartbeatAsyncInput,
+  ) => ReturnType<typeof getHeartbeatInstructionAsync> &
     SelfPlanAndSendFunctions;
   initialize: (
     input: InitializeAsyncInput,
@@ -955,13 +1015,13 @@ export type IgnisPluginInstructions = {
 export type IgnisPluginPdas = {
   config: typeof findConfigPda;
   emission: typeof findEmissionPda;
-  stake: typeof findStakePda;
   worker: typeof findWorkerPda;
-  commitResultWorker: typeof findCommitResultWorkerPda;
+  operatorStake: typeof findOperatorStakePda;
+  stake: typeof findStakePda;
+  closeStakeWorker: typeof findCloseStakeWorkerPda;
   stakeVault: typeof findStakeVaultPda;
   jobVault: typeof findJobVaultPda;
   rewardVault: typeof findRewardVaultPda;
-  registerWorkerStake: typeof findRegisterWorkerStakePda;
 };
 
 export type IgnisPluginRequirements = ClientWithRpc<
@@ -1003,6 +1063,11 @@ export function ignisProgram() {
             addSelfPlanAndSendFunctions(
               client,
               getCancelJobInstructionAsync(input),
+            ),
+          claimJob: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getClaimJobInstructionAsync(input),
             ),
           claimRewards: (input) =>
             addSelfPlanAndSendFunctions(
@@ -1048,6 +1113,11 @@ export function ignisProgram() {
             addSelfPlanAndSendFunctions(
               client,
               getFinalizeJobInstructionAsync(input),
+            ),
+          heartbeat: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getHeartbeatInstructionAsync(input),
             ),
           initialize: (input) =>
             addSelfPlanAndSendFunctions(
@@ -1118,13 +1188,13 @@ export function ignisProgram() {
         pdas: {
           config: findConfigPda,
           emission: findEmissionPda,
-          stake: findStakePda,
           worker: findWorkerPda,
-          commitResultWorker: findCommitResultWorkerPda,
+          operatorStake: findOperatorStakePda,
+          stake: findStakePda,
+          closeStakeWorker: findCloseStakeWorkerPda,
           stakeVault: findStakeVaultPda,
           jobVault: findJobVaultPda,
           rewardVault: findRewardVaultPda,
-          registerWorkerStake: findRegisterWorkerStakePda,
         },
       },
     });

@@ -51,6 +51,12 @@ export type Params = {
    * so this only serves readers: clients and indexers.
    */
   jobRetentionSeconds: bigint;
+  /**
+   * How long the orchestrator may go unheard (no `heartbeat`) before staked workers
+   * may claim open jobs themselves (`claim_job`), under the same rules as its
+   * assignments: the network keeps working while its workers live.
+   */
+  orchestratorTimeoutSeconds: bigint;
 };
 
 export type ParamsArgs = {
@@ -82,6 +88,12 @@ export type ParamsArgs = {
    * so this only serves readers: clients and indexers.
    */
   jobRetentionSeconds: number | bigint;
+  /**
+   * How long the orchestrator may go unheard (no `heartbeat`) before staked workers
+   * may claim open jobs themselves (`claim_job`), under the same rules as its
+   * assignments: the network keeps working while its workers live.
+   */
+  orchestratorTimeoutSeconds: number | bigint;
 };
 
 export function getParamsEncoder(): FixedSizeEncoder<ParamsArgs> {
@@ -98,6 +110,7 @@ export function getParamsEncoder(): FixedSizeEncoder<ParamsArgs> {
     ["stakerEmissionBps", getU16Encoder()],
     ["epochSeconds", getI64Encoder()],
     ["jobRetentionSeconds", getI64Encoder()],
+    ["orchestratorTimeoutSeconds", getI64Encoder()],
   ]);
 }
 
@@ -115,6 +128,7 @@ export function getParamsDecoder(): FixedSizeDecoder<Params> {
     ["stakerEmissionBps", getU16Decoder()],
     ["epochSeconds", getI64Decoder()],
     ["jobRetentionSeconds", getI64Decoder()],
+    ["orchestratorTimeoutSeconds", getI64Decoder()],
   ]);
 }
 

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::{constants::*, errors::IgnisError, events::JobAssigned, math, state::*};
+use crate::{constants::*, errors::IgnisError, events::JobAssigned, state::*};
 
 /// The orchestrator gives one replica of a job to one worker. Several of these fit in
 /// one transaction, which is how the orchestrator batches.
@@ -41,16 +41,7 @@ impl AssignJob<'_> {
     pub fn assign_job(ctx: Context<Self>) -> Result<()> {
         let now = ctx.accounts.config.clock()?;
         let worker_key = ctx.accounts.worker.key();
-        let job = &mut ctx.accounts.job;
-        let deadline = math::add_i64(now, job.execution_seconds)?;
-        let slot = usize::from(job.assigned);
-        job.assignments[slot] =
-            Assignment { worker: worker_key, assigned_at: now, deadline, ..Assignment::default() };
-        job.assigned = job.assigned.checked_add(1).ok_or(IgnisError::MathOverflow)?;
-        job.last_deadline = job.last_deadline.max(deadline);
-        if job.assigned == job.replicas {
-            job.status = JobStatus::Running;
-        }
+        let deadline = ctx.accounts.job.assign_replica(worker_key, now)?;
         let worker = &mut ctx.accounts.worker;
         worker.active_jobs = worker.active_jobs.checked_add(1).ok_or(IgnisError::MathOverflow)?;
 

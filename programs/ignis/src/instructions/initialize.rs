@@ -153,6 +153,7 @@ impl Initialize<'_> {
             decimals: accounts.mint.decimals,
             bump: ctx.bumps.config,
             emission_bump: ctx.bumps.emission,
+            orchestrator_seen_at: now,
         });
         let event = ConfigInitialized {
             admin: config.admin,

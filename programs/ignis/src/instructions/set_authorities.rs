@@ -24,6 +24,8 @@ impl SetAuthorities<'_> {
         config.admin = ctx.accounts.new_admin.key();
         config.orchestrator = orchestrator;
         config.verifier = verifier;
+        // A new orchestrator gets the full timeout before workers claim for themselves.
+        config.orchestrator_seen_at = config.clock()?;
         emit_cpi!(AuthoritiesUpdated { admin: config.admin, orchestrator, verifier });
         Ok(())
     }

@@ -31,6 +31,10 @@ pub struct Params {
     /// its rent to the poster. Every dispute and ruling happens before a job settles,
     /// so this only serves readers: clients and indexers.
     pub job_retention_seconds: i64,
+    /// How long the orchestrator may go unheard (no `heartbeat`) before staked workers
+    /// may claim open jobs themselves (`claim_job`), under the same rules as its
+    /// assignments: the network keeps working while its workers live.
+    pub orchestrator_timeout_seconds: i64,
 }
 
 impl Params {
@@ -70,6 +74,10 @@ impl Params {
             (0..=MAX_JOB_RETENTION_SECONDS).contains(&self.job_retention_seconds),
             IgnisError::InvalidRetention
         );
+        require!(
+            self.orchestrator_timeout_seconds >= MIN_ORCHESTRATOR_TIMEOUT_SECONDS,
+            IgnisError::InvalidOrchestratorTimeout
+        );
         Ok(())
     }
 }
@@ -89,6 +97,7 @@ impl Default for Params {
             staker_emission_bps: defaults::STAKER_EMISSION_BPS,
             epoch_seconds: defaults::EPOCH_SECONDS,
             job_retention_seconds: defaults::JOB_RETENTION_SECONDS,
+            orchestrator_timeout_seconds: defaults::ORCHESTRATOR_TIMEOUT_SECONDS,
         }
     }
 }
@@ -222,6 +231,9 @@ pub struct Config {
     pub decimals: u8,
     pub bump: u8,
     pub emission_bump: u8,
+    /// Protocol time the orchestrator was last heard from: its `heartbeat`, or its
+    /// appointment (`initialize`, `set_authorities`).
+    pub orchestrator_seen_at: i64,
 }
 
 impl Config {
@@ -254,6 +266,18 @@ impl Config {
             _ => {}
         }
         self.paused = paused;
+        Ok(())
+    }
+
+    /// `claim_job`'s rule at protocol time `now`: the orchestrator has been silent for
+    /// longer than `orchestrator_timeout_seconds`.
+    pub fn check_orchestrator_silent(&self, now: i64) -> Result<()> {
+        require!(
+            now > self
+                .orchestrator_seen_at
+                .saturating_add(self.params.orchestrator_timeout_seconds),
+            IgnisError::OrchestratorActive
+        );
         Ok(())
     }
 

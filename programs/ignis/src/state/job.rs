@@ -252,6 +252,22 @@ impl Job {
         Ok(())
     }
 
+    /// Gives the next replica to `worker` at protocol time `now` (the checks are
+    /// `check_assignable` and `Worker::check_can_take`); returns its deadline.
+    pub fn assign_replica(&mut self, worker: Pubkey, now: i64) -> Result<i64> {
+        let deadline = crate::math::add_i64(now, self.execution_seconds)?;
+        let slot = usize::from(self.assigned);
+        require!(slot < self.assignments.len(), IgnisError::JobNotOpen);
+        self.assignments[slot] =
+            Assignment { worker, assigned_at: now, deadline, ..Assignment::default() };
+        self.assigned = self.assigned.checked_add(1).ok_or(IgnisError::MathOverflow)?;
+        self.last_deadline = self.last_deadline.max(deadline);
+        if self.assigned == self.replicas {
+            self.status = JobStatus::Running;
+        }
+        Ok(deadline)
+    }
+
     /// Whether a new replica may be assigned at `now`: [`Job::check_assignable`].
     pub fn assignable_at(&self, now: i64) -> bool {
         self.check_assignable(now).is_ok()

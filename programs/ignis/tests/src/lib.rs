@@ -47,6 +47,7 @@ pub fn test_params() -> Params {
         staker_emission_bps: 5_000,
         epoch_seconds: EPOCH_SECONDS,
         job_retention_seconds: JOB_RETENTION_SECONDS,
+        orchestrator_timeout_seconds: ORCHESTRATOR_TIMEOUT_SECONDS,
     }
 }
 
@@ -54,6 +55,7 @@ pub const REVEAL_WINDOW: i64 = 120;
 pub const CHALLENGE_WINDOW: i64 = 300;
 pub const EPOCH_SECONDS: i64 = 3_600;
 pub const JOB_RETENTION_SECONDS: i64 = 1_800;
+pub const ORCHESTRATOR_TIMEOUT_SECONDS: i64 = 120;
 
 /// No emission: tests of escrow and slashing see exact balances.
 pub fn no_emission() -> EmissionSchedule {

@@ -14,12 +14,12 @@ import {
   type ProgramDerivedAddress,
 } from "@solana/kit";
 
-export type CommitResultWorkerSeeds = {
+export type OperatorStakeSeeds = {
   operator: Address;
 };
 
-export async function findCommitResultWorkerPda(
-  seeds: CommitResultWorkerSeeds,
+export async function findOperatorStakePda(
+  seeds: OperatorStakeSeeds,
   config: { programAddress?: Address | undefined } = {},
 ): Promise<ProgramDerivedAddress> {
   const {
@@ -28,7 +28,7 @@ export async function findCommitResultWorkerPda(
   return await getProgramDerivedAddress({
     programAddress,
     seeds: [
-      getBytesEncoder().encode(new Uint8Array([119, 111, 114, 107, 101, 114])),
+      getBytesEncoder().encode(new Uint8Array([115, 116, 97, 107, 101])),
       getAddressEncoder().encode(seeds.operator),
     ],
   });

@@ -14,12 +14,12 @@ import {
   type ProgramDerivedAddress,
 } from "@solana/kit";
 
-export type RegisterWorkerStakeSeeds = {
-  operator: Address;
+export type CloseStakeWorkerSeeds = {
+  owner: Address;
 };
 
-export async function findRegisterWorkerStakePda(
-  seeds: RegisterWorkerStakeSeeds,
+export async function findCloseStakeWorkerPda(
+  seeds: CloseStakeWorkerSeeds,
   config: { programAddress?: Address | undefined } = {},
 ): Promise<ProgramDerivedAddress> {
   const {
@@ -28,8 +28,8 @@ export async function findRegisterWorkerStakePda(
   return await getProgramDerivedAddress({
     programAddress,
     seeds: [
-      getBytesEncoder().encode(new Uint8Array([115, 116, 97, 107, 101])),
-      getAddressEncoder().encode(seeds.operator),
+      getBytesEncoder().encode(new Uint8Array([119, 111, 114, 107, 101, 114])),
+      getAddressEncoder().encode(seeds.owner),
     ],
   });
 }
