@@ -138,8 +138,11 @@ pub enum WorkerCommand {
     Register(WorkerFlags),
     /// Change your worker's settings; unspecified ones stay.
     Update(WorkerFlags),
-    /// Remove your worker (no active jobs); the account's rent comes back.
+    /// Take your worker out of matching (no active jobs); its record stays.
     Deregister,
+    /// Close your deregistered worker for its rent (only with a clean record: no
+    /// missed, disputed or slashed job).
+    Close,
     /// Show a worker (default: yours).
     Show { operator: Option<String> },
 }

@@ -183,11 +183,17 @@ fn a_pow_job_from_post_to_payout_then_rewards_unstake_and_withdraw() {
     assert_eq!(withdrawn["withdrawn"], 30_000_000_000u64);
     net.fails(&operator, &["withdraw"], "nothing is unbonding");
 
-    // A day after it completed, anyone closes the job and its poster gets the rent.
+    // After its retention, anyone closes the job and its poster gets the rent.
     let closed = net.json(&admin, &["job", "close", id]);
     assert_eq!(closed["id"], id_number);
     net.fails(&poster, &["job", "show", id], &format!("there is no job #{id}"));
     net.fails(&operator, &["close-stake"], "your stake still holds 70 IGN bonded");
+
+    // A worker with a clean record closes once deregistered, for its rent.
+    net.fails(&operator, &["worker", "close"], "run `ignis worker deregister` first");
+    assert!(net.ok(&operator, &["worker", "deregister"]).contains("its record stays"));
+    assert!(net.ok(&operator, &["worker", "close"]).contains("worker closed; its rent is back"));
+    net.fails(&operator, &["worker", "show"], "no worker registered by");
 }
 
 #[test]

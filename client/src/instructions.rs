@@ -418,6 +418,19 @@ pub fn update_worker(operator: Pubkey, settings: WorkerSettings) -> Instruction 
     )
 }
 
+/// Closes a deregistered worker with a clean record; its rent goes to the operator.
+pub fn close_worker(operator: Pubkey) -> Instruction {
+    build(
+        ix_accounts::CloseWorker {
+            operator,
+            worker: pda::worker(&operator),
+            event_authority: pda::event_authority(),
+            program: ignis::ID,
+        },
+        ix_data::CloseWorker {},
+    )
+}
+
 pub fn deregister_worker(operator: Pubkey) -> Instruction {
     build(
         ix_accounts::DeregisterWorker {

@@ -174,7 +174,28 @@ pub async fn run(ctx: &Context, command: WorkerCommand) -> Result<Report> {
             let signature = ctx.send(&[ix::deregister_worker(ctx.me()?)]).await?;
             Ok(Report::new(
                 json!({ "signature": signature }),
-                ["worker deregistered; its rent is back".to_string()],
+                ["worker deregistered: no new jobs; its record stays (`ignis worker close` returns its rent if the record is clean)".to_string()],
+            ))
+        }
+        WorkerCommand::Close => {
+            let Some(worker) = ctx.client.worker(&ctx.me()?).await? else {
+                bail!("you have no worker to close");
+            };
+            if worker.registered {
+                bail!("your worker is still registered: run `ignis worker deregister` first");
+            }
+            if worker.check_close().is_err() {
+                bail!(
+                    "your worker has {} missed, {} disputed job(s) and {} slashed on its record: a worker with faults keeps its account, so the record cannot be wiped",
+                    worker.jobs_missed,
+                    worker.jobs_disputed,
+                    ctx.ign(&config, worker.slashed_total)
+                );
+            }
+            let signature = ctx.send(&[ix::close_worker(ctx.me()?)]).await?;
+            Ok(Report::new(
+                json!({ "signature": signature }),
+                ["worker closed; its rent is back".to_string()],
             ))
         }
         WorkerCommand::Show { operator } => {

@@ -170,6 +170,8 @@ pub enum IgnisError {
     InvalidOrchestratorTimeout,
     #[msg("The orchestrator was heard from recently: workers claim jobs only once it has been silent for the orchestrator timeout")]
     OrchestratorActive,
+    #[msg("A worker with missed, disputed or slashed jobs keeps its account: its record cannot be wiped by closing it")]
+    WorkerRecordNotClean,
 }
 
 impl IgnisError {

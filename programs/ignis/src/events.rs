@@ -98,6 +98,12 @@ pub struct WorkerDeregistered {
 }
 
 #[event]
+pub struct WorkerClosed {
+    pub worker: Pubkey,
+    pub operator: Pubkey,
+}
+
+#[event]
 pub struct JobPosted {
     pub job_id: u64,
     pub poster: Pubkey,

@@ -111,6 +111,12 @@ pub mod ignis {
         DeregisterWorker::deregister_worker(ctx)
     }
 
+    /// Closes a deregistered worker with a clean record and returns its rent; a record
+    /// with faults on it keeps its account.
+    pub fn close_worker(ctx: Context<CloseWorker>) -> Result<()> {
+        CloseWorker::close_worker(ctx)
+    }
+
     // --- jobs -----------------------------------------------------------------------
 
     /// Posts a job and escrows its reward; the fee on it must be at least one base

@@ -142,6 +142,11 @@ fn deregister_only_without_active_jobs_and_the_record_survives_registering_again
     let other = env.post_pow(&poster, 4, 10 * IGN).unwrap();
     assert_ignis_err(env.assign(other, &operator.pubkey()), IgnisError::WorkerNotRegistered);
 
+    // Closing cannot wipe it either: a record with a miss keeps its account.
+    assert_ignis_err(
+        env.send(&[ix::close_worker(operator.pubkey())], &[&operator.key]),
+        IgnisError::WorkerRecordNotClean,
+    );
     // Registering again resumes the same record.
     env.send(&[ix::register_worker(operator.pubkey(), worker_settings())], &[&operator.key])
         .unwrap();
@@ -156,5 +161,39 @@ fn deregister_only_without_active_jobs_and_the_record_survives_registering_again
         env.send(&[ix::register_worker(operator.pubkey(), worker_settings())], &[&operator.key]),
         IgnisError::WorkerAlreadyRegistered,
     );
+    env.assert_reconciled();
+}
+
+#[test]
+fn a_deregistered_worker_with_a_clean_record_closes_and_its_rent_comes_back() {
+    let mut env = Env::new();
+    let operator = env.worker_operator();
+    let poster = env.user(100 * IGN);
+    let job = env.post_pow(&poster, 4, 10 * IGN).unwrap();
+    env.assign(job, &operator.pubkey()).unwrap();
+    let close = ix::close_worker(operator.pubkey());
+    assert_ignis_err(
+        env.send(std::slice::from_ref(&close), &[&operator.key]),
+        IgnisError::WorkerStillRegistered,
+    );
+    let nonce = find_nonce(&env.job(job).seed, &pda::worker(&operator.pubkey()), 4);
+    env.submit_pow(&operator, job, nonce).unwrap();
+    env.send(&[ix::deregister_worker(operator.pubkey())], &[&operator.key]).unwrap();
+    // Only its operator closes it.
+    let stranger = env.user(0);
+    assert!(env.send(&[ix::close_worker(stranger.pubkey())], &[&stranger.key]).is_err());
+
+    let address = pda::worker(&operator.pubkey());
+    let rent = env.svm.get_balance(&address).unwrap();
+    let lamports = env.svm.get_balance(&operator.pubkey()).unwrap();
+    env.send(std::slice::from_ref(&close), &[&operator.key]).unwrap();
+    assert!(env.worker(&operator.pubkey()).is_none());
+    // The rent, less the transaction fee the operator paid.
+    assert_eq!(env.svm.get_balance(&operator.pubkey()).unwrap(), lamports + rent - 5_000);
+    // Registering again starts a new account, with an empty (it was clean) record.
+    env.send(&[ix::register_worker(operator.pubkey(), worker_settings())], &[&operator.key])
+        .unwrap();
+    let fresh = env.worker(&operator.pubkey()).unwrap();
+    assert_eq!((fresh.jobs_completed, fresh.jobs_missed), (0, 0));
     env.assert_reconciled();
 }

@@ -180,6 +180,8 @@ export const IGNIS_ERROR__INVALID_RETENTION = 0x17c0; // 6080
 export const IGNIS_ERROR__INVALID_ORCHESTRATOR_TIMEOUT = 0x17c1; // 6081
 /** OrchestratorActive: The orchestrator was heard from recently: workers claim jobs only once it has been silent for the orchestrator timeout */
 export const IGNIS_ERROR__ORCHESTRATOR_ACTIVE = 0x17c2; // 6082
+/** WorkerRecordNotClean: A worker with missed, disputed or slashed jobs keeps its account: its record cannot be wiped by closing it */
+export const IGNIS_ERROR__WORKER_RECORD_NOT_CLEAN = 0x17c3; // 6083
 
 export type IgnisError =
   | typeof IGNIS_ERROR__ACTIVATION_NOT_DUE
@@ -261,6 +263,7 @@ export type IgnisError =
   | typeof IGNIS_ERROR__WORKER_HAS_ACTIVE_JOBS
   | typeof IGNIS_ERROR__WORKER_NOT_ACCEPTING
   | typeof IGNIS_ERROR__WORKER_NOT_REGISTERED
+  | typeof IGNIS_ERROR__WORKER_RECORD_NOT_CLEAN
   | typeof IGNIS_ERROR__WORKER_STILL_REGISTERED
   | typeof IGNIS_ERROR__WRONG_MINT
   | typeof IGNIS_ERROR__WRONG_TOKEN_OWNER
@@ -348,6 +351,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [IGNIS_ERROR__WORKER_HAS_ACTIVE_JOBS]: `The worker still has active jobs`,
     [IGNIS_ERROR__WORKER_NOT_ACCEPTING]: `The worker is not accepting jobs`,
     [IGNIS_ERROR__WORKER_NOT_REGISTERED]: `The worker is deregistered: register it again first`,
+    [IGNIS_ERROR__WORKER_RECORD_NOT_CLEAN]: `A worker with missed, disputed or slashed jobs keeps its account: its record cannot be wiped by closing it`,
     [IGNIS_ERROR__WORKER_STILL_REGISTERED]: `The operator's worker is still registered: deregister it first`,
     [IGNIS_ERROR__WRONG_MINT]: `Token account is for a different mint`,
     [IGNIS_ERROR__WRONG_TOKEN_OWNER]: `Token account belongs to someone else`,

@@ -14,6 +14,7 @@ export * from "./claimJob";
 export * from "./claimRewards";
 export * from "./closeJob";
 export * from "./closeStake";
+export * from "./closeWorker";
 export * from "./commitResult";
 export * from "./declineAssignment";
 export * from "./deregisterWorker";

@@ -55,6 +55,7 @@ import {
   getClaimRewardsInstructionAsync,
   getCloseJobInstructionAsync,
   getCloseStakeInstructionAsync,
+  getCloseWorkerInstructionAsync,
   getCommitResultInstructionAsync,
   getDeclineAssignmentInstructionAsync,
   getDeregisterWorkerInstructionAsync,
@@ -83,6 +84,7 @@ import {
   parseClaimRewardsInstruction,
   parseCloseJobInstruction,
   parseCloseStakeInstruction,
+  parseCloseWorkerInstruction,
   parseCommitResultInstruction,
   parseDeclineAssignmentInstruction,
   parseDeregisterWorkerInstruction,
@@ -111,6 +113,7 @@ import {
   type ClaimRewardsAsyncInput,
   type CloseJobAsyncInput,
   type CloseStakeAsyncInput,
+  type CloseWorkerAsyncInput,
   type CommitResultAsyncInput,
   type DeclineAssignmentAsyncInput,
   type DeregisterWorkerAsyncInput,
@@ -127,6 +130,7 @@ import {
   type ParsedClaimRewardsInstruction,
   type ParsedCloseJobInstruction,
   type ParsedCloseStakeInstruction,
+  type ParsedCloseWorkerInstruction,
   type ParsedCommitResultInstruction,
   type ParsedDeclineAssignmentInstruction,
   type ParsedDeregisterWorkerInstruction,
@@ -245,6 +249,7 @@ export enum IgnisInstruction {
   ClaimRewards,
   CloseJob,
   CloseStake,
+  CloseWorker,
   CommitResult,
   DeclineAssignment,
   DeregisterWorker,
@@ -358,6 +363,17 @@ export function identifyIgnisInstruction(
     )
   ) {
     return IgnisInstruction.CloseStake;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([84, 165, 159, 156, 90, 210, 249, 119]),
+      ),
+      0,
+    )
+  ) {
+    return IgnisInstruction.CloseWorker;
   }
   if (
     containsBytes(
@@ -613,6 +629,9 @@ export type ParsedIgnisInstruction<
       instructionType: IgnisInstruction.CloseStake;
     } & ParsedCloseStakeInstruction<TProgram>)
   | ({
+      instructionType: IgnisInstruction.CloseWorker;
+    } & ParsedCloseWorkerInstruction<TProgram>)
+  | ({
       instructionType: IgnisInstruction.CommitResult;
     } & ParsedCommitResultInstruction<TProgram>)
   | ({
@@ -732,6 +751,13 @@ export function parseIgnisInstruction<TProgram extends string>(
       return {
         instructionType: IgnisInstruction.CloseStake,
         ...parseCloseStakeInstruction(instruction),
+      };
+    }
+    case IgnisInstruction.CloseWorker: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: IgnisInstruction.CloseWorker,
+        ...parseCloseWorkerInstruction(instruction),
       };
     }
     case IgnisInstruction.CommitResult: {
@@ -931,6 +957,10 @@ export type IgnisPluginInstructions = {
     input: CloseStakeAsyncInput,
   ) => ReturnType<typeof getCloseStakeInstructionAsync> &
     SelfPlanAndSendFunctions;
+  closeWorker: (
+    input: CloseWorkerAsyncInput,
+  ) => ReturnType<typeof getCloseWorkerInstructionAsync> &
+    SelfPlanAndSendFunctions;
   commitResult: (
     input: CommitResultAsyncInput,
   ) => ReturnType<typeof getCommitResultInstructionAsync> &
@@ -1083,6 +1113,11 @@ export function ignisProgram() {
             addSelfPlanAndSendFunctions(
               client,
               getCloseStakeInstructionAsync(input),
+            ),
+          closeWorker: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getCloseWorkerInstructionAsync(input),
             ),
           commitResult: (input) =>
             addSelfPlanAndSendFunctions(

@@ -101,6 +101,18 @@ impl Worker {
         Ok(())
     }
 
+    /// `close_worker`'s rule: deregistered, nothing running, and a record with no fault
+    /// on it (so closing cannot wipe one).
+    pub fn check_close(&self) -> Result<()> {
+        require!(!self.registered, IgnisError::WorkerStillRegistered);
+        require!(self.active_jobs == 0, IgnisError::WorkerHasActiveJobs);
+        require!(
+            self.jobs_missed == 0 && self.jobs_disputed == 0 && self.slashed_total == 0,
+            IgnisError::WorkerRecordNotClean
+        );
+        Ok(())
+    }
+
     /// Whether this worker, at its published hashrate, finishes `kind` within
     /// `execution_seconds` with [`FEASIBILITY_MARGIN`] to spare.
     pub fn can_finish(&self, kind: &crate::state::JobKind, execution_seconds: i64) -> bool {
