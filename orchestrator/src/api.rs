@@ -102,6 +102,7 @@ async fn list_jobs(
     let mut status = None;
     let mut poster = None;
     let mut limit = DEFAULT_LIMIT;
+    let mut before: Option<(i64, u64)> = None;
     for (key, value) in &params {
         match key.as_str() {
             "status" => {
@@ -128,25 +129,45 @@ async fn list_jobs(
                         ))
                     })?
             }
+            "before" => before = Some(parse_cursor(value).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "cursor `{value}` is not one this API gave: pass the `next` of a previous page"
+                ))
+            })?),
             other => {
                 return Err(ApiError::bad_request(format!(
-                    "unknown query parameter `{other}`: use status, poster or limit"
+                    "unknown query parameter `{other}`: use status, poster, limit or before"
                 )))
             }
         }
     }
     let index = shared.index.read().expect("index lock");
-    let jobs: Vec<_> = index
-        .by_posted
-        .iter()
+    // Newest posted first, strictly older than the cursor: a stable page whatever is
+    // posted meanwhile.
+    let older = match before {
+        Some(cursor) => index.by_posted.range(..cursor),
+        None => index.by_posted.range(..),
+    };
+    let mut page = older
         .rev()
         .filter_map(|(_, id)| index.jobs.get(id))
         .filter(|e| status.is_none_or(|s| e.value.status == s))
         .filter(|e| poster.is_none_or(|p| e.value.poster == p))
+        .take(limit + 1);
+    let jobs: Vec<_> = page
+        .by_ref()
         .take(limit)
         .map(|e| crate::views::JobView::new(&e.value, e.slot, index.is_closed(e.value.id)))
         .collect();
-    Ok(Json(json!({ "jobs": jobs })))
+    // A next page exists when one more job matched.
+    let next = page.next().and(jobs.last()).map(|last| format!("{}.{}", last.posted_at, last.id));
+    Ok(Json(json!({ "jobs": jobs, "next": next })))
+}
+
+/// A page cursor: `POSTED_AT.ID` of the last job of the previous page.
+fn parse_cursor(text: &str) -> Option<(i64, u64)> {
+    let (posted_at, id) = text.split_once('.')?;
+    Some((posted_at.parse().ok()?, id.parse().ok()?))
 }
 
 async fn get_job(

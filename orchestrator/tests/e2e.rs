@@ -681,6 +681,14 @@ async fn the_api_serves_jobs_workers_stats_events_health_and_metrics() {
         &get(&format!("/api/jobs?status=completed&poster={}&limit=1", poster.pubkey())).await.1,
     );
     assert_eq!(filtered["jobs"].as_array().unwrap().len(), 1);
+    // Pages follow a cursor, newest first, each job once, and say when they end.
+    let page = json(&get("/api/jobs?limit=1").await.1);
+    assert_eq!(page["jobs"][0]["id"].as_u64(), Some(second));
+    let next = page["next"].as_str().expect("a cursor to the next page").to_string();
+    let last = json(&get(&format!("/api/jobs?limit=1&before={next}")).await.1);
+    assert_eq!(last["jobs"][0]["id"].as_u64(), Some(first));
+    assert_eq!(last["jobs"].as_array().unwrap().len(), 1);
+    assert_eq!(last["next"], Value::Null, "the end");
     assert_eq!(json(&get("/api/jobs?status=open").await.1)["jobs"], Value::Array(vec![]));
     assert_eq!(json(&get(&format!("/api/jobs/{first}")).await.1)["kind"], "pow");
 
@@ -689,6 +697,7 @@ async fn the_api_serves_jobs_workers_stats_events_health_and_metrics() {
         ("/api/jobs?poster=nope", 400, "is not a Solana address"),
         ("/api/jobs?limit=0", 400, "limit `0` must be a number from 1 to 1000"),
         ("/api/jobs?color=red", 400, "unknown query parameter `color`"),
+        ("/api/jobs?before=yesterday", 400, "cursor `yesterday` is not one this API gave"),
         ("/api/jobs/abc", 400, "is not a job id"),
         ("/api/jobs/12345", 404, "there is no job #12345"),
     ] {
