@@ -129,11 +129,13 @@ async fn list_jobs(
                         ))
                     })?
             }
-            "before" => before = Some(parse_cursor(value).ok_or_else(|| {
-                ApiError::bad_request(format!(
+            "before" => {
+                before = Some(parse_cursor(value).ok_or_else(|| {
+                    ApiError::bad_request(format!(
                     "cursor `{value}` is not one this API gave: pass the `next` of a previous page"
                 ))
-            })?),
+                })?)
+            }
             other => {
                 return Err(ApiError::bad_request(format!(
                     "unknown query parameter `{other}`: use status, poster, limit or before"

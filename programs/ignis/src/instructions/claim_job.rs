@@ -44,9 +44,8 @@ impl ClaimJob<'_> {
     pub fn claim_job(ctx: Context<Self>) -> Result<()> {
         let now = ctx.accounts.config.clock()?;
         let worker_key = ctx.accounts.worker.key();
-        let deadline = ctx.accounts.job.assign_replica(worker_key, now)?;
-        let worker = &mut ctx.accounts.worker;
-        worker.active_jobs = worker.active_jobs.checked_add(1).ok_or(IgnisError::MathOverflow)?;
+        let accounts = &mut *ctx.accounts;
+        let deadline = accounts.job.assign_replica(&mut accounts.worker, worker_key, now)?;
         emit_cpi!(JobAssigned { job_id: ctx.accounts.job.id, worker: worker_key, deadline });
         Ok(())
     }

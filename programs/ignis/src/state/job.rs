@@ -252,19 +252,26 @@ impl Job {
         Ok(())
     }
 
-    /// Gives the next replica to `worker` at protocol time `now` (the checks are
+    /// Gives the next replica to `worker` (at address `worker_key`) at protocol time
+    /// `now`, for `assign_job` and `claim_job` alike (their checks are
     /// `check_assignable` and `Worker::check_can_take`); returns its deadline.
-    pub fn assign_replica(&mut self, worker: Pubkey, now: i64) -> Result<i64> {
+    pub fn assign_replica(
+        &mut self,
+        worker: &mut crate::state::Worker,
+        worker_key: Pubkey,
+        now: i64,
+    ) -> Result<i64> {
         let deadline = crate::math::add_i64(now, self.execution_seconds)?;
         let slot = usize::from(self.assigned);
         require!(slot < self.assignments.len(), IgnisError::JobNotOpen);
         self.assignments[slot] =
-            Assignment { worker, assigned_at: now, deadline, ..Assignment::default() };
+            Assignment { worker: worker_key, assigned_at: now, deadline, ..Assignment::default() };
         self.assigned = self.assigned.checked_add(1).ok_or(IgnisError::MathOverflow)?;
         self.last_deadline = self.last_deadline.max(deadline);
         if self.assigned == self.replicas {
             self.status = JobStatus::Running;
         }
+        worker.active_jobs = worker.active_jobs.checked_add(1).ok_or(IgnisError::MathOverflow)?;
         Ok(deadline)
     }
 
