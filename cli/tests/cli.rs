@@ -161,6 +161,8 @@ fn a_pow_job_from_post_to_payout_then_rewards_unstake_and_withdraw() {
     let status = net.json(&poster, &["status"]);
     assert_eq!(status["escrowed"], 0);
     assert_eq!(status["jobs"]["completed"], 1);
+    // The orchestrator was appointed moments ago: workers leave the assigning to it.
+    assert_eq!(status["workers_claiming"], false);
     let listed = net.json(&poster, &["job", "list", "--poster", &poster.key.to_string()]);
     assert_eq!(listed.as_array().unwrap().len(), 1);
 
@@ -181,6 +183,8 @@ fn a_pow_job_from_post_to_payout_then_rewards_unstake_and_withdraw() {
     net.localnet.warp_clock(7 * 24 * 3600 + 60).unwrap();
     let withdrawn = net.json(&operator, &["withdraw"]);
     assert_eq!(withdrawn["withdrawn"], 30_000_000_000u64);
+    // No heartbeat for a week (no orchestrator runs here): workers may claim jobs.
+    assert!(net.ok(&poster, &["status"]).contains("so workers claim open jobs themselves"));
     net.fails(&operator, &["withdraw"], "nothing is unbonding");
 
     // After its retention, anyone closes the job and its poster gets the rent.

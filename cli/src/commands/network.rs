@@ -21,12 +21,31 @@ pub async fn status(ctx: &Context) -> Result<Report> {
     }
     let accepting = workers.iter().filter(|(_, w)| w.settings.accepting_jobs).count();
     let (t, r) = (&config.totals, &config.rewards);
+    let (_, now) = super::chain_now(ctx, &config).await?;
+    // The orchestrator's liveness as the program judges it (`claim_job`'s rule).
+    let silent = config.check_orchestrator_silent(now).is_ok();
+    let orchestrator = format!(
+        "  orchestr.  {} heard {} ago{}",
+        config.orchestrator,
+        super::until(now, config.orchestrator_seen_at),
+        if silent {
+            format!(
+                ": silent for over {}, so workers claim open jobs themselves",
+                super::until(config.params.orchestrator_timeout_seconds, 0)
+            )
+        } else {
+            String::new()
+        }
+    );
     Ok(Report::new(
         json!({
             "url": ctx.client.url(),
             "config": pda::config().to_string(),
             "mint": config.mint.to_string(),
             "paused": config.paused,
+            "orchestrator": config.orchestrator.to_string(),
+            "orchestrator_seen_at": config.orchestrator_seen_at,
+            "workers_claiming": silent,
             "workers": workers.len(),
             "workers_accepting": accepting,
             "jobs": by_status,
@@ -43,6 +62,7 @@ pub async fn status(ctx: &Context) -> Result<Report> {
                 ctx.client.url(),
                 if config.paused { " (PAUSED)" } else { "" }
             ),
+            orchestrator,
             format!("  workers    {} registered, {accepting} accepting jobs", workers.len()),
             format!(
                 "  jobs       {}",
