@@ -330,18 +330,35 @@ impl Network {
             network.operators.push(operator.pubkey());
         }
         let http = reqwest::Client::new();
-        let (client, api) = (&network.client, &network.api_url);
-        wait_for("the orchestrator and every worker", Duration::from_secs(120), async || {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let api = &network.api_url;
             let healthy = http
                 .get(format!("{api}/healthz"))
                 .send()
                 .await
                 .is_ok_and(|r| r.status().is_success());
-            let registered =
-                client.all::<ignis::state::Worker>(vec![]).await.map(|w| w.len()).unwrap_or(0);
-            (healthy && registered == workers).then_some(())
-        })
-        .await;
+            let registered = network
+                .client
+                .all::<ignis::state::Worker>(vec![])
+                .await
+                .map(|w| w.len())
+                .unwrap_or(0);
+            if healthy && registered == workers {
+                break;
+            }
+            if Instant::now() >= deadline {
+                // Say which part did not come up, so a failure can be acted on.
+                let orchestrator_exited =
+                    network.orchestrator.as_mut().is_some_and(Service::exited);
+                let workers_exited =
+                    network.workers.iter_mut().map(Service::exited).filter(|gone| *gone).count();
+                panic!(
+                    "timed out waiting for the orchestrator and every worker: orchestrator healthy {healthy} (exited: {orchestrator_exited}), {registered} of {workers} workers registered ({workers_exited} exited)"
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         network
     }
 
