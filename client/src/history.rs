@@ -29,8 +29,6 @@ pub struct ConfirmedTransaction {
     pub signature: Signature,
     pub slot: u64,
     pub transaction: VersionedTransaction,
-    /// The slot's wall-clock time, when the node knows it.
-    pub block_time: Option<i64>,
     /// The runtime's log lines (`Program log: Instruction: PostJob`, ...).
     pub logs: Vec<String>,
     /// The programs each top-level instruction invoked (CPIs), with their data, by the
@@ -48,22 +46,21 @@ pub struct InnerInstruction {
 }
 
 impl ConfirmedTransaction {
-    /// The account keys of the message with whether each is writable and a signer, in
-    /// the message's order (static keys only: Ignis sends no address-table lookups).
-    pub fn accounts(&self) -> Vec<(Pubkey, bool, bool)> {
+    /// The accounts the message writes (static keys only: Ignis sends no address-table
+    /// lookups).
+    pub fn writable_accounts(&self) -> Vec<Pubkey> {
         let message = &self.transaction.message;
-        let signers = usize::from(message.header().num_required_signatures);
         message
             .static_account_keys()
             .iter()
             .enumerate()
-            .map(|(index, key)| {
-                let writable = message.is_maybe_writable_with_reserved_addresses(
-                    index,
+            .filter(|(index, _)| {
+                message.is_maybe_writable_with_reserved_addresses(
+                    *index,
                     None::<&std::collections::HashSet<Pubkey>>,
-                );
-                (*key, writable, index < signers)
+                )
             })
+            .map(|(_, key)| *key)
             .collect()
     }
 
@@ -170,7 +167,6 @@ impl IgnisClient {
         Ok(ConfirmedTransaction {
             signature: *signature,
             slot: confirmed.slot,
-            block_time: confirmed.block_time,
             transaction,
             logs,
             inner_instructions,
@@ -278,12 +274,7 @@ impl JobRecord {
             return Some(record);
         }
         let job = &mut record.job;
-        let live = usize::from(job.assigned).min(job.assignments.len());
-        let position = |job: &Job, worker: &Pubkey| {
-            job.assignments[..usize::from(job.assigned).min(job.assignments.len())]
-                .iter()
-                .position(|a| a.worker == *worker)
-        };
+        let live = usize::from(job.assigned);
         match event {
             JobEvent::Posted(_) => unreachable!("handled above"),
             JobEvent::Assigned(e) => {
@@ -296,16 +287,15 @@ impl JobRecord {
                     job.assigned += 1;
                 }
                 job.last_deadline = job.last_deadline.max(e.deadline);
-                job.status = JobStatus::Running;
+                // As `Job::assign_replica`: running once every replica is assigned.
+                if job.assigned == job.replicas {
+                    job.status = JobStatus::Running;
+                }
             }
             JobEvent::Declined(AssignmentDeclined { worker, .. })
             | JobEvent::Expired(AssignmentExpired { worker, .. }) => {
-                if let Some(index) = position(job, worker) {
-                    let _ = job.remove_assignment(index);
-                }
-                job.requeues = job.requeues.saturating_add(1);
-                if job.assigned == 0 {
-                    job.status = JobStatus::Open;
+                if let Some(index) = job.assignment_index(worker) {
+                    let _ = job.requeue_replica(index);
                 }
             }
             JobEvent::PowSubmitted(e) => {
@@ -315,7 +305,7 @@ impl JobRecord {
                 job.completed_at = e.completed_at;
             }
             JobEvent::Committed(e) => {
-                if let Some(index) = position(job, &e.worker) {
+                if let Some(index) = job.assignment_index(&e.worker) {
                     job.assignments[index].committed = true;
                 }
                 if e.revealing {
@@ -323,7 +313,7 @@ impl JobRecord {
                 }
             }
             JobEvent::Revealed(e) => {
-                if let Some(index) = position(job, &e.worker) {
+                if let Some(index) = job.assignment_index(&e.worker) {
                     job.assignments[index].revealed = true;
                     job.assignments[index].result_hash = e.result_hash;
                 }
@@ -333,11 +323,9 @@ impl JobRecord {
                 job.result_hash = e.result_hash;
                 job.completed_at = e.completed_at;
             }
+            // Nothing won: the job went back to the queue.
             JobEvent::Finalized(_) => {
-                // Nothing won: the job went back to the queue.
-                job.assigned = 0;
-                job.assignments = Default::default();
-                job.status = JobStatus::Open;
+                let _ = job.requeue();
             }
             JobEvent::Cancelled(e) => {
                 job.status = JobStatus::Cancelled;

@@ -187,10 +187,6 @@ impl IgnisClient {
         &self.rpc
     }
 
-    /// Runs one RPC call, again (up to 4 tries in about 350 ms) when it failed in a way
-    /// that says nothing about the request itself: the connection broke, the node
-    /// answered 5xx or "unhealthy". Every call made here is idempotent (reads, and
-    /// sends of an already signed transaction).
     /// The program's events of type `T` in a confirmed transaction (`emit_cpi!` puts
     /// them in its inner instructions): what a transaction did, exactly, where a
     /// balance change would also count unrelated transfers landing in the same slot.
@@ -198,30 +194,19 @@ impl IgnisClient {
     where
         T: anchor_lang::Event + anchor_lang::Discriminator + anchor_lang::AnchorDeserialize,
     {
-        use solana_transaction_status_client_types::{
-            option_serializer::OptionSerializer, UiInstruction, UiTransactionEncoding,
-        };
-        let config = solana_rpc_client_api::config::RpcTransactionConfig {
-            encoding: Some(UiTransactionEncoding::Base64),
-            commitment: Some(CommitmentConfig::confirmed()),
-            max_supported_transaction_version: Some(0),
-        };
-        let tx = self.call(|| self.rpc.get_transaction_with_config(signature, config)).await?;
-        let inner = match tx.transaction.meta.map(|meta| meta.inner_instructions) {
-            Some(OptionSerializer::Some(inner)) => inner,
-            _ => vec![],
-        };
-        Ok(inner
+        let tx = self.confirmed_transaction(signature).await?;
+        Ok(tx
+            .inner_instructions
             .iter()
-            .flat_map(|set| &set.instructions)
-            .filter_map(|ix| match ix {
-                UiInstruction::Compiled(ix) => bs58::decode(&ix.data).into_vec().ok(),
-                UiInstruction::Parsed(_) => None,
-            })
-            .filter_map(|data| crate::events::decode_cpi_event::<T>(&data))
+            .flat_map(|(_, invoked)| invoked)
+            .filter_map(|inner| crate::events::decode_cpi_event::<T>(&inner.data))
             .collect())
     }
 
+    /// Runs one RPC call, again (up to 4 tries in about 350 ms) when it failed in a way
+    /// that says nothing about the request itself: the connection broke, the node
+    /// answered 5xx or "unhealthy". Every call made here is idempotent (reads, and
+    /// sends of an already signed transaction).
     pub async fn call<T, Fut>(&self, mut call: impl FnMut() -> Fut) -> Result<T>
     where
         Fut: std::future::Future<Output = std::result::Result<T, RpcError>>,

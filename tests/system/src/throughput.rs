@@ -103,7 +103,6 @@ pub struct ModelTransaction {
 
 impl ModelTransaction {
     pub fn from_confirmed(tx: &ConfirmedTransaction) -> Self {
-        let accounts = tx.accounts();
         let message = &tx.transaction.message;
         let keys = message.static_account_keys();
         let ignis = message
@@ -113,11 +112,7 @@ impl ModelTransaction {
             .count() as u64;
         ModelTransaction {
             instructions: tx.ignis_instructions(),
-            writable: accounts
-                .iter()
-                .filter(|(_, writable, _)| *writable)
-                .map(|(k, ..)| *k)
-                .collect(),
+            writable: tx.writable_accounts(),
             signatures: u64::from(message.header().num_required_signatures),
             builtin_instructions: message.instructions().len() as u64 - ignis,
             ignis_instructions: ignis,

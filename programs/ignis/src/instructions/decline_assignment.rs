@@ -50,9 +50,7 @@ impl DeclineAssignment<'_> {
     pub fn decline_assignment(ctx: Context<Self>) -> Result<()> {
         let index = ctx.accounts.index()?;
         let job = &mut ctx.accounts.job;
-        job.remove_assignment(index)?;
-        job.status = JobStatus::Open;
-        job.count_requeue();
+        job.requeue_replica(index)?;
         let worker = &mut ctx.accounts.worker;
         crate::settlement::release(worker)?;
         worker.jobs_declined = math::add(worker.jobs_declined, 1)?;

@@ -69,9 +69,7 @@ impl ExpireAssignment<'_> {
         )?;
 
         let job = &mut accounts.job;
-        job.remove_assignment(index)?;
-        job.status = JobStatus::Open;
-        job.count_requeue();
+        job.requeue_replica(index)?;
 
         vault::pay_out(
             &accounts.config,

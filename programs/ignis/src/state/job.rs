@@ -395,14 +395,17 @@ impl Job {
         Ok(())
     }
 
-    /// Drops the assignment at `index`, keeping the live ones packed at the front.
-    pub fn remove_assignment(&mut self, index: usize) -> Result<()> {
+    /// Drops the assignment at `index` (expired or declined), keeping the live ones
+    /// packed at the front, and puts its replica back in the queue.
+    pub fn requeue_replica(&mut self, index: usize) -> Result<()> {
         let last = self.assigned.checked_sub(1).ok_or(IgnisError::NotAssigned)?;
         let last = usize::from(last);
         require!(index <= last, IgnisError::NotAssigned);
         self.assignments.copy_within(index + 1..=last, index);
         self.assignments[last] = Assignment::default();
         self.assigned = last as u8;
+        self.status = JobStatus::Open;
+        self.count_requeue();
         Ok(())
     }
 
