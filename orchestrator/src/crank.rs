@@ -1,9 +1,10 @@
 //! The crank: expires assignments past their deadline, refunds unassignable jobs,
 //! settles kernel jobs the verifier did not rule on, bonds stake deposited in an
 //! earlier slot, and closes settled jobs once their retention has passed (their rent
-//! goes back to the posters; the index keeps them as history). Each action is planned from the index only when the program's own
-//! rule (the functions on `ignis::state::Job`, on the protocol clock) says it is due,
-//! and a refused one backs off, so no failing transaction is sent over and over.
+//! goes back to the posters; the index keeps them as history). Each action is planned
+//! from the index only when the program's own rule (the functions on
+//! `ignis::state::Job`, on the protocol clock) says it is due, and a refused one backs
+//! off, so no failing transaction is sent over and over.
 
 use std::{
     collections::HashMap,
@@ -262,4 +263,31 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
     }
     crate::drain(tasks).await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use ignis_client::rpc::ComputeBudget;
+
+    use super::*;
+    use crate::chain::{transaction_size, PACKET_DATA_SIZE};
+
+    #[test]
+    fn a_batch_of_closes_fits_one_transaction_with_a_compute_budget() {
+        let protocol = Protocol::new(Pubkey::new_unique(), token::TOKEN_PROGRAM_ID);
+        let payer = Pubkey::new_unique();
+        // Every job of another poster: the most distinct accounts a batch can have.
+        let closes: Vec<_> = (0..CLOSE_BATCH as u64)
+            .flat_map(|job_id| {
+                instructions(
+                    &protocol,
+                    &payer,
+                    &Action::Close { job_id, poster: Pubkey::new_unique() },
+                )
+            })
+            .collect();
+        let budget = ComputeBudget { unit_price: Some(1), unit_limit: Some(1) };
+        let size = transaction_size(&payer, &budget.apply(&closes));
+        assert!(size <= PACKET_DATA_SIZE, "{CLOSE_BATCH} closes take {size} bytes");
+    }
 }

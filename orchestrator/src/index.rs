@@ -107,33 +107,34 @@ impl Index {
         if discriminator == Job::DISCRIMINATOR {
             let job: Job = decode(data).ok()?;
             let id = job.id;
-            let (old_status, old_workers, old_posted) = match self.jobs.get(&id) {
+            let old = match self.jobs.get(&id) {
                 Some(old) if old.slot > slot || old.data == data => return None,
-                Some(old) => (
-                    Some(old.value.status),
-                    old.value.live_assignments().iter().map(|a| a.worker).collect::<Vec<_>>(),
-                    old.value.posted_at,
-                ),
-                None => (None, vec![], job.posted_at),
+                Some(old) => Some(old.value.clone()),
+                None => None,
             };
+            let old_workers: Vec<Pubkey> = old
+                .iter()
+                .flat_map(|old| old.live_assignments().iter().map(|a| a.worker))
+                .collect();
+            let old_posted = old.as_ref().map_or(job.posted_at, |old| old.posted_at);
             let new_assignment_latencies = job
                 .live_assignments()
                 .iter()
                 .filter(|a| !old_workers.contains(&a.worker))
                 .map(|a| a.assigned_at - old_posted)
                 .collect();
-            if let Some(old) = old_status {
-                self.by_status.add(old, -1);
-                if old == JobStatus::Completed {
-                    self.volume -= u128::from(job.reward);
+            if let Some(old) = &old {
+                self.by_status.add(old.status, -1);
+                // The old job's own reward: an id closed and posted again is another job.
+                if old.status == JobStatus::Completed {
+                    self.volume -= u128::from(old.reward);
                 }
+                self.settled_open.remove(&(old.completed_at, id));
+                self.by_posted.remove(&(old.posted_at, id));
             }
             self.by_status.add(job.status, 1);
             if job.status == JobStatus::Completed {
                 self.volume += u128::from(job.reward);
-            }
-            if let Some(old) = self.jobs.get(&id) {
-                self.settled_open.remove(&(old.value.completed_at, id));
             }
             self.closed.remove(&id);
             if is_active(job.status) {
@@ -143,10 +144,6 @@ impl Index {
                 self.settled_open.insert((job.completed_at, id));
             }
             self.job_by_address.insert(address, id);
-            // A closed job's id may be taken again by a later post.
-            if let Some(old) = self.jobs.get(&id) {
-                self.by_posted.remove(&(old.value.posted_at, id));
-            }
             self.by_posted.insert((job.posted_at, id));
             self.jobs.insert(id, Entry { value: job, slot, data: data.to_vec() });
             self.dirty_jobs.insert(id);
@@ -229,14 +226,18 @@ impl Index {
     /// Settled jobs missing from a full snapshot taken at `slot` were closed (a missed
     /// websocket notification heals here).
     pub fn retain_jobs(&mut self, present: &HashSet<Pubkey>, slot: u64) -> Vec<Change> {
+        // By id, through the addresses the index already knows: no PDA derived per job.
+        let present: HashSet<u64> = present
+            .iter()
+            .filter_map(|address| self.job_by_address.get(address))
+            .copied()
+            .collect();
         let gone: Vec<u64> = self
             .settled_open
             .iter()
             .map(|(_, id)| *id)
             .filter(|id| {
-                self.jobs.get(id).is_some_and(|entry| {
-                    entry.slot < slot && !present.contains(&ignis_client::pda::job(*id))
-                })
+                !present.contains(id) && self.jobs.get(id).is_some_and(|entry| entry.slot < slot)
             })
             .collect();
         gone.into_iter().filter_map(|id| self.close_job(id, slot)).collect()
@@ -252,6 +253,8 @@ impl Index {
             if self.jobs.contains_key(&id) {
                 continue;
             }
+            // Through `apply`, as the account's bytes, so every count and list the index
+            // keeps takes it in the one way.
             let mut data = Vec::new();
             if record.job.try_serialize(&mut data).is_err() {
                 continue;
@@ -325,5 +328,61 @@ impl Index {
             .filter(|w| w.value.registered && w.value.settings.accepting_jobs)
             .map(|w| w.value.settings.hashrate)
             .fold(0u64, u64::saturating_add)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use anchor_lang::AccountSerialize;
+    use ignis::state::JobKind;
+    use ignis_client::{
+        events::{JobPosted, PowSubmitted},
+        history::{JobEvent, JobRecord},
+    };
+
+    use super::*;
+
+    /// The account bytes of a completed PoW job.
+    fn completed(id: u64, reward: u64, posted_at: i64) -> Vec<u8> {
+        let posted = JobEvent::Posted(JobPosted {
+            job_id: id,
+            poster: Pubkey::new_unique(),
+            kind: JobKind::Pow { difficulty: 1 },
+            reward,
+            replicas: 1,
+            expires_at: posted_at + 100,
+            posted_at,
+        });
+        let submitted = JobEvent::PowSubmitted(PowSubmitted {
+            job_id: id,
+            worker: Pubkey::new_unique(),
+            nonce: 1,
+            hash: [0; 32],
+            paid: 0,
+            work_reward: 0,
+            fee: 0,
+            completed_at: posted_at + 1,
+        });
+        let record = JobRecord::apply(JobRecord::apply(None, &posted, 1), &submitted, 2).unwrap();
+        let mut data = vec![];
+        record.job.try_serialize(&mut data).unwrap();
+        data
+    }
+
+    #[test]
+    fn an_id_closed_and_posted_again_is_another_job() {
+        let mut index = Index::default();
+        let address = ignis_client::pda::job(7);
+        index.apply(address, Some(&completed(7, 5, 100)), 1);
+        assert_eq!(index.volume, 5);
+        index.apply(address, None, 2);
+        assert!(index.is_closed(7));
+        assert!(index.settled_open.is_empty());
+        // Posted again under the same id, with another reward, and completed.
+        index.apply(address, Some(&completed(7, 9, 200)), 3);
+        assert_eq!(index.volume, 9, "the old job's reward leaves with it");
+        assert!(!index.is_closed(7));
+        assert_eq!(index.by_posted.iter().copied().collect::<Vec<_>>(), vec![(200, 7)]);
+        assert_eq!(index.settled_open.iter().copied().collect::<Vec<_>>(), vec![(201, 7)]);
     }
 }
