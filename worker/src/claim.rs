@@ -1,9 +1,9 @@
 //! Claiming jobs when every orchestrator is gone. Once the chain shows the orchestrator
 //! silent for `orchestrator_timeout_seconds` (`Config::check_orchestrator_silent`), the
 //! worker claims open jobs it can take (`claim_job`), oldest first, up to its free
-//! capacity, by the rules the program checks (`Job::check_assignable`,
-//! `Worker::check_eligible`, `Worker::check_can_take`). Workers racing for a job are
-//! arbitrated by the chain: a claim that lost is a stale read, not an error.
+//! capacity, by the rule the program checks (`Worker::check_assignment`). Workers
+//! racing for a job are arbitrated by the chain: a claim that lost is a stale read, not
+//! an error.
 
 use anyhow::Result;
 use ignis::{errors::IgnisError, state::Job};
@@ -25,13 +25,13 @@ pub async fn claim_open_jobs(node: &Node) -> Result<Vec<Job>> {
     else {
         return Ok(vec![]);
     };
+    // An ineligible worker need not list the open jobs at all.
     if worker.check_eligible(&config, stake.amount).is_err() {
         return Ok(vec![]);
     }
     let mut claimed = vec![];
     for job in node.client.open_jobs().await? {
-        if job.check_assignable(now).is_err() || worker.check_can_take(&node.worker, &job).is_err()
-        {
+        if worker.check_assignment(&node.worker, &config, stake.amount, &job, now).is_err() {
             continue;
         }
         match node.send(&[instructions::claim_job(me, job.id)]).await {

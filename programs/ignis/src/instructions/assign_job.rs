@@ -30,11 +30,16 @@ pub struct AssignJob<'info> {
 
 impl AssignJob<'_> {
     fn validate(&self) -> Result<()> {
-        // The rules live on the state, shared with the orchestrator's matcher feed.
-        self.config.require_not_paused()?;
-        self.job.check_assignable(self.config.clock()?)?;
-        self.worker.check_eligible(&self.config, self.operator_stake.amount)?;
-        self.worker.check_can_take(&self.worker.key(), &self.job)
+        // The rules live on the state, shared with `claim_job` and the orchestrator's
+        // matcher feed.
+        let now = self.config.clock()?;
+        self.worker.check_assignment(
+            &self.worker.key(),
+            &self.config,
+            self.operator_stake.amount,
+            &self.job,
+            now,
+        )
     }
 
     #[access_control(ctx.accounts.validate())]

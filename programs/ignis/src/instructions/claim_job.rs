@@ -35,9 +35,13 @@ impl ClaimJob<'_> {
         self.config.require_not_paused()?;
         let now = self.config.clock()?;
         self.config.check_orchestrator_silent(now)?;
-        self.job.check_assignable(now)?;
-        self.worker.check_eligible(&self.config, self.operator_stake.amount)?;
-        self.worker.check_can_take(&self.worker.key(), &self.job)
+        self.worker.check_assignment(
+            &self.worker.key(),
+            &self.config,
+            self.operator_stake.amount,
+            &self.job,
+            now,
+        )
     }
 
     #[access_control(ctx.accounts.validate())]

@@ -78,6 +78,23 @@ impl Worker {
         Ok(())
     }
 
+    /// `assign_job`'s and `claim_job`'s rule at protocol time `now`: `job` takes another
+    /// replica, and this worker (at `address`, its operator with `stake_amount` bonded)
+    /// may have it.
+    pub fn check_assignment(
+        &self,
+        address: &Pubkey,
+        config: &crate::state::Config,
+        stake_amount: u64,
+        job: &crate::state::Job,
+        now: i64,
+    ) -> Result<()> {
+        config.require_not_paused()?;
+        job.check_assignable(now)?;
+        self.check_eligible(config, stake_amount)?;
+        self.check_can_take(address, job)
+    }
+
     /// Whether this worker, at `address`, can take a replica of `job`: it runs the
     /// kernel, has the memory, asks no more than the price, has a free slot, finishes
     /// in time, and holds no replica of the job already.
