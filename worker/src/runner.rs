@@ -449,7 +449,8 @@ impl Runtime {
                 return tracing::warn!(job = job.id, %err, "cannot recompute the output for upload")
             }
         };
-        let body = matmul::output_bytes(&output);
+        // Shared, not copied, by each try (an output is up to 64 MiB).
+        let body = bytes::Bytes::from(matmul::output_bytes(&output));
         let mut failures = vec![];
         for api in &self.orchestrators {
             let url = format!("{api}/api/results/{}", job.id);
