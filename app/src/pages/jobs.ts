@@ -108,7 +108,7 @@ export function jobsPage(app: App, root: HTMLElement): () => void {
       return;
     }
     const now = app.protocolNow();
-    const closing = { closed, retention: retention(), isGone, markClosed };
+    const closing = { closed, retention: retention(), closable, isGone, markClosed };
     replaceChildren(list, rows.map((job) => jobCard(app, job, now, results, pending, refresh, closing)));
   };
 
@@ -192,6 +192,8 @@ function jobCard(
     closed: ReadonlySet<number>;
     /** `jobRetentionSeconds`, null while the config is unknown. */
     retention: number | null;
+    /** Whether to offer Close now (`canClose` with the retention, once it is known). */
+    closable: (job: JobView, now: number) => boolean;
     isGone: (id: number) => Promise<boolean>;
     markClosed: (id: number) => void;
   },
@@ -209,7 +211,7 @@ function jobCard(
     results.set(job.id, result);
   }
   const actions: HTMLElement[] = [];
-  if (closing.retention !== null && canClose(job, now, closing.retention, closing.closed)) {
+  if (closing.closable(job, now)) {
     const button = h(
       'button',
       {
