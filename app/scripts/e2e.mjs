@@ -90,12 +90,14 @@ async function portIsFree(port) {
 }
 
 /**
- * An RPC port whose neighbour (the websocket) is free too.
+ * An RPC port whose neighbour (the websocket) is free too. Both lie below Linux's
+ * ephemeral range (32768 and up), so no outgoing connection takes one before
+ * `ignis up` binds it.
  * @returns {Promise<number>}
  */
 async function freePortPair() {
   for (let i = 0; i < 50; i++) {
-    const port = 20_000 + Math.floor(Math.random() * 30_000);
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
     if ((await portIsFree(port)) && (await portIsFree(port + 1))) return port;
   }
   fail('found no two free neighbouring ports');

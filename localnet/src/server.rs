@@ -66,6 +66,28 @@ pub struct Localnet {
 impl Localnet {
     /// Starts the chain and returns once its RPC servers answer.
     pub fn start(config: LocalnetConfig) -> Result<Localnet> {
+        // Surfpool binds its own ports, so a port picked here (`pick_ports`) is free for
+        // a moment before surfpool takes it, and another process may take it first: then
+        // the runloop ends at once, and when the ports were ours to pick, we pick again.
+        const ATTEMPTS: u32 = 3;
+        anyhow::ensure!(config.slot_time_ms > 0, "slot_time_ms must be positive");
+        let mut attempt = 1;
+        loop {
+            match Localnet::start_once(&config) {
+                Err(StartError::Failed(reason)) if config.ws_port == 0 && attempt < ATTEMPTS => {
+                    tracing::info!(%reason, attempt, "the localnet did not start; picking new ports");
+                    attempt += 1;
+                }
+                Err(StartError::Failed(reason)) => {
+                    return Err(anyhow!("localnet failed to start: {reason}"))
+                }
+                Err(StartError::Other(error)) => return Err(error),
+                Ok(localnet) => return Ok(localnet),
+            }
+        }
+    }
+
+    fn start_once(config: &LocalnetConfig) -> Result<Localnet, StartError> {
         let host = config.bind_host;
         // Clients talk to the gate (`crate::gate`), which passes calls on to surfpool's
         // own JSON-RPC server on a port of its own.
@@ -74,7 +96,6 @@ impl Localnet {
         let rpc_addr = rpc_listener.local_addr()?;
         let [surfpool_port, ws_port] = pick_ports(host, [0, config.ws_port])?;
         let slot_time = config.slot_time_ms;
-        anyhow::ensure!(slot_time > 0, "slot_time_ms must be positive");
 
         let (mut svm, events, geyser_events) = SurfnetSvm::new(SurfnetSvmConfig {
             slot_time,
@@ -145,9 +166,9 @@ impl Localnet {
             Ok(Err(reason)) => {
                 // Reap the runloop here: dropping would report its error a second time.
                 let _ = localnet.stop();
-                Err(anyhow!("localnet failed to start: {reason}"))
+                Err(StartError::Failed(reason))
             }
-            Err(_) => Err(anyhow!("localnet did not start within {STARTUP_TIMEOUT:?}")),
+            Err(_) => Err(anyhow!("localnet did not start within {STARTUP_TIMEOUT:?}").into()),
         }
     }
 
@@ -207,6 +228,19 @@ impl Drop for Localnet {
         if let Err(e) = self.stop() {
             tracing::error!("localnet shutdown: {e:#}");
         }
+    }
+}
+
+/// Why one try at starting the chain failed.
+enum StartError {
+    /// Surfpool's runloop ended before its servers were up (e.g. a port was taken).
+    Failed(String),
+    Other(anyhow::Error),
+}
+
+impl<E: Into<anyhow::Error>> From<E> for StartError {
+    fn from(error: E) -> Self {
+        StartError::Other(error.into())
     }
 }
 

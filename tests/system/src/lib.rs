@@ -6,8 +6,11 @@
 pub mod proxy;
 pub mod throughput;
 
+use proxy::{FaultPlan, FaultProxy};
+
 use std::{
     collections::HashMap,
+    io::{BufRead, BufReader},
     net::TcpListener,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
@@ -58,10 +61,6 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
-fn spawn(name: &str, args: &[&str]) -> Child {
-    spawn_with(name, args, &[])
-}
-
 fn spawn_with(name: &str, args: &[&str], env: &[(&str, &str)]) -> Child {
     Command::new(binary(name))
         .args(args)
@@ -71,6 +70,43 @@ fn spawn_with(name: &str, args: &[&str], env: &[(&str, &str)]) -> Child {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap_or_else(|err| panic!("{name} starts: {err}"))
+}
+
+/// Starts `ignis-localnet` (50 ms slots) on ports it picks itself, and returns it with
+/// its RPC and websocket URLs, which it prints once it serves them. A port picked here
+/// and handed over could be taken by another process before the localnet binds it.
+async fn start_localnet() -> (Child, String, String) {
+    let mut child = Command::new(binary("ignis-localnet"))
+        .args(["--rpc-port", "0", "--ws-port", "0", "--slot-time-ms", "50"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|err| panic!("ignis-localnet starts: {err}"));
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (urls, lines) = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let (mut rpc, mut ws) = (None, None);
+        while rpc.is_none() || ws.is_none() {
+            let Some(Ok(line)) = lines.next() else { break };
+            if let Some(url) = line.strip_prefix("RPC:") {
+                rpc = Some(url.trim().to_owned());
+            } else if let Some(url) = line.strip_prefix("WebSocket:") {
+                ws = Some(url.trim().to_owned());
+            } else {
+                eprintln!("{line}");
+            }
+        }
+        (rpc.zip(ws), lines)
+    })
+    .await
+    .expect("read the localnet's output");
+    let Some((rpc_url, ws_url)) = urls else {
+        panic!("the localnet exited before it served: {:?}", child.wait());
+    };
+    // Its logs go on to stdout: pass them on, and keep its pipe open.
+    std::thread::spawn(move || lines.map_while(Result::ok).for_each(|line| eprintln!("{line}")));
+    (child, rpc_url, ws_url)
 }
 
 pub async fn wait_for<T>(
@@ -91,11 +127,10 @@ pub async fn wait_for<T>(
 /// How the services reach the chain.
 #[derive(Default)]
 pub struct Options {
-    /// The RPC URL the orchestrator and the workers use instead of the localnet's (a
-    /// fault proxy); the orchestrator then polls instead of following the websocket.
-    pub services_rpc_url: Option<String>,
-    /// The localnet's RPC port (the websocket's is one more); a free one if not given.
-    pub rpc_port: Option<u16>,
+    /// Faults a proxy injects into every JSON-RPC call of the orchestrator and the
+    /// workers (`Network::proxy` counts them); the orchestrator then polls instead of
+    /// following the websocket.
+    pub rpc_faults: Option<FaultPlan>,
     /// `Params::job_retention_seconds` (the default, an hour, if not given): how soon
     /// the orchestrator closes settled jobs.
     pub job_retention_seconds: Option<i64>,
@@ -152,6 +187,8 @@ pub struct Network {
     orchestrator: Option<Service>,
     standbys: Vec<Service>,
     workers: Vec<Service>,
+    /// The fault proxy between the services and the chain, with `Options::rpc_faults`.
+    pub proxy: Option<FaultProxy>,
 }
 
 impl Drop for Network {
@@ -174,51 +211,28 @@ impl Network {
 
     pub async fn start_with(workers: usize, dir: &Path, options: Options) -> Network {
         let api_port = free_port();
-        // The websocket takes the port after the RPC's, which may be taken: then the
-        // localnet exits at once, and another free port is tried.
-        let (mut localnet, mut rpc_port);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            rpc_port = options.rpc_port.unwrap_or_else(free_port);
-            localnet = spawn(
-                "ignis-localnet",
-                &[
-                    "--rpc-port",
-                    &rpc_port.to_string(),
-                    "--ws-port",
-                    &(rpc_port + 1).to_string(),
-                    "--slot-time-ms",
-                    "50",
-                ],
-            );
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            match localnet.try_wait() {
-                Ok(Some(status)) if attempt < 5 && options.rpc_port.is_none() => {
-                    eprintln!(
-                        "the localnet exited ({status}) on port {rpc_port}; trying another port"
-                    );
-                }
-                Ok(Some(status)) => panic!("the localnet exited: {status}"),
-                _ => break,
-            }
-        }
-        let rpc_url = format!("http://127.0.0.1:{rpc_port}");
+        let (localnet, rpc_url, ws_url) = start_localnet().await;
+        let proxy = match options.rpc_faults {
+            Some(plan) => Some(FaultProxy::start(rpc_url.clone(), plan).await),
+            None => None,
+        };
         let client = IgnisClient::new(&rpc_url);
         let mut network = Network {
             client,
             protocol: Protocol::new(Pubkey::default(), token::TOKEN_PROGRAM_ID),
             admin: Keypair::new(),
             rpc_url: rpc_url.clone(),
-            ws_url: format!("ws://127.0.0.1:{}", rpc_port + 1),
+            ws_url,
             api_url: format!("http://127.0.0.1:{api_port}"),
             operators: vec![],
             localnet,
             orchestrator: None,
             standbys: vec![],
             workers: vec![],
+            proxy,
         };
-        let services_url = options.services_rpc_url.clone().unwrap_or_else(|| rpc_url.clone());
+        let services_url =
+            network.proxy.as_ref().map_or_else(|| rpc_url.clone(), |proxy| proxy.url.clone());
         let client = &network.client;
         wait_for("the localnet", Duration::from_secs(60), async || {
             client.rpc().get_slot().await.ok()
@@ -261,7 +275,7 @@ impl Network {
         ]
         .map(String::from)
         .to_vec();
-        if options.services_rpc_url.is_some() {
+        if network.proxy.is_some() {
             orchestrator_args.push("--no-websocket".into());
         }
         // Workers upload to the first orchestrator API that takes it.

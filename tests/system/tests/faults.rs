@@ -13,7 +13,7 @@ use ignis::{
 use ignis_client::{bootstrap, instructions, pda, token};
 use ignis_system_tests::{
     one_network_at_a_time,
-    proxy::{FaultPlan, FaultProxy},
+    proxy::FaultPlan,
     Network, Options, IGN,
 };
 use rand::Rng;
@@ -163,16 +163,7 @@ async fn the_orchestrator_killed_and_restarted_loses_no_job_and_assigns_none_twi
 async fn rpc_calls_that_fail_drop_and_stall_lose_nothing() {
     let _turn = one_network_at_a_time().await;
     let dir = tempfile::tempdir().unwrap();
-    // The localnet's address is only known once it runs: the proxy forwards to a port
-    // chosen here and handed to the network.
-    let rpc_port = ignis_system_tests::free_port();
-    let proxy =
-        FaultProxy::start(format!("http://127.0.0.1:{rpc_port}"), FaultPlan::hostile()).await;
-    let options = Options {
-        services_rpc_url: Some(proxy.url.clone()),
-        rpc_port: Some(rpc_port),
-        ..Options::default()
-    };
+    let options = Options { rpc_faults: Some(FaultPlan::hostile()), ..Options::default() };
     let network = Network::start_with(3, dir.path(), options).await;
 
     const JOBS: u64 = 150;
@@ -189,6 +180,7 @@ async fn rpc_calls_that_fail_drop_and_stall_lose_nothing() {
         .await;
     network.settled(first, JOBS, SETTLE_WITHIN).await;
     let audit = network.audit().await;
+    let proxy = network.proxy.as_ref().expect("the fault proxy");
     eprintln!("faults/rpc: the orchestrator and 3 workers went through a proxy that injected: {}; held: {JOBS} jobs, {audit}", proxy.counts);
     use std::sync::atomic::Ordering::Relaxed;
     let counts = &proxy.counts;
