@@ -11,11 +11,7 @@ use ignis::{
     state::{GpuInfo, Job, JobKind, JobStatus, WorkerSettings},
 };
 use ignis_client::{bootstrap, instructions, pda, token};
-use ignis_system_tests::{
-    one_network_at_a_time,
-    proxy::FaultPlan,
-    Network, Options, IGN,
-};
+use ignis_system_tests::{one_network_at_a_time, proxy::FaultPlan, Network, Options, IGN};
 use rand::Rng;
 use solana_signer::Signer;
 
