@@ -90,14 +90,19 @@ impl ConfirmedTransaction {
 }
 
 impl IgnisClient {
-    /// Every signature of a transaction that named `address`, oldest first.
-    pub async fn signatures_for(&self, address: &Pubkey) -> Result<Vec<Signature>> {
+    /// Every signature of a transaction that named `address`, oldest first; with
+    /// `until`, only those newer than that transaction.
+    pub async fn signatures_for(
+        &self,
+        address: &Pubkey,
+        until: Option<Signature>,
+    ) -> Result<Vec<Signature>> {
         let mut newest_first = Vec::new();
         let mut before = None;
         loop {
             let config = || GetConfirmedSignaturesForAddress2Config {
                 before,
-                until: None,
+                until,
                 limit: Some(PAGE),
                 commitment: Some(CommitmentConfig::confirmed()),
             };

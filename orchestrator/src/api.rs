@@ -28,8 +28,10 @@ use tokio_util::sync::CancellationToken;
 use tower_http::cors::CorsLayer;
 
 use crate::{
+    index::Index,
+    store::JobFilter,
     verifier::Upload,
-    views::{parse_status, status_name, Sample, StatsView, STATUSES},
+    views::{parse_status, status_name, JobView, JobsByStatus, Sample, StatsView, STATUSES},
     Event, Shared,
 };
 
@@ -143,27 +145,41 @@ async fn list_jobs(
             }
         }
     }
-    let index = shared.index.read().expect("index lock");
-    // Newest posted first, strictly older than the cursor: a stable page whatever is
-    // posted meanwhile.
-    let older = match before {
-        Some(cursor) => index.by_posted.range(..cursor),
-        None => index.by_posted.range(..),
+    let filter = JobFilter { status, poster, before };
+    // One more than asked from each source: a next page exists when one more matched.
+    let mut page: Vec<JobView> = {
+        let index = shared.index.read().expect("index lock");
+        // Newest posted first, strictly older than the cursor: a stable page whatever
+        // is posted meanwhile.
+        let older = match before {
+            Some(cursor) => index.by_posted.range(..cursor),
+            None => index.by_posted.range(..),
+        };
+        let live = older
+            .rev()
+            .filter_map(|(_, id)| index.jobs.get(id))
+            .filter(|e| filter.matches(&e.value))
+            .take(limit + 1)
+            .map(|e| JobView::new(&e.value, e.slot, index.is_closed(e.value.id)));
+        let unsaved = shared.closed.lock().expect("closed lock").page(filter, limit + 1);
+        live.chain(unsaved.iter().map(|c| JobView::new(&c.job, c.slot, true))).collect()
     };
-    let mut page = older
-        .rev()
-        .filter_map(|(_, id)| index.jobs.get(id))
-        .filter(|e| status.is_none_or(|s| e.value.status == s))
-        .filter(|e| poster.is_none_or(|p| e.value.poster == p))
-        .take(limit + 1);
-    let jobs: Vec<_> = page
-        .by_ref()
-        .take(limit)
-        .map(|e| crate::views::JobView::new(&e.value, e.slot, index.is_closed(e.value.id)))
-        .collect();
-    // A next page exists when one more job matched.
-    let next = page.next().and(jobs.last()).map(|last| format!("{}.{}", last.posted_at, last.id));
-    Ok(Json(json!({ "jobs": jobs, "next": next })))
+    let stored = shared.store.page(filter, limit + 1).await.map_err(history_unreadable)?;
+    page.extend(stored.iter().map(|c| JobView::new(&c.job, c.slot, true)));
+    // A job moving into the database meanwhile may come from two sources.
+    page.sort_by_key(|view| std::cmp::Reverse((view.posted_at, view.id)));
+    page.dedup_by_key(|view| (view.posted_at, view.id));
+    let more = page.len() > limit;
+    page.truncate(limit);
+    let next = page.last().filter(|_| more).map(|last| format!("{}.{}", last.posted_at, last.id));
+    Ok(Json(json!({ "jobs": page, "next": next })))
+}
+
+fn history_unreadable(err: anyhow::Error) -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("the job history database cannot be read ({err:#}); try again shortly"),
+    )
 }
 
 /// A page cursor: `POSTED_AT.ID` of the last job of the previous page.
@@ -177,7 +193,16 @@ async fn get_job(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let id = parse_id(&id)?;
-    let view = shared.index.read().expect("index lock").job_view(id);
+    let live = shared.index.read().expect("index lock").job_view(id);
+    let unsaved = || shared.closed.lock().expect("closed lock").job(id);
+    let view = match live {
+        Some(view) => Some(view),
+        None => match unsaved() {
+            Some(closed) => Some(closed),
+            None => shared.store.job(id).await.map_err(history_unreadable)?,
+        }
+        .map(|closed| JobView::new(&closed.job, closed.slot, true)),
+    };
     let view = view.ok_or_else(|| ApiError::not_found(format!("there is no job #{id}")))?;
     Ok(Json(serde_json::to_value(view).expect("serializable")))
 }
@@ -193,7 +218,15 @@ async fn list_workers(State(shared): State<Arc<Shared>>) -> Json<Value> {
 pub fn current_stats(shared: &Shared) -> StatsView {
     let history: Vec<Sample> =
         shared.history.lock().expect("history lock").iter().copied().collect();
-    shared.index.read().expect("index lock").stats(history)
+    let index = shared.index.read().expect("index lock");
+    // Under the index lock: the history task moves jobs out of the index under it.
+    let closed = shared.closed.lock().expect("closed lock").totals();
+    index.stats(history, &closed)
+}
+
+/// Jobs by status, live and closed.
+fn job_counts(shared: &Shared, index: &Index) -> JobsByStatus {
+    index.by_status.plus(&shared.closed.lock().expect("closed lock").totals().by_status)
 }
 
 async fn stats(State(shared): State<Arc<Shared>>) -> Json<StatsView> {
@@ -333,12 +366,13 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> (StatusCode, &'static str
 
 fn update_gauges(shared: &Shared) {
     let index = shared.index.read().expect("index lock");
+    let counts = job_counts(shared, &index);
     for status in STATUSES {
         shared
             .metrics
             .jobs
             .with_label_values(&[status_name(status)])
-            .set(index.by_status.get(status) as i64);
+            .set(counts.get(status) as i64);
     }
     shared.metrics.workers.set(index.workers.len() as i64);
     shared
@@ -360,10 +394,11 @@ pub async fn sample_stats(shared: Arc<Shared>, shutdown: CancellationToken) -> a
             last_sample = Some(Instant::now());
             let sample = {
                 let index = shared.index.read().expect("index lock");
+                let counts = job_counts(&shared, &index);
                 Sample {
                     t: index.clock,
-                    jobs_completed: index.by_status.completed,
-                    jobs_open: index.by_status.open,
+                    jobs_completed: counts.completed,
+                    jobs_open: counts.open,
                     hashrate: index.hashrate(),
                 }
             };

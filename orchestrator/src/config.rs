@@ -36,10 +36,20 @@ pub struct Config {
     #[arg(long, env = "IGNIS_NO_WEBSOCKET")]
     pub no_websocket: bool,
 
-    /// Do not read the program's past transactions at start to rebuild the history of
-    /// closed jobs (the API then shows only jobs whose accounts are still open).
+    /// Do not read the program's transactions since the last scan at start (jobs that
+    /// closed while no orchestrator ran are then missing from the history).
     #[arg(long, env = "IGNIS_NO_HISTORY_SCAN")]
     pub no_history_scan: bool,
+
+    /// The job history database: `sqlite://PATH` or `postgres://USER:PASSWORD@HOST/DB`
+    /// (which several orchestrators may share) [default: a SQLite file in --data-dir,
+    /// one per deployment].
+    #[arg(long, env = "IGNIS_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Where the orchestrator keeps its files (the default history database).
+    #[arg(long, env = "IGNIS_DATA_DIR", default_value = "~/.local/share/ignis")]
+    pub data_dir: String,
 
     /// How often to send the on-chain heartbeat that keeps workers from claiming jobs
     /// themselves (they do after the program's `orchestrator_timeout_seconds`).
@@ -68,6 +78,8 @@ impl Config {
             resync_ms: 5_000,
             no_websocket: false,
             no_history_scan: false,
+            database_url: None,
+            data_dir: "~/.local/share/ignis".into(),
             heartbeat_ms: 3_000,
             verify_recompute_max_n: 512,
             freivalds_rounds: 20,
@@ -93,6 +105,17 @@ impl Config {
             return url.clone();
         }
         ignis_client::rpc::websocket_url(&self.url)
+    }
+
+    /// The history database's URL: given, or a SQLite file in the data directory named
+    /// by the deployment's IGN mint, so each deployment (a fresh localnet is a new one)
+    /// has its own.
+    pub fn database_url(&self, mint: &anchor_lang::prelude::Pubkey) -> String {
+        if let Some(url) = &self.database_url {
+            return url.clone();
+        }
+        let dir = ignis_client::process::expand_home(&self.data_dir);
+        format!("sqlite://{}/history-{mint}.sqlite", dir.trim_end_matches('/'))
     }
 
     pub fn keypair_path(&self) -> String {

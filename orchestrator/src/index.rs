@@ -1,6 +1,6 @@
 //! The in-memory copy of the program's accounts. Nothing here outlives the process:
 //! a restart rebuilds it from the chain. A job whose account was closed stays, with its
-//! last state, as history.
+//! last state, until the history task moves it into the database (`take_closed`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -49,7 +49,7 @@ pub struct Index {
     /// Settled jobs whose account is still open, by (completed_at, id): what the crank
     /// closes once their retention has passed.
     pub settled_open: BTreeSet<(i64, u64)>,
-    /// Jobs whose account was closed: kept as history.
+    /// Jobs whose account was closed, until `take_closed`.
     pub closed: HashSet<u64>,
     pub by_status: JobsByStatus,
     /// Sum of rewards of completed jobs.
@@ -243,27 +243,23 @@ impl Index {
         gone.into_iter().filter_map(|id| self.close_job(id, slot)).collect()
     }
 
-    /// Adds jobs rebuilt from the chain's history whose accounts were closed, unless the
-    /// index already knows the id (a live job, or one it saw close). Returns how many.
-    pub fn restore_closed(&mut self, records: Vec<ignis_client::history::JobRecord>) -> usize {
-        use anchor_lang::AccountSerialize;
-        let mut restored = 0;
-        for record in records {
-            let id = record.job.id;
-            if self.jobs.contains_key(&id) {
-                continue;
+    /// Takes the jobs whose accounts closed out of the index (for the database): each
+    /// leaves every count and list it was in.
+    pub fn take_closed(&mut self) -> Vec<crate::store::ClosedJob> {
+        let closed = std::mem::take(&mut self.closed);
+        let mut taken = Vec::with_capacity(closed.len());
+        for id in closed {
+            let Some(entry) = self.jobs.remove(&id) else { continue };
+            let job = entry.value;
+            self.by_status.add(job.status, -1);
+            if job.status == JobStatus::Completed {
+                self.volume -= u128::from(job.reward);
             }
-            // Through `apply`, as the account's bytes, so every count and list the index
-            // keeps takes it in the one way.
-            let mut data = Vec::new();
-            if record.job.try_serialize(&mut data).is_err() {
-                continue;
-            }
-            self.apply(ignis_client::pda::job(id), Some(&data), record.slot);
-            self.close_job(id, record.slot);
-            restored += 1;
+            self.by_posted.remove(&(job.posted_at, id));
+            self.job_by_address.remove(&ignis_client::pda::job(id));
+            taken.push(crate::store::ClosedJob { job, slot: entry.slot });
         }
-        restored
+        taken
     }
 
     /// Whether job `id`'s account was closed (it is history).
@@ -298,7 +294,12 @@ impl Index {
         self.program_config().is_some_and(|config| worker.check_eligible(config, stake).is_ok())
     }
 
-    pub fn stats(&self, history: Vec<crate::views::Sample>) -> StatsView {
+    /// The stats, with `closed` (the jobs no longer in the index) in the job counts.
+    pub fn stats(
+        &self,
+        history: Vec<crate::views::Sample>,
+        closed: &crate::store::ClosedTotals,
+    ) -> StatsView {
         let config = self.program_config();
         let accepting = || {
             self.workers.values().filter(|w| w.value.registered && w.value.settings.accepting_jobs)
@@ -311,9 +312,9 @@ impl Index {
                 .values()
                 .filter(|w| w.value.settings.gpu.compute_capability > 0)
                 .count() as u64,
-            jobs_by_status: self.by_status.clone(),
+            jobs_by_status: self.by_status.plus(&closed.by_status),
             hashrate: self.hashrate(),
-            volume: self.volume.to_string(),
+            volume: (self.volume + closed.volume).to_string(),
             total_staked: config.map_or(0, |c| c.totals.staked).to_string(),
             emission_rate: config.map_or(0, |c| c.emission.rate_at(self.clock)).to_string(),
             mint: config.map(|c| c.mint.to_string()).unwrap_or_default(),
@@ -384,5 +385,20 @@ mod tests {
         assert!(!index.is_closed(7));
         assert_eq!(index.by_posted.iter().copied().collect::<Vec<_>>(), vec![(200, 7)]);
         assert_eq!(index.settled_open.iter().copied().collect::<Vec<_>>(), vec![(201, 7)]);
+    }
+
+    #[test]
+    fn closed_jobs_leave_memory_with_their_counts() {
+        let mut index = Index::default();
+        for (id, reward) in [(1, 5), (2, 7)] {
+            index.apply(ignis_client::pda::job(id), Some(&completed(id, reward, 100)), 1);
+        }
+        index.apply(ignis_client::pda::job(1), None, 2);
+        let taken = index.take_closed();
+        assert_eq!(taken.iter().map(|c| (c.job.id, c.slot)).collect::<Vec<_>>(), vec![(1, 1)]);
+        assert_eq!((index.volume, index.by_status.completed), (7, 1));
+        assert_eq!(index.by_posted.iter().copied().collect::<Vec<_>>(), vec![(100, 2)]);
+        assert!(index.job_view(1).is_none() && index.job_view(2).is_some());
+        assert!(index.take_closed().is_empty(), "taken once");
     }
 }

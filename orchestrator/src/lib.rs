@@ -1,10 +1,12 @@
 //! The Ignis orchestrator: indexes the program's accounts, matches open jobs to
 //! workers, cranks deadlines, verifies single-replica kernel results, and serves an
-//! HTTP API with metrics. Every piece of state is rebuilt from the chain at start.
+//! HTTP API with metrics. Live state is rebuilt from the chain at start; the history of
+//! closed jobs is kept in a database, and what it misses is rebuilt from the chain.
 //!
 //! One task per job, sharing [`Shared`]: `indexer` (chain -> index), `dispatch`
 //! (matcher -> assign transactions), `crank` (expire, refund, finalize), `verifier`
-//! (attest or dispute), `api` (HTTP). They stop on the cancellation token.
+//! (attest or dispute), `history` (closed jobs -> the database, `store`), `api`
+//! (HTTP). They stop on the cancellation token.
 
 pub mod api;
 pub mod bench;
@@ -18,6 +20,7 @@ pub mod index;
 pub mod indexer;
 pub mod matcher;
 pub mod metrics;
+pub mod store;
 pub mod verifier;
 pub mod views;
 
@@ -63,6 +66,10 @@ pub struct Shared {
     pub metrics: metrics::Metrics,
     pub uploads: Mutex<HashMap<u64, verifier::Upload>>,
     pub history: Mutex<VecDeque<Sample>>,
+    /// The job history database.
+    pub store: store::Store,
+    /// Closed jobs on their way from the index into `store`. Lock after `index`.
+    pub closed: Mutex<history::Closed>,
     pub websocket_up: AtomicBool,
     pub shutdown: CancellationToken,
 }
@@ -174,6 +181,10 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         (false, true) => tracing::warn!(orchestrator = %program_config.orchestrator, "this key is not the orchestrator: jobs will not be assigned"),
     }
 
+    let database_url = config.database_url(&program_config.mint);
+    let store = store::Store::open(&database_url).await?;
+    store.bind_deployment(&program_config.mint).await?;
+
     let (generation, _) = watch::channel(0u64);
     let (events, _) = broadcast::channel(4_096);
     let shared = Arc::new(Shared {
@@ -185,6 +196,8 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         metrics: metrics::Metrics::new(),
         uploads: Mutex::default(),
         history: Mutex::default(),
+        store,
+        closed: Mutex::default(),
         websocket_up: AtomicBool::new(false),
         shutdown: shutdown.clone(),
     });
@@ -217,9 +230,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     spawn(&mut tasks, "crank", Box::pin(crank::run(shared.clone(), shutdown.clone())));
     spawn(&mut tasks, "verifier", Box::pin(verifier::run(shared.clone(), shutdown.clone())));
     spawn(&mut tasks, "heartbeat", Box::pin(heartbeat::run(shared.clone(), shutdown.clone())));
-    if !config.no_history_scan {
-        spawn(&mut tasks, "history", Box::pin(history::backfill(shared.clone(), shutdown.clone())));
-    }
+    spawn(&mut tasks, "history", Box::pin(history::run(shared.clone(), shutdown.clone())));
     spawn(
         &mut tasks,
         "stats sampler",

@@ -190,6 +190,19 @@ impl JobsByStatus {
         *slot = slot.saturating_add_signed(n);
     }
 
+    /// These counts plus `other`'s.
+    pub fn plus(&self, other: &JobsByStatus) -> JobsByStatus {
+        JobsByStatus {
+            open: self.open + other.open,
+            running: self.running + other.running,
+            completed: self.completed + other.completed,
+            cancelled: self.cancelled + other.cancelled,
+            refunded: self.refunded + other.refunded,
+            revealing: self.revealing + other.revealing,
+            challenge: self.challenge + other.challenge,
+        }
+    }
+
     pub fn get(&self, status: JobStatus) -> u64 {
         match status {
             JobStatus::Open => self.open,

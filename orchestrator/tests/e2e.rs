@@ -139,6 +139,7 @@ impl Net {
         config.api_addr = "127.0.0.1:0".parse().unwrap();
         config.poll_ms = 200;
         config.resync_ms = 2_000;
+        config.data_dir = self.dir.path().join("data").to_string_lossy().into_owned();
         config
     }
 
@@ -1065,9 +1066,20 @@ async fn settled_jobs_are_closed_after_their_retention_and_their_history_survive
         0.0
     );
 
-    // An orchestrator that starts afresh rebuilds the same history from the chain's
-    // transactions: the accounts are gone, the events are not.
-    let fresh = Orchestrator::start(net.orchestrator_config()).await;
+    // A restart finds the history in its database, without reading the chain's history.
+    let restarted =
+        Orchestrator::start(Config { no_history_scan: true, ..net.orchestrator_config() }).await;
+    for (&id, view) in ids.iter().zip(&views) {
+        let stored =
+            net.until("the stored history", || closed_view(restarted.base.clone(), id)).await;
+        assert_eq!(&stored, view, "job {id} as stored");
+    }
+    restarted.stop().await;
+
+    // An orchestrator that starts afresh, with an empty database, rebuilds the same
+    // history from the chain's transactions: the accounts are gone, the events are not.
+    let empty = net.dir.path().join("empty").to_string_lossy().into_owned();
+    let fresh = Orchestrator::start(Config { data_dir: empty, ..net.orchestrator_config() }).await;
     for (&id, view) in ids.iter().zip(&views) {
         let rebuilt =
             net.until("the history to be rebuilt", || closed_view(fresh.base.clone(), id)).await;

@@ -74,6 +74,8 @@ pub async fn up(args: UpArgs) -> Result<Report> {
     orchestrator.api_addr = api_addr;
     orchestrator.ws_url = Some(ws_url.clone());
     orchestrator.poll_ms = 200;
+    // Its history database sits with the network's other state (one file per deployment).
+    orchestrator.data_dir = state_dir.to_string_lossy().into_owned();
     services.spawn(named("orchestrator", ignis_orchestrator::run(orchestrator, shutdown.clone())));
     let api_url = format!("http://{api_addr}");
 

@@ -2,6 +2,8 @@
 //! localnet over JSON-RPC, optionally with the protocol initialised, and the few
 //! helpers they all need. Tests build their own scenarios on top.
 
+pub mod postgres;
+
 use std::{
     future::Future,
     path::PathBuf,

@@ -93,8 +93,6 @@ async fn start_localnet() -> (Child, String, String) {
                 rpc = Some(url.trim().to_owned());
             } else if let Some(url) = line.strip_prefix("WebSocket:") {
                 ws = Some(url.trim().to_owned());
-            } else {
-                eprintln!("{line}");
             }
         }
         (rpc.zip(ws), lines)
@@ -104,8 +102,9 @@ async fn start_localnet() -> (Child, String, String) {
     let Some((rpc_url, ws_url)) = urls else {
         panic!("the localnet exited before it served: {:?}", child.wait());
     };
-    // Its logs go on to stdout: pass them on, and keep its pipe open.
-    std::thread::spawn(move || lines.map_while(Result::ok).for_each(|line| eprintln!("{line}")));
+    // Its logs go on to stdout (surfpool logs every failed simulation, which the tests
+    // cause on purpose): drained unread, so that its writes never block.
+    std::thread::spawn(move || lines.for_each(drop));
     (child, rpc_url, ws_url)
 }
 
@@ -140,6 +139,9 @@ pub struct Options {
     /// Orchestrators besides the first, with the same key, each with its own API:
     /// standbys for availability; the chain arbitrates between them.
     pub standby_orchestrators: usize,
+    /// The history database every orchestrator shares (PostgreSQL); without it each
+    /// has a SQLite file of its own.
+    pub database_url: Option<String>,
 }
 
 /// A service process and how to start it again.
@@ -278,16 +280,26 @@ impl Network {
         if network.proxy.is_some() {
             orchestrator_args.push("--no-websocket".into());
         }
+        // The history database: the one given, shared, or a SQLite file each.
+        let database = |index: usize| match &options.database_url {
+            Some(url) => ["--database-url".to_string(), url.clone()],
+            None => {
+                let data_dir = dir.join(format!("orchestrator-{index}"));
+                ["--data-dir".to_string(), data_dir.to_string_lossy().into_owned()]
+            }
+        };
         // Workers upload to the first orchestrator API that takes it.
         let mut api_urls = vec![network.api_url.clone()];
-        for _ in 0..options.standby_orchestrators {
+        for index in 1..=options.standby_orchestrators {
             let mut args = orchestrator_args.clone();
+            args.extend(database(index));
             let api = args.iter().position(|arg| arg == "--api-addr").expect("--api-addr") + 1;
             args[api] = format!("127.0.0.1:{}", free_port());
             api_urls.push(format!("http://{}", args[api]));
             network.standbys.push(Service::start("ignis-orchestrator", args, &[]));
         }
         let api_urls = api_urls.join(",");
+        orchestrator_args.extend(database(0));
         network.orchestrator = Some(Service::start("ignis-orchestrator", orchestrator_args, &[]));
         for index in 0..workers {
             let operator = Keypair::new();
@@ -411,6 +423,18 @@ impl Network {
 
     pub fn restart_orchestrator(&mut self) {
         self.orchestrator.as_mut().expect("an orchestrator").restart(&[]);
+    }
+
+    /// Restarts the first orchestrator on another history database.
+    pub fn restart_orchestrator_on(&mut self, database_url: &str) {
+        let service = self.orchestrator.as_mut().expect("an orchestrator");
+        let database = service
+            .args
+            .iter()
+            .position(|arg| arg == "--database-url" || arg == "--data-dir")
+            .expect("a database argument");
+        service.args.splice(database..database + 2, ["--database-url".into(), database_url.into()]);
+        service.restart(&[]);
     }
 
     /// Posts jobs `first..first + count` (ids are sequential), 4 per transaction, sent

@@ -54,7 +54,7 @@ pub async fn record(
     lifecycles: u64,
 ) -> ignis_client::rpc::Result<Recording> {
     let config = client.config().await?;
-    let signatures = client.signatures_for(&ignis::ID).await?;
+    let signatures = client.signatures_for(&ignis::ID, None).await?;
     let confirmed: Vec<ConfirmedTransaction> = futures::stream::iter(signatures)
         .map(|signature| async move { client.confirmed_transaction(&signature).await })
         .buffered(16)

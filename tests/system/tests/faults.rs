@@ -12,6 +12,7 @@ use ignis::{
 };
 use ignis_client::{bootstrap, instructions, pda, token};
 use ignis_system_tests::{one_network_at_a_time, proxy::FaultPlan, Network, Options, IGN};
+use ignis_test_support::postgres::Postgres;
 use rand::Rng;
 use solana_signer::Signer;
 
@@ -423,7 +424,13 @@ async fn a_malicious_worker_is_refused_with_named_errors_and_gains_nothing() {
 async fn a_standby_orchestrator_takes_over_and_every_job_completes_once() {
     let _turn = one_network_at_a_time().await;
     let dir = tempfile::tempdir().unwrap();
-    let options = Options { standby_orchestrators: 1, ..Options::default() };
+    // Both keep their history in one PostgreSQL.
+    let postgres = Postgres::start();
+    let options = Options {
+        standby_orchestrators: 1,
+        database_url: Some(postgres.database("ignis")),
+        ..Options::default()
+    };
     let mut network = Network::start_with(2, dir.path(), options).await;
     let poster = network.poster(10_000).await;
     let first = next_job_id(&network).await;

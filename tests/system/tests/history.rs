@@ -1,12 +1,13 @@
 //! Bounded state without lost history: 2,000 jobs settle and their accounts are closed
-//! (the crank, one second after each settles); an orchestrator restarted with an empty
-//! index rebuilds every one of them from the chain's transactions, and its API pages
-//! through them.
+//! (the crank, one second after each settles). Two orchestrators keep the history in one
+//! PostgreSQL, and the API pages through it; an orchestrator restarted with an empty
+//! database rebuilds every job from the chain's transactions.
 
 use std::{collections::HashSet, time::Duration};
 
 use ignis::{instructions::PostJobArgs, state::JobKind};
 use ignis_system_tests::{one_network_at_a_time, wait_for, Network, Options, IGN};
+use ignis_test_support::postgres::Postgres;
 use serde_json::Value;
 use solana_signer::Signer;
 
@@ -16,7 +17,13 @@ const JOBS: u64 = 2_000;
 async fn a_restarted_orchestrator_rebuilds_the_history_of_two_thousand_closed_jobs() {
     let _turn = one_network_at_a_time().await;
     let dir = tempfile::tempdir().unwrap();
-    let options = Options { job_retention_seconds: Some(1), ..Options::default() };
+    let postgres = Postgres::start();
+    let options = Options {
+        job_retention_seconds: Some(1),
+        standby_orchestrators: 1,
+        database_url: Some(postgres.database("ignis")),
+        ..Options::default()
+    };
     let mut network = Network::start_with(4, dir.path(), options).await;
     let poster = network.poster(10_000).await;
     let before = network.client.config().await.unwrap();
@@ -44,12 +51,11 @@ async fn a_restarted_orchestrator_rebuilds_the_history_of_two_thousand_closed_jo
     })
     .await;
 
-    // A fresh orchestrator process: nothing in memory, every account gone.
-    network.restart_orchestrator();
     let http = reqwest::Client::new();
     let api = network.api_url.clone();
     let poster_key = poster.pubkey();
-    let rebuilt = wait_for("the history to be rebuilt", Duration::from_secs(300), async || {
+    // Every closed job, once, read page by page from the API.
+    let history = async || {
         let mut seen = HashSet::new();
         let mut cursor: Option<String> = None;
         loop {
@@ -71,10 +77,20 @@ async fn a_restarted_orchestrator_rebuilds_the_history_of_two_thousand_closed_jo
             }
         }
         (seen.len() as u64 == JOBS).then_some(seen)
-    })
-    .await;
+    };
+    let stored = wait_for("the history in the database", Duration::from_secs(60), &history).await;
+    assert!(range.clone().all(|id| stored.contains(&id)), "every id of the run, once");
+
+    // A fresh orchestrator process with an empty database: nothing in memory, every
+    // account gone; the chain's transactions still hold it all.
+    let empty = format!("sqlite://{}/empty.sqlite", dir.path().display());
+    network.restart_orchestrator_on(&empty);
+    let started = std::time::Instant::now();
+    let rebuilt = wait_for("the history to be rebuilt", Duration::from_secs(300), &history).await;
     assert!(range.clone().all(|id| rebuilt.contains(&id)), "every id of the run, once");
+    assert!(dir.path().join("empty.sqlite").exists(), "rebuilt into the new database");
     eprintln!(
-        "history: {JOBS} jobs settled and closed, then rebuilt from the chain by a restarted orchestrator"
+        "history: {JOBS} jobs settled and closed; two orchestrators kept them in PostgreSQL; an orchestrator with an empty database rebuilt them from the chain in {:.1} s",
+        started.elapsed().as_secs_f64()
     );
 }
