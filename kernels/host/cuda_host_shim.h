@@ -42,3 +42,13 @@ static inline unsigned long long atomicMin(unsigned long long* address, unsigned
     if (value < old) *address = value;
     return old;
 }
+
+// The four signed byte products of a and b (little-endian lanes) summed into c, wrapping.
+static inline int __dp4a(int a, int b, int c) {
+    unsigned int sum = (unsigned int)c;
+    for (int i = 0; i < 4; i++) {
+        const int x = (signed char)(a >> (8 * i)), y = (signed char)(b >> (8 * i));
+        sum += (unsigned int)(x * y);
+    }
+    return (int)sum;
+}

@@ -20,3 +20,5 @@ extern "C" bool ignis_host_pow_accepts(const u32 state[8], u32 difficulty) {
 extern "C" u64 ignis_host_splitmix64(u64 z) { return splitmix64(z); }
 
 extern "C" u32 ignis_host_byte_perm(u32 x, u32 y, u32 s) { return __byte_perm(x, y, s); }
+
+extern "C" int ignis_host_dp4a(int a, int b, int c) { return __dp4a(a, b, c); }

@@ -2,7 +2,12 @@
 
 use std::{fmt, str::FromStr};
 
-use crate::{cpu::CpuBackend, cuda::CudaBackend, pow::PowTask};
+use crate::{
+    cpu::CpuBackend,
+    cuda::CudaBackend,
+    int8::{Mlp, MlpOutput},
+    pow::PowTask,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KernelError {
@@ -22,6 +27,8 @@ pub enum KernelError {
     OutOfMemory { needed: u64, available: u64 },
     #[error("matrix size {0} is out of range")]
     InvalidSize(u32),
+    #[error("{0}")]
+    Shape(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,6 +92,19 @@ pub trait Backend: Send + Sync {
 
     /// The n x n wrapping product of the job's generated inputs, row-major.
     fn matmul(&self, seed: &[u8; 32], n: u32) -> Result<Vec<u32>, KernelError>;
+
+    /// `gemm-i8`: `A` (m x k) times `B` (k x n), int8 to int32, row-major.
+    fn gemm_i8(
+        &self,
+        a: &[i8],
+        b: &[i8],
+        m: usize,
+        k: usize,
+        n: usize,
+    ) -> Result<Vec<i32>, KernelError>;
+
+    /// `mlp-i8`: a batch (`batch x inputs`) through a validated model.
+    fn mlp_i8(&self, model: &Mlp, x: &[i8], batch: usize) -> Result<MlpOutput, KernelError>;
 
     /// Nonces per `pow_search` call that keep one call short (a fraction of a second),
     /// so that a long search can report progress, checkpoint and stop.

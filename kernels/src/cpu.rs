@@ -4,6 +4,7 @@ use rayon::prelude::*;
 
 use crate::{
     backend::{Backend, BackendKind, DeviceInfo, KernelError},
+    int8::{self, Mlp, MlpOutput},
     matmul,
     pow::{Midstate, PowTask},
 };
@@ -67,6 +68,23 @@ impl Backend for CpuBackend {
 
     fn matmul(&self, seed: &[u8; 32], n: u32) -> Result<Vec<u32>, KernelError> {
         Ok(matmul::compute(seed, n))
+    }
+
+    fn gemm_i8(
+        &self,
+        a: &[i8],
+        b: &[i8],
+        m: usize,
+        k: usize,
+        n: usize,
+    ) -> Result<Vec<i32>, KernelError> {
+        int8::check_gemm(a, b, m, k, n).map_err(KernelError::Shape)?;
+        Ok(int8::gemm(a, b, m, k, n))
+    }
+
+    fn mlp_i8(&self, model: &Mlp, x: &[i8], batch: usize) -> Result<MlpOutput, KernelError> {
+        int8::check_mlp(model, x, batch).map_err(KernelError::Shape)?;
+        Ok(model.infer(x, batch))
     }
 
     fn pow_batch(&self) -> u64 {

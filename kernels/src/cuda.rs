@@ -13,6 +13,7 @@ use cudarc::{
 
 use crate::{
     backend::{Backend, BackendKind, DeviceInfo, KernelError},
+    int8::{self, Mlp, MlpOutput},
     pow::{nonce_windows, Midstate, PowTask},
 };
 
@@ -22,7 +23,8 @@ const KERNELS_CU: &str = include_str!("kernels.cu");
 pub const SUPPORTED_ARCHS: [&str; 5] =
     ["compute_75", "compute_80", "compute_86", "compute_89", "compute_90"];
 /// Every kernel in kernels.cu.
-pub const KERNEL_NAMES: [&str; 3] = ["pow_search", "matmul_inputs", "matmul_tiled"];
+pub const KERNEL_NAMES: [&str; 5] =
+    ["pow_search", "matmul_inputs", "matmul_tiled", "gemm_i8", "mlp_layer_i8"];
 /// Must match TILE in kernels.cu.
 const TILE: u32 = 32;
 const POW_THREADS_PER_BLOCK: u32 = 256;
@@ -32,6 +34,8 @@ pub struct CudaBackend {
     pow_search: CudaFunction,
     matmul_inputs: CudaFunction,
     matmul_tiled: CudaFunction,
+    gemm_i8: CudaFunction,
+    mlp_layer_i8: CudaFunction,
     info: DeviceInfo,
     multiprocessors: u32,
     /// Blocks of the nonce search that fit on the device at once: multiprocessors x
@@ -41,6 +45,12 @@ pub struct CudaBackend {
     pow_resident_blocks: u32,
     /// The SM clock the driver reports (its peak), in kHz.
     clock_khz: u32,
+}
+
+/// A dimension as the kernels take it.
+fn dimension(value: usize) -> Result<u32, KernelError> {
+    u32::try_from(value)
+        .map_err(|_| KernelError::Shape(format!("a dimension of {value} is too large for the GPU")))
 }
 
 fn driver(error: impl std::fmt::Display) -> KernelError {
@@ -113,6 +123,8 @@ impl CudaBackend {
             pow_search,
             matmul_inputs: load("matmul_inputs")?,
             matmul_tiled: load("matmul_tiled")?,
+            gemm_i8: load("gemm_i8")?,
+            mlp_layer_i8: load("mlp_layer_i8")?,
             info: DeviceInfo {
                 kind: BackendKind::Cuda,
                 name,
@@ -137,6 +149,25 @@ impl CudaBackend {
     /// The SM's peak clock in MHz, as the driver reports it.
     pub fn clock_mhz(&self) -> u32 {
         self.clock_khz / 1000
+    }
+
+    /// A grid-stride launch over `outputs` outputs: a few waves of 256-thread blocks.
+    fn grid_stride(&self, outputs: usize) -> LaunchConfig {
+        let blocks = (outputs.div_ceil(256) as u64).clamp(1, u64::from(self.multiprocessors) * 8);
+        LaunchConfig {
+            grid_dim: (blocks as u32, 1, 1),
+            block_dim: (256, 1, 1),
+            shared_mem_bytes: 0,
+        }
+    }
+
+    /// Fails unless `bytes` fit in the device's memory.
+    fn fits(&self, bytes: usize) -> Result<(), KernelError> {
+        let needed = bytes as u64;
+        if needed > self.info.memory_bytes {
+            return Err(KernelError::OutOfMemory { needed, available: self.info.memory_bytes });
+        }
+        Ok(())
     }
 
     fn generate_input(
@@ -246,6 +277,83 @@ impl Backend for CudaBackend {
         let output = self.stream.clone_dtoh(&c).map_err(driver)?;
         debug_assert_eq!(output.len(), len);
         Ok(output)
+    }
+
+    fn gemm_i8(
+        &self,
+        a: &[i8],
+        b: &[i8],
+        m: usize,
+        k: usize,
+        n: usize,
+    ) -> Result<Vec<i32>, KernelError> {
+        int8::check_gemm(a, b, m, k, n).map_err(KernelError::Shape)?;
+        let (m32, k32, n32) = (dimension(m)?, dimension(k)?, dimension(n)?);
+        self.fits(a.len() + b.len() + 4 * m * n)?;
+        // B goes over transposed, so that every output is a dot product of two rows.
+        let a_device = self.stream.clone_htod(a).map_err(driver)?;
+        let bt = self.stream.clone_htod(&int8::transpose(b, k, n)).map_err(driver)?;
+        let mut c = self.stream.alloc_zeros::<i32>(m * n).map_err(driver)?;
+        let cfg = self.grid_stride(m * n);
+        // SAFETY: (const i8*, const i8*, i32*, u32, u32, u32) with m x k, n x k, m x n.
+        unsafe {
+            self.stream
+                .launch_builder(&self.gemm_i8)
+                .arg(&a_device)
+                .arg(&bt)
+                .arg(&mut c)
+                .arg(&m32)
+                .arg(&k32)
+                .arg(&n32)
+                .launch(cfg)
+        }
+        .map_err(driver)?;
+        self.stream.clone_dtoh(&c).map_err(driver)
+    }
+
+    fn mlp_i8(&self, model: &Mlp, x: &[i8], batch: usize) -> Result<MlpOutput, KernelError> {
+        int8::check_mlp(model, x, batch).map_err(KernelError::Shape)?;
+        let widest = model.layers.iter().map(|l| l.outputs.max(l.inputs)).max().unwrap_or(0);
+        let weights: usize = model.layers.iter().map(|l| l.weight.len() + 4 * l.bias.len()).sum();
+        self.fits(weights + batch * widest * 6)?;
+        let batch32 = dimension(batch)?;
+        let mut activations = self.stream.clone_htod(x).map_err(driver)?;
+        let mut logits = self.stream.alloc_zeros::<i32>(1).map_err(driver)?;
+        // The activations stay on the device from layer to layer.
+        for layer in &model.layers {
+            let weight = self.stream.clone_htod(&layer.weight).map_err(driver)?;
+            let bias = self.stream.clone_htod(&layer.bias).map_err(driver)?;
+            let (k, n) = (layer.inputs as u32, layer.outputs as u32);
+            let (multiplier, shift) = layer.requant.map_or((0, 0), |r| (r.multiplier, r.shift));
+            let mut y = self.stream.alloc_zeros::<i8>(batch * layer.outputs).map_err(driver)?;
+            if layer.requant.is_none() {
+                logits = self.stream.alloc_zeros::<i32>(batch * layer.outputs).map_err(driver)?;
+            }
+            let cfg = self.grid_stride(batch * layer.outputs);
+            // SAFETY: (const i8*, const i8*, const i32*, u32, u32, u32, i32, u32, i8*, i32*)
+            // with batch x k, n x k, n, batch x n (y) and batch x n (logits, last layer).
+            unsafe {
+                self.stream
+                    .launch_builder(&self.mlp_layer_i8)
+                    .arg(&activations)
+                    .arg(&weight)
+                    .arg(&bias)
+                    .arg(&batch32)
+                    .arg(&k)
+                    .arg(&n)
+                    .arg(&multiplier)
+                    .arg(&shift)
+                    .arg(&mut y)
+                    .arg(&mut logits)
+                    .launch(cfg)
+            }
+            .map_err(driver)?;
+            activations = y;
+        }
+        let logits = self.stream.clone_dtoh(&logits).map_err(driver)?;
+        let classes = model.classes();
+        let predictions = logits.chunks_exact(classes).map(int8::argmax).collect();
+        Ok(MlpOutput { logits, classes, predictions })
     }
 
     fn pow_batch(&self) -> u64 {

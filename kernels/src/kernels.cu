@@ -179,3 +179,61 @@ extern "C" __global__ void matmul_tiled(const u32* __restrict__ A, const u32* __
     }
     if (row < n && col < n) C[(u64)row * n + col] = acc;
 }
+
+// ---- gemm-i8 and mlp-i8 (ignis_kernels::int8 is the specification) ----
+
+typedef signed char i8;
+
+// Four signed bytes from any address, packed little-endian as __dp4a takes them.
+__device__ __forceinline__ int pack_i8x4(const i8* p) {
+    return (int)((u32)(unsigned char)p[0] | (u32)(unsigned char)p[1] << 8 |
+                 (u32)(unsigned char)p[2] << 16 | (u32)(unsigned char)p[3] << 24);
+}
+
+// sum x[i] * w[i] over two contiguous rows of k signed bytes, wrapping in 32 bits: four
+// products at a time through __dp4a (rows start anywhere, as k need not be a multiple
+// of 4), then the tail one by one. Unsigned adds: wrapping is defined.
+__device__ __forceinline__ u32 dot_i8(const i8* __restrict__ x, const i8* __restrict__ w, u32 k) {
+    u32 acc = 0;
+    u32 i = 0;
+    for (; i + 4 <= k; i += 4) acc = (u32)__dp4a(pack_i8x4(x + i), pack_i8x4(w + i), (int)acc);
+    for (; i < k; i++) acc += (u32)((int)x[i] * (int)w[i]);
+    return acc;
+}
+
+// C (m x n, int32) = A (m x k) times B, given as Bt (n x k, B transposed): each output
+// is the dot product of two contiguous rows. Grid-stride over the outputs.
+extern "C" __global__ void gemm_i8(const i8* __restrict__ A, const i8* __restrict__ Bt, int* __restrict__ C,
+                                   u32 m, u32 k, u32 n) {
+    const u64 total = (u64)m * n;
+    const u64 stride = (u64)gridDim.x * blockDim.x;
+    for (u64 i = (u64)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
+        const u64 row = i / n, col = i % n;
+        C[i] = (int)dot_i8(A + row * k, Bt + col * k, k);
+    }
+}
+
+// clamp((acc * M + 2^(s-1)) >> s, 0, 127): an arithmetic shift, so half rounds up.
+__device__ __forceinline__ i8 requantize(int acc, int multiplier, u32 shift) {
+    long long scaled = (long long)acc * multiplier + (1ll << (shift - 1));
+    scaled >>= shift;
+    return (i8)(scaled < 0 ? 0 : (scaled > 127 ? 127 : scaled));
+}
+
+// One mlp-i8 layer: acc = bias + X (m x k) W^T (W: n x k). A hidden layer (shift > 0)
+// writes requantize(acc) to Y; the last (shift == 0) writes acc to the logits.
+extern "C" __global__ void mlp_layer_i8(const i8* __restrict__ X, const i8* __restrict__ W,
+                                        const int* __restrict__ bias, u32 m, u32 k, u32 n, int multiplier,
+                                        u32 shift, i8* __restrict__ Y, int* __restrict__ logits) {
+    const u64 total = (u64)m * n;
+    const u64 stride = (u64)gridDim.x * blockDim.x;
+    for (u64 i = (u64)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
+        const u64 row = i / n, col = i % n;
+        const int acc = (int)(dot_i8(X + row * k, W + col * k, k) + (u32)bias[col]);
+        if (shift > 0) {
+            Y[i] = requantize(acc, multiplier, shift);
+        } else {
+            logits[i] = acc;
+        }
+    }
+}

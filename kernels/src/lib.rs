@@ -6,6 +6,9 @@
 //!   has `difficulty` leading zero bits (the rule is `ignis::pow`).
 //! - `matmul-u32`: the wrapping u32 product of two n x n matrices generated from the
 //!   job seed (`ignis::kernels::matmul_input`), hashed row-major little-endian.
+//! - `gemm-i8` and `mlp-i8`: quantized inference on users' data, integers only
+//!   (`int8` is the specification); outputs are committed to by their rows' Merkle root
+//!   (`merkle`).
 //!
 //! "Smallest nonce" (not "any") is what makes the two backends byte-identical and a
 //! search resumable from an offset.
@@ -14,7 +17,9 @@ pub mod backend;
 pub mod bench;
 pub mod cpu;
 pub mod cuda;
+pub mod int8;
 pub mod matmul;
+pub mod merkle;
 pub mod pow;
 
 pub use backend::{select, Backend, BackendChoice, BackendKind, DeviceInfo, KernelError};

@@ -94,3 +94,46 @@ fn backend_selection_follows_what_the_machine_has() {
     assert_eq!(select(BackendChoice::Cpu).unwrap().info().kind, BackendKind::Cpu);
     assert!("tpu".parse::<BackendChoice>().is_err());
 }
+
+#[test]
+#[ignore = "needs an NVIDIA GPU (run with --ignored)"]
+fn cuda_gemm_i8_and_mlp_i8_equal_cpu() {
+    use ignis_kernels::{
+        cpu::CpuBackend,
+        int8::{Layer, Mlp, Requant},
+    };
+    let (gpu, cpu) = (gpu(), CpuBackend::new());
+    let mut rng = StdRng::seed_from_u64(9);
+    let mut int8s = |len: usize| -> Vec<i8> { (0..len).map(|_| rng.gen()).collect() };
+    // k not a multiple of 4, m = 1, n = 1, and sizes past one wave of blocks.
+    for (m, k, n) in
+        [(1, 1, 1), (1, 3, 5), (7, 1, 1), (1, 1027, 1), (33, 129, 65), (512, 1000, 384)]
+    {
+        let (a, b) = (int8s(m * k), int8s(k * n));
+        assert_eq!(
+            gpu.gemm_i8(&a, &b, m, k, n).unwrap(),
+            cpu.gemm_i8(&a, &b, m, k, n).unwrap(),
+            "{m} x {k} x {n}"
+        );
+    }
+    let layer =
+        |inputs: usize, outputs: usize, requant, int8s: &mut dyn FnMut(usize) -> Vec<i8>| Layer {
+            inputs,
+            outputs,
+            weight: int8s(inputs * outputs),
+            bias: (0..outputs).map(|i| i as i32 * 37 - 500).collect(),
+            requant,
+        };
+    let requant = Some(Requant { multiplier: 1 << 30, shift: 38 });
+    let model = Mlp {
+        layers: vec![
+            layer(67, 129, requant, &mut int8s),
+            layer(129, 31, requant, &mut int8s),
+            layer(31, 10, None, &mut int8s),
+        ],
+    };
+    for batch in [1, 3, 1000] {
+        let x = int8s(batch * 67);
+        assert_eq!(gpu.mlp_i8(&model, &x, batch).unwrap(), cpu.mlp_i8(&model, &x, batch).unwrap());
+    }
+}

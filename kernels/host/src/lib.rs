@@ -8,6 +8,7 @@ unsafe extern "C" {
     fn ignis_host_pow_accepts(state: *const u32, difficulty: u32) -> bool;
     fn ignis_host_splitmix64(z: u64) -> u64;
     fn ignis_host_byte_perm(x: u32, y: u32, selector: u32) -> u32;
+    fn ignis_host_dp4a(a: i32, b: i32, c: i32) -> i32;
     fn pow_search(
         midstate: *const u32,
         high: u32,
@@ -17,6 +18,60 @@ unsafe extern "C" {
         found: *mut u64,
     );
     fn matmul_inputs(out: *mut u32, len: u64, matrix: u32, key: u64);
+    fn gemm_i8(a: *const i8, bt: *const i8, c: *mut i32, m: u32, k: u32, n: u32);
+    #[allow(clippy::too_many_arguments)]
+    fn mlp_layer_i8(
+        x: *const i8,
+        w: *const i8,
+        bias: *const i32,
+        m: u32,
+        k: u32,
+        n: u32,
+        multiplier: i32,
+        shift: u32,
+        y: *mut i8,
+        logits: *mut i32,
+    );
+}
+
+/// The `gemm_i8` kernel: `A` (m x k) times `B` (k x n), B handed over transposed as the
+/// CUDA backend does.
+pub fn gemm_i8_kernel(a: &[i8], b: &[i8], m: usize, k: usize, n: usize) -> Vec<i32> {
+    assert_eq!(a.len(), m * k);
+    let bt = ignis_kernels::int8::transpose(b, k, n);
+    let mut c = vec![0i32; m * n];
+    unsafe { gemm_i8(a.as_ptr(), bt.as_ptr(), c.as_mut_ptr(), m as u32, k as u32, n as u32) };
+    c
+}
+
+/// The model through the `mlp_layer_i8` kernel, one launch per layer, as the CUDA
+/// backend runs it.
+pub fn mlp_i8_kernel(model: &ignis_kernels::int8::Mlp, x: &[i8], batch: usize) -> Vec<i32> {
+    let mut activations = x.to_vec();
+    let mut logits = vec![];
+    for layer in &model.layers {
+        let (k, n) = (layer.inputs, layer.outputs);
+        assert_eq!(activations.len(), batch * k);
+        let (multiplier, shift) = layer.requant.map_or((0, 0), |r| (r.multiplier, r.shift));
+        let mut y = vec![0i8; batch * n];
+        logits = vec![0i32; batch * n];
+        unsafe {
+            mlp_layer_i8(
+                activations.as_ptr(),
+                layer.weight.as_ptr(),
+                layer.bias.as_ptr(),
+                batch as u32,
+                k as u32,
+                n as u32,
+                multiplier,
+                shift,
+                y.as_mut_ptr(),
+                logits.as_mut_ptr(),
+            )
+        };
+        activations = y;
+    }
+    logits
 }
 
 /// One SHA-256 compression of 16 big-endian words into `state`.
@@ -39,6 +94,11 @@ pub fn splitmix64(z: u64) -> u64 {
 
 pub fn byte_perm(x: u32, y: u32, selector: u32) -> u32 {
     unsafe { ignis_host_byte_perm(x, y, selector) }
+}
+
+/// The shim's `__dp4a`: four signed byte products summed into `c`.
+pub fn dp4a(a: i32, b: i32, c: i32) -> i32 {
+    unsafe { ignis_host_dp4a(a, b, c) }
 }
 
 /// One launch of the `pow_search` kernel over the nonces `high << 32 | low` for `low`

@@ -134,3 +134,82 @@ fn the_shims_intrinsics_follow_cudas_definitions() {
         assert_eq!(device::byte_perm(x, 0, 0x3210), x);
     }
 }
+
+/// Random int8 values, the extremes included often.
+fn int8s(rng: &mut StdRng, len: usize) -> Vec<i8> {
+    (0..len)
+        .map(|_| match rng.gen_range(0..8) {
+            0 => -128,
+            1 => 127,
+            _ => rng.gen(),
+        })
+        .collect()
+}
+
+#[test]
+fn gemm_i8_kernel_matches_the_cpu_on_awkward_shapes() {
+    let mut rng = StdRng::seed_from_u64(6);
+    let mut shapes = vec![(1, 1, 1), (1, 3, 1), (1, 4, 1), (1, 5, 7), (7, 5, 1), (2, 259, 3)];
+    shapes.extend(
+        (0..200).map(|_| (rng.gen_range(1..24), rng.gen_range(1..70), rng.gen_range(1..24))),
+    );
+    for (m, k, n) in shapes {
+        let a = int8s(&mut rng, m * k);
+        let b = int8s(&mut rng, k * n);
+        assert_eq!(
+            device::gemm_i8_kernel(&a, &b, m, k, n),
+            ignis_kernels::int8::gemm(&a, &b, m, k, n),
+            "{m} x {k} x {n}"
+        );
+    }
+}
+
+#[test]
+fn mlp_i8_kernel_matches_the_cpu_on_random_models() {
+    use ignis_kernels::int8::{Layer, Mlp, Requant};
+    let mut rng = StdRng::seed_from_u64(7);
+    for case in 0..200 {
+        let depth = rng.gen_range(1..4);
+        let mut widths = vec![rng.gen_range(1..40)];
+        widths.extend((0..depth).map(|_| rng.gen_range(1..20)));
+        let layers = widths
+            .windows(2)
+            .enumerate()
+            .map(|(index, pair)| {
+                let (inputs, outputs) = (pair[0], pair[1]);
+                Layer {
+                    inputs,
+                    outputs,
+                    weight: int8s(&mut rng, inputs * outputs),
+                    bias: (0..outputs).map(|_| rng.gen_range(-50_000..50_000)).collect(),
+                    requant: (index + 1 < depth).then(|| Requant {
+                        multiplier: rng.gen_range(1..i32::MAX),
+                        shift: rng.gen_range(20..40),
+                    }),
+                }
+            })
+            .collect();
+        let model = Mlp { layers };
+        model.validate().expect("a valid model");
+        let batch = rng.gen_range(1..9);
+        let x = int8s(&mut rng, batch * model.inputs());
+        assert_eq!(
+            device::mlp_i8_kernel(&model, &x, batch),
+            model.infer(&x, batch).logits,
+            "case {case}"
+        );
+    }
+}
+
+#[test]
+fn the_shims_dp4a_follows_cudas_definition() {
+    let mut rng = StdRng::seed_from_u64(8);
+    for _ in 0..CASES {
+        let (a, b): ([i8; 4], [i8; 4]) = (rng.gen(), rng.gen());
+        let c: i32 = rng.gen();
+        let expected =
+            a.iter().zip(&b).fold(c, |sum, (x, y)| sum.wrapping_add(i32::from(*x) * i32::from(*y)));
+        let pack = |v: [i8; 4]| i32::from_le_bytes(v.map(|x| x as u8));
+        assert_eq!(device::dp4a(pack(a), pack(b), c), expected);
+    }
+}
