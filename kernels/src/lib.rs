@@ -21,6 +21,8 @@ pub mod int8;
 pub mod matmul;
 pub mod merkle;
 pub mod pow;
+pub mod tensors;
+pub mod verify;
 
 pub use backend::{select, Backend, BackendChoice, BackendKind, DeviceInfo, KernelError};
 pub use pow::PowTask;

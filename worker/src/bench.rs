@@ -8,7 +8,8 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 use ignis_kernels::{
     bench::{
-        compressions_per_second, matmul_ops_per_second, measure_hashrate,
+        compressions_per_second, cpu_int8_peak, gemm_i8_ops_per_second, matmul_ops_per_second,
+        measure_hashrate, mlp_i8_ops_per_second, naive_gemm_i8_ops_per_second,
         naive_matmul_ops_per_second, sha2_hashrate,
     },
     cpu::CpuBackend,
@@ -120,9 +121,60 @@ pub fn run(config: &BenchConfig) -> Result<()> {
             reference: reference.as_ref().map_or("-".into(), |(text, _)| text.clone()),
             ratio: reference.map_or("-".into(), |(_, r)| format!("{:.2}x", ops / r)),
         });
+        rows.extend(int8_rows(backend.as_ref(), peak_int32, duration)?);
     }
     print_table(&rows);
     Ok(())
+}
+
+/// `gemm-i8` and `mlp-i8`: each against the naive loop (CPU) and the device's assumed
+/// int8 peak: the CPU's VNNI rate, or the GPU's dp4a rate (4 multiply-adds per lane, so
+/// four times its 32-bit integer multiply-add peak).
+fn int8_rows(
+    backend: &dyn Backend,
+    peak_int32: Option<f64>,
+    duration: Duration,
+) -> Result<Vec<Row>> {
+    let info = backend.info();
+    let (n, mlp) = match info.kind {
+        BackendKind::Cpu => (512, (784, 1024, 256)),
+        BackendKind::Cuda => (4096, (4096, 4096, 4096)),
+    };
+    let peak = match info.kind {
+        BackendKind::Cpu => cpu_int8_peak(),
+        BackendKind::Cuda => peak_int32.map(|peak| {
+            (peak * 4.0, "device peak, dp4a (4x the int32 multiply-add rate)".to_string())
+        }),
+    };
+    let naive =
+        (info.kind == BackendKind::Cpu).then(|| naive_gemm_i8_ops_per_second(256, duration));
+    let gemm = gemm_i8_ops_per_second(backend, n, duration)?;
+    let mlp_ops = mlp_i8_ops_per_second(backend, mlp, duration)?;
+    let mut rows = vec![];
+    for (kernel, value, size) in [
+        ("gemm-i8", gemm, format!("m=k=n={n}")),
+        ("mlp-i8", mlp_ops, format!("{}-{}-{}-10, batch {}", mlp.0, mlp.1, mlp.1, mlp.2)),
+    ] {
+        if let Some(naive) = naive {
+            rows.push(Row {
+                backend: info.name.clone(),
+                kernel,
+                value: format!("{} ({size})", rate(value, "op/s")),
+                reference: format!("naive 1-thread int8 loop: {}", rate(naive, "op/s")),
+                ratio: format!("{:.2}x", value / naive),
+            });
+        }
+        rows.push(Row {
+            backend: info.name.clone(),
+            kernel,
+            value: format!("{} ({size})", rate(value, "op/s")),
+            reference: peak.as_ref().map_or("int8 peak unknown".into(), |(peak, text)| {
+                format!("{text}: {}", rate(*peak, "op/s"))
+            }),
+            ratio: peak.as_ref().map_or("-".into(), |(peak, _)| format!("{:.3}x", value / peak)),
+        });
+    }
+    Ok(rows)
 }
 
 fn rate(value: f64, unit: &str) -> String {

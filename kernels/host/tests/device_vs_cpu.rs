@@ -213,3 +213,14 @@ fn the_shims_dp4a_follows_cudas_definition() {
         assert_eq!(device::dp4a(pack(a), pack(b), c), expected);
     }
 }
+
+#[test]
+fn the_digits_example_through_the_mlp_kernel_gives_its_scripts_logits() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/digits");
+    let read = |name: &str| std::fs::read(format!("{dir}/{name}")).unwrap();
+    let model = ignis_kernels::tensors::read_mlp(&read("model.safetensors")).unwrap();
+    let x = ignis_kernels::tensors::read_npy_matrix_i8("inputs", &read("test_inputs.npy")).unwrap();
+    let expected: Vec<i32> =
+        npyz::NpyFile::new(&read("expected_logits.npy")[..]).unwrap().into_vec().unwrap();
+    assert_eq!(device::mlp_i8_kernel(&model, &x.data, x.rows), expected);
+}
