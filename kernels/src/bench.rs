@@ -110,14 +110,20 @@ pub fn naive_matmul_ops_per_second(n: u32, duration: Duration) -> f64 {
     f64::from(runs) * 2.0 * (n as f64).powi(3) / started.elapsed().as_secs_f64()
 }
 
+/// Two n x n int8 matrices for the `gemm-i8` rows, the same for kernel and reference.
+fn gemm_inputs(n: usize) -> (Vec<i8>, Vec<i8>) {
+    let matrix =
+        |step: usize, modulus: usize| (0..n * n).map(|i| (i * step % modulus) as i8).collect();
+    (matrix(7, 251), matrix(13, 241))
+}
+
 /// `gemm-i8` on `backend`, m = k = n: multiply-adds counted as two operations.
 pub fn gemm_i8_ops_per_second(
     backend: &dyn Backend,
     n: usize,
     duration: Duration,
 ) -> Result<f64, KernelError> {
-    let a: Vec<i8> = (0..n * n).map(|i| (i * 7 % 251) as i8).collect();
-    let b: Vec<i8> = (0..n * n).map(|i| (i * 13 % 241) as i8).collect();
+    let (a, b) = gemm_inputs(n);
     let started = Instant::now();
     let mut runs = 0u32;
     while runs == 0 || started.elapsed() < duration {
@@ -129,8 +135,7 @@ pub fn gemm_i8_ops_per_second(
 
 /// The reference for `gemm-i8` on the CPU: the textbook triple loop on one thread.
 pub fn naive_gemm_i8_ops_per_second(n: usize, duration: Duration) -> f64 {
-    let a: Vec<i8> = (0..n * n).map(|i| (i * 7 % 251) as i8).collect();
-    let b: Vec<i8> = (0..n * n).map(|i| (i * 13 % 241) as i8).collect();
+    let (a, b) = gemm_inputs(n);
     let started = Instant::now();
     let mut runs = 0u32;
     while runs == 0 || started.elapsed() < duration {

@@ -161,9 +161,8 @@ impl CudaBackend {
         }
     }
 
-    /// Fails unless `bytes` fit in the device's memory.
-    fn fits(&self, bytes: usize) -> Result<(), KernelError> {
-        let needed = bytes as u64;
+    /// Fails unless `needed` bytes fit in the device's memory.
+    fn fits(&self, needed: u64) -> Result<(), KernelError> {
         if needed > self.info.memory_bytes {
             return Err(KernelError::OutOfMemory { needed, available: self.info.memory_bytes });
         }
@@ -248,10 +247,7 @@ impl Backend for CudaBackend {
         if n == 0 || n > ignis::kernels::MAX_MATMUL_N {
             return Err(KernelError::InvalidSize(n));
         }
-        let needed = ignis::kernels::matmul_memory_bytes(n);
-        if needed > self.info.memory_bytes {
-            return Err(KernelError::OutOfMemory { needed, available: self.info.memory_bytes });
-        }
+        self.fits(ignis::kernels::matmul_memory_bytes(n))?;
         let len = (n as usize) * (n as usize);
         let a = self.generate_input(seed, 0, len)?;
         let b = self.generate_input(seed, 1, len)?;
@@ -289,7 +285,7 @@ impl Backend for CudaBackend {
     ) -> Result<Vec<i32>, KernelError> {
         int8::check_gemm(a, b, m, k, n).map_err(KernelError::Shape)?;
         let (m32, k32, n32) = (dimension(m)?, dimension(k)?, dimension(n)?);
-        self.fits(a.len() + b.len() + 4 * m * n)?;
+        self.fits((a.len() + b.len() + 4 * m * n) as u64)?;
         // B goes over transposed, so that every output is a dot product of two rows.
         let a_device = self.stream.clone_htod(a).map_err(driver)?;
         let bt = self.stream.clone_htod(&int8::transpose(b, k, n)).map_err(driver)?;
@@ -315,7 +311,7 @@ impl Backend for CudaBackend {
         int8::check_mlp(model, x, batch).map_err(KernelError::Shape)?;
         let widest = model.layers.iter().map(|l| l.outputs.max(l.inputs)).max().unwrap_or(0);
         let weights: usize = model.layers.iter().map(|l| l.weight.len() + 4 * l.bias.len()).sum();
-        self.fits(weights + batch * widest * 6)?;
+        self.fits((weights + batch * widest * 6) as u64)?;
         let batch32 = dimension(batch)?;
         let mut activations = self.stream.clone_htod(x).map_err(driver)?;
         let mut logits = self.stream.alloc_zeros::<i32>(1).map_err(driver)?;

@@ -81,11 +81,7 @@ pub fn output_from_bytes(bytes: &[u8], n: u32) -> Option<Vec<u32>> {
     })
 }
 
-/// Freivalds' check that `output == A * B` for the job's inputs, in O(n^2) per round:
-/// compare `A (B r)` with `output r` for random vectors r. Over Z/2^32 (not a field)
-/// a wrong output survives one round with probability at most 1/2 (the worst case is
-/// an error of 2^31 in one entry, caught only when its r entry is odd), so `rounds`
-/// rounds leave at most 2^-rounds.
+/// Freivalds' check that `output == A * B` for the job's inputs (see `freivalds_product`).
 pub fn freivalds(
     seed: &[u8; 32],
     n: u32,
@@ -98,15 +94,36 @@ pub fn freivalds(
         return false;
     }
     let (a, b) = inputs(seed, n);
+    freivalds_product(&a, &b, output, (size, size, size), rounds, rng)
+}
+
+/// Freivalds' check that `c` (m x n) is `a` (m x k) times `b` (k x n), row-major, in
+/// O(mk + kn + mn) per round: compare `A (B r)` with `C r` for random vectors r. Over
+/// Z/2^32 (not a field) a wrong product survives one round with probability at most
+/// 1/2 (the worst case is an error of 2^31 in one entry, caught only when its r entry
+/// is odd), so `rounds` rounds leave at most 2^-rounds. `gemm-i8` is checked with it
+/// too: its i32 sums wrap in the same ring.
+pub fn freivalds_product(
+    a: &[u32],
+    b: &[u32],
+    c: &[u32],
+    (m, k, n): (usize, usize, usize),
+    rounds: u32,
+    rng: &mut impl RngCore,
+) -> bool {
+    if a.len() != m * k || b.len() != k * n || c.len() != m * n || k == 0 || n == 0 {
+        return false;
+    }
     (0..rounds).all(|_| {
-        let r: Vec<u32> = (0..size).map(|_| rng.next_u32()).collect();
-        let br = mul_vector(&b, &r, size);
-        mul_vector(&a, &br, size) == mul_vector(output, &r, size)
+        let r: Vec<u32> = (0..n).map(|_| rng.next_u32()).collect();
+        let br = mul_vector(b, &r);
+        mul_vector(a, &br) == mul_vector(c, &r)
     })
 }
 
-fn mul_vector(m: &[u32], v: &[u32], n: usize) -> Vec<u32> {
-    m.par_chunks(n)
+/// `m v` for a row-major matrix whose rows are as long as `v`, wrapping.
+fn mul_vector(m: &[u32], v: &[u32]) -> Vec<u32> {
+    m.par_chunks(v.len())
         .map(|row| row.iter().zip(v).fold(0u32, |acc, (x, y)| acc.wrapping_add(x.wrapping_mul(*y))))
         .collect()
 }

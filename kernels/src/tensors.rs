@@ -85,6 +85,15 @@ fn describe_dtype(dtype: &DType) -> String {
 
 /// An int32 matrix (rows x cols, row-major) as `.npy` bytes.
 pub fn npy_matrix_i32(rows: usize, cols: usize, values: &[i32]) -> Vec<u8> {
+    npy_matrix(rows, cols, values)
+}
+
+/// An int8 matrix as `.npy` bytes.
+pub fn npy_matrix_i8(matrix: &MatrixI8) -> Vec<u8> {
+    npy_matrix(matrix.rows, matrix.cols, &matrix.data)
+}
+
+fn npy_matrix<T: npyz::AutoSerialize + Copy>(rows: usize, cols: usize, values: &[T]) -> Vec<u8> {
     assert_eq!(values.len(), rows * cols, "rows x cols values");
     let mut bytes = vec![];
     let mut writer = npyz::WriteOptions::new()
@@ -94,20 +103,6 @@ pub fn npy_matrix_i32(rows: usize, cols: usize, values: &[i32]) -> Vec<u8> {
         .begin_nd()
         .expect("writing to memory");
     writer.extend(values.iter().copied()).expect("writing to memory");
-    writer.finish().expect("writing to memory");
-    bytes
-}
-
-/// An int8 matrix as `.npy` bytes.
-pub fn npy_matrix_i8(matrix: &MatrixI8) -> Vec<u8> {
-    let mut bytes = vec![];
-    let mut writer = npyz::WriteOptions::new()
-        .default_dtype()
-        .shape(&[matrix.rows as u64, matrix.cols as u64])
-        .writer(&mut bytes)
-        .begin_nd()
-        .expect("writing to memory");
-    writer.extend(matrix.data.iter().copied()).expect("writing to memory");
     writer.finish().expect("writing to memory");
     bytes
 }

@@ -1,50 +1,35 @@
 //! Checking a claimed int8 output without recomputing all of it.
 //!
-//! - `gemm-i8`: Freivalds' check, `A (B r) == C r` for random vectors `r`, in O(n^2)
-//!   per round over Z/2^32 (the ring the i32 sums wrap in). A wrong `C` survives one
-//!   round with probability at most 1/2 (the worst case is an error of 2^31 in one
-//!   entry, caught only when its `r` entry is odd), so `rounds` rounds leave at most
-//!   2^-rounds.
+//! - `gemm-i8`: Freivalds' check over Z/2^32, the ring the i32 sums wrap in
+//!   (`matmul::freivalds_product`, shared with `matmul-u32`): at most 2^-rounds of
+//!   wrong outputs pass.
 //! - `mlp-i8`: the verifier samples rows of the batch, the worker opens them against the
 //!   Merkle root it committed to (`merkle`), and the verifier recomputes those rows. If
 //!   `bad` of `rows` rows are wrong and `samples` distinct rows are checked, the check
 //!   misses them all with probability C(rows - bad, samples) / C(rows, samples)
 //!   ([`miss_probability`]); for one bad row that is 1 - samples / rows.
 
-use rand::{seq::index::sample, Rng};
+use rand::{seq::index::sample, Rng, RngCore};
 
 use crate::{
     int8::Mlp,
     merkle::{self, Hash},
 };
 
-/// Freivalds' check that `c` (m x n) is `A` (m x k) times `B` (k x n).
+/// Freivalds' check that `c` (m x n) is `A` (m x k) times `B` (k x n): the entries
+/// taken into Z/2^32, where the i32 sums wrap, for `matmul::freivalds_product`.
 pub fn freivalds_gemm(
     a: &[i8],
     b: &[i8],
     c: &[i32],
-    (m, k, n): (usize, usize, usize),
+    dims: (usize, usize, usize),
     rounds: u32,
-    rng: &mut impl Rng,
+    rng: &mut impl RngCore,
 ) -> bool {
-    if a.len() != m * k || b.len() != k * n || c.len() != m * n {
-        return false;
-    }
-    (0..rounds).all(|_| {
-        let r: Vec<u32> = (0..n).map(|_| rng.gen()).collect();
-        // B r (k), then A (B r) (m), against C r (m); all wrapping in u32.
-        let br: Vec<u32> = b
-            .chunks_exact(n)
-            .map(|row| dot_u32(row.iter().map(|v| *v as i32 as u32), &r))
-            .collect();
-        let abr = a.chunks_exact(k).map(|row| dot_u32(row.iter().map(|v| *v as i32 as u32), &br));
-        let cr = c.chunks_exact(n).map(|row| dot_u32(row.iter().map(|v| *v as u32), &r));
-        abr.eq(cr)
-    })
-}
-
-fn dot_u32(row: impl Iterator<Item = u32>, v: &[u32]) -> u32 {
-    row.zip(v).fold(0u32, |sum, (x, y)| sum.wrapping_add(x.wrapping_mul(*y)))
+    let ring =
+        |values: &[i8]| -> Vec<u32> { values.iter().map(|v| i32::from(*v) as u32).collect() };
+    let c: Vec<u32> = c.iter().map(|v| *v as u32).collect();
+    crate::matmul::freivalds_product(&ring(a), &ring(b), &c, dims, rounds, rng)
 }
 
 /// The chance that checking `samples` distinct rows out of `rows` finds none of `bad`
