@@ -12,6 +12,8 @@ use crate::views::{JobView, JobsByStatus, StatsView, WorkerView};
 
 pub struct Entry<T> {
     pub value: T,
+    /// The account's address.
+    pub address: Pubkey,
     /// Slot the value was seen at (a lower bound for snapshot reads).
     pub slot: u64,
     data: Vec<u8>,
@@ -145,7 +147,7 @@ impl Index {
             }
             self.job_by_address.insert(address, id);
             self.by_posted.insert((job.posted_at, id));
-            self.jobs.insert(id, Entry { value: job, slot, data: data.to_vec() });
+            self.jobs.insert(id, Entry { value: job, address, slot, data: data.to_vec() });
             self.dirty_jobs.insert(id);
             Some(Change::Job { id, new_assignment_latencies })
         } else if discriminator == Worker::DISCRIMINATOR {
@@ -156,7 +158,8 @@ impl Index {
                 }
             }
             self.worker_by_operator.insert(worker.operator, address);
-            self.workers.insert(address, Entry { value: worker, slot, data: data.to_vec() });
+            self.workers
+                .insert(address, Entry { value: worker, address, slot, data: data.to_vec() });
             self.dirty_workers.insert(address);
             Some(Change::Worker(address))
         } else if discriminator == Stake::DISCRIMINATOR {
@@ -167,7 +170,7 @@ impl Index {
                     return None;
                 }
             }
-            self.stakes.insert(owner, Entry { value: stake, slot, data: data.to_vec() });
+            self.stakes.insert(owner, Entry { value: stake, address, slot, data: data.to_vec() });
             // Eligibility follows the stake.
             if let Some(worker) = self.worker_by_operator.get(&owner) {
                 self.dirty_workers.insert(*worker);
@@ -185,7 +188,7 @@ impl Index {
             let rules_changed = self.config.as_ref().is_none_or(|old| {
                 old.value.params != config.params || old.value.paused != config.paused
             });
-            self.config = Some(Entry { value: config, slot, data: data.to_vec() });
+            self.config = Some(Entry { value: config, address, slot, data: data.to_vec() });
             if rules_changed {
                 self.dirty_workers.extend(self.workers.keys().copied());
             }
@@ -250,13 +253,13 @@ impl Index {
         let mut taken = Vec::with_capacity(closed.len());
         for id in closed {
             let Some(entry) = self.jobs.remove(&id) else { continue };
+            self.job_by_address.remove(&entry.address);
             let job = entry.value;
             self.by_status.add(job.status, -1);
             if job.status == JobStatus::Completed {
                 self.volume -= u128::from(job.reward);
             }
             self.by_posted.remove(&(job.posted_at, id));
-            self.job_by_address.remove(&ignis_client::pda::job(id));
             taken.push(crate::store::ClosedJob { job, slot: entry.slot });
         }
         taken

@@ -8,7 +8,10 @@ use anchor_lang::{prelude::Pubkey, AccountSerialize, AnchorDeserialize};
 use anyhow::{bail, Context};
 use ignis::state::{Job, JobStatus};
 use ignis_client::{accounts::decode, history::JobRecord};
-use sqlx::{any::AnyPoolOptions, AnyPool, AssertSqlSafe, Row};
+use sqlx::{
+    any::{AnyPoolOptions, AnyRow},
+    AnyPool, AssertSqlSafe, Row,
+};
 
 use crate::views::JobsByStatus;
 
@@ -92,7 +95,9 @@ fn status_code(status: JobStatus) -> i64 {
     i64::from(status as u8)
 }
 
-fn decode_job(slot: i64, data: &[u8]) -> anyhow::Result<ClosedJob> {
+/// A `(slot, account)` row.
+fn decode_job(row: &AnyRow) -> anyhow::Result<ClosedJob> {
+    let (slot, data): (i64, &[u8]) = (row.try_get(0)?, row.try_get(1)?);
     let job: Job = decode(data).map_err(|err| anyhow::anyhow!("a stored job: {err}"))?;
     Ok(ClosedJob { job, slot: u64::try_from(slot).unwrap_or_default() })
 }
@@ -306,7 +311,7 @@ impl Store {
             query = query.bind(status_code(status));
         }
         let rows = query.bind(to_i64(limit as u64)).fetch_all(&self.pool).await?;
-        rows.iter().map(|row| decode_job(row.try_get(0)?, row.try_get::<&[u8], _>(1)?)).collect()
+        rows.iter().map(decode_job).collect()
     }
 
     /// The most recently posted closed job with this id (an id may be posted again).
@@ -317,7 +322,7 @@ impl Store {
         .bind(id_key(id))
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|row| decode_job(row.try_get(0)?, row.try_get::<&[u8], _>(1)?)).transpose()
+        row.as_ref().map(decode_job).transpose()
     }
 
     pub async fn scan_state(&self) -> anyhow::Result<ScanState> {
@@ -333,7 +338,7 @@ impl Store {
         let open_records = rows
             .iter()
             .map(|row| {
-                let closed = decode_job(row.try_get(0)?, row.try_get::<&[u8], _>(1)?)?;
+                let closed = decode_job(row)?;
                 Ok(JobRecord { job: closed.job, closed: false, slot: closed.slot })
             })
             .collect::<anyhow::Result<_>>()?;
