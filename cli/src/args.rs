@@ -58,6 +58,9 @@ pub enum Command {
     /// Staking rewards: see what you earned, claim it.
     #[command(subcommand)]
     Rewards(RewardsCommand),
+    /// The data plane: store files (job inputs, models) by their SHA-256, fetch them
+    /// back checked, list yours. Requests are signed with --keypair.
+    Blob(BlobArgs),
     /// A summary of the network: workers, jobs, stake, emission.
     Status,
     /// Create a new keypair at --keypair's path (Solana CLI format).
@@ -78,6 +81,33 @@ pub enum Command {
         #[arg(long)]
         to: Option<String>,
     },
+}
+
+#[derive(Args)]
+pub struct BlobArgs {
+    /// The orchestrator's HTTP API, which serves the data plane.
+    #[arg(long, env = "IGNIS_API_URL", default_value = "http://127.0.0.1:8080")]
+    pub api: String,
+    #[command(subcommand)]
+    pub command: BlobCommand,
+}
+
+#[derive(Subcommand)]
+pub enum BlobCommand {
+    /// Upload files (resumable: run it again after an interruption); prints each hash.
+    Put {
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
+    /// Download a blob, checked against its hash before it is written.
+    Get {
+        sha256: String,
+        /// Where to write it.
+        #[arg(long = "out", short = 'O')]
+        out: std::path::PathBuf,
+    },
+    /// The blobs you stored.
+    Ls,
 }
 
 #[derive(Subcommand)]

@@ -81,6 +81,37 @@ fn a_first_ignis_up_runs_a_job_without_any_error_or_warning() {
         thread::sleep(Duration::from_millis(300));
     }
 
+    // The data plane through the CLI: a file goes up, is listed, and comes back intact;
+    // an unknown hash is a named error.
+    let api_url = format!("http://127.0.0.1:{api}");
+    let input = state.path().join("input.bin");
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&input, &data).unwrap();
+    let put = ignis(&["blob", "--api", &api_url, "put", input.to_str().unwrap()]);
+    let sha256 = put[0]["sha256"].as_str().expect("a hash").to_string();
+    assert_eq!(put[0]["size"], 300_000);
+    let listed = ignis(&["blob", "--api", &api_url, "ls"]);
+    assert_eq!(listed[0]["sha256"], sha256.as_str());
+    let copy = state.path().join("copy.bin");
+    ignis(&["blob", "--api", &api_url, "get", &sha256, "--out", copy.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&copy).unwrap(), data);
+    let unknown = Command::new(env!("CARGO_BIN_EXE_ignis"))
+        .args(["--keypair", wallet.to_str().unwrap(), "blob", "--api", &api_url, "get"])
+        .args([&"ab".repeat(32), "--out", "/tmp/never-written"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&unknown.stderr);
+    assert!(!unknown.status.success() && said.contains("no blob has SHA-256"), "{said}");
+    assert!(
+        state
+            .path()
+            .join("state/history")
+            .read_dir()
+            .unwrap()
+            .any(|entry| { entry.unwrap().file_name().to_string_lossy().starts_with("blobs-") }),
+        "blobs live with the network's state"
+    );
+
     let interrupted = Command::new("kill").args(["-INT", &up.id().to_string()]).status().unwrap();
     assert!(interrupted.success());
     let status = up.wait().unwrap();

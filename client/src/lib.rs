@@ -2,6 +2,7 @@
 //! instruction builders and account decoding. No other crate builds instructions.
 
 pub mod accounts;
+pub mod blob;
 pub mod bootstrap;
 pub mod errors;
 pub mod events;

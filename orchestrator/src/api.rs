@@ -50,7 +50,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         ApiError { status, message: message.into() }
     }
     fn bad_request(message: impl Into<String>) -> Self {
@@ -84,11 +84,12 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/metrics", get(metrics))
         .fallback(|| async {
             ApiError::not_found(
-                "no such endpoint: see /api/jobs, /api/workers, /api/stats, /api/events",
+                "no such endpoint: see /api/jobs, /api/workers, /api/stats, /api/events, /api/blobs",
             )
         })
+        .with_state(shared.clone())
+        .merge(crate::blobs::routes::router(shared.blobs.clone()))
         .layer(CorsLayer::permissive())
-        .with_state(shared)
 }
 
 fn parse_id(text: &str) -> ApiResult<u64> {

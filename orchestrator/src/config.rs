@@ -4,6 +4,8 @@ use std::{net::SocketAddr, time::Duration};
 
 use clap::Args;
 
+use crate::blobs::BlobLimits;
+
 #[derive(Args, Clone, Debug)]
 pub struct Config {
     /// JSON-RPC endpoint of the cluster.
@@ -51,6 +53,25 @@ pub struct Config {
     #[arg(long, env = "IGNIS_DATA_DIR", default_value = "~/.local/share/ignis")]
     pub data_dir: String,
 
+    /// Where blobs (job inputs, models, outputs) are stored: `file:///DIR` or
+    /// `s3://BUCKET[/PREFIX]`, configured by the AWS_* environment variables
+    /// (AWS_ENDPOINT for an S3-compatible server) [default: a directory in --data-dir,
+    /// one per deployment].
+    #[arg(long, env = "IGNIS_BLOB_STORE")]
+    pub blob_store: Option<String>,
+
+    /// Largest blob accepted, in bytes.
+    #[arg(long, env = "IGNIS_BLOB_MAX_BYTES", default_value_t = BlobLimits::default().max_blob_bytes)]
+    pub blob_max_bytes: u64,
+
+    /// Most bytes one key may store.
+    #[arg(long, env = "IGNIS_BLOB_QUOTA_BYTES", default_value_t = BlobLimits::default().quota_bytes)]
+    pub blob_quota_bytes: u64,
+
+    /// Upload chunk size in bytes (an interrupted upload resumes at chunk boundaries).
+    #[arg(long, env = "IGNIS_BLOB_CHUNK_BYTES", default_value_t = BlobLimits::default().chunk_bytes)]
+    pub blob_chunk_bytes: u64,
+
     /// How often to send the on-chain heartbeat that keeps workers from claiming jobs
     /// themselves (they do after the program's `orchestrator_timeout_seconds`).
     #[arg(long, env = "IGNIS_HEARTBEAT_MS", default_value_t = 3_000)]
@@ -79,6 +100,10 @@ impl Config {
             no_websocket: false,
             no_history_scan: false,
             database_url: None,
+            blob_store: None,
+            blob_max_bytes: BlobLimits::default().max_blob_bytes,
+            blob_quota_bytes: BlobLimits::default().quota_bytes,
+            blob_chunk_bytes: BlobLimits::default().chunk_bytes,
             data_dir: "~/.local/share/ignis".into(),
             heartbeat_ms: 3_000,
             verify_recompute_max_n: 512,
@@ -116,6 +141,26 @@ impl Config {
         }
         let dir = ignis_client::process::expand_home(&self.data_dir);
         format!("sqlite://{}/history-{mint}.sqlite", dir.trim_end_matches('/'))
+    }
+
+    /// The blob store's URL: given, or a directory in the data directory named by the
+    /// deployment's IGN mint (like the default history database, whose records it needs).
+    pub fn blob_store_url(&self, mint: &anchor_lang::prelude::Pubkey) -> String {
+        if let Some(url) = &self.blob_store {
+            return url.clone();
+        }
+        let dir = ignis_client::process::expand_home(&self.data_dir);
+        let dir = std::path::absolute(&dir).unwrap_or_else(|_| dir.into());
+        format!("file://{}/blobs-{mint}", dir.display().to_string().trim_end_matches('/'))
+    }
+
+    pub fn blob_limits(&self) -> BlobLimits {
+        BlobLimits {
+            max_blob_bytes: self.blob_max_bytes,
+            quota_bytes: self.blob_quota_bytes,
+            // Below 64 KiB an upload is mostly request overhead.
+            chunk_bytes: self.blob_chunk_bytes.max(64 << 10),
+        }
     }
 
     pub fn keypair_path(&self) -> String {

@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod bench;
+pub mod blobs;
 pub mod chain;
 pub mod config;
 pub mod crank;
@@ -68,6 +69,8 @@ pub struct Shared {
     pub history: Mutex<VecDeque<Sample>>,
     /// The job history database.
     pub store: store::Store,
+    /// The data plane (its records share the history database).
+    pub blobs: Arc<blobs::BlobStore>,
     /// Closed jobs on their way from the index into `store`. Lock after `index`.
     pub closed: Mutex<history::Closed>,
     pub websocket_up: AtomicBool,
@@ -184,6 +187,10 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     let database_url = config.database_url(&program_config.mint);
     let store = store::Store::open(&database_url).await?;
     store.bind_deployment(&program_config.mint).await?;
+    let blob_url = config.blob_store_url(&program_config.mint);
+    let objects = blobs::open_object_store(&blob_url, &[])?;
+    let blobs = Arc::new(blobs::BlobStore::new(objects, store.clone(), config.blob_limits()));
+    tracing::info!(store = %blob_url, "blob store");
 
     let (generation, _) = watch::channel(0u64);
     let (events, _) = broadcast::channel(4_096);
@@ -197,6 +204,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         uploads: Mutex::default(),
         history: Mutex::default(),
         store,
+        blobs,
         closed: Mutex::default(),
         websocket_up: AtomicBool::new(false),
         shutdown: shutdown.clone(),

@@ -23,7 +23,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the orchestrator (the default).
-    Run(Config),
+    Run(Box<Config>),
     /// Match synthetic jobs against synthetic workers in memory and print throughput.
     Bench {
         /// Job counts to try (comma-separated).
@@ -56,7 +56,7 @@ async fn main() {
             print!("{}", bench::table(&rows));
             Ok(())
         }
-        Some(Command::Run(config)) => run(config).await,
+        Some(Command::Run(config)) => run(*config).await,
         None => run(cli.run).await,
     };
     if let Err(err) = result {

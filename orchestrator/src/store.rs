@@ -15,6 +15,8 @@ use sqlx::{
 
 use crate::views::JobsByStatus;
 
+mod blob_records;
+
 /// A closed job's last state, and the slot it was seen in.
 #[derive(Clone, Debug)]
 pub struct ClosedJob {
@@ -172,6 +174,13 @@ impl Store {
             format!(
                 "CREATE TABLE IF NOT EXISTS history_open_records (id_key BIGINT PRIMARY KEY, slot BIGINT NOT NULL, account {blob} NOT NULL)"
             ),
+            // The data plane's records (the bytes live in the object store).
+            "CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, size BIGINT NOT NULL, stored_at BIGINT NOT NULL)"
+                .to_string(),
+            "CREATE TABLE IF NOT EXISTS blob_owners (owner TEXT NOT NULL, sha256 TEXT NOT NULL, created_at BIGINT NOT NULL, PRIMARY KEY (owner, sha256))"
+                .to_string(),
+            "CREATE TABLE IF NOT EXISTS blob_uploads (owner TEXT NOT NULL, sha256 TEXT NOT NULL, size BIGINT NOT NULL, started_at BIGINT NOT NULL, PRIMARY KEY (owner, sha256))"
+                .to_string(),
         ];
         let mut transaction = self.pool.begin().await?;
         if !sqlite {

@@ -1,6 +1,7 @@
 //! One module per command group; each returns a report to print.
 
 mod admin;
+mod blobs;
 mod jobs;
 mod network;
 mod staking;
@@ -26,6 +27,7 @@ pub async fn run(ctx: &Context, keypair_path: &str, command: Command) -> Result<
         Command::Status => network::status(ctx).await,
         Command::Airdrop { sol, to } => network::airdrop(ctx, sol, to).await,
         Command::Up(args) => up::up(args).await,
+        Command::Blob(args) => blobs::run(ctx, args).await,
     }
 }
 

@@ -74,7 +74,7 @@ pub async fn up(args: UpArgs) -> Result<Report> {
     orchestrator.api_addr = api_addr;
     orchestrator.ws_url = Some(ws_url.clone());
     orchestrator.poll_ms = 200;
-    // Its history database sits with the network's other state. Each `up` starts a new
+    // Its history database and blob store sit with the network's other state. Each `up` starts a new
     // chain, so an earlier run's history belongs to a deployment that is gone.
     let history_dir = state_dir.join("history");
     if history_dir.exists() {

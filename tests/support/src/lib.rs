@@ -3,6 +3,7 @@
 //! helpers they all need. Tests build their own scenarios on top.
 
 pub mod postgres;
+pub mod s3;
 
 use std::{
     future::Future,

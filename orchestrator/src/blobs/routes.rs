@@ -1,0 +1,161 @@
+//! The blob API. Every request is signed (see `ignis_client::blob::RequestAuth`); an
+//! unsigned, forged or stale one gets 401, and each refusal a sentence.
+//!
+//! - `POST /api/blobs/uploads` `{sha256, size}`: start or resume an upload; says which
+//!   chunks the server holds.
+//! - `PUT /api/blobs/uploads/{sha256}/chunks/{index}`: one chunk.
+//! - `POST /api/blobs/uploads/{sha256}/complete`: check the hash and store the blob.
+//! - `GET /api/blobs/{sha256}`: the bytes, to a key allowed to read them.
+//! - `GET /api/blobs`: the caller's blobs.
+
+use std::sync::Arc;
+
+use anchor_lang::prelude::Pubkey;
+use axum::{
+    body::{Body, Bytes},
+    extract::{DefaultBodyLimit, OriginalUri, Path, State},
+    http::{header, HeaderMap, Method, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post, put},
+    Json, Router,
+};
+use ignis_client::blob::{unix_now, BeginUpload, BlobId, RequestAuth};
+
+use super::{BlobStore, BlobStoreError};
+use crate::api::ApiError;
+
+impl From<BlobStoreError> for ApiError {
+    fn from(err: BlobStoreError) -> Self {
+        use BlobStoreError::*;
+        let status = match &err {
+            TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            OverQuota { .. } | Forbidden { .. } => StatusCode::FORBIDDEN,
+            Unknown(_) | NoUpload { .. } => StatusCode::NOT_FOUND,
+            ChunkOutOfRange { .. } | ChunkSize { .. } | SizeMismatch { .. } => {
+                StatusCode::BAD_REQUEST
+            }
+            MissingChunks { .. } => StatusCode::CONFLICT,
+            Corrupt { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Objects(_) | Records(_) => {
+                tracing::error!("blob API: {err}");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        ApiError::new(status, err.to_string())
+    }
+}
+
+pub fn router(blobs: Arc<BlobStore>) -> Router {
+    // A chunk plus room for nothing else: bigger bodies are refused before they are read.
+    let chunk_limit = usize::try_from(blobs.limits().chunk_bytes).unwrap_or(usize::MAX);
+    Router::new()
+        .route("/api/blobs", get(list))
+        .route("/api/blobs/{sha256}", get(read))
+        .route("/api/blobs/uploads", post(begin))
+        .route(
+            "/api/blobs/uploads/{sha256}/chunks/{index}",
+            put(put_chunk).layer(DefaultBodyLimit::max(chunk_limit)),
+        )
+        .route("/api/blobs/uploads/{sha256}/complete", post(complete))
+        .with_state(blobs)
+}
+
+/// The key that signed this request, or 401.
+fn signer(
+    method: &Method,
+    uri: &OriginalUri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Pubkey, ApiError> {
+    let unauthorized = |err: ignis_client::blob::AuthError| {
+        ApiError::new(StatusCode::UNAUTHORIZED, err.to_string())
+    };
+    let auth =
+        RequestAuth::from_headers(|name| headers.get(name)?.to_str().ok()).map_err(unauthorized)?;
+    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    auth.verify(method.as_str(), path, &BlobId::of(body), unix_now()).map_err(unauthorized)
+}
+
+fn parse_blob_id(text: &str) -> Result<BlobId, ApiError> {
+    text.parse().map_err(|err: ignis_client::blob::BlobIdError| {
+        ApiError::new(StatusCode::BAD_REQUEST, err.to_string())
+    })
+}
+
+async fn begin(
+    State(blobs): State<Arc<BlobStore>>,
+    method: Method,
+    uri: OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let owner = signer(&method, &uri, &headers, &body)?;
+    let request: BeginUpload = serde_json::from_slice(&body).map_err(|err| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("the body must be {{\"sha256\": HEX, \"size\": BYTES}}: {err}"),
+        )
+    })?;
+    Ok(Json(blobs.begin(&owner, request.sha256, request.size, unix_now()).await?))
+}
+
+async fn put_chunk(
+    State(blobs): State<Arc<BlobStore>>,
+    Path((sha256, index)): Path<(String, String)>,
+    method: Method,
+    uri: OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let owner = signer(&method, &uri, &headers, &body)?;
+    let id = parse_blob_id(&sha256)?;
+    let index = index.parse().map_err(|_| {
+        ApiError::new(StatusCode::BAD_REQUEST, format!("chunk index `{index}` is not a number"))
+    })?;
+    blobs.put_chunk(&owner, &id, index, body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn complete(
+    State(blobs): State<Arc<BlobStore>>,
+    Path(sha256): Path<String>,
+    method: Method,
+    uri: OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let owner = signer(&method, &uri, &headers, &body)?;
+    let id = parse_blob_id(&sha256)?;
+    Ok(Json(blobs.complete(&owner, &id, unix_now()).await?))
+}
+
+async fn read(
+    State(blobs): State<Arc<BlobStore>>,
+    Path(sha256): Path<String>,
+    method: Method,
+    uri: OriginalUri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let reader = signer(&method, &uri, &headers, &[])?;
+    let id = parse_blob_id(&sha256)?;
+    let (size, stream) = blobs.read(&reader, &id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CONTENT_LENGTH, size.to_string()),
+            (header::ETAG, format!("\"{id}\"")),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+async fn list(
+    State(blobs): State<Arc<BlobStore>>,
+    method: Method,
+    uri: OriginalUri,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let owner = signer(&method, &uri, &headers, &[])?;
+    Ok(Json(blobs.list(&owner).await?))
+}
