@@ -182,11 +182,25 @@ pub enum JobCommand {
     /// Post a job; its reward is escrowed until paid or refunded.
     Post {
         /// A proof-of-work job of this difficulty (leading zero bits).
-        #[arg(long, conflicts_with = "matmul", required_unless_present = "matmul")]
+        #[arg(long, conflicts_with_all = ["matmul", "kernel"], required_unless_present_any = ["matmul", "kernel"])]
         pow: Option<u8>,
         /// A matmul-u32 job of this size n (n x n).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "kernel")]
         matmul: Option<u32>,
+        /// A kernel on your data: gemm-i8 (--input A.npy --input B.npy) or mlp-i8
+        /// (--model model.safetensors --input batch.npy). The files are checked here,
+        /// uploaded to the data plane, then the job is posted.
+        #[arg(long)]
+        kernel: Option<String>,
+        /// An input file (.npy, int8): A then B for gemm-i8, the batch for mlp-i8.
+        #[arg(long = "input")]
+        inputs: Vec<std::path::PathBuf>,
+        /// The model for mlp-i8 (.safetensors, as examples/digits/train.py writes it).
+        #[arg(long)]
+        model: Option<std::path::PathBuf>,
+        /// The orchestrator's HTTP API, whose data plane takes the files.
+        #[arg(long, env = "IGNIS_API_URL", default_value = "http://127.0.0.1:8080")]
+        api: String,
         /// Replicas for a kernel job (1 to 3).
         #[arg(long, default_value_t = 1)]
         replicas: u8,
@@ -213,6 +227,17 @@ pub enum JobCommand {
     Decline { id: u64 },
     /// Show one job.
     Show { id: u64 },
+    /// Download a completed gemm-i8 or mlp-i8 job's output (int32 .npy), checked
+    /// against its hash and against the Merkle root the job settled on.
+    Result {
+        id: u64,
+        /// Where to write the output.
+        #[arg(long = "out", short = 'O')]
+        out: std::path::PathBuf,
+        /// The orchestrator's HTTP API.
+        #[arg(long, env = "IGNIS_API_URL", default_value = "http://127.0.0.1:8080")]
+        api: String,
+    },
     /// List jobs.
     List {
         /// Only jobs in this status (open, running, completed, cancelled, refunded, revealing, challenge).

@@ -1,7 +1,7 @@
 //! getProgramAccounts filters that find one worker's jobs without downloading every
-//! job. `Job` is Borsh: its `kind` enum is 2 bytes for PoW and 6 for kernels, so the
-//! status and assignment offsets depend on the kind; the test below pins them to the
-//! serialized layout.
+//! job. `Job` is Borsh: its `kind` enum is 2 bytes for PoW, 6 for matmul kernels and 98
+//! for tensor jobs, so the status and assignment offsets depend on the kind; the test
+//! below pins them to the serialized layout.
 
 use anchor_lang::prelude::Pubkey;
 use ignis::{
@@ -16,6 +16,7 @@ use crate::rpc::{memcmp_after_discriminator, IgnisClient, Result};
 const KIND_OFFSET: usize = 40;
 const KIND_POW: u8 = 0;
 const KIND_KERNEL: u8 = 1;
+const KIND_TENSOR: u8 = 2;
 /// Borsh size of `Assignment`: worker 32, assigned_at 8, deadline 8, commitment 32,
 /// result_hash 32, committed 1, revealed 1.
 const ASSIGNMENT_LEN: usize = 114;
@@ -25,6 +26,11 @@ const fn status_offset(kind_len: usize) -> usize {
 }
 const POW_STATUS_OFFSET: usize = status_offset(2);
 const KERNEL_STATUS_OFFSET: usize = status_offset(6);
+/// Variant 1 + kernel 1 + two blob refs (32 + 8 each) + rows 4 + row_bytes 4 + macs 8.
+const TENSOR_STATUS_OFFSET: usize = status_offset(98);
+/// The kinds replicas commit and reveal for, with where their status sits.
+const REPLICATED: [(u8, usize); 2] =
+    [(KIND_KERNEL, KERNEL_STATUS_OFFSET), (KIND_TENSOR, TENSOR_STATUS_OFFSET)];
 /// Filters for the PoW jobs in `status`.
 pub fn pow_jobs_in(status: JobStatus) -> Vec<Memcmp> {
     // Borsh writes a fieldless enum as its variant index.
@@ -34,12 +40,17 @@ pub fn pow_jobs_in(status: JobStatus) -> Vec<Memcmp> {
     ]
 }
 
-/// Filters for the kernel jobs in `status`.
-pub fn kernel_jobs_in(status: JobStatus) -> Vec<Memcmp> {
-    vec![
-        memcmp_after_discriminator(KIND_OFFSET, &[KIND_KERNEL]),
-        memcmp_after_discriminator(KERNEL_STATUS_OFFSET, &[status as u8]),
-    ]
+/// Filter sets for the replicated jobs (matmul and tensor) in `status`, one per kind.
+pub fn replicated_jobs_in(status: JobStatus) -> Vec<Vec<Memcmp>> {
+    REPLICATED
+        .iter()
+        .map(|(kind, status_offset)| {
+            vec![
+                memcmp_after_discriminator(KIND_OFFSET, &[*kind]),
+                memcmp_after_discriminator(*status_offset, &[status as u8]),
+            ]
+        })
+        .collect()
 }
 
 /// Filters for the running PoW jobs assigned to `worker` (a PoW job has one replica).
@@ -49,15 +60,21 @@ pub fn running_pow_jobs_of(worker: &Pubkey) -> Vec<Memcmp> {
     filters
 }
 
-/// Filters for kernel jobs with `worker` in assignment slot `slot`, in any status.
-pub fn kernel_jobs_of(worker: &Pubkey, slot: usize) -> Vec<Memcmp> {
-    vec![
-        memcmp_after_discriminator(KIND_OFFSET, &[KIND_KERNEL]),
-        memcmp_after_discriminator(
-            KERNEL_STATUS_OFFSET + 1 + slot * ASSIGNMENT_LEN,
-            worker.as_ref(),
-        ),
-    ]
+/// Filter sets for replicated jobs with `worker` in assignment slot `slot`, in any
+/// status, one per kind.
+pub fn replicated_jobs_of(worker: &Pubkey, slot: usize) -> Vec<Vec<Memcmp>> {
+    REPLICATED
+        .iter()
+        .map(|(kind, status_offset)| {
+            vec![
+                memcmp_after_discriminator(KIND_OFFSET, &[*kind]),
+                memcmp_after_discriminator(
+                    status_offset + 1 + slot * ASSIGNMENT_LEN,
+                    worker.as_ref(),
+                ),
+            ]
+        })
+        .collect()
 }
 
 impl IgnisClient {
@@ -70,9 +87,9 @@ impl IgnisClient {
             .into_iter()
             .map(|(_, job)| job)
             .collect();
-        jobs.extend(
-            self.all::<Job>(kernel_jobs_in(JobStatus::Open)).await?.into_iter().map(|(_, job)| job),
-        );
+        for filters in replicated_jobs_in(JobStatus::Open) {
+            jobs.extend(self.all::<Job>(filters).await?.into_iter().map(|(_, job)| job));
+        }
         jobs.sort_by_key(|job| (job.posted_at, job.id));
         Ok(jobs)
     }
@@ -92,7 +109,7 @@ impl IgnisClient {
 /// find every job that may still need work from `worker`.
 pub fn assigned_job_filters(worker: &Pubkey) -> Vec<Vec<Memcmp>> {
     let mut sets = vec![running_pow_jobs_of(worker)];
-    sets.extend((0..MAX_REPLICAS).map(|slot| kernel_jobs_of(worker, slot)));
+    sets.extend((0..MAX_REPLICAS).flat_map(|slot| replicated_jobs_of(worker, slot)));
     sets
 }
 
@@ -150,17 +167,36 @@ mod tests {
         assert!(!matches(&running_pow_jobs_of(&me), &job(pow, JobStatus::Running, &[other])));
         assert!(!matches(&running_pow_jobs_of(&me), &job(pow, JobStatus::Completed, &[me])));
         let kernel = JobKind::Kernel { kernel: 1, size: u32::MAX };
+        let tensor = JobKind::Tensor {
+            spec: ignis::state::TensorSpec {
+                kernel: 3,
+                inputs: [ignis::state::BlobRef { sha256: [0xBB; 32], size: u64::MAX }; 2],
+                rows: u32::MAX,
+                row_bytes: u32::MAX,
+                macs_per_row: u64::MAX,
+            },
+        };
         assert!(!matches(&running_pow_jobs_of(&me), &job(kernel, JobStatus::Running, &[me])));
-        let three = job(kernel, JobStatus::Revealing, &[other, other, me]);
-        assert!(matches(&kernel_jobs_of(&me, 2), &three));
-        assert!(!matches(&kernel_jobs_of(&me, 0), &three));
-        assert!(!matches(&kernel_jobs_of(&me, 1), &three));
-        assert!(!matches(&kernel_jobs_of(&me, 0), &job(pow, JobStatus::Running, &[me])));
+        let of = |slot: usize, data: &[u8]| {
+            replicated_jobs_of(&me, slot).iter().filter(|f| matches(f, data)).count()
+        };
+        for kind in [kernel, tensor] {
+            let three = job(kind, JobStatus::Revealing, &[other, other, me]);
+            assert_eq!((of(0, &three), of(1, &three), of(2, &three)), (0, 0, 1), "{kind:?}");
+            let open = |status| {
+                replicated_jobs_in(status)
+                    .iter()
+                    .filter(|f| matches(f, &job(kind, JobStatus::Open, &[me])))
+                    .count()
+            };
+            assert_eq!((open(JobStatus::Open), open(JobStatus::Running)), (1, 0));
+        }
+        assert_eq!(of(0, &job(pow, JobStatus::Running, &[me])), 0);
         // Open jobs of each kind, whatever is assigned so far.
         assert!(matches(&pow_jobs_in(JobStatus::Open), &job(pow, JobStatus::Open, &[])));
         assert!(!matches(&pow_jobs_in(JobStatus::Open), &job(kernel, JobStatus::Open, &[])));
-        assert!(matches(&kernel_jobs_in(JobStatus::Open), &job(kernel, JobStatus::Open, &[me])));
-        assert!(!matches(&kernel_jobs_in(JobStatus::Open), &job(kernel, JobStatus::Running, &[])));
-        assert!(!matches(&kernel_jobs_in(JobStatus::Open), &job(pow, JobStatus::Open, &[])));
+        assert!(!matches(&pow_jobs_in(JobStatus::Open), &job(tensor, JobStatus::Open, &[])));
+        let pow_open = job(pow, JobStatus::Open, &[]);
+        assert!(replicated_jobs_in(JobStatus::Open).iter().all(|f| !matches(f, &pow_open)));
     }
 }

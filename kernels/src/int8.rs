@@ -81,9 +81,9 @@ fn dot_portable(a: &[i8], b: &[i8]) -> i32 {
 
 /// `B` (k x n) transposed to n x k, so that each output is a dot product of two
 /// contiguous rows.
-pub fn transpose(b: &[i8], k: usize, n: usize) -> Vec<i8> {
+pub fn transpose<T: Copy + Default>(b: &[T], k: usize, n: usize) -> Vec<T> {
     assert_eq!(b.len(), k * n, "B must be k x n");
-    let mut t = vec![0i8; k * n];
+    let mut t = vec![T::default(); k * n];
     for (row, values) in b.chunks_exact(n.max(1)).enumerate().take(k) {
         for (col, value) in values.iter().enumerate() {
             t[col * k + row] = *value;

@@ -21,6 +21,7 @@ pub mod int8;
 pub mod matmul;
 pub mod merkle;
 pub mod pow;
+pub mod tensor_job;
 pub mod tensors;
 pub mod verify;
 

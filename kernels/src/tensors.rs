@@ -43,14 +43,33 @@ fn unreadable(name: &str, format: &'static str, reason: impl ToString) -> Tensor
 /// Reads an int8 matrix (2-D, C or Fortran order) from `.npy` bytes; `name` is what
 /// errors call it (e.g. the file name).
 pub fn read_npy_matrix_i8(name: &str, bytes: &[u8]) -> Result<MatrixI8, TensorError> {
+    let (rows, cols, data) = read_npy_matrix(name, bytes, "|i1", "int8 (numpy |i1)")?;
+    Ok(MatrixI8 { rows, cols, data })
+}
+
+/// Reads an int32 matrix (little-endian, 2-D, C or Fortran order) from `.npy` bytes:
+/// (rows, cols, row-major values).
+pub fn read_npy_matrix_i32(
+    name: &str,
+    bytes: &[u8],
+) -> Result<(usize, usize, Vec<i32>), TensorError> {
+    read_npy_matrix(name, bytes, "<i4", "int32 (numpy <i4)")
+}
+
+fn read_npy_matrix<T: npyz::Deserialize + Copy + Default>(
+    name: &str,
+    bytes: &[u8],
+    type_str: &str,
+    expected: &'static str,
+) -> Result<(usize, usize, Vec<T>), TensorError> {
     let file = NpyFile::new(bytes).map_err(|err| unreadable(name, ".npy", err))?;
-    let int8 = TypeStr::from_str("|i1").expect("a type string");
+    let wanted = TypeStr::from_str(type_str).expect("a type string");
     match file.dtype() {
-        DType::Plain(ty) if ty == int8 => {}
+        DType::Plain(ty) if ty == wanted => {}
         other => {
             return Err(TensorError::Dtype {
                 name: name.to_string(),
-                expected: "int8 (numpy |i1)",
+                expected,
                 actual: describe_dtype(&other),
             })
         }
@@ -64,8 +83,8 @@ pub fn read_npy_matrix_i8(name: &str, bytes: &[u8]) -> Result<MatrixI8, TensorEr
         });
     };
     let order = file.order();
-    let values: Vec<i8> = file.into_vec().map_err(|err| unreadable(name, ".npy", err))?;
-    if values.len() != rows * cols {
+    let values: Vec<T> = file.into_vec().map_err(|err| unreadable(name, ".npy", err))?;
+    if values.len() != rows.saturating_mul(cols) {
         return Err(unreadable(name, ".npy", "its data is shorter than its shape"));
     }
     let data = match order {
@@ -73,7 +92,7 @@ pub fn read_npy_matrix_i8(name: &str, bytes: &[u8]) -> Result<MatrixI8, TensorEr
         // Column-major (what numpy saves for a transposed array): made row-major.
         Order::Fortran => crate::int8::transpose(&values, cols, rows),
     };
-    Ok(MatrixI8 { rows, cols, data })
+    Ok((rows, cols, data))
 }
 
 fn describe_dtype(dtype: &DType) -> String {

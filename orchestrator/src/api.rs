@@ -30,7 +30,7 @@ use tower_http::cors::CorsLayer;
 use crate::{
     index::Index,
     store::JobFilter,
-    verifier::Upload,
+    verifier::{Upload, UploadedOutput},
     views::{parse_status, status_name, JobView, JobsByStatus, Sample, StatsView, STATUSES},
     Event, Shared,
 };
@@ -73,6 +73,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/api/jobs", get(list_jobs))
         .route("/api/jobs/{id}", get(get_job))
+        .route("/api/jobs/{id}/outputs", get(job_outputs))
         .route("/api/workers", get(list_workers))
         .route("/api/stats", get(stats))
         .route("/api/events", get(events))
@@ -88,7 +89,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
             )
         })
         .with_state(shared.clone())
-        .merge(crate::blobs::routes::router(shared.blobs.clone()))
+        .merge(crate::blobs::routes::router(
+            shared.blobs.clone(),
+            crate::blobs::job_readers(shared.clone()),
+        ))
         .layer(CorsLayer::permissive())
 }
 
@@ -268,7 +272,9 @@ async fn events(
 }
 
 /// The size of a `matmul-u32` job's output.
-fn matmul_size(shared: &Shared, id: u64) -> ApiResult<u32> {
+/// What an upload for job `id` must be: a matmul-u32 output of size n, or a tensor
+/// job's output.
+fn upload_kind(shared: &Shared, id: u64) -> ApiResult<(JobKind, Pubkey, i64)> {
     let index = shared.index.read().expect("index lock");
     let job = &index
         .jobs
@@ -276,9 +282,11 @@ fn matmul_size(shared: &Shared, id: u64) -> ApiResult<u32> {
         .ok_or_else(|| ApiError::not_found(format!("there is no job #{id}")))?
         .value;
     match job.kind {
-        JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size } => Ok(size),
+        JobKind::Kernel { kernel: KERNEL_MATMUL_U32, .. } | JobKind::Tensor { .. } => {
+            Ok((job.kind, job.poster, job.posted_at))
+        }
         _ => Err(ApiError::bad_request(format!(
-            "job #{id} is not a matmul-u32 job: nothing to upload"
+            "job #{id} is not a kernel job (matmul-u32, gemm-i8, mlp-i8): nothing to upload"
         ))),
     }
 }
@@ -323,22 +331,78 @@ async fn upload_result(
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let id = parse_id(&id)?;
-    let n = matmul_size(&shared, id)?;
-    let expected = 4 * u64::from(n) * u64::from(n);
-    if body.len() as u64 != expected {
-        return Err(ApiError::bad_request(format!(
-            "job #{id} is {n}x{n}: expected {expected} bytes (u32 little-endian, row-major), got {}",
-            body.len(),
-        )));
-    }
-    let (output, hash) = tokio::task::spawn_blocking(move || {
-        let output = ignis_kernels::matmul::output_from_bytes(&body, n).expect("length checked");
-        let hash = ignis_kernels::matmul::result_hash(&output);
-        (output, hash)
-    })
-    .await
-    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "hashing the upload failed"))?;
+    let (kind, poster, posted_at) = upload_kind(&shared, id)?;
+    let internal = |what: &str| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, what.to_string());
+    let output = match kind {
+        JobKind::Tensor { spec } => {
+            let shape = ignis_kernels::tensor_job::Shape {
+                rows: spec.rows,
+                row_bytes: spec.row_bytes,
+                macs_per_row: spec.macs_per_row,
+            };
+            let npy = body.clone();
+            let (values, root) = tokio::task::spawn_blocking(move || {
+                let (rows, cols, values) =
+                    ignis_kernels::tensors::read_npy_matrix_i32("the output", &npy)
+                        .map_err(|err| err.to_string())?;
+                if (rows, cols * 4) != (shape.rows as usize, shape.row_bytes as usize) {
+                    return Err(format!(
+                        "the output is {rows} x {cols}; job #{id}'s is {} x {}",
+                        shape.rows,
+                        shape.row_bytes / 4
+                    ));
+                }
+                let root = ignis_kernels::tensor_job::output_root(&values, cols);
+                Ok((values, root))
+            })
+            .await
+            .map_err(|_| internal("hashing the upload failed"))?
+            .map_err(ApiError::bad_request)?;
+            (root, UploadedOutput::Tensor(Arc::new(values)))
+        }
+        JobKind::Kernel { size: n, .. } => {
+            let expected = 4 * u64::from(n) * u64::from(n);
+            if body.len() as u64 != expected {
+                return Err(ApiError::bad_request(format!(
+                    "job #{id} is {n}x{n}: expected {expected} bytes (u32 little-endian, row-major), got {}",
+                    body.len(),
+                )));
+            }
+            let bytes = body.clone();
+            let (output, hash) = tokio::task::spawn_blocking(move || {
+                let output =
+                    ignis_kernels::matmul::output_from_bytes(&bytes, n).expect("length checked");
+                let hash = ignis_kernels::matmul::result_hash(&output);
+                (output, hash)
+            })
+            .await
+            .map_err(|_| internal("hashing the upload failed"))?;
+            (hash, UploadedOutput::Matmul(Arc::new(output)))
+        }
+        JobKind::Pow { .. } => unreachable!("upload_kind refuses PoW jobs"),
+    };
+    let (hash, output) = output;
     let requeues = revealed_round(&shared, id, &hash).await?;
+    if matches!(output, UploadedOutput::Tensor(_)) {
+        // The poster's copy: matched against a revealed root, so it is some replica's
+        // committed answer (the verifier says whether it is right).
+        let info = shared
+            .blobs
+            .store_checked(&poster, body, ignis_client::blob::unix_now())
+            .await
+            .map_err(ApiError::from)?;
+        let record = crate::store::JobOutput {
+            job_id: id,
+            posted_at,
+            root: crate::views::hex(&hash),
+            sha256: info.sha256,
+            size: info.size,
+        };
+        shared.store.save_job_output(&record).await.map_err(|err| {
+            tracing::error!("saving a job output: {err:#}");
+            internal("the output could not be recorded")
+        })?;
+    }
     {
         let mut uploads = shared.uploads.lock().expect("uploads lock");
         let upload = uploads.entry(id).or_insert_with(|| Upload { requeues, outputs: vec![] });
@@ -351,10 +415,24 @@ async fn upload_result(
                 Json(json!({ "job": id, "accepted": true, "already": true })),
             ));
         }
-        upload.outputs.push((hash, Arc::new(output)));
+        upload.outputs.push((hash, output));
     }
     shared.wake();
     Ok((StatusCode::ACCEPTED, Json(json!({ "job": id, "accepted": true }))))
+}
+
+/// A tensor job's outputs kept for its poster (one per distinct revealed root that was
+/// uploaded): `ignis job result` picks the one whose root the job settled on.
+async fn job_outputs(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let id = parse_id(&id)?;
+    let outputs = shared.store.job_outputs(id).await.map_err(|err| {
+        tracing::error!("reading job outputs: {err:#}");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the outputs could not be read")
+    })?;
+    Ok(Json(json!(outputs)))
 }
 
 async fn healthz(State(shared): State<Arc<Shared>>) -> (StatusCode, &'static str) {

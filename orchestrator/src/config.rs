@@ -81,6 +81,17 @@ pub struct Config {
     #[arg(long, env = "IGNIS_VERIFY_RECOMPUTE_MAX_N", default_value_t = 512)]
     pub verify_recompute_max_n: u32,
 
+    /// Tensor jobs (gemm-i8, mlp-i8) with at most this many multiply-adds are recomputed
+    /// by the verifier when a revealed result has no upload.
+    #[arg(long, env = "IGNIS_VERIFY_RECOMPUTE_MAX_MACS", default_value_t = 1 << 32)]
+    pub verify_recompute_max_macs: u64,
+
+    /// Rows of an uploaded mlp-i8 output the verifier opens and recomputes (besides
+    /// every row where replicas disagree): one wrong row of N escapes with
+    /// probability 1 - rows/N.
+    #[arg(long, env = "IGNIS_VERIFY_SAMPLE_ROWS", default_value_t = 64)]
+    pub verify_sample_rows: usize,
+
     /// Rounds of Freivalds' test on an uploaded output (false-accept chance 2^-rounds).
     #[arg(long, env = "IGNIS_FREIVALDS_ROUNDS", default_value_t = 20)]
     pub freivalds_rounds: u32,
@@ -107,6 +118,8 @@ impl Config {
             data_dir: "~/.local/share/ignis".into(),
             heartbeat_ms: 3_000,
             verify_recompute_max_n: 512,
+            verify_recompute_max_macs: 1 << 32,
+            verify_sample_rows: 64,
             freivalds_rounds: 20,
         }
     }

@@ -16,6 +16,7 @@ use sqlx::{
 use crate::views::JobsByStatus;
 
 mod blob_records;
+pub use blob_records::JobOutput;
 
 /// A closed job's last state, and the slot it was seen in.
 #[derive(Clone, Debug)]
@@ -178,6 +179,8 @@ impl Store {
             "CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, size BIGINT NOT NULL, stored_at BIGINT NOT NULL)"
                 .to_string(),
             "CREATE TABLE IF NOT EXISTS blob_owners (owner TEXT NOT NULL, sha256 TEXT NOT NULL, created_at BIGINT NOT NULL, PRIMARY KEY (owner, sha256))"
+                .to_string(),
+            "CREATE TABLE IF NOT EXISTS job_outputs (job_id_key BIGINT NOT NULL, posted_at BIGINT NOT NULL, root TEXT NOT NULL, sha256 TEXT NOT NULL, size BIGINT NOT NULL, PRIMARY KEY (job_id_key, posted_at, root))"
                 .to_string(),
             "CREATE TABLE IF NOT EXISTS blob_uploads (owner TEXT NOT NULL, sha256 TEXT NOT NULL, size BIGINT NOT NULL, started_at BIGINT NOT NULL, PRIMARY KEY (owner, sha256))"
                 .to_string(),

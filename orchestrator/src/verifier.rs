@@ -1,6 +1,9 @@
-//! Checks `matmul-u32` results during the verifier's window, whatever the replicas'
-//! majority: by recomputing small ones, or by Freivalds' test on an uploaded output
-//! (already matched against a revealed hash). The right result is attested (its
+//! Checks kernel results during the verifier's window, whatever the replicas'
+//! majority. `matmul-u32`: by recomputing small ones, or by Freivalds' test on an
+//! uploaded output (already matched against a revealed hash). `gemm-i8` and `mlp-i8`
+//! (inputs from the data plane): on uploaded outputs (matched against a revealed Merkle
+//! root), Freivalds' test or sampled rows opened and recomputed, plus every row where
+//! replicas disagree; with nothing uploaded, by recomputing jobs small enough. The right result is attested (its
 //! replicas are paid, with work-pool pay; every other revealed result is slashed); if
 //! no revealed result is right, they are all disputed. Too big and no upload: the
 //! window runs out and the crank settles the job unverified (no work-pool pay).
@@ -14,9 +17,10 @@ use std::{
 use anchor_lang::prelude::Pubkey;
 use ignis::{
     constants::KERNEL_MATMUL_U32,
-    state::{Job, JobKind, Params},
+    state::{Job, JobKind, Params, TensorSpec},
 };
-use ignis_client::{instructions::Protocol, token};
+use ignis_client::{blob::BlobId, instructions::Protocol, token};
+use ignis_kernels::tensor_job::{self, Shape, TensorInputs};
 use rand::{rngs::StdRng, SeedableRng};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -30,7 +34,14 @@ use crate::{
 /// hash. Kept in memory only until the job leaves its verification window.
 pub struct Upload {
     pub requeues: u16,
-    pub outputs: Vec<([u8; 32], Arc<Vec<u32>>)>,
+    pub outputs: Vec<([u8; 32], UploadedOutput)>,
+}
+
+#[derive(Clone, Debug)]
+pub enum UploadedOutput {
+    Matmul(Arc<Vec<u32>>),
+    /// Row-major int32.
+    Tensor(Arc<Vec<i32>>),
 }
 
 /// A job's verification is identified by its id and how often it was re-queued: a
@@ -58,25 +69,86 @@ pub enum Finding {
     AllWrong,
 }
 
-/// The size and distinct revealed hashes of a `matmul-u32` job the verifier may rule
-/// on at protocol time `now` (the program's rule, `Job::verifiable_at`).
-pub fn challenged(job: &Job, now: i64, params: &Params) -> Option<(u32, Vec<[u8; 32]>)> {
-    match job.kind {
-        JobKind::Kernel { kernel, size }
-            if kernel == KERNEL_MATMUL_U32 && job.verifiable_at(now, params) =>
-        {
-            let mut revealed: Vec<[u8; 32]> = job
-                .live_assignments()
-                .iter()
-                .filter(|a| a.revealed)
-                .map(|a| a.result_hash)
-                .collect();
-            revealed.sort_unstable();
-            revealed.dedup();
-            Some((size, revealed))
-        }
-        _ => None,
+/// The distinct revealed hashes of a kernel job the verifier checks (matmul-u32,
+/// gemm-i8, mlp-i8) and may rule on at protocol time `now` (the program's rule,
+/// `Job::verifiable_at`).
+pub fn challenged(job: &Job, now: i64, params: &Params) -> Option<Vec<[u8; 32]>> {
+    let checked = matches!(
+        job.kind,
+        JobKind::Kernel { kernel: KERNEL_MATMUL_U32, .. } | JobKind::Tensor { .. }
+    );
+    if !checked || !job.verifiable_at(now, params) {
+        return None;
     }
+    let mut revealed: Vec<[u8; 32]> =
+        job.live_assignments().iter().filter(|a| a.revealed).map(|a| a.result_hash).collect();
+    revealed.sort_unstable();
+    revealed.dedup();
+    Some(revealed)
+}
+
+/// How thoroughly tensor outputs are checked.
+#[derive(Clone, Copy, Debug)]
+pub struct TensorChecks {
+    pub freivalds_rounds: u32,
+    pub sample_rows: usize,
+    /// Jobs with at most this many multiply-adds are recomputed when a revealed root
+    /// has no upload.
+    pub recompute_max_macs: u64,
+}
+
+/// Checks a tensor job's revealed roots: `None` when the verifier cannot tell (a
+/// revealed root with neither a passing upload nor a recompute).
+pub fn check_tensor(
+    spec: &TensorSpec,
+    inputs: [&[u8]; 2],
+    revealed: &[[u8; 32]],
+    uploads: &[([u8; 32], Arc<Vec<i32>>)],
+    checks: TensorChecks,
+) -> Option<Finding> {
+    let declared =
+        Shape { rows: spec.rows, row_bytes: spec.row_bytes, macs_per_row: spec.macs_per_row };
+    let parsed = TensorInputs::parse(spec.kernel, inputs, ["input 0", "input 1"])
+        .and_then(|inputs| inputs.check_declared(declared).map(|()| inputs));
+    let Ok(inputs) = parsed else {
+        // Not runnable as posted: an honest worker declines such a job, so no revealed
+        // result can be right.
+        return Some(Finding::AllWrong);
+    };
+    let cols = inputs.cols();
+    let uploads: Vec<&([u8; 32], Arc<Vec<i32>>)> =
+        uploads.iter().filter(|(root, _)| revealed.contains(root)).collect();
+    // Where the uploaded answers differ, at least one is wrong: those rows are checked
+    // on every one, so a wrong answer cannot pass by luck while another disagrees.
+    let outputs: Vec<&[i32]> = uploads.iter().map(|(_, output)| output.as_slice()).collect();
+    let disputed_rows = tensor_job::disagreeing_rows(&outputs, cols);
+    let mut rng = StdRng::from_entropy();
+    let mut failed = HashSet::new();
+    for (root, output) in &uploads {
+        if inputs.check_output(
+            output,
+            root,
+            checks.freivalds_rounds,
+            checks.sample_rows,
+            &disputed_rows,
+            &mut rng,
+        ) {
+            return Some(Finding::Right(*root));
+        }
+        failed.insert(*root);
+    }
+    if revealed.iter().all(|root| failed.contains(root)) {
+        return Some(Finding::AllWrong);
+    }
+    if spec.macs() <= checks.recompute_max_macs {
+        let root = tensor_job::output_root(&inputs.run_reference(), cols);
+        return Some(if revealed.contains(&root) {
+            Finding::Right(root)
+        } else {
+            Finding::AllWrong
+        });
+    }
+    None
 }
 
 /// Runs the check: `None` when the verifier cannot tell (too big, no upload that
@@ -85,7 +157,7 @@ pub fn check(
     seed: &[u8; 32],
     n: u32,
     revealed: &[[u8; 32]],
-    uploads: &[([u8; 32], Arc<Vec<u32>>)],
+    uploads: &[([u8; 32], UploadedOutput)],
     recompute_max_n: u32,
     rounds: u32,
 ) -> Option<Finding> {
@@ -100,6 +172,7 @@ pub fn check(
     let mut rng = StdRng::from_entropy();
     let mut failed = HashSet::new();
     for (hash, output) in uploads.iter().filter(|(hash, _)| revealed.contains(hash)) {
+        let UploadedOutput::Matmul(output) = output else { continue };
         if ignis_kernels::matmul::freivalds(seed, n, output, rounds, &mut rng) {
             return Some(Finding::Right(*hash));
         }
@@ -113,9 +186,9 @@ struct Task {
     job_id: u64,
     round: Round,
     seed: [u8; 32],
-    n: u32,
+    kind: JobKind,
     revealed: Vec<[u8; 32]>,
-    uploads: Vec<([u8; 32], Arc<Vec<u32>>)>,
+    uploads: Vec<([u8; 32], UploadedOutput)>,
     /// Every live replica's operator, in assignment order.
     operators: Vec<Pubkey>,
     protocol: Protocol,
@@ -139,7 +212,7 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                 for id in &index.active {
                     let Some(entry) = index.jobs.get(id) else { continue };
                     let job = &entry.value;
-                    let Some((n, revealed)) = challenged(job, now, &params) else { continue };
+                    let Some(revealed) = challenged(job, now, &params) else { continue };
                     let round = (job.id, job.requeues);
                     live.insert(round);
                     let job_uploads = uploads
@@ -147,8 +220,16 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                         .filter(|u| u.requeues == job.requeues)
                         .map(|u| u.outputs.clone())
                         .unwrap_or_default();
-                    let can_check =
-                        !job_uploads.is_empty() || n <= shared.settings.verify_recompute_max_n;
+                    let can_check = !job_uploads.is_empty()
+                        || match job.kind {
+                            JobKind::Kernel { size, .. } => {
+                                size <= shared.settings.verify_recompute_max_n
+                            }
+                            JobKind::Tensor { spec } => {
+                                spec.macs() <= shared.settings.verify_recompute_max_macs
+                            }
+                            JobKind::Pow { .. } => false,
+                        };
                     let state = states.get(&round).copied();
                     let worth_trying = match state {
                         None | Some(State::Waiting) => can_check,
@@ -167,7 +248,7 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                                 job_id: job.id,
                                 round,
                                 seed: job.seed,
-                                n,
+                                kind: job.kind,
                                 revealed,
                                 uploads: job_uploads,
                                 operators,
@@ -176,7 +257,7 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                             });
                         }
                     } else if state.is_none() {
-                        tracing::info!(job = job.id, n, "result too big to recompute and no output uploaded; waiting for an upload");
+                        tracing::info!(job = job.id, "result too big to recompute and no output uploaded; waiting for an upload");
                         states.insert(round, State::Waiting);
                     }
                 }
@@ -204,17 +285,7 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
         for task in start {
             let (shared, states) = (shared.clone(), states.clone());
             tasks.spawn(async move {
-                let settings = &shared.settings;
-                let (max_n, rounds) = (settings.verify_recompute_max_n, settings.freivalds_rounds);
-                let how = if task.n <= max_n { "recompute" } else { "freivalds" };
-                let (seed, n, revealed, uploads) =
-                    (task.seed, task.n, task.revealed.clone(), task.uploads.clone());
-                let finding = tokio::task::spawn_blocking(move || {
-                    check(&seed, n, &revealed, &uploads, max_n, rounds)
-                })
-                .await
-                .ok()
-                .flatten();
+                let (how, finding) = check_task(&shared, &task).await;
                 let Some(finding) = finding else {
                     states.lock().expect("states lock").insert(task.round, State::Waiting);
                     return;
@@ -226,7 +297,7 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                     }
                     (other, _) => other,
                 };
-                tracing::info!(job = task.job_id, n = task.n, how, ?finding, ?state, "verified");
+                tracing::info!(job = task.job_id, how, ?finding, ?state, "verified");
                 states.lock().expect("states lock").insert(task.round, state);
             });
         }
@@ -237,6 +308,59 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
     }
     crate::drain(tasks).await;
     Ok(())
+}
+
+/// Runs the check a task's kind calls for (off the async threads): how, and the finding.
+async fn check_task(shared: &Shared, task: &Task) -> (&'static str, Option<Finding>) {
+    let settings = &shared.settings;
+    let (revealed, uploads) = (task.revealed.clone(), task.uploads.clone());
+    match task.kind {
+        JobKind::Kernel { size: n, .. } => {
+            let (max_n, rounds, seed) =
+                (settings.verify_recompute_max_n, settings.freivalds_rounds, task.seed);
+            let how = if n <= max_n { "recompute" } else { "freivalds" };
+            let finding = tokio::task::spawn_blocking(move || {
+                check(&seed, n, &revealed, &uploads, max_n, rounds)
+            })
+            .await
+            .ok()
+            .flatten();
+            (how, finding)
+        }
+        JobKind::Tensor { spec } => {
+            let mut inputs = Vec::with_capacity(2);
+            for input in &spec.inputs {
+                match shared.blobs.fetch(&BlobId(input.sha256)).await {
+                    Ok(bytes) => inputs.push(bytes),
+                    Err(err) => {
+                        tracing::warn!(job = task.job_id, %err, "cannot read a tensor job's input");
+                        return ("inputs", None);
+                    }
+                }
+            }
+            let uploads: Vec<([u8; 32], Arc<Vec<i32>>)> = uploads
+                .into_iter()
+                .filter_map(|(root, output)| match output {
+                    UploadedOutput::Tensor(values) => Some((root, values)),
+                    UploadedOutput::Matmul(_) => None,
+                })
+                .collect();
+            let checks = TensorChecks {
+                freivalds_rounds: settings.freivalds_rounds,
+                sample_rows: settings.verify_sample_rows,
+                recompute_max_macs: settings.verify_recompute_max_macs,
+            };
+            let how = if uploads.is_empty() { "recompute" } else { "sampled" };
+            let finding = tokio::task::spawn_blocking(move || {
+                check_tensor(&spec, [&inputs[0], &inputs[1]], &revealed, &uploads, checks)
+            })
+            .await
+            .ok()
+            .flatten();
+            (how, finding)
+        }
+        JobKind::Pow { .. } => ("none", None),
+    }
 }
 
 async fn rule(shared: &Shared, task: &Task, finding: Finding) -> State {

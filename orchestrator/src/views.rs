@@ -2,10 +2,7 @@
 //! every digit), built from indexed accounts.
 
 use anchor_lang::prelude::Pubkey;
-use ignis::{
-    constants::{KERNEL_MATMUL_U32, KERNEL_POW_SHA256},
-    state::{Job, JobKind, JobStatus, Stake, Worker},
-};
+use ignis::state::{Job, JobKind, JobStatus, Stake, Worker};
 use serde::Serialize;
 
 pub const STATUSES: [JobStatus; 7] = [
@@ -34,15 +31,17 @@ pub fn parse_status(name: &str) -> Option<JobStatus> {
     STATUSES.into_iter().find(|s| status_name(*s) == name.to_ascii_lowercase())
 }
 
-const KERNEL_NAMES: [(u8, &str); 2] =
-    [(KERNEL_POW_SHA256, "pow-sha256"), (KERNEL_MATMUL_U32, "matmul-u32")];
-
-pub fn kernel_names(mask: u32) -> Vec<&'static str> {
-    KERNEL_NAMES.iter().filter(|(id, _)| mask & (1 << id) != 0).map(|(_, name)| *name).collect()
-}
+pub use ignis::kernels::kernel_names;
 
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InputView {
+    pub sha256: String,
+    pub size: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -61,6 +60,10 @@ pub struct JobView {
     pub address: String,
     pub poster: String,
     pub kind: &'static str,
+    /// The catalog name of its kernel (`pow-sha256`, `matmul-u32`, `gemm-i8`, `mlp-i8`).
+    pub kernel: &'static str,
+    /// A tensor job's input blobs.
+    pub inputs: Vec<InputView>,
     pub difficulty: Option<u8>,
     pub size: Option<u32>,
     pub replicas: u8,
@@ -84,12 +87,23 @@ impl JobView {
         let (kind, difficulty, size) = match job.kind {
             JobKind::Pow { difficulty } => ("pow", Some(difficulty), None),
             JobKind::Kernel { size, .. } => ("matmul", None, Some(size)),
+            JobKind::Tensor { spec } => ("tensor", None, Some(spec.rows)),
+        };
+        let inputs = match job.kind {
+            JobKind::Tensor { spec } => spec
+                .inputs
+                .iter()
+                .map(|input| InputView { sha256: hex(&input.sha256), size: input.size })
+                .collect(),
+            _ => Vec::new(),
         };
         JobView {
             id: job.id,
             address: ignis_client::pda::job(job.id).to_string(),
             poster: job.poster.to_string(),
             kind,
+            kernel: ignis::kernels::kernel_name(job.kind.kernel()).unwrap_or("unknown"),
+            inputs,
             difficulty,
             size,
             replicas: job.replicas,

@@ -9,6 +9,14 @@ pub const MID_KERNEL: &str = "mid-kernel";
 /// After the commitment landed, before the reveal.
 pub const AFTER_COMMIT: &str = "after-commit";
 
+/// Not a crash: the worker lies, changing one random row of each tensor output before
+/// it commits (a malicious worker, for the tests that show it is caught and slashed).
+pub const WRONG_ROW: &str = "wrong-row";
+
+pub fn lies() -> bool {
+    std::env::var("IGNIS_WORKER_FAULT").is_ok_and(|fault| fault == WRONG_ROW)
+}
+
 pub fn point(name: &str) {
     if std::env::var("IGNIS_WORKER_FAULT").is_ok_and(|fault| fault == name) {
         tracing::error!(point = name, "fault injected: aborting");

@@ -5,7 +5,7 @@ use std::time::Duration;
 use anchor_lang::{error::ErrorCode as AnchorError, prelude::Pubkey};
 use anyhow::{anyhow, bail, Context, Result};
 use ignis::{
-    constants::{KERNEL_MATMUL_U32, KERNEL_POW_SHA256, MAX_GPU_MODEL_LEN},
+    constants::{KNOWN_KERNELS_MASK, MAX_GPU_MODEL_LEN},
     errors::IgnisError,
     state::{GpuInfo, Job, Worker, WorkerSettings},
 };
@@ -94,7 +94,8 @@ impl Node {
                 vram_mb: device.memory_mb(),
                 compute_capability: device.compute_capability_x10(),
             },
-            supported_kernels: (1 << KERNEL_POW_SHA256) | (1 << KERNEL_MATMUL_U32),
+            // Every catalog kernel runs on every backend, byte for byte the same.
+            supported_kernels: KNOWN_KERNELS_MASK,
             hashrate,
             min_price,
             max_concurrent_jobs: max_jobs.max(1),

@@ -8,9 +8,17 @@ use std::{
 };
 
 use anyhow::{Context, Result};
-use ignis::state::{Job, JobKind, JobStatus};
-use ignis_client::{instructions, rpc::ClientError};
-use ignis_kernels::{matmul, Backend, PowTask};
+use ignis::state::{Job, JobKind, JobStatus, TensorSpec};
+use ignis_client::{
+    blob::{BlobClient, BlobId},
+    instructions,
+    rpc::ClientError,
+};
+use ignis_kernels::{
+    matmul,
+    tensor_job::{self, Shape, TensorInputs},
+    Backend, PowTask,
+};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -34,8 +42,40 @@ pub struct Runtime {
     /// Orchestrator APIs, tried in order for uploads.
     pub orchestrators: Vec<String>,
     pub http: reqwest::Client,
+    /// The orchestrators' data planes, where tensor jobs' inputs are read (signed by
+    /// the operator key, which the job's assignment lets read them).
+    blobs: Vec<BlobClient>,
     /// Outputs of kernel jobs, kept until uploaded for verification.
-    outputs: Mutex<HashMap<u64, Arc<Vec<u32>>>>,
+    outputs: Mutex<HashMap<u64, Output>>,
+}
+
+/// A computed kernel output.
+#[derive(Clone)]
+enum Output {
+    Matmul(Arc<Vec<u32>>),
+    /// Row-major int32, `cols` per row.
+    Tensor {
+        values: Arc<Vec<i32>>,
+        cols: usize,
+    },
+}
+
+impl Output {
+    /// What replicas commit to: the matmul hash, or the Merkle root over the rows.
+    fn result_hash(&self) -> [u8; 32] {
+        match self {
+            Output::Matmul(output) => matmul::result_hash(output),
+            Output::Tensor { values, cols } => tensor_job::output_root(values, *cols),
+        }
+    }
+
+    /// The bytes uploaded to the verifier (and, for tensor jobs, kept for the poster).
+    fn upload_body(&self) -> Vec<u8> {
+        match self {
+            Output::Matmul(output) => matmul::output_bytes(output),
+            Output::Tensor { values, cols } => tensor_job::output_npy(values, *cols),
+        }
+    }
 }
 
 /// How a pass over a job ended.
@@ -59,17 +99,20 @@ impl Runtime {
         poll_interval: Duration,
         orchestrators: Vec<String>,
     ) -> Self {
+        let orchestrators: Vec<String> =
+            orchestrators.iter().map(|url| url.trim_end_matches('/').to_string()).collect();
+        let operator = Arc::new(node.operator.insecure_clone());
+        let blobs =
+            orchestrators.iter().map(|url| BlobClient::new(url, operator.clone())).collect();
         Runtime {
             node,
             backend,
             journal,
             shutdown,
             poll_interval,
-            orchestrators: orchestrators
-                .iter()
-                .map(|url| url.trim_end_matches('/').to_string())
-                .collect(),
+            orchestrators,
             http: reqwest::Client::new(),
+            blobs,
             outputs: Mutex::new(HashMap::new()),
         }
     }
@@ -95,7 +138,7 @@ impl Runtime {
         }
         let outcome = match job.kind {
             JobKind::Pow { difficulty } => self.run_pow(&job, difficulty).await?,
-            JobKind::Kernel { size, .. } => self.run_kernel(&job, size).await?,
+            JobKind::Kernel { .. } | JobKind::Tensor { .. } => self.run_kernel(&job).await?,
         };
         if matches!(outcome, Outcome::Done | Outcome::Dropped) {
             self.forget(job.id)?;
@@ -280,7 +323,7 @@ impl Runtime {
         }
     }
 
-    async fn run_kernel(&self, job: &Job, n: u32) -> Result<Outcome> {
+    async fn run_kernel(&self, job: &Job) -> Result<Outcome> {
         let index =
             job.assignment_index(&self.node.worker).expect("needs_work checked the assignment");
         let assignment = job.assignments[index];
@@ -302,12 +345,15 @@ impl Runtime {
                 return Ok(Outcome::Dropped);
             }
             _ => {
-                let output = self.compute(job.id, job.seed, n).await?;
+                let output = match self.compute(job).await? {
+                    Ok(output) => output,
+                    Err(refusal) => return self.refuse(job, &refusal).await,
+                };
                 let entry = Entry {
                     job_id: job.id,
                     seed: job.seed,
                     progress: Progress::Computed {
-                        result_hash: matmul::result_hash(&output),
+                        result_hash: output.result_hash(),
                         salt: rand::random(),
                     },
                 };
@@ -359,23 +405,123 @@ impl Runtime {
         Some((job.assignments[index].committed, job.assignments[index].revealed))
     }
 
-    async fn compute(&self, job_id: u64, seed: [u8; 32], n: u32) -> Result<Arc<Vec<u32>>> {
-        if let Some(output) = self.outputs.lock().unwrap().get(&job_id) {
-            return Ok(output.clone());
+    /// The job's output, computed once and kept until it is uploaded. `Ok(Err(why))`:
+    /// the job cannot be run as posted (its inputs are missing, malformed, or not the
+    /// shape it was posted with).
+    async fn compute(&self, job: &Job) -> Result<std::result::Result<Output, String>> {
+        if let Some(output) = self.outputs.lock().unwrap().get(&job.id) {
+            return Ok(Ok(output.clone()));
         }
         let backend = self.backend.clone();
         let started = Instant::now();
-        tracing::info!(job = job_id, n, "running matmul-u32");
-        fault::point(fault::MID_KERNEL);
-        let output = tokio::task::spawn_blocking(move || backend.matmul(&seed, n))
-            .await
-            .context("the kernel thread panicked")??;
-        let secs = started.elapsed().as_secs_f64();
-        let gops = 2.0 * f64::from(n).powi(3) / secs / 1e9;
-        tracing::info!(job = job_id, n, secs, gops = format!("{gops:.2}"), "matmul-u32 done");
-        let output = Arc::new(output);
-        self.outputs.lock().unwrap().insert(job_id, output.clone());
-        Ok(output)
+        let output = match job.kind {
+            JobKind::Kernel { size: n, .. } => {
+                tracing::info!(job = job.id, n, "running matmul-u32");
+                fault::point(fault::MID_KERNEL);
+                let seed = job.seed;
+                let output = tokio::task::spawn_blocking(move || backend.matmul(&seed, n))
+                    .await
+                    .context("the kernel thread panicked")??;
+                let secs = started.elapsed().as_secs_f64();
+                let gops = 2.0 * f64::from(n).powi(3) / secs / 1e9;
+                tracing::info!(
+                    job = job.id,
+                    n,
+                    secs,
+                    gops = format!("{gops:.2}"),
+                    "matmul-u32 done"
+                );
+                Output::Matmul(Arc::new(output))
+            }
+            JobKind::Tensor { spec } => {
+                let inputs = match self.tensor_inputs(job.id, &spec).await {
+                    Ok(inputs) => inputs,
+                    Err(refusal) => return Ok(Err(refusal)),
+                };
+                let kernel = ignis::kernels::kernel_name(spec.kernel).unwrap_or("tensor");
+                tracing::info!(job = job.id, kernel, rows = spec.rows, "running");
+                fault::point(fault::MID_KERNEL);
+                let cols = inputs.cols();
+                let mut values = tokio::task::spawn_blocking(move || inputs.run(backend.as_ref()))
+                    .await
+                    .context("the kernel thread panicked")??;
+                if fault::lies() {
+                    let row = rand::random::<usize>() % (values.len() / cols.max(1)).max(1);
+                    values[row * cols] = values[row * cols].wrapping_add(1);
+                    tracing::error!(job = job.id, row, "fault injected: output row changed");
+                }
+                let secs = started.elapsed().as_secs_f64();
+                let gops = 2.0 * spec.macs() as f64 / secs / 1e9;
+                tracing::info!(job = job.id, kernel, secs, gops = format!("{gops:.2}"), "done");
+                Output::Tensor { values: Arc::new(values), cols }
+            }
+            JobKind::Pow { .. } => anyhow::bail!("a PoW job has no kernel output"),
+        };
+        self.outputs.lock().unwrap().insert(job.id, output.clone());
+        Ok(Ok(output))
+    }
+
+    /// Downloads a tensor job's inputs (each checked against its hash) and checks them
+    /// against the shape the job was posted with. `Err`: why it cannot run.
+    async fn tensor_inputs(
+        &self,
+        job_id: u64,
+        spec: &TensorSpec,
+    ) -> std::result::Result<TensorInputs, String> {
+        let mut bytes = Vec::with_capacity(2);
+        for input in &spec.inputs {
+            let id = BlobId(input.sha256);
+            let mut last_error = String::from("no orchestrator API is configured (--orchestrator)");
+            let mut fetched = None;
+            for client in &self.blobs {
+                match client.get_bytes(&id).await {
+                    Ok(data) => {
+                        fetched = Some(data);
+                        break;
+                    }
+                    Err(err) => last_error = err.to_string(),
+                }
+            }
+            let data = fetched.ok_or_else(|| format!("input {id}: {last_error}"))?;
+            if data.len() as u64 != input.size {
+                return Err(format!(
+                    "input {id} has {} bytes, not the {} posted",
+                    data.len(),
+                    input.size
+                ));
+            }
+            bytes.push(data);
+        }
+        let declared =
+            Shape { rows: spec.rows, row_bytes: spec.row_bytes, macs_per_row: spec.macs_per_row };
+        tokio::task::spawn_blocking({
+            let kernel = spec.kernel;
+            move || {
+                let inputs =
+                    TensorInputs::parse(kernel, [&bytes[0], &bytes[1]], ["input 0", "input 1"])
+                        .map_err(|err| err.to_string())?;
+                inputs.check_declared(declared).map_err(|err| err.to_string())?;
+                Ok(inputs)
+            }
+        })
+        .await
+        .map_err(|err| format!("parsing the inputs of job {job_id} panicked: {err}"))?
+    }
+
+    /// Turns down a job that cannot run as posted: declined at no cost inside the
+    /// decline window (it goes back to the queue, and to its poster's refund in the
+    /// end); past it, left to expire.
+    async fn refuse(&self, job: &Job, why: &str) -> Result<Outcome> {
+        tracing::warn!(job = job.id, why, "this job cannot run as posted: declining it");
+        let decline = instructions::decline_assignment(self.node.operator_key(), job.id);
+        match self.node.send(&[decline]).await {
+            Ok(()) => Ok(Outcome::Dropped),
+            Err(err) if job_is_gone(&err) => Ok(Outcome::Dropped),
+            Err(err) => {
+                tracing::warn!(job = job.id, %err, "could not decline the job");
+                Ok(Outcome::Dropped)
+            }
+        }
     }
 
     /// Waits for the reveal phase (every replica committed, or the job expired and no
@@ -439,18 +585,22 @@ impl Runtime {
     /// failures only cost this worker the chance of being attested early (the verifier
     /// may recompute).
     async fn upload(&self, job: &Job) {
-        let JobKind::Kernel { size, .. } = job.kind else { return };
-        if self.orchestrators.is_empty() {
+        if !matches!(job.kind, JobKind::Kernel { .. } | JobKind::Tensor { .. })
+            || self.orchestrators.is_empty()
+        {
             return;
         }
-        let output = match self.compute(job.id, job.seed, size).await {
-            Ok(output) => output,
+        let output = match self.compute(job).await {
+            Ok(Ok(output)) => output,
+            Ok(Err(why)) => {
+                return tracing::warn!(job = job.id, why, "cannot recompute the output for upload")
+            }
             Err(err) => {
                 return tracing::warn!(job = job.id, %err, "cannot recompute the output for upload")
             }
         };
         // Shared, not copied, by each try (an output is up to 64 MiB).
-        let body = bytes::Bytes::from(matmul::output_bytes(&output));
+        let body = bytes::Bytes::from(output.upload_body());
         let mut failures = vec![];
         for api in &self.orchestrators {
             let url = format!("{api}/api/results/{}", job.id);

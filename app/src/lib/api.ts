@@ -14,8 +14,11 @@ export interface JobView {
   id: number;
   address: string;
   poster: string;
-  kind: 'pow' | 'matmul';
+  kind: 'pow' | 'matmul' | 'tensor';
+  /** The catalog name of its kernel: pow-sha256, matmul-u32, gemm-i8, mlp-i8. */
+  kernel?: string;
   difficulty: number | null;
+  /** n of a matmul job; output rows of a tensor job. */
   size: number | null;
   replicas: number;
   /** Base units. */

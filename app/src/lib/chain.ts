@@ -134,6 +134,9 @@ export const STATUS_NAMES: Record<JobStatus, JobView['status']> = {
   [JobStatus.Challenge]: 'challenge',
 };
 
+/** The kernel catalog's names by id (the program's `kernels::KERNEL_NAMES`). */
+const KERNEL_NAMES: Record<number, string> = { 0: 'pow-sha256', 1: 'matmul-u32', 2: 'gemm-i8', 3: 'mlp-i8' };
+
 const hex = (bytes: ArrayLike<number>) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 
 /** A Job account in the orchestrator's JobView shape, for when the API is unreachable. */
@@ -142,9 +145,10 @@ export function jobViewFromAccount(job: Job, jobAccount: Address, slot = 0): Job
     id: Number(job.id),
     address: jobAccount,
     poster: job.poster,
-    kind: job.kind.__kind === 'Pow' ? 'pow' : 'matmul',
+    kind: job.kind.__kind === 'Pow' ? 'pow' : job.kind.__kind === 'Kernel' ? 'matmul' : 'tensor',
+    kernel: KERNEL_NAMES[job.kind.__kind === 'Tensor' ? job.kind.spec.kernel : job.kind.__kind === 'Pow' ? 0 : job.kind.kernel],
     difficulty: job.kind.__kind === 'Pow' ? job.kind.difficulty : null,
-    size: job.kind.__kind === 'Kernel' ? job.kind.size : null,
+    size: job.kind.__kind === 'Kernel' ? job.kind.size : job.kind.__kind === 'Tensor' ? job.kind.spec.rows : null,
     replicas: job.replicas,
     reward: job.reward.toString(),
     status: STATUS_NAMES[job.status],

@@ -54,9 +54,10 @@ export function canClose(job: JobView, now: number, retentionSeconds: number, cl
 }
 
 function describeKind(job: JobView): string {
-  return job.kind === 'pow'
-    ? `PoW, difficulty ${job.difficulty ?? '?'}`
-    : `matmul ${job.size ?? '?'}×${job.size ?? '?'}, ${job.replicas} ${job.replicas === 1 ? 'replica' : 'replicas'}`;
+  const replicas = `${job.replicas} ${job.replicas === 1 ? 'replica' : 'replicas'}`;
+  if (job.kind === 'pow') return `PoW, difficulty ${job.difficulty ?? '?'}`;
+  if (job.kind === 'tensor') return `${job.kernel ?? 'tensor'} on your data, ${job.size ?? '?'} rows, ${replicas}`;
+  return `matmul ${job.size ?? '?'}×${job.size ?? '?'}, ${replicas}`;
 }
 
 export function jobsPage(app: App, root: HTMLElement): () => void {

@@ -97,7 +97,7 @@ pub async fn run(ctx: &Context, args: BlobArgs) -> Result<Report> {
 }
 
 /// A progress bar on stderr (hidden when it is not a terminal).
-fn bytes_bar(label: &str) -> ProgressBar {
+pub(crate) fn bytes_bar(label: &str) -> ProgressBar {
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}")

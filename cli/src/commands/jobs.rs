@@ -13,6 +13,8 @@ use ignis_client::{
 };
 use serde_json::json;
 
+mod data;
+
 use crate::{
     args::JobCommand,
     context::{self, Context},
@@ -35,6 +37,11 @@ fn kind_name(kind: JobKind) -> String {
     match kind {
         JobKind::Pow { difficulty } => format!("pow-sha256 difficulty {difficulty}"),
         JobKind::Kernel { size, .. } => format!("matmul-u32 {size}x{size}"),
+        JobKind::Tensor { spec } => format!(
+            "{} {} rows",
+            ignis::kernels::kernel_name(spec.kernel).unwrap_or("tensor"),
+            spec.rows
+        ),
     }
 }
 
@@ -75,12 +82,18 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
     let config = ctx.config().await?;
     let protocol = Protocol::from_config(&config);
     match command {
-        JobCommand::Post { pow, matmul, replicas, reward, execution_seconds, ttl_seconds } => {
-            let kind = match (pow, matmul) {
-                (Some(difficulty), _) => JobKind::Pow { difficulty },
-                (None, Some(size)) => JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size },
-                (None, None) => bail!("say what to compute: --pow DIFFICULTY or --matmul N"),
-            };
+        JobCommand::Post {
+            pow,
+            matmul,
+            kernel,
+            inputs,
+            model,
+            api,
+            replicas,
+            reward,
+            execution_seconds,
+            ttl_seconds,
+        } => {
             let reward = ctx.parse_ign(&config, &reward)?;
             let balance = ctx.my_balance(&config).await?;
             if reward > balance {
@@ -90,6 +103,17 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
                     ctx.ign(&config, reward)
                 );
             }
+            let kind = match (pow, matmul, kernel) {
+                (Some(difficulty), _, _) => JobKind::Pow { difficulty },
+                (None, Some(size), _) => JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size },
+                (None, None, Some(kernel)) => {
+                    let spec = data::prepare(ctx, &api, &kernel, &inputs, model.as_deref()).await?;
+                    JobKind::Tensor { spec }
+                }
+                (None, None, None) => bail!(
+                    "say what to compute: --pow DIFFICULTY, --matmul N, or --kernel gemm-i8|mlp-i8 with its files"
+                ),
+            };
             // The poster picks the id; in the unlikely case it is taken, pick another.
             for _ in 0..5 {
                 let job_id = ix::fresh_job_id();
@@ -139,6 +163,7 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
             }
             bail!("other posters kept taking the next job id; try again")
         }
+        JobCommand::Result { id, out, api } => data::result(ctx, id, &out, &api).await,
         JobCommand::Cancel { id } => {
             let signature = ctx
                 .send(&[protocol.cancel_job(ctx.me()?, id, ctx.my_token_account(&config)?)])

@@ -1,6 +1,7 @@
 use anyhow::{bail, Result};
 use ignis::{
     constants::{KERNEL_MATMUL_U32, KERNEL_POW_SHA256},
+    kernels::{kernel_id, kernel_names, KERNEL_NAMES},
     state::{GpuInfo, Worker, WorkerSettings},
 };
 use ignis_client::{accounts::Config, instructions as ix, pda};
@@ -12,20 +13,14 @@ use crate::{
     output::Report,
 };
 
-const KERNELS: [(&str, u8); 2] =
-    [("pow-sha256", KERNEL_POW_SHA256), ("matmul-u32", KERNEL_MATMUL_U32)];
-
 fn kernel_mask(names: &[String]) -> Result<u32> {
     names.iter().try_fold(0u32, |mask, name| {
-        let Some((_, id)) = KERNELS.iter().find(|(known, _)| *known == name.trim()) else {
-            bail!("unknown kernel `{name}`: choose from pow-sha256, matmul-u32");
+        let Some(id) = kernel_id(name.trim()) else {
+            let known: Vec<&str> = KERNEL_NAMES.iter().map(|(_, name)| *name).collect();
+            bail!("unknown kernel `{name}`: choose from {}", known.join(", "));
         };
         Ok(mask | 1 << id)
     })
-}
-
-fn kernel_names(mask: u32) -> Vec<&'static str> {
-    KERNELS.iter().filter(|(_, id)| mask & (1 << id) != 0).map(|(name, _)| *name).collect()
 }
 
 /// `base` with every flag that was given applied on top.

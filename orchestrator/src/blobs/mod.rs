@@ -18,7 +18,27 @@ use ignis_client::blob::{chunk_count, chunk_len, BlobId, BlobInfo, UploadState};
 use object_store::{path::Path, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 use sha2::{Digest, Sha256};
 
-use crate::store::Store;
+use crate::{store::Store, Shared};
+
+/// The data plane's rule for jobs: a live tensor job lets its poster and the operators
+/// of its assigned workers read its inputs.
+pub fn job_readers(shared: Arc<Shared>) -> routes::JobReaders {
+    Arc::new(move |reader: &Pubkey, id: &BlobId| {
+        let index = shared.index.read().expect("index lock");
+        index.active.iter().filter_map(|job_id| index.jobs.get(job_id)).any(|entry| {
+            let job = &entry.value;
+            let ignis::state::JobKind::Tensor { spec } = job.kind else { return false };
+            spec.inputs.iter().any(|input| input.sha256 == id.0)
+                && (job.poster == *reader
+                    || job.live_assignments().iter().any(|assignment| {
+                        index
+                            .workers
+                            .get(&assignment.worker)
+                            .is_some_and(|worker| worker.value.operator == *reader)
+                    }))
+        })
+    })
+}
 
 /// Sizes the data plane enforces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -299,18 +319,43 @@ impl BlobStore {
         Ok(())
     }
 
-    /// Opens a stored blob for `reader`: its size and its bytes.
+    /// Opens a stored blob for `reader`: its size and its bytes. Its owners may read
+    /// it, and so may whoever `via_job` says a job lets (the poster and the assigned
+    /// workers of a live job that uses it).
     pub async fn read(
         &self,
         reader: &Pubkey,
         id: &BlobId,
+        via_job: impl FnOnce(&Pubkey, &BlobId) -> bool,
     ) -> Result<(u64, BoxStream<'static, std::result::Result<Bytes, object_store::Error>>)> {
         let size = self.records.blob_size(id).await?.ok_or(BlobStoreError::Unknown(*id))?;
-        if !self.records.owns_blob(reader, id).await? {
+        if !via_job(reader, id) && !self.records.owns_blob(reader, id).await? {
             return Err(BlobStoreError::Forbidden { reader: *reader, id: *id });
         }
         let stream = self.objects.get(&blob_path(id)).await?.into_stream();
         Ok((size, stream))
+    }
+
+    /// A stored blob's bytes, for the orchestrator itself (the verifier).
+    pub async fn fetch(&self, id: &BlobId) -> Result<Bytes> {
+        self.records.blob_size(id).await?.ok_or(BlobStoreError::Unknown(*id))?;
+        Ok(self.objects.get(&blob_path(id)).await?.bytes().await?)
+    }
+
+    /// Stores bytes the orchestrator already checked (a job's output, matched against a
+    /// revealed root) for `owner` (the job's poster), outside any quota: the poster
+    /// paid for it.
+    pub async fn store_checked(&self, owner: &Pubkey, bytes: Bytes, now: i64) -> Result<BlobInfo> {
+        let id = BlobId::of(&bytes);
+        let size = bytes.len() as u64;
+        if self.records.blob_size(&id).await?.is_none() {
+            self.objects.put(&blob_path(&id), PutPayload::from_bytes(bytes)).await?;
+        }
+        Ok(self.records.finish_upload(owner, &id, size, now).await?)
+    }
+
+    pub fn records(&self) -> &Store {
+        &self.records
     }
 
     /// The blobs `owner` stored, newest first.

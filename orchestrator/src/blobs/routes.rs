@@ -45,7 +45,16 @@ impl From<BlobStoreError> for ApiError {
     }
 }
 
-pub fn router(blobs: Arc<BlobStore>) -> Router {
+/// Whether a job lets `reader` read blob `id` (see [`BlobStore::read`]).
+pub type JobReaders = Arc<dyn Fn(&Pubkey, &BlobId) -> bool + Send + Sync>;
+
+#[derive(Clone)]
+pub struct BlobApi {
+    pub blobs: Arc<BlobStore>,
+    pub job_readers: JobReaders,
+}
+
+pub fn router(blobs: Arc<BlobStore>, job_readers: JobReaders) -> Router {
     // A chunk plus room for nothing else: bigger bodies are refused before they are read.
     let chunk_limit = usize::try_from(blobs.limits().chunk_bytes).unwrap_or(usize::MAX);
     Router::new()
@@ -57,7 +66,7 @@ pub fn router(blobs: Arc<BlobStore>) -> Router {
             put(put_chunk).layer(DefaultBodyLimit::max(chunk_limit)),
         )
         .route("/api/blobs/uploads/{sha256}/complete", post(complete))
-        .with_state(blobs)
+        .with_state(BlobApi { blobs, job_readers })
 }
 
 /// The key that signed this request, or 401.
@@ -83,7 +92,7 @@ fn parse_blob_id(text: &str) -> Result<BlobId, ApiError> {
 }
 
 async fn begin(
-    State(blobs): State<Arc<BlobStore>>,
+    State(BlobApi { blobs, .. }): State<BlobApi>,
     method: Method,
     uri: OriginalUri,
     headers: HeaderMap,
@@ -100,7 +109,7 @@ async fn begin(
 }
 
 async fn put_chunk(
-    State(blobs): State<Arc<BlobStore>>,
+    State(BlobApi { blobs, .. }): State<BlobApi>,
     Path((sha256, index)): Path<(String, String)>,
     method: Method,
     uri: OriginalUri,
@@ -117,7 +126,7 @@ async fn put_chunk(
 }
 
 async fn complete(
-    State(blobs): State<Arc<BlobStore>>,
+    State(BlobApi { blobs, .. }): State<BlobApi>,
     Path(sha256): Path<String>,
     method: Method,
     uri: OriginalUri,
@@ -130,7 +139,7 @@ async fn complete(
 }
 
 async fn read(
-    State(blobs): State<Arc<BlobStore>>,
+    State(BlobApi { blobs, job_readers }): State<BlobApi>,
     Path(sha256): Path<String>,
     method: Method,
     uri: OriginalUri,
@@ -138,7 +147,7 @@ async fn read(
 ) -> Result<Response, ApiError> {
     let reader = signer(&method, &uri, &headers, &[])?;
     let id = parse_blob_id(&sha256)?;
-    let (size, stream) = blobs.read(&reader, &id).await?;
+    let (size, stream) = blobs.read(&reader, &id, |reader, id| job_readers(reader, id)).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/octet-stream".to_string()),
@@ -151,7 +160,7 @@ async fn read(
 }
 
 async fn list(
-    State(blobs): State<Arc<BlobStore>>,
+    State(BlobApi { blobs, .. }): State<BlobApi>,
     method: Method,
     uri: OriginalUri,
     headers: HeaderMap,

@@ -5,7 +5,20 @@ use anchor_lang::prelude::Pubkey;
 use ignis_client::blob::{BlobId, BlobInfo};
 use sqlx::Row;
 
-use super::{to_i64, Store};
+use super::{id_key, to_i64, Store};
+
+/// A tensor job's output kept for its poster: the Merkle root a replica revealed and
+/// the blob that holds it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobOutput {
+    pub job_id: u64,
+    pub posted_at: i64,
+    /// Hex.
+    pub root: String,
+    pub sha256: BlobId,
+    pub size: u64,
+}
 
 impl Store {
     /// The size of a stored blob, if it is stored.
@@ -151,6 +164,45 @@ impl Store {
                 let (sha256, size, created_at): (String, i64, i64) =
                     (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
                 Ok(BlobInfo { sha256: sha256.parse()?, size: size as u64, created_at })
+            })
+            .collect()
+    }
+
+    pub async fn save_job_output(&self, output: &JobOutput) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO job_outputs (job_id_key, posted_at, root, sha256, size) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (job_id_key, posted_at, root) DO NOTHING",
+        )
+        .bind(id_key(output.job_id))
+        .bind(output.posted_at)
+        .bind(&output.root)
+        .bind(output.sha256.to_string())
+        .bind(to_i64(output.size))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The outputs kept for job `job_id` (every posting of that id), newest first.
+    pub async fn job_outputs(&self, job_id: u64) -> anyhow::Result<Vec<JobOutput>> {
+        let rows = sqlx::query(
+            "SELECT posted_at, root, sha256, size FROM job_outputs WHERE job_id_key = $1
+             ORDER BY posted_at DESC, root",
+        )
+        .bind(id_key(job_id))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let (posted_at, root, sha256, size): (i64, String, String, i64) =
+                    (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?);
+                Ok(JobOutput {
+                    job_id,
+                    posted_at,
+                    root,
+                    sha256: sha256.parse()?,
+                    size: size as u64,
+                })
             })
             .collect()
     }

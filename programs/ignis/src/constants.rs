@@ -74,8 +74,27 @@ pub const MAX_GPU_MODEL_LEN: u32 = 32;
 pub const KERNEL_POW_SHA256: u8 = 0;
 #[constant]
 pub const KERNEL_MATMUL_U32: u8 = 1;
+/// int8 A (m x k) times int8 B (k x n) into int32, on the poster's `.npy` inputs.
+#[constant]
+pub const KERNEL_GEMM_I8: u8 = 2;
+/// Quantized inference of an int8 MLP (`.safetensors`) on a batch (`.npy`).
+#[constant]
+pub const KERNEL_MLP_I8: u8 = 3;
 /// Bitmask of every kernel the program knows; workers may not claim others.
-pub const KNOWN_KERNELS_MASK: u32 = (1 << KERNEL_POW_SHA256) | (1 << KERNEL_MATMUL_U32);
+pub const KNOWN_KERNELS_MASK: u32 = (1 << KERNEL_POW_SHA256)
+    | (1 << KERNEL_MATMUL_U32)
+    | (1 << KERNEL_GEMM_I8)
+    | (1 << KERNEL_MLP_I8);
+
+/// Bounds on a tensor job (gemm-i8, mlp-i8): its output rows, the bytes of one output
+/// row, and its multiply-adds in all (what its work units are priced by).
+#[constant]
+pub const MAX_TENSOR_ROWS: u32 = 1_048_576;
+#[constant]
+pub const MAX_TENSOR_ROW_BYTES: u32 = 1_048_576;
+/// 2^42. Not in the IDL's constants: anchor's IDL build reads a u64 literal this big as
+/// an i32 and fails.
+pub const MAX_TENSOR_MACS: u64 = 4_398_046_511_104;
 
 /// Fixed-point shift of the stakers' reward-per-share accumulator (u128, Q64): the
 /// rounding loss per distribution stays below one base unit for any u64 total stake.

@@ -2,6 +2,29 @@
 //! how results are hashed. The worker's CPU and CUDA kernels and the orchestrator's
 //! verifier implement exactly this; the program only needs the sizes.
 
+use crate::constants::{KERNEL_GEMM_I8, KERNEL_MATMUL_U32, KERNEL_MLP_I8, KERNEL_POW_SHA256};
+
+/// The catalog's names, as people and every client write them.
+pub const KERNEL_NAMES: [(u8, &str); 4] = [
+    (KERNEL_POW_SHA256, "pow-sha256"),
+    (KERNEL_MATMUL_U32, "matmul-u32"),
+    (KERNEL_GEMM_I8, "gemm-i8"),
+    (KERNEL_MLP_I8, "mlp-i8"),
+];
+
+pub fn kernel_name(id: u8) -> Option<&'static str> {
+    KERNEL_NAMES.iter().find(|(known, _)| *known == id).map(|(_, name)| *name)
+}
+
+pub fn kernel_id(name: &str) -> Option<u8> {
+    KERNEL_NAMES.iter().find(|(_, known)| *known == name).map(|(id, _)| *id)
+}
+
+/// The names of the kernels in a worker's `supported_kernels` mask.
+pub fn kernel_names(mask: u32) -> Vec<&'static str> {
+    KERNEL_NAMES.iter().filter(|(id, _)| mask & (1 << id) != 0).map(|(_, name)| *name).collect()
+}
+
 /// Largest `n` of a `matmul-u32` job: three n x n u32 matrices must fit a worker.
 pub const MAX_MATMUL_N: u32 = 16_384;
 

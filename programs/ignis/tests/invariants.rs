@@ -341,15 +341,29 @@ impl Case {
                 self.send("deregister_worker", vec![ix::deregister_worker(key)], &user);
             }
             24..=33 => {
-                let kind = if self.rng.gen_bool(0.5) {
-                    JobKind::Pow { difficulty: self.rng.gen_range(0..7) }
-                } else {
-                    JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size: self.rng.gen_range(1..5) }
+                let kind = match self.rng.gen_range(0..10) {
+                    0..=3 => JobKind::Pow { difficulty: self.rng.gen_range(0..7) },
+                    4..=8 => JobKind::Kernel {
+                        kernel: KERNEL_MATMUL_U32,
+                        size: self.rng.gen_range(1..5),
+                    },
+                    // The program sees a tensor job's shape, not its data: the same
+                    // commit-reveal and settlement as matmul, priced by its multiply-adds.
+                    _ => JobKind::Tensor {
+                        spec: ignis::state::TensorSpec {
+                            kernel: ignis::constants::KERNEL_GEMM_I8 + self.rng.gen_range(0..2u8),
+                            inputs: [ignis::state::BlobRef { sha256: self.rng.gen(), size: 64 }; 2],
+                            // Small enough for the simulated workers' hashrate.
+                            rows: self.rng.gen_range(1..8),
+                            row_bytes: 4 * self.rng.gen_range(1..16),
+                            macs_per_row: self.rng.gen_range(1..128),
+                        },
+                    },
                 };
                 let replicas = match kind {
                     JobKind::Pow { .. } => 1,
-                    JobKind::Kernel { .. } if self.rng.gen_bool(0.5) => 1,
-                    JobKind::Kernel { .. } => self.rng.gen_range(2..4),
+                    _ if self.rng.gen_bool(0.5) => 1,
+                    _ => self.rng.gen_range(2..4),
                 };
                 let mut args = PostJobArgs {
                     kind,
@@ -405,7 +419,7 @@ impl Case {
                             find_nonce(&state.seed, &pda::worker(&key), difficulty)
                         }
                         JobKind::Pow { .. } => self.rng.gen(),
-                        JobKind::Kernel { .. } => 0,
+                        JobKind::Kernel { .. } | JobKind::Tensor { .. } => 0,
                     },
                     _ => self.rng.gen(),
                 };
@@ -414,7 +428,7 @@ impl Case {
             60..=67 => {
                 let (job, who) = self.pick_assignment(|j| {
                     matches!(j.status, JobStatus::Open | JobStatus::Running)
-                        && matches!(j.kind, JobKind::Kernel { .. })
+                        && j.kind.is_replicated()
                 });
                 let user = self.actors[who].key.insecure_clone();
                 let key = user.pubkey();
@@ -475,10 +489,10 @@ impl Case {
                     })
                     .unwrap_or_default();
                 let attested = match self.rng.gen_range(0..10) {
-                    0..=6 if !revealed.is_empty() => {
+                    0..=5 if !revealed.is_empty() => {
                         Some(revealed[self.rng.gen_range(0..revealed.len())])
                     }
-                    7 => Some([self.rng.gen(); 32]),
+                    6 => Some([self.rng.gen(); 32]),
                     _ => None,
                 };
                 let ix = protocol.verify_result(verifier.pubkey(), job, &replicas, attested);
@@ -713,7 +727,8 @@ impl Case {
                 vram_mb: self.rng.gen_range(0..2) * 1024,
                 compute_capability: 90,
             },
-            supported_kernels: self.rng.gen_range(0..4),
+            // Any subset of the catalog, the empty one (refused) included.
+            supported_kernels: self.rng.gen_range(0..16),
             hashrate: 1,
             min_price: self.rng.gen_range(0..100) * IGN,
             max_concurrent_jobs: self.rng.gen_range(0..4),

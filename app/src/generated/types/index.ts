@@ -7,11 +7,13 @@
  */
 
 export * from "./assignment";
+export * from "./blobRef";
 export * from "./emissionSchedule";
 export * from "./gpuInfo";
 export * from "./jobKind";
 export * from "./jobStatus";
 export * from "./params";
 export * from "./rewardState";
+export * from "./tensorSpec";
 export * from "./totals";
 export * from "./workerSettings";

@@ -22,12 +22,22 @@ import {
   type GetDiscriminatedUnionVariant,
   type GetDiscriminatedUnionVariantContent,
 } from "@solana/kit";
+import {
+  getTensorSpecDecoder,
+  getTensorSpecEncoder,
+  type TensorSpec,
+  type TensorSpecArgs,
+} from ".";
 
 export type JobKind =
   | { __kind: "Pow"; difficulty: number }
-  | { __kind: "Kernel"; kernel: number; size: number };
+  | { __kind: "Kernel"; kernel: number; size: number }
+  | { __kind: "Tensor"; spec: TensorSpec };
 
-export type JobKindArgs = JobKind;
+export type JobKindArgs =
+  | { __kind: "Pow"; difficulty: number }
+  | { __kind: "Kernel"; kernel: number; size: number }
+  | { __kind: "Tensor"; spec: TensorSpecArgs };
 
 export function getJobKindEncoder(): Encoder<JobKindArgs> {
   return getDiscriminatedUnionEncoder([
@@ -39,6 +49,7 @@ export function getJobKindEncoder(): Encoder<JobKindArgs> {
         ["size", getU32Encoder()],
       ]),
     ],
+    ["Tensor", getStructEncoder([["spec", getTensorSpecEncoder()]])],
   ]);
 }
 
@@ -52,6 +63,7 @@ export function getJobKindDecoder(): Decoder<JobKind> {
         ["size", getU32Decoder()],
       ]),
     ],
+    ["Tensor", getStructDecoder([["spec", getTensorSpecDecoder()]])],
   ]);
 }
 
@@ -68,6 +80,10 @@ export function jobKind(
   kind: "Kernel",
   data: GetDiscriminatedUnionVariantContent<JobKindArgs, "__kind", "Kernel">,
 ): GetDiscriminatedUnionVariant<JobKindArgs, "__kind", "Kernel">;
+export function jobKind(
+  kind: "Tensor",
+  data: GetDiscriminatedUnionVariantContent<JobKindArgs, "__kind", "Tensor">,
+): GetDiscriminatedUnionVariant<JobKindArgs, "__kind", "Tensor">;
 export function jobKind<K extends JobKindArgs["__kind"], Data>(
   kind: K,
   data?: Data,

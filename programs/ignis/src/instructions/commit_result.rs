@@ -27,7 +27,7 @@ impl CommitResult<'_> {
     fn replica_index(&self, commitment: &[u8; 32]) -> Result<usize> {
         let job = &self.job;
         self.config.require_not_paused()?;
-        require!(matches!(job.kind, JobKind::Kernel { .. }), IgnisError::NotKernelJob);
+        require!(job.kind.is_replicated(), IgnisError::NotKernelJob);
         require!(
             matches!(job.status, JobStatus::Open | JobStatus::Running),
             IgnisError::JobNotRunning

@@ -33,7 +33,7 @@ impl RevealResult<'_> {
     ) -> Result<(usize, i64)> {
         let job = &self.job;
         self.config.require_not_paused()?;
-        require!(matches!(job.kind, JobKind::Kernel { .. }), IgnisError::NotKernelJob);
+        require!(job.kind.is_replicated(), IgnisError::NotKernelJob);
         let deadline = job
             .reveal_deadline_at(now, self.config.params.reveal_window_seconds)
             .ok_or(IgnisError::NotRevealing)?;

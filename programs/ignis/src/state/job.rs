@@ -7,6 +7,54 @@ use crate::{
     state::{Config, Params},
 };
 
+/// A blob of the data plane: the SHA-256 of its bytes, and its size.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub struct BlobRef {
+    pub sha256: [u8; 32],
+    pub size: u64,
+}
+
+/// A kernel run on the poster's data. Its shape is declared here so the program can
+/// price and bound it; workers and the verifier derive it from the inputs themselves
+/// and refuse a job whose inputs do not match (`ignis_kernels::tensor_job`).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub struct TensorSpec {
+    /// `KERNEL_GEMM_I8` (inputs: A.npy, B.npy) or `KERNEL_MLP_I8` (inputs:
+    /// model.safetensors, batch.npy).
+    pub kernel: u8,
+    pub inputs: [BlobRef; 2],
+    /// Output rows: m for gemm-i8, the batch for mlp-i8. Replicas commit to the Merkle
+    /// root over these rows.
+    pub rows: u32,
+    /// Bytes of one output row (int32 little-endian): 4n, or 4 x classes.
+    pub row_bytes: u32,
+    /// Multiply-adds per output row: k x n, or the sum of the layers' in x out.
+    pub macs_per_row: u64,
+}
+
+impl TensorSpec {
+    pub fn macs(&self) -> u64 {
+        u64::from(self.rows).saturating_mul(self.macs_per_row)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        require!(
+            self.kernel == KERNEL_GEMM_I8 || self.kernel == KERNEL_MLP_I8,
+            IgnisError::UnknownKernel
+        );
+        require!(
+            (1..=MAX_TENSOR_ROWS).contains(&self.rows)
+                && (1..=MAX_TENSOR_ROW_BYTES).contains(&self.row_bytes)
+                && self.row_bytes & 3 == 0
+                && self.macs_per_row > 0
+                && self.macs() <= MAX_TENSOR_MACS
+                && self.inputs.iter().all(|input| input.size > 0),
+            IgnisError::InvalidKernelSize
+        );
+        Ok(())
+    }
+}
+
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub enum JobKind {
     /// Find `nonce` with `sha256(seed || worker || nonce_le)` having `difficulty`
@@ -15,6 +63,9 @@ pub enum JobKind {
     /// Run catalog kernel `kernel` of size `size` on inputs generated from the seed;
     /// results are compared between replicas by commit-reveal.
     Kernel { kernel: u8, size: u32 },
+    /// Run a kernel on the poster's inputs (blobs of the data plane); replicas commit
+    /// to the Merkle root of the output's rows, so the verifier can check sampled rows.
+    Tensor { spec: TensorSpec },
 }
 
 impl JobKind {
@@ -22,7 +73,14 @@ impl JobKind {
         match *self {
             JobKind::Pow { .. } => KERNEL_POW_SHA256,
             JobKind::Kernel { kernel, .. } => kernel,
+            JobKind::Tensor { spec } => spec.kernel,
         }
+    }
+
+    /// Whether replicas settle by commit-reveal (every kind but PoW, whose answer the
+    /// program checks itself).
+    pub fn is_replicated(&self) -> bool {
+        !matches!(self, JobKind::Pow { .. })
     }
 
     pub fn validate(&self) -> Result<()> {
@@ -37,6 +95,7 @@ impl JobKind {
                     IgnisError::InvalidKernelSize
                 );
             }
+            JobKind::Tensor { spec } => spec.validate()?,
         }
         Ok(())
     }
@@ -45,7 +104,7 @@ impl JobKind {
     pub fn validate_replicas(&self, replicas: u8) -> Result<()> {
         let max = match self {
             JobKind::Pow { .. } => 1,
-            JobKind::Kernel { .. } => MAX_REPLICAS as u8,
+            JobKind::Kernel { .. } | JobKind::Tensor { .. } => MAX_REPLICAS as u8,
         };
         require!(replicas >= 1 && replicas <= max, IgnisError::InvalidReplicaCount);
         Ok(())
@@ -60,6 +119,7 @@ impl JobKind {
             JobKind::Kernel { size, .. } => {
                 u64::from(size).pow(3).div_ceil(MATMUL_MACS_PER_WORK_UNIT)
             }
+            JobKind::Tensor { spec } => spec.macs().div_ceil(MATMUL_MACS_PER_WORK_UNIT),
         }
     }
 
@@ -68,6 +128,12 @@ impl JobKind {
         match *self {
             JobKind::Pow { .. } => 0,
             JobKind::Kernel { size, .. } => kernels::matmul_memory_bytes(size).div_ceil(1 << 20),
+            // Inputs and output in device memory.
+            JobKind::Tensor { spec } => spec.inputs[0]
+                .size
+                .saturating_add(spec.inputs[1].size)
+                .saturating_add(u64::from(spec.rows) * u64::from(spec.row_bytes))
+                .div_ceil(1 << 20),
         }
     }
 }
@@ -303,7 +369,7 @@ impl Job {
     /// passed, or with nothing revealed for the verifier to rule on.
     pub fn check_finalize(&self, config: &Config, now: i64) -> Result<()> {
         config.require_not_paused()?;
-        require!(matches!(self.kind, JobKind::Kernel { .. }), IgnisError::NotKernelJob);
+        require!(self.kind.is_replicated(), IgnisError::NotKernelJob);
         let params = &config.params;
         if !self.finalizable_at(now, params) {
             return Err(if self.verification_deadline_at(now, params).is_some() {
@@ -322,7 +388,7 @@ impl Job {
     /// may attest only a result some replica revealed.
     pub fn check_ruling(&self, config: &Config, ruling: Ruling, now: i64) -> Result<()> {
         config.require_not_paused()?;
-        require!(matches!(self.kind, JobKind::Kernel { .. }), IgnisError::NotKernelJob);
+        require!(self.kind.is_replicated(), IgnisError::NotKernelJob);
         let end =
             self.verification_deadline_at(now, &config.params).ok_or(IgnisError::NotInChallenge)?;
         require!(now <= end, IgnisError::ChallengeWindowClosed);
@@ -344,13 +410,12 @@ impl Job {
         let assignment = &self.assignments[index];
         let duty = match (self.kind, self.status) {
             (JobKind::Pow { .. }, JobStatus::Running) => Duty::SubmitNonce,
-            (JobKind::Kernel { .. }, JobStatus::Open | JobStatus::Running)
-                if !assignment.committed =>
-            {
-                Duty::Commit
-            }
             (
-                JobKind::Kernel { .. },
+                JobKind::Kernel { .. } | JobKind::Tensor { .. },
+                JobStatus::Open | JobStatus::Running,
+            ) if !assignment.committed => Duty::Commit,
+            (
+                JobKind::Kernel { .. } | JobKind::Tensor { .. },
                 JobStatus::Open | JobStatus::Running | JobStatus::Revealing | JobStatus::Challenge,
             ) if assignment.committed && !assignment.revealed => Duty::Reveal,
             _ => return None,
