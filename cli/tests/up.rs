@@ -112,6 +112,61 @@ fn a_first_ignis_up_runs_a_job_without_any_error_or_warning() {
         "blobs live with the network's state"
     );
 
+    // A job on the poster's data: the digits model on ten test digits, posted with its
+    // files, computed, verified, and its output downloaded and checked.
+    let digits = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/digits");
+    let batch = ignis_kernels::tensors::read_npy_matrix_i8(
+        "digits",
+        &std::fs::read(format!("{digits}/test_inputs.npy")).unwrap(),
+    )
+    .unwrap();
+    let ten =
+        ignis_kernels::tensors::MatrixI8 { rows: 10, cols: 64, data: batch.data[..640].to_vec() };
+    let ten_file = state.path().join("ten.npy");
+    std::fs::write(&ten_file, ignis_kernels::tensors::npy_matrix_i8(&ten)).unwrap();
+    let model = format!("{digits}/model.safetensors");
+    let posted = ignis(&[
+        "job",
+        "post",
+        "--kernel",
+        "mlp-i8",
+        "--model",
+        &model,
+        "--input",
+        ten_file.to_str().unwrap(),
+        "--reward",
+        "1",
+        "--api",
+        &api_url,
+    ]);
+    let id = posted["id"].as_u64().expect("job id").to_string();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while ignis(&["job", "show", &id])["status"] != "completed" {
+        assert!(Instant::now() < deadline, "the mlp-i8 job did not complete");
+        thread::sleep(Duration::from_millis(300));
+    }
+    let out = state.path().join("logits.npy");
+    let result = ignis(&["job", "result", &id, "--out", out.to_str().unwrap(), "--api", &api_url]);
+    let expected = ignis_kernels::tensors::read_mlp(&std::fs::read(&model).unwrap())
+        .unwrap()
+        .infer(&ten.data, 10);
+    assert_eq!(result["predictions"], serde_json::json!(expected.predictions));
+    let (_, _, logits) =
+        ignis_kernels::tensors::read_npy_matrix_i32("out", &std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(logits, expected.logits, "the output file is the model's logits");
+    // A file of the wrong dtype is named before anything is paid.
+    let wrong = state.path().join("wrong.npy");
+    std::fs::write(&wrong, ignis_kernels::tensors::npy_matrix_i32(10, 64, &[0; 640])).unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_ignis"))
+        .args(["--url", &url, "--keypair", wallet.to_str().unwrap(), "job", "post"])
+        .args(["--kernel", "mlp-i8", "--model", &model, "--input", wrong.to_str().unwrap()])
+        .args(["--reward", "1", "--api", &api_url])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "a wrong dtype is refused");
+    assert!(said.contains("wrong.npy") && said.contains("int8"), "{said}");
+
     let interrupted = Command::new("kill").args(["-INT", &up.id().to_string()]).status().unwrap();
     assert!(interrupted.success());
     let status = up.wait().unwrap();

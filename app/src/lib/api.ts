@@ -17,6 +17,8 @@ export interface JobView {
   kind: 'pow' | 'matmul' | 'tensor';
   /** The catalog name of its kernel: pow-sha256, matmul-u32, gemm-i8, mlp-i8. */
   kernel?: string;
+  /** A tensor job's input blobs (hex SHA-256 and size); empty for other kinds. */
+  inputs?: Array<{ sha256: string; size: number }>;
   difficulty: number | null;
   /** n of a matmul job; output rows of a tensor job. */
   size: number | null;
@@ -47,6 +49,21 @@ export type ApiJob = Omit<JobView, 'closed'> & { closed?: boolean | null };
 /** A job from the orchestrator with `closed` a boolean: false when the field is missing. */
 export function withClosed(job: ApiJob): JobView {
   return { ...job, closed: job.closed === true };
+}
+
+/**
+ * A tensor job's output kept for its poster (`GET /api/jobs/{id}/outputs`): one per
+ * distinct revealed root a replica uploaded. The one to download has the job's
+ * `resultHash` as its root and the job's `postedAt`.
+ */
+export interface JobOutputView {
+  jobId: number;
+  postedAt: number;
+  /** Hex Merkle root over the output's rows. */
+  root: string;
+  /** The blob that holds the `.npy`. */
+  sha256: string;
+  size: number;
 }
 
 export interface WorkerView {
@@ -148,6 +165,11 @@ export class Orchestrator {
       if (error instanceof ApiError && error.status === 404) return null;
       throw error;
     }
+  }
+
+  /** A tensor job's outputs kept for its poster. */
+  async outputs(id: number | bigint): Promise<JobOutputView[]> {
+    return this.get<JobOutputView[]>(`/api/jobs/${id}/outputs`);
   }
 
   async workers(): Promise<WorkerView[]> {

@@ -1,7 +1,8 @@
 // The cost preview of a job: what leaves the poster's wallet, what the workers get,
 // what the protocol keeps, and the work it buys; and the program's rules for a job,
 // checked before the wallet is asked (programs/ignis/src/instructions/post_job.rs,
-// `Config::min_reward`, `JobKind::work_units`, `worker::feasible`).
+// `Config::min_reward`, `JobKind::work_units`, `JobKind::memory_mb`,
+// `TensorSpec::validate`, `worker::feasible`).
 
 import {
   JOB_ACCOUNT_SIZE,
@@ -12,13 +13,21 @@ import {
   MIN_JOB_TTL_SECONDS,
 } from './program';
 import { formatIgn } from './format';
+import { shapeProblems, type TensorShape } from './tensors';
 
-export type JobKindName = 'pow' | 'matmul';
+export type JobKindName = 'pow' | 'matmul' | 'tensor';
+
+/** A tensor job's shape (derived from its files) and the bytes of its two inputs. */
+export interface TensorDraft extends TensorShape {
+  inputBytes: bigint;
+}
 
 export interface JobDraft {
   kind: JobKindName;
   difficulty: number;
   size: number;
+  /** A tensor job's shape, once both files are read and fit together. */
+  tensor?: TensorDraft | null;
   replicas: number;
   reward: bigint;
   executionSeconds: number;
@@ -47,7 +56,7 @@ export interface CostPreview {
   toWorkers: bigint;
   /** Each replica's share. */
   perReplica: bigint;
-  /** The work a replica does: 2^difficulty hashes, or n^3 multiply-adds. */
+  /** The work a replica does: 2^difficulty hashes, n^3 multiply-adds, or rows x multiply-adds per row. */
   operations: bigint;
   /**
    * `JobKind::work_units`, the measure the work pool pays verified work by (once per
@@ -57,7 +66,7 @@ export interface CostPreview {
   workUnits: bigint;
   /** The smallest reward the program accepts for this many replicas. */
   minReward: bigint;
-  /** Device memory a replica needs, in bytes (matmul: three n x n u32 matrices). */
+  /** Device memory a replica needs, in bytes (matmul: three n x n u32 matrices; tensor: the inputs and the output). */
   memoryBytes: bigint;
   /** IGN the poster pays per hash or multiply-add (reward / operations of all replicas). */
   ignPerUnit: number;
@@ -73,17 +82,36 @@ export const MATMUL_MACS_PER_WORK_UNIT = 1_024n;
 export const FEASIBILITY_MARGIN = 8n;
 const BPS_DENOMINATOR = 10_000n;
 
-/** What one replica computes: 2^difficulty hashes, or n^3 multiply-adds. */
-export function operations(kind: JobKindName, difficulty: number, size: number): bigint {
+/**
+ * What one replica computes: 2^difficulty hashes, n^3 multiply-adds, or a tensor job's
+ * rows x multiply-adds per row (`TensorSpec::macs`; 0 until its files are read).
+ */
+export function operations(kind: JobKindName, difficulty: number, size: number, tensor?: TensorShape | null): bigint {
   if (kind === 'pow') return 1n << BigInt(Math.min(Math.max(difficulty, 0), MAX_POW_DIFFICULTY));
+  if (kind === 'tensor') return tensor ? BigInt(Math.max(tensor.rows, 0)) * tensor.macsPerRow : 0n;
   const n = BigInt(Math.max(size, 0));
   return n * n * n;
 }
 
-/** `JobKind::work_units`: 2^difficulty for PoW, ceil(n^3 / 1024) for matmul. */
-export function workUnits(kind: JobKindName, difficulty: number, size: number): bigint {
-  const ops = operations(kind, difficulty, size);
+/**
+ * `JobKind::work_units`: 2^difficulty for PoW, ceil(n^3 / 1024) for matmul,
+ * ceil(rows x macsPerRow / 1024) for a tensor job.
+ */
+export function workUnits(kind: JobKindName, difficulty: number, size: number, tensor?: TensorShape | null): bigint {
+  const ops = operations(kind, difficulty, size, tensor);
   return kind === 'pow' ? ops : (ops + MATMUL_MACS_PER_WORK_UNIT - 1n) / MATMUL_MACS_PER_WORK_UNIT;
+}
+
+/** `JobKind::memory_mb` in bytes: matmul's three n x n u32 matrices; a tensor job's inputs and output. */
+export function memoryBytes(draft: Pick<JobDraft, 'kind' | 'size' | 'tensor'>): bigint {
+  if (draft.kind === 'matmul') {
+    const n = BigInt(Math.max(draft.size, 0));
+    return 12n * n * n;
+  }
+  if (draft.kind === 'tensor' && draft.tensor) {
+    return draft.tensor.inputBytes + BigInt(draft.tensor.rows) * BigInt(draft.tensor.rowBytes);
+  }
+  return 0n;
 }
 
 /**
@@ -118,9 +146,7 @@ export function splitReward(reward: bigint, feeBps: number, winners: number): { 
 export function costPreview(draft: JobDraft, inputs: CostInputs): CostPreview {
   const replicas = draft.kind === 'pow' ? 1 : Math.max(1, draft.replicas);
   const { fee, share } = splitReward(draft.reward, inputs.feeBps, replicas);
-  const ops = operations(draft.kind, draft.difficulty, draft.size);
-  const n = BigInt(Math.max(draft.size, 0));
-  const memoryBytes = draft.kind === 'matmul' ? 12n * n * n : 0n;
+  const ops = operations(draft.kind, draft.difficulty, draft.size, draft.tensor);
   const totalOps = Number(ops) * replicas;
   const networkFeeLamports = inputs.lamportsPerSignature * BigInt(inputs.signatures ?? 1);
   const rentLamports = inputs.jobRentLamports + (inputs.tokenAccountRentLamports ?? 0n);
@@ -130,9 +156,9 @@ export function costPreview(draft: JobDraft, inputs: CostInputs): CostPreview {
     toWorkers: share * BigInt(replicas),
     perReplica: share,
     operations: ops,
-    workUnits: workUnits(draft.kind, draft.difficulty, draft.size),
+    workUnits: workUnits(draft.kind, draft.difficulty, draft.size, draft.tensor),
     minReward: minReward(replicas, inputs.feeBps),
-    memoryBytes,
+    memoryBytes: memoryBytes(draft),
     ignPerUnit: totalOps > 0 ? Number(draft.reward) / 1e9 / totalOps : 0,
     networkFeeLamports,
     rentLamports,
@@ -156,9 +182,10 @@ export function validateJob(draft: JobDraft, limits: JobLimits, balance?: bigint
     }
     if (draft.replicas !== 1) problems.push('A proof-of-work job runs on exactly one worker');
   } else {
-    if (!Number.isInteger(draft.size) || draft.size < 1 || draft.size > MAX_MATMUL_N) {
+    if (draft.kind === 'matmul' && (!Number.isInteger(draft.size) || draft.size < 1 || draft.size > MAX_MATMUL_N)) {
       problems.push(`Matrix size must be a whole number from 1 to ${MAX_MATMUL_N}`);
     }
+    if (draft.kind === 'tensor' && draft.tensor) problems.push(...shapeProblems(draft.tensor));
     if (!Number.isInteger(draft.replicas) || draft.replicas < 1 || draft.replicas > MAX_REPLICAS) {
       problems.push(`Replicas must be 1 to ${MAX_REPLICAS}`);
     }

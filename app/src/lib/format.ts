@@ -127,7 +127,7 @@ export function formatSi(value: number): string {
 }
 
 /** Work units in words: 2^20 = `1.05 M hashes`. */
-export function formatWork(kind: 'pow' | 'matmul', units: bigint): string {
+export function formatWork(kind: 'pow' | 'matmul' | 'tensor', units: bigint): string {
   const n = Number(units);
   return kind === 'pow' ? `${formatSi(n).trim()} hashes` : `${formatSi(n).trim()} multiply-adds`;
 }

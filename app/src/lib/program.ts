@@ -24,17 +24,28 @@ import {
   getWithdrawInstruction,
   IGNIS_PROGRAM_ADDRESS,
   type JobKindArgs,
+  type TensorSpecArgs,
 } from '../generated';
 
 export const PROGRAM_ADDRESS: Address = IGNIS_PROGRAM_ADDRESS;
 export const KERNEL_MATMUL_U32 = 1;
+/** Tensor kernels on the poster's data (constants.rs). */
+export const KERNEL_GEMM_I8 = 2;
+export const KERNEL_MLP_I8 = 3;
+/** `TensorSpec::validate`'s bounds: output rows, bytes of one output row, multiply-adds in all (2^42). */
+export const MAX_TENSOR_ROWS = 1_048_576;
+export const MAX_TENSOR_ROW_BYTES = 1_048_576;
+export const MAX_TENSOR_MACS = 4_398_046_511_104n;
 export const MAX_POW_DIFFICULTY = 63;
 export const MAX_MATMUL_N = 16_384;
 export const MAX_REPLICAS = 3;
 export const MIN_EXECUTION_SECONDS = 10;
 export const MIN_JOB_TTL_SECONDS = 60;
-/** `8 + Job::INIT_SPACE`: the job account a poster pays rent for. */
-export const JOB_ACCOUNT_SIZE = 538;
+/**
+ * `8 + Job::INIT_SPACE`: the job account a poster pays rent for. Its `kind` takes the
+ * room of its largest variant, a tensor job's spec (1 + 97 bytes).
+ */
+export const JOB_ACCOUNT_SIZE = 630;
 /** `8 + Stake::INIT_SPACE`: created by a first stake. */
 export const STAKE_ACCOUNT_SIZE = 8 + 32 + 8 + 8 + 8 + 8 + 8 + 8 + 16 + 8 + 8 + 8 + 1;
 export const TOKEN_ACCOUNT_SIZE = 165;
@@ -89,12 +100,20 @@ export interface Protocol {
   tokenProgram: Address;
 }
 
-export type JobKindInput = { kind: 'pow'; difficulty: number } | { kind: 'matmul'; size: number };
+export type JobKindInput =
+  | { kind: 'pow'; difficulty: number }
+  | { kind: 'matmul'; size: number }
+  | { kind: 'tensor'; spec: TensorSpecArgs };
 
 export function jobKindArgs(kind: JobKindInput): JobKindArgs {
-  return kind.kind === 'pow'
-    ? { __kind: 'Pow', difficulty: kind.difficulty }
-    : { __kind: 'Kernel', kernel: KERNEL_MATMUL_U32, size: kind.size };
+  switch (kind.kind) {
+    case 'pow':
+      return { __kind: 'Pow', difficulty: kind.difficulty };
+    case 'matmul':
+      return { __kind: 'Kernel', kernel: KERNEL_MATMUL_U32, size: kind.size };
+    case 'tensor':
+      return { __kind: 'Tensor', spec: kind.spec };
+  }
 }
 
 export interface PostJobParams {

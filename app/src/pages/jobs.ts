@@ -13,17 +13,25 @@
 // lists only the jobs still on chain; jobs this page already had stay. An orchestrator
 // that does not say `closed` yet: jobs that look closable are looked up on the chain,
 // and those gone are shown as closed.
+//
+// A completed job on your data (gemm-i8, mlp-i8) offers Download result: its output is
+// fetched from the data plane with a signed request, checked against its SHA-256 and
+// the Merkle root the job settled on (lib/jobOutput.ts), then offered as a file with a
+// preview (ui/outputPreview.ts); a copy that does not check out is not kept.
 
 import type { App } from '../app';
 import type { JobView } from '../lib/api';
+import { BlobClient, walletSigner } from '../lib/blobs';
 import { missingAccounts, newestFirst, readJobsOfPoster } from '../lib/chain';
 import { jobClosableAt, jobClosableFrom, jobRetentionOf } from '../lib/closing';
 import { formatDuration, formatIgn, formatRelative, formatTimestamp, shortAddress } from '../lib/format';
+import { fetchJobResult, hasOutput } from '../lib/jobOutput';
 import { jobTransactions, recordJobTransaction } from '../lib/jobTxs';
 import type { Sent } from '../lib/tx';
 import { asAddress, cancelJobInstruction, closeJobInstruction, jobAddress, refundJobInstruction } from '../lib/program';
 import { notice, runAction, statusBadge } from '../ui/components';
 import { extLink, h, replaceChildren } from '../ui/dom';
+import { outputPreview } from '../ui/outputPreview';
 
 export function canCancel(job: JobView): boolean {
   return job.status === 'open' && job.assignments.length === 0;
@@ -66,6 +74,8 @@ export function jobsPage(app: App, root: HTMLElement): () => void {
   replaceChildren(root, h('h1', null, 'My jobs'), source, list);
   const jobs = new Map<number, JobView>();
   const results = new Map<number, HTMLElement>();
+  // Downloaded outputs: their previews (kept across re-renders) and object URLs.
+  const outputs = { views: new Map<number, HTMLElement>(), urls: [] as string[] };
   const pending = new Set<number>();
   // Job ids whose account is gone (closed by this page, the orchestrator's crank or
   // anyone): ids are random 53-bit picks, never posted twice in practice, so this
@@ -110,7 +120,7 @@ export function jobsPage(app: App, root: HTMLElement): () => void {
     }
     const now = app.protocolNow();
     const closing = { closed, retention: retention(), closable, isGone, markClosed };
-    replaceChildren(list, rows.map((job) => jobCard(app, job, now, results, pending, refresh, closing)));
+    replaceChildren(list, rows.map((job) => jobCard(app, job, now, results, pending, refresh, closing, outputs)));
   };
 
   let loading = false;
@@ -179,6 +189,7 @@ export function jobsPage(app: App, root: HTMLElement): () => void {
   return () => {
     offs.forEach((off) => off());
     clearInterval(timer);
+    outputs.urls.forEach((url) => URL.revokeObjectURL(url));
   };
 }
 
@@ -198,6 +209,7 @@ function jobCard(
     isGone: (id: number) => Promise<boolean>;
     markClosed: (id: number) => void;
   },
+  outputs: { views: Map<number, HTMLElement>; urls: string[] },
 ): HTMLElement {
   const isClosed = job.closed || closing.closed.has(job.id);
   // A re-render during an action keeps its button disabled.
@@ -212,6 +224,37 @@ function jobCard(
     results.set(job.id, result);
   }
   const actions: HTMLElement[] = [];
+  // The output's preview, in the card from the start and kept across re-renders.
+  let outputView = outputs.views.get(job.id);
+  if (!outputView && hasOutput(job)) {
+    outputView = h('div', { class: 'job-output-slot' });
+    outputs.views.set(job.id, outputView);
+  }
+  if (outputView) {
+    const view = outputView;
+    const button = h(
+      'button',
+      { class: 'button', 'data-testid': 'download-result', title: 'Download the output, check it against the job’s result, and preview it' },
+      'Download result',
+    );
+    button.addEventListener('click', () =>
+      act(button, async (progress) => {
+        const connection = app.wallet.connection;
+        if (!connection) throw new Error('Connect a wallet first');
+        const blobs = new BlobClient(app.api.baseUrl, walletSigner(connection));
+        progress('Sign the download request in your wallet…');
+        const output = await fetchJobResult(app.api, blobs, job, (done, total) =>
+          progress(`Downloading the output: ${Math.round((100 * done) / Math.max(total, 1))}%`),
+        );
+        const url = URL.createObjectURL(new Blob([output.npy as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+        outputs.urls.push(url);
+        replaceChildren(view, outputPreview(job.id, output, url));
+        return { message: `Job #${job.id}’s output: ${output.rows} × ${output.cols} int32, its SHA-256 and Merkle root checked.` };
+      }),
+    );
+    button.disabled = pending.has(job.id);
+    actions.push(button);
+  }
   if (closing.closable(job, now)) {
     const button = h(
       'button',
@@ -335,6 +378,7 @@ function jobCard(
     ),
     actions.length ? h('div', { class: 'row' }, actions) : null,
     result,
+    outputView ?? null,
     job.status === 'open' && job.assignments.length === 0 && !canRefund(job, now)
       ? h('small', { class: 'muted' }, `Refundable in ${formatDuration(job.expiresAt - now)} if no worker takes it.`)
       : null,

@@ -1,10 +1,13 @@
-// Post a job: PoW difficulty, or matmul size and replicas; reward, execution time and
-// time to live; a cost preview (escrow, protocol fee, network fee and rent, the rent
-// that comes back once the job is closed, the work it buys); the wallet signs; the job
-// appears with its id, transaction and live status.
+// Post a job: PoW difficulty, matmul size and replicas, or a job on your data (gemm-i8
+// or mlp-i8: its files are read and checked here, refused with the reason before
+// anything is paid, and uploaded to the data plane when posting; ui/tensorFiles.ts);
+// reward, execution time and time to live; a cost preview (escrow, protocol fee,
+// network fee and rent, the rent that comes back once the job is closed, the work it
+// buys); the wallet signs; the job appears with its id, transaction and live status.
 
 import type { App } from '../app';
 import type { JobView, WorkerView } from '../lib/api';
+import { BlobClient, walletSigner } from '../lib/blobs';
 import { readJob, readTokenBalance, rentExempt, jobViewFromAccount } from '../lib/chain';
 import { describeRetention, jobRetentionOf } from '../lib/closing';
 import { costPreview, feasible, formatUnitPrice, minReward, validateJob, type JobDraft } from '../lib/cost';
@@ -20,9 +23,17 @@ import {
   parseIgn,
 } from '../lib/format';
 import { recordJobTransaction } from '../lib/jobTxs';
-import { freshJobId, JOB_ACCOUNT_SIZE, jobAddress, postJobInstruction, TOKEN_ACCOUNT_SIZE } from '../lib/program';
+import {
+  freshJobId,
+  JOB_ACCOUNT_SIZE,
+  jobAddress,
+  postJobInstruction,
+  TOKEN_ACCOUNT_SIZE,
+  type JobKindInput,
+} from '../lib/program';
 import { notice, runAction, statusBadge } from '../ui/components';
 import { h, replaceChildren } from '../ui/dom';
+import { tensorFiles, type ReadyTensorJob } from '../ui/tensorFiles';
 
 const LAMPORTS_PER_SIGNATURE = 5_000n;
 const TERMINAL = new Set(['completed', 'cancelled', 'refunded']);
@@ -31,6 +42,7 @@ export function postPage(app: App, root: HTMLElement): () => void {
   const input = (attrs: Record<string, string | number | boolean>) => h('input', attrs);
   const kindPow = input({ type: 'radio', name: 'kind', value: 'pow', checked: true, 'data-testid': 'kind-pow' });
   const kindMatmul = input({ type: 'radio', name: 'kind', value: 'matmul', 'data-testid': 'kind-matmul' });
+  const kindTensor = input({ type: 'radio', name: 'kind', value: 'tensor', 'data-testid': 'kind-tensor' });
   const difficulty = input({ type: 'number', name: 'difficulty', min: 0, max: 63, step: 1, value: 20, inputmode: 'numeric', 'data-testid': 'difficulty' });
   const size = input({ type: 'number', name: 'size', min: 1, max: 16384, step: 1, value: 256, inputmode: 'numeric', 'data-testid': 'size' });
   const replicas = h('select', { name: 'replicas', 'data-testid': 'replicas' }, [1, 2, 3].map((n) => h('option', { value: n }, String(n))));
@@ -41,10 +53,12 @@ export function postPage(app: App, root: HTMLElement): () => void {
   const ttlHint = h('small');
   const rewardHint = h('small');
   const powFields = h('div', { class: 'kind-fields' }, h('label', { class: 'field' }, h('span', null, 'Difficulty (leading zero bits)'), difficulty, h('small', null, 'Work = 2^difficulty SHA-256 hashes, checked on chain.')));
-  const matmulFields = h(
+  const matmulFields = h('div', { class: 'kind-fields', hidden: true }, h('label', { class: 'field' }, h('span', null, 'Matrix size n (n × n, u32)'), size));
+  const tensor = tensorFiles(() => render());
+  tensor.element.hidden = true;
+  const replicasField = h(
     'div',
     { class: 'kind-fields', hidden: true },
-    h('label', { class: 'field' }, h('span', null, 'Matrix size n (n × n, u32)'), size),
     h('label', { class: 'field' }, h('span', null, 'Replicas (distinct operators)'), replicas, h('small', null, 'Replicas compare their results; agreeing replicas are paid.')),
   );
   const preview = h('div', { class: 'preview', 'data-testid': 'cost-preview', 'aria-live': 'polite' });
@@ -54,9 +68,18 @@ export function postPage(app: App, root: HTMLElement): () => void {
   const form = h(
     'form',
     { class: 'card form', novalidate: true },
-    h('fieldset', { class: 'segmented' }, h('legend', null, 'Kind'), h('label', null, kindPow, ' Proof of work'), h('label', null, kindMatmul, ' Matrix multiply (matmul-u32)')),
+    h(
+      'fieldset',
+      { class: 'segmented' },
+      h('legend', null, 'Kind'),
+      h('label', null, kindPow, ' Proof of work'),
+      h('label', null, kindMatmul, ' Matrix multiply (matmul-u32)'),
+      h('label', null, kindTensor, ' Your data (gemm-i8, mlp-i8)'),
+    ),
     powFields,
     matmulFields,
+    tensor.element,
+    replicasField,
     h('label', { class: 'field' }, h('span', null, 'Reward (IGN)'), reward, rewardHint),
     h('div', { class: 'row2' },
       h('label', { class: 'field' }, h('span', null, 'Execution time (seconds)'), execution, executionHint),
@@ -83,13 +106,14 @@ export function postPage(app: App, root: HTMLElement): () => void {
     } catch (error) {
       rewardError = (error as Error).message;
     }
-    const kind = kindMatmul.checked ? 'matmul' : 'pow';
+    const kind = kindTensor.checked ? 'tensor' : kindMatmul.checked ? 'matmul' : 'pow';
     return {
       rewardError,
       draft: {
         kind,
         difficulty: Number(difficulty.value),
         size: Number(size.value),
+        tensor: kind === 'tensor' ? tensor.state().shape : null,
         replicas: kind === 'pow' ? 1 : Number(replicas.value),
         reward: rewardValue,
         executionSeconds: Number(execution.value),
@@ -99,14 +123,17 @@ export function postPage(app: App, root: HTMLElement): () => void {
   };
 
   const render = () => {
-    const isMatmul = kindMatmul.checked;
-    powFields.hidden = isMatmul;
-    matmulFields.hidden = !isMatmul;
+    powFields.hidden = !kindPow.checked;
+    matmulFields.hidden = !kindMatmul.checked;
+    tensor.element.hidden = !kindTensor.checked;
+    replicasField.hidden = kindPow.checked;
     executionHint.textContent = `${formatDuration(Number(execution.value) || 0)} per assignment`;
     ttlHint.textContent = `refundable ${formatDuration(Number(ttl.value) || 0)} after posting if unfinished`;
     const config = app.config;
     const { draft: d, rewardError } = draft();
     const issues: string[] = [];
+    // A job on your data: each file read and checked, and the two fitting together.
+    if (d?.kind === 'tensor') issues.push(...tensor.state().problems);
     if (rewardError) issues.push(rewardError);
     if (!config) issues.push(app.chainError ?? 'Loading the protocol configuration…');
     if (d && config) {
@@ -147,7 +174,9 @@ export function postPage(app: App, root: HTMLElement): () => void {
     const line = (label: string, value: string, testId: string, hint?: string) =>
       h('div', { class: 'line', 'data-testid': testId }, h('span', null, label, hint ? h('small', null, hint) : null), h('strong', null, value));
     const fits = workers.filter((w) => {
-      const kernelOk = w.kernels.some((k) => (d.kind === 'pow' ? /pow|sha/i.test(k) : /matmul/i.test(k)));
+      const kernelOk = w.kernels.some((k) =>
+        d.kind === 'pow' ? /pow|sha/i.test(k) : d.kind === 'tensor' ? k === tensor.kernel() : /matmul/i.test(k),
+      );
       const memoryOk = d.kind === 'pow' || BigInt(w.vramMb) * 1_048_576n >= cost.memoryBytes;
       // The program assigns a job only to a worker that finishes it in time at its hashrate.
       const inTime = feasible(w.hashrate, cost.workUnits, d.executionSeconds);
@@ -178,14 +207,21 @@ export function postPage(app: App, root: HTMLElement): () => void {
           (retention > 0 ? ' (the protocol’s retention window)' : ''),
       ),
       h('h3', null, 'Work'),
-      line(
-        'Work bought',
-        d.kind === 'pow'
-          ? formatWork('pow', cost.operations)
-          : `${formatWork('matmul', cost.operations)} × ${d.replicas}`,
-        'preview-work',
-        d.kind === 'pow' ? `2^${d.difficulty} hashes` : `${d.size}³ per replica, ${formatBytes(cost.memoryBytes)} of device memory`,
-      ),
+      d.kind === 'tensor' && !d.tensor
+        ? line('Work bought', '…', 'preview-work', 'read from your files once both are chosen')
+        : line(
+            'Work bought',
+            d.kind === 'pow' ? formatWork('pow', cost.operations) : `${formatWork(d.kind, cost.operations)} × ${d.replicas}`,
+            'preview-work',
+            d.kind === 'pow'
+              ? `2^${d.difficulty} hashes`
+              : d.kind === 'tensor' && d.tensor
+                ? `${tensor.kernel()}: ${d.tensor.rows} rows × ${d.tensor.macsPerRow} multiply-adds per row, per replica; ${formatBytes(cost.memoryBytes)} of device memory`
+                : `${d.size}³ per replica, ${formatBytes(cost.memoryBytes)} of device memory`,
+          ),
+      d.kind === 'tensor' && d.tensor
+        ? line('Work units', cost.workUnits.toLocaleString('en-US'), 'preview-work-units', 'multiply-adds / 1,024, rounded up: what the work pool pays verified work by')
+        : null,
       line('Price', formatUnitPrice(cost.ignPerUnit, d.kind), 'preview-price'),
       workers.length
         ? line(
@@ -236,7 +272,7 @@ export function postPage(app: App, root: HTMLElement): () => void {
     render();
   };
 
-  for (const el of [kindPow, kindMatmul, difficulty, size, replicas, reward, execution, ttl]) {
+  for (const el of [kindPow, kindMatmul, kindTensor, difficulty, size, replicas, reward, execution, ttl]) {
     el.addEventListener('input', render);
     el.addEventListener('change', render);
   }
@@ -246,8 +282,24 @@ export function postPage(app: App, root: HTMLElement): () => void {
     event.preventDefault();
     const { draft: d } = draft();
     if (!d) return;
+    let data: ReadyTensorJob | null = null;
+    if (d.kind === 'tensor') {
+      data = tensor.state().ready;
+      if (!data) return;
+    }
+    const kind: JobKindInput = data
+      ? { kind: 'tensor', spec: data.spec }
+      : d.kind === 'pow'
+        ? { kind: 'pow', difficulty: d.difficulty }
+        : { kind: 'matmul', size: d.size };
     stopWatch?.();
     void runAction(app, submit, result, async (progress) => {
+      if (data) {
+        // The files first: if an upload fails nothing is paid, and posting again resumes it.
+        const connection = app.wallet.connection;
+        if (!connection) throw new Error('Connect a wallet first');
+        await tensor.upload(new BlobClient(app.api.baseUrl, walletSigner(connection)), progress);
+      }
       for (let attempt = 0; ; attempt++) {
         await app.refreshConfig();
         const config = app.config;
@@ -256,7 +308,7 @@ export function postPage(app: App, root: HTMLElement): () => void {
         const instructions = await app.withTokenAccount(async (signer, ata, protocol) => [
           await postJobInstruction(protocol, signer, ata, {
             jobId,
-            kind: d.kind === 'pow' ? { kind: 'pow', difficulty: d.difficulty } : { kind: 'matmul', size: d.size },
+            kind,
             clientSeed: crypto.getRandomValues(new Uint8Array(32)),
             reward: d.reward,
             replicas: d.replicas,
@@ -306,6 +358,7 @@ function watchJob(app: App, jobId: bigint, el: HTMLElement): () => void {
       statusBadge(job.status),
       job.status === 'completed' && job.powNonce !== '0' ? h('small', null, ` nonce ${job.powNonce}`) : null,
       job.assignments.length ? h('small', null, ` · ${job.assignments.length} of ${job.replicas} assigned`) : null,
+      job.status === 'completed' && job.kind === 'tensor' ? [' · ', h('a', { href: '#/jobs' }, 'download the result in My jobs')] : null,
     );
   };
   replaceChildren(el, `Job #${jobId}: waiting for its first status…`);

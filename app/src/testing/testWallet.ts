@@ -1,8 +1,10 @@
 // A Wallet Standard wallet for the browser tests only. main.ts imports this module only
 // when a test injected window.__IGNIS_TEST_WALLET__ (page.addInitScript) and the build
 // is not the production one; scripts/check-dist.mjs fails the production build if any
-// of it ends up in dist/. It signs with the injected keypair, and rejects every request
-// while `window.__IGNIS_TEST_WALLET__.reject` is true, as a person pressing Reject would.
+// of it ends up in dist/. It signs transactions and messages (solana:signMessage, for
+// the data plane's requests: ed25519 over the raw bytes, as Solana's sign_message) with
+// the injected keypair, and rejects every request while
+// `window.__IGNIS_TEST_WALLET__.reject` is true, as a person pressing Reject would.
 
 import {
   createKeyPairFromBytes,
@@ -13,12 +15,16 @@ import {
   getTransactionDecoder,
   getTransactionEncoder,
   partiallySignTransaction,
+  signBytes,
 } from '@solana/kit';
 import {
   SolanaSignAndSendTransaction,
+  SolanaSignMessage,
   SolanaSignTransaction,
   type SolanaSignAndSendTransactionFeature,
   type SolanaSignAndSendTransactionMethod,
+  type SolanaSignMessageFeature,
+  type SolanaSignMessageMethod,
   type SolanaSignTransactionFeature,
   type SolanaSignTransactionMethod,
 } from '@solana/wallet-standard-features';
@@ -57,7 +63,8 @@ type Features = StandardConnectFeature &
   StandardDisconnectFeature &
   StandardEventsFeature &
   SolanaSignTransactionFeature &
-  SolanaSignAndSendTransactionFeature;
+  SolanaSignAndSendTransactionFeature &
+  SolanaSignMessageFeature;
 
 class IgnisTestWallet implements Wallet {
   readonly version = '1.0.0' as const;
@@ -91,6 +98,7 @@ class IgnisTestWallet implements Wallet {
         supportedTransactionVersions: ['legacy', 0],
         signAndSendTransaction: this.#signAndSendTransaction,
       },
+      [SolanaSignMessage]: { version: '1.0.0', signMessage: this.#signMessage },
     };
   }
 
@@ -138,6 +146,16 @@ class IgnisTestWallet implements Wallet {
     return outputs;
   };
 
+  #signMessage: SolanaSignMessageMethod = async (...inputs) => {
+    this.#checkRejected();
+    const outputs = [];
+    for (const input of inputs) {
+      const signature = await signBytes(this.keyPair.privateKey, input.message);
+      outputs.push({ signedMessage: input.message, signature: new Uint8Array(signature), signatureType: 'ed25519' as const });
+    }
+    return outputs;
+  };
+
   #signAndSendTransaction: SolanaSignAndSendTransactionMethod = async (...inputs) => {
     this.#checkRejected();
     const rpcUrl =
@@ -164,7 +182,7 @@ export async function registerTestWallet(config: IgnisTestWalletConfig): Promise
     address,
     publicKey: secret.slice(32),
     chains: CHAINS,
-    features: [SolanaSignTransaction, SolanaSignAndSendTransaction],
+    features: [SolanaSignTransaction, SolanaSignAndSendTransaction, SolanaSignMessage],
   });
   registerWallet(new IgnisTestWallet(keyPair, account));
 }

@@ -94,7 +94,25 @@ describe('cost preview', () => {
   });
 
   it('knows the size of the job account it pays rent for', () => {
-    expect(JOB_ACCOUNT_SIZE).toBe(538);
+    // 8 + Job::INIT_SPACE: 524 bytes of fields besides its kind, whose largest variant
+    // is a tensor job's spec (1 + kernel 1 + 2 x (32 + 8) + 4 + 4 + 8).
+    expect(JOB_ACCOUNT_SIZE).toBe(8 + 524 + 1 + 97);
+  });
+
+  it('prices a job on your data by its multiply-adds (TensorSpec::macs / 1024, rounded up)', () => {
+    // The digits batch through the digits model: 450 rows of 64 x 64 + 64 x 10.
+    const digits = { rows: 450, rowBytes: 40, macsPerRow: 4_736n, inputBytes: 5_464n + 28_928n };
+    const draft: JobDraft = { ...matmul, kind: 'tensor', size: 0, replicas: 2, tensor: digits };
+    const cost = costPreview(draft, inputs);
+    expect(cost.operations).toBe(450n * 4_736n);
+    expect(cost.workUnits).toBe(2_082n); // ceil(2131200 / 1024)
+    expect(workUnits('tensor', 0, 0, { rows: 1, rowBytes: 4, macsPerRow: 1_024n })).toBe(1n);
+    expect(workUnits('tensor', 0, 0, { rows: 1, rowBytes: 4, macsPerRow: 1_025n })).toBe(2n);
+    expect(workUnits('tensor', 0, 0, null)).toBe(0n);
+    // Inputs and output in device memory (JobKind::memory_mb).
+    expect(cost.memoryBytes).toBe(5_464n + 28_928n + 450n * 40n);
+    expect(cost.perReplica).toBe(1_462_500_000n);
+    expect(formatUnitPrice(cost.ignPerUnit, 'tensor')).toBe('0.704 IGN per 1M multiply-adds');
   });
 });
 
@@ -102,6 +120,17 @@ describe('job rules (post_job.rs)', () => {
   it('accepts valid drafts', () => {
     expect(validateJob(pow, limits, 10_000_000_000n)).toEqual([]);
     expect(validateJob(matmul, limits)).toEqual([]);
+    const tensor = { rows: 450, rowBytes: 40, macsPerRow: 4_736n, inputBytes: 100n };
+    expect(validateJob({ ...matmul, kind: 'tensor', size: 0, tensor }, limits)).toEqual([]);
+  });
+
+  it('holds a job on your data to the protocol’s bounds and replicas', () => {
+    const huge = { rows: 1_048_576, rowBytes: 40, macsPerRow: 1n << 23n, inputBytes: 100n };
+    expect(validateJob({ ...matmul, kind: 'tensor', size: 0, tensor: huge }, limits)).toEqual([
+      'This job is outside the protocol’s bounds: it has 8796093022208 multiply-adds, and a job may have at most 4398046511104 (2^42): split the batch',
+    ]);
+    const tensor = { rows: 1, rowBytes: 4, macsPerRow: 1n, inputBytes: 2n };
+    expect(validateJob({ ...matmul, kind: 'tensor', replicas: 4, tensor }, limits)).toEqual(['Replicas must be 1 to 3']);
   });
 
   it('explains each rule it breaks', () => {

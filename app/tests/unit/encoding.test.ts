@@ -112,12 +112,48 @@ describe('instructions match the Rust client byte for byte', () => {
   }
 });
 
+describe('a job on your data', () => {
+  it('encodes its Tensor kind as the program reads it (Borsh: variant 2, kernel, two blob refs, shape)', async () => {
+    const user = address('11111111111111111111111111111112');
+    const protocol: Protocol = { mint: user, tokenProgram: user };
+    const inputs = [0xaa, 0xbb].map((fill, i) => ({ sha256: new Uint8Array(32).fill(fill), size: BigInt(1_000 + i) }));
+    const ix = await postJobInstruction(protocol, createNoopSigner(user), user, {
+      jobId: 7n,
+      kind: { kind: 'tensor', spec: { kernel: 3, inputs, rows: 450, rowBytes: 40, macsPerRow: 4_736n } },
+      clientSeed: new Uint8Array(32),
+      reward: 1n,
+      replicas: 2,
+      executionSeconds: 300n,
+      ttlSeconds: 3_600n,
+    });
+    const data = Buffer.from(ix.data ?? []);
+    // 8-byte discriminator, job id, then the kind.
+    expect(data.readBigUInt64LE(8)).toBe(7n);
+    const kind = data.subarray(16, 16 + 98);
+    expect(kind[0]).toBe(2);
+    expect(kind[1]).toBe(3);
+    expect(kind.subarray(2, 34)).toEqual(Buffer.alloc(32, 0xaa));
+    expect(kind.readBigUInt64LE(34)).toBe(1_000n);
+    expect(kind.subarray(42, 74)).toEqual(Buffer.alloc(32, 0xbb));
+    expect(kind.readBigUInt64LE(74)).toBe(1_001n);
+    expect(kind.readUInt32LE(82)).toBe(450);
+    expect(kind.readUInt32LE(86)).toBe(40);
+    expect(kind.readBigUInt64LE(90)).toBe(4_736n);
+    // Then the client seed (32), reward, replicas...
+    expect(data.length).toBe(16 + 98 + 32 + 8 + 1 + 8 + 8);
+  });
+});
+
 describe('account sizes', () => {
   it('a job account is 8 + Job::INIT_SPACE bytes (largest kind variant)', () => {
     const bytes = getJobEncoder().encode({
       id: 0n,
       poster: address('11111111111111111111111111111111'),
-      kind: { __kind: 'Kernel', kernel: 1, size: 1 },
+      // The largest variant: a tensor job's spec.
+      kind: {
+        __kind: 'Tensor',
+        spec: { kernel: 3, inputs: [0, 1].map(() => ({ sha256: new Uint8Array(32), size: 1n })), rows: 1, rowBytes: 4, macsPerRow: 1n },
+      },
       seed: new Uint8Array(32),
       reward: 0n,
       replicas: 1,

@@ -1,6 +1,6 @@
 //! Useful work through the whole network as separate processes: posters upload their
 //! data (the digits model and test set, random int8 matrices of awkward shapes) to the
-//! data plane and post gemm-i8 and mlp-i8 jobs with replicas; workers download the
+//! data plane and post 200 gemm-i8 and mlp-i8 jobs with one to three replicas; workers download the
 //! inputs, compute and commit to the Merkle root of their output; the verifier checks
 //! the uploaded outputs and attests. Every output the poster downloads matches a local
 //! reference byte for byte, and the network's digit predictions score what the local
@@ -135,23 +135,41 @@ async fn posters_data_through_the_network_comes_back_right_and_a_lying_worker_is
     let poster = network.poster(10_000).await;
     let mut rng = StdRng::seed_from_u64(14);
 
-    // The digits test set through the network, and gemm-i8 on awkward shapes: m = 1,
-    // n = 1, k not a multiple of 4.
+    // 200 jobs: the digits test set through the network, slices of it, and gemm-i8 on
+    // random shapes, awkward ones included (m = 1, n = 1, k not a multiple of 4), with
+    // one to three replicas.
+    let model = example("model.safetensors");
+    let digits = tensors::read_npy_matrix_i8("digits", &example("test_inputs.npy")).unwrap();
     let mut jobs = vec![DataJob {
         kernel: KERNEL_MLP_I8,
-        inputs: [example("model.safetensors"), example("test_inputs.npy")],
+        inputs: [model.clone(), example("test_inputs.npy")],
         replicas: 2,
     }];
-    for (m, k, n) in [(1, 5, 3), (7, 13, 1), (33, 64, 17), (4, 3, 9), (1, 1, 1), (20, 31, 6)] {
+    for _ in 0..19 {
+        let rows = rng.gen_range(1..=60);
+        let start = rng.gen_range(0..=digits.rows - rows);
+        let data = digits.data[start * 64..(start + rows) * 64].to_vec();
+        jobs.push(DataJob {
+            kernel: KERNEL_MLP_I8,
+            inputs: [model.clone(), tensors::npy_matrix_i8(&MatrixI8 { rows, cols: 64, data })],
+            replicas: rng.gen_range(1..=3),
+        });
+    }
+    let awkward = [(1, 5, 3), (7, 13, 1), (33, 64, 17), (4, 3, 9), (1, 1, 1), (20, 31, 6)];
+    for index in 0..180 {
+        let (m, k, n) = awkward.get(index).copied().unwrap_or_else(|| {
+            (rng.gen_range(1..=40), rng.gen_range(1..=70), rng.gen_range(1..=40))
+        });
         jobs.push(DataJob {
             kernel: KERNEL_GEMM_I8,
             inputs: [random_matrix(&mut rng, m, k), random_matrix(&mut rng, k, n)],
-            replicas: 1 + (m % 2) as u8,
+            replicas: rng.gen_range(1..=3),
         });
     }
+    assert_eq!(jobs.len(), 200);
     let first = 1_000;
     post(&network, &poster, first, &jobs, 120).await;
-    let settled = network.settled(first, jobs.len() as u64, Duration::from_secs(300)).await;
+    let settled = network.settled(first, jobs.len() as u64, Duration::from_secs(600)).await;
     let by_id: HashMap<u64, &Job> = settled.iter().map(|job| (job.id, job)).collect();
     for (index, data_job) in jobs.iter().enumerate() {
         let job = by_id[&(first + index as u64)];
@@ -196,12 +214,11 @@ async fn posters_data_through_the_network_comes_back_right_and_a_lying_worker_is
     let liar = network.operators[0];
     let before = worker_account(&network, &liar).await;
     let stake_before = network.client.stake(&liar).await.unwrap().unwrap();
-    let batch = tensors::read_npy_matrix_i8("digits", &example("test_inputs.npy")).unwrap();
-    let small_batch = MatrixI8 { rows: 40, cols: 64, data: batch.data[..40 * 64].to_vec() };
+    let small_batch = MatrixI8 { rows: 40, cols: 64, data: digits.data[..40 * 64].to_vec() };
     let lies = [
         DataJob {
             kernel: KERNEL_MLP_I8,
-            inputs: [example("model.safetensors"), tensors::npy_matrix_i8(&small_batch)],
+            inputs: [model.clone(), tensors::npy_matrix_i8(&small_batch)],
             replicas: 1,
         },
         DataJob {
