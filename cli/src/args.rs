@@ -300,4 +300,7 @@ pub struct UpArgs {
     /// Milliseconds per slot.
     #[arg(long, default_value_t = 400)]
     pub slot_time_ms: u64,
+    /// Largest blob the data plane accepts, in bytes.
+    #[arg(long, default_value_t = ignis_orchestrator::blobs::BlobLimits::default().max_blob_bytes)]
+    pub blob_max_bytes: u64,
 }

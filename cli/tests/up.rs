@@ -26,6 +26,8 @@ fn a_first_ignis_up_runs_a_job_without_any_error_or_warning() {
         .args(["--rpc-port", &rpc.to_string(), "--ws-port", &ws.to_string()])
         .args(["--api-port", &api.to_string(), "--app-port", &app.to_string()])
         .args(["--slot-time-ms", "100", "--app-dir", "/nonexistent-app"])
+        // Small enough to show an oversize file refused.
+        .args(["--blob-max-bytes", "1000000"])
         .arg("--state-dir")
         .arg(state.path().join("state"))
         .env_remove("RUST_LOG")
@@ -166,6 +168,43 @@ fn a_first_ignis_up_runs_a_job_without_any_error_or_warning() {
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(!refused.status.success(), "a wrong dtype is refused");
     assert!(said.contains("wrong.npy") && said.contains("int8"), "{said}");
+    // So are a truncated file and one over the data plane's size limit, each by name, and
+    // nothing already stored is lost.
+    let fails = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_ignis"))
+            .args(["--url", &url, "--keypair", wallet.to_str().unwrap()])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "`ignis {}` should fail", args.join(" "));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let whole = std::fs::read(&ten_file).unwrap();
+    let truncated = state.path().join("truncated.npy");
+    std::fs::write(&truncated, &whole[..whole.len() - 100]).unwrap();
+    let said = fails(&[
+        "job",
+        "post",
+        "--kernel",
+        "mlp-i8",
+        "--model",
+        &model,
+        "--input",
+        truncated.to_str().unwrap(),
+        "--reward",
+        "1",
+        "--api",
+        &api_url,
+    ]);
+    assert!(said.contains("truncated.npy") && said.contains("not a readable .npy"), "{said}");
+    let big = state.path().join("big.bin");
+    std::fs::write(&big, vec![7u8; 1_200_000]).unwrap();
+    let said = fails(&["blob", "--api", &api_url, "put", big.to_str().unwrap()]);
+    assert!(said.contains("at most 1000000 bytes") && said.contains("HTTP 413"), "{said}");
+    let stored =
+        ignis(&["blob", "--api", &api_url, "get", &sha256, "--out", copy.to_str().unwrap()]);
+    assert_eq!(stored["size"], 300_000, "what was stored is still there");
+    assert_eq!(std::fs::read(&copy).unwrap(), data);
 
     let interrupted = Command::new("kill").args(["-INT", &up.id().to_string()]).status().unwrap();
     assert!(interrupted.success());

@@ -74,8 +74,8 @@ pub async fn up(args: UpArgs) -> Result<Report> {
     orchestrator.api_addr = api_addr;
     orchestrator.ws_url = Some(ws_url.clone());
     orchestrator.poll_ms = 200;
-    // Its history database and blob store sit with the network's other state. Each `up` starts a new
-    // chain, so an earlier run's history belongs to a deployment that is gone.
+    // Its history database and blob store sit with the network's other state. Each `up`
+    // starts a new chain, so an earlier run's history belongs to a deployment that is gone.
     let history_dir = state_dir.join("history");
     if history_dir.exists() {
         std::fs::remove_dir_all(&history_dir).with_context(|| {
@@ -83,6 +83,7 @@ pub async fn up(args: UpArgs) -> Result<Report> {
         })?;
     }
     orchestrator.data_dir = history_dir.to_string_lossy().into_owned();
+    orchestrator.blob_max_bytes = args.blob_max_bytes;
     services.spawn(named("orchestrator", ignis_orchestrator::run(orchestrator, shutdown.clone())));
     let api_url = format!("http://{api_addr}");
 
