@@ -97,15 +97,24 @@ pub struct TensorChecks {
     pub recompute_max_macs: u64,
 }
 
-/// Checks a tensor job's revealed roots: `None` when the verifier cannot tell (a
-/// revealed root with neither a passing upload nor a recompute).
+/// A tensor job's check: the finding (`None` when the verifier cannot tell: a revealed
+/// root with neither a passing upload nor a recompute), and the output when the verifier
+/// computed it itself (kept for the poster, as an upload would be).
+#[derive(Debug, Default)]
+pub struct TensorCheck {
+    pub finding: Option<Finding>,
+    pub recomputed: Option<Vec<i32>>,
+}
+
+/// Checks a tensor job's revealed roots.
 pub fn check_tensor(
     spec: &TensorSpec,
     inputs: [&[u8]; 2],
     revealed: &[[u8; 32]],
     uploads: &[([u8; 32], Arc<Vec<i32>>)],
     checks: TensorChecks,
-) -> Option<Finding> {
+) -> TensorCheck {
+    let found = |finding| TensorCheck { finding: Some(finding), recomputed: None };
     let declared =
         Shape { rows: spec.rows, row_bytes: spec.row_bytes, macs_per_row: spec.macs_per_row };
     let parsed = TensorInputs::parse(spec.kernel, inputs, ["input 0", "input 1"])
@@ -113,7 +122,7 @@ pub fn check_tensor(
     let Ok(inputs) = parsed else {
         // Not runnable as posted: an honest worker declines such a job, so no revealed
         // result can be right.
-        return Some(Finding::AllWrong);
+        return found(Finding::AllWrong);
     };
     let cols = inputs.cols();
     let uploads: Vec<&([u8; 32], Arc<Vec<i32>>)> =
@@ -133,22 +142,22 @@ pub fn check_tensor(
             &disputed_rows,
             &mut rng,
         ) {
-            return Some(Finding::Right(*root));
+            return found(Finding::Right(*root));
         }
         failed.insert(*root);
     }
     if revealed.iter().all(|root| failed.contains(root)) {
-        return Some(Finding::AllWrong);
+        return found(Finding::AllWrong);
     }
     if spec.macs() <= checks.recompute_max_macs {
-        let root = tensor_job::output_root(&inputs.run_reference(), cols);
-        return Some(if revealed.contains(&root) {
-            Finding::Right(root)
-        } else {
-            Finding::AllWrong
-        });
+        let output = inputs.run_reference();
+        let root = tensor_job::output_root(&output, cols);
+        if revealed.contains(&root) {
+            return TensorCheck { finding: Some(Finding::Right(root)), recomputed: Some(output) };
+        }
+        return found(Finding::AllWrong);
     }
-    None
+    TensorCheck::default()
 }
 
 /// Runs the check: `None` when the verifier cannot tell (too big, no upload that
@@ -187,6 +196,8 @@ struct Task {
     round: Round,
     seed: [u8; 32],
     kind: JobKind,
+    poster: Pubkey,
+    posted_at: i64,
     revealed: Vec<[u8; 32]>,
     uploads: Vec<([u8; 32], UploadedOutput)>,
     /// Every live replica's operator, in assignment order.
@@ -249,6 +260,8 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                                 round,
                                 seed: job.seed,
                                 kind: job.kind,
+                                poster: job.poster,
+                                posted_at: job.posted_at,
                                 revealed,
                                 uploads: job_uploads,
                                 operators,
@@ -351,16 +364,46 @@ async fn check_task(shared: &Shared, task: &Task) -> (&'static str, Option<Findi
                 recompute_max_macs: settings.verify_recompute_max_macs,
             };
             let how = if uploads.is_empty() { "recompute" } else { "sampled" };
-            let finding = tokio::task::spawn_blocking(move || {
+            let check = tokio::task::spawn_blocking(move || {
                 check_tensor(&spec, [&inputs[0], &inputs[1]], &revealed, &uploads, checks)
             })
             .await
-            .ok()
-            .flatten();
-            (how, finding)
+            .unwrap_or_default();
+            if let (Some(Finding::Right(root)), Some(output)) = (check.finding, check.recomputed) {
+                // The poster gets the result whether or not a replica uploads it: it is
+                // kept before the job is attested.
+                if let Err(err) = keep_output(shared, task, &root, &output, spec.row_bytes).await {
+                    tracing::warn!(job = task.job_id, "cannot keep the recomputed output: {err:#}");
+                    return (how, None);
+                }
+            }
+            (how, check.finding)
         }
         JobKind::Pow { .. } => ("none", None),
     }
+}
+
+/// Stores a tensor job's output for its poster and records it under its root.
+async fn keep_output(
+    shared: &Shared,
+    task: &Task,
+    root: &[u8; 32],
+    output: &[i32],
+    row_bytes: u32,
+) -> anyhow::Result<()> {
+    let npy = tensor_job::output_npy(output, row_bytes as usize / 4);
+    let info = shared
+        .blobs
+        .store_checked(&task.poster, npy.into(), ignis_client::blob::unix_now())
+        .await?;
+    let record = crate::store::JobOutput {
+        job_id: task.job_id,
+        posted_at: task.posted_at,
+        root: crate::views::hex(root),
+        sha256: info.sha256,
+        size: info.size,
+    };
+    shared.store.save_job_output(&record).await
 }
 
 async fn rule(shared: &Shared, task: &Task, finding: Finding) -> State {

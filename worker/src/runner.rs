@@ -49,6 +49,14 @@ pub struct Runtime {
     outputs: Mutex<HashMap<u64, Output>>,
 }
 
+/// Why a tensor job's inputs are not in hand.
+enum InputProblem {
+    /// The data plane did not serve them (yet): worth retrying.
+    Unavailable(String),
+    /// They are not what the job was posted with: the job cannot run.
+    Invalid(String),
+}
+
 /// A computed kernel output.
 #[derive(Clone)]
 enum Output {
@@ -434,7 +442,7 @@ impl Runtime {
                 Output::Matmul(Arc::new(output))
             }
             JobKind::Tensor { spec } => {
-                let inputs = match self.tensor_inputs(job.id, &spec).await {
+                let inputs = match self.fetch_inputs(job, &spec).await {
                     Ok(inputs) => inputs,
                     Err(refusal) => return Ok(Err(refusal)),
                 };
@@ -461,13 +469,52 @@ impl Runtime {
         Ok(Ok(output))
     }
 
+    /// A tensor job's inputs, fetched and checked. An input the data plane cannot serve
+    /// yet (an orchestrator down, or one whose index has not seen the assignment) is
+    /// retried while the decline window lasts; near its end the job is declined, at no
+    /// cost, rather than kept and missed: nobody is slashed for data it could not get.
+    async fn fetch_inputs(
+        &self,
+        job: &Job,
+        spec: &TensorSpec,
+    ) -> std::result::Result<TensorInputs, String> {
+        /// Seconds before the decline window closes when a worker still waiting for its
+        /// inputs gives up and declines.
+        const DECLINE_MARGIN_SECONDS: i64 = 10;
+        let index = job.assignment_index(&self.node.worker);
+        let decline_by = index.map(|index| job.decline_deadline(index) - DECLINE_MARGIN_SECONDS);
+        loop {
+            match self.tensor_inputs(job.id, spec).await {
+                Ok(inputs) => return Ok(inputs),
+                Err(InputProblem::Invalid(why)) => return Err(why),
+                Err(InputProblem::Unavailable(why)) => {
+                    let now =
+                        match (self.node.client.config().await, self.node.client.clock().await) {
+                            (Ok(config), Ok((_, unix))) => Some(config.clock_at(unix)),
+                            _ => None,
+                        };
+                    if decline_by.zip(now).is_none_or(|(by, now)| now >= by) {
+                        return Err(format!(
+                            "{why}; still unavailable as the decline window closes"
+                        ));
+                    }
+                    tracing::info!(job = job.id, why, "inputs not available yet; retrying");
+                }
+            }
+            tokio::select! {
+                _ = self.shutdown.cancelled() => return Err("shutting down".into()),
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
+    }
+
     /// Downloads a tensor job's inputs (each checked against its hash) and checks them
-    /// against the shape the job was posted with. `Err`: why it cannot run.
+    /// against the shape the job was posted with.
     async fn tensor_inputs(
         &self,
         job_id: u64,
         spec: &TensorSpec,
-    ) -> std::result::Result<TensorInputs, String> {
+    ) -> std::result::Result<TensorInputs, InputProblem> {
         let mut bytes = Vec::with_capacity(2);
         for input in &spec.inputs {
             let id = BlobId(input.sha256);
@@ -482,13 +529,14 @@ impl Runtime {
                     Err(err) => last_error = err.to_string(),
                 }
             }
-            let data = fetched.ok_or_else(|| format!("input {id}: {last_error}"))?;
+            let data = fetched
+                .ok_or_else(|| InputProblem::Unavailable(format!("input {id}: {last_error}")))?;
             if data.len() as u64 != input.size {
-                return Err(format!(
+                return Err(InputProblem::Invalid(format!(
                     "input {id} has {} bytes, not the {} posted",
                     data.len(),
                     input.size
-                ));
+                )));
             }
             bytes.push(data);
         }
@@ -505,7 +553,9 @@ impl Runtime {
             }
         })
         .await
-        .map_err(|err| format!("parsing the inputs of job {job_id} panicked: {err}"))?
+        .map_err(|err| format!("parsing the inputs of job {job_id} panicked: {err}"))
+        .and_then(|parsed| parsed)
+        .map_err(InputProblem::Invalid)
     }
 
     /// Turns down a job that cannot run as posted: declined at no cost inside the
@@ -567,9 +617,12 @@ impl Runtime {
                 );
                 let outcome =
                     self.settle(job_id, "reveal_result", self.node.send(&[reveal]).await)?;
-                if outcome == Outcome::Done {
-                    // The verifier checks every replica count; an upload lets it check
-                    // outputs too big to recompute.
+                // An upload lets the verifier check outputs too big to recompute, and
+                // keeps a tensor job's output for its poster: sent whenever our reveal
+                // is on chain, even if this send only learned so from a refusal.
+                let revealed = outcome == Outcome::Done
+                    || self.assignment_on_chain(job_id).await.is_some_and(|(_, revealed)| revealed);
+                if revealed {
                     self.upload(&job).await;
                 }
                 return Ok(outcome);
