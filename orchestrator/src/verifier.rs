@@ -449,3 +449,99 @@ async fn rule(shared: &Shared, task: &Task, finding: Finding) -> State {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use ignis::{
+        constants::KERNEL_MLP_I8,
+        state::{BlobRef, TensorSpec},
+    };
+    use ignis_kernels::{
+        int8::{Layer, Mlp},
+        tensors::{self, MatrixI8},
+    };
+
+    use super::*;
+
+    /// A one-layer model (4 inputs, 3 classes) and a batch of `rows`.
+    fn job(rows: usize) -> (TensorSpec, [Vec<u8>; 2], Vec<i32>) {
+        let model = Mlp {
+            layers: vec![Layer {
+                inputs: 4,
+                outputs: 3,
+                weight: vec![1, -2, 3, 4, 5, -6, 7, 8, -9, 10, 11, 12],
+                bias: vec![1, 2, 3],
+                requant: None,
+            }],
+        };
+        let data: Vec<i8> = (0..rows * 4).map(|i| (i as i8).wrapping_mul(37)).collect();
+        let batch = MatrixI8 { rows, cols: 4, data };
+        let inputs = [tensors::write_mlp(&model), tensors::npy_matrix_i8(&batch)];
+        let parsed = TensorInputs::parse(KERNEL_MLP_I8, [&inputs[0], &inputs[1]], ["m", "b"])
+            .expect("valid");
+        let shape = parsed.shape();
+        let spec = TensorSpec {
+            kernel: KERNEL_MLP_I8,
+            inputs: [BlobRef { sha256: [1; 32], size: inputs[0].len() as u64 }; 2],
+            rows: shape.rows,
+            row_bytes: shape.row_bytes,
+            macs_per_row: shape.macs_per_row,
+        };
+        (spec, inputs, parsed.run_reference())
+    }
+
+    fn checks(sample_rows: usize, recompute_max_macs: u64) -> TensorChecks {
+        TensorChecks { freivalds_rounds: 20, sample_rows, recompute_max_macs }
+    }
+
+    #[test]
+    fn a_wrong_upload_cannot_win_by_luck_against_a_disagreeing_honest_one() {
+        let (spec, inputs, right) = job(500);
+        let mut wrong = right.clone();
+        wrong[3 * 417] = wrong[3 * 417].wrapping_add(1);
+        let (right_root, wrong_root) =
+            (tensor_job::output_root(&right, 3), tensor_job::output_root(&wrong, 3));
+        let revealed = [wrong_root, right_root];
+        // The wrong upload first, no random samples, no recompute: only the row where the
+        // two answers differ is opened, and it decides.
+        let uploads = [(wrong_root, Arc::new(wrong)), (right_root, Arc::new(right))];
+        for _ in 0..20 {
+            let check =
+                check_tensor(&spec, [&inputs[0], &inputs[1]], &revealed, &uploads, checks(0, 0));
+            assert_eq!(check.finding, Some(Finding::Right(right_root)));
+            assert_eq!(check.recomputed, None);
+        }
+    }
+
+    #[test]
+    fn a_lone_wrong_upload_is_caught_when_its_row_is_sampled_or_recomputed() {
+        let (spec, inputs, right) = job(40);
+        let mut wrong = right.clone();
+        wrong[3 * 7 + 1] = wrong[3 * 7 + 1].wrapping_sub(5);
+        let root = tensor_job::output_root(&wrong, 3);
+        let uploads = [(root, Arc::new(wrong))];
+        // 64 samples of 40 rows open every row.
+        let check = check_tensor(&spec, [&inputs[0], &inputs[1]], &[root], &uploads, checks(64, 0));
+        assert_eq!(check.finding, Some(Finding::AllWrong));
+        // No upload: recomputed, and the right output is kept for the poster.
+        let right_root = tensor_job::output_root(&right, 3);
+        let check =
+            check_tensor(&spec, [&inputs[0], &inputs[1]], &[right_root], &[], checks(0, u64::MAX));
+        assert_eq!(check.finding, Some(Finding::Right(right_root)));
+        assert_eq!(check.recomputed, Some(right));
+        // Too big to recompute and nothing uploaded: the verifier cannot tell.
+        let check =
+            check_tensor(&spec, [&inputs[0], &inputs[1]], &[right_root], &[], checks(64, 0));
+        assert_eq!(check.finding, None);
+    }
+
+    #[test]
+    fn inputs_that_are_not_the_posted_shape_make_every_result_wrong() {
+        let (mut spec, inputs, right) = job(10);
+        spec.rows = 11;
+        let root = tensor_job::output_root(&right, 3);
+        let check =
+            check_tensor(&spec, [&inputs[0], &inputs[1]], &[root], &[], checks(64, u64::MAX));
+        assert_eq!(check.finding, Some(Finding::AllWrong));
+    }
+}
