@@ -78,6 +78,11 @@ impl<'de> Deserialize<'de> for BlobId {
     }
 }
 
+/// How a job names a blob held in memory: its hash and size.
+pub fn blob_ref(bytes: &[u8]) -> ignis::state::BlobRef {
+    ignis::state::BlobRef { sha256: BlobId::of(bytes).0, size: bytes.len() as u64 }
+}
+
 /// How many chunks of `chunk_bytes` a blob of `size` bytes is uploaded in (an empty
 /// blob is one empty chunk).
 pub fn chunk_count(size: u64, chunk_bytes: u64) -> u64 {
@@ -342,6 +347,39 @@ impl BlobClient {
         progress: Progress<'_>,
     ) -> Result<PutReport, BlobError> {
         let (sha256, size) = hash_file(path).await?;
+        let mut file = None;
+        self.upload(sha256, size, progress, async |start, len| {
+            let file = match &mut file {
+                Some(file) => file,
+                None => file
+                    .insert(tokio::fs::File::open(path).await.map_err(|e| BlobError::io(path, e))?),
+            };
+            let mut buffer = vec![0; len];
+            file.seek(std::io::SeekFrom::Start(start)).await.map_err(|e| BlobError::io(path, e))?;
+            file.read_exact(&mut buffer).await.map_err(|e| BlobError::io(path, e))?;
+            Ok(buffer.into())
+        })
+        .await
+    }
+
+    /// Uploads bytes held in memory (a result, a test input).
+    pub async fn put_bytes(&self, bytes: &[u8]) -> Result<PutReport, BlobError> {
+        let (sha256, size) = (BlobId::of(bytes), bytes.len() as u64);
+        self.upload(sha256, size, &|_, _| {}, async |start, len| {
+            Ok(Bytes::copy_from_slice(&bytes[start as usize..start as usize + len]))
+        })
+        .await
+    }
+
+    /// Starts or resumes an upload and sends the chunks the server lacks, each read by
+    /// `chunk(start, len)`, then completes it.
+    async fn upload(
+        &self,
+        sha256: BlobId,
+        size: u64,
+        progress: Progress<'_>,
+        mut chunk: impl AsyncFnMut(u64, usize) -> Result<Bytes, BlobError>,
+    ) -> Result<PutReport, BlobError> {
         let state = self.begin_upload(sha256, size).await?;
         let chunks_total = chunk_count(size, state.chunk_bytes);
         if state.complete {
@@ -349,7 +387,6 @@ impl BlobClient {
             let info = BlobInfo { sha256, size, created_at: 0 };
             return Ok(PutReport { info, chunks_sent: 0, chunks_total });
         }
-        let mut file = tokio::fs::File::open(path).await.map_err(|e| BlobError::io(path, e))?;
         let mut done: u64 = state
             .received
             .iter()
@@ -362,39 +399,11 @@ impl BlobClient {
                 continue;
             }
             let len = chunk_len(size, state.chunk_bytes, index).unwrap_or(0);
-            let mut buffer = vec![0; len as usize];
-            file.seek(std::io::SeekFrom::Start(index * state.chunk_bytes))
-                .await
-                .map_err(|e| BlobError::io(path, e))?;
-            file.read_exact(&mut buffer).await.map_err(|e| BlobError::io(path, e))?;
-            self.put_chunk(&sha256, index, buffer.into()).await?;
+            let bytes = chunk(index * state.chunk_bytes, len as usize).await?;
+            self.put_chunk(&sha256, index, bytes).await?;
             chunks_sent += 1;
             done += len;
             progress(done, size);
-        }
-        let info = self.complete_upload(&sha256).await?;
-        Ok(PutReport { info, chunks_sent, chunks_total })
-    }
-
-    /// Uploads bytes held in memory (a result, a test input).
-    pub async fn put_bytes(&self, bytes: &[u8]) -> Result<PutReport, BlobError> {
-        let (sha256, size) = (BlobId::of(bytes), bytes.len() as u64);
-        let state = self.begin_upload(sha256, size).await?;
-        let chunks_total = chunk_count(size, state.chunk_bytes);
-        if state.complete {
-            let info = BlobInfo { sha256, size, created_at: 0 };
-            return Ok(PutReport { info, chunks_sent: 0, chunks_total });
-        }
-        let mut chunks_sent = 0;
-        for index in 0..chunks_total {
-            if state.received.binary_search(&index).is_ok() {
-                continue;
-            }
-            let start = (index * state.chunk_bytes) as usize;
-            let len = chunk_len(size, state.chunk_bytes, index).unwrap_or(0) as usize;
-            let chunk = Bytes::copy_from_slice(&bytes[start..start + len]);
-            self.put_chunk(&sha256, index, chunk).await?;
-            chunks_sent += 1;
         }
         let info = self.complete_upload(&sha256).await?;
         Ok(PutReport { info, chunks_sent, chunks_total })

@@ -16,7 +16,10 @@ use crate::{
     tensors::{self, MatrixI8, TensorError},
     verify, Backend, KernelError,
 };
-use ignis::constants::{KERNEL_GEMM_I8, KERNEL_MLP_I8};
+use ignis::{
+    constants::{KERNEL_GEMM_I8, KERNEL_MLP_I8},
+    state::{BlobRef, TensorSpec},
+};
 
 /// A tensor job's inputs, parsed and checked against each other.
 #[derive(Clone, Debug)]
@@ -31,6 +34,12 @@ pub struct Shape {
     pub rows: u32,
     pub row_bytes: u32,
     pub macs_per_row: u64,
+}
+
+impl From<&TensorSpec> for Shape {
+    fn from(spec: &TensorSpec) -> Self {
+        Shape { rows: spec.rows, row_bytes: spec.row_bytes, macs_per_row: spec.macs_per_row }
+    }
 }
 
 /// Why a job's inputs cannot run.
@@ -93,6 +102,22 @@ impl TensorInputs {
     /// The job's shape, as it must be posted.
     pub fn shape(&self) -> Shape {
         self.try_shape().expect("checked by parse")
+    }
+
+    /// The spec to post these inputs with, stored as `inputs` (their hashes and sizes).
+    pub fn spec(&self, inputs: [BlobRef; 2]) -> TensorSpec {
+        let shape = self.shape();
+        let kernel = match self {
+            TensorInputs::Gemm { .. } => KERNEL_GEMM_I8,
+            TensorInputs::Mlp { .. } => KERNEL_MLP_I8,
+        };
+        TensorSpec {
+            kernel,
+            inputs,
+            rows: shape.rows,
+            row_bytes: shape.row_bytes,
+            macs_per_row: shape.macs_per_row,
+        }
     }
 
     /// Refuses inputs whose shape is not the one the job was posted with (the program
@@ -193,9 +218,9 @@ pub fn output_npy(output: &[i32], cols: usize) -> Vec<u8> {
     tensors::npy_matrix_i32(output.len() / cols.max(1), cols, output)
 }
 
-/// Reads a downloaded output and checks it against the root the replicas committed to
-/// and the shape the job was posted with: the values, row-major.
-pub fn read_output(npy: &[u8], shape: Shape, root: &Hash) -> Result<Vec<i32>, String> {
+/// Reads an uploaded or downloaded output and checks it against the shape the job was
+/// posted with: the values, row-major, and their Merkle root.
+pub fn parse_output(npy: &[u8], shape: Shape) -> Result<(Vec<i32>, Hash), String> {
     let (rows, cols, values) =
         tensors::read_npy_matrix_i32("the output", npy).map_err(|err| err.to_string())?;
     let expected = (shape.rows as usize, shape.row_bytes as usize / 4);
@@ -205,7 +230,15 @@ pub fn read_output(npy: &[u8], shape: Shape, root: &Hash) -> Result<Vec<i32>, St
             expected.0, expected.1
         ));
     }
-    if output_root(&values, cols) != *root {
+    let root = output_root(&values, cols);
+    Ok((values, root))
+}
+
+/// Reads a downloaded output and checks it against the root the replicas committed to
+/// and the shape the job was posted with: the values, row-major.
+pub fn read_output(npy: &[u8], shape: Shape, root: &Hash) -> Result<Vec<i32>, String> {
+    let (values, actual) = parse_output(npy, shape)?;
+    if actual != *root {
         return Err("the output's Merkle root is not the one the replicas committed to".into());
     }
     Ok(values)

@@ -335,29 +335,14 @@ async fn upload_result(
     let internal = |what: &str| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, what.to_string());
     let output = match kind {
         JobKind::Tensor { spec } => {
-            let shape = ignis_kernels::tensor_job::Shape {
-                rows: spec.rows,
-                row_bytes: spec.row_bytes,
-                macs_per_row: spec.macs_per_row,
-            };
+            let shape = ignis_kernels::tensor_job::Shape::from(&spec);
             let npy = body.clone();
             let (values, root) = tokio::task::spawn_blocking(move || {
-                let (rows, cols, values) =
-                    ignis_kernels::tensors::read_npy_matrix_i32("the output", &npy)
-                        .map_err(|err| err.to_string())?;
-                if (rows, cols * 4) != (shape.rows as usize, shape.row_bytes as usize) {
-                    return Err(format!(
-                        "the output is {rows} x {cols}; job #{id}'s is {} x {}",
-                        shape.rows,
-                        shape.row_bytes / 4
-                    ));
-                }
-                let root = ignis_kernels::tensor_job::output_root(&values, cols);
-                Ok((values, root))
+                ignis_kernels::tensor_job::parse_output(&npy, shape)
             })
             .await
             .map_err(|_| internal("hashing the upload failed"))?
-            .map_err(ApiError::bad_request)?;
+            .map_err(|err| ApiError::bad_request(format!("job #{id}: {err}")))?;
             (root, UploadedOutput::Tensor(Arc::new(values)))
         }
         JobKind::Kernel { size: n, .. } => {
@@ -386,22 +371,12 @@ async fn upload_result(
     if matches!(output, UploadedOutput::Tensor(_)) {
         // The poster's copy: matched against a revealed root, so it is some replica's
         // committed answer (the verifier says whether it is right).
-        let info = shared
-            .blobs
-            .store_checked(&poster, body, ignis_client::blob::unix_now())
+        crate::blobs::keep_job_output(&shared, (id, posted_at), &poster, &hash, body)
             .await
-            .map_err(ApiError::from)?;
-        let record = crate::store::JobOutput {
-            job_id: id,
-            posted_at,
-            root: crate::views::hex(&hash),
-            sha256: info.sha256,
-            size: info.size,
-        };
-        shared.store.save_job_output(&record).await.map_err(|err| {
-            tracing::error!("saving a job output: {err:#}");
-            internal("the output could not be recorded")
-        })?;
+            .map_err(|err| {
+                tracing::error!("keeping a job output: {err:#}");
+                internal("the output could not be kept")
+            })?;
     }
     {
         let mut uploads = shared.uploads.lock().expect("uploads lock");

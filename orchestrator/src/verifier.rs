@@ -115,8 +115,7 @@ pub fn check_tensor(
     checks: TensorChecks,
 ) -> TensorCheck {
     let found = |finding| TensorCheck { finding: Some(finding), recomputed: None };
-    let declared =
-        Shape { rows: spec.rows, row_bytes: spec.row_bytes, macs_per_row: spec.macs_per_row };
+    let declared = Shape::from(spec);
     let parsed = TensorInputs::parse(spec.kernel, inputs, ["input 0", "input 1"])
         .and_then(|inputs| inputs.check_declared(declared).map(|()| inputs));
     let Ok(inputs) = parsed else {
@@ -372,7 +371,11 @@ async fn check_task(shared: &Shared, task: &Task) -> (&'static str, Option<Findi
             if let (Some(Finding::Right(root)), Some(output)) = (check.finding, check.recomputed) {
                 // The poster gets the result whether or not a replica uploads it: it is
                 // kept before the job is attested.
-                if let Err(err) = keep_output(shared, task, &root, &output, spec.row_bytes).await {
+                let npy = tensor_job::output_npy(&output, spec.row_bytes as usize / 4);
+                let job = (task.job_id, task.posted_at);
+                let kept =
+                    crate::blobs::keep_job_output(shared, job, &task.poster, &root, npy.into());
+                if let Err(err) = kept.await {
                     tracing::warn!(job = task.job_id, "cannot keep the recomputed output: {err:#}");
                     return (how, None);
                 }
@@ -381,29 +384,6 @@ async fn check_task(shared: &Shared, task: &Task) -> (&'static str, Option<Findi
         }
         JobKind::Pow { .. } => ("none", None),
     }
-}
-
-/// Stores a tensor job's output for its poster and records it under its root.
-async fn keep_output(
-    shared: &Shared,
-    task: &Task,
-    root: &[u8; 32],
-    output: &[i32],
-    row_bytes: u32,
-) -> anyhow::Result<()> {
-    let npy = tensor_job::output_npy(output, row_bytes as usize / 4);
-    let info = shared
-        .blobs
-        .store_checked(&task.poster, npy.into(), ignis_client::blob::unix_now())
-        .await?;
-    let record = crate::store::JobOutput {
-        job_id: task.job_id,
-        posted_at: task.posted_at,
-        root: crate::views::hex(root),
-        sha256: info.sha256,
-        size: info.size,
-    };
-    shared.store.save_job_output(&record).await
 }
 
 async fn rule(shared: &Shared, task: &Task, finding: Finding) -> State {

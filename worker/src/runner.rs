@@ -540,8 +540,7 @@ impl Runtime {
             }
             bytes.push(data);
         }
-        let declared =
-            Shape { rows: spec.rows, row_bytes: spec.row_bytes, macs_per_row: spec.macs_per_row };
+        let declared = Shape::from(spec);
         tokio::task::spawn_blocking({
             let kernel = spec.kernel;
             move || {

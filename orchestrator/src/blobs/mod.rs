@@ -20,6 +20,26 @@ use sha2::{Digest, Sha256};
 
 use crate::{store::Store, Shared};
 
+/// Keeps a tensor job's output (its `.npy`, already matched against `root`) for the
+/// job's poster, and records it under the job and the root, for `ignis job result`.
+pub async fn keep_job_output(
+    shared: &Shared,
+    job: (u64, i64),
+    poster: &Pubkey,
+    root: &[u8; 32],
+    npy: Bytes,
+) -> anyhow::Result<()> {
+    let info = shared.blobs.store_checked(poster, npy, ignis_client::blob::unix_now()).await?;
+    let record = crate::store::JobOutput {
+        job_id: job.0,
+        posted_at: job.1,
+        root: crate::views::hex(root),
+        sha256: info.sha256,
+        size: info.size,
+    };
+    shared.store.save_job_output(&record).await
+}
+
 /// The data plane's rule for jobs: a live tensor job lets its poster and the operators
 /// of its assigned workers read its inputs.
 pub fn job_readers(shared: Arc<Shared>) -> routes::JobReaders {
@@ -352,10 +372,6 @@ impl BlobStore {
             self.objects.put(&blob_path(&id), PutPayload::from_bytes(bytes)).await?;
         }
         Ok(self.records.finish_upload(owner, &id, size, now).await?)
-    }
-
-    pub fn records(&self) -> &Store {
-        &self.records
     }
 
     /// The blobs `owner` stored, newest first.

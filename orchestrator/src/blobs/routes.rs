@@ -13,8 +13,8 @@ use std::sync::Arc;
 use anchor_lang::prelude::Pubkey;
 use axum::{
     body::{Body, Bytes},
-    extract::{DefaultBodyLimit, OriginalUri, Path, State},
-    http::{header, HeaderMap, Method, StatusCode},
+    extract::{DefaultBodyLimit, FromRequest, OriginalUri, Path, Request, State},
+    http::{header, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post, put},
     Json, Router,
@@ -69,20 +69,38 @@ pub fn router(blobs: Arc<BlobStore>, job_readers: JobReaders) -> Router {
         .with_state(BlobApi { blobs, job_readers })
 }
 
-/// The key that signed this request, or 401.
-fn signer(
-    method: &Method,
-    uri: &OriginalUri,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Pubkey, ApiError> {
-    let unauthorized = |err: ignis_client::blob::AuthError| {
-        ApiError::new(StatusCode::UNAUTHORIZED, err.to_string())
-    };
-    let auth =
-        RequestAuth::from_headers(|name| headers.get(name)?.to_str().ok()).map_err(unauthorized)?;
-    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    auth.verify(method.as_str(), path, &BlobId::of(body), unix_now()).map_err(unauthorized)
+/// A request whose signature checked out: the key that signed it, and its body. An
+/// unsigned, forged or stale request is refused with 401; a body over the route's limit
+/// with 413, before the signature is looked at.
+struct Signed {
+    signer: Pubkey,
+    body: Bytes,
+}
+
+impl<S: Send + Sync> FromRequest<S> for Signed {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let (parts, body) = request.into_parts();
+        let path = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or(&parts.uri, |original| &original.0)
+            .path_and_query()
+            .map_or_else(|| parts.uri.path().to_string(), |p| p.as_str().to_string());
+        let auth = RequestAuth::from_headers(|name| parts.headers.get(name)?.to_str().ok());
+        let body = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))?;
+        let unauthorized = |err: ignis_client::blob::AuthError| {
+            ApiError::new(StatusCode::UNAUTHORIZED, err.to_string())
+        };
+        let signer = auth
+            .map_err(unauthorized)?
+            .verify(parts.method.as_str(), &path, &BlobId::of(&body), unix_now())
+            .map_err(unauthorized)?;
+        Ok(Signed { signer, body })
+    }
 }
 
 fn parse_blob_id(text: &str) -> Result<BlobId, ApiError> {
@@ -93,12 +111,8 @@ fn parse_blob_id(text: &str) -> Result<BlobId, ApiError> {
 
 async fn begin(
     State(BlobApi { blobs, .. }): State<BlobApi>,
-    method: Method,
-    uri: OriginalUri,
-    headers: HeaderMap,
-    body: Bytes,
+    Signed { signer: owner, body }: Signed,
 ) -> Result<impl IntoResponse, ApiError> {
-    let owner = signer(&method, &uri, &headers, &body)?;
     let request: BeginUpload = serde_json::from_slice(&body).map_err(|err| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -111,12 +125,8 @@ async fn begin(
 async fn put_chunk(
     State(BlobApi { blobs, .. }): State<BlobApi>,
     Path((sha256, index)): Path<(String, String)>,
-    method: Method,
-    uri: OriginalUri,
-    headers: HeaderMap,
-    body: Bytes,
+    Signed { signer: owner, body }: Signed,
 ) -> Result<impl IntoResponse, ApiError> {
-    let owner = signer(&method, &uri, &headers, &body)?;
     let id = parse_blob_id(&sha256)?;
     let index = index.parse().map_err(|_| {
         ApiError::new(StatusCode::BAD_REQUEST, format!("chunk index `{index}` is not a number"))
@@ -128,12 +138,8 @@ async fn put_chunk(
 async fn complete(
     State(BlobApi { blobs, .. }): State<BlobApi>,
     Path(sha256): Path<String>,
-    method: Method,
-    uri: OriginalUri,
-    headers: HeaderMap,
-    body: Bytes,
+    Signed { signer: owner, .. }: Signed,
 ) -> Result<impl IntoResponse, ApiError> {
-    let owner = signer(&method, &uri, &headers, &body)?;
     let id = parse_blob_id(&sha256)?;
     Ok(Json(blobs.complete(&owner, &id, unix_now()).await?))
 }
@@ -141,11 +147,8 @@ async fn complete(
 async fn read(
     State(BlobApi { blobs, job_readers }): State<BlobApi>,
     Path(sha256): Path<String>,
-    method: Method,
-    uri: OriginalUri,
-    headers: HeaderMap,
+    Signed { signer: reader, .. }: Signed,
 ) -> Result<Response, ApiError> {
-    let reader = signer(&method, &uri, &headers, &[])?;
     let id = parse_blob_id(&sha256)?;
     let (size, stream) = blobs.read(&reader, &id, |reader, id| job_readers(reader, id)).await?;
     Ok((
@@ -161,10 +164,7 @@ async fn read(
 
 async fn list(
     State(BlobApi { blobs, .. }): State<BlobApi>,
-    method: Method,
-    uri: OriginalUri,
-    headers: HeaderMap,
+    Signed { signer: owner, .. }: Signed,
 ) -> Result<impl IntoResponse, ApiError> {
-    let owner = signer(&method, &uri, &headers, &[])?;
     Ok(Json(blobs.list(&owner).await?))
 }

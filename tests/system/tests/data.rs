@@ -12,9 +12,9 @@ use anchor_lang::prelude::Pubkey;
 use ignis::{
     constants::{KERNEL_GEMM_I8, KERNEL_MLP_I8},
     instructions::PostJobArgs,
-    state::{BlobRef, Job, JobKind, JobStatus, TensorSpec, Worker},
+    state::{Job, JobKind, JobStatus, TensorSpec, Worker},
 };
-use ignis_client::blob::{BlobClient, BlobId};
+use ignis_client::blob::{blob_ref, BlobClient, BlobId};
 use ignis_kernels::{
     tensor_job::{self, TensorInputs},
     tensors::{self, MatrixI8},
@@ -53,17 +53,7 @@ impl DataJob {
         for input in &self.inputs {
             blobs.put_bytes(input).await.expect("upload");
         }
-        let shape = self.parsed().shape();
-        TensorSpec {
-            kernel: self.kernel,
-            inputs: [0, 1].map(|i| BlobRef {
-                sha256: BlobId::of(&self.inputs[i]).0,
-                size: self.inputs[i].len() as u64,
-            }),
-            rows: shape.rows,
-            row_bytes: shape.row_bytes,
-            macs_per_row: shape.macs_per_row,
-        }
+        self.parsed().spec([blob_ref(&self.inputs[0]), blob_ref(&self.inputs[1])])
     }
 }
 
@@ -115,12 +105,8 @@ async fn download(network: &Network, poster: &Keypair, job: &Job) -> Vec<i32> {
         .unwrap_or_else(|| panic!("job {} has its output kept: {outputs}", job.id));
     let blobs = BlobClient::new(&network.api_url, Arc::new(poster.insecure_clone()));
     let npy = blobs.get_bytes(&sha256).await.expect("the poster reads its output");
-    let shape = tensor_job::Shape {
-        rows: spec.rows,
-        row_bytes: spec.row_bytes,
-        macs_per_row: spec.macs_per_row,
-    };
-    tensor_job::read_output(&npy, shape, &job.result_hash).expect("the output checks out")
+    tensor_job::read_output(&npy, tensor_job::Shape::from(&spec), &job.result_hash)
+        .expect("the output checks out")
 }
 
 async fn worker_account(network: &Network, operator: &Pubkey) -> Worker {

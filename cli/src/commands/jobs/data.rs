@@ -8,9 +8,9 @@ use std::{path::Path, sync::Arc};
 use anyhow::{anyhow, bail, Context as _, Result};
 use ignis::{
     constants::{KERNEL_GEMM_I8, KERNEL_MLP_I8},
-    state::{BlobRef, JobKind, JobStatus, TensorSpec},
+    state::{JobKind, JobStatus, TensorSpec},
 };
-use ignis_client::blob::{BlobClient, BlobId};
+use ignis_client::blob::{blob_ref, BlobClient, BlobId};
 use ignis_kernels::tensor_job::{self, Shape, TensorInputs};
 use serde_json::{json, Value};
 
@@ -48,15 +48,7 @@ pub async fn prepare(
     let bytes = [read(files[0])?, read(files[1])?];
     let names = [files[0].display().to_string(), files[1].display().to_string()];
     let parsed = TensorInputs::parse(kernel_id, [&bytes[0], &bytes[1]], [&names[0], &names[1]])?;
-    let shape = parsed.shape();
-    let spec = TensorSpec {
-        kernel: kernel_id,
-        inputs: [0, 1]
-            .map(|i| BlobRef { sha256: BlobId::of(&bytes[i]).0, size: bytes[i].len() as u64 }),
-        rows: shape.rows,
-        row_bytes: shape.row_bytes,
-        macs_per_row: shape.macs_per_row,
-    };
+    let spec = parsed.spec([blob_ref(&bytes[0]), blob_ref(&bytes[1])]);
     spec.validate().map_err(|err| anyhow!("this job is outside the protocol's bounds: {err}"))?;
     let client = blob_client(ctx, api)?;
     for file in &files {
@@ -103,11 +95,12 @@ pub async fn result(ctx: &Context, id: u64, out: &Path, api: &str) -> Result<Rep
             anyhow!("the orchestrator at {api} holds no output of job #{id} with its root {root}: no replica uploaded it there")
         })?;
     let npy = blob_client(ctx, api)?.get_bytes(&sha256).await?;
-    let shape =
-        Shape { rows: spec.rows, row_bytes: spec.row_bytes, macs_per_row: spec.macs_per_row };
-    let values = tensor_job::read_output(&npy, shape, &job.result_hash).map_err(|err| {
-        anyhow!("the downloaded output of job #{id} does not check out: {err}; nothing was written")
-    })?;
+    let values =
+        tensor_job::read_output(&npy, Shape::from(&spec), &job.result_hash).map_err(|err| {
+            anyhow!(
+                "the downloaded output of job #{id} does not check out: {err}; nothing was written"
+            )
+        })?;
     std::fs::write(out, &npy).with_context(|| format!("cannot write {}", out.display()))?;
     let cols = spec.row_bytes as usize / 4;
     let mut json = json!({
