@@ -127,20 +127,18 @@ fn a_first_ignis_up_runs_a_job_without_any_error_or_warning() {
     let ten_file = state.path().join("ten.npy");
     std::fs::write(&ten_file, ignis_kernels::tensors::npy_matrix_i8(&ten)).unwrap();
     let model = format!("{digits}/model.safetensors");
-    let posted = ignis(&[
-        "job",
-        "post",
-        "--kernel",
-        "mlp-i8",
-        "--model",
-        &model,
-        "--input",
-        ten_file.to_str().unwrap(),
-        "--reward",
-        "1",
-        "--api",
-        &api_url,
-    ]);
+    let post_mlp = |input: &std::path::Path| -> Vec<String> {
+        let input = input.to_str().unwrap();
+        ["job", "post", "--kernel", "mlp-i8", "--model", &model, "--input", input]
+            .into_iter()
+            .chain(["--reward", "1", "--api", &api_url])
+            .map(String::from)
+            .collect()
+    };
+    fn as_strs(args: &[String]) -> Vec<&str> {
+        args.iter().map(String::as_str).collect()
+    }
+    let posted = ignis(&as_strs(&post_mlp(&ten_file)));
     let id = posted["id"].as_u64().expect("job id").to_string();
     let deadline = Instant::now() + Duration::from_secs(120);
     while ignis(&["job", "show", &id])["status"] != "completed" {
@@ -156,20 +154,9 @@ fn a_first_ignis_up_runs_a_job_without_any_error_or_warning() {
     let (_, _, logits) =
         ignis_kernels::tensors::read_npy_matrix_i32("out", &std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(logits, expected.logits, "the output file is the model's logits");
-    // A file of the wrong dtype is named before anything is paid.
-    let wrong = state.path().join("wrong.npy");
-    std::fs::write(&wrong, ignis_kernels::tensors::npy_matrix_i32(10, 64, &[0; 640])).unwrap();
-    let refused = Command::new(env!("CARGO_BIN_EXE_ignis"))
-        .args(["--url", &url, "--keypair", wallet.to_str().unwrap(), "job", "post"])
-        .args(["--kernel", "mlp-i8", "--model", &model, "--input", wrong.to_str().unwrap()])
-        .args(["--reward", "1", "--api", &api_url])
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&refused.stderr);
-    assert!(!refused.status.success(), "a wrong dtype is refused");
-    assert!(said.contains("wrong.npy") && said.contains("int8"), "{said}");
-    // So are a truncated file and one over the data plane's size limit, each by name, and
-    // nothing already stored is lost.
+    // A file of the wrong dtype, a truncated file and one over the data plane's size
+    // limit are each refused by name before anything is paid, and nothing already
+    // stored is lost.
     let fails = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_ignis"))
             .args(["--url", &url, "--keypair", wallet.to_str().unwrap()])
@@ -179,23 +166,14 @@ fn a_first_ignis_up_runs_a_job_without_any_error_or_warning() {
         assert!(!out.status.success(), "`ignis {}` should fail", args.join(" "));
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
+    let wrong = state.path().join("wrong.npy");
+    std::fs::write(&wrong, ignis_kernels::tensors::npy_matrix_i32(10, 64, &[0; 640])).unwrap();
+    let said = fails(&as_strs(&post_mlp(&wrong)));
+    assert!(said.contains("wrong.npy") && said.contains("int8"), "{said}");
     let whole = std::fs::read(&ten_file).unwrap();
     let truncated = state.path().join("truncated.npy");
     std::fs::write(&truncated, &whole[..whole.len() - 100]).unwrap();
-    let said = fails(&[
-        "job",
-        "post",
-        "--kernel",
-        "mlp-i8",
-        "--model",
-        &model,
-        "--input",
-        truncated.to_str().unwrap(),
-        "--reward",
-        "1",
-        "--api",
-        &api_url,
-    ]);
+    let said = fails(&as_strs(&post_mlp(&truncated)));
     assert!(said.contains("truncated.npy") && said.contains("not a readable .npy"), "{said}");
     let big = state.path().join("big.bin");
     std::fs::write(&big, vec![7u8; 1_200_000]).unwrap();
