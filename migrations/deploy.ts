@@ -85,6 +85,27 @@ async function deploy(provider: anchor.AnchorProvider): Promise<void> {
     .accountsPartial({ admin, mint, tokenProgram })
     .rpc();
   console.log(`Ignis initialised: config ${config.toBase58()}, IGN mint ${mint.toBase58()} (${signature})`);
+
+  // Every shard (SHARDS in constants.rs) and its vault, then the first epoch's emission.
+  const shards = (idl.constants.find((c: { name: string }) => c.name === "SHARDS")?.value ?? "16") as string;
+  for (let index = 0; index < Number(shards); index++) {
+    const seed = Buffer.from([index]);
+    await program.methods
+      .initShard(index)
+      .accountsPartial({
+        payer: admin,
+        shard: pda(Buffer.from("shard"), seed),
+        shardVault: pda(Buffer.from("shard_vault"), seed),
+        mint,
+        tokenProgram,
+      })
+      .rpc();
+  }
+  await program.methods
+    .mintEmission()
+    .accountsPartial({ mint, tokenProgram, rewardVault: pda(Buffer.from("reward_vault")) })
+    .rpc();
+  console.log(`${shards} shards created; the first epoch's emission minted`);
 }
 
 // Anchor's migrate runner calls the CommonJS export.

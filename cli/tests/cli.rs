@@ -295,11 +295,16 @@ fn anchors_typescript_client_names_program_errors_and_sees_instruction_logs() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("refused: RewardTooSmall"), "{stdout}");
-    // Only the 1 IGN job landed, as job 0, posted by the script's key.
-    let job = net.json(&poster, &["job", "show", "0"]);
+    // Only the 1 IGN job landed, under the id the script picked, posted by its key.
+    let id = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("accepted: job ")?.split(' ').next())
+        .expect("the script names the job it posted");
+    let job = net.json(&poster, &["job", "show", id]);
     assert_eq!(job["poster"], poster.key.to_string());
     assert_eq!(job["reward"], 1_000_000_000u64);
-    net.fails(&poster, &["job", "show", "1"], "there is no job #1");
+    let listed = net.json(&poster, &["job", "list"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1, "the refused posts left no job: {listed}");
 }
 
 #[test]

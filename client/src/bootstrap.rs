@@ -68,6 +68,15 @@ pub async fn initialize_protocol(
         genesis.verifier,
     );
     client.send(&[init], &[admin]).await?;
+    // Every shard and its vault, then the first epoch's emission.
+    let shards: Vec<_> =
+        (0..ignis::constants::SHARDS).map(|index| protocol.init_shard(me, index)).collect();
+    for batch in shards.chunks(4) {
+        client.send(batch, &[admin]).await?;
+    }
+    if genesis.emission.initial_rate > 0 {
+        client.send(&[protocol.mint_emission()], &[admin]).await?;
+    }
     Ok(protocol)
 }
 
@@ -129,23 +138,43 @@ pub async fn stake_and_register(
     let me = operator.pubkey();
     let account = token::associated_account(&me, &protocol.mint, &protocol.token_program);
     client.send(&[protocol.stake(me, account, stake)], &[operator]).await?;
-    wait_until_bondable(client, &me).await?;
+    wait_until_bondable(client, protocol, operator, &me).await?;
     client.send(&[instructions::register_worker(me, settings)], &[operator]).await.map(|_| ())
 }
 
-/// Waits until `owner`'s latest deposit may be bonded: the chain has moved past the
-/// slot it was made in (stake bonds in a later slot, so it earns nothing of a fee or
-/// slash landing in its own slot).
-pub async fn wait_until_bondable(client: &IgnisClient, owner: &Pubkey) -> Result<()> {
+/// Waits until `owner`'s latest deposit may be bonded (`Config::activation_due`): the
+/// chain has moved past the slot it was made in, and every shard has been synced since
+/// (stake bonds in a later slot, and only once the fees earned before it reached the
+/// stakers). The shards the crank has not synced yet are synced here, paid by `payer`.
+pub async fn wait_until_bondable(
+    client: &IgnisClient,
+    protocol: &Protocol,
+    payer: &Keypair,
+    owner: &Pubkey,
+) -> Result<()> {
     let Some(stake) = client.stake(owner).await? else { return Ok(()) };
     if stake.activating_amount == 0 {
         return Ok(());
     }
+    wait_for_slot_after(client, stake.activating_slot).await?;
+    let config = client.config().await?;
+    let stale: Vec<_> = (0..ignis::constants::SHARDS)
+        .filter(|i| config.shard_synced_slots[usize::from(*i)] <= stake.activating_slot)
+        .map(|i| protocol.sync_shard(i))
+        .collect();
+    for batch in stale.chunks(4) {
+        client.send(batch, &[payer]).await?;
+    }
+    Ok(())
+}
+
+/// Waits until the chain is past `slot`.
+async fn wait_for_slot_after(client: &IgnisClient, slot: u64) -> Result<()> {
     // A flaky node gets asked again: only the last error counts.
     let mut last_error = None;
     for _ in 0..200 {
         match client.rpc().get_slot().await {
-            Ok(slot) if slot > stake.activating_slot => return Ok(()),
+            Ok(now) if now > slot => return Ok(()),
             Ok(_) => {}
             Err(err) => last_error = Some(client.rpc_error(err)),
         }
@@ -164,6 +193,6 @@ pub async fn stake_and_bond(
 ) -> Result<()> {
     let me = owner.pubkey();
     client.send(&[protocol.stake(me, from, amount)], &[owner]).await?;
-    wait_until_bondable(client, &me).await?;
+    wait_until_bondable(client, protocol, owner, &me).await?;
     client.send(&[instructions::activate_stake(me)], &[owner]).await.map(|_| ())
 }

@@ -53,7 +53,6 @@ impl Protocol {
                 emission: pda::emission(),
                 mint: self.mint,
                 stake_vault: pda::stake_vault(),
-                job_vault: pda::job_vault(),
                 reward_vault: pda::reward_vault(),
                 token_program: self.token_program,
                 system_program: system_program::ID,
@@ -100,14 +99,67 @@ impl Protocol {
         )
     }
 
+    /// Creates shard `index` and its vault; `payer` funds their rent.
+    pub fn init_shard(&self, payer: Pubkey, index: u8) -> Instruction {
+        build(
+            ix_accounts::InitShard {
+                payer,
+                config: pda::config(),
+                shard: pda::shard(index),
+                shard_vault: pda::shard_vault(index),
+                mint: self.mint,
+                token_program: self.token_program,
+                system_program: system_program::ID,
+                event_authority: pda::event_authority(),
+                program: ignis::ID,
+            },
+            ix_data::InitShard { index },
+        )
+    }
+
+    /// Permissionless crank: shard `index`'s fees to the stakers, its work pool topped up.
+    pub fn sync_shard(&self, index: u8) -> Instruction {
+        build(
+            ix_accounts::SyncShard {
+                config: pda::config(),
+                shard: pda::shard(index),
+                shard_vault: pda::shard_vault(index),
+                reward_vault: pda::reward_vault(),
+                mint: self.mint,
+                token_program: self.token_program,
+                event_authority: pda::event_authority(),
+                program: ignis::ID,
+            },
+            ix_data::SyncShard {},
+        )
+    }
+
+    /// Permissionless crank, when `Config::emission_to_mint` says so (about once an epoch).
+    pub fn mint_emission(&self) -> Instruction {
+        build(
+            ix_accounts::MintEmission {
+                config: pda::config(),
+                reward_vault: pda::reward_vault(),
+                emission: pda::emission(),
+                mint: self.mint,
+                token_program: self.token_program,
+                event_authority: pda::event_authority(),
+                program: ignis::ID,
+            },
+            ix_data::MintEmission {},
+        )
+    }
+
     pub fn post_job(&self, poster: Pubkey, poster_token: Pubkey, args: PostJobArgs) -> Instruction {
+        let (shard, shard_vault) = pda::job_shard(args.job_id);
         build(
             ix_accounts::PostJob {
                 poster,
                 config: pda::config(),
                 job: pda::job(args.job_id),
                 poster_token,
-                job_vault: pda::job_vault(),
+                shard,
+                shard_vault,
                 mint: self.mint,
                 token_program: self.token_program,
                 system_program: system_program::ID,
@@ -119,13 +171,15 @@ impl Protocol {
     }
 
     pub fn cancel_job(&self, poster: Pubkey, job_id: u64, poster_token: Pubkey) -> Instruction {
+        let (shard, shard_vault) = pda::job_shard(job_id);
         build(
             ix_accounts::CancelJob {
                 poster,
                 config: pda::config(),
                 job: pda::job(job_id),
                 poster_token,
-                job_vault: pda::job_vault(),
+                shard,
+                shard_vault,
                 mint: self.mint,
                 token_program: self.token_program,
                 event_authority: pda::event_authority(),
@@ -142,6 +196,7 @@ impl Protocol {
         payout_token: Pubkey,
         nonce: u64,
     ) -> Instruction {
+        let (shard, shard_vault) = pda::job_shard(job_id);
         build(
             ix_accounts::SubmitPow {
                 operator,
@@ -149,9 +204,8 @@ impl Protocol {
                 job: pda::job(job_id),
                 worker: pda::worker(&operator),
                 payout_token,
-                job_vault: pda::job_vault(),
-                reward_vault: pda::reward_vault(),
-                emission: pda::emission(),
+                shard,
+                shard_vault,
                 mint: self.mint,
                 token_program: self.token_program,
                 event_authority: pda::event_authority(),
@@ -169,7 +223,6 @@ impl Protocol {
                 stake: pda::stake(&owner),
                 owner_token,
                 reward_vault: pda::reward_vault(),
-                emission: pda::emission(),
                 mint: self.mint,
                 token_program: self.token_program,
                 event_authority: pda::event_authority(),
@@ -181,7 +234,14 @@ impl Protocol {
 
     /// Permissionless: settles a kernel job. `replicas` lists every assigned replica in
     /// assignment order as (operator, payout token account owned by the operator).
-    pub fn finalize_job(&self, job_id: u64, replicas: &[(Pubkey, Pubkey)]) -> Instruction {
+    /// `slashing`: whether the settlement slashes someone ([`settlement_slashes`]), which
+    /// makes the config and the stake and reward vaults writable.
+    pub fn finalize_job(
+        &self,
+        job_id: u64,
+        replicas: &[(Pubkey, Pubkey)],
+        slashing: bool,
+    ) -> Instruction {
         let mut ix = build(
             ix_accounts::FinalizeJob {
                 settle: self.settle_accounts(job_id),
@@ -190,6 +250,7 @@ impl Protocol {
             },
             ix_data::FinalizeJob {},
         );
+        mark_slash_accounts(&mut ix, slashing);
         ix.accounts.extend(replica_metas(replicas));
         ix
     }
@@ -203,6 +264,7 @@ impl Protocol {
         job_id: u64,
         replicas: &[(Pubkey, Pubkey)],
         attested: Option<[u8; 32]>,
+        slashing: bool,
     ) -> Instruction {
         let accounts = ix_accounts::VerifyResult {
             verifier,
@@ -214,18 +276,20 @@ impl Protocol {
             Some(result_hash) => build(accounts, ix_data::AttestResult { result_hash }),
             None => build(accounts, ix_data::DisputeResult {}),
         };
+        mark_slash_accounts(&mut ix, slashing);
         ix.accounts.extend(replica_metas(replicas));
         ix
     }
 
     fn settle_accounts(&self, job_id: u64) -> ix_accounts::SettleAccounts {
+        let (shard, shard_vault) = pda::job_shard(job_id);
         ix_accounts::SettleAccounts {
             config: pda::config(),
             job: pda::job(job_id),
-            job_vault: pda::job_vault(),
+            shard,
+            shard_vault,
             reward_vault: pda::reward_vault(),
             stake_vault: pda::stake_vault(),
-            emission: pda::emission(),
             mint: self.mint,
             token_program: self.token_program,
         }
@@ -252,12 +316,14 @@ impl Protocol {
 
     /// Permissionless: returns an expired job's escrow to the poster's token account.
     pub fn refund_job(&self, job_id: u64, poster_token: Pubkey) -> Instruction {
+        let (shard, shard_vault) = pda::job_shard(job_id);
         build(
             ix_accounts::RefundJob {
                 config: pda::config(),
                 job: pda::job(job_id),
                 poster_token,
-                job_vault: pda::job_vault(),
+                shard,
+                shard_vault,
                 mint: self.mint,
                 token_program: self.token_program,
                 event_authority: pda::event_authority(),
@@ -265,6 +331,21 @@ impl Protocol {
             },
             ix_data::RefundJob {},
         )
+    }
+}
+
+/// Whether settling `job` under `ruling` slashes a replica: the program's own rule
+/// (`settlement::verdicts`), which decides the accounts a settlement writes.
+pub fn settlement_slashes(job: &ignis::state::Job, ruling: ignis::state::Ruling) -> bool {
+    ignis::settlement::slashes(&ignis::settlement::verdicts(job, ruling).0)
+}
+
+/// The config and the stake and reward vaults, read-only in a settlement unless it
+/// slashes: a settlement without a fault writes no protocol-wide account.
+fn mark_slash_accounts(ix: &mut Instruction, slashing: bool) {
+    let shared = [pda::config(), pda::stake_vault(), pda::reward_vault()];
+    for meta in ix.accounts.iter_mut().filter(|m| shared.contains(&m.pubkey)) {
+        meta.is_writable = slashing;
     }
 }
 

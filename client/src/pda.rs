@@ -20,8 +20,20 @@ pub fn stake_vault() -> Pubkey {
     find(&[STAKE_VAULT_SEED])
 }
 
-pub fn job_vault() -> Pubkey {
-    find(&[JOB_VAULT_SEED])
+/// Shard `index` (of `SHARDS`): its running totals.
+pub fn shard(index: u8) -> Pubkey {
+    find(&[SHARD_SEED, &index.to_le_bytes()])
+}
+
+/// Shard `index`'s vault: its jobs' escrow, fees and work pool.
+pub fn shard_vault(index: u8) -> Pubkey {
+    find(&[SHARD_VAULT_SEED, &index.to_le_bytes()])
+}
+
+/// The shard of job `id` and its vault.
+pub fn job_shard(id: u64) -> (Pubkey, Pubkey) {
+    let index = ignis::state::Shard::index_of(id);
+    (shard(index), shard_vault(index))
 }
 
 pub fn reward_vault() -> Pubkey {

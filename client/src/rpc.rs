@@ -316,6 +316,32 @@ impl IgnisClient {
         }
     }
 
+    /// Every shard, in index order (one `getMultipleAccounts`).
+    pub async fn shards(&self) -> Result<Vec<crate::accounts::Shard>> {
+        let addresses: Vec<Pubkey> = (0..ignis::constants::SHARDS).map(pda::shard).collect();
+        let response = self
+            .call(|| {
+                self.rpc.get_multiple_accounts_with_commitment(&addresses, self.rpc.commitment())
+            })
+            .await?;
+        response
+            .value
+            .into_iter()
+            .zip(&addresses)
+            .map(|(account, address)| {
+                let data = account
+                    .map(|a| a.data)
+                    .ok_or(ClientError::NotFound { what: "shard", address: *address })?;
+                decode(&data).map_err(|_| ClientError::Decode { what: "shard", address: *address })
+            })
+            .collect()
+    }
+
+    /// The jobs' running totals over every shard.
+    pub async fn shard_totals(&self) -> Result<crate::accounts::ShardTotals> {
+        Ok(crate::accounts::ShardTotals::sum(&self.shards().await?))
+    }
+
     pub async fn config(&self) -> Result<Config> {
         let address = pda::config();
         self.fetch(&address).await?.ok_or(ClientError::NotFound { what: "config", address })

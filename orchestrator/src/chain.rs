@@ -1,6 +1,8 @@
 //! The orchestrator's side of the cluster: reading every program account and sending
 //! signed instructions with errors counted.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use anchor_lang::{prelude::Pubkey, solana_program::instruction::Instruction};
 use ignis_client::rpc::{ClientError, ComputeBudget, IgnisClient};
 use solana_account_decoder_client_types::UiAccountEncoding;
@@ -17,6 +19,33 @@ pub const PACKET_DATA_SIZE: usize = 1232;
 pub struct Chain {
     pub client: IgnisClient,
     pub keypair: Keypair,
+    /// Keys that pay the orchestrator's fees in turn (see [`fee_payers`]).
+    fee_payers: Vec<Keypair>,
+    next_payer: AtomicUsize,
+}
+
+/// Lamports each fee payer is topped up to, from the orchestrator key, whenever it has
+/// less than half: about 20,000 transactions at the base fee.
+pub const FEE_PAYER_FLOAT: u64 = 100_000_000;
+
+/// `count` fee-payer keys derived from the orchestrator's secret, so the same ones come
+/// back after a restart. A transaction's fee payer is written by it: were the
+/// orchestrator key to pay every assignment, that one account would cap the whole
+/// network's assignments at Solana's per-account limit; spread over several payers, it
+/// signs only as the authority (read-only).
+pub fn fee_payers(orchestrator: &Keypair, count: usize) -> Vec<Keypair> {
+    use sha2::{Digest, Sha256};
+    (0..count as u32)
+        .map(|i| {
+            let seed: [u8; 32] = Sha256::new()
+                .chain_update(b"ignis-orchestrator-fee-payer")
+                .chain_update(orchestrator.secret_bytes())
+                .chain_update(i.to_le_bytes())
+                .finalize()
+                .into();
+            Keypair::new_from_array(seed)
+        })
+        .collect()
 }
 
 /// Every account of the program at (at least) `slot`.
@@ -26,8 +55,50 @@ pub struct Snapshot {
 }
 
 impl Chain {
-    pub fn new(url: &str, budget: ComputeBudget, keypair: Keypair) -> Self {
-        Chain { client: IgnisClient::new(url).with_compute_budget(budget), keypair }
+    pub fn new(url: &str, budget: ComputeBudget, keypair: Keypair, fee_payers: usize) -> Self {
+        let fee_payers = self::fee_payers(&keypair, fee_payers);
+        Chain {
+            client: IgnisClient::new(url).with_compute_budget(budget),
+            keypair,
+            fee_payers,
+            next_payer: AtomicUsize::new(0),
+        }
+    }
+
+    /// Tops every fee payer up to [`FEE_PAYER_FLOAT`] from the orchestrator key when it
+    /// has less than half of it. Returns how many were topped up.
+    pub async fn fund_fee_payers(&self) -> Result<usize, ClientError> {
+        let mut transfers = vec![];
+        for payer in &self.fee_payers {
+            let address = payer.pubkey();
+            let balance = self.client.call(|| self.client.rpc().get_balance(&address)).await?;
+            if balance < FEE_PAYER_FLOAT / 2 {
+                transfers.push(solana_system_interface::instruction::transfer(
+                    &self.me(),
+                    &address,
+                    FEE_PAYER_FLOAT - balance,
+                ));
+            }
+        }
+        for batch in transfers.chunks(8) {
+            self.client.send(batch, &[&self.keypair]).await?;
+        }
+        Ok(transfers.len())
+    }
+
+    /// A fee payer, for sizing transactions: when it is not the orchestrator key, its
+    /// signature takes room too.
+    pub fn some_payer(&self) -> Pubkey {
+        self.fee_payers.first().unwrap_or(&self.keypair).pubkey()
+    }
+
+    /// The next fee payer in turn; the orchestrator key when there are none.
+    fn payer(&self) -> &Keypair {
+        if self.fee_payers.is_empty() {
+            return &self.keypair;
+        }
+        let at = self.next_payer.fetch_add(1, Ordering::Relaxed) % self.fee_payers.len();
+        &self.fee_payers[at]
     }
 
     pub fn me(&self) -> Pubkey {
@@ -38,14 +109,26 @@ impl Chain {
         self.client.url()
     }
 
-    /// Signs with the orchestrator key and sends; errors are counted by `op`.
+    /// Sends with the next fee payer, signed by the orchestrator key too when an
+    /// instruction needs it (assignments, rulings, the heartbeat; not the permissionless
+    /// cranks); errors are counted by `op`.
     pub async fn send(
         &self,
         metrics: &Metrics,
         op: &str,
         instructions: &[Instruction],
     ) -> Result<u64, ClientError> {
-        let result = self.client.send(instructions, &[&self.keypair]).await;
+        let me = self.me();
+        let payer = self.payer();
+        let needs_me = instructions
+            .iter()
+            .flat_map(|ix| &ix.accounts)
+            .any(|meta| meta.is_signer && meta.pubkey == me);
+        let result = if needs_me && payer.pubkey() != me {
+            self.client.send(instructions, &[payer, &self.keypair]).await
+        } else {
+            self.client.send(instructions, &[payer]).await
+        };
         match result {
             Ok(signature) => {
                 // The slot it landed in: the index must reach it before in-flight work

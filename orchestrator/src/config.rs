@@ -95,6 +95,12 @@ pub struct Config {
     /// Rounds of Freivalds' test on an uploaded output (false-accept chance 2^-rounds).
     #[arg(long, env = "IGNIS_FREIVALDS_ROUNDS", default_value_t = 20)]
     pub freivalds_rounds: u32,
+    /// Keys, derived from the orchestrator's, that pay its transactions' fees in turn:
+    /// a fee payer is written by every transaction it pays, so one payer would cap the
+    /// network's assignments at one account's limit. Topped up from the orchestrator
+    /// key. 0: the orchestrator key pays.
+    #[arg(long, env = "IGNIS_FEE_PAYERS", default_value_t = 8)]
+    pub fee_payers: usize,
 }
 
 impl Config {
@@ -121,6 +127,7 @@ impl Config {
             verify_recompute_max_macs: 1 << 32,
             verify_sample_rows: 64,
             freivalds_rounds: 20,
+            fee_payers: 8,
         }
     }
 

@@ -1,7 +1,8 @@
 //! The crank: expires assignments past their deadline, refunds unassignable jobs,
 //! settles kernel jobs the verifier did not rule on, bonds stake deposited in an
-//! earlier slot, and closes settled jobs once their retention has passed (their rent
-//! goes back to the posters; the index keeps them as history). Each action is planned
+//! earlier slot, closes settled jobs once their retention has passed (their rent
+//! goes back to the posters; the index keeps them as history), syncs the shards (fees
+//! to the stakers, work pools topped up) and mints the emission about once an epoch. Each action is planned
 //! from the index only when the program's own rule (the functions on
 //! `ignis::state::Job`, on the protocol clock) says it is due, and a refused one backs
 //! off, so no failing transaction is sent over and over.
@@ -13,7 +14,11 @@ use std::{
 };
 
 use anchor_lang::prelude::Pubkey;
-use ignis_client::{instructions::Protocol, token};
+use ignis::state::Ruling;
+use ignis_client::{
+    instructions::{settlement_slashes, Protocol},
+    token,
+};
 use tokio::{sync::Semaphore, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
@@ -29,14 +34,27 @@ pub enum Action {
     Expire { job_id: u64, operator: Pubkey },
     /// Return the escrow of an expired job with nothing assigned.
     Refund { job_id: u64, poster: Pubkey },
-    /// Settle a kernel job; `operators` in assignment order.
-    Finalize { job_id: u64, operators: Vec<Pubkey> },
+    /// Settle a kernel job; `operators` in assignment order; `slashing` when the
+    /// settlement slashes someone (`settlement_slashes`).
+    Finalize { job_id: u64, operators: Vec<Pubkey>, slashing: bool },
     /// Bond a stake deposit made in an earlier slot.
     Activate { owner: Pubkey },
     /// Close a settled job past its retention; its rent goes to `poster`. Sent
     /// [`CLOSE_BATCH`] to a transaction.
     Close { job_id: u64, poster: Pubkey },
+    /// Hand shard `index`'s fees to the stakers, report its work and top its pool up.
+    /// Sent [`SYNC_BATCH`] to a transaction, at most every [`SYNC_INTERVAL`] per shard.
+    Sync { index: u8 },
+    /// Mint the emission of the epoch ahead, once the minted emission is used up.
+    MintEmission,
 }
+
+/// `sync_shard`s per transaction: each adds two accounts to six shared ones.
+pub const SYNC_BATCH: usize = 4;
+
+/// How often a shard with something to sync is synced: the longest a fee waits for
+/// the stakers, and a new deposit for bonding.
+pub const SYNC_INTERVAL: Duration = Duration::from_secs(5);
 
 /// `close_job`s per transaction: each adds the job and its poster (64 bytes of keys)
 /// to a transaction of at most 1,232 bytes.
@@ -50,6 +68,8 @@ impl Action {
             Action::Finalize { .. } => "finalize",
             Action::Activate { .. } => "activate",
             Action::Close { .. } => "close",
+            Action::Sync { .. } => "sync",
+            Action::MintEmission => "mint_emission",
         }
     }
 
@@ -59,13 +79,14 @@ impl Action {
             | Action::Refund { job_id, .. }
             | Action::Finalize { job_id, .. }
             | Action::Close { job_id, .. } => Some(*job_id),
-            Action::Activate { .. } => None,
+            Action::Activate { .. } | Action::Sync { .. } | Action::MintEmission => None,
         }
     }
 }
 
 /// Everything due at chain (wall-clock) time `wall_now`, by the program's rules for
-/// `expire_assignment`, `refund_job`, `finalize_job`, `activate_stake` and `close_job`.
+/// `expire_assignment`, `refund_job`, `finalize_job`, `activate_stake`, `close_job`,
+/// `sync_shard` and `mint_emission`.
 pub fn plan(index: &Index, wall_now: i64) -> Vec<Action> {
     let Some(config) = index.program_config() else { return vec![] };
     let now = config.clock_at(wall_now);
@@ -87,13 +108,38 @@ pub fn plan(index: &Index, wall_now: i64) -> Vec<Action> {
             let operators: Option<Vec<Pubkey>> =
                 live.iter().map(|a| operator_of(&a.worker)).collect();
             if let Some(operators) = operators {
-                actions.push(Action::Finalize { job_id: job.id, operators });
+                let slashing = settlement_slashes(job, Ruling::Unverified);
+                actions.push(Action::Finalize { job_id: job.id, operators, slashing });
             }
         }
     }
     for (owner, stake) in &index.stakes {
-        if stake.value.activation_due(index.slot) {
+        if config.activation_due(&stake.value, index.slot) {
             actions.push(Action::Activate { owner: *owner });
+        }
+    }
+    if config.emission_to_mint(wall_now) > 0 {
+        actions.push(Action::MintEmission);
+    }
+    // A shard is synced when it holds something for the stakers or the retarget, is
+    // due emission, or a deposit waits for it to bond.
+    let waiting_deposit = index
+        .stakes
+        .values()
+        .filter(|s| s.value.activating_amount > 0)
+        .map(|s| s.value.activating_slot)
+        .max();
+    for (index_of, shard) in &index.shards {
+        let shard = &shard.value;
+        let synced_slot = config.shard_synced_slots.get(usize::from(*index_of)).copied();
+        let deposit_waits =
+            waiting_deposit.zip(synced_slot).is_some_and(|(deposit, synced)| synced <= deposit);
+        if shard.fees_pending > 0
+            || shard.work_units_unreported > 0
+            || config.work_due(shard) > 0
+            || deposit_waits
+        {
+            actions.push(Action::Sync { index: *index_of });
         }
     }
     // Oldest settled first; none after the first whose retention has not passed.
@@ -125,16 +171,18 @@ pub fn instructions(
         Action::Refund { job_id, poster } => {
             vec![create(poster), protocol.refund_job(*job_id, ata(poster))]
         }
-        Action::Finalize { job_id, operators } => {
+        Action::Finalize { job_id, operators, slashing } => {
             let mut ixs: Vec<_> = operators.iter().map(create).collect();
             let replicas: Vec<(Pubkey, Pubkey)> = operators.iter().map(|o| (*o, ata(o))).collect();
-            ixs.push(protocol.finalize_job(*job_id, &replicas));
+            ixs.push(protocol.finalize_job(*job_id, &replicas, *slashing));
             ixs
         }
         Action::Activate { owner } => vec![ignis_client::instructions::activate_stake(*owner)],
         Action::Close { job_id, poster } => {
             vec![ignis_client::instructions::close_job(*job_id, *poster)]
         }
+        Action::Sync { index } => vec![protocol.sync_shard(*index)],
+        Action::MintEmission => vec![protocol.mint_emission()],
     }
 }
 
@@ -160,10 +208,11 @@ impl Backoff {
     }
 
     fn succeeded(&mut self, action: &Action) {
-        self.0.insert(
-            action.clone(),
-            Attempt { next: Instant::now() + Duration::from_secs(3), failures: 0 },
-        );
+        let wait = match action {
+            Action::Sync { .. } => SYNC_INTERVAL,
+            _ => Duration::from_secs(3),
+        };
+        self.0.insert(action.clone(), Attempt { next: Instant::now() + wait, failures: 0 });
     }
 
     /// Returns how many times in a row the action has now failed.
@@ -181,6 +230,8 @@ impl Backoff {
             (Action::Activate { owner }, None) => {
                 index.stakes.get(owner).is_some_and(|s| s.value.activating_amount > 0)
             }
+            // Kept, so that a shard is synced at most every SYNC_INTERVAL.
+            (Action::Sync { .. } | Action::MintEmission, None) => true,
             _ => false,
         });
     }
@@ -206,13 +257,17 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
             protocol.map(|p| (p, due))
         };
         if let Some((protocol, due)) = due {
-            // Closes travel CLOSE_BATCH to a transaction; every other action alone.
-            let (closes, singles): (Vec<Action>, Vec<Action>) =
+            // Closes travel CLOSE_BATCH to a transaction, syncs SYNC_BATCH; every other
+            // action alone.
+            let (closes, rest): (Vec<Action>, Vec<Action>) =
                 due.into_iter().partition(|a| matches!(a, Action::Close { .. }));
+            let (syncs, singles): (Vec<Action>, Vec<Action>) =
+                rest.into_iter().partition(|a| matches!(a, Action::Sync { .. }));
             let batches = singles
                 .into_iter()
                 .map(|action| vec![action])
-                .chain(closes.chunks(CLOSE_BATCH).map(<[Action]>::to_vec));
+                .chain(closes.chunks(CLOSE_BATCH).map(<[Action]>::to_vec))
+                .chain(syncs.chunks(SYNC_BATCH).map(<[Action]>::to_vec));
             for batch in batches {
                 let (shared, backoff, sends) = (shared.clone(), backoff.clone(), sends.clone());
                 tasks.spawn(async move {
@@ -233,8 +288,8 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                     for action in &batch {
                         match &result {
                             Ok(_) => {
-                                // Closing is routine; the rest is worth a line.
-                                if kind == "close" {
+                                // Closing and syncing are routine; the rest is worth a line.
+                                if matches!(kind, "close" | "sync") {
                                     tracing::debug!(job = ?action.job_id(), action = kind, "cranked");
                                 } else {
                                     tracing::info!(job = ?action.job_id(), action = kind, "cranked");

@@ -195,18 +195,22 @@ pub fn worker_spec(
     }
 }
 
-/// Splits matches into transactions that each fit the packet size, with the sender's
+/// Splits matches into transactions that each fit the packet size, paid by `payer` (a
+/// fee payer other than the orchestrator adds its signature), with the sender's
 /// compute-budget instructions in front.
-pub fn pack(orchestrator: &Pubkey, budget: &ComputeBudget, matches: &[Match]) -> Vec<Vec<Match>> {
+pub fn pack(
+    orchestrator: &Pubkey,
+    payer: &Pubkey,
+    budget: &ComputeBudget,
+    matches: &[Match],
+) -> Vec<Vec<Match>> {
     let mut batches: Vec<Vec<Match>> = vec![];
     let mut current: Vec<Match> = vec![];
     for m in matches {
         current.push(*m);
         let ixs: Vec<_> =
             current.iter().map(|m| assign_job(*orchestrator, m.job_id, m.operator)).collect();
-        if transaction_size(orchestrator, &budget.apply(&ixs)) > PACKET_DATA_SIZE
-            && current.len() > 1
-        {
+        if transaction_size(payer, &budget.apply(&ixs)) > PACKET_DATA_SIZE && current.len() > 1 {
             let last = current.pop().expect("just pushed");
             batches.push(std::mem::replace(&mut current, vec![last]));
         }
@@ -288,7 +292,8 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                 }
                 drop(guard);
                 let budget = shared.chain.client.compute_budget();
-                for batch in pack(&shared.chain.me(), &budget, &matches) {
+                for batch in pack(&shared.chain.me(), &shared.chain.some_payer(), &budget, &matches)
+                {
                     tasks.spawn(send_batch(
                         shared.clone(),
                         in_flight.clone(),
@@ -364,7 +369,8 @@ mod tests {
 
     #[test]
     fn batches_fit_the_packet_limit_and_keep_every_match() {
-        let orchestrator = Pubkey::new_unique();
+        // A fee payer of its own: two signatures, the larger transaction.
+        let (orchestrator, payer) = (Pubkey::new_unique(), Pubkey::new_unique());
         let matches: Vec<Match> = (0..40)
             .map(|i| Match {
                 job_id: i,
@@ -372,19 +378,19 @@ mod tests {
                 operator: Pubkey::new_unique(),
             })
             .collect();
-        let batches = pack(&orchestrator, &ComputeBudget::default(), &matches);
+        let batches = pack(&orchestrator, &payer, &ComputeBudget::default(), &matches);
         assert!(batches.len() > 1 && batches.len() < 40, "{} batches", batches.len());
         // A sender's compute-budget instructions take room too: every batch still fits.
         let budget = ComputeBudget { unit_price: Some(1_000), unit_limit: Some(1_400_000) };
-        for batch in pack(&orchestrator, &budget, &matches) {
+        for batch in pack(&orchestrator, &payer, &budget, &matches) {
             let ixs: Vec<_> =
                 batch.iter().map(|m| assign_job(orchestrator, m.job_id, m.operator)).collect();
-            assert!(transaction_size(&orchestrator, &budget.apply(&ixs)) <= PACKET_DATA_SIZE);
+            assert!(transaction_size(&payer, &budget.apply(&ixs)) <= PACKET_DATA_SIZE);
         }
         for batch in &batches {
             let ixs: Vec<_> =
                 batch.iter().map(|m| assign_job(orchestrator, m.job_id, m.operator)).collect();
-            assert!(transaction_size(&orchestrator, &ixs) <= PACKET_DATA_SIZE);
+            assert!(transaction_size(&payer, &ixs) <= PACKET_DATA_SIZE);
         }
         assert_eq!(batches.iter().flatten().copied().collect::<Vec<_>>(), matches);
         // A full batch is full: one more would not fit.
@@ -392,7 +398,7 @@ mod tests {
         let mut more: Vec<_> =
             first.iter().map(|m| assign_job(orchestrator, m.job_id, m.operator)).collect();
         more.push(assign_job(orchestrator, 99, Pubkey::new_unique()));
-        assert!(transaction_size(&orchestrator, &more) > PACKET_DATA_SIZE);
+        assert!(transaction_size(&payer, &more) > PACKET_DATA_SIZE);
     }
 
     #[test]

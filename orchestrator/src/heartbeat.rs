@@ -20,6 +20,7 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
     let mut tick = interval(shared.settings.heartbeat_interval());
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut failures = 0u32;
+    let mut beats = 0u64;
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -31,6 +32,13 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
         };
         if !orchestrating {
             continue;
+        }
+        // The fee payers' float, checked every 20 heartbeats (a minute by default).
+        beats += 1;
+        if beats.is_multiple_of(20) {
+            if let Err(err) = shared.chain.fund_fee_payers().await {
+                tracing::warn!("cannot top up the fee payers from {me}: {err}; fund {me} with SOL");
+            }
         }
         let heartbeat = ignis_client::instructions::heartbeat(me);
         match shared.chain.send(&shared.metrics, "heartbeat", &[heartbeat]).await {

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use anchor_lang::{prelude::Pubkey, Discriminator};
-use ignis::state::{Config, Job, JobStatus, Stake, Worker};
+use ignis::state::{Config, Job, JobStatus, Shard, Stake, Worker};
 use ignis_client::accounts::decode;
 
 use crate::views::{JobView, JobsByStatus, StatsView, WorkerView};
@@ -29,6 +29,7 @@ pub enum Change {
     Worker(Pubkey),
     WorkerRemoved(Pubkey),
     Stake(Pubkey),
+    Shard(u8),
     Config,
 }
 
@@ -43,6 +44,8 @@ pub struct Index {
     pub workers: HashMap<Pubkey, Entry<Worker>>,
     /// By owner.
     pub stakes: HashMap<Pubkey, Entry<Stake>>,
+    /// By index.
+    pub shards: BTreeMap<u8, Entry<Shard>>,
     worker_by_operator: HashMap<Pubkey, Pubkey>,
     job_by_address: HashMap<Pubkey, u64>,
     /// Jobs not yet settled (open, running, revealing, challenge): what the crank and
@@ -176,6 +179,16 @@ impl Index {
                 self.dirty_workers.insert(*worker);
             }
             Some(Change::Stake(owner))
+        } else if discriminator == Shard::DISCRIMINATOR {
+            let shard: Shard = decode(data).ok()?;
+            let index = shard.index;
+            if let Some(old) = self.shards.get(&index) {
+                if old.slot > slot || old.data == data {
+                    return None;
+                }
+            }
+            self.shards.insert(index, Entry { value: shard, address, slot, data: data.to_vec() });
+            Some(Change::Shard(index))
         } else if discriminator == Config::DISCRIMINATOR {
             let config: Config = decode(data).ok()?;
             if let Some(old) = &self.config {

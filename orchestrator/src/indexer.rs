@@ -77,7 +77,7 @@ fn publish(shared: &Shared, changes: Vec<Change>, source: Source) -> usize {
                     workers_to_show.insert(ignis_client::pda::worker(&entry.value.operator));
                 }
             }
-            Change::WorkerRemoved(_) | Change::Config => {}
+            Change::WorkerRemoved(_) | Change::Config | Change::Shard(_) => {}
         }
     }
     for address in workers_to_show {

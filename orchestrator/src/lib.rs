@@ -158,7 +158,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
              pass the orchestrator's key with --keypair FILE (or IGNIS_KEYPAIR), or create one with `ignis keygen`"
         )
     })?;
-    let chain = chain::Chain::new(&config.url, config.budget, keypair);
+    let chain = chain::Chain::new(&config.url, config.budget, keypair, config.fee_payers);
     let program_config = match chain.client.config().await {
         Ok(config) => config,
         Err(ClientError::Rpc { .. }) => bail!(
@@ -173,6 +173,12 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         Err(err) => return Err(anyhow!(err).context("reading the Ignis config")),
     };
     let me = chain.me();
+    chain.fund_fee_payers().await.map_err(|err| {
+        anyhow!(
+            "funding the orchestrator's fee payers from {me}: {err}
+fund {me} with SOL, or pass --fee-payers 0 to pay with it alone"
+        )
+    })?;
     match (program_config.orchestrator == me, program_config.verifier == me) {
         (true, true) => {}
         (false, false) => bail!(

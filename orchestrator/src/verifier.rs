@@ -17,9 +17,13 @@ use std::{
 use anchor_lang::prelude::Pubkey;
 use ignis::{
     constants::KERNEL_MATMUL_U32,
-    state::{Job, JobKind, Params, TensorSpec},
+    state::{Job, JobKind, Params, Ruling, TensorSpec},
 };
-use ignis_client::{blob::BlobId, instructions::Protocol, token};
+use ignis_client::{
+    blob::BlobId,
+    instructions::{settlement_slashes, Protocol},
+    token,
+};
 use ignis_kernels::tensor_job::{self, Shape, TensorInputs};
 use rand::{rngs::StdRng, SeedableRng};
 use tokio::task::JoinSet;
@@ -201,6 +205,10 @@ struct Task {
     uploads: Vec<([u8; 32], UploadedOutput)>,
     /// Every live replica's operator, in assignment order.
     operators: Vec<Pubkey>,
+    /// Which rulings slash a replica (and so write the config): (attesting each
+    /// revealed result, disputing).
+    slashes_if_attested: Vec<([u8; 32], bool)>,
+    slashes_if_disputed: bool,
     protocol: Protocol,
     previous: Option<State>,
 }
@@ -254,6 +262,12 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                             .collect();
                         if let Some(operators) = operators {
                             states.insert(round, State::Checking);
+                            let revealed_slashing = revealed
+                                .iter()
+                                .map(|hash| {
+                                    (*hash, settlement_slashes(job, Ruling::Attested(*hash)))
+                                })
+                                .collect();
                             start.push(Task {
                                 job_id: job.id,
                                 round,
@@ -264,6 +278,8 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                                 revealed,
                                 uploads: job_uploads,
                                 operators,
+                                slashes_if_attested: revealed_slashing,
+                                slashes_if_disputed: settlement_slashes(job, Ruling::Disputed),
                                 protocol,
                                 previous: state,
                             });
@@ -409,7 +425,11 @@ async fn rule(shared: &Shared, task: &Task, finding: Finding) -> State {
         Finding::Right(hash) => Some(hash),
         Finding::AllWrong => None,
     };
-    ixs.push(protocol.verify_result(me, task.job_id, &replicas, attested));
+    let slashing = match attested {
+        Some(hash) => task.slashes_if_attested.iter().any(|(h, s)| *h == hash && *s),
+        None => task.slashes_if_disputed,
+    };
+    ixs.push(protocol.verify_result(me, task.job_id, &replicas, attested, slashing));
     let (outcome, op) =
         if attested.is_some() { ("attested", "attest") } else { ("disputed", "dispute") };
     match shared.chain.send(&shared.metrics, op, &ixs).await {

@@ -49,12 +49,17 @@ const posterToken = PublicKey.findProgramAddressSync(
   ASSOCIATED_TOKEN_PROGRAM,
 )[0];
 
+// A fresh id, as clients pick them (`fresh_job_id`); its shard is id mod 16.
+const jobId = new BN(Date.now());
+const shardIndex = Buffer.from([jobId.modn(16)]);
+
 // `config`, `job` (seeds "job" + args.job_id) and `system_program` are resolved from
 // the IDL; the rest are named here as client/src/instructions.rs `post_job` passes them.
 const accounts = {
   poster: user.publicKey,
   posterToken,
-  jobVault: config.jobVault,
+  shard: pda(Buffer.from('shard'), shardIndex),
+  shardVault: pda(Buffer.from('shard_vault'), shardIndex),
   mint: config.mint,
   tokenProgram: config.tokenProgram,
   eventAuthority: pda(Buffer.from('__event_authority')),
@@ -82,7 +87,6 @@ expect(
 );
 
 // The job PDA Anchor resolves from the IDL's seeds is the one the program derives.
-const jobId = config.nextJobId;
 const resolved = await postJob(jobId, 0).pubkeys();
 expect(
   resolved.job?.equals(pda(Buffer.from('job'), u64le(jobId))),
@@ -154,8 +158,10 @@ expect(
   invoke >= 0 && invoke < instruction && instruction < success,
   `the logs do not show "invoke [1]", "Instruction: PostJob", "success" in order:\n${logs.join('\n')}`,
 );
-const after = await program.account.config.fetch(configAddress);
-expect(after.nextJobId.eq(jobId.addn(1)), `next_job_id is ${after.nextJobId}, expected ${jobId.addn(1)}`);
+// The job's shard booked it: Anchor decodes the Shard account from the IDL too.
+const shard = await program.account.shard.fetch(accounts.shard);
+expect(shard.index === jobId.modn(16), `shard ${accounts.shard} has index ${shard.index}`);
+expect(shard.escrowed.gte(new BN(1_000_000_000)), `shard ${shard.index} escrows ${shard.escrowed}`);
 const job = await program.account.job.fetch(pda(Buffer.from('job'), u64le(jobId)));
 expect(job.reward.eq(new BN(1_000_000_000)), `job ${jobId} escrows ${job.reward}, not 1 IGN`);
 

@@ -102,7 +102,14 @@ impl Node {
             accepting_jobs: true,
         };
         // A deposit made just before bonds in a later slot (registering bonds it).
-        ignis_client::bootstrap::wait_until_bondable(&self.client, &self.operator.pubkey()).await?;
+        let me = self.operator.pubkey();
+        ignis_client::bootstrap::wait_until_bondable(
+            &self.client,
+            &self.protocol,
+            &self.operator,
+            &me,
+        )
+        .await?;
         self.send(&[instructions::register_worker(self.operator.pubkey(), settings)])
             .await
             .map_err(|err| {

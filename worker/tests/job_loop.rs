@@ -72,9 +72,9 @@ impl Net {
     }
 
     /// Posts a job from the admin and assigns it (the admin is the orchestrator here).
-    /// Returns the job id (ids are sequential: the config's `next_job_id`).
+    /// Returns the job id (ids are sequential: the jobs posted so far).
     async fn post_and_assign(&self, kind: JobKind, reward: u64, operator: &Pubkey) -> u64 {
-        let id = self.client.config().await.unwrap().next_job_id;
+        let id = self.client.shard_totals().await.unwrap().jobs_posted;
         let poster_token = token::associated_account(
             &self.admin.pubkey(),
             &self.protocol.mint,

@@ -1,5 +1,5 @@
-// Reading the chain: the protocol's Config, a holder's Stake and IGN balance, jobs,
-// the cluster's clock and rent. Accounts are decoded with the generated client.
+// Reading the chain: the protocol's Config, the jobs' totals summed over the 16 shards,
+// a holder's Stake and IGN balance, jobs, the cluster's clock and rent. Accounts are decoded with the generated client.
 
 import {
   address,
@@ -13,6 +13,7 @@ import {
 } from '@solana/kit';
 import { findAssociatedTokenPda } from '@solana-program/token';
 import {
+  fetchAllMaybeShard,
   fetchMaybeConfig,
   fetchMaybeJob,
   fetchMaybeStake,
@@ -22,11 +23,20 @@ import {
   JobStatus,
   type Config,
   type Job,
+  type Shard,
   type Stake,
   type Worker,
 } from '../generated';
 import type { JobView } from './api';
-import { jobAddress, programAddresses, PROGRAM_ADDRESS, stakeAddress, workerAddress, type Protocol } from './program';
+import {
+  allShardAddresses,
+  jobAddress,
+  programAddresses,
+  PROGRAM_ADDRESS,
+  stakeAddress,
+  workerAddress,
+  type Protocol,
+} from './program';
 
 export type ChainRpc = Rpc<SolanaRpcApi>;
 
@@ -38,6 +48,46 @@ export async function readConfig(rpc: ChainRpc): Promise<Config | null> {
   const { config } = await programAddresses();
   const account = await fetchMaybeConfig(rpc, config, { commitment: 'confirmed' });
   return account.exists ? account.data : null;
+}
+
+/**
+ * The jobs' running totals, protocol-wide: the program keeps them per shard (the Config
+ * no longer has them), so they are the sum over the shards.
+ */
+export interface JobTotals {
+  jobsPosted: bigint;
+  jobsCompleted: bigint;
+  jobsCancelled: bigint;
+  jobsRefunded: bigint;
+  /** Rewards of live jobs, neither paid nor returned. */
+  escrowed: bigint;
+  /** Rewards paid to workers from escrow (fees excluded). */
+  paidToWorkers: bigint;
+  /** Shard accounts found (all 16 once the protocol is set up). */
+  shards: number;
+}
+
+const TOTAL_FIELDS = ['jobsPosted', 'jobsCompleted', 'jobsCancelled', 'jobsRefunded', 'escrowed', 'paidToWorkers'] as const;
+
+/** The shards' job totals added up. */
+export function sumShards(shards: readonly Pick<Shard, (typeof TOTAL_FIELDS)[number]>[]): JobTotals {
+  const totals: JobTotals = {
+    jobsPosted: 0n,
+    jobsCompleted: 0n,
+    jobsCancelled: 0n,
+    jobsRefunded: 0n,
+    escrowed: 0n,
+    paidToWorkers: 0n,
+    shards: shards.length,
+  };
+  for (const shard of shards) for (const field of TOTAL_FIELDS) totals[field] += shard[field];
+  return totals;
+}
+
+/** Every shard account in one getMultipleAccounts, summed (a shard not created yet counts as empty). */
+export async function readJobTotals(rpc: ChainRpc): Promise<JobTotals> {
+  const accounts = await fetchAllMaybeShard(rpc, await allShardAddresses(), { commitment: 'confirmed' });
+  return sumShards(accounts.flatMap((account) => (account.exists ? [account.data] : [])));
 }
 
 export function protocolOf(config: Config): Protocol {

@@ -8,6 +8,8 @@ import type { JobView } from './api';
 import { formatDuration } from './format';
 import { claimableRewards, type ConfigLike, type StakeLike } from './rewards';
 
+type RewardsConfig = Pick<ConfigLike, 'rewards'>;
+
 /**
  * `Config.params.jobRetentionSeconds` as a number: how long a settled job stays on
  * chain before it may be closed (at most 30 days, so a number holds it exactly).
@@ -55,12 +57,12 @@ export interface ClosableStake extends StakeLike {
  * `Stake::is_empty`: nothing bonded, activating or unbonding, and nothing to claim
  * (with nothing bonded, only the rewards already booked are claimable).
  */
-export function stakeIsEmpty(config: ConfigLike, stake: ClosableStake, now: bigint): boolean {
+export function stakeIsEmpty(config: RewardsConfig, stake: ClosableStake): boolean {
   return (
     stake.amount === 0n &&
     stake.activatingAmount === 0n &&
     stake.unbondingAmount === 0n &&
-    claimableRewards(config, stake, now) === 0n
+    claimableRewards(config, stake) === 0n
   );
 }
 
@@ -69,10 +71,9 @@ export function stakeIsEmpty(config: ConfigLike, stake: ClosableStake, now: bigi
  * owner's worker (null when it never registered one) is not registered.
  */
 export function canCloseStake(
-  config: ConfigLike,
+  config: RewardsConfig,
   stake: ClosableStake | null,
   worker: { registered: boolean } | null,
-  now: bigint,
 ): boolean {
-  return stake !== null && stakeIsEmpty(config, stake, now) && !(worker?.registered ?? false);
+  return stake !== null && stakeIsEmpty(config, stake) && !(worker?.registered ?? false);
 }

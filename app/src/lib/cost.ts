@@ -48,7 +48,7 @@ export interface CostInputs {
 }
 
 export interface CostPreview {
-  /** IGN moved into escrow now. */
+  /** IGN moved into escrow now: the vault of the job's shard (job id mod 16) holds it. */
   escrow: bigint;
   /** Protocol fee kept from the reward when the job is paid (goes to stakers). */
   fee: bigint;

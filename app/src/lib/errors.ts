@@ -41,14 +41,15 @@ export const PROGRAM_ERRORS: ReadonlyMap<number, { name: string; message: string
 const PROGRAM_ADVICE: Record<string, string> = {
   JobIdMismatch: 'Someone else posted a job at the same moment: post again',
   InsufficientStake: 'Not enough bonded stake: you cannot unstake more than you have staked',
-  NothingToClaim: 'Nothing to claim yet: rewards accrue while you have IGN staked',
+  NothingToClaim:
+    'Nothing to claim yet: bonded stake earns rewards, which the orchestrator’s crank books every few seconds; try again shortly',
   NothingUnbonding: 'Nothing is unbonding: request an unstake first',
   UnbondingNotElapsed: 'The unbonding period has not ended yet: you can withdraw after the unlock time',
   JobHasAssignments: 'A worker has already taken this job, so it can no longer be cancelled',
   JobNotExpired: 'The job has not expired yet: it can be refunded after its expiry time',
   ProtocolPaused: 'The protocol is paused: only unstaking, withdrawals, claims, cancellations and refunds work now',
   StakeBelowMinimum:
-    'Not enough bonded stake to run a worker: stake up to the minimum worker stake (a new deposit is bonded from the next slot)',
+    'Not enough bonded stake to run a worker: stake up to the minimum worker stake (a new deposit is bonded within seconds, once the crank has synced the shards)',
   WorkerHasActiveJobs:
     'Your worker still has live jobs, and the stake behind them stays until they settle: withdraw or deregister once they have',
   RewardTooSmall:
@@ -64,7 +65,7 @@ const PROGRAM_ADVICE: Record<string, string> = {
   NothingRevealed:
     'No replica revealed a result, so there is nothing to attest or dispute: the job can be finalized once its reveal window has passed',
   ActivationNotDue:
-    'This deposit was made in the current slot and is bonded from the next one: try again in a moment',
+    'This deposit is not bonded yet: it bonds within seconds, in a later slot once the orchestrator’s crank has synced every shard after it; try again in a moment',
   WorkerAlreadyRegistered:
     'This wallet already has a registered worker: update its settings instead of registering again',
   WorkerNotRegistered: 'The worker is deregistered: register it again first',

@@ -59,9 +59,7 @@ async function pda(...seeds: Uint8Array[]): Promise<Address> {
 
 export interface ProgramAddresses {
   config: Address;
-  emission: Address;
   stakeVault: Address;
-  jobVault: Address;
   rewardVault: Address;
   eventAuthority: Address;
 }
@@ -72,13 +70,44 @@ let cached: Promise<ProgramAddresses> | undefined;
 export function programAddresses(): Promise<ProgramAddresses> {
   cached ??= (async () => ({
     config: await pda(text('config')),
-    emission: await pda(text('emission')),
     stakeVault: await pda(text('stake_vault')),
-    jobVault: await pda(text('job_vault')),
     rewardVault: await pda(text('reward_vault')),
     eventAuthority: await pda(text('__event_authority')),
   }))();
   return cached;
+}
+
+/** `SHARDS` (constants.rs): jobs, their escrow and the jobs' totals are spread over 16 shards. */
+export const SHARDS = 16;
+
+/** `Shard::index_of`: job `jobId` belongs to shard `jobId % 16`. */
+export function shardIndexOf(jobId: bigint | number): number {
+  return Number(BigInt(jobId) % BigInt(SHARDS));
+}
+
+/** The `["shard", [index]]` PDA: one shard's running totals. */
+export function shardAddress(index: number): Promise<Address> {
+  return pda(text('shard'), Uint8Array.of(index));
+}
+
+/**
+ * The `["shard_vault", [index]]` PDA: the shard's token account (owned by the config
+ * PDA), which holds the escrow of the shard's jobs.
+ */
+export function shardVaultAddress(index: number): Promise<Address> {
+  return pda(text('shard_vault'), Uint8Array.of(index));
+}
+
+/** The shard and shard vault of job `jobId`, which its post, cancel and refund take. */
+export async function jobShard(jobId: bigint | number): Promise<{ shard: Address; shardVault: Address }> {
+  const index = shardIndexOf(jobId);
+  const [shard, shardVault] = await Promise.all([shardAddress(index), shardVaultAddress(index)]);
+  return { shard, shardVault };
+}
+
+/** Every shard account, index 0 to SHARDS - 1. */
+export function allShardAddresses(): Promise<Address[]> {
+  return Promise.all(Array.from({ length: SHARDS }, (_, index) => shardAddress(index)));
 }
 
 export function stakeAddress(owner: Address): Promise<Address> {
@@ -126,6 +155,7 @@ export interface PostJobParams {
   ttlSeconds: bigint;
 }
 
+/** Posts job `params.jobId`, escrowing its reward in the job's shard vault. */
 export async function postJobInstruction(
   protocol: Protocol,
   poster: TransactionSigner,
@@ -138,7 +168,7 @@ export async function postJobInstruction(
     config: a.config,
     job: await jobAddress(params.jobId),
     posterToken,
-    jobVault: a.jobVault,
+    ...(await jobShard(params.jobId)),
     mint: protocol.mint,
     tokenProgram: protocol.tokenProgram,
     eventAuthority: a.eventAuthority,
@@ -165,7 +195,7 @@ export async function cancelJobInstruction(
     config: a.config,
     job: await jobAddress(jobId),
     posterToken,
-    jobVault: a.jobVault,
+    ...(await jobShard(jobId)),
     mint: protocol.mint,
     tokenProgram: protocol.tokenProgram,
     eventAuthority: a.eventAuthority,
@@ -180,7 +210,7 @@ export async function refundJobInstruction(protocol: Protocol, jobId: bigint, po
     config: a.config,
     job: await jobAddress(jobId),
     posterToken,
-    jobVault: a.jobVault,
+    ...(await jobShard(jobId)),
     mint: protocol.mint,
     tokenProgram: protocol.tokenProgram,
     eventAuthority: a.eventAuthority,
@@ -245,6 +275,11 @@ export async function withdrawInstruction(
   });
 }
 
+/**
+ * Pays `Stake::claimable_now`: the rewards booked to the accumulator as the Config was
+ * last written (`claimableRewards` in lib/rewards.ts). It reads the Config only; the
+ * orchestrator's `sync_shard` crank books emission and fees every few seconds.
+ */
 export async function claimRewardsInstruction(
   protocol: Protocol,
   owner: TransactionSigner,
@@ -257,7 +292,6 @@ export async function claimRewardsInstruction(
     stake: await stakeAddress(owner.address),
     ownerToken,
     rewardVault: a.rewardVault,
-    emission: a.emission,
     mint: protocol.mint,
     tokenProgram: protocol.tokenProgram,
     eventAuthority: a.eventAuthority,

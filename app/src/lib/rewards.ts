@@ -1,12 +1,16 @@
-// What `claim_rewards` would pay now, computed from the Config and Stake accounts
-// exactly as the program does (programs/ignis/src/rewards.rs): accrue emission up to
-// `now`, spread the stakers' share over the bonded stake through the Q64
-// reward-per-share accumulator, then pending + floor(amount * rps / 2^64) - debt.
+// What `claim_rewards` pays now, computed from the Config and Stake accounts exactly
+// as the program does (`Stake::claimable_now`, programs/ignis/src/rewards.rs):
+// pending + floor(amount * reward_per_share / 2^64) - debt, with the Q64
+// reward-per-share accumulator as the Config stores it. `claim_rewards` does not accrue
+// emission: the orchestrator's `sync_shard` crank books emission and the shards' fees
+// into the accumulator every few seconds, and what it booked is what can be claimed.
 //
 // Only bonded stake (`Stake::amount`, summed in `Totals::staked`) earns. A deposit is
-// "activating" until a later slot bonds it (`activate_stake`), and earns nothing
-// before. While less than MIN_REWARD_STAKE is bonded in total, the stakers' share goes
-// to the work pool (`RewardState::to_work_pool_unstaked`): no later staker gets it.
+// "activating" until it is bonded (`activate_stake`, `Config::activation_due`): in a
+// later slot than its own, once every shard has been synced after it, which takes a few
+// seconds with the crank running. It earns nothing before. While less than
+// MIN_REWARD_STAKE is bonded in total, the stakers' share goes to the work pool
+// (`RewardState::to_work_pool_unstaked`): no later staker gets it.
 
 const U64_MAX = (1n << 64n) - 1n;
 const REWARD_SHIFT = 64n;
@@ -20,10 +24,11 @@ export interface EmissionLike {
   cap: bigint;
 }
 
+/** The Config fields the estimates here read. */
 export interface ConfigLike {
-  params: { stakerEmissionBps: number; unbondingSeconds: bigint };
+  params: { stakerEmissionBps: number };
   emission: EmissionLike;
-  rewards: { accrued: bigint; rewardPerShare: bigint };
+  rewards: { rewardPerShare: bigint };
   /** `staked`: bonded stake only; deposits still activating are not in it. */
   totals: { staked: bigint };
 }
@@ -62,30 +67,17 @@ export function emissionRateAt(e: EmissionLike, now: bigint): bigint {
 
 const bpsOf = (amount: bigint, bps: number) => (amount * BigInt(bps)) / BPS;
 
-/**
- * The accumulator after `Config::accrue(now)` (only the part stakers' rewards depend
- * on): the stakers' share of emission released since the last accrual, per bonded base
- * unit. With less than MIN_REWARD_STAKE bonded it goes to the work pool instead
- * (`distribute_excluding`), leaving the accumulator where it is.
- */
-export function rewardPerShareAt(config: ConfigLike, now: bigint): bigint {
-  const released = emittedAfter(config.emission, now - config.emission.start);
-  const delta = released > config.rewards.accrued ? released - config.rewards.accrued : 0n;
-  const toStakers = bpsOf(delta, config.params.stakerEmissionBps);
-  const staked = config.totals.staked;
-  if (staked < MIN_REWARD_STAKE) return config.rewards.rewardPerShare;
-  return config.rewards.rewardPerShare + (toStakers << REWARD_SHIFT) / staked;
-}
-
 /** `scale`: floor(amount * rps / 2^64). */
 function scale(amount: bigint, rewardPerShare: bigint): bigint {
   return (amount * rewardPerShare) >> REWARD_SHIFT;
 }
 
-/** `Stake::claimable` at `now`: what the bonded `amount` earned, plus what is booked. */
-export function claimableRewards(config: ConfigLike, stake: StakeLike, now: bigint): bigint {
-  const rps = rewardPerShareAt(config, now);
-  const total = scale(stake.amount, rps);
+/**
+ * `Stake::claimable_now`: what `claim_rewards` pays now, the rewards booked plus what
+ * the bonded `amount` earned at the accumulator as the Config stores it.
+ */
+export function claimableRewards(config: Pick<ConfigLike, 'rewards'>, stake: StakeLike): bigint {
+  const total = scale(stake.amount, config.rewards.rewardPerShare);
   const earned = total > stake.rewardDebt ? total - stake.rewardDebt : 0n;
   const claimable = stake.pendingRewards + earned;
   return claimable > U64_MAX ? U64_MAX : claimable;

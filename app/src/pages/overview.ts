@@ -1,9 +1,11 @@
 // Network overview: workers, GPUs, jobs by status, hashrate, stake and emission, with
 // charts from the orchestrator's history and live updates over server-sent events.
-// Without the orchestrator, what the chain's Config says.
+// Without the orchestrator, what the chain says: stake, emission and workers from the
+// Config, the jobs' totals summed over the 16 shard accounts (one getMultipleAccounts).
 
 import type { App } from '../app';
 import { JOB_STATUSES, type Stats, type WorkerView } from '../lib/api';
+import { readJobTotals, type JobTotals } from '../lib/chain';
 import { formatBytes, formatHashrate, formatIgn, formatSi, formatUnits, shortAddress } from '../lib/format';
 import { emissionRateAt } from '../lib/rewards';
 import { TimeChart } from '../ui/chart';
@@ -34,6 +36,24 @@ export function overviewPage(app: App, root: HTMLElement): () => void {
     workersBox,
   );
 
+  // The jobs' totals live in the shards: read when the cards first need them, then with
+  // every refresh while the orchestrator is unreachable.
+  let jobTotals: JobTotals | null = null;
+  let totalsRequested = false;
+  let totalsLoading = false;
+  const refreshJobTotals = async () => {
+    if (totalsLoading) return;
+    totalsLoading = true;
+    try {
+      jobTotals = await readJobTotals(app.rpc);
+    } catch {
+      /* the cards keep the last figures */
+    } finally {
+      totalsLoading = false;
+    }
+    renderCards(app.apiOnline === false ? null : app.stats);
+  };
+
   const renderCards = (stats: Stats | null) => {
     const config = app.config;
     const items: HTMLElement[] = [];
@@ -61,15 +81,20 @@ export function overviewPage(app: App, root: HTMLElement): () => void {
         ),
       );
     } else if (config) {
+      if (!totalsRequested) {
+        totalsRequested = true;
+        void refreshJobTotals();
+      }
       const now = BigInt(app.now());
       const t = config.totals;
+      const jobs = jobTotals;
       items.push(
         stat('IGN staked', formatIgn(t.staked, 2), 'stat-staked', 'bonded, from the chain'),
         stat('Emission rate', `${formatUnits(emissionRateAt(config.emission, now), 9, 4)} IGN/s`, 'stat-emission', 'from the chain'),
-        stat('Jobs posted', String(t.jobsPosted), 'stat-posted', 'from the chain'),
-        stat('Jobs completed', String(t.jobsCompleted), 'stat-completed', 'from the chain'),
+        stat('Jobs posted', jobs ? String(jobs.jobsPosted) : '…', 'stat-posted', 'from the chain'),
+        stat('Jobs completed', jobs ? String(jobs.jobsCompleted) : '…', 'stat-completed', 'from the chain'),
         stat('Workers registered', String(t.workersRegistered), 'stat-workers', 'from the chain'),
-        stat('Paid to workers', formatIgn(t.paidToWorkers, 2), 'stat-volume', 'from the chain'),
+        stat('Paid to workers', jobs ? formatIgn(jobs.paidToWorkers, 2) : '…', 'stat-volume', 'from the chain'),
       );
     } else {
       items.push(notice(app.chainError ?? 'Loading…'));
@@ -162,7 +187,10 @@ export function overviewPage(app: App, root: HTMLElement): () => void {
       renderWorkers();
     }),
   ];
-  const timer = setInterval(() => void app.refreshStats(), 15_000);
+  const timer = setInterval(() => {
+    void app.refreshStats();
+    if (app.apiOnline === false) void refreshJobTotals();
+  }, 15_000);
   return () => {
     offs.forEach((off) => off());
     clearInterval(timer);

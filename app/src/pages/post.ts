@@ -185,7 +185,7 @@ export function postPage(app: App, root: HTMLElement): () => void {
     replaceChildren(
       preview,
       h('h3', null, 'IGN'),
-      line('Escrowed now', formatIgn(cost.escrow), 'preview-escrow', 'returned if you cancel before assignment or the job expires'),
+      line('Escrowed now', formatIgn(cost.escrow), 'preview-escrow', 'held in the job’s shard vault; returned if you cancel before assignment or the job expires'),
       line(`Protocol fee (${formatBps(config.params.protocolFeeBps)})`, formatIgn(cost.fee), 'preview-fee', 'kept from the reward when paid; goes to stakers'),
       line(d.kind === 'pow' ? 'Worker receives' : `Each of ${d.replicas} replicas receives`, formatIgn(cost.perReplica), 'preview-worker', 'plus the work pool’s emission for verified work'),
       line(

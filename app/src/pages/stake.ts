@@ -1,10 +1,11 @@
 // Stake & rewards: IGN balance, bonded stake, stake still activating (a deposit is
-// bonded from the slot after it lands, by the orchestrator's crank or the owner's next
-// stake, unstake or claim), unbonding with its unlock time (on the protocol clock),
-// claimable rewards (computed from the Stake and Config accounts as the program does,
-// ticking with the chain's clock; only bonded stake earns), and stake / unstake /
-// withdraw / claim, and closing the stake account for its rent once it holds nothing
-// and the wallet's worker is deregistered (lib/closing.ts).
+// bonded within seconds, in a later slot than its own once the orchestrator's crank has
+// synced every shard after it, by the crank or the owner's next stake, unstake or
+// claim), unbonding with its unlock time (on the protocol clock), the rewards claimable
+// now (`Stake::claimable_now` from the Stake and Config accounts, lib/rewards.ts: what
+// the crank's `sync_shard` has booked, every few seconds; only bonded stake earns), and
+// stake / unstake / withdraw / claim, and closing the stake account for its rent once it
+// holds nothing and the wallet's worker is deregistered (lib/closing.ts).
 
 import type { App } from '../app';
 import type { Stake, Worker } from '../generated';
@@ -20,9 +21,10 @@ import {
 } from '../lib/program';
 import { claimableRewards, stakeEmissionPerSecond } from '../lib/rewards';
 
-const CLOCK_MARGIN_SECONDS = 2n;
 /** How often to re-read the stake while a deposit waits for the crank to bond it. */
 const ACTIVATION_POLL_MS = 2_000;
+/** How often to re-read the stake and Config otherwise: the crank books rewards every few seconds. */
+const REWARDS_POLL_MS = 5_000;
 import { notice, runAction, stat, type ActionOutcome } from '../ui/components';
 import { h, replaceChildren } from '../ui/dom';
 
@@ -60,7 +62,7 @@ export function stakePage(app: App, root: HTMLElement): () => void {
     h(
       'p',
       { class: 'muted' },
-      'Staked IGN earns a share of emission and of every job’s protocol fee. A deposit is activating at first: it is bonded, earning and counting for workers, from the next slot. Stake is slashable while bonded or unbonding.',
+      'Staked IGN earns a share of emission and of every job’s protocol fee. A deposit is activating at first: it is bonded, earning and counting for workers, within seconds, once the orchestrator’s crank has synced the shards. Stake is slashable while bonded or unbonding.',
     ),
     h('div', { class: 'input-row' }, stakeAmount, stakeMax),
     stakeButton, stakeResult);
@@ -93,21 +95,19 @@ export function stakePage(app: App, root: HTMLElement): () => void {
       rate.textContent = '';
       return 0n;
     }
-    const now = BigInt(app.now());
-    const amount = claimableRewards(config, stake, now);
+    // Exactly what `claim_rewards` pays now: the rewards the crank has booked into the
+    // Config (every few seconds), as last read. No accrual up to the present.
+    const amount = claimableRewards(config, stake);
     claimable.textContent = formatIgn(amount, 6);
-    // Our clock estimate of the chain's can be a second or so ahead: claim only what
-    // the chain surely has, or the program answers "nothing to claim".
-    const sure = claimableRewards(config, stake, now - CLOCK_MARGIN_SECONDS);
-    claimable.dataset.amount = sure.toString();
-    claimButton.disabled = sure === 0n;
-    // Only bonded stake earns: a deposit still activating starts from the next slot.
-    const perSecond = stakeEmissionPerSecond(config, stake.amount, now);
+    claimable.dataset.amount = amount.toString();
+    claimButton.disabled = amount === 0n;
+    // Only bonded stake earns: a deposit still activating starts once it is bonded.
+    const perSecond = stakeEmissionPerSecond(config, stake.amount, BigInt(app.now()));
     rate.textContent =
       perSecond > 0n
-        ? `About ${formatUnits(perSecond * 86_400n, 9, 4)} IGN a day from emission, plus fees.`
+        ? `About ${formatUnits(perSecond * 86_400n, 9, 4)} IGN a day from emission, plus fees, booked every few seconds.`
         : stake.activatingAmount > 0n
-          ? 'Your deposit starts earning once it is bonded, from the next slot.'
+          ? 'Your deposit starts earning once it is bonded, within seconds.'
           : '';
     return amount;
   };
@@ -137,7 +137,7 @@ export function stakePage(app: App, root: HTMLElement): () => void {
       summary,
       stat('IGN balance', balance ? formatIgn(balance.amount) : '…', 'ign-balance', sol !== null ? formatSol(sol) : undefined),
       stat('Staked', formatIgn(stake?.amount ?? 0n), 'staked-amount', 'bonded: earning, counts for workers'),
-      activating > 0n ? stat('Activating', formatIgn(activating), 'activating-amount', 'activating, bonded from the next slot') : null,
+      activating > 0n ? stat('Activating', formatIgn(activating), 'activating-amount', 'activating, bonded within seconds') : null,
       stat('Unbonding', formatIgn(stake?.unbondingAmount ?? 0n), 'unbonding-amount'),
       stat('Claimed so far', formatIgn(stake?.claimedTotal ?? 0n), 'claimed-total'),
     );
@@ -175,11 +175,11 @@ export function stakePage(app: App, root: HTMLElement): () => void {
     const unbondingSeconds = Number(config.params.unbondingSeconds);
     unstakeHint.textContent =
       `Unstaked IGN unlocks after ${formatDuration(unbondingSeconds)}: at ${formatTimestamp(app.wallTime(clock + unbondingSeconds))} if you request now. A new request restarts the clock for everything unbonding.` +
-      (activating > 0n ? ' Stake still activating can be unstaked once it is bonded, from the next slot.' : '');
+      (activating > 0n ? ' Stake still activating can be unstaked once it is bonded, within seconds.' : '');
     renderClaimable();
     // Offered only when `close_stake` would succeed: an empty stake account and no
     // registered worker.
-    const closable = canCloseStake(config, stake, worker, BigInt(app.now()));
+    const closable = canCloseStake(config, stake, worker);
     replaceChildren(closeStakeCard, closeStakeTitle, closable ? [closeStakeIntro, closeStakeButton] : null, closeStakeResult);
     replaceChildren(closeStakeBox, closable || closeStakeResult.dataset.state ? closeStakeCard : null);
   };
@@ -202,8 +202,8 @@ export function stakePage(app: App, root: HTMLElement): () => void {
     render();
   };
 
-  // The stake first, then the Config: a deposit the stake shows bonded is then surely
-  // in the totals the claimable estimate divides by.
+  // The stake first, then the Config: the accumulator the claimable figure reads is
+  // then at least as recent as the stake's debt.
   const reload = async () => {
     await load();
     await app.refreshConfig();
@@ -231,8 +231,12 @@ export function stakePage(app: App, root: HTMLElement): () => void {
       ]);
       const sent = await app.send(instructions);
       stakeAmount.value = '';
-      // The orchestrator's crank bonds it about a slot later; the page polls meanwhile.
-      return after({ message: `Staked ${formatIgn(amount)}: activating, bonded from the next slot.`, signature: sent.signature });
+      // The orchestrator's crank bonds it once it has synced every shard after the
+      // deposit, within seconds; the page polls meanwhile.
+      return after({
+        message: `Staked ${formatIgn(amount)}: activating, bonded within seconds once the crank has synced the shards.`,
+        signature: sent.signature,
+      });
     });
   });
 
@@ -297,23 +301,19 @@ export function stakePage(app: App, root: HTMLElement): () => void {
     app.on('config', () => render()),
   ];
   void load();
-  const tick = setInterval(() => {
-    if (!document.hidden && layout === 'ready') renderClaimable();
-  }, 1_000);
-  // Every 10 s, or every 2 s while a deposit waits to be bonded, so the bonded figure
-  // (and the totals the claimable estimate uses) follow the crank's activation.
+  // Every 5 s, or every 2 s while a deposit waits to be bonded, so the bonded figure
+  // follows the crank's activation and the claimable one what its syncs book.
   let lastLoad = Date.now();
   let loading = false;
   const poll = setInterval(() => {
     const waiting = (stake?.activatingAmount ?? 0n) > 0n;
-    if (loading || Date.now() - lastLoad < (waiting ? ACTIVATION_POLL_MS : 10_000)) return;
+    if (loading || Date.now() - lastLoad < (waiting ? ACTIVATION_POLL_MS : REWARDS_POLL_MS)) return;
     loading = true;
     lastLoad = Date.now();
     void reload().finally(() => (loading = false));
   }, 500);
   return () => {
     offs.forEach((off) => off());
-    clearInterval(tick);
     clearInterval(poll);
   };
 }

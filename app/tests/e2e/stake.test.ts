@@ -1,5 +1,6 @@
-// Staking (activating, then bonded a slot later by the orchestrator's crank), claiming
-// rewards, and unstaking with the unlock time shown.
+// Staking (activating, then bonded within seconds by the orchestrator's crank, once it
+// has synced every shard after the deposit), claiming rewards, and unstaking with the
+// unlock time shown.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectWallet, ign, launch, openApp, screenshot, settledResult, type Browser } from './helpers';
@@ -38,13 +39,14 @@ describe('stake and rewards', () => {
     await page.getByTestId('stake-submit').click();
     const staked = await settledResult(page, 'stake-result');
     expect(staked.state, staked.text).toBe('ok');
-    expect(staked.text).toMatch(/Staked 100 IGN: activating, bonded from the next slot/);
+    expect(staked.text).toMatch(/Staked 100 IGN: activating, bonded within seconds/);
     // The page re-read the stake before reporting: the deposit is there, still
     // activating or (if the crank was quick) already bonded.
     const after = await stakeFigures(page);
     expect(after.bonded + after.activating).toBeGreaterThanOrEqual(stakedBefore + 100);
-    // A deposit is bonded in a later slot: the orchestrator's crank sends activate_stake
-    // about a slot later and the page follows. Only bonded stake shows as staked (and
+    // A deposit is bonded in a later slot, once every shard was synced after it: the
+    // orchestrator's crank syncs the shards and sends activate_stake within seconds, and
+    // the page follows. Only bonded stake shows as staked (and
     // earns): wait for it rather than for a fixed time.
     await page.waitForFunction(
       (before) => {
@@ -57,8 +59,8 @@ describe('stake and rewards', () => {
     await page.getByTestId('activating-amount').waitFor({ state: 'detached', timeout: 30_000 });
     await screenshot(page, 'staked');
 
-    // Emission accrues every second to bonded stake: the claimable figure grows, then
-    // claim pays it.
+    // The crank books emission to bonded stake every few seconds (sync_shard): the
+    // claimable figure grows as the page re-reads the Config, then claim pays it.
     await page.waitForFunction(() => Number((document.querySelector('[data-testid="claimable"]') as HTMLElement)?.dataset.amount ?? 0) > 0, null, {
       timeout: 60_000,
     });

@@ -1,21 +1,22 @@
-// The claimable-rewards estimate follows programs/ignis/src/rewards.rs.
+// The claimable-rewards figure follows `Stake::claimable_now` (programs/ignis/src/rewards.rs):
+// the accumulator as the Config stores it, no accrual up to the present.
 import { describe, expect, it } from 'vitest';
 import {
   claimableRewards,
   emissionRateAt,
   emittedAfter,
   MIN_REWARD_STAKE,
-  rewardPerShareAt,
   stakeEmissionPerSecond,
   type ConfigLike,
 } from '../../src/lib/rewards';
 
 const IGN = 1_000_000_000n;
+const Q64 = 1n << 64n;
 const emission = { start: 1_000n, initialRate: IGN, halvingIntervalSeconds: 100n, cap: 1_000_000n * IGN };
-const config = (over: Partial<ConfigLike['rewards']> & { staked?: bigint } = {}): ConfigLike => ({
-  params: { stakerEmissionBps: 5_000, unbondingSeconds: 604_800n },
+const config = (over: { rewardPerShare?: bigint; staked?: bigint } = {}): ConfigLike => ({
+  params: { stakerEmissionBps: 5_000 },
   emission,
-  rewards: { accrued: over.accrued ?? 0n, rewardPerShare: over.rewardPerShare ?? 0n },
+  rewards: { rewardPerShare: over.rewardPerShare ?? 0n },
   totals: { staked: over.staked ?? 1_000n * IGN },
 });
 
@@ -38,55 +39,44 @@ describe('emission schedule', () => {
   });
 });
 
-describe('claimable rewards', () => {
-  it('gives the only staker the stakers’ half of emission, rounded down', () => {
-    const c = config();
-    const stake = { amount: 1_000n * IGN, rewardDebt: 0n, pendingRewards: 0n };
-    // 10 s at 1 IGN/s, half to stakers: 5 IGN, less at most one base unit of rounding.
-    const claimable = claimableRewards(c, stake, 1_010n);
-    expect(claimable).toBeLessThanOrEqual(5n * IGN);
-    expect(claimable).toBeGreaterThanOrEqual(5n * IGN - 1n);
-  });
-
-  it('splits pro rata and adds pending, minus the debt', () => {
-    const c = config({ staked: 4_000n * IGN });
-    const rps = rewardPerShareAt(c, 1_020n); // 10 IGN to stakers over 4000 IGN staked
-    const quarter = { amount: 1_000n * IGN, rewardDebt: 0n, pendingRewards: 7n };
-    const claim = claimableRewards(c, quarter, 1_020n);
-    expect(claim - 7n).toBeLessThanOrEqual(2_500_000_000n);
-    expect(claim - 7n).toBeGreaterThanOrEqual(2_500_000_000n - 1n);
+describe('claimable rewards (Stake::claimable_now)', () => {
+  it('is pending plus floor(amount * reward_per_share / 2^64) minus the debt', () => {
+    // 5 IGN booked per 1000 IGN bonded: 0.005 per base unit, as Q64.
+    const rps = (5n * IGN * Q64) / (1_000n * IGN);
+    const stake = { amount: 1_000n * IGN, rewardDebt: 0n, pendingRewards: 7n };
+    const claim = claimableRewards(config({ rewardPerShare: rps }), stake);
+    expect(claim).toBe(7n + ((stake.amount * rps) >> 64n));
+    expect(claim - 7n).toBeLessThanOrEqual(5n * IGN);
+    expect(claim - 7n).toBeGreaterThanOrEqual(5n * IGN - 1n);
     // A debt booked at the current accumulator leaves only pending.
-    const debt = (quarter.amount * rps) >> 64n;
-    expect(claimableRewards(c, { ...quarter, rewardDebt: debt }, 1_020n)).toBe(7n);
+    const debt = (stake.amount * rps) >> 64n;
+    expect(claimableRewards(config({ rewardPerShare: rps }), { ...stake, rewardDebt: debt })).toBe(7n);
+    // A debt above the stake's share (booked as a ceiling) earns nothing, never less.
+    expect(claimableRewards(config({ rewardPerShare: rps }), { ...stake, rewardDebt: debt + 1n })).toBe(7n);
   });
 
-  it('gives stakers nothing while too little is bonded: their share goes to the work pool', () => {
-    const c = config({ staked: MIN_REWARD_STAKE - 1n, rewardPerShare: 123n });
-    expect(rewardPerShareAt(c, 2_000n)).toBe(123n);
-    const dust = { amount: MIN_REWARD_STAKE - 1n, rewardDebt: 0n, pendingRewards: 0n };
-    expect(claimableRewards(c, dust, 2_000n)).toBe(0n);
-    expect(stakeEmissionPerSecond(c, dust.amount, 1_010n)).toBe(0n);
-  });
-
-  it('never hands a later staker what accrued while nobody was bonded', () => {
-    // 10 IGN were released and accrued while (almost) nobody was bonded; they went to
-    // the work pool. A stake bonded now earns only what is released from now on.
-    const c = config({ accrued: 10n * IGN });
-    const stake = { amount: 1_000n * IGN, rewardDebt: 0n, pendingRewards: 0n };
-    expect(claimableRewards(c, stake, 1_010n)).toBe(0n);
-    const later = claimableRewards(c, stake, 1_012n); // 2 s more: 1 IGN to stakers
-    expect(later).toBeLessThanOrEqual(IGN);
-    expect(later).toBeGreaterThanOrEqual(IGN - 1n);
+  it('does not accrue emission up to the present: only what the crank booked counts', () => {
+    const c = config({ rewardPerShare: 3n * Q64 });
+    const stake = { amount: 10n, rewardDebt: 0n, pendingRewards: 0n };
+    // Time plays no part: the figure moves only when the Config's accumulator does.
+    expect(claimableRewards(c, stake)).toBe(30n);
+    expect(claimableRewards(config({ rewardPerShare: 4n * Q64 }), stake)).toBe(40n);
+    expect(claimableRewards(config(), stake)).toBe(0n);
   });
 
   it('counts only bonded stake: a deposit still activating earns nothing', () => {
-    const c = config({ staked: 1_000n * IGN });
-    const bonded = { amount: 1_000n * IGN, rewardDebt: 0n, pendingRewards: 0n };
-    const withDeposit = { ...bonded, activatingAmount: 5_000n * IGN };
-    expect(claimableRewards(c, withDeposit, 1_010n)).toBe(claimableRewards(c, bonded, 1_010n));
+    const c = config({ rewardPerShare: 2n * Q64 });
+    const bonded = { amount: 1_000n, rewardDebt: 0n, pendingRewards: 0n };
+    const withDeposit = { ...bonded, activatingAmount: 5_000n };
+    expect(claimableRewards(c, withDeposit)).toBe(claimableRewards(c, bonded));
     const onlyActivating = { amount: 0n, rewardDebt: 0n, pendingRewards: 0n, activatingAmount: 100n * IGN };
-    expect(claimableRewards(c, onlyActivating, 1_010n)).toBe(0n);
+    expect(claimableRewards(c, onlyActivating)).toBe(0n);
     expect(stakeEmissionPerSecond(c, onlyActivating.amount, 1_010n)).toBe(0n);
+  });
+
+  it('expects no emission for stakers while too little is bonded: their share goes to the work pool', () => {
+    const c = config({ staked: MIN_REWARD_STAKE - 1n });
+    expect(stakeEmissionPerSecond(c, MIN_REWARD_STAKE - 1n, 1_010n)).toBe(0n);
   });
 
   it('estimates a stake’s emission per second', () => {

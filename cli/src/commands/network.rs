@@ -21,6 +21,7 @@ pub async fn status(ctx: &Context) -> Result<Report> {
     }
     let accepting = workers.iter().filter(|(_, w)| w.settings.accepting_jobs).count();
     let (t, r) = (&config.totals, &config.rewards);
+    let shards = ctx.client.shard_totals().await?;
     let (_, now) = super::chain_now(ctx, &config).await?;
     // The orchestrator's liveness as the program judges it (`claim_job`'s rule).
     let silent = config.check_orchestrator_silent(now).is_ok();
@@ -51,7 +52,8 @@ pub async fn status(ctx: &Context) -> Result<Report> {
             "jobs": by_status,
             "staked": t.staked,
             "unbonding": t.unbonding,
-            "escrowed": t.escrowed,
+            "escrowed": shards.escrowed,
+            "fees_pending": shards.fees_pending,
             "emitted": r.accrued,
             "min_worker_stake": config.params.min_worker_stake,
             "protocol_fee_bps": config.params.protocol_fee_bps,
@@ -77,7 +79,12 @@ pub async fn status(ctx: &Context) -> Result<Report> {
                 ctx.ign(&config, t.staked),
                 ctx.ign(&config, t.unbonding)
             ),
-            format!("  escrowed   {}", ctx.ign(&config, t.escrowed)),
+            format!(
+                "  escrowed   {} in {} shards ({} of fees waiting for the crank)",
+                ctx.ign(&config, shards.escrowed),
+                ignis::constants::SHARDS,
+                ctx.ign(&config, shards.fees_pending)
+            ),
             format!(
                 "  emitted    {} of {}",
                 ctx.ign(&config, r.accrued),

@@ -23,9 +23,11 @@ pub async fn stake(ctx: &Context, text: &str) -> Result<Report> {
     let protocol = Protocol::from_config(&config);
     let signature =
         ctx.send(&[protocol.stake(ctx.me()?, ctx.my_token_account(&config)?, units)]).await?;
-    // A deposit is bonded in a later slot than its own, so that it earns nothing of a
-    // fee or slash that lands in the same slot: bond it as soon as the chain moves on.
-    ignis_client::bootstrap::wait_until_bondable(&ctx.client, &ctx.me()?).await?;
+    // A deposit is bonded in a later slot than its own, once every shard was synced
+    // after it, so that it earns nothing of a fee or slash from before it: bond it as
+    // soon as it may be.
+    ignis_client::bootstrap::wait_until_bondable(&ctx.client, &protocol, ctx.signer()?, &ctx.me()?)
+        .await?;
     ctx.send(&[ix::activate_stake(ctx.me()?)]).await?;
     let staked = ctx.client.stake(&ctx.me()?).await?.map_or(0, |s| s.amount);
     Ok(Report::new(
@@ -125,9 +127,10 @@ pub async fn rewards(ctx: &Context, command: RewardsCommand) -> Result<Report> {
                     ["you have not staked yet: `ignis stake AMOUNT`".to_string()],
                 ));
             };
-            // The chain's clock, not this machine's: emission accrues on it.
             let (wall_now, _) = chain_now(ctx, &config).await?;
-            let claimable = stake.claimable_at(&config, wall_now).unwrap_or(stake.pending_rewards);
+            // What a claim pays now: rewards booked to the accumulator (the crank books
+            // emission and fees every few seconds).
+            let claimable = stake.claimable_now(&config).unwrap_or(stake.pending_rewards);
             let mut text = vec![
                 format!("staked      {}", ctx.ign(&config, stake.amount)),
                 format!(
@@ -160,6 +163,19 @@ pub async fn rewards(ctx: &Context, command: RewardsCommand) -> Result<Report> {
                 bail!("you have not staked, so there is nothing to claim: `ignis stake AMOUNT`");
             }
             let protocol = Protocol::from_config(&config);
+            // Fees wait in the shards until synced (the crank does it every few
+            // seconds): sync those holding some first, so the claim gets them now.
+            let syncs: Vec<_> = ctx
+                .client
+                .shards()
+                .await?
+                .iter()
+                .filter(|shard| shard.fees_pending > 0)
+                .map(|shard| protocol.sync_shard(shard.index))
+                .collect();
+            for batch in syncs.chunks(4) {
+                ctx.send(batch).await?;
+            }
             let signature = ctx
                 .send(&[protocol.claim_rewards(ctx.me()?, ctx.my_token_account(&config)?)])
                 .await?;

@@ -9,8 +9,6 @@ pub const EMISSION_SEED: &[u8] = b"emission";
 #[constant]
 pub const STAKE_VAULT_SEED: &[u8] = b"stake_vault";
 #[constant]
-pub const JOB_VAULT_SEED: &[u8] = b"job_vault";
-#[constant]
 pub const REWARD_VAULT_SEED: &[u8] = b"reward_vault";
 #[constant]
 pub const STAKE_SEED: &[u8] = b"stake";
@@ -18,6 +16,18 @@ pub const STAKE_SEED: &[u8] = b"stake";
 pub const WORKER_SEED: &[u8] = b"worker";
 #[constant]
 pub const JOB_SEED: &[u8] = b"job";
+#[constant]
+pub const SHARD_SEED: &[u8] = b"shard";
+#[constant]
+pub const SHARD_VAULT_SEED: &[u8] = b"shard_vault";
+
+/// Jobs are spread over this many shards (job id mod `SHARDS`), each with its own
+/// running totals and vault, so that posts and payouts of different jobs write
+/// disjoint accounts and the config stays read-only on the hot paths. 16 shards keep
+/// each one under a sixth of Solana's per-account limit when the whole network runs at
+/// its block limit (12M of 60M CU per block), with room for uneven load.
+#[constant]
+pub const SHARDS: u8 = 16;
 
 /// Basis points: 10_000 = 100%.
 pub const BPS_DENOMINATOR: u64 = 10_000;

@@ -146,7 +146,7 @@ pub enum IgnisError {
     NoReplicaRevealedResult,
     #[msg("Nothing was revealed: there is nothing for the verifier to rule on")]
     NothingRevealed,
-    #[msg("The deposit becomes bonded stake in a later slot than the one it was made in")]
+    #[msg("The deposit bonds in a later slot than its own, once every shard was synced after it (the orchestrator's crank does both): try again shortly")]
     ActivationNotDue,
     #[msg("This operator already has a registered worker")]
     WorkerAlreadyRegistered,
@@ -172,6 +172,14 @@ pub enum IgnisError {
     OrchestratorActive,
     #[msg("A worker with missed, disputed or slashed jobs keeps its account: its record cannot be wiped by closing it")]
     WorkerRecordNotClean,
+    #[msg("This is not the job's shard: a job belongs to shard (job id mod 16), `ignis_client::pda::shard`")]
+    WrongShard,
+    #[msg("There are 16 shards, numbered 0 to 15")]
+    InvalidShardIndex,
+    #[msg("This settlement slashes a replica: pass the config, the stake vault and the reward vault writable (`settlement::slashes` tells when)")]
+    SlashAccountsReadOnly,
+    #[msg("The minted emission still covers the schedule: nothing to mint until the current prefund is used up")]
+    EmissionNotDue,
 }
 
 impl IgnisError {

@@ -196,3 +196,27 @@ pub struct JobRefunded {
     pub amount: u64,
     pub completed_at: i64,
 }
+
+#[event]
+pub struct ShardInitialized {
+    pub index: u8,
+    pub vault: Pubkey,
+}
+
+/// `sync_shard`: the shard's fees went to the stakers, its work units to the retarget
+/// and its due share of the work pool into its vault.
+#[event]
+pub struct ShardSynced {
+    pub index: u8,
+    pub fees: u64,
+    pub work_units: u64,
+    pub work_allotted: u64,
+}
+
+/// `mint_emission`: the schedule's release up to one epoch ahead was minted into the
+/// reward vault.
+#[event]
+pub struct EmissionMinted {
+    pub amount: u64,
+    pub minted: u64,
+}

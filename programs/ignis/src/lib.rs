@@ -41,6 +41,12 @@ pub mod ignis {
         Initialize::initialize(ctx, params, emission, orchestrator, verifier)
     }
 
+    /// Anyone: creates shard `index` (of `SHARDS`) and its vault; the deploy creates
+    /// them all after `initialize`.
+    pub fn init_shard(ctx: Context<InitShard>, index: u8) -> Result<()> {
+        InitShard::init_shard(ctx, index)
+    }
+
     /// Admin: replaces the tunable parameters (validated as a whole).
     pub fn update_params(ctx: Context<UpdateParams>, params: Params) -> Result<()> {
         UpdateParams::update_params(ctx, params)
@@ -77,6 +83,18 @@ pub mod ignis {
     /// Withdraws unbonded stake once unlocked and once the owner's worker has no live job.
     pub fn withdraw(ctx: Context<Withdraw>) -> Result<()> {
         Withdraw::withdraw(ctx)
+    }
+
+    /// Anyone: accrues emission, hands a shard's fees to the stakers, reports its work
+    /// units and tops its work pool up (the orchestrator's crank).
+    pub fn sync_shard(ctx: Context<SyncShard>) -> Result<()> {
+        SyncShard::sync_shard(ctx)
+    }
+
+    /// Anyone, about once an epoch: mints the emission schedule's release up to one
+    /// epoch ahead into the reward vault.
+    pub fn mint_emission(ctx: Context<MintEmission>) -> Result<()> {
+        MintEmission::mint_emission(ctx)
     }
 
     /// Claims the staker's share of emission, fees and slashes.

@@ -1,13 +1,14 @@
 //! Emission, the stakers' reward-per-share accumulator and the work pool: pure
-//! integer bookkeeping on the config and stakes. Token movements live in `vault.rs`.
+//! integer bookkeeping on the config, shards and stakes. Token movements live in
+//! `vault.rs`.
 
 use anchor_lang::prelude::*;
 
 use crate::{
-    constants::{MIN_REWARD_STAKE, REWARD_SHIFT, WORK_RATE_SHIFT},
+    constants::{MIN_REWARD_STAKE, REWARD_SHIFT, SHARDS, WORK_RATE_SHIFT},
     errors::IgnisError,
     math,
-    state::{Config, EmissionSchedule, Stake},
+    state::{Config, EmissionSchedule, Shard, Stake},
 };
 
 impl EmissionSchedule {
@@ -51,19 +52,52 @@ impl EmissionSchedule {
 }
 
 impl Config {
-    /// Brings emission accounting up to `now`: what the schedule released since the last
-    /// accrual is owed to the reward vault (minted by `vault::mint_emission`), split
-    /// between stakers and the work pool. Also rolls the work-rate epoch.
+    /// Brings emission accounting up to wall time `now`: what the schedule released
+    /// since the last accrual, as far as it was minted, is split between stakers and the
+    /// work pool. Also rolls the work-rate epoch. Only instructions that write the
+    /// config accrue: staking, slashes and the cranks (`sync_shard`, `mint_emission`).
     pub fn accrue(&mut self, now: i64) -> Result<()> {
         let released = self.emission.emitted_after(now.saturating_sub(self.emission.start));
+        let released = released.min(self.rewards.minted).max(self.rewards.accrued);
         let delta = math::sub(released, self.rewards.accrued)?;
         self.rewards.accrued = released;
         let to_stakers = math::bps_of(delta, self.params.staker_emission_bps)?;
         let to_work = math::sub(delta, to_stakers)?;
         self.distribute_to_stakers(to_stakers)?;
-        self.rewards.work_pool = math::add(self.rewards.work_pool, to_work)?;
+        self.add_to_work_pool(to_work)?;
         self.rewards.epoch_work_accrued = math::add(self.rewards.epoch_work_accrued, to_work)?;
         self.roll_epoch(now)
+    }
+
+    /// Emission `mint_emission` mints at wall time `now`: nothing while the minted
+    /// emission still covers what the schedule has released; once it does not, the
+    /// schedule's release up to one epoch past `now`. So the mint is written about once
+    /// an epoch, and accrual (capped by what was minted) never waits for it when the
+    /// crank runs on time.
+    pub fn emission_to_mint(&self, now: i64) -> u64 {
+        let elapsed = now.saturating_sub(self.emission.start);
+        let minted = self.rewards.minted;
+        if self.emission.emitted_after(elapsed) < minted {
+            return 0;
+        }
+        let ahead = elapsed.saturating_add(self.params.epoch_seconds);
+        self.emission.emitted_after(ahead).saturating_sub(minted)
+    }
+
+    /// What `sync_shard` moves from the unallotted work pool into `shard`: every shard
+    /// is due an equal share of all that ever entered the pool, so no shard's jobs are
+    /// favoured; the rounding remainder waits in the pool.
+    pub fn work_due(&self, shard: &Shard) -> u64 {
+        (self.rewards.work_into_pool / u64::from(SHARDS))
+            .saturating_sub(shard.work_allotted)
+            .min(self.rewards.work_pool)
+    }
+
+    fn add_to_work_pool(&mut self, amount: u64) -> Result<()> {
+        let rewards = &mut self.rewards;
+        rewards.work_pool = math::add(rewards.work_pool, amount)?;
+        rewards.work_into_pool = math::add(rewards.work_into_pool, amount)?;
+        Ok(())
     }
 
     /// Adds `amount` to every bonded stake pro rata.
@@ -76,13 +110,13 @@ impl Config {
     /// nothing of its own slash). With (almost) nobody else bonded it goes to the work
     /// pool instead: held back, it would go whole to the first dust staker.
     pub fn distribute_excluding(&mut self, amount: u64, excluded: u64) -> Result<()> {
-        let rewards = &mut self.rewards;
         let sharing = self.totals.staked.saturating_sub(excluded);
         if sharing < MIN_REWARD_STAKE {
+            let rewards = &mut self.rewards;
             rewards.to_work_pool_unstaked = math::add(rewards.to_work_pool_unstaked, amount)?;
-            rewards.work_pool = math::add(rewards.work_pool, amount)?;
-            return Ok(());
+            return self.add_to_work_pool(amount);
         }
+        let rewards = &mut self.rewards;
         let increment = (u128::from(amount) << REWARD_SHIFT) / u128::from(sharing);
         rewards.reward_per_share =
             rewards.reward_per_share.checked_add(increment).ok_or(IgnisError::MathOverflow)?;
@@ -90,25 +124,45 @@ impl Config {
         Ok(())
     }
 
-    /// Pays `work_units` of verified work from the pool at the current rate (capped by
-    /// what the pool holds) and counts them towards the epoch's retarget. The work is
-    /// paid once per job however many replicas did it: replicas that share one
-    /// computation across several keys earn no more than one worker would.
-    /// Returns each of the `winners`' share; the rounding remainder stays in the pool.
-    pub fn take_work_payment(&mut self, work_units: u64, winners: u64) -> Result<u64> {
-        require!(winners > 0, IgnisError::MathOverflow);
+    /// `sync_shard`'s first step, before accruing (which may roll the epoch): the
+    /// shard's work units count towards the epoch they were paid in, unless they are
+    /// reported only after it ended (then towards the next one).
+    pub fn report_work(&mut self, shard: &mut Shard) {
         let rewards = &mut self.rewards;
-        let owed = (u128::from(work_units) * u128::from(rewards.work_rate)) >> WORK_RATE_SHIFT;
-        let share = u64::try_from(owed).unwrap_or(u64::MAX).min(rewards.work_pool) / winners;
-        let paid = share.checked_mul(winners).ok_or(IgnisError::MathOverflow)?;
-        rewards.work_pool = math::sub(rewards.work_pool, paid)?;
-        rewards.work_paid = math::add(rewards.work_paid, paid)?;
-        rewards.epoch_work_units = rewards.epoch_work_units.saturating_add(work_units);
-        Ok(share)
+        rewards.epoch_work_units =
+            rewards.epoch_work_units.saturating_add(shard.work_units_unreported);
+        shard.work_units_unreported = 0;
     }
 
-    /// Bonds `stake`'s deposit from an earlier slot, if any (see [`Stake::activate`]).
+    /// `sync_shard`'s bookkeeping after accruing: the shard's fees go to the stakers
+    /// and its due share of the work pool into its pool. Returns (fees to move to
+    /// `reward_vault`, work pool to move into the shard).
+    pub fn sync(&mut self, shard: &mut Shard, slot: u64) -> Result<(u64, u64)> {
+        let synced = self
+            .shard_synced_slots
+            .get_mut(usize::from(shard.index))
+            .ok_or(IgnisError::InvalidShardIndex)?;
+        *synced = slot;
+        let fees = shard.fees_pending;
+        shard.fees_pending = 0;
+        shard.fees_swept = math::add(shard.fees_swept, fees)?;
+        self.totals.fees = math::add(self.totals.fees, fees)?;
+        self.distribute_to_stakers(fees)?;
+
+        let due = self.work_due(shard);
+        let rewards = &mut self.rewards;
+        rewards.work_pool = math::sub(rewards.work_pool, due)?;
+        rewards.work_allotted = math::add(rewards.work_allotted, due)?;
+        shard.work_allotted = math::add(shard.work_allotted, due)?;
+        shard.work_pool = math::add(shard.work_pool, due)?;
+        Ok((fees, due))
+    }
+
+    /// Bonds `stake`'s deposit if [`Config::activation_due`] (see [`Stake::activate`]).
     pub fn activate_stake(&mut self, stake: &mut Stake, slot: u64) -> Result<u64> {
+        if !self.activation_due(stake, slot) {
+            return Ok(0);
+        }
         let amount = stake.activate(slot, self.rewards.reward_per_share)?;
         self.totals.activating = math::sub(self.totals.activating, amount)?;
         self.totals.staked = math::add(self.totals.staked, amount)?;
@@ -179,11 +233,11 @@ impl Stake {
         math::add(self.pending_rewards, self.earned(reward_per_share)?)
     }
 
-    /// What `claim_rewards` would pay at wall time `now` (the chain's clock), with
-    /// emission accrued up to then: for clients, which read `config` as last written.
-    pub fn claimable_at(&self, config: &Config, now: i64) -> Result<u64> {
-        let mut accrued = config.clone();
-        accrued.accrue(now)?;
-        self.claimable(accrued.rewards.reward_per_share)
+    /// What `claim_rewards` pays now: the rewards booked to the accumulator as the
+    /// config was last written (`claim_rewards` does not accrue, so the config stays
+    /// read-only; emission reaches the accumulator at the next config write, at the
+    /// latest the next `sync_shard`).
+    pub fn claimable_now(&self, config: &Config) -> Result<u64> {
+        self.claimable(config.rewards.reward_per_share)
     }
 }

@@ -7,7 +7,7 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use crate::{
     errors::IgnisError,
     math,
-    state::{Config, Job, JobStatus, Ruling, Stake, Worker},
+    state::{Config, Job, JobStatus, Ruling, Shard, Stake, Worker},
     vault,
 };
 
@@ -34,40 +34,44 @@ impl Fault {
     }
 }
 
-/// What one paid replica receives: its share of the escrow (from `job_vault`) and of
-/// the work pool (from `reward_vault`).
+/// What one paid replica receives: its share of the escrow and of the work pool, both
+/// from its job's shard vault.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Payment {
     pub from_escrow: u64,
     pub from_work_pool: u64,
 }
 
-/// Splits a job's reward: the protocol fee goes to stakers, the rest in equal shares to
-/// the `winners`; the rounding remainder joins the fee so the escrow empties exactly.
+/// Splits a job's reward: the protocol fee stays in the shard for the stakers (until
+/// `sync_shard` hands it over), the rest goes in equal shares to the `winners`; the
+/// rounding remainder joins the fee so the escrow empties exactly.
 /// Returns (share per winner, fee).
-pub fn split_reward(config: &mut Config, reward: u64, winners: u64) -> Result<(u64, u64)> {
+pub fn split_reward(
+    config: &Config,
+    shard: &mut Shard,
+    reward: u64,
+    winners: u64,
+) -> Result<(u64, u64)> {
     require!(winners > 0, IgnisError::MathOverflow);
     let fee = config.fee_on(reward)?;
     let net = math::sub(reward, fee)?;
     let share = net / winners;
     let fee = math::sub(reward, share.checked_mul(winners).ok_or(IgnisError::MathOverflow)?)?;
-    config.distribute_to_stakers(fee)?;
-    let totals = &mut config.totals;
-    totals.fees = math::add(totals.fees, fee)?;
-    totals.escrowed = math::sub(totals.escrowed, reward)?;
-    totals.jobs_completed = math::add(totals.jobs_completed, 1)?;
+    shard.fees_pending = math::add(shard.fees_pending, fee)?;
+    shard.escrowed = math::sub(shard.escrowed, reward)?;
+    shard.jobs_completed = math::add(shard.jobs_completed, 1)?;
     Ok((share, fee))
 }
 
 /// Books a winning replica: its escrow share plus `from_work_pool` (taken from the
-/// pool by the caller, only for verified work).
+/// shard's pool by the caller, only for verified work).
 pub fn pay(
-    config: &mut Config,
+    shard: &mut Shard,
     worker: &mut Worker,
     share: u64,
     from_work_pool: u64,
 ) -> Result<Payment> {
-    config.totals.paid_to_workers = math::add(config.totals.paid_to_workers, share)?;
+    shard.paid_to_workers = math::add(shard.paid_to_workers, share)?;
     release(worker)?;
     worker.jobs_completed = math::add(worker.jobs_completed, 1)?;
     worker.earned_total = math::add(worker.earned_total, math::add(share, from_work_pool)?)?;
@@ -106,18 +110,17 @@ pub fn slash(
 }
 
 /// Books a job's whole escrow going back to its poster (cancelled or refunded) and
-/// returns the amount to move from `job_vault`.
+/// returns the amount to move from its shard's vault.
 pub fn return_escrow(
-    config: &mut Config,
+    shard: &mut Shard,
     job: &mut Job,
     outcome: JobStatus,
     now: i64,
 ) -> Result<u64> {
-    let totals = &mut config.totals;
-    totals.escrowed = math::sub(totals.escrowed, job.reward)?;
+    shard.escrowed = math::sub(shard.escrowed, job.reward)?;
     match outcome {
-        JobStatus::Cancelled => totals.jobs_cancelled = math::add(totals.jobs_cancelled, 1)?,
-        JobStatus::Refunded => totals.jobs_refunded = math::add(totals.jobs_refunded, 1)?,
+        JobStatus::Cancelled => shard.jobs_cancelled = math::add(shard.jobs_cancelled, 1)?,
+        JobStatus::Refunded => shard.jobs_refunded = math::add(shard.jobs_refunded, 1)?,
         _ => return err!(IgnisError::JobNotOpen),
     }
     job.status = outcome;
@@ -213,14 +216,14 @@ pub fn verdicts(job: &Job, ruling: Ruling) -> (Vec<Verdict>, Option<[u8; 32]>) {
     (verdicts, winner)
 }
 
-/// Token accounts a settlement moves funds between.
+/// Token accounts a settlement moves funds between. `stake_vault` and `reward_vault`
+/// (and the config) need only be writable when a replica is slashed.
 pub struct SettlementVaults<'a, 'info> {
     pub token_program: &'a Interface<'info, TokenInterface>,
     pub mint: &'a InterfaceAccount<'info, Mint>,
-    pub job_vault: &'a InterfaceAccount<'info, TokenAccount>,
+    pub shard_vault: &'a InterfaceAccount<'info, TokenAccount>,
     pub reward_vault: &'a InterfaceAccount<'info, TokenAccount>,
     pub stake_vault: &'a InterfaceAccount<'info, TokenAccount>,
-    pub emission: &'a UncheckedAccount<'info>,
 }
 
 /// Totals of one settlement, for its event.
@@ -233,17 +236,38 @@ pub struct Settled {
     pub slashed: u64,
 }
 
-/// Applies one verdict per replica: books everything first, mints pending emission,
-/// then moves the tokens, and writes the replica accounts back. With `verified`, the
-/// job's work units are paid from the work pool once, split among the winners.
+/// Whether settling with `verdicts` slashes anyone: only then does it write the
+/// config, the stake vault and the reward vault. Clients pass those writable exactly
+/// when this says so (they call it on the job as they read it).
+pub fn slashes(verdicts: &[Verdict]) -> bool {
+    verdicts.iter().any(|v| matches!(v, Verdict::Slashed(_)))
+}
+
+/// Applies one verdict per replica: books everything first, then moves the tokens,
+/// and writes the replica accounts back (and the config, when someone was slashed).
+/// With `verified`, the job's work units are paid from the shard's work pool once,
+/// split among the winners.
 pub fn apply_verdicts<'info>(
     config: &mut Account<'info, Config>,
+    shard: &mut Shard,
     job: &Job,
     replicas: &mut [Replica<'info>],
     verdicts: &[Verdict],
     verified: bool,
     vaults: &SettlementVaults<'_, 'info>,
 ) -> Result<Settled> {
+    let slashing = slashes(verdicts);
+    if slashing {
+        // A slash changes the bonded total and the stakers' accumulator: the only
+        // settlement that writes the config, so only a proven fault serializes on it.
+        require!(
+            config.to_account_info().is_writable
+                && vaults.stake_vault.to_account_info().is_writable
+                && vaults.reward_vault.to_account_info().is_writable,
+            IgnisError::SlashAccountsReadOnly
+        );
+        config.accrue(Clock::get()?.unix_timestamp)?;
+    }
     let mut settled = Settled {
         winners: verdicts.iter().filter(|v| **v == Verdict::Paid).count() as u8,
         ..Settled::default()
@@ -251,19 +275,22 @@ pub fn apply_verdicts<'info>(
     let mut work_share = 0;
     if settled.winners > 0 {
         (settled.share, settled.fee) =
-            split_reward(config, job.reward, u64::from(settled.winners))?;
+            split_reward(config, shard, job.reward, u64::from(settled.winners))?;
         if verified {
-            work_share =
-                config.take_work_payment(job.kind.work_units(), u64::from(settled.winners))?;
+            work_share = shard.take_work_payment(
+                config.rewards.work_rate,
+                job.kind.work_units(),
+                u64::from(settled.winners),
+            )?;
         }
     }
     let mut moves = Vec::with_capacity(replicas.len());
     for (replica, verdict) in replicas.iter_mut().zip(verdicts) {
         let amount = match verdict {
             Verdict::Paid => {
-                let payment = pay(config, &mut replica.worker, settled.share, work_share)?;
+                let payment = pay(shard, &mut replica.worker, settled.share, work_share)?;
                 settled.work_reward = math::add(settled.work_reward, payment.from_work_pool)?;
-                payment.from_work_pool
+                math::add(payment.from_escrow, payment.from_work_pool)?
             }
             Verdict::Slashed(fault) => {
                 let amount = slash(config, &mut replica.worker, &mut replica.stake, *fault)?;
@@ -278,32 +305,27 @@ pub fn apply_verdicts<'info>(
         moves.push(amount);
     }
 
-    vault::mint_emission(
-        config,
-        vaults.token_program,
-        vaults.mint,
-        vaults.reward_vault,
-        vaults.emission,
-    )?;
     let pay = |from: &InterfaceAccount<'info, TokenAccount>,
                to: &InterfaceAccount<'info, TokenAccount>,
                amount| {
         vault::pay_out(config, vaults.token_program, vaults.mint, from, to, amount)
     };
-    pay(vaults.job_vault, vaults.reward_vault, settled.fee)?;
     for ((replica, verdict), amount) in replicas.iter().zip(verdicts).zip(moves) {
         match verdict {
-            Verdict::Paid => {
-                pay(vaults.job_vault, &replica.payout, settled.share)?;
-                pay(vaults.reward_vault, &replica.payout, amount)?;
-            }
+            // Escrow share and work-pool pay sit in the same shard vault: one transfer.
+            Verdict::Paid => pay(vaults.shard_vault, &replica.payout, amount)?,
             Verdict::Slashed(_) => pay(vaults.stake_vault, vaults.reward_vault, amount)?,
             Verdict::Released => {}
         }
     }
-    for replica in replicas.iter() {
+    for (replica, verdict) in replicas.iter().zip(verdicts) {
         replica.worker.exit(&crate::ID)?;
-        replica.stake.exit(&crate::ID)?;
+        if matches!(verdict, Verdict::Slashed(_)) {
+            replica.stake.exit(&crate::ID)?;
+        }
+    }
+    if slashing {
+        config.exit(&crate::ID)?;
     }
     Ok(settled)
 }

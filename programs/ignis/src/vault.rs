@@ -58,21 +58,16 @@ pub fn pay_out<'info>(
     )
 }
 
-/// Mints the emission the schedule has released but nobody has minted yet into the
-/// reward vault, signed by the `["emission"]` PDA (the mint's authority). Called by
-/// every instruction that pays out of the reward vault, before it pays.
+/// Mints `amount` of emission into the reward vault, signed by the `["emission"]`
+/// PDA (the mint's authority). Only `mint_emission` calls it, about once an epoch.
 pub fn mint_emission<'info>(
-    config: &mut Account<'info, Config>,
+    config: &Account<'info, Config>,
     token_program: &Interface<'info, TokenInterface>,
     mint: &InterfaceAccount<'info, Mint>,
     reward_vault: &InterfaceAccount<'info, TokenAccount>,
     emission: &UncheckedAccount<'info>,
+    amount: u64,
 ) -> Result<()> {
-    let amount = crate::math::sub(config.rewards.accrued, config.rewards.minted)?;
-    if amount == 0 {
-        return Ok(());
-    }
-    config.rewards.minted = config.rewards.accrued;
     let seeds = [EMISSION_SEED, std::slice::from_ref(&config.emission_bump)];
     let signer = [&seeds[..]];
     let accounts = MintTo {

@@ -2,6 +2,7 @@
 
 use anchor_spl::{token::spl_token, token_2022::spl_token_2022};
 use ignis::{
+    constants::SHARDS,
     errors::IgnisError,
     state::{EmissionSchedule, Params},
 };
@@ -22,13 +23,12 @@ fn initialize_records_config_and_creates_three_empty_vaults() {
     assert_eq!(config.genesis_supply, GENESIS_SUPPLY);
     assert_eq!(config.params, test_params());
     assert_eq!(config.decimals, DECIMALS);
-    assert_eq!(config.next_job_id, 0);
     assert!(!config.paused);
-    for (vault, stored) in [
-        (pda::stake_vault(), config.stake_vault),
-        (pda::job_vault(), config.job_vault),
-        (pda::reward_vault(), config.reward_vault),
-    ] {
+    for (vault, stored) in
+        [(pda::stake_vault(), config.stake_vault), (pda::reward_vault(), config.reward_vault)]
+            .into_iter()
+            .chain((0..SHARDS).map(|i| (pda::shard_vault(i), env.shard(i).vault)))
+    {
         assert_eq!(vault, stored);
         let account = env.svm.get_account(&vault).unwrap();
         assert_eq!(account.owner, spl_token::ID);
@@ -42,6 +42,22 @@ fn initialize_records_config_and_creates_three_empty_vaults() {
         assert_eq!(state.amount, 0);
     }
     assert_eq!(env.balance(&env.admin.token), GENESIS_SUPPLY);
+    env.assert_reconciled();
+}
+
+#[test]
+fn shards_are_created_once_each_and_only_sixteen() {
+    let mut env = Env::new();
+    let payer = env.user(0);
+    env.svm.airdrop(&payer.pubkey(), 1_000_000_000).unwrap();
+    let again = env.protocol.init_shard(payer.pubkey(), 3);
+    assert!(env.send(&[again], &[&payer.key]).is_err(), "shard 3 exists already");
+    let beyond = env.protocol.init_shard(payer.pubkey(), SHARDS);
+    assert_ignis_err(env.send(&[beyond], &[&payer.key]), IgnisError::InvalidShardIndex);
+    for index in 0..SHARDS {
+        let shard = env.shard(index);
+        assert_eq!((shard.index, shard.vault), (index, pda::shard_vault(index)));
+    }
     env.assert_reconciled();
 }
 
@@ -111,6 +127,7 @@ fn only_the_mint_authority_can_initialize_and_it_hands_the_mint_over_in_the_same
         mint.mint_authority,
         anchor_lang::solana_program::program_option::COption::Some(pda::emission())
     );
+    env.init_shards();
     env.assert_reconciled();
 }
 

@@ -54,7 +54,7 @@ fn an_unverifiable_result_posted_to_ones_own_worker_earns_nothing_from_the_work_
 
     let event = &env.events::<JobFinalized>()[0];
     assert_eq!(event.work_reward, 0, "unverified: nothing from the pool");
-    assert_eq!(env.config().rewards.work_paid, 0);
+    assert_eq!(env.shard_totals().work_paid, 0);
     let fee = reward * 500 / 10_000;
     assert_eq!(
         holdings(&env, &[&poster, &worker]) - before,
@@ -96,6 +96,7 @@ fn self_dealt_pow_earns_the_same_pool_pay_as_honest_work_and_loses_the_fee() {
     let (attacker_poster, attacker_worker) = (env.user(1_000 * IGN), env.worker_operator());
     let (honest_poster, honest_worker) = (env.user(1_000 * IGN), env.worker_operator());
     env.warp(EPOCH_SECONDS / 2);
+    env.sync(); // the crank fills the shards' work pools
     let reward = 10 * IGN;
     let difficulty = 12;
 
@@ -135,6 +136,7 @@ fn replicas_run_by_one_party_share_one_pool_payment() {
     let poster = env.user(1_000 * IGN);
     let keys = [env.kernel_operator(), env.kernel_operator(), env.kernel_operator()];
     env.warp(EPOCH_SECONDS / 2);
+    env.sync(); // the crank fills the shards' work pools
     let n = 64;
     let units = JobKind::Kernel { kernel: KERNEL_MATMUL_U32, size: n }.work_units();
     assert_eq!(units, 256, "64^3 multiply-adds at 1,024 per work unit");
@@ -247,6 +249,10 @@ fn stake_that_arrives_in_the_slot_of_a_fee_earns_none_of_it() {
     env.submit_pow(&operator, job, nonce).unwrap(); // same slot: a 50 IGN fee
     let fee = 1_000 * IGN * 500 / 10_000;
     env.next_slot();
+    // The fee waits in its shard; the deposit cannot bond before every shard was
+    // synced after it, so the fee reaches the stakes bonded before it first.
+    assert_ignis_err(env.crank(ix::activate_stake(jit.pubkey())), IgnisError::ActivationNotDue);
+    env.sync();
     env.crank(ix::activate_stake(jit.pubkey())).unwrap();
     let claim = env.protocol.claim_rewards(jit.pubkey(), jit.token);
     assert_ignis_err(env.send(&[claim], &[&jit.key]), IgnisError::NothingToClaim);
@@ -300,6 +306,7 @@ fn settled_jobs_and_empty_stakes_can_be_closed_and_their_rent_returned() {
     env.assign(job, &operator.pubkey()).unwrap();
     let nonce = find_nonce(&env.job(job).seed, &pda::worker(&operator.pubkey()), 8);
     env.submit_pow(&operator, job, nonce).unwrap();
+    env.sync(); // the crank hands the fee to the stake bonded then
     assert_ignis_err(env.crank(close.clone()), IgnisError::RetentionNotElapsed);
     // Rent goes to the poster only.
     let stranger = env.user(0);

@@ -19,11 +19,15 @@
 use std::collections::{HashMap, HashSet};
 
 use ignis::{
-    constants::KERNEL_MATMUL_U32,
+    constants::{KERNEL_MATMUL_U32, SHARDS},
     instructions::PostJobArgs,
-    state::{EmissionSchedule, GpuInfo, Job, JobKind, JobStatus, Stake, WorkerSettings},
+    state::{EmissionSchedule, GpuInfo, Job, JobKind, JobStatus, Ruling, Stake, WorkerSettings},
 };
-use ignis_client::{events::*, instructions as ix, pda};
+use ignis_client::{
+    events::*,
+    instructions::{self as ix, settlement_slashes},
+    pda,
+};
 use ignis_program_tests::*;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use solana_signer::Signer;
@@ -127,7 +131,7 @@ impl Case {
 
     /// An existing job id, or now and then one that does not exist.
     fn job_id(&mut self) -> u64 {
-        let next = self.env.config().next_job_id;
+        let next = self.env.shard_totals().jobs_posted;
         if next == 0 || self.rng.gen_ratio(1, 30) {
             return next + self.rng.gen_range(0..3);
         }
@@ -138,7 +142,7 @@ impl Case {
 
     /// A recent job that `wanted` accepts, else (or now and then anyway) any id.
     fn pick_job(&mut self, wanted: impl Fn(&Job) -> bool) -> u64 {
-        let next = self.env.config().next_job_id;
+        let next = self.env.shard_totals().jobs_posted;
         let candidates: Vec<u64> = (next.saturating_sub(24)..next)
             .filter(|id| self.job(*id).is_some_and(|job| wanted(&job)))
             .collect();
@@ -301,7 +305,7 @@ impl Case {
         let token = self.actors[who].token;
         let key = user.pubkey();
         let protocol = self.env.protocol;
-        match self.rng.gen_range(0..114) {
+        match self.rng.gen_range(0..118) {
             0..=7 => {
                 let amount = self.amount();
                 self.send("stake", vec![protocol.stake(key, token, amount)], &user);
@@ -464,7 +468,13 @@ impl Case {
                 });
                 let replicas = self.replica_accounts(job);
                 let payer = self.env.admin.key.insecure_clone();
-                self.send("finalize_job", vec![protocol.finalize_job(job, &replicas)], &payer);
+                // Slash accounts writable as the rule says, or (now and then) read-only
+                // whatever it says: a settlement that slashes must then fail, losing nothing.
+                let slashing = self.job(job).is_some_and(|j| {
+                    settlement_slashes(&j, Ruling::Unverified) && self.rng.gen_ratio(19, 20)
+                });
+                let ix = protocol.finalize_job(job, &replicas, slashing);
+                self.send("finalize_job", vec![ix], &payer);
             }
             82..=84 => {
                 let job = self.pick_job(|j| {
@@ -495,7 +505,12 @@ impl Case {
                     6 => Some([self.rng.gen(); 32]),
                     _ => None,
                 };
-                let ix = protocol.verify_result(verifier.pubkey(), job, &replicas, attested);
+                let ruling = attested.map_or(Ruling::Disputed, Ruling::Attested);
+                let slashing = self
+                    .job(job)
+                    .is_some_and(|j| settlement_slashes(&j, ruling) && self.rng.gen_ratio(19, 20));
+                let ix =
+                    protocol.verify_result(verifier.pubkey(), job, &replicas, attested, slashing);
                 self.send(
                     if attested.is_some() { "attest_result" } else { "dispute_result" },
                     vec![ix],
@@ -551,6 +566,10 @@ impl Case {
                 );
             }
             102..=103 => {
+                // As the orchestrator's crank: usually right after syncing every shard.
+                if self.rng.gen_ratio(2, 3) {
+                    self.sync_all();
+                }
                 let payer = self.env.admin.key.insecure_clone();
                 self.send("activate_stake", vec![ix::activate_stake(key)], &payer);
             }
@@ -576,6 +595,18 @@ impl Case {
             106..=109 => self.just_in_time_stake(),
             110..=111 => self.self_deal(),
             112..=113 => self.grief(),
+            114..=116 => {
+                // The crank: any shard by anyone, or all of them as the orchestrator does.
+                if self.rng.gen_ratio(1, 2) {
+                    self.sync_all();
+                } else {
+                    let shard = self.rng.gen_range(0..SHARDS);
+                    self.send("sync_shard", vec![protocol.sync_shard(shard)], &user);
+                }
+            }
+            117 => {
+                self.send("mint_emission", vec![protocol.mint_emission()], &user);
+            }
             _ => {
                 // Short, rare pauses: unpause at the next chance, pause one time in five.
                 let admin = self.env.admin.key.insecure_clone();
@@ -605,6 +636,8 @@ impl Case {
             env.account::<Stake>(&pda::stake(&jit.pubkey()))
                 .map_or(0, |s| s.claimable(rps).unwrap())
         };
+        // Every fee before this one reaches the stakers first, so this one stands alone.
+        self.sync_all();
         let amount = self.amount();
         if !self.send("stake", vec![self.env.protocol.stake(jit.pubkey(), jit_token, amount)], &jit)
         {
@@ -623,23 +656,34 @@ impl Case {
             &worker,
         );
         let fee = self.env.events::<PowSubmitted>().first().map_or(0, |e| e.fee);
-        // Its stake bonded earlier may take its pro-rata share of the fee; the deposit
-        // made in this slot takes none.
+        // Its stake bonded earlier may take its pro-rata share of the fee once the crank
+        // hands it over; the deposit made in this slot takes none, though it bonds as
+        // early as it can: in the next slot, right after every shard was synced.
         let fair = if staked == 0 {
             0
         } else {
             (u128::from(fee) * u128::from(bonded) / u128::from(staked)) as u64
         };
+        self.env.next_slot();
+        self.sync_all();
+        let payer = self.env.admin.key.insecure_clone();
+        self.send("activate_stake", vec![ix::activate_stake(jit.pubkey())], &payer);
         let after = claimable(&self.env);
         assert!(
             after - before <= fair + 1,
             "JIT deposit earned {} of a {fee} fee; its bonded stake's fair share is {fair}",
             after - before
         );
-        self.env.next_slot();
+    }
+
+    /// The crank: every shard synced, four to a transaction.
+    fn sync_all(&mut self) {
         let payer = self.env.admin.key.insecure_clone();
-        self.send("activate_stake", vec![ix::activate_stake(jit.pubkey())], &payer);
-        assert_eq!(claimable(&self.env), after, "bonding in the next slot earned from the past");
+        let protocol = self.env.protocol;
+        for batch in (0..SHARDS).collect::<Vec<_>>().chunks(4) {
+            let ixs = batch.iter().map(|i| protocol.sync_shard(*i)).collect();
+            self.send("sync_shard", ixs, &payer);
+        }
     }
 
     /// An attacker posts a kernel job, has it assigned to its own worker, and reveals a
@@ -772,13 +816,16 @@ impl Case {
         self.env.assert_reconciled();
         let config = self.env.config();
         let (rewards, totals) = (config.rewards, config.totals);
+        let shards = self.env.shard_totals();
         assert_eq!(
             u128::from(rewards.distributed)
                 + u128::from(rewards.work_pool)
-                + u128::from(rewards.work_paid),
+                + u128::from(shards.work_pool)
+                + u128::from(shards.work_paid),
             u128::from(rewards.accrued) + u128::from(totals.fees) + u128::from(totals.slashed),
-            "every rewarded token is distributed, in the pool or paid"
+            "every rewarded token is distributed, in a pool or paid"
         );
+        assert_eq!(shards.fees_swept, totals.fees, "the config's fees are the shards' swept");
         let stakes: Vec<Stake> =
             self.actors.iter().filter_map(|a| self.env.account(&pda::stake(&a.pubkey()))).collect();
         assert_eq!(stakes.iter().map(|s| s.amount).sum::<u64>(), totals.staked);
@@ -802,11 +849,7 @@ impl Case {
             "rounding dust {} over {dust_bound}",
             distributed - owed
         );
-        assert_eq!(
-            rewards.claimed,
-            stakes.iter().map(|s| s.claimed_total).sum::<u64>()
-                + self.closed_income.iter().sum::<u64>()
-        );
+        assert_eq!(rewards.claimed_closed, self.closed_income.iter().sum::<u64>());
         // No actor earned more as a staker than its fair share (plus rounding dust).
         let rps = rewards.reward_per_share;
         for (i, actor) in self.actors.iter().enumerate() {
@@ -822,13 +865,13 @@ impl Case {
         }
 
         if full {
-            self.check_jobs(totals.escrowed, totals.jobs_completed);
+            self.check_jobs(shards.escrowed, shards.jobs_completed);
         }
     }
 
     /// Escrows, payments and worker loads against every job account.
     fn check_jobs(&self, escrowed: u64, jobs_completed: u64) {
-        let next = self.env.config().next_job_id;
+        let next = self.env.shard_totals().jobs_posted;
         // Every id below next_job_id exists, or was closed once settled.
         let jobs: Vec<Job> = (0..next)
             .map(|id| {

@@ -6,7 +6,7 @@ use ignis::{
     constants::*,
     errors::IgnisError,
     instructions::PostJobArgs,
-    state::{JobKind, JobStatus, Params, WorkerSettings},
+    state::{JobKind, JobStatus, Params, Shard, WorkerSettings},
 };
 use ignis_client::{instructions as ix, pda};
 use ignis_program_tests::*;
@@ -35,12 +35,11 @@ fn post_escrows_the_reward_and_records_the_job() {
     assert_eq!(job.posted_at, env.now());
     assert_eq!(job.expires_at, env.now() + 3_600);
     assert_eq!(env.balance(&poster.token), 70 * IGN);
-    assert_eq!(env.vaults().job, 30 * IGN);
-    let config = env.config();
-    assert_eq!(
-        (config.next_job_id, config.totals.jobs_posted, config.totals.escrowed),
-        (1, 1, 30 * IGN)
-    );
+    assert_eq!(env.vaults().shards, 30 * IGN);
+    let shard = env.shard(Shard::index_of(id));
+    assert_eq!((shard.jobs_posted, shard.escrowed), (1, 30 * IGN), "booked in the job's shard");
+    assert_eq!(env.balance(&shard.vault), 30 * IGN, "escrowed in the shard's vault");
+    assert_eq!(env.shard_totals().jobs_posted, 1);
 
     // Ids are sequential, and the same client seed gives different job seeds.
     env.post_pow(&poster, 12, 30 * IGN).unwrap();
@@ -94,7 +93,7 @@ fn post_rejects_bad_arguments_and_loses_nothing() {
 
     assert_eq!(env.balance(&poster.token), 100 * IGN);
     assert_eq!(env.balance(&victim.token), 50 * IGN);
-    assert_eq!(env.config().next_job_id, 0);
+    assert_eq!(env.shard_totals().jobs_posted, 0);
     assert!(env.svm.get_account(&pda::job(0)).is_none_or(|a| a.data.is_empty()));
     env.assert_reconciled();
 }
@@ -147,8 +146,8 @@ fn cancel_returns_the_exact_escrow_to_the_poster_only_while_unassigned() {
         env.send(&[env.protocol.cancel_job(poster.pubkey(), b, poster.token)], &[&poster.key]),
         IgnisError::JobNotOpen,
     );
-    assert_eq!(env.vaults().job, 25 * IGN);
-    assert_eq!(env.config().totals.jobs_cancelled, 1);
+    assert_eq!(env.vaults().shards, 25 * IGN);
+    assert_eq!(env.shard_totals().jobs_cancelled, 1);
     env.assert_reconciled();
 }
 
@@ -269,9 +268,9 @@ fn refund_returns_the_exact_escrow_after_expiry_to_the_poster_only() {
 
     env.crank(refund.clone()).unwrap();
     assert_eq!(env.balance(&poster.token), 100 * IGN);
-    assert_eq!(env.vaults().job, 0);
+    assert_eq!(env.vaults().shards, 0);
     assert_eq!(env.job(job).status, JobStatus::Refunded);
-    assert_eq!(env.config().totals.jobs_refunded, 1);
+    assert_eq!(env.shard_totals().jobs_refunded, 1);
     assert_ignis_err(env.crank(refund), IgnisError::JobNotOpen);
     env.assert_reconciled();
 }
@@ -343,7 +342,7 @@ fn posters_pick_their_own_ids_and_an_id_in_use_is_refused() {
         env.post(poster, PostJobArgs { job_id: id, ..env.job_args() }).unwrap();
         assert_eq!((env.job(id).id, env.job(id).poster), (id, poster.pubkey()));
     }
-    assert_eq!(env.config().next_job_id, 3, "the counter counts posts");
+    assert_eq!(env.shard_totals().jobs_posted, 3, "the shards count posts");
 
     let (before, escrowed) = (env.balance(&bob.token), env.job(7).reward);
     let taken = env.post(&bob, PostJobArgs { job_id: 7, ..env.job_args() });

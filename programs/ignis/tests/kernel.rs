@@ -6,9 +6,13 @@ use ignis::{
     constants::*,
     errors::IgnisError,
     instructions::PostJobArgs,
-    state::{JobKind, JobStatus},
+    state::{JobKind, JobStatus, Ruling},
 };
-use ignis_client::{events::JobFinalized, instructions as ix, pda};
+use ignis_client::{
+    events::JobFinalized,
+    instructions::{self as ix, settlement_slashes},
+    pda,
+};
 use ignis_program_tests::*;
 
 const N: u32 = 8;
@@ -94,8 +98,8 @@ fn the_verifier_pays_the_honest_two_and_slashes_the_liar() {
     let fraud = MIN_WORKER_STAKE / 2;
     assert_eq!(env.stake_of(&liar.pubkey()).amount, MIN_WORKER_STAKE - fraud);
     assert_eq!(env.stake_of(&a.pubkey()).amount, MIN_WORKER_STAKE);
-    assert_eq!(env.vaults().job, 0);
-    assert_eq!(env.vaults().reward, fee + fraud);
+    assert_eq!(env.vaults().shards, fee, "the fee waits in the shard");
+    assert_eq!(env.vaults().reward, fraud, "the slash went to the stakers at once");
     assert_eq!(env.balance(&poster.token), 70 * IGN);
 
     let state = env.job(job);
@@ -106,6 +110,9 @@ fn the_verifier_pays_the_honest_two_and_slashes_the_liar() {
         (event.winners, event.paid_per_winner, event.fee, event.slashed),
         (2, share, fee, fraud)
     );
+    env.sync();
+    assert_eq!(env.vaults().shards, 0);
+    assert_eq!(env.vaults().reward, fee + fraud);
     let (wa, wl) = (env.worker(&a.pubkey()).unwrap(), env.worker(&liar.pubkey()).unwrap());
     assert_eq!((wa.jobs_completed, wa.active_jobs), (1, 0));
     assert_eq!((wl.jobs_disputed, wl.slashed_total, wl.active_jobs), (1, fraud, 0));
@@ -164,7 +171,7 @@ fn without_the_verifier_a_disagreement_is_nobodys_proven_fault() {
         assert_eq!(env.balance(&op.token), 0);
     }
     assert_eq!((env.job(job).status, env.job(job).requeues), (JobStatus::Open, 1));
-    assert_eq!(env.vaults().job, REWARD, "escrow kept for the next attempt");
+    assert_eq!(env.vaults().shards, REWARD, "escrow kept for the next attempt");
     env.assert_reconciled();
 }
 
@@ -223,7 +230,7 @@ fn without_a_majority_nobody_is_paid_and_the_job_is_requeued() {
     let state = env.job(job);
     assert_eq!((state.status, state.assigned, state.requeues), (JobStatus::Open, 0, 1));
     assert_eq!(env.balance(&a.token) + env.balance(&b.token), 0);
-    assert_eq!(env.vaults().job, REWARD, "escrow kept for the next attempt");
+    assert_eq!(env.vaults().shards, REWARD, "escrow kept for the next attempt");
     assert_eq!(env.stake_of(&a.pubkey()).amount, MIN_WORKER_STAKE, "no one can be blamed");
     assert_eq!(env.worker(&a.pubkey()).unwrap().active_jobs, 0);
     assert!(!env.events::<JobFinalized>()[0].completed);
@@ -341,6 +348,7 @@ fn the_verifier_attests_a_right_result_and_disputes_a_wrong_one() {
         right,
         &[(honest.pubkey(), honest.token)],
         Some(revealed),
+        false,
     );
     assert_ignis_err(env.send(&[forged], &[&mallory.key]), IgnisError::NotVerifier);
 
@@ -383,27 +391,34 @@ fn finalize_checks_the_replica_accounts() {
     assert_ignis_err(env.finalize(job, &[&a, &b]), IgnisError::ReplicaAccountsMismatch);
     assert_ignis_err(env.finalize(job, &[&b, &a, &c]), IgnisError::ReplicaAccountsMismatch);
     let thief = env.user(0);
+    let slashing = settlement_slashes(&env.job(job), Ruling::Unverified);
     let replicas = [(a.pubkey(), thief.token), (b.pubkey(), b.token), (c.pubkey(), c.token)];
     assert_ignis_err(
-        env.crank(env.protocol.finalize_job(job, &replicas)),
+        env.crank(env.protocol.finalize_job(job, &replicas, slashing)),
         IgnisError::WrongTokenOwner,
     );
-    let mut ix = env
-        .protocol
-        .finalize_job(job, &[(a.pubkey(), a.token), (b.pubkey(), b.token), (c.pubkey(), c.token)]);
+    let mut ix = env.protocol.finalize_job(
+        job,
+        &[(a.pubkey(), a.token), (b.pubkey(), b.token), (c.pubkey(), c.token)],
+        slashing,
+    );
     ix.accounts[10 + 1].pubkey = pda::stake(&b.pubkey());
     assert_ignis_err(env.crank(ix), IgnisError::StakeOperatorMismatch);
-    let mut ix = env
-        .protocol
-        .finalize_job(job, &[(a.pubkey(), a.token), (b.pubkey(), b.token), (c.pubkey(), c.token)]);
+    let mut ix = env.protocol.finalize_job(
+        job,
+        &[(a.pubkey(), a.token), (b.pubkey(), b.token), (c.pubkey(), c.token)],
+        slashing,
+    );
     ix.accounts[10].is_writable = false;
     assert_ignis_err(env.crank(ix), IgnisError::ReplicaAccountsMismatch);
-    let mut ix = env
-        .protocol
-        .finalize_job(job, &[(a.pubkey(), a.token), (b.pubkey(), b.token), (c.pubkey(), c.token)]);
+    let mut ix = env.protocol.finalize_job(
+        job,
+        &[(a.pubkey(), a.token), (b.pubkey(), b.token), (c.pubkey(), c.token)],
+        slashing,
+    );
     ix.accounts[10].pubkey = a.token;
     assert_anchor_err(env.crank(ix), AnchorError::AccountOwnedByWrongProgram);
-    assert_eq!(env.vaults().job, REWARD);
+    assert_eq!(env.vaults().shards, REWARD);
     env.finalize(job, &[&a, &b, &c]).unwrap();
     env.assert_reconciled();
 }

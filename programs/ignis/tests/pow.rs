@@ -3,7 +3,11 @@
 
 use anchor_lang::error::ErrorCode as AnchorError;
 use anchor_spl::token::spl_token;
-use ignis::{errors::IgnisError, pow, state::JobStatus};
+use ignis::{
+    errors::IgnisError,
+    pow,
+    state::{JobStatus, Shard},
+};
 use ignis_client::{events::*, pda};
 use ignis_program_tests::*;
 use sha2::{Digest, Sha256};
@@ -50,7 +54,8 @@ fn pow_job_end_to_end_pays_the_worker_and_the_fee() {
     let operator = env.worker_operator();
     let reward = 40 * IGN;
     let job = env.post_pow(&poster, DIFFICULTY, reward).unwrap();
-    assert_eq!(env.vaults().job, reward);
+    assert_eq!(env.vaults().shards, reward);
+    assert_eq!(env.shard(Shard::index_of(job)).escrowed, reward, "escrowed in the job's shard");
     env.assign(job, &operator.pubkey()).unwrap();
     let assigned = env.events::<JobAssigned>();
     assert_eq!(assigned.len(), 1);
@@ -69,9 +74,12 @@ fn pow_job_end_to_end_pays_the_worker_and_the_fee() {
 
     assert_eq!(env.balance(&operator.token), reward - fee, "worker paid minus the protocol fee");
     assert_eq!(env.balance(&poster.token), 60 * IGN);
-    assert_eq!(env.vaults().job, 0, "escrow emptied");
-    assert_eq!(env.vaults().reward, fee, "fee kept for stakers");
+    assert_eq!(env.vaults().shards, fee, "escrow emptied but for the fee");
+    assert_eq!(env.vaults().reward, 0, "the fee waits in the shard for sync_shard");
     assert_eq!(env.vaults().stake, MIN_WORKER_STAKE, "stake untouched");
+    env.sync();
+    assert_eq!(env.vaults().shards, 0, "sync_shard swept the fee");
+    assert_eq!(env.vaults().reward, fee, "fee kept for stakers");
 
     let state = env.job(job);
     assert_eq!(state.status, JobStatus::Completed);
@@ -83,11 +91,12 @@ fn pow_job_end_to_end_pays_the_worker_and_the_fee() {
     let worker_state = env.worker(&operator.pubkey()).unwrap();
     assert_eq!((worker_state.active_jobs, worker_state.jobs_completed), (0, 1));
     assert_eq!(worker_state.earned_total, reward - fee);
-    let totals = env.config().totals;
+    let totals = env.shard_totals();
     assert_eq!(
-        (totals.fees, totals.paid_to_workers, totals.jobs_completed, totals.escrowed),
+        (totals.fees_swept, totals.paid_to_workers, totals.jobs_completed, totals.escrowed),
         (fee, reward - fee, 1, 0)
     );
+    assert_eq!(env.config().totals.fees, fee);
 
     // Paid exactly once.
     assert_ignis_err(env.submit_pow(&operator, job, nonce), IgnisError::JobNotRunning);
@@ -107,7 +116,7 @@ fn a_wrong_nonce_is_rejected() {
     assert_ignis_err(env.submit_pow(&operator, job, bad), IgnisError::InsufficientWork);
     assert_eq!(env.job(job).status, JobStatus::Running);
     assert_eq!(env.balance(&operator.token), 0);
-    assert_eq!(env.vaults().job, 10 * IGN);
+    assert_eq!(env.vaults().shards, 10 * IGN);
     env.assert_reconciled();
 }
 
@@ -137,7 +146,7 @@ fn a_nonce_found_for_another_worker_is_worthless() {
     assert_ignis_err(env.submit_pow(&thief, job, stolen), IgnisError::InsufficientWork);
     // And the honest worker is not assigned, so it cannot submit it either.
     assert_ignis_err(env.submit_pow(&honest, job, stolen), IgnisError::NotAssigned);
-    assert_eq!(env.vaults().job, 10 * IGN);
+    assert_eq!(env.vaults().shards, 10 * IGN);
     assert_eq!(env.balance(&thief.token) + env.balance(&honest.token), 0);
     env.assert_reconciled();
 }
@@ -187,16 +196,18 @@ fn submissions_for_unassigned_or_open_jobs_or_to_forged_accounts_fail() {
     let ix = env.protocol.submit_pow(operator.pubkey(), job, fake_token, 0);
     assert_ignis_err(env.send(&[ix], &[&operator.key]), IgnisError::WrongMint);
 
-    // Another token account passed off as the job vault.
+    // Another shard's accounts: its totals, or its vault, or a stranger's token account
+    // passed off as the shard vault.
+    let (other, other_vault) = pda::job_shard(job + 1);
+    let mut ix = env.protocol.submit_pow(operator.pubkey(), job, operator.token, 0);
+    ix.accounts[5].pubkey = other;
+    assert_ignis_err(env.send(&[ix], &[&operator.key]), IgnisError::WrongShard);
     let bystander = env.user(0);
-    let mut ix = env.protocol.submit_pow(operator.pubkey(), job, operator.token, 0);
-    ix.accounts[5].pubkey = bystander.token;
-    assert_anchor_err(env.send(&[ix], &[&operator.key]), AnchorError::ConstraintAddress);
-
-    // Fee sent somewhere other than the reward vault.
-    let mut ix = env.protocol.submit_pow(operator.pubkey(), job, operator.token, 0);
-    ix.accounts[6].pubkey = bystander.token;
-    assert_anchor_err(env.send(&[ix], &[&operator.key]), AnchorError::ConstraintAddress);
+    for vault in [other_vault, bystander.token] {
+        let mut ix = env.protocol.submit_pow(operator.pubkey(), job, operator.token, 0);
+        ix.accounts[6].pubkey = vault;
+        assert_anchor_err(env.send(&[ix], &[&operator.key]), AnchorError::ConstraintAddress);
+    }
 
     // Another signer claiming the assigned worker.
     let mallory = env.user(0);
@@ -204,7 +215,7 @@ fn submissions_for_unassigned_or_open_jobs_or_to_forged_accounts_fail() {
     ix.accounts[3].pubkey = pda::worker(&operator.pubkey());
     assert_anchor_err(env.send(&[ix], &[&mallory.key]), AnchorError::ConstraintSeeds);
 
-    assert_eq!(env.vaults().job, 10 * IGN);
+    assert_eq!(env.vaults().shards, 10 * IGN);
     env.submit_pow(&operator, job, 0).unwrap();
     env.assert_reconciled();
 }
@@ -238,7 +249,7 @@ fn expire_slashes_the_missing_worker_and_requeues_the_job() {
     assert_eq!(env.stake_of(&slacker.pubkey()).slashed_total, slash);
     assert_eq!(env.vaults().stake, 2 * MIN_WORKER_STAKE - slash);
     assert_eq!(env.vaults().reward, slash, "slashed stake goes to the reward vault");
-    assert_eq!(env.vaults().job, 20 * IGN, "escrow stays for the next worker");
+    assert_eq!(env.vaults().shards, 20 * IGN, "escrow stays for the next worker");
     let worker = env.worker(&slacker.pubkey()).unwrap();
     assert_eq!((worker.active_jobs, worker.jobs_missed, worker.slashed_total), (0, 1, slash));
     let state = env.job(job);
@@ -288,10 +299,12 @@ fn nothing_but_the_program_can_move_vault_funds() {
     env.post_pow(&poster, DIFFICULTY, 50 * IGN).unwrap();
     env.assign(paid, &operator.pubkey()).unwrap();
     env.submit_pow(&operator, paid, 0).unwrap();
+    env.sync();
     let before = env.vaults();
-    assert!(before.stake > 0 && before.job > 0 && before.reward > 0);
+    assert!(before.stake > 0 && before.shards > 0 && before.reward > 0);
     let mallory = env.user(0);
-    for vault in [pda::stake_vault(), pda::job_vault(), pda::reward_vault()] {
+    let shard_vault = pda::shard_vault(Shard::index_of(paid + 1));
+    for vault in [pda::stake_vault(), shard_vault, pda::reward_vault()] {
         let drain = transfer_checked_ix(
             spl_token::ID,
             &vault,
@@ -309,7 +322,7 @@ fn nothing_but_the_program_can_move_vault_funds() {
     // sign for it) is refused by the token program.
     let mut unsigned = transfer_checked_ix(
         spl_token::ID,
-        &pda::job_vault(),
+        &shard_vault,
         &env.mint(),
         &mallory.token,
         &pda::config(),

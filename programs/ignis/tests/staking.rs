@@ -24,6 +24,9 @@ fn stake_moves_tokens_into_the_stake_vault_and_accumulates() {
     // Not in the deposit's own slot.
     assert_ignis_err(env.crank(ix::activate_stake(user.pubkey())), IgnisError::ActivationNotDue);
     env.next_slot();
+    // Nor before every shard was synced after it (the crank's sync_shard).
+    assert_ignis_err(env.crank(ix::activate_stake(user.pubkey())), IgnisError::ActivationNotDue);
+    env.sync();
     env.crank(ix::activate_stake(user.pubkey())).unwrap();
     let activated = env.events::<ignis_client::events::StakeActivated>();
     assert_eq!((activated[0].amount, activated[0].total), (50 * IGN, 250 * IGN));

@@ -499,7 +499,8 @@ impl Network {
     pub async fn audit(&self) -> Audit {
         let client = &self.client;
         let config = client.config().await.expect("config");
-        let totals = &config.totals;
+        let shards = client.shards().await.expect("shards");
+        let totals = ignis_client::accounts::ShardTotals::sum(&shards);
         let jobs: Vec<Job> = client
             .all::<Job>(vec![])
             .await
@@ -564,8 +565,15 @@ impl Network {
         }
         assert_eq!(totals.jobs_completed, audit.completed, "each job completed once");
         assert_eq!(totals.jobs_refunded, audit.refunded, "each job refunded once");
-        assert_eq!(totals.escrowed, 0);
-        assert_eq!(self.balance(&pda::job_vault()).await, 0, "no escrow is left behind");
+        assert_eq!(totals.escrowed, 0, "no escrow is left behind");
+        for shard in &shards {
+            assert_eq!(
+                self.balance(&shard.vault).await,
+                shard.vault_owes().unwrap(),
+                "shard {}'s vault reconciles",
+                shard.index
+            );
+        }
         let workers = client.all::<ignis::state::Worker>(vec![]).await.expect("workers");
         let (mut paid_replicas, mut earned) = (0, 0);
         for (_, worker) in &workers {
@@ -577,18 +585,24 @@ impl Network {
         // Workers earn their share of rewards plus pay for verified work from the pool.
         assert_eq!(
             earned,
-            totals.paid_to_workers + config.rewards.work_paid,
+            totals.paid_to_workers + totals.work_paid,
             "workers earned what was paid out"
         );
+        let staking = &config.totals;
         assert_eq!(
             self.balance(&pda::stake_vault()).await,
-            totals.staked + totals.unbonding + totals.activating,
+            staking.staked + staking.unbonding + staking.activating,
             "the stake vault reconciles"
         );
         let rewards = &config.rewards;
+        let stakes = client.all::<ignis::state::Stake>(vec![]).await.expect("stakes");
+        let claimed: u64 = stakes.iter().map(|(_, s)| s.claimed_total).sum();
         assert_eq!(
             self.balance(&pda::reward_vault()).await,
-            rewards.minted + totals.fees + totals.slashed - rewards.claimed - rewards.work_paid,
+            rewards.minted + staking.fees + staking.slashed
+                - rewards.work_allotted
+                - rewards.claimed_closed
+                - claimed,
             "the reward vault reconciles"
         );
         let mint = client.account_data(&self.protocol.mint).await.unwrap().unwrap();
@@ -598,7 +612,7 @@ impl Network {
             config.genesis_supply + rewards.minted,
             "supply is genesis plus emission"
         );
-        audit.slashed = totals.slashed;
+        audit.slashed = config.totals.slashed;
         audit
     }
 

@@ -14,9 +14,10 @@
 //! several, so that what is structural (which accounts every lifecycle writes) shows
 //! apart from what is assumed.
 //!
-//! Accounts fall in two kinds. Protocol-wide ones (the config, the mint, the vaults,
+//! Accounts fall in three kinds. Protocol-wide ones (the config, the mint, the vaults,
 //! the orchestrator and verifier keys) are the same for every poster and worker of the
-//! network. Every other account belongs to one job, poster, staker or worker; the bench
+//! network. The 16 shards (and their vaults) are shared too, but each job writes only
+//! its own, and every party's jobs spread over all of them. Every other account belongs to one job, poster, staker or worker; the bench
 //! has one poster and a few workers, so the model runs many copies of the recorded run
 //! side by side, each with its own parties, sharing only the protocol-wide accounts:
 //! that is the network-wide picture.
@@ -69,7 +70,6 @@ pub async fn record(
         ("config", pda::config()),
         ("mint", config.mint),
         ("stake vault", pda::stake_vault()),
-        ("job vault", pda::job_vault()),
         ("reward vault", pda::reward_vault()),
         ("emission authority", pda::emission()),
         ("orchestrator key (fee payer)", config.orchestrator),
@@ -78,7 +78,9 @@ pub async fn record(
     if config.verifier != config.orchestrator {
         shared.push(("verifier key (fee payer)", config.verifier));
     }
-    Ok(Recording { transactions, lifecycles, shared })
+    let shards =
+        (0..ignis::constants::SHARDS).map(|i| [pda::shard(i), pda::shard_vault(i)]).collect();
+    Ok(Recording { transactions, lifecycles, shared, shards })
 }
 
 /// The execution units assumed for the program (see the module's comment).
@@ -135,6 +137,10 @@ pub struct Recording {
     pub lifecycles: u64,
     /// The protocol-wide accounts, by name.
     pub shared: Vec<(&'static str, Pubkey)>,
+    /// Each shard's accounts (the shard and its vault), by index. Every copy of the run
+    /// uses all of them, as every poster's random ids do: copy `c`'s shard `i` is the
+    /// network's shard `(i + c) % SHARDS`.
+    pub shards: Vec<[Pubkey; 2]>,
 }
 
 /// One bound on lifecycles per block.
@@ -165,6 +171,14 @@ pub struct Ceiling {
 impl Recording {
     fn shared_set(&self) -> HashSet<Pubkey> {
         self.shared.iter().map(|(_, key)| *key).collect()
+    }
+
+    /// (shard index, which of its accounts) for a shard account.
+    fn shard_of(&self, key: &Pubkey) -> Option<(usize, usize)> {
+        self.shards
+            .iter()
+            .enumerate()
+            .find_map(|(i, accounts)| accounts.iter().position(|a| a == key).map(|j| (i, j)))
     }
 
     /// Per kind of transaction (the distinct Ignis instructions it carries): how many
@@ -201,6 +215,12 @@ impl Recording {
                     row.accounts.push(name);
                 }
             }
+            let shard = "its job's shard (1 of 16)";
+            if tx.writable.iter().any(|key| self.shard_of(key).is_some())
+                && !row.accounts.contains(&shard)
+            {
+                row.accounts.push(shard);
+            }
         }
         rows.sort_by(|a, b| b.transactions.cmp(&a.transactions).then(a.kind.cmp(&b.kind)));
         rows
@@ -233,6 +253,25 @@ impl Recording {
                 });
             }
         }
+        // Shards: every copy spreads its jobs over all of them, so each carries a
+        // sixteenth of the CU of every shard-writing transaction.
+        let shard_cu: u64 = self
+            .transactions
+            .iter()
+            .map(|tx| {
+                let written: HashSet<usize> =
+                    tx.writable.iter().filter_map(|k| self.shard_of(k)).map(|(i, _)| i).collect();
+                tx.cost(assumption) * written.len() as u64
+            })
+            .sum();
+        if shard_cu > 0 {
+            let cu = shard_cu as f64 / self.shards.len().max(1) as f64 / lifecycles;
+            bounds.push(Bound {
+                what: format!("writes of one shard ({}M CU)", ACCOUNT_CU / 1_000_000),
+                cu_per_lifecycle: cu,
+                lifecycles_per_second: per_second(ACCOUNT_CU, cu),
+            });
+        }
         bounds.sort_by(|a, b| a.lifecycles_per_second.total_cmp(&b.lifecycles_per_second));
         let blocks = self.pack(assumption, copies);
         Ceiling {
@@ -258,7 +297,13 @@ impl Recording {
                 let accounts: Vec<(usize, Pubkey)> = tx
                     .writable
                     .iter()
-                    .map(|key| (if shared.contains(key) { usize::MAX } else { copy }, *key))
+                    .map(|key| match self.shard_of(key) {
+                        Some((i, j)) => {
+                            (usize::MAX, self.shards[(i + copy) % self.shards.len()][j])
+                        }
+                        None if shared.contains(key) => (usize::MAX, *key),
+                        None => (copy, *key),
+                    })
                     .collect();
                 let mut at = *not_before;
                 loop {
@@ -377,7 +422,12 @@ mod tests {
                 tx(if shared { vec![config, own] } else { vec![own] })
             })
             .collect();
-        Recording { transactions, lifecycles: 100, shared: vec![("config", config)] }
+        Recording {
+            transactions,
+            lifecycles: 100,
+            shared: vec![("config", config)],
+            shards: vec![],
+        }
     }
 
     #[test]
@@ -415,6 +465,24 @@ mod tests {
     }
 
     #[test]
+    fn jobs_spread_over_the_shards_are_bound_by_the_block_not_by_one_shard() {
+        let shards: Vec<[Pubkey; 2]> =
+            (0..16).map(|_| [Pubkey::new_unique(), Pubkey::new_unique()]).collect();
+        let transactions = (0..100).map(|i| tx(shards[i % 16].to_vec())).collect();
+        let recording = Recording { transactions, lifecycles: 100, shared: vec![], shards };
+        let ceiling = recording.ceiling(FLAT, 64);
+        let cost = 100_000 + 720 + 600;
+        let block = BLOCK_CU as f64 / cost as f64 / SLOT_SECONDS;
+        assert_eq!(ceiling.bounds[0].what, "block limit (60M CU)");
+        assert!((ceiling.bounds[0].lifecycles_per_second - block).abs() < 1e-6);
+        // Each shard carries a sixteenth: 16 times what one shared account allows.
+        let one_shard = 16.0 * ACCOUNT_CU as f64 / cost as f64 / SLOT_SECONDS;
+        assert_eq!(ceiling.bounds[1].what, "writes of one shard (12M CU)");
+        assert!((ceiling.bounds[1].lifecycles_per_second - one_shard).abs() < 1e-6);
+        assert!(ceiling.packed_per_second >= block * 0.9, "{}", ceiling.packed_per_second);
+    }
+
+    #[test]
     fn a_copys_transactions_stay_in_order() {
         // Two transactions per lifecycle, the second only writing the copy's own
         // account: it may share the first's block but never precede it.
@@ -425,8 +493,12 @@ mod tests {
             transactions.push(tx(vec![config]));
             transactions.push(tx(vec![own]));
         }
-        let recording =
-            Recording { transactions, lifecycles: 200, shared: vec![("config", config)] };
+        let recording = Recording {
+            transactions,
+            lifecycles: 200,
+            shared: vec![("config", config)],
+            shards: vec![],
+        };
         // The config bound: 118 per block (cost 101,020), so 200 x 4 copies take 7 blocks
         // and the own-account transactions (at most 118 per block per copy) follow.
         let blocks = recording.pack(FLAT, 4);

@@ -47,7 +47,7 @@ fn mixed_job(id: u64) -> PostJobArgs {
 }
 
 async fn next_job_id(network: &Network) -> u64 {
-    network.client.config().await.expect("config").next_job_id
+    network.client.shard_totals().await.expect("shards").jobs_posted
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -94,7 +94,7 @@ async fn workers_killed_at_random_moments_lose_nothing_and_pay_nothing_twice() {
                 Instant::now() + Duration::from_millis(rand::thread_rng().gen_range(200..800));
         }
         let settled =
-            network.client.config().await.map(|c| c.totals.jobs_completed + c.totals.jobs_refunded);
+            network.client.shard_totals().await.map(|t| t.jobs_completed + t.jobs_refunded);
         if settled.is_ok_and(|settled| settled == JOBS) {
             break;
         }

@@ -26,8 +26,8 @@ async fn a_restarted_orchestrator_rebuilds_the_history_of_two_thousand_closed_jo
     };
     let mut network = Network::start_with(4, dir.path(), options).await;
     let poster = network.poster(10_000).await;
-    let before = network.client.config().await.unwrap();
-    let first = before.next_job_id;
+    let before = network.client.shard_totals().await.unwrap();
+    let first = before.jobs_posted;
     let range = first..first + JOBS;
     network
         .post(&poster, first, JOBS, |id| PostJobArgs {
@@ -44,10 +44,10 @@ async fn a_restarted_orchestrator_rebuilds_the_history_of_two_thousand_closed_jo
     // Every job completes, and its account is closed.
     let client = &network.client;
     wait_for("every job completed and closed", Duration::from_secs(600), async || {
-        let completed = client.config().await.ok()?.totals.jobs_completed;
+        let completed = client.shard_totals().await.ok()?.jobs_completed;
         let jobs = client.all::<ignis::state::Job>(vec![]).await.ok()?;
         let open = jobs.iter().filter(|(_, job)| range.contains(&job.id)).count();
-        (completed - before.totals.jobs_completed == JOBS && open == 0).then_some(())
+        (completed - before.jobs_completed == JOBS && open == 0).then_some(())
     })
     .await;
 

@@ -22,7 +22,7 @@ async fn a_thousand_jobs_through_four_workers_are_each_paid_once_or_refunded() {
     // The poster: 1,000 jobs, one in five a matmul with 1 to 3 replicas.
     let poster = network.poster(100_000).await;
     let started = Instant::now();
-    let first_id = network.client.config().await.unwrap().next_job_id;
+    let first_id = network.client.shard_totals().await.unwrap().jobs_posted;
     network
         .post(&poster, first_id, JOBS, |id| {
             let (kind, replicas) = if id % 5 == 4 {

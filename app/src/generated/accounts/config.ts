@@ -17,6 +17,8 @@ import {
   fixEncoderSize,
   getAddressDecoder,
   getAddressEncoder,
+  getArrayDecoder,
+  getArrayEncoder,
   getBooleanDecoder,
   getBooleanEncoder,
   getBytesDecoder,
@@ -80,7 +82,6 @@ export type Config = {
   mint: Address;
   tokenProgram: Address;
   stakeVault: Address;
-  jobVault: Address;
   rewardVault: Address;
   /** Supply of the mint when the protocol took over its mint authority. */
   genesisSupply: bigint;
@@ -88,11 +89,6 @@ export type Config = {
   emission: EmissionSchedule;
   rewards: RewardState;
   totals: Totals;
-  /**
-   * Jobs posted so far. Not a rule: posters pick their jobs' ids (a job's address
-   * is its id's PDA), so nobody races for it; a lone poster may use it as a fresh id.
-   */
-  nextJobId: bigint;
   paused: boolean;
   /** Wall-clock time the current pause began (meaningful while `paused`). */
   pausedAt: bigint;
@@ -106,6 +102,11 @@ export type Config = {
    * appointment (`initialize`, `set_authorities`).
    */
   orchestratorSeenAt: bigint;
+  /**
+   * The slot each shard was last synced in (`sync_shard`): a deposit bonds only once
+   * every shard was synced after it, so no fee earned before it reaches it.
+   */
+  shardSyncedSlots: Array<bigint>;
 };
 
 export type ConfigArgs = {
@@ -118,7 +119,6 @@ export type ConfigArgs = {
   mint: Address;
   tokenProgram: Address;
   stakeVault: Address;
-  jobVault: Address;
   rewardVault: Address;
   /** Supply of the mint when the protocol took over its mint authority. */
   genesisSupply: number | bigint;
@@ -126,11 +126,6 @@ export type ConfigArgs = {
   emission: EmissionScheduleArgs;
   rewards: RewardStateArgs;
   totals: TotalsArgs;
-  /**
-   * Jobs posted so far. Not a rule: posters pick their jobs' ids (a job's address
-   * is its id's PDA), so nobody races for it; a lone poster may use it as a fresh id.
-   */
-  nextJobId: number | bigint;
   paused: boolean;
   /** Wall-clock time the current pause began (meaningful while `paused`). */
   pausedAt: number | bigint;
@@ -144,6 +139,11 @@ export type ConfigArgs = {
    * appointment (`initialize`, `set_authorities`).
    */
   orchestratorSeenAt: number | bigint;
+  /**
+   * The slot each shard was last synced in (`sync_shard`): a deposit bonds only once
+   * every shard was synced after it, so no fee earned before it reaches it.
+   */
+  shardSyncedSlots: Array<number | bigint>;
 };
 
 /** Gets the encoder for {@link ConfigArgs} account data. */
@@ -157,14 +157,12 @@ export function getConfigEncoder(): FixedSizeEncoder<ConfigArgs> {
       ["mint", getAddressEncoder()],
       ["tokenProgram", getAddressEncoder()],
       ["stakeVault", getAddressEncoder()],
-      ["jobVault", getAddressEncoder()],
       ["rewardVault", getAddressEncoder()],
       ["genesisSupply", getU64Encoder()],
       ["params", getParamsEncoder()],
       ["emission", getEmissionScheduleEncoder()],
       ["rewards", getRewardStateEncoder()],
       ["totals", getTotalsEncoder()],
-      ["nextJobId", getU64Encoder()],
       ["paused", getBooleanEncoder()],
       ["pausedAt", getI64Encoder()],
       ["pausedSeconds", getI64Encoder()],
@@ -172,6 +170,7 @@ export function getConfigEncoder(): FixedSizeEncoder<ConfigArgs> {
       ["bump", getU8Encoder()],
       ["emissionBump", getU8Encoder()],
       ["orchestratorSeenAt", getI64Encoder()],
+      ["shardSyncedSlots", getArrayEncoder(getU64Encoder(), { size: 16 })],
     ]),
     (value) => ({ ...value, discriminator: CONFIG_DISCRIMINATOR }),
   );
@@ -187,14 +186,12 @@ export function getConfigDecoder(): FixedSizeDecoder<Config> {
     ["mint", getAddressDecoder()],
     ["tokenProgram", getAddressDecoder()],
     ["stakeVault", getAddressDecoder()],
-    ["jobVault", getAddressDecoder()],
     ["rewardVault", getAddressDecoder()],
     ["genesisSupply", getU64Decoder()],
     ["params", getParamsDecoder()],
     ["emission", getEmissionScheduleDecoder()],
     ["rewards", getRewardStateDecoder()],
     ["totals", getTotalsDecoder()],
-    ["nextJobId", getU64Decoder()],
     ["paused", getBooleanDecoder()],
     ["pausedAt", getI64Decoder()],
     ["pausedSeconds", getI64Decoder()],
@@ -202,6 +199,7 @@ export function getConfigDecoder(): FixedSizeDecoder<Config> {
     ["bump", getU8Decoder()],
     ["emissionBump", getU8Decoder()],
     ["orchestratorSeenAt", getI64Decoder()],
+    ["shardSyncedSlots", getArrayDecoder(getU64Decoder(), { size: 16 })],
   ]);
 }
 
@@ -264,5 +262,5 @@ export async function fetchAllMaybeConfig(
 }
 
 export function getConfigSize(): number {
-  return 632;
+  return 680;
 }

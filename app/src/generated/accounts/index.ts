@@ -8,5 +8,6 @@
 
 export * from "./config";
 export * from "./job";
+export * from "./shard";
 export * from "./stake";
 export * from "./worker";

@@ -73,7 +73,7 @@ export type Job = {
   poster: Address;
   kind: JobKind;
   seed: ReadonlyUint8Array;
-  /** Total reward, escrowed in `job_vault` until paid or returned. */
+  /** Total reward, escrowed in its shard's vault until paid or returned. */
   reward: bigint;
   replicas: number;
   status: JobStatus;
@@ -111,7 +111,7 @@ export type JobArgs = {
   poster: Address;
   kind: JobKindArgs;
   seed: ReadonlyUint8Array;
-  /** Total reward, escrowed in `job_vault` until paid or returned. */
+  /** Total reward, escrowed in its shard's vault until paid or returned. */
   reward: number | bigint;
   replicas: number;
   status: JobStatusArgs;

@@ -156,7 +156,7 @@ export const IGNIS_ERROR__REQUEUE_LIMIT_REACHED = 0x17b4; // 6068
 export const IGNIS_ERROR__NO_REPLICA_REVEALED_RESULT = 0x17b5; // 6069
 /** NothingRevealed: Nothing was revealed: there is nothing for the verifier to rule on */
 export const IGNIS_ERROR__NOTHING_REVEALED = 0x17b6; // 6070
-/** ActivationNotDue: The deposit becomes bonded stake in a later slot than the one it was made in */
+/** ActivationNotDue: The deposit bonds in a later slot than its own, once every shard was synced after it (the orchestrator's crank does both): try again shortly */
 export const IGNIS_ERROR__ACTIVATION_NOT_DUE = 0x17b7; // 6071
 /** WorkerAlreadyRegistered: This operator already has a registered worker */
 export const IGNIS_ERROR__WORKER_ALREADY_REGISTERED = 0x17b8; // 6072
@@ -182,6 +182,14 @@ export const IGNIS_ERROR__INVALID_ORCHESTRATOR_TIMEOUT = 0x17c1; // 6081
 export const IGNIS_ERROR__ORCHESTRATOR_ACTIVE = 0x17c2; // 6082
 /** WorkerRecordNotClean: A worker with missed, disputed or slashed jobs keeps its account: its record cannot be wiped by closing it */
 export const IGNIS_ERROR__WORKER_RECORD_NOT_CLEAN = 0x17c3; // 6083
+/** WrongShard: This is not the job's shard: a job belongs to shard (job id mod 16), `ignis_client::pda::shard` */
+export const IGNIS_ERROR__WRONG_SHARD = 0x17c4; // 6084
+/** InvalidShardIndex: There are 16 shards, numbered 0 to 15 */
+export const IGNIS_ERROR__INVALID_SHARD_INDEX = 0x17c5; // 6085
+/** SlashAccountsReadOnly: This settlement slashes a replica: pass the config, the stake vault and the reward vault writable (`settlement::slashes` tells when) */
+export const IGNIS_ERROR__SLASH_ACCOUNTS_READ_ONLY = 0x17c6; // 6086
+/** EmissionNotDue: The minted emission still covers the schedule: nothing to mint until the current prefund is used up */
+export const IGNIS_ERROR__EMISSION_NOT_DUE = 0x17c7; // 6087
 
 export type IgnisError =
   | typeof IGNIS_ERROR__ACTIVATION_NOT_DUE
@@ -194,6 +202,7 @@ export type IgnisError =
   | typeof IGNIS_ERROR__DEADLINE_PASSED
   | typeof IGNIS_ERROR__DECLINE_WINDOW_CLOSED
   | typeof IGNIS_ERROR__DUPLICATE_COMMITMENT
+  | typeof IGNIS_ERROR__EMISSION_NOT_DUE
   | typeof IGNIS_ERROR__GPU_MODEL_TOO_LONG
   | typeof IGNIS_ERROR__INSUFFICIENT_MEMORY
   | typeof IGNIS_ERROR__INSUFFICIENT_STAKE
@@ -210,6 +219,7 @@ export type IgnisError =
   | typeof IGNIS_ERROR__INVALID_PROTOCOL_FEE
   | typeof IGNIS_ERROR__INVALID_REPLICA_COUNT
   | typeof IGNIS_ERROR__INVALID_RETENTION
+  | typeof IGNIS_ERROR__INVALID_SHARD_INDEX
   | typeof IGNIS_ERROR__INVALID_SLASH_RATE
   | typeof IGNIS_ERROR__INVALID_UNBONDING_PERIOD
   | typeof IGNIS_ERROR__INVALID_VERIFICATION_WINDOW
@@ -252,6 +262,7 @@ export type IgnisError =
   | typeof IGNIS_ERROR__REVEAL_DEADLINE_PASSED
   | typeof IGNIS_ERROR__REVEAL_STILL_OPEN
   | typeof IGNIS_ERROR__REWARD_TOO_SMALL
+  | typeof IGNIS_ERROR__SLASH_ACCOUNTS_READ_ONLY
   | typeof IGNIS_ERROR__STAKE_BELOW_MINIMUM
   | typeof IGNIS_ERROR__STAKE_NOT_EMPTY
   | typeof IGNIS_ERROR__STAKE_OPERATOR_MISMATCH
@@ -266,13 +277,14 @@ export type IgnisError =
   | typeof IGNIS_ERROR__WORKER_RECORD_NOT_CLEAN
   | typeof IGNIS_ERROR__WORKER_STILL_REGISTERED
   | typeof IGNIS_ERROR__WRONG_MINT
+  | typeof IGNIS_ERROR__WRONG_SHARD
   | typeof IGNIS_ERROR__WRONG_TOKEN_OWNER
   | typeof IGNIS_ERROR__ZERO_AMOUNT;
 
 let ignisErrorMessages: Record<IgnisError, string> | undefined;
 if (process.env["NODE_ENV"] !== "production") {
   ignisErrorMessages = {
-    [IGNIS_ERROR__ACTIVATION_NOT_DUE]: `The deposit becomes bonded stake in a later slot than the one it was made in`,
+    [IGNIS_ERROR__ACTIVATION_NOT_DUE]: `The deposit bonds in a later slot than its own, once every shard was synced after it (the orchestrator's crank does both): try again shortly`,
     [IGNIS_ERROR__ALREADY_COMMITTED]: `This replica has already committed`,
     [IGNIS_ERROR__ALREADY_REVEALED]: `This replica has already revealed`,
     [IGNIS_ERROR__CHALLENGE_WINDOW_CLOSED]: `The challenge window has closed`,
@@ -282,6 +294,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [IGNIS_ERROR__DEADLINE_PASSED]: `The assignment deadline has passed`,
     [IGNIS_ERROR__DECLINE_WINDOW_CLOSED]: `The decline window of this assignment has passed`,
     [IGNIS_ERROR__DUPLICATE_COMMITMENT]: `Another replica already made this commitment`,
+    [IGNIS_ERROR__EMISSION_NOT_DUE]: `The minted emission still covers the schedule: nothing to mint until the current prefund is used up`,
     [IGNIS_ERROR__GPU_MODEL_TOO_LONG]: `GPU model name is too long`,
     [IGNIS_ERROR__INSUFFICIENT_MEMORY]: `The worker does not have enough memory for this job`,
     [IGNIS_ERROR__INSUFFICIENT_STAKE]: `Not enough bonded stake`,
@@ -298,6 +311,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [IGNIS_ERROR__INVALID_PROTOCOL_FEE]: `Protocol fee must be below 10000 basis points`,
     [IGNIS_ERROR__INVALID_REPLICA_COUNT]: `Replica count is out of range for this job kind`,
     [IGNIS_ERROR__INVALID_RETENTION]: `A job retention must be between 0 and 30 days`,
+    [IGNIS_ERROR__INVALID_SHARD_INDEX]: `There are 16 shards, numbered 0 to 15`,
     [IGNIS_ERROR__INVALID_SLASH_RATE]: `Slash rates must be at most 10000 basis points`,
     [IGNIS_ERROR__INVALID_UNBONDING_PERIOD]: `Unbonding period must not be negative`,
     [IGNIS_ERROR__INVALID_VERIFICATION_WINDOW]: `Reveal and challenge windows must be at least the minimum execution window`,
@@ -340,6 +354,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [IGNIS_ERROR__REVEAL_DEADLINE_PASSED]: `The reveal deadline has passed`,
     [IGNIS_ERROR__REVEAL_STILL_OPEN]: `Replicas may still reveal: wait for every reveal or the reveal deadline`,
     [IGNIS_ERROR__REWARD_TOO_SMALL]: `The reward is too small: the protocol fee on it must be at least one base unit per replica; raise the reward`,
+    [IGNIS_ERROR__SLASH_ACCOUNTS_READ_ONLY]: `This settlement slashes a replica: pass the config, the stake vault and the reward vault writable (\`settlement::slashes\` tells when)`,
     [IGNIS_ERROR__STAKE_BELOW_MINIMUM]: `Operator stake is below the minimum worker stake`,
     [IGNIS_ERROR__STAKE_NOT_EMPTY]: `The stake still holds tokens or unclaimed rewards: withdraw and claim first`,
     [IGNIS_ERROR__STAKE_OPERATOR_MISMATCH]: `The stake account does not belong to the worker's operator`,
@@ -354,6 +369,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [IGNIS_ERROR__WORKER_RECORD_NOT_CLEAN]: `A worker with missed, disputed or slashed jobs keeps its account: its record cannot be wiped by closing it`,
     [IGNIS_ERROR__WORKER_STILL_REGISTERED]: `The operator's worker is still registered: deregister it first`,
     [IGNIS_ERROR__WRONG_MINT]: `Token account is for a different mint`,
+    [IGNIS_ERROR__WRONG_SHARD]: `This is not the job's shard: a job belongs to shard (job id mod 16), \`ignis_client::pda::shard\``,
     [IGNIS_ERROR__WRONG_TOKEN_OWNER]: `Token account belongs to someone else`,
     [IGNIS_ERROR__ZERO_AMOUNT]: `Amount must be greater than zero`,
   };

@@ -53,7 +53,8 @@ export type CancelJobInstruction<
   TAccountConfig extends string | AccountMeta<string> = string,
   TAccountJob extends string | AccountMeta<string> = string,
   TAccountPosterToken extends string | AccountMeta<string> = string,
-  TAccountJobVault extends string | AccountMeta<string> = string,
+  TAccountShard extends string | AccountMeta<string> = string,
+  TAccountShardVault extends string | AccountMeta<string> = string,
   TAccountMint extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
@@ -69,15 +70,18 @@ export type CancelJobInstruction<
             AccountSignerMeta<TAccountPoster>
         : TAccountPoster,
       TAccountConfig extends string
-        ? WritableAccount<TAccountConfig>
+        ? ReadonlyAccount<TAccountConfig>
         : TAccountConfig,
       TAccountJob extends string ? WritableAccount<TAccountJob> : TAccountJob,
       TAccountPosterToken extends string
         ? WritableAccount<TAccountPosterToken>
         : TAccountPosterToken,
-      TAccountJobVault extends string
-        ? WritableAccount<TAccountJobVault>
-        : TAccountJobVault,
+      TAccountShard extends string
+        ? WritableAccount<TAccountShard>
+        : TAccountShard,
+      TAccountShardVault extends string
+        ? WritableAccount<TAccountShardVault>
+        : TAccountShardVault,
       TAccountMint extends string
         ? ReadonlyAccount<TAccountMint>
         : TAccountMint,
@@ -126,7 +130,8 @@ export type CancelJobAsyncInput<
   TAccountConfig extends string = string,
   TAccountJob extends string = string,
   TAccountPosterToken extends string = string,
-  TAccountJobVault extends string = string,
+  TAccountShard extends string = string,
+  TAccountShardVault extends string = string,
   TAccountMint extends string = string,
   TAccountTokenProgram extends string = string,
   TAccountEventAuthority extends string = string,
@@ -136,7 +141,12 @@ export type CancelJobAsyncInput<
   config?: Address<TAccountConfig>;
   job: Address<TAccountJob>;
   posterToken: Address<TAccountPosterToken>;
-  jobVault: Address<TAccountJobVault>;
+  /**
+   * The job's shard (`Shard::index_of(job id)`), which keeps its escrow. Shards
+   * exist only at `["shard", index]` (`init_shard`), so the type and index suffice.
+   */
+  shard: Address<TAccountShard>;
+  shardVault: Address<TAccountShardVault>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
   eventAuthority: Address<TAccountEventAuthority>;
@@ -148,7 +158,8 @@ export async function getCancelJobInstructionAsync<
   TAccountConfig extends string,
   TAccountJob extends string,
   TAccountPosterToken extends string,
-  TAccountJobVault extends string,
+  TAccountShard extends string,
+  TAccountShardVault extends string,
   TAccountMint extends string,
   TAccountTokenProgram extends string,
   TAccountEventAuthority extends string,
@@ -160,7 +171,8 @@ export async function getCancelJobInstructionAsync<
     TAccountConfig,
     TAccountJob,
     TAccountPosterToken,
-    TAccountJobVault,
+    TAccountShard,
+    TAccountShardVault,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -174,7 +186,8 @@ export async function getCancelJobInstructionAsync<
     TAccountConfig,
     TAccountJob,
     TAccountPosterToken,
-    TAccountJobVault,
+    TAccountShard,
+    TAccountShardVault,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -187,10 +200,11 @@ export async function getCancelJobInstructionAsync<
   // Original accounts.
   const originalAccounts = {
     poster: { value: input.poster ?? null, isWritable: false },
-    config: { value: input.config ?? null, isWritable: true },
+    config: { value: input.config ?? null, isWritable: false },
     job: { value: input.job ?? null, isWritable: true },
     posterToken: { value: input.posterToken ?? null, isWritable: true },
-    jobVault: { value: input.jobVault ?? null, isWritable: true },
+    shard: { value: input.shard ?? null, isWritable: true },
+    shardVault: { value: input.shardVault ?? null, isWritable: true },
     mint: { value: input.mint ?? null, isWritable: false },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
@@ -217,7 +231,8 @@ export async function getCancelJobInstructionAsync<
       getAccountMeta("config", accounts.config),
       getAccountMeta("job", accounts.job),
       getAccountMeta("posterToken", accounts.posterToken),
-      getAccountMeta("jobVault", accounts.jobVault),
+      getAccountMeta("shard", accounts.shard),
+      getAccountMeta("shardVault", accounts.shardVault),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
@@ -231,7 +246,8 @@ export async function getCancelJobInstructionAsync<
     TAccountConfig,
     TAccountJob,
     TAccountPosterToken,
-    TAccountJobVault,
+    TAccountShard,
+    TAccountShardVault,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -244,7 +260,8 @@ export type CancelJobInput<
   TAccountConfig extends string = string,
   TAccountJob extends string = string,
   TAccountPosterToken extends string = string,
-  TAccountJobVault extends string = string,
+  TAccountShard extends string = string,
+  TAccountShardVault extends string = string,
   TAccountMint extends string = string,
   TAccountTokenProgram extends string = string,
   TAccountEventAuthority extends string = string,
@@ -254,7 +271,12 @@ export type CancelJobInput<
   config: Address<TAccountConfig>;
   job: Address<TAccountJob>;
   posterToken: Address<TAccountPosterToken>;
-  jobVault: Address<TAccountJobVault>;
+  /**
+   * The job's shard (`Shard::index_of(job id)`), which keeps its escrow. Shards
+   * exist only at `["shard", index]` (`init_shard`), so the type and index suffice.
+   */
+  shard: Address<TAccountShard>;
+  shardVault: Address<TAccountShardVault>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
   eventAuthority: Address<TAccountEventAuthority>;
@@ -266,7 +288,8 @@ export function getCancelJobInstruction<
   TAccountConfig extends string,
   TAccountJob extends string,
   TAccountPosterToken extends string,
-  TAccountJobVault extends string,
+  TAccountShard extends string,
+  TAccountShardVault extends string,
   TAccountMint extends string,
   TAccountTokenProgram extends string,
   TAccountEventAuthority extends string,
@@ -278,7 +301,8 @@ export function getCancelJobInstruction<
     TAccountConfig,
     TAccountJob,
     TAccountPosterToken,
-    TAccountJobVault,
+    TAccountShard,
+    TAccountShardVault,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -291,7 +315,8 @@ export function getCancelJobInstruction<
   TAccountConfig,
   TAccountJob,
   TAccountPosterToken,
-  TAccountJobVault,
+  TAccountShard,
+  TAccountShardVault,
   TAccountMint,
   TAccountTokenProgram,
   TAccountEventAuthority,
@@ -303,10 +328,11 @@ export function getCancelJobInstruction<
   // Original accounts.
   const originalAccounts = {
     poster: { value: input.poster ?? null, isWritable: false },
-    config: { value: input.config ?? null, isWritable: true },
+    config: { value: input.config ?? null, isWritable: false },
     job: { value: input.job ?? null, isWritable: true },
     posterToken: { value: input.posterToken ?? null, isWritable: true },
-    jobVault: { value: input.jobVault ?? null, isWritable: true },
+    shard: { value: input.shard ?? null, isWritable: true },
+    shardVault: { value: input.shardVault ?? null, isWritable: true },
     mint: { value: input.mint ?? null, isWritable: false },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
@@ -330,7 +356,8 @@ export function getCancelJobInstruction<
       getAccountMeta("config", accounts.config),
       getAccountMeta("job", accounts.job),
       getAccountMeta("posterToken", accounts.posterToken),
-      getAccountMeta("jobVault", accounts.jobVault),
+      getAccountMeta("shard", accounts.shard),
+      getAccountMeta("shardVault", accounts.shardVault),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
@@ -344,7 +371,8 @@ export function getCancelJobInstruction<
     TAccountConfig,
     TAccountJob,
     TAccountPosterToken,
-    TAccountJobVault,
+    TAccountShard,
+    TAccountShardVault,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -362,11 +390,16 @@ export type ParsedCancelJobInstruction<
     config: TAccountMetas[1];
     job: TAccountMetas[2];
     posterToken: TAccountMetas[3];
-    jobVault: TAccountMetas[4];
-    mint: TAccountMetas[5];
-    tokenProgram: TAccountMetas[6];
-    eventAuthority: TAccountMetas[7];
-    program: TAccountMetas[8];
+    /**
+     * The job's shard (`Shard::index_of(job id)`), which keeps its escrow. Shards
+     * exist only at `["shard", index]` (`init_shard`), so the type and index suffice.
+     */
+    shard: TAccountMetas[4];
+    shardVault: TAccountMetas[5];
+    mint: TAccountMetas[6];
+    tokenProgram: TAccountMetas[7];
+    eventAuthority: TAccountMetas[8];
+    program: TAccountMetas[9];
   };
   data: CancelJobInstructionData;
 };
@@ -379,12 +412,12 @@ export function parseCancelJobInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedCancelJobInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 9) {
+  if (instruction.accounts.length < 10) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 9,
+        expectedAccountMetas: 10,
       },
     );
   }
@@ -401,7 +434,8 @@ export function parseCancelJobInstruction<
       config: getNextAccount(),
       job: getNextAccount(),
       posterToken: getNextAccount(),
-      jobVault: getNextAccount(),
+      shard: getNextAccount(),
+      shardVault: getNextAccount(),
       mint: getNextAccount(),
       tokenProgram: getNextAccount(),
       eventAuthority: getNextAccount(),

@@ -37,7 +37,7 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findConfigPda, findEmissionPda, findStakePda } from "../pdas";
+import { findConfigPda, findStakePda } from "../pdas";
 import { IGNIS_PROGRAM_ADDRESS } from "../programs";
 
 export const CLAIM_REWARDS_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -57,7 +57,6 @@ export type ClaimRewardsInstruction<
   TAccountStake extends string | AccountMeta<string> = string,
   TAccountOwnerToken extends string | AccountMeta<string> = string,
   TAccountRewardVault extends string | AccountMeta<string> = string,
-  TAccountEmission extends string | AccountMeta<string> = string,
   TAccountMint extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
@@ -73,7 +72,7 @@ export type ClaimRewardsInstruction<
             AccountSignerMeta<TAccountOwner>
         : TAccountOwner,
       TAccountConfig extends string
-        ? WritableAccount<TAccountConfig>
+        ? ReadonlyAccount<TAccountConfig>
         : TAccountConfig,
       TAccountStake extends string
         ? WritableAccount<TAccountStake>
@@ -84,11 +83,8 @@ export type ClaimRewardsInstruction<
       TAccountRewardVault extends string
         ? WritableAccount<TAccountRewardVault>
         : TAccountRewardVault,
-      TAccountEmission extends string
-        ? ReadonlyAccount<TAccountEmission>
-        : TAccountEmission,
       TAccountMint extends string
-        ? WritableAccount<TAccountMint>
+        ? ReadonlyAccount<TAccountMint>
         : TAccountMint,
       TAccountTokenProgram extends string
         ? ReadonlyAccount<TAccountTokenProgram>
@@ -136,7 +132,6 @@ export type ClaimRewardsAsyncInput<
   TAccountStake extends string = string,
   TAccountOwnerToken extends string = string,
   TAccountRewardVault extends string = string,
-  TAccountEmission extends string = string,
   TAccountMint extends string = string,
   TAccountTokenProgram extends string = string,
   TAccountEventAuthority extends string = string,
@@ -147,7 +142,6 @@ export type ClaimRewardsAsyncInput<
   stake?: Address<TAccountStake>;
   ownerToken: Address<TAccountOwnerToken>;
   rewardVault: Address<TAccountRewardVault>;
-  emission?: Address<TAccountEmission>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
   eventAuthority: Address<TAccountEventAuthority>;
@@ -160,7 +154,6 @@ export async function getClaimRewardsInstructionAsync<
   TAccountStake extends string,
   TAccountOwnerToken extends string,
   TAccountRewardVault extends string,
-  TAccountEmission extends string,
   TAccountMint extends string,
   TAccountTokenProgram extends string,
   TAccountEventAuthority extends string,
@@ -173,7 +166,6 @@ export async function getClaimRewardsInstructionAsync<
     TAccountStake,
     TAccountOwnerToken,
     TAccountRewardVault,
-    TAccountEmission,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -188,7 +180,6 @@ export async function getClaimRewardsInstructionAsync<
     TAccountStake,
     TAccountOwnerToken,
     TAccountRewardVault,
-    TAccountEmission,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -201,12 +192,11 @@ export async function getClaimRewardsInstructionAsync<
   // Original accounts.
   const originalAccounts = {
     owner: { value: input.owner ?? null, isWritable: false },
-    config: { value: input.config ?? null, isWritable: true },
+    config: { value: input.config ?? null, isWritable: false },
     stake: { value: input.stake ?? null, isWritable: true },
     ownerToken: { value: input.ownerToken ?? null, isWritable: true },
     rewardVault: { value: input.rewardVault ?? null, isWritable: true },
-    emission: { value: input.emission ?? null, isWritable: false },
-    mint: { value: input.mint ?? null, isWritable: true },
+    mint: { value: input.mint ?? null, isWritable: false },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
@@ -228,9 +218,6 @@ export async function getClaimRewardsInstructionAsync<
       ),
     });
   }
-  if (!accounts.emission.value) {
-    accounts.emission.value = await findEmissionPda();
-  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
@@ -244,7 +231,6 @@ export async function getClaimRewardsInstructionAsync<
       getAccountMeta("stake", accounts.stake),
       getAccountMeta("ownerToken", accounts.ownerToken),
       getAccountMeta("rewardVault", accounts.rewardVault),
-      getAccountMeta("emission", accounts.emission),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
@@ -259,7 +245,6 @@ export async function getClaimRewardsInstructionAsync<
     TAccountStake,
     TAccountOwnerToken,
     TAccountRewardVault,
-    TAccountEmission,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -273,7 +258,6 @@ export type ClaimRewardsInput<
   TAccountStake extends string = string,
   TAccountOwnerToken extends string = string,
   TAccountRewardVault extends string = string,
-  TAccountEmission extends string = string,
   TAccountMint extends string = string,
   TAccountTokenProgram extends string = string,
   TAccountEventAuthority extends string = string,
@@ -284,7 +268,6 @@ export type ClaimRewardsInput<
   stake: Address<TAccountStake>;
   ownerToken: Address<TAccountOwnerToken>;
   rewardVault: Address<TAccountRewardVault>;
-  emission: Address<TAccountEmission>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
   eventAuthority: Address<TAccountEventAuthority>;
@@ -297,7 +280,6 @@ export function getClaimRewardsInstruction<
   TAccountStake extends string,
   TAccountOwnerToken extends string,
   TAccountRewardVault extends string,
-  TAccountEmission extends string,
   TAccountMint extends string,
   TAccountTokenProgram extends string,
   TAccountEventAuthority extends string,
@@ -310,7 +292,6 @@ export function getClaimRewardsInstruction<
     TAccountStake,
     TAccountOwnerToken,
     TAccountRewardVault,
-    TAccountEmission,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -324,7 +305,6 @@ export function getClaimRewardsInstruction<
   TAccountStake,
   TAccountOwnerToken,
   TAccountRewardVault,
-  TAccountEmission,
   TAccountMint,
   TAccountTokenProgram,
   TAccountEventAuthority,
@@ -336,12 +316,11 @@ export function getClaimRewardsInstruction<
   // Original accounts.
   const originalAccounts = {
     owner: { value: input.owner ?? null, isWritable: false },
-    config: { value: input.config ?? null, isWritable: true },
+    config: { value: input.config ?? null, isWritable: false },
     stake: { value: input.stake ?? null, isWritable: true },
     ownerToken: { value: input.ownerToken ?? null, isWritable: true },
     rewardVault: { value: input.rewardVault ?? null, isWritable: true },
-    emission: { value: input.emission ?? null, isWritable: false },
-    mint: { value: input.mint ?? null, isWritable: true },
+    mint: { value: input.mint ?? null, isWritable: false },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
@@ -365,7 +344,6 @@ export function getClaimRewardsInstruction<
       getAccountMeta("stake", accounts.stake),
       getAccountMeta("ownerToken", accounts.ownerToken),
       getAccountMeta("rewardVault", accounts.rewardVault),
-      getAccountMeta("emission", accounts.emission),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
@@ -380,7 +358,6 @@ export function getClaimRewardsInstruction<
     TAccountStake,
     TAccountOwnerToken,
     TAccountRewardVault,
-    TAccountEmission,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -399,11 +376,10 @@ export type ParsedClaimRewardsInstruction<
     stake: TAccountMetas[2];
     ownerToken: TAccountMetas[3];
     rewardVault: TAccountMetas[4];
-    emission: TAccountMetas[5];
-    mint: TAccountMetas[6];
-    tokenProgram: TAccountMetas[7];
-    eventAuthority: TAccountMetas[8];
-    program: TAccountMetas[9];
+    mint: TAccountMetas[5];
+    tokenProgram: TAccountMetas[6];
+    eventAuthority: TAccountMetas[7];
+    program: TAccountMetas[8];
   };
   data: ClaimRewardsInstructionData;
 };
@@ -416,12 +392,12 @@ export function parseClaimRewardsInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedClaimRewardsInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 10) {
+  if (instruction.accounts.length < 9) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 10,
+        expectedAccountMetas: 9,
       },
     );
   }
@@ -439,7 +415,6 @@ export function parseClaimRewardsInstruction<
       stake: getNextAccount(),
       ownerToken: getNextAccount(),
       rewardVault: getNextAccount(),
-      emission: getNextAccount(),
       mint: getNextAccount(),
       tokenProgram: getNextAccount(),
       eventAuthority: getNextAccount(),

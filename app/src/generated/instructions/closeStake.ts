@@ -66,7 +66,7 @@ export type CloseStakeInstruction<
             AccountSignerMeta<TAccountOwner>
         : TAccountOwner,
       TAccountConfig extends string
-        ? ReadonlyAccount<TAccountConfig>
+        ? WritableAccount<TAccountConfig>
         : TAccountConfig,
       TAccountStake extends string
         ? WritableAccount<TAccountStake>
@@ -120,6 +120,10 @@ export type CloseStakeAsyncInput<
   TAccountProgram extends string = string,
 > = {
   owner: TransactionSigner<TAccountOwner>;
+  /**
+   * Written: the stake's claims join `claimed_closed`, so the reward vault still
+   * reconciles once the stake is gone.
+   */
   config?: Address<TAccountConfig>;
   stake?: Address<TAccountStake>;
   worker?: Address<TAccountWorker>;
@@ -162,7 +166,7 @@ export async function getCloseStakeInstructionAsync<
   // Original accounts.
   const originalAccounts = {
     owner: { value: input.owner ?? null, isWritable: true },
-    config: { value: input.config ?? null, isWritable: false },
+    config: { value: input.config ?? null, isWritable: true },
     stake: { value: input.stake ?? null, isWritable: true },
     worker: { value: input.worker ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
@@ -226,6 +230,10 @@ export type CloseStakeInput<
   TAccountProgram extends string = string,
 > = {
   owner: TransactionSigner<TAccountOwner>;
+  /**
+   * Written: the stake's claims join `claimed_closed`, so the reward vault still
+   * reconciles once the stake is gone.
+   */
   config: Address<TAccountConfig>;
   stake: Address<TAccountStake>;
   worker: Address<TAccountWorker>;
@@ -266,7 +274,7 @@ export function getCloseStakeInstruction<
   // Original accounts.
   const originalAccounts = {
     owner: { value: input.owner ?? null, isWritable: true },
-    config: { value: input.config ?? null, isWritable: false },
+    config: { value: input.config ?? null, isWritable: true },
     stake: { value: input.stake ?? null, isWritable: true },
     worker: { value: input.worker ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
@@ -307,6 +315,10 @@ export type ParsedCloseStakeInstruction<
   programAddress: Address<TProgram>;
   accounts: {
     owner: TAccountMetas[0];
+    /**
+     * Written: the stake's claims join `claimed_closed`, so the reward vault still
+     * reconciles once the stake is gone.
+     */
     config: TAccountMetas[1];
     stake: TAccountMetas[2];
     worker: TAccountMetas[3];

@@ -36,7 +36,7 @@ import {
   getAccountMetaFactory,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findConfigPda, findEmissionPda } from "../pdas";
+import { findConfigPda } from "../pdas";
 import { IGNIS_PROGRAM_ADDRESS } from "../programs";
 
 export const DISPUTE_RESULT_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -54,10 +54,10 @@ export type DisputeResultInstruction<
   TAccountVerifier extends string | AccountMeta<string> = string,
   TAccountConfig extends string | AccountMeta<string> = string,
   TAccountJob extends string | AccountMeta<string> = string,
-  TAccountJobVault extends string | AccountMeta<string> = string,
+  TAccountShard extends string | AccountMeta<string> = string,
+  TAccountShardVault extends string | AccountMeta<string> = string,
   TAccountRewardVault extends string | AccountMeta<string> = string,
   TAccountStakeVault extends string | AccountMeta<string> = string,
-  TAccountEmission extends string | AccountMeta<string> = string,
   TAccountMint extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
@@ -73,23 +73,23 @@ export type DisputeResultInstruction<
             AccountSignerMeta<TAccountVerifier>
         : TAccountVerifier,
       TAccountConfig extends string
-        ? WritableAccount<TAccountConfig>
+        ? ReadonlyAccount<TAccountConfig>
         : TAccountConfig,
       TAccountJob extends string ? WritableAccount<TAccountJob> : TAccountJob,
-      TAccountJobVault extends string
-        ? WritableAccount<TAccountJobVault>
-        : TAccountJobVault,
+      TAccountShard extends string
+        ? WritableAccount<TAccountShard>
+        : TAccountShard,
+      TAccountShardVault extends string
+        ? WritableAccount<TAccountShardVault>
+        : TAccountShardVault,
       TAccountRewardVault extends string
-        ? WritableAccount<TAccountRewardVault>
+        ? ReadonlyAccount<TAccountRewardVault>
         : TAccountRewardVault,
       TAccountStakeVault extends string
-        ? WritableAccount<TAccountStakeVault>
+        ? ReadonlyAccount<TAccountStakeVault>
         : TAccountStakeVault,
-      TAccountEmission extends string
-        ? ReadonlyAccount<TAccountEmission>
-        : TAccountEmission,
       TAccountMint extends string
-        ? WritableAccount<TAccountMint>
+        ? ReadonlyAccount<TAccountMint>
         : TAccountMint,
       TAccountTokenProgram extends string
         ? ReadonlyAccount<TAccountTokenProgram>
@@ -137,10 +137,10 @@ export type DisputeResultAsyncInput<
   TAccountVerifier extends string = string,
   TAccountConfig extends string = string,
   TAccountJob extends string = string,
-  TAccountJobVault extends string = string,
+  TAccountShard extends string = string,
+  TAccountShardVault extends string = string,
   TAccountRewardVault extends string = string,
   TAccountStakeVault extends string = string,
-  TAccountEmission extends string = string,
   TAccountMint extends string = string,
   TAccountTokenProgram extends string = string,
   TAccountEventAuthority extends string = string,
@@ -149,10 +149,11 @@ export type DisputeResultAsyncInput<
   verifier: TransactionSigner<TAccountVerifier>;
   config?: Address<TAccountConfig>;
   job: Address<TAccountJob>;
-  jobVault: Address<TAccountJobVault>;
+  /** The job's shard, which keeps its escrow and pays its winners. */
+  shard: Address<TAccountShard>;
+  shardVault: Address<TAccountShardVault>;
   rewardVault: Address<TAccountRewardVault>;
   stakeVault: Address<TAccountStakeVault>;
-  emission?: Address<TAccountEmission>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
   eventAuthority: Address<TAccountEventAuthority>;
@@ -163,10 +164,10 @@ export async function getDisputeResultInstructionAsync<
   TAccountVerifier extends string,
   TAccountConfig extends string,
   TAccountJob extends string,
-  TAccountJobVault extends string,
+  TAccountShard extends string,
+  TAccountShardVault extends string,
   TAccountRewardVault extends string,
   TAccountStakeVault extends string,
-  TAccountEmission extends string,
   TAccountMint extends string,
   TAccountTokenProgram extends string,
   TAccountEventAuthority extends string,
@@ -177,10 +178,10 @@ export async function getDisputeResultInstructionAsync<
     TAccountVerifier,
     TAccountConfig,
     TAccountJob,
-    TAccountJobVault,
+    TAccountShard,
+    TAccountShardVault,
     TAccountRewardVault,
     TAccountStakeVault,
-    TAccountEmission,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -193,10 +194,10 @@ export async function getDisputeResultInstructionAsync<
     TAccountVerifier,
     TAccountConfig,
     TAccountJob,
-    TAccountJobVault,
+    TAccountShard,
+    TAccountShardVault,
     TAccountRewardVault,
     TAccountStakeVault,
-    TAccountEmission,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -209,13 +210,13 @@ export async function getDisputeResultInstructionAsync<
   // Original accounts.
   const originalAccounts = {
     verifier: { value: input.verifier ?? null, isWritable: false },
-    config: { value: input.config ?? null, isWritable: true },
+    config: { value: input.config ?? null, isWritable: false },
     job: { value: input.job ?? null, isWritable: true },
-    jobVault: { value: input.jobVault ?? null, isWritable: true },
-    rewardVault: { value: input.rewardVault ?? null, isWritable: true },
-    stakeVault: { value: input.stakeVault ?? null, isWritable: true },
-    emission: { value: input.emission ?? null, isWritable: false },
-    mint: { value: input.mint ?? null, isWritable: true },
+    shard: { value: input.shard ?? null, isWritable: true },
+    shardVault: { value: input.shardVault ?? null, isWritable: true },
+    rewardVault: { value: input.rewardVault ?? null, isWritable: false },
+    stakeVault: { value: input.stakeVault ?? null, isWritable: false },
+    mint: { value: input.mint ?? null, isWritable: false },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
@@ -229,9 +230,6 @@ export async function getDisputeResultInstructionAsync<
   if (!accounts.config.value) {
     accounts.config.value = await findConfigPda();
   }
-  if (!accounts.emission.value) {
-    accounts.emission.value = await findEmissionPda();
-  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
@@ -243,10 +241,10 @@ export async function getDisputeResultInstructionAsync<
       getAccountMeta("verifier", accounts.verifier),
       getAccountMeta("config", accounts.config),
       getAccountMeta("job", accounts.job),
-      getAccountMeta("jobVault", accounts.jobVault),
+      getAccountMeta("shard", accounts.shard),
+      getAccountMeta("shardVault", accounts.shardVault),
       getAccountMeta("rewardVault", accounts.rewardVault),
       getAccountMeta("stakeVault", accounts.stakeVault),
-      getAccountMeta("emission", accounts.emission),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
@@ -259,10 +257,10 @@ export async function getDisputeResultInstructionAsync<
     TAccountVerifier,
     TAccountConfig,
     TAccountJob,
-    TAccountJobVault,
+    TAccountShard,
+    TAccountShardVault,
     TAccountRewardVault,
     TAccountStakeVault,
-    TAccountEmission,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -274,10 +272,10 @@ export type DisputeResultInput<
   TAccountVerifier extends string = string,
   TAccountConfig extends string = string,
   TAccountJob extends string = string,
-  TAccountJobVault extends string = string,
+  TAccountShard extends string = string,
+  TAccountShardVault extends string = string,
   TAccountRewardVault extends string = string,
   TAccountStakeVault extends string = string,
-  TAccountEmission extends string = string,
   TAccountMint extends string = string,
   TAccountTokenProgram extends string = string,
   TAccountEventAuthority extends string = string,
@@ -286,10 +284,11 @@ export type DisputeResultInput<
   verifier: TransactionSigner<TAccountVerifier>;
   config: Address<TAccountConfig>;
   job: Address<TAccountJob>;
-  jobVault: Address<TAccountJobVault>;
+  /** The job's shard, which keeps its escrow and pays its winners. */
+  shard: Address<TAccountShard>;
+  shardVault: Address<TAccountShardVault>;
   rewardVault: Address<TAccountRewardVault>;
   stakeVault: Address<TAccountStakeVault>;
-  emission: Address<TAccountEmission>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
   eventAuthority: Address<TAccountEventAuthority>;
@@ -300,10 +299,10 @@ export function getDisputeResultInstruction<
   TAccountVerifier extends string,
   TAccountConfig extends string,
   TAccountJob extends string,
-  TAccountJobVault extends string,
+  TAccountShard extends string,
+  TAccountShardVault extends string,
   TAccountRewardVault extends string,
   TAccountStakeVault extends string,
-  TAccountEmission extends string,
   TAccountMint extends string,
   TAccountTokenProgram extends string,
   TAccountEventAuthority extends string,
@@ -314,10 +313,10 @@ export function getDisputeResultInstruction<
     TAccountVerifier,
     TAccountConfig,
     TAccountJob,
-    TAccountJobVault,
+    TAccountShard,
+    TAccountShardVault,
     TAccountRewardVault,
     TAccountStakeVault,
-    TAccountEmission,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -329,10 +328,10 @@ export function getDisputeResultInstruction<
   TAccountVerifier,
   TAccountConfig,
   TAccountJob,
-  TAccountJobVault,
+  TAccountShard,
+  TAccountShardVault,
   TAccountRewardVault,
   TAccountStakeVault,
-  TAccountEmission,
   TAccountMint,
   TAccountTokenProgram,
   TAccountEventAuthority,
@@ -344,13 +343,13 @@ export function getDisputeResultInstruction<
   // Original accounts.
   const originalAccounts = {
     verifier: { value: input.verifier ?? null, isWritable: false },
-    config: { value: input.config ?? null, isWritable: true },
+    config: { value: input.config ?? null, isWritable: false },
     job: { value: input.job ?? null, isWritable: true },
-    jobVault: { value: input.jobVault ?? null, isWritable: true },
-    rewardVault: { value: input.rewardVault ?? null, isWritable: true },
-    stakeVault: { value: input.stakeVault ?? null, isWritable: true },
-    emission: { value: input.emission ?? null, isWritable: false },
-    mint: { value: input.mint ?? null, isWritable: true },
+    shard: { value: input.shard ?? null, isWritable: true },
+    shardVault: { value: input.shardVault ?? null, isWritable: true },
+    rewardVault: { value: input.rewardVault ?? null, isWritable: false },
+    stakeVault: { value: input.stakeVault ?? null, isWritable: false },
+    mint: { value: input.mint ?? null, isWritable: false },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
@@ -372,10 +371,10 @@ export function getDisputeResultInstruction<
       getAccountMeta("verifier", accounts.verifier),
       getAccountMeta("config", accounts.config),
       getAccountMeta("job", accounts.job),
-      getAccountMeta("jobVault", accounts.jobVault),
+      getAccountMeta("shard", accounts.shard),
+      getAccountMeta("shardVault", accounts.shardVault),
       getAccountMeta("rewardVault", accounts.rewardVault),
       getAccountMeta("stakeVault", accounts.stakeVault),
-      getAccountMeta("emission", accounts.emission),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
@@ -388,10 +387,10 @@ export function getDisputeResultInstruction<
     TAccountVerifier,
     TAccountConfig,
     TAccountJob,
-    TAccountJobVault,
+    TAccountShard,
+    TAccountShardVault,
     TAccountRewardVault,
     TAccountStakeVault,
-    TAccountEmission,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -408,10 +407,11 @@ export type ParsedDisputeResultInstruction<
     verifier: TAccountMetas[0];
     config: TAccountMetas[1];
     job: TAccountMetas[2];
-    jobVault: TAccountMetas[3];
-    rewardVault: TAccountMetas[4];
-    stakeVault: TAccountMetas[5];
-    emission: TAccountMetas[6];
+    /** The job's shard, which keeps its escrow and pays its winners. */
+    shard: TAccountMetas[3];
+    shardVault: TAccountMetas[4];
+    rewardVault: TAccountMetas[5];
+    stakeVault: TAccountMetas[6];
     mint: TAccountMetas[7];
     tokenProgram: TAccountMetas[8];
     eventAuthority: TAccountMetas[9];
@@ -449,10 +449,10 @@ export function parseDisputeResultInstruction<
       verifier: getNextAccount(),
       config: getNextAccount(),
       job: getNextAccount(),
-      jobVault: getNextAccount(),
+      shard: getNextAccount(),
+      shardVault: getNextAccount(),
       rewardVault: getNextAccount(),
       stakeVault: getNextAccount(),
-      emission: getNextAccount(),
       mint: getNextAccount(),
       tokenProgram: getNextAccount(),
       eventAuthority: getNextAccount(),

@@ -33,7 +33,7 @@ import {
   getAccountMetaFactory,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findConfigPda, findEmissionPda } from "../pdas";
+import { findConfigPda } from "../pdas";
 import { IGNIS_PROGRAM_ADDRESS } from "../programs";
 
 export const FINALIZE_JOB_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -50,10 +50,10 @@ export type FinalizeJobInstruction<
   TProgram extends string = typeof IGNIS_PROGRAM_ADDRESS,
   TAccountConfig extends string | AccountMeta<string> = string,
   TAccountJob extends string | AccountMeta<string> = string,
-  TAccountJobVault extends string | AccountMeta<string> = string,
+  TAccountShard extends string | AccountMeta<string> = string,
+  TAccountShardVault extends string | AccountMeta<string> = string,
   TAccountRewardVault extends string | AccountMeta<string> = string,
   TAccountStakeVault extends string | AccountMeta<string> = string,
-  TAccountEmission extends string | AccountMeta<string> = string,
   TAccountMint extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
@@ -65,23 +65,23 @@ export type FinalizeJobInstruction<
   InstructionWithAccounts<
     [
       TAccountConfig extends string
-        ? WritableAccount<TAccountConfig>
+        ? ReadonlyAccount<TAccountConfig>
         : TAccountConfig,
       TAccountJob extends string ? WritableAccount<TAccountJob> : TAccountJob,
-      TAccountJobVault extends string
-        ? WritableAccount<TAccountJobVault>
-        : TAccountJobVault,
+      TAccountShard extends string
+        ? WritableAccount<TAccountShard>
+        : TAccountShard,
+      TAccountShardVault extends string
+        ? WritableAccount<TAccountShardVault>
+        : TAccountShardVault,
       TAccountRewardVault extends string
-        ? WritableAccount<TAccountRewardVault>
+        ? ReadonlyAccount<TAccountRewardVault>
         : TAccountRewardVault,
       TAccountStakeVault extends string
-        ? WritableAccount<TAccountStakeVault>
+        ? ReadonlyAccount<TAccountStakeVault>
         : TAccountStakeVault,
-      TAccountEmission extends string
-        ? ReadonlyAccount<TAccountEmission>
-        : TAccountEmission,
       TAccountMint extends string
-        ? WritableAccount<TAccountMint>
+        ? ReadonlyAccount<TAccountMint>
         : TAccountMint,
       TAccountTokenProgram extends string
         ? ReadonlyAccount<TAccountTokenProgram>
@@ -126,10 +126,10 @@ export function getFinalizeJobInstructionDataCodec(): FixedSizeCodec<
 export type FinalizeJobAsyncInput<
   TAccountConfig extends string = string,
   TAccountJob extends string = string,
-  TAccountJobVault extends string = string,
+  TAccountShard extends string = string,
+  TAccountShardVault extends string = string,
   TAccountRewardVault extends string = string,
   TAccountStakeVault extends string = string,
-  TAccountEmission extends string = string,
   TAccountMint extends string = string,
   TAccountTokenProgram extends string = string,
   TAccountEventAuthority extends string = string,
@@ -137,10 +137,11 @@ export type FinalizeJobAsyncInput<
 > = {
   config?: Address<TAccountConfig>;
   job: Address<TAccountJob>;
-  jobVault: Address<TAccountJobVault>;
+  /** The job's shard, which keeps its escrow and pays its winners. */
+  shard: Address<TAccountShard>;
+  shardVault: Address<TAccountShardVault>;
   rewardVault: Address<TAccountRewardVault>;
   stakeVault: Address<TAccountStakeVault>;
-  emission?: Address<TAccountEmission>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
   eventAuthority: Address<TAccountEventAuthority>;
@@ -150,10 +151,10 @@ export type FinalizeJobAsyncInput<
 export async function getFinalizeJobInstructionAsync<
   TAccountConfig extends string,
   TAccountJob extends string,
-  TAccountJobVault extends string,
+  TAccountShard extends string,
+  TAccountShardVault extends string,
   TAccountRewardVault extends string,
   TAccountStakeVault extends string,
-  TAccountEmission extends string,
   TAccountMint extends string,
   TAccountTokenProgram extends string,
   TAccountEventAuthority extends string,
@@ -163,10 +164,10 @@ export async function getFinalizeJobInstructionAsync<
   input: FinalizeJobAsyncInput<
     TAccountConfig,
     TAccountJob,
-    TAccountJobVault,
+    TAccountShard,
+    TAccountShardVault,
     TAccountRewardVault,
     TAccountStakeVault,
-    TAccountEmission,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -178,10 +179,10 @@ export async function getFinalizeJobInstructionAsync<
     TProgramAddress,
     TAccountConfig,
     TAccountJob,
-    TAccountJobVault,
+    TAccountShard,
+    TAccountShardVault,
     TAccountRewardVault,
     TAccountStakeVault,
-    TAccountEmission,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -193,13 +194,13 @@ export async function getFinalizeJobInstructionAsync<
 
   // Original accounts.
   const originalAccounts = {
-    config: { value: input.config ?? null, isWritable: true },
+    config: { value: input.config ?? null, isWritable: false },
     job: { value: input.job ?? null, isWritable: true },
-    jobVault: { value: input.jobVault ?? null, isWritable: true },
-    rewardVault: { value: input.rewardVault ?? null, isWritable: true },
-    stakeVault: { value: input.stakeVault ?? null, isWritable: true },
-    emission: { value: input.emission ?? null, isWritable: false },
-    mint: { value: input.mint ?? null, isWritable: true },
+    shard: { value: input.shard ?? null, isWritable: true },
+    shardVault: { value: input.shardVault ?? null, isWritable: true },
+    rewardVault: { value: input.rewardVault ?? null, isWritable: false },
+    stakeVault: { value: input.stakeVault ?? null, isWritable: false },
+    mint: { value: input.mint ?? null, isWritable: false },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
@@ -213,9 +214,6 @@ export async function getFinalizeJobInstructionAsync<
   if (!accounts.config.value) {
     accounts.config.value = await findConfigPda();
   }
-  if (!accounts.emission.value) {
-    accounts.emission.value = await findEmissionPda();
-  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
@@ -226,10 +224,10 @@ export async function getFinalizeJobInstructionAsync<
     accounts: [
       getAccountMeta("config", accounts.config),
       getAccountMeta("job", accounts.job),
-      getAccountMeta("jobVault", accounts.jobVault),
+      getAccountMeta("shard", accounts.shard),
+      getAccountMeta("shardVault", accounts.shardVault),
       getAccountMeta("rewardVault", accounts.rewardVault),
       getAccountMeta("stakeVault", accounts.stakeVault),
-      getAccountMeta("emission", accounts.emission),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
@@ -241,10 +239,10 @@ export async function getFinalizeJobInstructionAsync<
     TProgramAddress,
     TAccountConfig,
     TAccountJob,
-    TAccountJobVault,
+    TAccountShard,
+    TAccountShardVault,
     TAccountRewardVault,
     TAccountStakeVault,
-    TAccountEmission,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -255,10 +253,10 @@ export async function getFinalizeJobInstructionAsync<
 export type FinalizeJobInput<
   TAccountConfig extends string = string,
   TAccountJob extends string = string,
-  TAccountJobVault extends string = string,
+  TAccountShard extends string = string,
+  TAccountShardVault extends string = string,
   TAccountRewardVault extends string = string,
   TAccountStakeVault extends string = string,
-  TAccountEmission extends string = string,
   TAccountMint extends string = string,
   TAccountTokenProgram extends string = string,
   TAccountEventAuthority extends string = string,
@@ -266,10 +264,11 @@ export type FinalizeJobInput<
 > = {
   config: Address<TAccountConfig>;
   job: Address<TAccountJob>;
-  jobVault: Address<TAccountJobVault>;
+  /** The job's shard, which keeps its escrow and pays its winners. */
+  shard: Address<TAccountShard>;
+  shardVault: Address<TAccountShardVault>;
   rewardVault: Address<TAccountRewardVault>;
   stakeVault: Address<TAccountStakeVault>;
-  emission: Address<TAccountEmission>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
   eventAuthority: Address<TAccountEventAuthority>;
@@ -279,10 +278,10 @@ export type FinalizeJobInput<
 export function getFinalizeJobInstruction<
   TAccountConfig extends string,
   TAccountJob extends string,
-  TAccountJobVault extends string,
+  TAccountShard extends string,
+  TAccountShardVault extends string,
   TAccountRewardVault extends string,
   TAccountStakeVault extends string,
-  TAccountEmission extends string,
   TAccountMint extends string,
   TAccountTokenProgram extends string,
   TAccountEventAuthority extends string,
@@ -292,10 +291,10 @@ export function getFinalizeJobInstruction<
   input: FinalizeJobInput<
     TAccountConfig,
     TAccountJob,
-    TAccountJobVault,
+    TAccountShard,
+    TAccountShardVault,
     TAccountRewardVault,
     TAccountStakeVault,
-    TAccountEmission,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -306,10 +305,10 @@ export function getFinalizeJobInstruction<
   TProgramAddress,
   TAccountConfig,
   TAccountJob,
-  TAccountJobVault,
+  TAccountShard,
+  TAccountShardVault,
   TAccountRewardVault,
   TAccountStakeVault,
-  TAccountEmission,
   TAccountMint,
   TAccountTokenProgram,
   TAccountEventAuthority,
@@ -320,13 +319,13 @@ export function getFinalizeJobInstruction<
 
   // Original accounts.
   const originalAccounts = {
-    config: { value: input.config ?? null, isWritable: true },
+    config: { value: input.config ?? null, isWritable: false },
     job: { value: input.job ?? null, isWritable: true },
-    jobVault: { value: input.jobVault ?? null, isWritable: true },
-    rewardVault: { value: input.rewardVault ?? null, isWritable: true },
-    stakeVault: { value: input.stakeVault ?? null, isWritable: true },
-    emission: { value: input.emission ?? null, isWritable: false },
-    mint: { value: input.mint ?? null, isWritable: true },
+    shard: { value: input.shard ?? null, isWritable: true },
+    shardVault: { value: input.shardVault ?? null, isWritable: true },
+    rewardVault: { value: input.rewardVault ?? null, isWritable: false },
+    stakeVault: { value: input.stakeVault ?? null, isWritable: false },
+    mint: { value: input.mint ?? null, isWritable: false },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
@@ -347,10 +346,10 @@ export function getFinalizeJobInstruction<
     accounts: [
       getAccountMeta("config", accounts.config),
       getAccountMeta("job", accounts.job),
-      getAccountMeta("jobVault", accounts.jobVault),
+      getAccountMeta("shard", accounts.shard),
+      getAccountMeta("shardVault", accounts.shardVault),
       getAccountMeta("rewardVault", accounts.rewardVault),
       getAccountMeta("stakeVault", accounts.stakeVault),
-      getAccountMeta("emission", accounts.emission),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
@@ -362,10 +361,10 @@ export function getFinalizeJobInstruction<
     TProgramAddress,
     TAccountConfig,
     TAccountJob,
-    TAccountJobVault,
+    TAccountShard,
+    TAccountShardVault,
     TAccountRewardVault,
     TAccountStakeVault,
-    TAccountEmission,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -381,10 +380,11 @@ export type ParsedFinalizeJobInstruction<
   accounts: {
     config: TAccountMetas[0];
     job: TAccountMetas[1];
-    jobVault: TAccountMetas[2];
-    rewardVault: TAccountMetas[3];
-    stakeVault: TAccountMetas[4];
-    emission: TAccountMetas[5];
+    /** The job's shard, which keeps its escrow and pays its winners. */
+    shard: TAccountMetas[2];
+    shardVault: TAccountMetas[3];
+    rewardVault: TAccountMetas[4];
+    stakeVault: TAccountMetas[5];
     mint: TAccountMetas[6];
     tokenProgram: TAccountMetas[7];
     eventAuthority: TAccountMetas[8];
@@ -421,10 +421,10 @@ export function parseFinalizeJobInstruction<
     accounts: {
       config: getNextAccount(),
       job: getNextAccount(),
-      jobVault: getNextAccount(),
+      shard: getNextAccount(),
+      shardVault: getNextAccount(),
       rewardVault: getNextAccount(),
       stakeVault: getNextAccount(),
-      emission: getNextAccount(),
       mint: getNextAccount(),
       tokenProgram: getNextAccount(),
       eventAuthority: getNextAccount(),

@@ -41,7 +41,6 @@ import {
 import {
   findConfigPda,
   findEmissionPda,
-  findJobVaultPda,
   findRewardVaultPda,
   findStakeVaultPda,
 } from "../pdas";
@@ -72,7 +71,6 @@ export type InitializeInstruction<
   TAccountEmission extends string | AccountMeta<string> = string,
   TAccountMint extends string | AccountMeta<string> = string,
   TAccountStakeVault extends string | AccountMeta<string> = string,
-  TAccountJobVault extends string | AccountMeta<string> = string,
   TAccountRewardVault extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
@@ -101,9 +99,6 @@ export type InitializeInstruction<
       TAccountStakeVault extends string
         ? WritableAccount<TAccountStakeVault>
         : TAccountStakeVault,
-      TAccountJobVault extends string
-        ? WritableAccount<TAccountJobVault>
-        : TAccountJobVault,
       TAccountRewardVault extends string
         ? WritableAccount<TAccountRewardVault>
         : TAccountRewardVault,
@@ -177,7 +172,6 @@ export type InitializeAsyncInput<
   TAccountEmission extends string = string,
   TAccountMint extends string = string,
   TAccountStakeVault extends string = string,
-  TAccountJobVault extends string = string,
   TAccountRewardVault extends string = string,
   TAccountTokenProgram extends string = string,
   TAccountSystemProgram extends string = string,
@@ -191,7 +185,6 @@ export type InitializeAsyncInput<
   /** The IGN mint; its mint authority moves to `emission` here. */
   mint: Address<TAccountMint>;
   stakeVault?: Address<TAccountStakeVault>;
-  jobVault?: Address<TAccountJobVault>;
   rewardVault?: Address<TAccountRewardVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
@@ -209,7 +202,6 @@ export async function getInitializeInstructionAsync<
   TAccountEmission extends string,
   TAccountMint extends string,
   TAccountStakeVault extends string,
-  TAccountJobVault extends string,
   TAccountRewardVault extends string,
   TAccountTokenProgram extends string,
   TAccountSystemProgram extends string,
@@ -223,7 +215,6 @@ export async function getInitializeInstructionAsync<
     TAccountEmission,
     TAccountMint,
     TAccountStakeVault,
-    TAccountJobVault,
     TAccountRewardVault,
     TAccountTokenProgram,
     TAccountSystemProgram,
@@ -239,7 +230,6 @@ export async function getInitializeInstructionAsync<
     TAccountEmission,
     TAccountMint,
     TAccountStakeVault,
-    TAccountJobVault,
     TAccountRewardVault,
     TAccountTokenProgram,
     TAccountSystemProgram,
@@ -257,7 +247,6 @@ export async function getInitializeInstructionAsync<
     emission: { value: input.emission ?? null, isWritable: false },
     mint: { value: input.mint ?? null, isWritable: true },
     stakeVault: { value: input.stakeVault ?? null, isWritable: true },
-    jobVault: { value: input.jobVault ?? null, isWritable: true },
     rewardVault: { value: input.rewardVault ?? null, isWritable: true },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     systemProgram: { value: input.systemProgram ?? null, isWritable: false },
@@ -282,9 +271,6 @@ export async function getInitializeInstructionAsync<
   if (!accounts.stakeVault.value) {
     accounts.stakeVault.value = await findStakeVaultPda();
   }
-  if (!accounts.jobVault.value) {
-    accounts.jobVault.value = await findJobVaultPda();
-  }
   if (!accounts.rewardVault.value) {
     accounts.rewardVault.value = await findRewardVaultPda();
   }
@@ -305,7 +291,6 @@ export async function getInitializeInstructionAsync<
       getAccountMeta("emission", accounts.emission),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("stakeVault", accounts.stakeVault),
-      getAccountMeta("jobVault", accounts.jobVault),
       getAccountMeta("rewardVault", accounts.rewardVault),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("systemProgram", accounts.systemProgram),
@@ -323,7 +308,6 @@ export async function getInitializeInstructionAsync<
     TAccountEmission,
     TAccountMint,
     TAccountStakeVault,
-    TAccountJobVault,
     TAccountRewardVault,
     TAccountTokenProgram,
     TAccountSystemProgram,
@@ -338,7 +322,6 @@ export type InitializeInput<
   TAccountEmission extends string = string,
   TAccountMint extends string = string,
   TAccountStakeVault extends string = string,
-  TAccountJobVault extends string = string,
   TAccountRewardVault extends string = string,
   TAccountTokenProgram extends string = string,
   TAccountSystemProgram extends string = string,
@@ -352,7 +335,6 @@ export type InitializeInput<
   /** The IGN mint; its mint authority moves to `emission` here. */
   mint: Address<TAccountMint>;
   stakeVault: Address<TAccountStakeVault>;
-  jobVault: Address<TAccountJobVault>;
   rewardVault: Address<TAccountRewardVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
@@ -370,7 +352,6 @@ export function getInitializeInstruction<
   TAccountEmission extends string,
   TAccountMint extends string,
   TAccountStakeVault extends string,
-  TAccountJobVault extends string,
   TAccountRewardVault extends string,
   TAccountTokenProgram extends string,
   TAccountSystemProgram extends string,
@@ -384,7 +365,6 @@ export function getInitializeInstruction<
     TAccountEmission,
     TAccountMint,
     TAccountStakeVault,
-    TAccountJobVault,
     TAccountRewardVault,
     TAccountTokenProgram,
     TAccountSystemProgram,
@@ -399,7 +379,6 @@ export function getInitializeInstruction<
   TAccountEmission,
   TAccountMint,
   TAccountStakeVault,
-  TAccountJobVault,
   TAccountRewardVault,
   TAccountTokenProgram,
   TAccountSystemProgram,
@@ -416,7 +395,6 @@ export function getInitializeInstruction<
     emission: { value: input.emission ?? null, isWritable: false },
     mint: { value: input.mint ?? null, isWritable: true },
     stakeVault: { value: input.stakeVault ?? null, isWritable: true },
-    jobVault: { value: input.jobVault ?? null, isWritable: true },
     rewardVault: { value: input.rewardVault ?? null, isWritable: true },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     systemProgram: { value: input.systemProgram ?? null, isWritable: false },
@@ -449,7 +427,6 @@ export function getInitializeInstruction<
       getAccountMeta("emission", accounts.emission),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("stakeVault", accounts.stakeVault),
-      getAccountMeta("jobVault", accounts.jobVault),
       getAccountMeta("rewardVault", accounts.rewardVault),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("systemProgram", accounts.systemProgram),
@@ -467,7 +444,6 @@ export function getInitializeInstruction<
     TAccountEmission,
     TAccountMint,
     TAccountStakeVault,
-    TAccountJobVault,
     TAccountRewardVault,
     TAccountTokenProgram,
     TAccountSystemProgram,
@@ -489,12 +465,11 @@ export type ParsedInitializeInstruction<
     /** The IGN mint; its mint authority moves to `emission` here. */
     mint: TAccountMetas[3];
     stakeVault: TAccountMetas[4];
-    jobVault: TAccountMetas[5];
-    rewardVault: TAccountMetas[6];
-    tokenProgram: TAccountMetas[7];
-    systemProgram: TAccountMetas[8];
-    eventAuthority: TAccountMetas[9];
-    program: TAccountMetas[10];
+    rewardVault: TAccountMetas[5];
+    tokenProgram: TAccountMetas[6];
+    systemProgram: TAccountMetas[7];
+    eventAuthority: TAccountMetas[8];
+    program: TAccountMetas[9];
   };
   data: InitializeInstructionData;
 };
@@ -507,12 +482,12 @@ export function parseInitializeInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedInitializeInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 11) {
+  if (instruction.accounts.length < 10) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 11,
+        expectedAccountMetas: 10,
       },
     );
   }
@@ -530,7 +505,6 @@ export function parseInitializeInstruction<
       emission: getNextAccount(),
       mint: getNextAccount(),
       stakeVault: getNextAccount(),
-      jobVault: getNextAccount(),
       rewardVault: getNextAccount(),
       tokenProgram: getNextAccount(),
       systemProgram: getNextAccount(),

@@ -65,7 +65,8 @@ export type PostJobInstruction<
   TAccountConfig extends string | AccountMeta<string> = string,
   TAccountJob extends string | AccountMeta<string> = string,
   TAccountPosterToken extends string | AccountMeta<string> = string,
-  TAccountJobVault extends string | AccountMeta<string> = string,
+  TAccountShard extends string | AccountMeta<string> = string,
+  TAccountShardVault extends string | AccountMeta<string> = string,
   TAccountMint extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
@@ -83,15 +84,18 @@ export type PostJobInstruction<
             AccountSignerMeta<TAccountPoster>
         : TAccountPoster,
       TAccountConfig extends string
-        ? WritableAccount<TAccountConfig>
+        ? ReadonlyAccount<TAccountConfig>
         : TAccountConfig,
       TAccountJob extends string ? WritableAccount<TAccountJob> : TAccountJob,
       TAccountPosterToken extends string
         ? WritableAccount<TAccountPosterToken>
         : TAccountPosterToken,
-      TAccountJobVault extends string
-        ? WritableAccount<TAccountJobVault>
-        : TAccountJobVault,
+      TAccountShard extends string
+        ? WritableAccount<TAccountShard>
+        : TAccountShard,
+      TAccountShardVault extends string
+        ? WritableAccount<TAccountShardVault>
+        : TAccountShardVault,
       TAccountMint extends string
         ? ReadonlyAccount<TAccountMint>
         : TAccountMint,
@@ -192,7 +196,8 @@ export type PostJobAsyncInput<
   TAccountConfig extends string = string,
   TAccountJob extends string = string,
   TAccountPosterToken extends string = string,
-  TAccountJobVault extends string = string,
+  TAccountShard extends string = string,
+  TAccountShardVault extends string = string,
   TAccountMint extends string = string,
   TAccountTokenProgram extends string = string,
   TAccountSystemProgram extends string = string,
@@ -203,7 +208,12 @@ export type PostJobAsyncInput<
   config?: Address<TAccountConfig>;
   job: Address<TAccountJob>;
   posterToken: Address<TAccountPosterToken>;
-  jobVault: Address<TAccountJobVault>;
+  /**
+   * The job's shard (`Shard::index_of(job id)`), which keeps its escrow. Shards
+   * exist only at `["shard", index]` (`init_shard`), so the type and index suffice.
+   */
+  shard: Address<TAccountShard>;
+  shardVault: Address<TAccountShardVault>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
@@ -223,7 +233,8 @@ export async function getPostJobInstructionAsync<
   TAccountConfig extends string,
   TAccountJob extends string,
   TAccountPosterToken extends string,
-  TAccountJobVault extends string,
+  TAccountShard extends string,
+  TAccountShardVault extends string,
   TAccountMint extends string,
   TAccountTokenProgram extends string,
   TAccountSystemProgram extends string,
@@ -236,7 +247,8 @@ export async function getPostJobInstructionAsync<
     TAccountConfig,
     TAccountJob,
     TAccountPosterToken,
-    TAccountJobVault,
+    TAccountShard,
+    TAccountShardVault,
     TAccountMint,
     TAccountTokenProgram,
     TAccountSystemProgram,
@@ -251,7 +263,8 @@ export async function getPostJobInstructionAsync<
     TAccountConfig,
     TAccountJob,
     TAccountPosterToken,
-    TAccountJobVault,
+    TAccountShard,
+    TAccountShardVault,
     TAccountMint,
     TAccountTokenProgram,
     TAccountSystemProgram,
@@ -265,10 +278,11 @@ export async function getPostJobInstructionAsync<
   // Original accounts.
   const originalAccounts = {
     poster: { value: input.poster ?? null, isWritable: true },
-    config: { value: input.config ?? null, isWritable: true },
+    config: { value: input.config ?? null, isWritable: false },
     job: { value: input.job ?? null, isWritable: true },
     posterToken: { value: input.posterToken ?? null, isWritable: true },
-    jobVault: { value: input.jobVault ?? null, isWritable: true },
+    shard: { value: input.shard ?? null, isWritable: true },
+    shardVault: { value: input.shardVault ?? null, isWritable: true },
     mint: { value: input.mint ?? null, isWritable: false },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     systemProgram: { value: input.systemProgram ?? null, isWritable: false },
@@ -303,7 +317,8 @@ export async function getPostJobInstructionAsync<
       getAccountMeta("config", accounts.config),
       getAccountMeta("job", accounts.job),
       getAccountMeta("posterToken", accounts.posterToken),
-      getAccountMeta("jobVault", accounts.jobVault),
+      getAccountMeta("shard", accounts.shard),
+      getAccountMeta("shardVault", accounts.shardVault),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("systemProgram", accounts.systemProgram),
@@ -320,7 +335,8 @@ export async function getPostJobInstructionAsync<
     TAccountConfig,
     TAccountJob,
     TAccountPosterToken,
-    TAccountJobVault,
+    TAccountShard,
+    TAccountShardVault,
     TAccountMint,
     TAccountTokenProgram,
     TAccountSystemProgram,
@@ -334,7 +350,8 @@ export type PostJobInput<
   TAccountConfig extends string = string,
   TAccountJob extends string = string,
   TAccountPosterToken extends string = string,
-  TAccountJobVault extends string = string,
+  TAccountShard extends string = string,
+  TAccountShardVault extends string = string,
   TAccountMint extends string = string,
   TAccountTokenProgram extends string = string,
   TAccountSystemProgram extends string = string,
@@ -345,7 +362,12 @@ export type PostJobInput<
   config: Address<TAccountConfig>;
   job: Address<TAccountJob>;
   posterToken: Address<TAccountPosterToken>;
-  jobVault: Address<TAccountJobVault>;
+  /**
+   * The job's shard (`Shard::index_of(job id)`), which keeps its escrow. Shards
+   * exist only at `["shard", index]` (`init_shard`), so the type and index suffice.
+   */
+  shard: Address<TAccountShard>;
+  shardVault: Address<TAccountShardVault>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
@@ -365,7 +387,8 @@ export function getPostJobInstruction<
   TAccountConfig extends string,
   TAccountJob extends string,
   TAccountPosterToken extends string,
-  TAccountJobVault extends string,
+  TAccountShard extends string,
+  TAccountShardVault extends string,
   TAccountMint extends string,
   TAccountTokenProgram extends string,
   TAccountSystemProgram extends string,
@@ -378,7 +401,8 @@ export function getPostJobInstruction<
     TAccountConfig,
     TAccountJob,
     TAccountPosterToken,
-    TAccountJobVault,
+    TAccountShard,
+    TAccountShardVault,
     TAccountMint,
     TAccountTokenProgram,
     TAccountSystemProgram,
@@ -392,7 +416,8 @@ export function getPostJobInstruction<
   TAccountConfig,
   TAccountJob,
   TAccountPosterToken,
-  TAccountJobVault,
+  TAccountShard,
+  TAccountShardVault,
   TAccountMint,
   TAccountTokenProgram,
   TAccountSystemProgram,
@@ -405,10 +430,11 @@ export function getPostJobInstruction<
   // Original accounts.
   const originalAccounts = {
     poster: { value: input.poster ?? null, isWritable: true },
-    config: { value: input.config ?? null, isWritable: true },
+    config: { value: input.config ?? null, isWritable: false },
     job: { value: input.job ?? null, isWritable: true },
     posterToken: { value: input.posterToken ?? null, isWritable: true },
-    jobVault: { value: input.jobVault ?? null, isWritable: true },
+    shard: { value: input.shard ?? null, isWritable: true },
+    shardVault: { value: input.shardVault ?? null, isWritable: true },
     mint: { value: input.mint ?? null, isWritable: false },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     systemProgram: { value: input.systemProgram ?? null, isWritable: false },
@@ -440,7 +466,8 @@ export function getPostJobInstruction<
       getAccountMeta("config", accounts.config),
       getAccountMeta("job", accounts.job),
       getAccountMeta("posterToken", accounts.posterToken),
-      getAccountMeta("jobVault", accounts.jobVault),
+      getAccountMeta("shard", accounts.shard),
+      getAccountMeta("shardVault", accounts.shardVault),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("systemProgram", accounts.systemProgram),
@@ -457,7 +484,8 @@ export function getPostJobInstruction<
     TAccountConfig,
     TAccountJob,
     TAccountPosterToken,
-    TAccountJobVault,
+    TAccountShard,
+    TAccountShardVault,
     TAccountMint,
     TAccountTokenProgram,
     TAccountSystemProgram,
@@ -476,12 +504,17 @@ export type ParsedPostJobInstruction<
     config: TAccountMetas[1];
     job: TAccountMetas[2];
     posterToken: TAccountMetas[3];
-    jobVault: TAccountMetas[4];
-    mint: TAccountMetas[5];
-    tokenProgram: TAccountMetas[6];
-    systemProgram: TAccountMetas[7];
-    eventAuthority: TAccountMetas[8];
-    program: TAccountMetas[9];
+    /**
+     * The job's shard (`Shard::index_of(job id)`), which keeps its escrow. Shards
+     * exist only at `["shard", index]` (`init_shard`), so the type and index suffice.
+     */
+    shard: TAccountMetas[4];
+    shardVault: TAccountMetas[5];
+    mint: TAccountMetas[6];
+    tokenProgram: TAccountMetas[7];
+    systemProgram: TAccountMetas[8];
+    eventAuthority: TAccountMetas[9];
+    program: TAccountMetas[10];
   };
   data: PostJobInstructionData;
 };
@@ -494,12 +527,12 @@ export function parsePostJobInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedPostJobInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 10) {
+  if (instruction.accounts.length < 11) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 10,
+        expectedAccountMetas: 11,
       },
     );
   }
@@ -516,7 +549,8 @@ export function parsePostJobInstruction<
       config: getNextAccount(),
       job: getNextAccount(),
       posterToken: getNextAccount(),
-      jobVault: getNextAccount(),
+      shard: getNextAccount(),
+      shardVault: getNextAccount(),
       mint: getNextAccount(),
       tokenProgram: getNextAccount(),
       systemProgram: getNextAccount(),

@@ -49,7 +49,8 @@ export type RefundJobInstruction<
   TAccountConfig extends string | AccountMeta<string> = string,
   TAccountJob extends string | AccountMeta<string> = string,
   TAccountPosterToken extends string | AccountMeta<string> = string,
-  TAccountJobVault extends string | AccountMeta<string> = string,
+  TAccountShard extends string | AccountMeta<string> = string,
+  TAccountShardVault extends string | AccountMeta<string> = string,
   TAccountMint extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
@@ -61,15 +62,18 @@ export type RefundJobInstruction<
   InstructionWithAccounts<
     [
       TAccountConfig extends string
-        ? WritableAccount<TAccountConfig>
+        ? ReadonlyAccount<TAccountConfig>
         : TAccountConfig,
       TAccountJob extends string ? WritableAccount<TAccountJob> : TAccountJob,
       TAccountPosterToken extends string
         ? WritableAccount<TAccountPosterToken>
         : TAccountPosterToken,
-      TAccountJobVault extends string
-        ? WritableAccount<TAccountJobVault>
-        : TAccountJobVault,
+      TAccountShard extends string
+        ? WritableAccount<TAccountShard>
+        : TAccountShard,
+      TAccountShardVault extends string
+        ? WritableAccount<TAccountShardVault>
+        : TAccountShardVault,
       TAccountMint extends string
         ? ReadonlyAccount<TAccountMint>
         : TAccountMint,
@@ -117,7 +121,8 @@ export type RefundJobAsyncInput<
   TAccountConfig extends string = string,
   TAccountJob extends string = string,
   TAccountPosterToken extends string = string,
-  TAccountJobVault extends string = string,
+  TAccountShard extends string = string,
+  TAccountShardVault extends string = string,
   TAccountMint extends string = string,
   TAccountTokenProgram extends string = string,
   TAccountEventAuthority extends string = string,
@@ -127,7 +132,9 @@ export type RefundJobAsyncInput<
   job: Address<TAccountJob>;
   /** The refund can only go to a token account the poster owns. */
   posterToken: Address<TAccountPosterToken>;
-  jobVault: Address<TAccountJobVault>;
+  /** The job's shard, which keeps its escrow. */
+  shard: Address<TAccountShard>;
+  shardVault: Address<TAccountShardVault>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
   eventAuthority: Address<TAccountEventAuthority>;
@@ -138,7 +145,8 @@ export async function getRefundJobInstructionAsync<
   TAccountConfig extends string,
   TAccountJob extends string,
   TAccountPosterToken extends string,
-  TAccountJobVault extends string,
+  TAccountShard extends string,
+  TAccountShardVault extends string,
   TAccountMint extends string,
   TAccountTokenProgram extends string,
   TAccountEventAuthority extends string,
@@ -149,7 +157,8 @@ export async function getRefundJobInstructionAsync<
     TAccountConfig,
     TAccountJob,
     TAccountPosterToken,
-    TAccountJobVault,
+    TAccountShard,
+    TAccountShardVault,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -162,7 +171,8 @@ export async function getRefundJobInstructionAsync<
     TAccountConfig,
     TAccountJob,
     TAccountPosterToken,
-    TAccountJobVault,
+    TAccountShard,
+    TAccountShardVault,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -174,10 +184,11 @@ export async function getRefundJobInstructionAsync<
 
   // Original accounts.
   const originalAccounts = {
-    config: { value: input.config ?? null, isWritable: true },
+    config: { value: input.config ?? null, isWritable: false },
     job: { value: input.job ?? null, isWritable: true },
     posterToken: { value: input.posterToken ?? null, isWritable: true },
-    jobVault: { value: input.jobVault ?? null, isWritable: true },
+    shard: { value: input.shard ?? null, isWritable: true },
+    shardVault: { value: input.shardVault ?? null, isWritable: true },
     mint: { value: input.mint ?? null, isWritable: false },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
@@ -203,7 +214,8 @@ export async function getRefundJobInstructionAsync<
       getAccountMeta("config", accounts.config),
       getAccountMeta("job", accounts.job),
       getAccountMeta("posterToken", accounts.posterToken),
-      getAccountMeta("jobVault", accounts.jobVault),
+      getAccountMeta("shard", accounts.shard),
+      getAccountMeta("shardVault", accounts.shardVault),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
@@ -216,7 +228,8 @@ export async function getRefundJobInstructionAsync<
     TAccountConfig,
     TAccountJob,
     TAccountPosterToken,
-    TAccountJobVault,
+    TAccountShard,
+    TAccountShardVault,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -228,7 +241,8 @@ export type RefundJobInput<
   TAccountConfig extends string = string,
   TAccountJob extends string = string,
   TAccountPosterToken extends string = string,
-  TAccountJobVault extends string = string,
+  TAccountShard extends string = string,
+  TAccountShardVault extends string = string,
   TAccountMint extends string = string,
   TAccountTokenProgram extends string = string,
   TAccountEventAuthority extends string = string,
@@ -238,7 +252,9 @@ export type RefundJobInput<
   job: Address<TAccountJob>;
   /** The refund can only go to a token account the poster owns. */
   posterToken: Address<TAccountPosterToken>;
-  jobVault: Address<TAccountJobVault>;
+  /** The job's shard, which keeps its escrow. */
+  shard: Address<TAccountShard>;
+  shardVault: Address<TAccountShardVault>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
   eventAuthority: Address<TAccountEventAuthority>;
@@ -249,7 +265,8 @@ export function getRefundJobInstruction<
   TAccountConfig extends string,
   TAccountJob extends string,
   TAccountPosterToken extends string,
-  TAccountJobVault extends string,
+  TAccountShard extends string,
+  TAccountShardVault extends string,
   TAccountMint extends string,
   TAccountTokenProgram extends string,
   TAccountEventAuthority extends string,
@@ -260,7 +277,8 @@ export function getRefundJobInstruction<
     TAccountConfig,
     TAccountJob,
     TAccountPosterToken,
-    TAccountJobVault,
+    TAccountShard,
+    TAccountShardVault,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -272,7 +290,8 @@ export function getRefundJobInstruction<
   TAccountConfig,
   TAccountJob,
   TAccountPosterToken,
-  TAccountJobVault,
+  TAccountShard,
+  TAccountShardVault,
   TAccountMint,
   TAccountTokenProgram,
   TAccountEventAuthority,
@@ -283,10 +302,11 @@ export function getRefundJobInstruction<
 
   // Original accounts.
   const originalAccounts = {
-    config: { value: input.config ?? null, isWritable: true },
+    config: { value: input.config ?? null, isWritable: false },
     job: { value: input.job ?? null, isWritable: true },
     posterToken: { value: input.posterToken ?? null, isWritable: true },
-    jobVault: { value: input.jobVault ?? null, isWritable: true },
+    shard: { value: input.shard ?? null, isWritable: true },
+    shardVault: { value: input.shardVault ?? null, isWritable: true },
     mint: { value: input.mint ?? null, isWritable: false },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
@@ -309,7 +329,8 @@ export function getRefundJobInstruction<
       getAccountMeta("config", accounts.config),
       getAccountMeta("job", accounts.job),
       getAccountMeta("posterToken", accounts.posterToken),
-      getAccountMeta("jobVault", accounts.jobVault),
+      getAccountMeta("shard", accounts.shard),
+      getAccountMeta("shardVault", accounts.shardVault),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
@@ -322,7 +343,8 @@ export function getRefundJobInstruction<
     TAccountConfig,
     TAccountJob,
     TAccountPosterToken,
-    TAccountJobVault,
+    TAccountShard,
+    TAccountShardVault,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -340,11 +362,13 @@ export type ParsedRefundJobInstruction<
     job: TAccountMetas[1];
     /** The refund can only go to a token account the poster owns. */
     posterToken: TAccountMetas[2];
-    jobVault: TAccountMetas[3];
-    mint: TAccountMetas[4];
-    tokenProgram: TAccountMetas[5];
-    eventAuthority: TAccountMetas[6];
-    program: TAccountMetas[7];
+    /** The job's shard, which keeps its escrow. */
+    shard: TAccountMetas[3];
+    shardVault: TAccountMetas[4];
+    mint: TAccountMetas[5];
+    tokenProgram: TAccountMetas[6];
+    eventAuthority: TAccountMetas[7];
+    program: TAccountMetas[8];
   };
   data: RefundJobInstructionData;
 };
@@ -357,12 +381,12 @@ export function parseRefundJobInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedRefundJobInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 8) {
+  if (instruction.accounts.length < 9) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 8,
+        expectedAccountMetas: 9,
       },
     );
   }
@@ -378,7 +402,8 @@ export function parseRefundJobInstruction<
       config: getNextAccount(),
       job: getNextAccount(),
       posterToken: getNextAccount(),
-      jobVault: getNextAccount(),
+      shard: getNextAccount(),
+      shardVault: getNextAccount(),
       mint: getNextAccount(),
       tokenProgram: getNextAccount(),
       eventAuthority: getNextAccount(),

@@ -39,7 +39,7 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findConfigPda, findEmissionPda, findWorkerPda } from "../pdas";
+import { findConfigPda, findWorkerPda } from "../pdas";
 import { IGNIS_PROGRAM_ADDRESS } from "../programs";
 
 export const SUBMIT_POW_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -57,9 +57,8 @@ export type SubmitPowInstruction<
   TAccountJob extends string | AccountMeta<string> = string,
   TAccountWorker extends string | AccountMeta<string> = string,
   TAccountPayoutToken extends string | AccountMeta<string> = string,
-  TAccountJobVault extends string | AccountMeta<string> = string,
-  TAccountRewardVault extends string | AccountMeta<string> = string,
-  TAccountEmission extends string | AccountMeta<string> = string,
+  TAccountShard extends string | AccountMeta<string> = string,
+  TAccountShardVault extends string | AccountMeta<string> = string,
   TAccountMint extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
@@ -75,7 +74,7 @@ export type SubmitPowInstruction<
             AccountSignerMeta<TAccountOperator>
         : TAccountOperator,
       TAccountConfig extends string
-        ? WritableAccount<TAccountConfig>
+        ? ReadonlyAccount<TAccountConfig>
         : TAccountConfig,
       TAccountJob extends string ? WritableAccount<TAccountJob> : TAccountJob,
       TAccountWorker extends string
@@ -84,17 +83,14 @@ export type SubmitPowInstruction<
       TAccountPayoutToken extends string
         ? WritableAccount<TAccountPayoutToken>
         : TAccountPayoutToken,
-      TAccountJobVault extends string
-        ? WritableAccount<TAccountJobVault>
-        : TAccountJobVault,
-      TAccountRewardVault extends string
-        ? WritableAccount<TAccountRewardVault>
-        : TAccountRewardVault,
-      TAccountEmission extends string
-        ? ReadonlyAccount<TAccountEmission>
-        : TAccountEmission,
+      TAccountShard extends string
+        ? WritableAccount<TAccountShard>
+        : TAccountShard,
+      TAccountShardVault extends string
+        ? WritableAccount<TAccountShardVault>
+        : TAccountShardVault,
       TAccountMint extends string
-        ? WritableAccount<TAccountMint>
+        ? ReadonlyAccount<TAccountMint>
         : TAccountMint,
       TAccountTokenProgram extends string
         ? ReadonlyAccount<TAccountTokenProgram>
@@ -149,9 +145,8 @@ export type SubmitPowAsyncInput<
   TAccountJob extends string = string,
   TAccountWorker extends string = string,
   TAccountPayoutToken extends string = string,
-  TAccountJobVault extends string = string,
-  TAccountRewardVault extends string = string,
-  TAccountEmission extends string = string,
+  TAccountShard extends string = string,
+  TAccountShardVault extends string = string,
   TAccountMint extends string = string,
   TAccountTokenProgram extends string = string,
   TAccountEventAuthority extends string = string,
@@ -163,9 +158,9 @@ export type SubmitPowAsyncInput<
   worker?: Address<TAccountWorker>;
   /** Where the pay goes: any token account of the mint the operator chooses. */
   payoutToken: Address<TAccountPayoutToken>;
-  jobVault: Address<TAccountJobVault>;
-  rewardVault: Address<TAccountRewardVault>;
-  emission?: Address<TAccountEmission>;
+  /** The job's shard, whose vault pays the escrow share and the work-pool pay. */
+  shard: Address<TAccountShard>;
+  shardVault: Address<TAccountShardVault>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
   eventAuthority: Address<TAccountEventAuthority>;
@@ -179,9 +174,8 @@ export async function getSubmitPowInstructionAsync<
   TAccountJob extends string,
   TAccountWorker extends string,
   TAccountPayoutToken extends string,
-  TAccountJobVault extends string,
-  TAccountRewardVault extends string,
-  TAccountEmission extends string,
+  TAccountShard extends string,
+  TAccountShardVault extends string,
   TAccountMint extends string,
   TAccountTokenProgram extends string,
   TAccountEventAuthority extends string,
@@ -194,9 +188,8 @@ export async function getSubmitPowInstructionAsync<
     TAccountJob,
     TAccountWorker,
     TAccountPayoutToken,
-    TAccountJobVault,
-    TAccountRewardVault,
-    TAccountEmission,
+    TAccountShard,
+    TAccountShardVault,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -211,9 +204,8 @@ export async function getSubmitPowInstructionAsync<
     TAccountJob,
     TAccountWorker,
     TAccountPayoutToken,
-    TAccountJobVault,
-    TAccountRewardVault,
-    TAccountEmission,
+    TAccountShard,
+    TAccountShardVault,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -226,14 +218,13 @@ export async function getSubmitPowInstructionAsync<
   // Original accounts.
   const originalAccounts = {
     operator: { value: input.operator ?? null, isWritable: false },
-    config: { value: input.config ?? null, isWritable: true },
+    config: { value: input.config ?? null, isWritable: false },
     job: { value: input.job ?? null, isWritable: true },
     worker: { value: input.worker ?? null, isWritable: true },
     payoutToken: { value: input.payoutToken ?? null, isWritable: true },
-    jobVault: { value: input.jobVault ?? null, isWritable: true },
-    rewardVault: { value: input.rewardVault ?? null, isWritable: true },
-    emission: { value: input.emission ?? null, isWritable: false },
-    mint: { value: input.mint ?? null, isWritable: true },
+    shard: { value: input.shard ?? null, isWritable: true },
+    shardVault: { value: input.shardVault ?? null, isWritable: true },
+    mint: { value: input.mint ?? null, isWritable: false },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
@@ -258,9 +249,6 @@ export async function getSubmitPowInstructionAsync<
       ),
     });
   }
-  if (!accounts.emission.value) {
-    accounts.emission.value = await findEmissionPda();
-  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
@@ -274,9 +262,8 @@ export async function getSubmitPowInstructionAsync<
       getAccountMeta("job", accounts.job),
       getAccountMeta("worker", accounts.worker),
       getAccountMeta("payoutToken", accounts.payoutToken),
-      getAccountMeta("jobVault", accounts.jobVault),
-      getAccountMeta("rewardVault", accounts.rewardVault),
-      getAccountMeta("emission", accounts.emission),
+      getAccountMeta("shard", accounts.shard),
+      getAccountMeta("shardVault", accounts.shardVault),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
@@ -293,9 +280,8 @@ export async function getSubmitPowInstructionAsync<
     TAccountJob,
     TAccountWorker,
     TAccountPayoutToken,
-    TAccountJobVault,
-    TAccountRewardVault,
-    TAccountEmission,
+    TAccountShard,
+    TAccountShardVault,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -309,9 +295,8 @@ export type SubmitPowInput<
   TAccountJob extends string = string,
   TAccountWorker extends string = string,
   TAccountPayoutToken extends string = string,
-  TAccountJobVault extends string = string,
-  TAccountRewardVault extends string = string,
-  TAccountEmission extends string = string,
+  TAccountShard extends string = string,
+  TAccountShardVault extends string = string,
   TAccountMint extends string = string,
   TAccountTokenProgram extends string = string,
   TAccountEventAuthority extends string = string,
@@ -323,9 +308,9 @@ export type SubmitPowInput<
   worker: Address<TAccountWorker>;
   /** Where the pay goes: any token account of the mint the operator chooses. */
   payoutToken: Address<TAccountPayoutToken>;
-  jobVault: Address<TAccountJobVault>;
-  rewardVault: Address<TAccountRewardVault>;
-  emission: Address<TAccountEmission>;
+  /** The job's shard, whose vault pays the escrow share and the work-pool pay. */
+  shard: Address<TAccountShard>;
+  shardVault: Address<TAccountShardVault>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
   eventAuthority: Address<TAccountEventAuthority>;
@@ -339,9 +324,8 @@ export function getSubmitPowInstruction<
   TAccountJob extends string,
   TAccountWorker extends string,
   TAccountPayoutToken extends string,
-  TAccountJobVault extends string,
-  TAccountRewardVault extends string,
-  TAccountEmission extends string,
+  TAccountShard extends string,
+  TAccountShardVault extends string,
   TAccountMint extends string,
   TAccountTokenProgram extends string,
   TAccountEventAuthority extends string,
@@ -354,9 +338,8 @@ export function getSubmitPowInstruction<
     TAccountJob,
     TAccountWorker,
     TAccountPayoutToken,
-    TAccountJobVault,
-    TAccountRewardVault,
-    TAccountEmission,
+    TAccountShard,
+    TAccountShardVault,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -370,9 +353,8 @@ export function getSubmitPowInstruction<
   TAccountJob,
   TAccountWorker,
   TAccountPayoutToken,
-  TAccountJobVault,
-  TAccountRewardVault,
-  TAccountEmission,
+  TAccountShard,
+  TAccountShardVault,
   TAccountMint,
   TAccountTokenProgram,
   TAccountEventAuthority,
@@ -384,14 +366,13 @@ export function getSubmitPowInstruction<
   // Original accounts.
   const originalAccounts = {
     operator: { value: input.operator ?? null, isWritable: false },
-    config: { value: input.config ?? null, isWritable: true },
+    config: { value: input.config ?? null, isWritable: false },
     job: { value: input.job ?? null, isWritable: true },
     worker: { value: input.worker ?? null, isWritable: true },
     payoutToken: { value: input.payoutToken ?? null, isWritable: true },
-    jobVault: { value: input.jobVault ?? null, isWritable: true },
-    rewardVault: { value: input.rewardVault ?? null, isWritable: true },
-    emission: { value: input.emission ?? null, isWritable: false },
-    mint: { value: input.mint ?? null, isWritable: true },
+    shard: { value: input.shard ?? null, isWritable: true },
+    shardVault: { value: input.shardVault ?? null, isWritable: true },
+    mint: { value: input.mint ?? null, isWritable: false },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
@@ -418,9 +399,8 @@ export function getSubmitPowInstruction<
       getAccountMeta("job", accounts.job),
       getAccountMeta("worker", accounts.worker),
       getAccountMeta("payoutToken", accounts.payoutToken),
-      getAccountMeta("jobVault", accounts.jobVault),
-      getAccountMeta("rewardVault", accounts.rewardVault),
-      getAccountMeta("emission", accounts.emission),
+      getAccountMeta("shard", accounts.shard),
+      getAccountMeta("shardVault", accounts.shardVault),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
@@ -437,9 +417,8 @@ export function getSubmitPowInstruction<
     TAccountJob,
     TAccountWorker,
     TAccountPayoutToken,
-    TAccountJobVault,
-    TAccountRewardVault,
-    TAccountEmission,
+    TAccountShard,
+    TAccountShardVault,
     TAccountMint,
     TAccountTokenProgram,
     TAccountEventAuthority,
@@ -459,13 +438,13 @@ export type ParsedSubmitPowInstruction<
     worker: TAccountMetas[3];
     /** Where the pay goes: any token account of the mint the operator chooses. */
     payoutToken: TAccountMetas[4];
-    jobVault: TAccountMetas[5];
-    rewardVault: TAccountMetas[6];
-    emission: TAccountMetas[7];
-    mint: TAccountMetas[8];
-    tokenProgram: TAccountMetas[9];
-    eventAuthority: TAccountMetas[10];
-    program: TAccountMetas[11];
+    /** The job's shard, whose vault pays the escrow share and the work-pool pay. */
+    shard: TAccountMetas[5];
+    shardVault: TAccountMetas[6];
+    mint: TAccountMetas[7];
+    tokenProgram: TAccountMetas[8];
+    eventAuthority: TAccountMetas[9];
+    program: TAccountMetas[10];
   };
   data: SubmitPowInstructionData;
 };
@@ -478,12 +457,12 @@ export function parseSubmitPowInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedSubmitPowInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 12) {
+  if (instruction.accounts.length < 11) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 12,
+        expectedAccountMetas: 11,
       },
     );
   }
@@ -501,9 +480,8 @@ export function parseSubmitPowInstruction<
       job: getNextAccount(),
       worker: getNextAccount(),
       payoutToken: getNextAccount(),
-      jobVault: getNextAccount(),
-      rewardVault: getNextAccount(),
-      emission: getNextAccount(),
+      shard: getNextAccount(),
+      shardVault: getNextAccount(),
       mint: getNextAccount(),
       tokenProgram: getNextAccount(),
       eventAuthority: getNextAccount(),

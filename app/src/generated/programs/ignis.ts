@@ -17,6 +17,7 @@ import {
   SOLANA_ERROR__PROGRAM_CLIENTS__UNRECOGNIZED_INSTRUCTION_TYPE,
   SolanaError,
   type Address,
+  type ClientWithPayer,
   type ClientWithRpc,
   type ClientWithTransactionPlanning,
   type ClientWithTransactionSending,
@@ -35,12 +36,15 @@ import {
 import {
   getConfigCodec,
   getJobCodec,
+  getShardCodec,
   getStakeCodec,
   getWorkerCodec,
   type Config,
   type ConfigArgs,
   type Job,
   type JobArgs,
+  type Shard,
+  type ShardArgs,
   type Stake,
   type StakeArgs,
   type Worker,
@@ -64,6 +68,8 @@ import {
   getFinalizeJobInstructionAsync,
   getHeartbeatInstructionAsync,
   getInitializeInstructionAsync,
+  getInitShardInstructionAsync,
+  getMintEmissionInstructionAsync,
   getPostJobInstructionAsync,
   getRefundJobInstructionAsync,
   getRegisterWorkerInstructionAsync,
@@ -73,6 +79,7 @@ import {
   getSetPausedInstructionAsync,
   getStakeTokensInstructionAsync,
   getSubmitPowInstructionAsync,
+  getSyncShardInstructionAsync,
   getUpdateParamsInstructionAsync,
   getUpdateWorkerInstructionAsync,
   getWithdrawInstructionAsync,
@@ -93,6 +100,8 @@ import {
   parseFinalizeJobInstruction,
   parseHeartbeatInstruction,
   parseInitializeInstruction,
+  parseInitShardInstruction,
+  parseMintEmissionInstruction,
   parsePostJobInstruction,
   parseRefundJobInstruction,
   parseRegisterWorkerInstruction,
@@ -102,6 +111,7 @@ import {
   parseSetPausedInstruction,
   parseStakeTokensInstruction,
   parseSubmitPowInstruction,
+  parseSyncShardInstruction,
   parseUpdateParamsInstruction,
   parseUpdateWorkerInstruction,
   parseWithdrawInstruction,
@@ -122,6 +132,8 @@ import {
   type FinalizeJobAsyncInput,
   type HeartbeatAsyncInput,
   type InitializeAsyncInput,
+  type InitShardAsyncInput,
+  type MintEmissionAsyncInput,
   type ParsedActivateStakeInstruction,
   type ParsedAssignJobInstruction,
   type ParsedAttestResultInstruction,
@@ -139,6 +151,8 @@ import {
   type ParsedFinalizeJobInstruction,
   type ParsedHeartbeatInstruction,
   type ParsedInitializeInstruction,
+  type ParsedInitShardInstruction,
+  type ParsedMintEmissionInstruction,
   type ParsedPostJobInstruction,
   type ParsedRefundJobInstruction,
   type ParsedRegisterWorkerInstruction,
@@ -148,6 +162,7 @@ import {
   type ParsedSetPausedInstruction,
   type ParsedStakeTokensInstruction,
   type ParsedSubmitPowInstruction,
+  type ParsedSyncShardInstruction,
   type ParsedUpdateParamsInstruction,
   type ParsedUpdateWorkerInstruction,
   type ParsedWithdrawInstruction,
@@ -160,6 +175,7 @@ import {
   type SetPausedAsyncInput,
   type StakeTokensAsyncInput,
   type SubmitPowAsyncInput,
+  type SyncShardAsyncInput,
   type UpdateParamsAsyncInput,
   type UpdateWorkerAsyncInput,
   type WithdrawAsyncInput,
@@ -168,9 +184,10 @@ import {
   findCloseStakeWorkerPda,
   findConfigPda,
   findEmissionPda,
-  findJobVaultPda,
   findOperatorStakePda,
   findRewardVaultPda,
+  findShardPda,
+  findShardVaultPda,
   findStakePda,
   findStakeVaultPda,
   findWorkerPda,
@@ -182,6 +199,7 @@ export const IGNIS_PROGRAM_ADDRESS =
 export enum IgnisAccount {
   Config,
   Job,
+  Shard,
   Stake,
   Worker,
 }
@@ -211,6 +229,17 @@ export function identifyIgnisAccount(
     )
   ) {
     return IgnisAccount.Job;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([141, 83, 41, 244, 139, 88, 245, 70]),
+      ),
+      0,
+    )
+  ) {
+    return IgnisAccount.Shard;
   }
   if (
     containsBytes(
@@ -257,7 +286,9 @@ export enum IgnisInstruction {
   ExpireAssignment,
   FinalizeJob,
   Heartbeat,
+  InitShard,
   Initialize,
+  MintEmission,
   PostJob,
   RefundJob,
   RegisterWorker,
@@ -267,6 +298,7 @@ export enum IgnisInstruction {
   SetPaused,
   StakeTokens,
   SubmitPow,
+  SyncShard,
   UpdateParams,
   UpdateWorker,
   Withdraw,
@@ -456,12 +488,34 @@ export function identifyIgnisInstruction(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([52, 43, 132, 208, 128, 105, 135, 39]),
+      ),
+      0,
+    )
+  ) {
+    return IgnisInstruction.InitShard;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([175, 175, 109, 31, 13, 152, 155, 237]),
       ),
       0,
     )
   ) {
     return IgnisInstruction.Initialize;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([110, 141, 220, 8, 167, 9, 179, 134]),
+      ),
+      0,
+    )
+  ) {
+    return IgnisInstruction.MintEmission;
   }
   if (
     containsBytes(
@@ -566,6 +620,17 @@ export function identifyIgnisInstruction(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([80, 144, 74, 64, 90, 196, 83, 252]),
+      ),
+      0,
+    )
+  ) {
+    return IgnisInstruction.SyncShard;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([108, 178, 190, 95, 94, 203, 116, 20]),
       ),
       0,
@@ -653,8 +718,14 @@ export type ParsedIgnisInstruction<
       instructionType: IgnisInstruction.Heartbeat;
     } & ParsedHeartbeatInstruction<TProgram>)
   | ({
+      instructionType: IgnisInstruction.InitShard;
+    } & ParsedInitShardInstruction<TProgram>)
+  | ({
       instructionType: IgnisInstruction.Initialize;
     } & ParsedInitializeInstruction<TProgram>)
+  | ({
+      instructionType: IgnisInstruction.MintEmission;
+    } & ParsedMintEmissionInstruction<TProgram>)
   | ({
       instructionType: IgnisInstruction.PostJob;
     } & ParsedPostJobInstruction<TProgram>)
@@ -682,6 +753,9 @@ export type ParsedIgnisInstruction<
   | ({
       instructionType: IgnisInstruction.SubmitPow;
     } & ParsedSubmitPowInstruction<TProgram>)
+  | ({
+      instructionType: IgnisInstruction.SyncShard;
+    } & ParsedSyncShardInstruction<TProgram>)
   | ({
       instructionType: IgnisInstruction.UpdateParams;
     } & ParsedUpdateParamsInstruction<TProgram>)
@@ -809,11 +883,25 @@ export function parseIgnisInstruction<TProgram extends string>(
         ...parseHeartbeatInstruction(instruction),
       };
     }
+    case IgnisInstruction.InitShard: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: IgnisInstruction.InitShard,
+        ...parseInitShardInstruction(instruction),
+      };
+    }
     case IgnisInstruction.Initialize: {
       assertIsInstructionWithAccounts(instruction);
       return {
         instructionType: IgnisInstruction.Initialize,
         ...parseInitializeInstruction(instruction),
+      };
+    }
+    case IgnisInstruction.MintEmission: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: IgnisInstruction.MintEmission,
+        ...parseMintEmissionInstruction(instruction),
       };
     }
     case IgnisInstruction.PostJob: {
@@ -879,6 +967,13 @@ export function parseIgnisInstruction<TProgram extends string>(
         ...parseSubmitPowInstruction(instruction),
       };
     }
+    case IgnisInstruction.SyncShard: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: IgnisInstruction.SyncShard,
+        ...parseSyncShardInstruction(instruction),
+      };
+    }
     case IgnisInstruction.UpdateParams: {
       assertIsInstructionWithAccounts(instruction);
       return {
@@ -918,6 +1013,8 @@ export type IgnisPluginAccounts = {
   config: ReturnType<typeof getConfigCodec> &
     SelfFetchFunctions<ConfigArgs, Config>;
   job: ReturnType<typeof getJobCodec> & SelfFetchFunctions<JobArgs, Job>;
+  shard: ReturnType<typeof getShardCodec> &
+    SelfFetchFunctions<ShardArgs, Shard>;
   stake: ReturnType<typeof getStakeCodec> &
     SelfFetchFunctions<StakeArgs, Stake>;
   worker: ReturnType<typeof getWorkerCodec> &
@@ -989,9 +1086,17 @@ export type IgnisPluginInstructions = {
     input: HeartbeatAsyncInput,
   ) => ReturnType<typeof getHeartbeatInstructionAsync> &
     SelfPlanAndSendFunctions;
+  initShard: (
+    input: MakeOptional<InitShardAsyncInput, "payer">,
+  ) => ReturnType<typeof getInitShardInstructionAsync> &
+    SelfPlanAndSendFunctions;
   initialize: (
     input: InitializeAsyncInput,
   ) => ReturnType<typeof getInitializeInstructionAsync> &
+    SelfPlanAndSendFunctions;
+  mintEmission: (
+    input: MintEmissionAsyncInput,
+  ) => ReturnType<typeof getMintEmissionInstructionAsync> &
     SelfPlanAndSendFunctions;
   postJob: (
     input: PostJobAsyncInput,
@@ -1028,6 +1133,10 @@ export type IgnisPluginInstructions = {
     input: SubmitPowAsyncInput,
   ) => ReturnType<typeof getSubmitPowInstructionAsync> &
     SelfPlanAndSendFunctions;
+  syncShard: (
+    input: SyncShardAsyncInput,
+  ) => ReturnType<typeof getSyncShardInstructionAsync> &
+    SelfPlanAndSendFunctions;
   updateParams: (
     input: UpdateParamsAsyncInput,
   ) => ReturnType<typeof getUpdateParamsInstructionAsync> &
@@ -1044,19 +1153,21 @@ export type IgnisPluginInstructions = {
 
 export type IgnisPluginPdas = {
   config: typeof findConfigPda;
-  emission: typeof findEmissionPda;
   worker: typeof findWorkerPda;
   operatorStake: typeof findOperatorStakePda;
   stake: typeof findStakePda;
   closeStakeWorker: typeof findCloseStakeWorkerPda;
+  shard: typeof findShardPda;
+  shardVault: typeof findShardVaultPda;
+  emission: typeof findEmissionPda;
   stakeVault: typeof findStakeVaultPda;
-  jobVault: typeof findJobVaultPda;
   rewardVault: typeof findRewardVaultPda;
 };
 
 export type IgnisPluginRequirements = ClientWithRpc<
   GetAccountInfoApi & GetMultipleAccountsApi
 > &
+  ClientWithPayer &
   ClientWithTransactionPlanning &
   ClientWithTransactionSending;
 
@@ -1070,6 +1181,7 @@ export function ignisProgram() {
         accounts: {
           config: addSelfFetchFunctions(client, getConfigCodec()),
           job: addSelfFetchFunctions(client, getJobCodec()),
+          shard: addSelfFetchFunctions(client, getShardCodec()),
           stake: addSelfFetchFunctions(client, getStakeCodec()),
           worker: addSelfFetchFunctions(client, getWorkerCodec()),
         },
@@ -1154,10 +1266,23 @@ export function ignisProgram() {
               client,
               getHeartbeatInstructionAsync(input),
             ),
+          initShard: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getInitShardInstructionAsync({
+                ...input,
+                payer: input.payer ?? client.payer,
+              }),
+            ),
           initialize: (input) =>
             addSelfPlanAndSendFunctions(
               client,
               getInitializeInstructionAsync(input),
+            ),
+          mintEmission: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getMintEmissionInstructionAsync(input),
             ),
           postJob: (input) =>
             addSelfPlanAndSendFunctions(
@@ -1204,6 +1329,11 @@ export function ignisProgram() {
               client,
               getSubmitPowInstructionAsync(input),
             ),
+          syncShard: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getSyncShardInstructionAsync(input),
+            ),
           updateParams: (input) =>
             addSelfPlanAndSendFunctions(
               client,
@@ -1222,16 +1352,19 @@ export function ignisProgram() {
         },
         pdas: {
           config: findConfigPda,
-          emission: findEmissionPda,
           worker: findWorkerPda,
           operatorStake: findOperatorStakePda,
           stake: findStakePda,
           closeStakeWorker: findCloseStakeWorkerPda,
+          shard: findShardPda,
+          shardVault: findShardVaultPda,
+          emission: findEmissionPda,
           stakeVault: findStakeVaultPda,
-          jobVault: findJobVaultPda,
           rewardVault: findRewardVaultPda,
         },
       },
     });
   };
 }
+
+type MakeOptional<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;

@@ -22,15 +22,19 @@ import {
 } from "@solana/kit";
 
 /**
- * Where every rewarded token stands. `reward_vault` holds
- * `minted + fees + slashed - claimed - work_paid`.
+ * Where every rewarded token stands. `reward_vault` holds `minted + fees + slashed -
+ * work_allotted - claimed_closed - (every live stake's claimed_total)`; the shards'
+ * vaults hold what was allotted to them and not yet paid.
  */
 export type RewardState = {
-  /** Emission released by the schedule so far (booked to stakers and the pool). */
+  /**
+   * Emission booked to stakers and the work pool so far: what the schedule has
+   * released, but never more than was minted.
+   */
   accrued: bigint;
   /**
-   * Emission actually minted into `reward_vault` (catches up with `accrued`
-   * whenever an instruction pays out).
+   * Emission minted into `reward_vault` by `mint_emission`, about once an epoch and
+   * an epoch ahead of the schedule.
    */
   minted: bigint;
   /** Q64 rewards per bonded base unit, ever increasing. */
@@ -42,25 +46,35 @@ export type RewardState = {
    * work pool instead, so no late dust staker collects them.
    */
   toWorkPoolUnstaked: bigint;
-  /** Staker rewards paid out by `claim_rewards`. */
-  claimed: bigint;
-  /** Emission waiting to pay verified work. */
+  /**
+   * Staker rewards paid out by `claim_rewards` to stakes since closed. A live
+   * stake counts its own (`Stake::claimed_total`): claims leave the config unwritten.
+   */
+  claimedClosed: bigint;
+  /** Work-pool emission not yet allotted to a shard. */
   workPool: bigint;
-  workPaid: bigint;
+  /** Everything that ever entered the work pool: each shard is due an equal share. */
+  workIntoPool: bigint;
+  /** Moved from `reward_vault` into the shards' work pools. */
+  workAllotted: bigint;
   /** Base units per work unit, Q32. */
   workRate: bigint;
   epoch: bigint;
   epochStart: bigint;
+  /** Work units the shards reported (`sync_shard`) during this epoch. */
   epochWorkUnits: bigint;
   epochWorkAccrued: bigint;
 };
 
 export type RewardStateArgs = {
-  /** Emission released by the schedule so far (booked to stakers and the pool). */
+  /**
+   * Emission booked to stakers and the work pool so far: what the schedule has
+   * released, but never more than was minted.
+   */
   accrued: number | bigint;
   /**
-   * Emission actually minted into `reward_vault` (catches up with `accrued`
-   * whenever an instruction pays out).
+   * Emission minted into `reward_vault` by `mint_emission`, about once an epoch and
+   * an epoch ahead of the schedule.
    */
   minted: number | bigint;
   /** Q64 rewards per bonded base unit, ever increasing. */
@@ -72,15 +86,22 @@ export type RewardStateArgs = {
    * work pool instead, so no late dust staker collects them.
    */
   toWorkPoolUnstaked: number | bigint;
-  /** Staker rewards paid out by `claim_rewards`. */
-  claimed: number | bigint;
-  /** Emission waiting to pay verified work. */
+  /**
+   * Staker rewards paid out by `claim_rewards` to stakes since closed. A live
+   * stake counts its own (`Stake::claimed_total`): claims leave the config unwritten.
+   */
+  claimedClosed: number | bigint;
+  /** Work-pool emission not yet allotted to a shard. */
   workPool: number | bigint;
-  workPaid: number | bigint;
+  /** Everything that ever entered the work pool: each shard is due an equal share. */
+  workIntoPool: number | bigint;
+  /** Moved from `reward_vault` into the shards' work pools. */
+  workAllotted: number | bigint;
   /** Base units per work unit, Q32. */
   workRate: number | bigint;
   epoch: number | bigint;
   epochStart: number | bigint;
+  /** Work units the shards reported (`sync_shard`) during this epoch. */
   epochWorkUnits: number | bigint;
   epochWorkAccrued: number | bigint;
 };
@@ -92,9 +113,10 @@ export function getRewardStateEncoder(): FixedSizeEncoder<RewardStateArgs> {
     ["rewardPerShare", getU128Encoder()],
     ["distributed", getU64Encoder()],
     ["toWorkPoolUnstaked", getU64Encoder()],
-    ["claimed", getU64Encoder()],
+    ["claimedClosed", getU64Encoder()],
     ["workPool", getU64Encoder()],
-    ["workPaid", getU64Encoder()],
+    ["workIntoPool", getU64Encoder()],
+    ["workAllotted", getU64Encoder()],
     ["workRate", getU64Encoder()],
     ["epoch", getU64Encoder()],
     ["epochStart", getI64Encoder()],
@@ -110,9 +132,10 @@ export function getRewardStateDecoder(): FixedSizeDecoder<RewardState> {
     ["rewardPerShare", getU128Decoder()],
     ["distributed", getU64Decoder()],
     ["toWorkPoolUnstaked", getU64Decoder()],
-    ["claimed", getU64Decoder()],
+    ["claimedClosed", getU64Decoder()],
     ["workPool", getU64Decoder()],
-    ["workPaid", getU64Decoder()],
+    ["workIntoPool", getU64Decoder()],
+    ["workAllotted", getU64Decoder()],
     ["workRate", getU64Decoder()],
     ["epoch", getU64Decoder()],
     ["epochStart", getI64Decoder()],

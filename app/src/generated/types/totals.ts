@@ -20,8 +20,8 @@ import {
 } from "@solana/kit";
 
 /**
- * Running totals kept so that each vault can be reconciled against the sum of what it
- * owes without scanning every account.
+ * Protocol-wide running totals, written only off the hot paths (staking, slashes,
+ * `sync_shard`); the jobs' totals live in their shards.
  */
 export type Totals = {
   /** Sum of every `Stake::amount`. */
@@ -30,18 +30,10 @@ export type Totals = {
   unbonding: bigint;
   /** Sum of every `Stake::activating_amount`: deposits not yet bonded. */
   activating: bigint;
-  /** Sum of the rewards of jobs neither paid nor returned: what `job_vault` owes. */
-  escrowed: bigint;
-  /** Protocol fees moved into `reward_vault`. */
+  /** Protocol fees swept from the shards into `reward_vault`. */
   fees: bigint;
   /** Stake slashed and moved into `reward_vault`. */
   slashed: bigint;
-  /** Rewards paid to workers from escrow (fees excluded). */
-  paidToWorkers: bigint;
-  jobsPosted: bigint;
-  jobsCompleted: bigint;
-  jobsCancelled: bigint;
-  jobsRefunded: bigint;
   workersRegistered: number;
 };
 
@@ -52,18 +44,10 @@ export type TotalsArgs = {
   unbonding: number | bigint;
   /** Sum of every `Stake::activating_amount`: deposits not yet bonded. */
   activating: number | bigint;
-  /** Sum of the rewards of jobs neither paid nor returned: what `job_vault` owes. */
-  escrowed: number | bigint;
-  /** Protocol fees moved into `reward_vault`. */
+  /** Protocol fees swept from the shards into `reward_vault`. */
   fees: number | bigint;
   /** Stake slashed and moved into `reward_vault`. */
   slashed: number | bigint;
-  /** Rewards paid to workers from escrow (fees excluded). */
-  paidToWorkers: number | bigint;
-  jobsPosted: number | bigint;
-  jobsCompleted: number | bigint;
-  jobsCancelled: number | bigint;
-  jobsRefunded: number | bigint;
   workersRegistered: number;
 };
 
@@ -72,14 +56,8 @@ export function getTotalsEncoder(): FixedSizeEncoder<TotalsArgs> {
     ["staked", getU64Encoder()],
     ["unbonding", getU64Encoder()],
     ["activating", getU64Encoder()],
-    ["escrowed", getU64Encoder()],
     ["fees", getU64Encoder()],
     ["slashed", getU64Encoder()],
-    ["paidToWorkers", getU64Encoder()],
-    ["jobsPosted", getU64Encoder()],
-    ["jobsCompleted", getU64Encoder()],
-    ["jobsCancelled", getU64Encoder()],
-    ["jobsRefunded", getU64Encoder()],
     ["workersRegistered", getU32Encoder()],
   ]);
 }
@@ -89,14 +67,8 @@ export function getTotalsDecoder(): FixedSizeDecoder<Totals> {
     ["staked", getU64Decoder()],
     ["unbonding", getU64Decoder()],
     ["activating", getU64Decoder()],
-    ["escrowed", getU64Decoder()],
     ["fees", getU64Decoder()],
     ["slashed", getU64Decoder()],
-    ["paidToWorkers", getU64Decoder()],
-    ["jobsPosted", getU64Decoder()],
-    ["jobsCompleted", getU64Decoder()],
-    ["jobsCancelled", getU64Decoder()],
-    ["jobsRefunded", getU64Decoder()],
     ["workersRegistered", getU32Decoder()],
   ]);
 }

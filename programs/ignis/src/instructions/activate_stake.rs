@@ -2,8 +2,9 @@ use anchor_lang::prelude::*;
 
 use crate::{constants::*, errors::IgnisError, events::StakeActivated, state::*};
 
-/// Bonds a deposit made in an earlier slot. Anyone may send it (the orchestrator's
-/// crank does): it only starts the owner's stake earning and counting for eligibility.
+/// Bonds a deposit made in an earlier slot, once every shard has been synced after it
+/// (`Config::activation_due`). Anyone may send it (the orchestrator's crank does): it
+/// only starts the owner's stake earning and counting for eligibility.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ActivateStake<'info> {
@@ -16,7 +17,8 @@ pub struct ActivateStake<'info> {
 
 impl ActivateStake<'_> {
     fn validate(&self) -> Result<()> {
-        require!(self.stake.activation_due(Clock::get()?.slot), IgnisError::ActivationNotDue);
+        let slot = Clock::get()?.slot;
+        require!(self.config.activation_due(&self.stake, slot), IgnisError::ActivationNotDue);
         Ok(())
     }
 

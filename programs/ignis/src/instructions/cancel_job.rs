@@ -9,7 +9,7 @@ use crate::{constants::*, errors::IgnisError, events::JobCancelled, settlement, 
 pub struct CancelJob<'info> {
     pub poster: Signer<'info>,
 
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
     pub config: Box<Account<'info, Config>>,
 
     #[account(
@@ -23,8 +23,16 @@ pub struct CancelJob<'info> {
     #[account(mut, constraint = poster_token.mint == config.mint @ IgnisError::WrongMint)]
     pub poster_token: Box<InterfaceAccount<'info, TokenAccount>>,
 
-    #[account(mut, address = config.job_vault)]
-    pub job_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The job's shard (`Shard::index_of(job id)`), which keeps its escrow. Shards
+    /// exist only at `["shard", index]` (`init_shard`), so the type and index suffice.
+    #[account(
+        mut,
+        constraint = shard.index == Shard::index_of(job.id) @ IgnisError::WrongShard,
+    )]
+    pub shard: Box<Account<'info, Shard>>,
+
+    #[account(mut, address = shard.vault)]
+    pub shard_vault: Box<InterfaceAccount<'info, TokenAccount>>,
 
     #[account(address = config.mint @ IgnisError::WrongMint)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,
@@ -45,7 +53,7 @@ impl CancelJob<'_> {
         let accounts = &mut ctx.accounts;
         let now = accounts.config.clock()?;
         let amount = settlement::return_escrow(
-            &mut accounts.config,
+            &mut accounts.shard,
             &mut accounts.job,
             JobStatus::Cancelled,
             now,
@@ -55,7 +63,7 @@ impl CancelJob<'_> {
             &accounts.config,
             &accounts.token_program,
             &accounts.mint,
-            &accounts.job_vault,
+            &accounts.shard_vault,
             &accounts.poster_token,
             amount,
         )?;

@@ -3,13 +3,15 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::{constants::*, errors::IgnisError, events::RewardsClaimed, math, state::*, vault};
 
-/// A staker takes its share of emission, fees and slashes. Allowed while paused.
+/// A staker takes its share of emission, fees and slashes, as booked to the
+/// accumulator when the config was last written (it is only read here). Allowed while
+/// paused.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ClaimRewards<'info> {
     pub owner: Signer<'info>,
 
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
     pub config: Box<Account<'info, Config>>,
 
     #[account(
@@ -26,11 +28,7 @@ pub struct ClaimRewards<'info> {
     #[account(mut, address = config.reward_vault)]
     pub reward_vault: Box<InterfaceAccount<'info, TokenAccount>>,
 
-    /// CHECK: the mint authority, checked by seeds; signs the emission mint.
-    #[account(seeds = [EMISSION_SEED], bump = config.emission_bump)]
-    pub emission: UncheckedAccount<'info>,
-
-    #[account(mut, address = config.mint @ IgnisError::WrongMint)]
+    #[account(address = config.mint @ IgnisError::WrongMint)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,
 
     #[account(address = config.token_program)]
@@ -38,29 +36,21 @@ pub struct ClaimRewards<'info> {
 }
 
 impl ClaimRewards<'_> {
+    fn validate(&self) -> Result<()> {
+        require!(self.stake.claimable_now(&self.config)? > 0, IgnisError::NothingToClaim);
+        Ok(())
+    }
+
+    #[access_control(ctx.accounts.validate())]
     pub fn claim_rewards(mut ctx: Context<Self>) -> Result<()> {
         let accounts = &mut ctx.accounts;
-        let clock = Clock::get()?;
-        accounts.config.accrue(clock.unix_timestamp)?;
         let stake = &mut accounts.stake;
-        accounts.config.activate_stake(stake, clock.slot)?;
         stake.settle(accounts.config.rewards.reward_per_share)?;
         let amount = stake.pending_rewards;
-        // Checked here, not in a `validate`: only accrual tells what is owed, and a copy
-        // of the config to accrue first would not fit an SBF stack frame.
-        require!(amount > 0, IgnisError::NothingToClaim);
         stake.pending_rewards = 0;
         stake.claimed_total = math::add(stake.claimed_total, amount)?;
-        let rewards = &mut accounts.config.rewards;
-        rewards.claimed = math::add(rewards.claimed, amount)?;
-
-        vault::mint_emission(
-            &mut accounts.config,
-            &accounts.token_program,
-            &accounts.mint,
-            &accounts.reward_vault,
-            &accounts.emission,
-        )?;
+        // Counted as the stake's `claimed_total`; the protocol-wide sum is the stakes'
+        // sum (the config is not written here).
         vault::pay_out(
             &accounts.config,
             &accounts.token_program,

@@ -10,7 +10,9 @@ pub struct CloseStake<'info> {
     #[account(mut)]
     pub owner: Signer<'info>,
 
-    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
+    /// Written: the stake's claims join `claimed_closed`, so the reward vault still
+    /// reconciles once the stake is gone.
+    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
     pub config: Box<Account<'info, Config>>,
 
     #[account(
@@ -41,6 +43,9 @@ impl CloseStake<'_> {
 
     #[access_control(ctx.accounts.validate())]
     pub fn close_stake(ctx: Context<Self>) -> Result<()> {
+        let rewards = &mut ctx.accounts.config.rewards;
+        rewards.claimed_closed =
+            crate::math::add(rewards.claimed_closed, ctx.accounts.stake.claimed_total)?;
         emit_cpi!(StakeClosed { owner: ctx.accounts.owner.key() });
         Ok(())
     }

@@ -25,29 +25,32 @@ pub struct FinalizeJob<'info> {
 }
 
 /// The accounts every settlement of a kernel job reads and moves funds between; shared
-/// by `finalize_job`, `attest_result` and `dispute_result`.
+/// by `finalize_job`, `attest_result` and `dispute_result`. The config, the stake vault
+/// and the reward vault are written only when a replica is slashed
+/// (`settlement::slashes`): pass them writable then, read-only otherwise, so that
+/// settlements without a fault never serialize on protocol-wide accounts.
 #[derive(Accounts)]
 pub struct SettleAccounts<'info> {
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
     pub config: Box<Account<'info, Config>>,
 
     #[account(mut, seeds = [JOB_SEED, job.id.to_le_bytes().as_ref()], bump = job.bump)]
     pub job: Box<Account<'info, Job>>,
 
-    #[account(mut, address = config.job_vault)]
-    pub job_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The job's shard, which keeps its escrow and pays its winners.
+    #[account(mut, constraint = shard.index == Shard::index_of(job.id) @ IgnisError::WrongShard)]
+    pub shard: Box<Account<'info, Shard>>,
 
-    #[account(mut, address = config.reward_vault)]
+    #[account(mut, address = shard.vault)]
+    pub shard_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+
+    #[account(address = config.reward_vault)]
     pub reward_vault: Box<InterfaceAccount<'info, TokenAccount>>,
 
-    #[account(mut, address = config.stake_vault)]
+    #[account(address = config.stake_vault)]
     pub stake_vault: Box<InterfaceAccount<'info, TokenAccount>>,
 
-    /// CHECK: the mint authority, checked by seeds; signs the emission mint.
-    #[account(seeds = [EMISSION_SEED], bump = config.emission_bump)]
-    pub emission: UncheckedAccount<'info>,
-
-    #[account(mut, address = config.mint @ IgnisError::WrongMint)]
+    #[account(address = config.mint @ IgnisError::WrongMint)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,
 
     #[account(address = config.token_program)]
@@ -81,20 +84,19 @@ impl<'info> SettleAccounts<'info> {
         winner: Option<[u8; 32]>,
         verified: bool,
     ) -> Result<JobFinalized> {
-        self.config.accrue(Clock::get()?.unix_timestamp)?;
         let now = self.config.clock()?;
         let mut replicas =
             settlement::load_replicas(replica_accounts, &self.job, &self.config.mint)?;
         let vaults = SettlementVaults {
             token_program: &self.token_program,
             mint: &self.mint,
-            job_vault: &self.job_vault,
+            shard_vault: &self.shard_vault,
             reward_vault: &self.reward_vault,
             stake_vault: &self.stake_vault,
-            emission: &self.emission,
         };
         let settled = settlement::apply_verdicts(
             &mut self.config,
+            &mut self.shard,
             &self.job,
             &mut replicas,
             verdicts,

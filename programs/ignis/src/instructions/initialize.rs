@@ -56,17 +56,6 @@ pub struct Initialize<'info> {
     #[account(
         init,
         payer = admin,
-        seeds = [JOB_VAULT_SEED],
-        bump,
-        token::mint = mint,
-        token::authority = config,
-        token::token_program = token_program,
-    )]
-    pub job_vault: Box<InterfaceAccount<'info, TokenAccount>>,
-
-    #[account(
-        init,
-        payer = admin,
         seeds = [REWARD_VAULT_SEED],
         bump,
         token::mint = mint,
@@ -135,7 +124,6 @@ impl Initialize<'_> {
             mint: accounts.mint.key(),
             token_program: accounts.token_program.key(),
             stake_vault: accounts.stake_vault.key(),
-            job_vault: accounts.job_vault.key(),
             reward_vault: accounts.reward_vault.key(),
             genesis_supply: accounts.mint.supply,
             params,
@@ -146,7 +134,6 @@ impl Initialize<'_> {
                 ..RewardState::default()
             },
             totals: Totals::default(),
-            next_job_id: 0,
             paused: false,
             paused_at: 0,
             paused_seconds: 0,
@@ -154,6 +141,7 @@ impl Initialize<'_> {
             bump: ctx.bumps.config,
             emission_bump: ctx.bumps.emission,
             orchestrator_seen_at: now,
+            shard_synced_slots: [0; 16],
         });
         let event = ConfigInitialized {
             admin: config.admin,

@@ -25,7 +25,7 @@ pub struct PostJob<'info> {
     #[account(mut)]
     pub poster: Signer<'info>,
 
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
     pub config: Box<Account<'info, Config>>,
 
     #[account(
@@ -40,8 +40,16 @@ pub struct PostJob<'info> {
     #[account(mut, constraint = poster_token.mint == config.mint @ IgnisError::WrongMint)]
     pub poster_token: Box<InterfaceAccount<'info, TokenAccount>>,
 
-    #[account(mut, address = config.job_vault)]
-    pub job_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The job's shard (`Shard::index_of(job id)`), which keeps its escrow. Shards
+    /// exist only at `["shard", index]` (`init_shard`), so the type and index suffice.
+    #[account(
+        mut,
+        constraint = shard.index == Shard::index_of(args.job_id) @ IgnisError::WrongShard,
+    )]
+    pub shard: Box<Account<'info, Shard>>,
+
+    #[account(mut, address = shard.vault)]
+    pub shard_vault: Box<InterfaceAccount<'info, TokenAccount>>,
 
     #[account(address = config.mint @ IgnisError::WrongMint)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,
@@ -102,16 +110,13 @@ impl PostJob<'_> {
             bump: ctx.bumps.job,
         });
 
-        let config = &mut accounts.config;
-        config.next_job_id = math::add(config.next_job_id, 1)?;
-        config.totals.jobs_posted = math::add(config.totals.jobs_posted, 1)?;
-        config.totals.escrowed = math::add(config.totals.escrowed, args.reward)?;
+        accounts.shard.escrow(args.reward)?;
 
         vault::deposit(
             &accounts.token_program,
             &accounts.mint,
             &accounts.poster_token,
-            &accounts.job_vault,
+            &accounts.shard_vault,
             &accounts.poster,
             args.reward,
         )?;

@@ -8,7 +8,7 @@ use crate::{constants::*, errors::IgnisError, events::JobRefunded, settlement, s
 #[event_cpi]
 #[derive(Accounts)]
 pub struct RefundJob<'info> {
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
     pub config: Box<Account<'info, Config>>,
 
     #[account(mut, seeds = [JOB_SEED, job.id.to_le_bytes().as_ref()], bump = job.bump)]
@@ -22,8 +22,12 @@ pub struct RefundJob<'info> {
     )]
     pub poster_token: Box<InterfaceAccount<'info, TokenAccount>>,
 
-    #[account(mut, address = config.job_vault)]
-    pub job_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The job's shard, which keeps its escrow.
+    #[account(mut, constraint = shard.index == Shard::index_of(job.id) @ IgnisError::WrongShard)]
+    pub shard: Box<Account<'info, Shard>>,
+
+    #[account(mut, address = shard.vault)]
+    pub shard_vault: Box<InterfaceAccount<'info, TokenAccount>>,
 
     #[account(address = config.mint @ IgnisError::WrongMint)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,
@@ -48,7 +52,7 @@ impl RefundJob<'_> {
         let accounts = &mut ctx.accounts;
         let now = accounts.config.clock()?;
         let amount = settlement::return_escrow(
-            &mut accounts.config,
+            &mut accounts.shard,
             &mut accounts.job,
             JobStatus::Refunded,
             now,
@@ -58,7 +62,7 @@ impl RefundJob<'_> {
             &accounts.config,
             &accounts.token_program,
             &accounts.mint,
-            &accounts.job_vault,
+            &accounts.shard_vault,
             &accounts.poster_token,
             amount,
         )?;

@@ -2,18 +2,18 @@ use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::{
-    constants::*, errors::IgnisError, events::PowSubmitted, pow, settlement, state::*, vault,
+    constants::*, errors::IgnisError, events::PowSubmitted, math, pow, settlement, state::*, vault,
 };
 
-/// The assigned worker proves its work; the program checks the hash and pays at once:
-/// the reward minus the protocol fee from escrow, plus the work pool's pay for
-/// 2^difficulty work units.
+/// The assigned worker proves its work; the program checks the hash and pays at once,
+/// from the job's shard: the reward minus the protocol fee from escrow, plus the work
+/// pool's pay for 2^difficulty work units. The config is only read.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct SubmitPow<'info> {
     pub operator: Signer<'info>,
 
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
     pub config: Box<Account<'info, Config>>,
 
     #[account(mut, seeds = [JOB_SEED, job.id.to_le_bytes().as_ref()], bump = job.bump)]
@@ -31,17 +31,14 @@ pub struct SubmitPow<'info> {
     #[account(mut, constraint = payout_token.mint == config.mint @ IgnisError::WrongMint)]
     pub payout_token: Box<InterfaceAccount<'info, TokenAccount>>,
 
-    #[account(mut, address = config.job_vault)]
-    pub job_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The job's shard, whose vault pays the escrow share and the work-pool pay.
+    #[account(mut, constraint = shard.index == Shard::index_of(job.id) @ IgnisError::WrongShard)]
+    pub shard: Box<Account<'info, Shard>>,
 
-    #[account(mut, address = config.reward_vault)]
-    pub reward_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut, address = shard.vault)]
+    pub shard_vault: Box<InterfaceAccount<'info, TokenAccount>>,
 
-    /// CHECK: the mint authority, checked by seeds; signs the emission mint.
-    #[account(seeds = [EMISSION_SEED], bump = config.emission_bump)]
-    pub emission: UncheckedAccount<'info>,
-
-    #[account(mut, address = config.mint @ IgnisError::WrongMint)]
+    #[account(address = config.mint @ IgnisError::WrongMint)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,
 
     #[account(address = config.token_program)]
@@ -76,52 +73,30 @@ impl SubmitPow<'_> {
     pub fn submit_pow(mut ctx: Context<Self>, nonce: u64) -> Result<()> {
         let hash = ctx.accounts.winning_hash(nonce)?;
         let accounts = &mut ctx.accounts;
-        let config = &mut accounts.config;
-        config.accrue(Clock::get()?.unix_timestamp)?;
+        let config = &accounts.config;
         let now = config.clock()?;
 
         // The hash was checked on chain: verified work, paid from the work pool too.
         let job = &mut accounts.job;
-        let (share, fee) = settlement::split_reward(config, job.reward, 1)?;
-        let from_work_pool = config.take_work_payment(job.kind.work_units(), 1)?;
-        let payment = settlement::pay(config, &mut accounts.worker, share, from_work_pool)?;
+        let shard = &mut accounts.shard;
+        let (share, fee) = settlement::split_reward(config, shard, job.reward, 1)?;
+        let from_work_pool =
+            shard.take_work_payment(config.rewards.work_rate, job.kind.work_units(), 1)?;
+        let payment = settlement::pay(shard, &mut accounts.worker, share, from_work_pool)?;
         job.status = JobStatus::Completed;
         job.completed_at = now;
         job.result_hash = hash;
         job.pow_nonce = nonce;
 
-        vault::mint_emission(
-            &mut accounts.config,
+        // Escrow share and work-pool pay sit in the shard vault: one transfer; the fee
+        // stays there for `sync_shard`.
+        vault::pay_out(
+            config,
             &accounts.token_program,
             &accounts.mint,
-            &accounts.reward_vault,
-            &accounts.emission,
-        )?;
-        let (config, token_program, mint) =
-            (&accounts.config, &accounts.token_program, &accounts.mint);
-        vault::pay_out(
-            config,
-            token_program,
-            mint,
-            &accounts.job_vault,
+            &accounts.shard_vault,
             &accounts.payout_token,
-            payment.from_escrow,
-        )?;
-        vault::pay_out(
-            config,
-            token_program,
-            mint,
-            &accounts.job_vault,
-            &accounts.reward_vault,
-            fee,
-        )?;
-        vault::pay_out(
-            config,
-            token_program,
-            mint,
-            &accounts.reward_vault,
-            &accounts.payout_token,
-            payment.from_work_pool,
+            math::add(payment.from_escrow, payment.from_work_pool)?,
         )?;
         let event = PowSubmitted {
             job_id: accounts.job.id,

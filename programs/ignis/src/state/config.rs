@@ -142,16 +142,18 @@ impl Default for EmissionSchedule {
     }
 }
 
-/// Where every rewarded token stands. `reward_vault` holds
-/// `minted + fees + slashed - claimed - work_paid`.
+/// Where every rewarded token stands. `reward_vault` holds `minted + fees + slashed -
+/// work_allotted - claimed_closed - (every live stake's claimed_total)`; the shards'
+/// vaults hold what was allotted to them and not yet paid.
 #[derive(
     AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
 )]
 pub struct RewardState {
-    /// Emission released by the schedule so far (booked to stakers and the pool).
+    /// Emission booked to stakers and the work pool so far: what the schedule has
+    /// released, but never more than was minted.
     pub accrued: u64,
-    /// Emission actually minted into `reward_vault` (catches up with `accrued`
-    /// whenever an instruction pays out).
+    /// Emission minted into `reward_vault` by `mint_emission`, about once an epoch and
+    /// an epoch ahead of the schedule.
     pub minted: u64,
     /// Q64 rewards per bonded base unit, ever increasing.
     pub reward_per_share: u128,
@@ -160,21 +162,26 @@ pub struct RewardState {
     /// Staker rewards that arrived while (almost) nobody was staked and went to the
     /// work pool instead, so no late dust staker collects them.
     pub to_work_pool_unstaked: u64,
-    /// Staker rewards paid out by `claim_rewards`.
-    pub claimed: u64,
-    /// Emission waiting to pay verified work.
+    /// Staker rewards paid out by `claim_rewards` to stakes since closed. A live
+    /// stake counts its own (`Stake::claimed_total`): claims leave the config unwritten.
+    pub claimed_closed: u64,
+    /// Work-pool emission not yet allotted to a shard.
     pub work_pool: u64,
-    pub work_paid: u64,
+    /// Everything that ever entered the work pool: each shard is due an equal share.
+    pub work_into_pool: u64,
+    /// Moved from `reward_vault` into the shards' work pools.
+    pub work_allotted: u64,
     /// Base units per work unit, Q32.
     pub work_rate: u64,
     pub epoch: u64,
     pub epoch_start: i64,
+    /// Work units the shards reported (`sync_shard`) during this epoch.
     pub epoch_work_units: u64,
     pub epoch_work_accrued: u64,
 }
 
-/// Running totals kept so that each vault can be reconciled against the sum of what it
-/// owes without scanning every account.
+/// Protocol-wide running totals, written only off the hot paths (staking, slashes,
+/// `sync_shard`); the jobs' totals live in their shards.
 #[derive(
     AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
 )]
@@ -185,18 +192,10 @@ pub struct Totals {
     pub unbonding: u64,
     /// Sum of every `Stake::activating_amount`: deposits not yet bonded.
     pub activating: u64,
-    /// Sum of the rewards of jobs neither paid nor returned: what `job_vault` owes.
-    pub escrowed: u64,
-    /// Protocol fees moved into `reward_vault`.
+    /// Protocol fees swept from the shards into `reward_vault`.
     pub fees: u64,
     /// Stake slashed and moved into `reward_vault`.
     pub slashed: u64,
-    /// Rewards paid to workers from escrow (fees excluded).
-    pub paid_to_workers: u64,
-    pub jobs_posted: u64,
-    pub jobs_completed: u64,
-    pub jobs_cancelled: u64,
-    pub jobs_refunded: u64,
     pub workers_registered: u32,
 }
 
@@ -212,7 +211,6 @@ pub struct Config {
     pub mint: Pubkey,
     pub token_program: Pubkey,
     pub stake_vault: Pubkey,
-    pub job_vault: Pubkey,
     pub reward_vault: Pubkey,
     /// Supply of the mint when the protocol took over its mint authority.
     pub genesis_supply: u64,
@@ -220,9 +218,6 @@ pub struct Config {
     pub emission: EmissionSchedule,
     pub rewards: RewardState,
     pub totals: Totals,
-    /// Jobs posted so far. Not a rule: posters pick their jobs' ids (a job's address
-    /// is its id's PDA), so nobody races for it; a lone poster may use it as a fresh id.
-    pub next_job_id: u64,
     pub paused: bool,
     /// Wall-clock time the current pause began (meaningful while `paused`).
     pub paused_at: i64,
@@ -234,10 +229,16 @@ pub struct Config {
     /// Protocol time the orchestrator was last heard from: its `heartbeat`, or its
     /// appointment (`initialize`, `set_authorities`).
     pub orchestrator_seen_at: i64,
+    /// The slot each shard was last synced in (`sync_shard`): a deposit bonds only once
+    /// every shard was synced after it, so no fee earned before it reaches it.
+    pub shard_synced_slots: [u64; 16],
 }
 
+// `shard_synced_slots` has one entry per shard.
+const _: () = assert!(SHARDS as usize == 16);
+
 impl Config {
-    /// Signer seeds of the config PDA, which owns the three vaults.
+    /// Signer seeds of the config PDA, which owns every vault.
     pub fn signer_seeds(&self) -> [&[u8]; 2] {
         [CONFIG_SEED, std::slice::from_ref(&self.bump)]
     }
@@ -279,6 +280,15 @@ impl Config {
             IgnisError::OrchestratorActive
         );
         Ok(())
+    }
+
+    /// `activate_stake`'s rule in `slot`: a deposit bonds in a later slot than its own,
+    /// once every shard has been synced after it. Fees wait in the shards until synced,
+    /// so without the second part a deposit made on seeing a payout could bond before
+    /// that payout's fee reached the stakers, and take a share of it.
+    pub fn activation_due(&self, stake: &crate::state::Stake, slot: u64) -> bool {
+        let swept_after = self.shard_synced_slots.iter().copied().min().unwrap_or(0);
+        stake.activation_due(slot) && swept_after > stake.activating_slot
     }
 
     pub fn require_not_paused(&self) -> Result<()> {

@@ -181,7 +181,7 @@ pub struct Job {
     pub poster: Pubkey,
     pub kind: JobKind,
     pub seed: [u8; 32],
-    /// Total reward, escrowed in `job_vault` until paid or returned.
+    /// Total reward, escrowed in its shard's vault until paid or returned.
     pub reward: u64,
     pub replicas: u8,
     pub status: JobStatus,

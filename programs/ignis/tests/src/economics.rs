@@ -172,6 +172,7 @@ pub fn run(epochs: u32) -> Report {
             env.deposit(jit_key, 10_000 * IGN).unwrap();
             solve_and_submit(&mut env, &mut honest_pow_p, 0, job);
             env.next_slot();
+            env.sync();
             env.crank(ix::activate_stake(jit_key.pubkey())).unwrap();
             env.send(&[ix::request_unstake(jit_key.pubkey(), 10_000 * IGN)], &[&jit_key.key])
                 .unwrap();

@@ -7,14 +7,20 @@ use anchor_lang::{
 };
 use anchor_spl::token::spl_token;
 use anchor_spl::token_2022::spl_token_2022;
+use ignis::constants::SHARDS;
 use ignis::{
     errors::IgnisError,
     instructions::PostJobArgs,
     state::{
-        Config, EmissionSchedule, GpuInfo, Job, JobKind, Params, Stake, Worker, WorkerSettings,
+        Config, EmissionSchedule, GpuInfo, Job, JobKind, Params, Ruling, Shard, Stake, Worker,
+        WorkerSettings,
     },
 };
-use ignis_client::{instructions as ix, instructions::Protocol, pda};
+use ignis_client::{
+    instructions as ix,
+    instructions::{settlement_slashes, Protocol},
+    pda,
+};
 use litesvm::LiteSVM;
 use solana_instruction_error::InstructionError;
 use solana_keypair::Keypair;
@@ -129,6 +135,10 @@ impl Env {
         );
         let admin = env.admin.key.insecure_clone();
         env.send(&[init], &[&admin]).expect("initialize");
+        env.init_shards();
+        if schedule.initial_rate > 0 {
+            env.crank(env.protocol.mint_emission()).expect("first mint_emission");
+        }
         env
     }
 
@@ -157,6 +167,15 @@ impl Env {
             orchestrator,
             verifier,
             protocol: Protocol::new(mint, token_program),
+        }
+    }
+
+    /// Creates every shard, as the deploy does after `initialize`.
+    pub fn init_shards(&mut self) {
+        let admin = self.admin.key.insecure_clone();
+        for index in 0..SHARDS {
+            let ix = self.protocol.init_shard(admin.pubkey(), index);
+            self.send(&[ix], &[&admin]).expect("init_shard");
         }
     }
 
@@ -262,7 +281,7 @@ impl Env {
     pub fn vaults(&self) -> Vaults {
         Vaults {
             stake: self.balance(&pda::stake_vault()),
-            job: self.balance(&pda::job_vault()),
+            shards: (0..SHARDS).map(|i| self.balance(&pda::shard_vault(i))).sum(),
             reward: self.balance(&pda::reward_vault()),
         }
     }
@@ -277,6 +296,41 @@ impl Env {
 
     pub fn config(&self) -> Config {
         self.account(&pda::config()).expect("config exists")
+    }
+
+    pub fn shard(&self, index: u8) -> Shard {
+        self.account(&pda::shard(index)).expect("shard exists")
+    }
+
+    pub fn shards(&self) -> Vec<Shard> {
+        (0..SHARDS).map(|index| self.shard(index)).collect()
+    }
+
+    /// The jobs' running totals over every shard.
+    pub fn shard_totals(&self) -> ignis_client::accounts::ShardTotals {
+        ignis_client::accounts::ShardTotals::sum(&self.shards())
+    }
+
+    /// Every stake account on the chain.
+    pub fn stakes(&self) -> Vec<Stake> {
+        let addresses: Vec<Pubkey> = self.svm.accounts_db().inner.keys().copied().collect();
+        addresses
+            .iter()
+            .filter_map(|address| self.svm.get_account(address))
+            .filter(|a| a.owner == ignis::ID && a.data.starts_with(Stake::DISCRIMINATOR))
+            .map(|a| ignis_client::accounts::decode(&a.data).expect("decodes"))
+            .collect()
+    }
+
+    /// What the orchestrator's crank does: mints emission when due, then syncs every
+    /// shard (fees to stakers, work pools topped up, work units reported).
+    pub fn sync(&mut self) {
+        if self.config().emission_to_mint(self.now()) > 0 {
+            self.crank(self.protocol.mint_emission()).expect("mint_emission");
+        }
+        for index in 0..SHARDS {
+            self.crank(self.protocol.sync_shard(index)).expect("sync_shard");
+        }
     }
 
     pub fn job(&self, id: u64) -> Job {
@@ -310,8 +364,9 @@ impl Env {
         self.svm.set_sysvar(&clock);
     }
 
-    /// Each vault holds exactly what the config says it owes, and no token exists that
-    /// the emission schedule did not release. Every test ends with this.
+    /// Each vault holds exactly what the config and the shards say it owes, and no
+    /// token exists that the emission schedule did not release. Every test ends with
+    /// this.
     #[track_caller]
     pub fn assert_reconciled(&self) {
         let config = self.config();
@@ -322,14 +377,33 @@ impl Env {
             totals.staked + totals.unbonding + totals.activating,
             "stake vault vs stakes"
         );
-        assert_eq!(vaults.job, totals.escrowed, "job vault vs unpaid escrows");
+        for (index, shard) in self.shards().iter().enumerate() {
+            assert_eq!(
+                self.balance(&pda::shard_vault(index as u8)),
+                shard.vault_owes().unwrap(),
+                "shard {index}'s vault vs its escrow, fees and work pool"
+            );
+            assert_eq!(shard.work_pool, shard.work_allotted - shard.work_paid, "shard {index}");
+        }
+        let shards = self.shards();
+        let allotted: u64 = shards.iter().map(|s| s.work_allotted).sum();
+        assert_eq!(allotted, rewards.work_allotted, "shards' work pools vs allotted");
+        let claimed: u64 = self.stakes().iter().map(|s| s.claimed_total).sum();
         assert_eq!(
             vaults.reward,
-            rewards.minted + totals.fees + totals.slashed - rewards.claimed - rewards.work_paid,
-            "reward vault vs minted, fees and slashes less claims and work pay"
+            rewards.minted + totals.fees + totals.slashed
+                - rewards.work_allotted
+                - rewards.claimed_closed
+                - claimed,
+            "reward vault vs minted, fees and slashes less allotted work pay and claims"
+        );
+        assert_eq!(
+            rewards.work_into_pool,
+            rewards.work_pool + rewards.work_allotted,
+            "work pool in vs unallotted and allotted"
         );
         assert_eq!(self.supply(), GENESIS_SUPPLY + rewards.minted, "tokens only from emission");
-        assert!(rewards.minted <= rewards.accrued, "minted no more than released");
+        assert!(rewards.accrued <= rewards.minted, "accrued no more than minted");
         let released = config.emission.emitted_after(self.now() - config.emission.start);
         assert!(rewards.accrued <= released, "accrued no more than the schedule allows");
     }
@@ -342,10 +416,12 @@ impl Env {
         self.send(&[ix], &[&user.key])
     }
 
-    /// Deposits `amount` and bonds it in the next slot, as a staker's client does.
+    /// Deposits `amount` and bonds it in the next slot once the crank has synced every
+    /// shard, as the orchestrator's crank does.
     pub fn stake(&mut self, user: &User, amount: u64) -> Result<(), TransactionError> {
         self.deposit(user, amount)?;
         self.next_slot();
+        self.sync();
         self.crank(ix::activate_stake(user.pubkey()))
     }
 
@@ -371,7 +447,7 @@ impl Env {
     /// Arguments for a PoW job with the next id; tests override what they exercise.
     pub fn job_args(&self) -> PostJobArgs {
         PostJobArgs {
-            job_id: self.config().next_job_id,
+            job_id: self.shards().iter().map(|s| s.jobs_posted).sum(),
             kind: JobKind::Pow { difficulty: 8 },
             client_seed: [7; 32],
             reward: 10 * IGN,
@@ -438,7 +514,8 @@ impl Env {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Vaults {
     pub stake: u64,
-    pub job: u64,
+    /// Every shard vault together: escrow, fees not yet swept and the shards' work pools.
+    pub shards: u64,
     pub reward: u64,
 }
 
@@ -744,7 +821,8 @@ impl Env {
     /// Finalizes with every live replica's accounts, in assignment order.
     pub fn finalize(&mut self, job_id: u64, operators: &[&User]) -> Result<(), TransactionError> {
         let replicas: Vec<_> = operators.iter().map(|op| (op.pubkey(), op.token)).collect();
-        self.crank(self.protocol.finalize_job(job_id, &replicas))
+        let slashing = settlement_slashes(&self.job(job_id), Ruling::Unverified);
+        self.crank(self.protocol.finalize_job(job_id, &replicas, slashing))
     }
 
     /// The verifier attests or disputes a single-replica job's revealed result.
@@ -768,7 +846,10 @@ impl Env {
     ) -> Result<(), TransactionError> {
         let verifier = self.verifier.insecure_clone();
         let replicas: Vec<_> = operators.iter().map(|op| (op.pubkey(), op.token)).collect();
-        let ix = self.protocol.verify_result(verifier.pubkey(), job_id, &replicas, attested);
+        let ruling = attested.map_or(Ruling::Disputed, Ruling::Attested);
+        let slashing = settlement_slashes(&self.job(job_id), ruling);
+        let ix =
+            self.protocol.verify_result(verifier.pubkey(), job_id, &replicas, attested, slashing);
         self.send(&[ix], &[&verifier])
     }
 }

@@ -92,7 +92,7 @@ async fn run(workers: usize, jobs: u64, model: bool) -> (Row, Option<String>) {
     let options = Options { job_retention_seconds: Some(2), ..Options::default() };
     let network = Network::start_with(workers, dir.path(), options).await;
     let poster = network.poster(jobs * 2).await;
-    let first = network.client.config().await.expect("config").next_job_id;
+    let first = network.client.shard_totals().await.expect("shards").jobs_posted;
     let (start_slot, _) = network.client.clock().await.expect("clock");
     let pubsub = PubsubClient::new(&network.ws_url).await.expect("websocket");
     let mut completed =

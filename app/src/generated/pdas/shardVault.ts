@@ -9,11 +9,17 @@
 import {
   getBytesEncoder,
   getProgramDerivedAddress,
+  getU8Encoder,
   type Address,
   type ProgramDerivedAddress,
 } from "@solana/kit";
 
-export async function findJobVaultPda(
+export type ShardVaultSeeds = {
+  index: number;
+};
+
+export async function findShardVaultPda(
+  seeds: ShardVaultSeeds,
   config: { programAddress?: Address | undefined } = {},
 ): Promise<ProgramDerivedAddress> {
   const {
@@ -23,8 +29,9 @@ export async function findJobVaultPda(
     programAddress,
     seeds: [
       getBytesEncoder().encode(
-        new Uint8Array([106, 111, 98, 95, 118, 97, 117, 108, 116]),
+        new Uint8Array([115, 104, 97, 114, 100, 95, 118, 97, 117, 108, 116]),
       ),
+      getU8Encoder().encode(seeds.index),
     ],
   });
 }
