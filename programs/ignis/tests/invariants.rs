@@ -143,7 +143,7 @@ impl Case {
     /// A recent job that `wanted` accepts, else (or now and then anyway) any id.
     fn pick_job(&mut self, wanted: impl Fn(&Job) -> bool) -> u64 {
         let next = self.env.shard_totals().jobs_posted;
-        let candidates: Vec<u64> = (next.saturating_sub(24)..next)
+        let candidates: Vec<u64> = (next.saturating_sub(64)..next)
             .filter(|id| self.job(*id).is_some_and(|job| wanted(&job)))
             .collect();
         if candidates.is_empty() || self.rng.gen_ratio(1, 8) {
@@ -477,10 +477,9 @@ impl Case {
                 self.send("finalize_job", vec![ix], &payer);
             }
             82..=84 => {
-                let job = self.pick_job(|j| {
-                    matches!(j.status, JobStatus::Revealing | JobStatus::Challenge)
-                        || j.committed_count() > 0
-                });
+                // Rulings land in the verifier's window: aim there (and now and then,
+                // through `pick_job`'s own randomness, anywhere).
+                let job = self.pick_job(|j| j.status == JobStatus::Challenge);
                 let replicas = self.replica_accounts(job);
                 let verifier = if self.rng.gen_ratio(1, 10) {
                     user.insecure_clone()
