@@ -498,9 +498,11 @@ impl Network {
     /// was paid once, and that every vault and the supply reconcile.
     pub async fn audit(&self) -> Audit {
         let client = &self.client;
-        let config = client.config().await.expect("config");
-        let shards = client.shards().await.expect("shards");
-        let totals = ignis_client::accounts::ShardTotals::sum(&shards);
+        // Everything the vaults reconcile against, read in one call (one bank): the
+        // crank's syncs keep moving tokens between the shards and the reward vault.
+        let snapshot = self.ledger_snapshot().await;
+        let (config, shards) = (&snapshot.config, &snapshot.shards);
+        let totals = ignis_client::accounts::ShardTotals::sum(shards);
         let jobs: Vec<Job> = client
             .all::<Job>(vec![])
             .await
@@ -566,9 +568,9 @@ impl Network {
         assert_eq!(totals.jobs_completed, audit.completed, "each job completed once");
         assert_eq!(totals.jobs_refunded, audit.refunded, "each job refunded once");
         assert_eq!(totals.escrowed, 0, "no escrow is left behind");
-        for shard in &shards {
+        for (shard, balance) in shards.iter().zip(&snapshot.shard_vaults) {
             assert_eq!(
-                self.balance(&shard.vault).await,
+                *balance,
                 shard.vault_owes().unwrap(),
                 "shard {}'s vault reconciles",
                 shard.index
@@ -590,7 +592,7 @@ impl Network {
         );
         let staking = &config.totals;
         assert_eq!(
-            self.balance(&pda::stake_vault()).await,
+            snapshot.stake_vault,
             staking.staked + staking.unbonding + staking.activating,
             "the stake vault reconciles"
         );
@@ -598,17 +600,15 @@ impl Network {
         let stakes = client.all::<ignis::state::Stake>(vec![]).await.expect("stakes");
         let claimed: u64 = stakes.iter().map(|(_, s)| s.claimed_total).sum();
         assert_eq!(
-            self.balance(&pda::reward_vault()).await,
+            snapshot.reward_vault,
             rewards.minted + staking.fees + staking.slashed
                 - rewards.work_allotted
                 - rewards.claimed_closed
                 - claimed,
             "the reward vault reconciles"
         );
-        let mint = client.account_data(&self.protocol.mint).await.unwrap().unwrap();
-        let supply = u64::from_le_bytes(mint[36..44].try_into().unwrap());
         assert_eq!(
-            supply,
+            snapshot.supply,
             config.genesis_supply + rewards.minted,
             "supply is genesis plus emission"
         );
@@ -632,6 +632,36 @@ impl Network {
         poster
     }
 
+    /// The config, the shards and every vault's balance and the supply, from one
+    /// `getMultipleAccounts` (so from one moment).
+    pub async fn ledger_snapshot(&self) -> LedgerSnapshot {
+        let shards = 0..ignis::constants::SHARDS;
+        let mut keys =
+            vec![pda::config(), pda::stake_vault(), pda::reward_vault(), self.protocol.mint];
+        keys.extend(shards.clone().map(pda::shard));
+        keys.extend(shards.map(pda::shard_vault));
+        let rpc = self.client.rpc();
+        let accounts = rpc
+            .get_multiple_accounts_with_commitment(&keys, rpc.commitment())
+            .await
+            .expect("getMultipleAccounts")
+            .value;
+        let data = |i: usize| accounts[i].as_ref().map(|a| a.data.clone()).unwrap_or_default();
+        let balance = |i: usize| token::balance_of(&data(i)).unwrap_or(0);
+        let n = usize::from(ignis::constants::SHARDS);
+        let mint = data(3);
+        LedgerSnapshot {
+            config: ignis_client::accounts::decode(&data(0)).expect("config"),
+            stake_vault: balance(1),
+            reward_vault: balance(2),
+            supply: u64::from_le_bytes(mint[36..44].try_into().expect("a mint")),
+            shards: (0..n)
+                .map(|i| ignis_client::accounts::decode(&data(4 + i)).expect("shard"))
+                .collect(),
+            shard_vaults: (0..n).map(|i| balance(4 + n + i)).collect(),
+        }
+    }
+
     pub async fn balance(&self, account: &Pubkey) -> u64 {
         self.client
             .account_data(account)
@@ -641,6 +671,16 @@ impl Network {
             .and_then(token::balance_of)
             .unwrap_or(0)
     }
+}
+
+/// The ledger at one moment: see [`Network::ledger_snapshot`].
+pub struct LedgerSnapshot {
+    pub config: ignis::state::Config,
+    pub stake_vault: u64,
+    pub reward_vault: u64,
+    pub supply: u64,
+    pub shards: Vec<ignis::state::Shard>,
+    pub shard_vaults: Vec<u64>,
 }
 
 /// What `Network::audit` counted.
