@@ -122,7 +122,9 @@ pub fn plan(index: &Index, wall_now: i64) -> Vec<Action> {
         actions.push(Action::MintEmission);
     }
     // A shard is synced when it holds something for the stakers or the retarget, is
-    // due emission, or a deposit waits for it to bond.
+    // due emission, or a deposit waits for it to bond; and while emission waits to be
+    // booked, so stakers earn on an idle network too.
+    let emission_unbooked = config.emission_unbooked(wall_now) > 0;
     let waiting_deposit = index
         .stakes
         .values()
@@ -138,6 +140,7 @@ pub fn plan(index: &Index, wall_now: i64) -> Vec<Action> {
             || shard.work_units_unreported > 0
             || config.work_due(shard) > 0
             || deposit_waits
+            || emission_unbooked
         {
             actions.push(Action::Sync { index: *index_of });
         }

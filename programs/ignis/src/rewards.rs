@@ -84,6 +84,14 @@ impl Config {
         self.emission.emitted_after(ahead).saturating_sub(minted)
     }
 
+    /// Emission released by wall time `now` and minted, but not yet booked to the
+    /// stakers and the work pool: the next config write (`sync_shard`) books it, so the
+    /// crank syncs while this is above zero, busy network or not.
+    pub fn emission_unbooked(&self, now: i64) -> u64 {
+        let released = self.emission.emitted_after(now.saturating_sub(self.emission.start));
+        released.min(self.rewards.minted).saturating_sub(self.rewards.accrued)
+    }
+
     /// What `sync_shard` moves from the unallotted work pool into `shard`: every shard
     /// is due an equal share of all that ever entered the pool, so no shard's jobs are
     /// favoured; the rounding remainder waits in the pool.

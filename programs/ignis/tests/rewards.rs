@@ -289,3 +289,25 @@ fn claim_checks_the_owner_and_works_while_paused() {
     assert_eq!(env.balance(&mallory.token), 0);
     env.assert_reconciled();
 }
+
+#[test]
+fn on_an_idle_network_the_crank_still_books_emission_for_the_stakers() {
+    // No job, no fee: only `sync_shard` writes the config, and the crank sends it while
+    // minted emission waits to be booked (`Config::emission_unbooked`).
+    let mut env = Env::with_emission(year_schedule());
+    let staker = env.user(100 * IGN);
+    env.stake(&staker, 100 * IGN).unwrap();
+    env.warp(60);
+    assert_eq!(env.config().emission_unbooked(env.now()), 180 * IGN, "60 s at 3 IGN/s");
+    let claim = env.protocol.claim_rewards(staker.pubkey(), staker.token);
+    assert_ignis_err(env.send(&[claim.clone()], &[&staker.key]), IgnisError::NothingToClaim);
+    env.crank(env.protocol.sync_shard(0)).unwrap();
+    assert_eq!(env.config().emission_unbooked(env.now()), 0);
+    env.send(&[claim], &[&staker.key]).unwrap();
+    let claimed = env.events::<RewardsClaimed>()[0].amount;
+    assert!(
+        90 * IGN - claimed <= 1,
+        "the stakers' half of 60 s, all to the only staker: {claimed}"
+    );
+    env.assert_reconciled();
+}
