@@ -300,7 +300,10 @@ fn on_an_idle_network_the_crank_still_books_emission_for_the_stakers() {
     env.warp(60);
     assert_eq!(env.config().emission_unbooked(env.now()), 180 * IGN, "60 s at 3 IGN/s");
     let claim = env.protocol.claim_rewards(staker.pubkey(), staker.token);
-    assert_ignis_err(env.send(&[claim.clone()], &[&staker.key]), IgnisError::NothingToClaim);
+    assert_ignis_err(
+        env.send(std::slice::from_ref(&claim), &[&staker.key]),
+        IgnisError::NothingToClaim,
+    );
     env.crank(env.protocol.sync_shard(0)).unwrap();
     assert_eq!(env.config().emission_unbooked(env.now()), 0);
     env.send(&[claim], &[&staker.key]).unwrap();
