@@ -57,8 +57,7 @@ impl Config {
     /// work pool. Also rolls the work-rate epoch. Only instructions that write the
     /// config accrue: staking, slashes and the cranks (`sync_shard`, `mint_emission`).
     pub fn accrue(&mut self, now: i64) -> Result<()> {
-        let released = self.emission.emitted_after(now.saturating_sub(self.emission.start));
-        let released = released.min(self.rewards.minted).max(self.rewards.accrued);
+        let released = self.emission_bookable(now).max(self.rewards.accrued);
         let delta = math::sub(released, self.rewards.accrued)?;
         self.rewards.accrued = released;
         let to_stakers = math::bps_of(delta, self.params.staker_emission_bps)?;
@@ -88,8 +87,14 @@ impl Config {
     /// stakers and the work pool: the next config write (`sync_shard`) books it, so the
     /// crank syncs while this is above zero, busy network or not.
     pub fn emission_unbooked(&self, now: i64) -> u64 {
+        self.emission_bookable(now).saturating_sub(self.rewards.accrued)
+    }
+
+    /// What accrual may have booked by wall time `now`: the schedule's release, as far
+    /// as it was minted.
+    fn emission_bookable(&self, now: i64) -> u64 {
         let released = self.emission.emitted_after(now.saturating_sub(self.emission.start));
-        released.min(self.rewards.minted).saturating_sub(self.rewards.accrued)
+        released.min(self.rewards.minted)
     }
 
     /// What `sync_shard` moves from the unallotted work pool into `shard`: every shard
@@ -132,20 +137,19 @@ impl Config {
         Ok(())
     }
 
-    /// `sync_shard`'s first step, before accruing (which may roll the epoch): the
-    /// shard's work units count towards the epoch they were paid in, unless they are
-    /// reported only after it ended (then towards the next one).
-    pub fn report_work(&mut self, shard: &mut Shard) {
+    /// `sync_shard`'s bookkeeping at wall time `now` in `slot`. First the shard's work
+    /// units go to the retarget, before accruing (which may roll the epoch), so they
+    /// count towards the epoch they were paid in unless reported only after it ended
+    /// (then towards the next one). Then emission is accrued, the shard's fees go to the
+    /// stakers and its due share of the work pool into its pool. Returns (fees to move
+    /// to `reward_vault`, work pool to move into the shard).
+    pub fn sync(&mut self, shard: &mut Shard, now: i64, slot: u64) -> Result<(u64, u64)> {
         let rewards = &mut self.rewards;
         rewards.epoch_work_units =
             rewards.epoch_work_units.saturating_add(shard.work_units_unreported);
         shard.work_units_unreported = 0;
-    }
+        self.accrue(now)?;
 
-    /// `sync_shard`'s bookkeeping after accruing: the shard's fees go to the stakers
-    /// and its due share of the work pool into its pool. Returns (fees to move to
-    /// `reward_vault`, work pool to move into the shard).
-    pub fn sync(&mut self, shard: &mut Shard, slot: u64) -> Result<(u64, u64)> {
         let synced = self
             .shard_synced_slots
             .get_mut(usize::from(shard.index))

@@ -35,9 +35,8 @@ impl SyncShard<'_> {
         let accounts = &mut ctx.accounts;
         let clock = Clock::get()?;
         let work_units = accounts.shard.work_units_unreported;
-        accounts.config.report_work(&mut accounts.shard);
-        accounts.config.accrue(clock.unix_timestamp)?;
-        let (fees, allotted) = accounts.config.sync(&mut accounts.shard, clock.slot)?;
+        let (fees, allotted) =
+            accounts.config.sync(&mut accounts.shard, clock.unix_timestamp, clock.slot)?;
         let (config, token_program, mint) =
             (&accounts.config, &accounts.token_program, &accounts.mint);
         vault::pay_out(
