@@ -158,12 +158,10 @@ pub async fn wait_until_bondable(
     }
     wait_for_slot_after(client, stake.activating_slot).await?;
     let config = client.config().await?;
-    let stale: Vec<_> = (0..ignis::constants::SHARDS)
-        .filter(|i| config.shard_synced_slots[usize::from(*i)] <= stake.activating_slot)
-        .map(|i| protocol.sync_shard(i))
-        .collect();
-    for batch in stale.chunks(4) {
-        client.send(batch, &[payer]).await?;
+    let stale = (0..ignis::constants::SHARDS)
+        .filter(|i| config.shard_synced_slots[usize::from(*i)] <= stake.activating_slot);
+    for batch in protocol.sync_shards(stale) {
+        client.send(&batch, &[payer]).await?;
     }
     Ok(())
 }

@@ -19,6 +19,9 @@ fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instructi
     }
 }
 
+/// `sync_shard`s per transaction: each adds its shard and vault to six shared accounts.
+pub const SYNC_BATCH: usize = 4;
+
 /// The deployment's token side: every vault-touching instruction needs both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Protocol {
@@ -115,6 +118,12 @@ impl Protocol {
             },
             ix_data::InitShard { index },
         )
+    }
+
+    /// `sync_shard` for every shard in `indices`, [`SYNC_BATCH`] to a transaction.
+    pub fn sync_shards(&self, indices: impl IntoIterator<Item = u8>) -> Vec<Vec<Instruction>> {
+        let syncs: Vec<Instruction> = indices.into_iter().map(|i| self.sync_shard(i)).collect();
+        syncs.chunks(SYNC_BATCH).map(<[Instruction]>::to_vec).collect()
     }
 
     /// Permissionless crank: shard `index`'s fees to the stakers, its work pool topped up.

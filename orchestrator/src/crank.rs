@@ -16,7 +16,7 @@ use std::{
 use anchor_lang::prelude::Pubkey;
 use ignis::state::Ruling;
 use ignis_client::{
-    instructions::{settlement_slashes, Protocol},
+    instructions::{settlement_slashes, Protocol, SYNC_BATCH},
     token,
 };
 use tokio::{sync::Semaphore, task::JoinSet};
@@ -43,14 +43,11 @@ pub enum Action {
     /// [`CLOSE_BATCH`] to a transaction.
     Close { job_id: u64, poster: Pubkey },
     /// Hand shard `index`'s fees to the stakers, report its work and top its pool up.
-    /// Sent [`SYNC_BATCH`] to a transaction, at most every [`SYNC_INTERVAL`] per shard.
+    /// Sent `SYNC_BATCH` to a transaction, at most every [`SYNC_INTERVAL`] per shard.
     Sync { index: u8 },
     /// Mint the emission of the epoch ahead, once the minted emission is used up.
     MintEmission,
 }
-
-/// `sync_shard`s per transaction: each adds two accounts to six shared ones.
-pub const SYNC_BATCH: usize = 4;
 
 /// How often a shard with something to sync is synced: the longest a fee waits for
 /// the stakers, and a new deposit for bonding.

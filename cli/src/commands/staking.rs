@@ -165,16 +165,10 @@ pub async fn rewards(ctx: &Context, command: RewardsCommand) -> Result<Report> {
             let protocol = Protocol::from_config(&config);
             // Fees wait in the shards until synced (the crank does it every few
             // seconds): sync those holding some first, so the claim gets them now.
-            let syncs: Vec<_> = ctx
-                .client
-                .shards()
-                .await?
-                .iter()
-                .filter(|shard| shard.fees_pending > 0)
-                .map(|shard| protocol.sync_shard(shard.index))
-                .collect();
-            for batch in syncs.chunks(4) {
-                ctx.send(batch).await?;
+            let holding_fees = ctx.client.shards().await?;
+            let holding_fees = holding_fees.iter().filter(|s| s.fees_pending > 0).map(|s| s.index);
+            for batch in protocol.sync_shards(holding_fees) {
+                ctx.send(&batch).await?;
             }
             let signature = ctx
                 .send(&[protocol.claim_rewards(ctx.me()?, ctx.my_token_account(&config)?)])
