@@ -49,6 +49,10 @@ pub enum Action {
     MintEmission,
 }
 
+/// How long a deposit may wait for its owner's own client to bond it before the crank
+/// does.
+pub const ACTIVATE_GRACE: Duration = Duration::from_secs(2);
+
 /// How often a shard with something to sync is synced: the longest a fee waits for
 /// the stakers, and a new deposit for bonding.
 pub const SYNC_INTERVAL: Duration = Duration::from_secs(5);
@@ -249,6 +253,14 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
             backoff.forget_settled(&index);
             let protocol = index.program_config().map(Protocol::from_config);
             let actions: Vec<Action> = if index.ready { plan(&index, index.clock) } else { vec![] };
+            for action in actions.iter().filter(|a| matches!(a, Action::Activate { .. })) {
+                // The owner's own client bonds a deposit the moment it may (`ignis stake`,
+                // a worker registering): the crank bonds those left waiting, a moment
+                // later, rather than race them into a refused transaction.
+                if !backoff.0.contains_key(action) {
+                    backoff.hold(action, ACTIVATE_GRACE);
+                }
+            }
             let due: Vec<Action> = actions.into_iter().filter(|a| backoff.ready(a)).collect();
             for action in &due {
                 // Held while in flight; the outcome sets the real wait.
