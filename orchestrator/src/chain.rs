@@ -1,7 +1,7 @@
 //! The orchestrator's side of the cluster: reading every program account and sending
 //! signed instructions with errors counted.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use anchor_lang::{prelude::Pubkey, solana_program::instruction::Instruction};
 use ignis_client::rpc::{ClientError, ComputeBudget, IgnisClient};
@@ -22,6 +22,9 @@ pub struct Chain {
     /// Keys that pay the orchestrator's fees in turn (see [`fee_payers`]).
     fee_payers: Vec<Keypair>,
     next_payer: AtomicUsize,
+    /// Whether the fee payers have been funded once: until then the orchestrator key
+    /// pays, so a cluster that refused the first top-up costs throughput, not work.
+    payers_funded: AtomicBool,
 }
 
 /// Lamports each fee payer is topped up to, from the orchestrator key, whenever it has
@@ -62,6 +65,7 @@ impl Chain {
             keypair,
             fee_payers,
             next_payer: AtomicUsize::new(0),
+            payers_funded: AtomicBool::new(false),
         }
     }
 
@@ -83,6 +87,7 @@ impl Chain {
         for batch in transfers.chunks(8) {
             self.client.send(batch, &[&self.keypair]).await?;
         }
+        self.payers_funded.store(true, Ordering::Relaxed);
         Ok(transfers.len())
     }
 
@@ -92,9 +97,15 @@ impl Chain {
         self.fee_payers.first().unwrap_or(&self.keypair).pubkey()
     }
 
-    /// The next fee payer in turn; the orchestrator key when there are none.
+    /// Whether the fee payers still wait for their first top-up.
+    pub fn payers_unfunded(&self) -> bool {
+        !self.fee_payers.is_empty() && !self.payers_funded.load(Ordering::Relaxed)
+    }
+
+    /// The next fee payer in turn; the orchestrator key when there are none or they
+    /// have not been funded yet.
     fn payer(&self) -> &Keypair {
-        if self.fee_payers.is_empty() {
+        if self.fee_payers.is_empty() || !self.payers_funded.load(Ordering::Relaxed) {
             return &self.keypair;
         }
         let at = self.next_payer.fetch_add(1, Ordering::Relaxed) % self.fee_payers.len();

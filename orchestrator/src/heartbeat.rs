@@ -33,11 +33,18 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
         if !orchestrating {
             continue;
         }
-        // The fee payers' float, checked every 20 heartbeats (a minute by default).
+        // The fee payers' float, checked every 20 heartbeats (a minute by default), and
+        // on every beat while the first top-up has not gone through.
         beats += 1;
-        if beats.is_multiple_of(20) {
-            if let Err(err) = shared.chain.fund_fee_payers().await {
-                tracing::warn!("cannot top up the fee payers from {me}: {err}; fund {me} with SOL");
+        if beats.is_multiple_of(20) || shared.chain.payers_unfunded() {
+            match shared.chain.fund_fee_payers().await {
+                Err(err) if beats.is_multiple_of(20) => {
+                    tracing::warn!(
+                        "cannot top up the fee payers from {me}: {err}; fund {me} with SOL"
+                    )
+                }
+                Err(err) => tracing::debug!("topping up the fee payers: {err}"),
+                Ok(_) => {}
             }
         }
         let heartbeat = ignis_client::instructions::heartbeat(me);
