@@ -1,7 +1,11 @@
 //! Talking to a cluster over JSON-RPC: reading and decoding program accounts, and
 //! sending transactions so that each one lands at most once.
 
-use std::time::Duration;
+use std::{
+    collections::{HashSet, VecDeque},
+    sync::Mutex,
+    time::{Duration, Instant},
+};
 
 use anchor_lang::{
     prelude::Pubkey, solana_program::instruction::Instruction, AccountDeserialize, Discriminator,
@@ -93,8 +97,17 @@ const MAX_BLOCKHASH_ATTEMPTS: u32 = 5;
 const RPC_ATTEMPTS: u32 = 4;
 /// getSignatureStatuses takes at most this many signatures per call.
 const MAX_STATUSES_PER_CALL: usize = 256;
-/// How long a [`Pipeline`] keeps signing with one blockhash (about 2% of its lifetime).
+/// How long a sent transaction may stay unseen before it is re-broadcast (and its
+/// blockhash checked): re-sending on every poll doubled the RPC load of a busy localnet
+/// for transactions that were only waiting their turn.
+const REBROADCAST_AFTER: Duration = Duration::from_secs(1);
+/// How long a client keeps signing with one blockhash (about 2% of its lifetime).
 const BLOCKHASH_REUSE: Duration = Duration::from_secs(1);
+/// Blockhashes whose signatures a client remembers: a client signs only with the
+/// newest it has read, so older ones matter only to sends racing a refresh.
+const SIGNED_HASHES_KEPT: usize = 16;
+/// The wait for a newer block when a send would repeat a transaction signed before.
+const REPEAT_WAIT: Duration = Duration::from_millis(50);
 
 /// The wait before confirmation poll number `attempt`: short at first, because a local
 /// chain confirms within one slot, then every 200 ms (half a mainnet slot).
@@ -106,6 +119,33 @@ pub struct IgnisClient {
     rpc: RpcClient,
     url: String,
     budget: ComputeBudget,
+    recent: Mutex<RecentBlockhash>,
+}
+
+/// The blockhash this client's sends share for [`BLOCKHASH_REUSE`], and what it signed
+/// lately. Two transactions with the same message and signers signed with the same
+/// blockhash are one transaction on chain (the second is dropped as already
+/// processed), so a send that would repeat a signature waits for a newer blockhash:
+/// two identical transfers in a row are two transfers.
+#[derive(Default)]
+struct RecentBlockhash {
+    current: Option<(solana_hash::Hash, u64, Instant)>,
+    /// The signatures signed with each of the last [`SIGNED_HASHES_KEPT`] blockhashes.
+    signed: VecDeque<(solana_hash::Hash, HashSet<Signature>)>,
+}
+
+impl RecentBlockhash {
+    /// Records `signature` as signed with `hash`; false if it was already.
+    fn record(&mut self, hash: solana_hash::Hash, signature: Signature) -> bool {
+        if let Some((_, signatures)) = self.signed.iter_mut().find(|(known, _)| *known == hash) {
+            return signatures.insert(signature);
+        }
+        if self.signed.len() == SIGNED_HASHES_KEPT {
+            self.signed.pop_front();
+        }
+        self.signed.push_back((hash, HashSet::from([signature])));
+        true
+    }
 }
 
 /// The compute budget a sender asks for: `ComputeBudget` instructions put first in
@@ -166,7 +206,7 @@ impl IgnisClient {
     pub fn new(url: impl Into<String>) -> Self {
         let url = url.into();
         let rpc = RpcClient::new_with_commitment(url.clone(), CommitmentConfig::confirmed());
-        IgnisClient { rpc, url, budget: ComputeBudget::default() }
+        IgnisClient { rpc, url, budget: ComputeBudget::default(), recent: Mutex::default() }
     }
 
     /// This client with `budget` on every transaction it sends.
@@ -231,6 +271,51 @@ impl IgnisClient {
         self.call(|| self.rpc.get_latest_blockhash_with_commitment(self.rpc.commitment())).await
     }
 
+    /// The shared blockhash, while it is younger than [`BLOCKHASH_REUSE`].
+    fn recent_blockhash(&self) -> Option<(solana_hash::Hash, u64)> {
+        let recent = self.recent.lock().expect("blockhash lock");
+        recent
+            .current
+            .filter(|(_, _, fetched)| fetched.elapsed() < BLOCKHASH_REUSE)
+            .map(|(hash, last_valid, _)| (hash, last_valid))
+    }
+
+    /// `instructions` (with this client's compute budget) signed with a recent
+    /// blockhash into a transaction whose signature this client has not signed
+    /// before, and the last block height at which it can land. The blockhash is read
+    /// at most once per [`BLOCKHASH_REUSE`]: one `getLatestBlockhash` per transaction
+    /// was a quarter of a busy worker's calls.
+    async fn sign(
+        &self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<(Transaction, u64)> {
+        let instructions = self.budget.apply(instructions);
+        let payer = signers[0].pubkey();
+        let mut repeated = None;
+        loop {
+            let (hash, last_valid) = match self.recent_blockhash() {
+                Some(recent) if Some(recent.0) != repeated => recent,
+                _ => {
+                    let (hash, last_valid) = self.latest_blockhash().await?;
+                    if Some(hash) == repeated {
+                        // The same transaction again, and no newer block yet.
+                        tokio::time::sleep(REPEAT_WAIT).await;
+                        continue;
+                    }
+                    let mut recent = self.recent.lock().expect("blockhash lock");
+                    recent.current = Some((hash, last_valid, Instant::now()));
+                    (hash, last_valid)
+                }
+            };
+            let tx = Transaction::new_signed_with_payer(&instructions, Some(&payer), signers, hash);
+            if self.recent.lock().expect("blockhash lock").record(hash, tx.signatures[0]) {
+                return Ok((tx, last_valid));
+            }
+            repeated = Some(hash);
+        }
+    }
+
     /// Preflight at the client's commitment: a program error comes back at once.
     fn send_config(&self) -> RpcSendTransactionConfig {
         RpcSendTransactionConfig {
@@ -273,15 +358,20 @@ impl IgnisClient {
 
     /// The raw account, or `None` if there is none.
     pub async fn account_data(&self, address: &Pubkey) -> Result<Option<Vec<u8>>> {
+        Ok(self.accounts_data(std::slice::from_ref(address)).await?.pop().flatten())
+    }
+
+    /// Several raw accounts in one `getMultipleAccounts` (at most 100), in the order
+    /// asked; `None` where there is none.
+    pub async fn accounts_data(&self, addresses: &[Pubkey]) -> Result<Vec<Option<Vec<u8>>>> {
         // Not `get_account_*`: the RPC client rewrites their transport errors into an
         // AccountNotFound sentence, which would hide that nothing answered.
-        let addresses = [*address];
         let response = self
             .call(|| {
-                self.rpc.get_multiple_accounts_with_commitment(&addresses, self.rpc.commitment())
+                self.rpc.get_multiple_accounts_with_commitment(addresses, self.rpc.commitment())
             })
             .await?;
-        Ok(response.value.into_iter().next().flatten().map(|account| account.data))
+        Ok(response.value.into_iter().map(|account| account.map(|a| a.data)).collect())
     }
 
     /// Decodes the program account of type `T` at `address`, if there is one.
@@ -302,18 +392,51 @@ impl IgnisClient {
     /// The cluster's slot and unix time, from the Clock sysvar: deadlines are judged by
     /// the chain's time, never the local one.
     pub async fn clock(&self) -> Result<(u64, i64)> {
-        let address =
-            <anchor_lang::prelude::Clock as anchor_lang::solana_program::sysvar::SysvarId>::id();
-        let data = self
-            .account_data(&address)
-            .await?
-            .ok_or(ClientError::NotFound { what: "Clock sysvar", address })?;
-        // Clock: slot, epoch_start_timestamp, epoch, leader_schedule_epoch, unix_timestamp.
-        let word = |at: usize| data.get(at..at + 8).and_then(|b| <[u8; 8]>::try_from(b).ok());
-        match (word(0), word(32)) {
-            (Some(slot), Some(unix)) => Ok((u64::from_le_bytes(slot), i64::from_le_bytes(unix))),
-            _ => Err(ClientError::Decode { what: "Clock sysvar", address }),
-        }
+        let address = clock_sysvar();
+        parse_clock(self.account_data(&address).await?)
+    }
+
+    /// The protocol clock now ([`Config::clock_at`] of the chain's time, so that a
+    /// pause counts) and the config it was judged by, in one `getMultipleAccounts`.
+    pub async fn protocol_clock(&self) -> Result<(Config, i64)> {
+        let (config, now, _) = self.protocol_clock_reading(None).await?;
+        Ok((config, now))
+    }
+
+    /// [`Self::protocol_clock`] and the program account `T` at `address`, in the same
+    /// read: a worker checks deadlines on every job, and separate reads cost the cluster
+    /// a call each.
+    pub async fn protocol_clock_and<T: AccountDeserialize + Discriminator>(
+        &self,
+        address: &Pubkey,
+    ) -> Result<(Config, i64, Option<T>)> {
+        let (config, now, data) = self.protocol_clock_reading(Some(*address)).await?;
+        let account = match data {
+            Some(bytes) if !bytes.is_empty() => {
+                let what = short_type_name::<T>();
+                Some(decode(&bytes).map_err(|_| ClientError::Decode { what, address: *address })?)
+            }
+            _ => None,
+        };
+        Ok((config, now, account))
+    }
+
+    async fn protocol_clock_reading(
+        &self,
+        extra: Option<Pubkey>,
+    ) -> Result<(Config, i64, Option<Vec<u8>>)> {
+        let config_address = pda::config();
+        let mut addresses = vec![config_address, clock_sysvar()];
+        addresses.extend(extra);
+        let mut data = self.accounts_data(&addresses).await?.into_iter();
+        let config: Config = match data.next().flatten() {
+            Some(bytes) => decode(&bytes)
+                .map_err(|_| ClientError::Decode { what: "config", address: config_address })?,
+            None => return Err(ClientError::NotFound { what: "config", address: config_address }),
+        };
+        let (_, unix) = parse_clock(data.next().flatten())?;
+        let now = config.clock_at(unix);
+        Ok((config, now, data.next().flatten()))
     }
 
     /// Every shard, in index order (one `getMultipleAccounts`).
@@ -408,16 +531,13 @@ impl IgnisClient {
         instructions: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<Signature> {
-        let payer = signers[0].pubkey();
-        let instructions = self.budget.apply(instructions);
         for _ in 0..MAX_BLOCKHASH_ATTEMPTS {
-            let (blockhash, last_valid_height) = self.latest_blockhash().await?;
-            let tx =
-                Transaction::new_signed_with_payer(&instructions, Some(&payer), signers, blockhash);
+            let (tx, last_valid_height) = self.sign(instructions, signers).await?;
             let signature = tx.signatures[0];
             let config = self.send_config();
             // A program error shows in preflight: no point retrying that.
             self.broadcast(&tx, config).await?;
+            let mut broadcast_at = std::time::Instant::now();
             for attempt in 0.. {
                 tokio::time::sleep(poll_delay(attempt)).await;
                 let signatures = [signature];
@@ -428,6 +548,9 @@ impl IgnisClient {
                     Some(result) => return result.map(|()| signature),
                     // Seen and on its way: only an unseen one may need re-broadcasting.
                     None if seen => continue,
+                    // Unseen for a moment is the normal wait for the leader; only a
+                    // transaction still unseen after a while may have been dropped.
+                    None if broadcast_at.elapsed() < REBROADCAST_AFTER => continue,
                     None => {}
                 }
                 let height = self
@@ -442,6 +565,7 @@ impl IgnisClient {
                 if let Err(err) = self.rpc.send_transaction_with_config(&tx, config).await {
                     tracing::debug!(%signature, %err, "re-broadcast failed; still polling");
                 }
+                broadcast_at = std::time::Instant::now();
             }
         }
         Err(ClientError::NotConfirmed { attempts: MAX_BLOCKHASH_ATTEMPTS })
@@ -449,7 +573,7 @@ impl IgnisClient {
 
     /// A [`Pipeline`] for sending many transactions without a round trip each.
     pub fn pipeline(&self) -> Pipeline<'_> {
-        Pipeline { client: self, blockhash: None, sent: vec![] }
+        Pipeline { client: self, sent: vec![] }
     }
 
     /// Waits until every signature is confirmed. A failed transaction is the error; one
@@ -495,7 +619,6 @@ impl IgnisClient {
 /// been executed.
 pub struct Pipeline<'a> {
     client: &'a IgnisClient,
-    blockhash: Option<(solana_hash::Hash, u64, std::time::Instant)>,
     sent: Vec<(Signature, u64)>,
 }
 
@@ -507,22 +630,7 @@ impl Pipeline<'_> {
         signers: &[&Keypair],
     ) -> Result<Signature> {
         let client = self.client;
-        let (blockhash, last_valid) = match self.blockhash {
-            Some((hash, last_valid, fetched)) if fetched.elapsed() < BLOCKHASH_REUSE => {
-                (hash, last_valid)
-            }
-            _ => {
-                let (hash, last_valid) = client.latest_blockhash().await?;
-                self.blockhash = Some((hash, last_valid, std::time::Instant::now()));
-                (hash, last_valid)
-            }
-        };
-        let tx = Transaction::new_signed_with_payer(
-            &client.budget.apply(instructions),
-            Some(&signers[0].pubkey()),
-            signers,
-            blockhash,
-        );
+        let (tx, last_valid) = client.sign(instructions, signers).await?;
         let signature = client.broadcast(&tx, client.send_config()).await?;
         self.sent.push((signature, last_valid));
         Ok(signature)
@@ -533,6 +641,22 @@ impl Pipeline<'_> {
         let signatures = self.sent.iter().map(|(signature, _)| *signature).collect();
         self.client.confirm_all(self.sent).await?;
         Ok(signatures)
+    }
+}
+
+fn clock_sysvar() -> Pubkey {
+    <anchor_lang::prelude::Clock as anchor_lang::solana_program::sysvar::SysvarId>::id()
+}
+
+/// Slot and unix time from the Clock sysvar's bytes (slot, epoch_start_timestamp,
+/// epoch, leader_schedule_epoch, unix_timestamp).
+fn parse_clock(data: Option<Vec<u8>>) -> Result<(u64, i64)> {
+    let address = clock_sysvar();
+    let data = data.ok_or(ClientError::NotFound { what: "Clock sysvar", address })?;
+    let word = |at: usize| data.get(at..at + 8).and_then(|b| <[u8; 8]>::try_from(b).ok());
+    match (word(0), word(32)) {
+        (Some(slot), Some(unix)) => Ok((u64::from_le_bytes(slot), i64::from_le_bytes(unix))),
+        _ => Err(ClientError::Decode { what: "Clock sysvar", address }),
     }
 }
 

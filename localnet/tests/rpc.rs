@@ -144,6 +144,43 @@ fn shutdown_frees_the_ports() {
     RpcClient::new(again.rpc_url()).get_slot().unwrap();
 }
 
+/// `IgnisClient` signs its sends with one blockhash for a second; the same transfer
+/// sent again in that second (one after the other, at once, or pipelined) would be the
+/// same transaction, which the cluster runs once. Each send must still be a transfer.
+#[test]
+fn identical_transfers_sent_back_to_back_are_each_executed() {
+    let localnet = Localnet::start(free_ports()).unwrap();
+    let rpc = RpcClient::new_with_commitment(localnet.rpc_url(), CommitmentConfig::confirmed());
+    let payer = Keypair::new();
+    let airdrop = rpc.request_airdrop(&payer.pubkey(), 10 * SOL).unwrap();
+    rpc.poll_for_signature(&airdrop).unwrap();
+    let recipient = Pubkey::new_unique();
+    let transfer =
+        [solana_system_interface::instruction::transfer(&payer.pubkey(), &recipient, SOL / 10)];
+
+    let client = ignis_client::rpc::IgnisClient::new(localnet.rpc_url());
+    let signer = [&payer];
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let signatures = runtime.block_on(async {
+        let mut signatures = vec![];
+        for _ in 0..2 {
+            signatures.push(client.send(&transfer, &signer).await.unwrap());
+        }
+        let (a, b) = tokio::join!(client.send(&transfer, &signer), client.send(&transfer, &signer));
+        signatures.extend([a.unwrap(), b.unwrap()]);
+        let mut pipeline = client.pipeline();
+        for _ in 0..2 {
+            pipeline.send(&transfer, &signer).await.unwrap();
+        }
+        signatures.extend(pipeline.confirm().await.unwrap());
+        signatures
+    });
+    let distinct: std::collections::HashSet<_> = signatures.iter().collect();
+    assert_eq!(distinct.len(), 6, "six sends, six transactions");
+    assert_eq!(rpc.get_balance(&recipient).unwrap(), 6 * SOL / 10);
+    localnet.shutdown().unwrap();
+}
+
 /// Where surfpool is laxer than agave, the localnet answers as agave does: a client
 /// tested here must not break on devnet.
 #[test]
