@@ -1,6 +1,9 @@
 //! This worker's identity on chain and the calls it makes, with retries.
 
-use std::time::Duration;
+use std::{
+    sync::Mutex,
+    time::{Duration, Instant},
+};
 
 use anchor_lang::{error::ErrorCode as AnchorError, prelude::Pubkey};
 use anyhow::{anyhow, bail, Context, Result};
@@ -27,7 +30,23 @@ pub struct Node {
     pub worker: Pubkey,
     /// The operator's IGN account, where rewards are paid.
     pub payout: Pubkey,
+    /// The last [`Node::deadline_view`] and when it was read.
+    deadline_view: Mutex<Option<(DeadlineView, Instant)>>,
 }
+
+/// What a worker judges its deadlines by: the config, the protocol clock and its own
+/// `Worker` account, read together.
+#[derive(Clone)]
+pub struct DeadlineView {
+    pub config: Config,
+    pub now: i64,
+    pub worker: Option<Worker>,
+}
+
+/// How long a [`DeadlineView`] is reused. The chain's clock counts whole seconds, so
+/// one read a second is as fresh as the worker's decisions can use, where a read per
+/// job made deadline checks the largest share of a busy worker's calls.
+const DEADLINE_VIEW_REUSE: Duration = Duration::from_secs(1);
 
 impl Node {
     /// Connects, loads the protocol config and makes sure the payout account exists.
@@ -44,8 +63,14 @@ impl Node {
         let protocol = Protocol::from_config(&config);
         let me = operator.pubkey();
         let payout = token::associated_account(&me, &config.mint, &config.token_program);
-        let node =
-            Node { client, worker: ignis_client::pda::worker(&me), payout, protocol, operator };
+        let node = Node {
+            client,
+            worker: ignis_client::pda::worker(&me),
+            payout,
+            protocol,
+            operator,
+            deadline_view: Mutex::default(),
+        };
         if node.client.account_data(&payout).await?.is_none() {
             let create =
                 token::create_associated_account(&me, &me, &config.mint, &config.token_program);
@@ -59,6 +84,22 @@ impl Node {
         instructions: &[anchor_lang::solana_program::instruction::Instruction],
     ) -> Result<(), ClientError> {
         self.client.send(instructions, &[&self.operator]).await.map(|_| ())
+    }
+
+    /// The config, the protocol clock and this worker's account, in one read at most
+    /// once every [`DEADLINE_VIEW_REUSE`]; advisory (the program judges every deadline
+    /// itself), so a second-old view is good enough.
+    pub async fn deadline_view(&self) -> Result<DeadlineView, ClientError> {
+        if let Some((view, read_at)) = &*self.deadline_view.lock().expect("deadline view lock") {
+            if read_at.elapsed() < DEADLINE_VIEW_REUSE {
+                return Ok(view.clone());
+            }
+        }
+        let read_at = Instant::now();
+        let (config, now, worker) = self.client.protocol_clock_and::<Worker>(&self.worker).await?;
+        let view = DeadlineView { config, now, worker };
+        *self.deadline_view.lock().expect("deadline view lock") = Some((view.clone(), read_at));
+        Ok(view)
     }
 
     pub fn operator_key(&self) -> Pubkey {

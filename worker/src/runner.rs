@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     fault,
     journal::{Entry, Journal, Progress},
-    node::{job_is_gone, Node},
+    node::{job_is_gone, DeadlineView, Node},
 };
 
 /// How often a long search saves where it is, logs progress, and checks that the job
@@ -209,14 +209,10 @@ impl Runtime {
         if job.assignments[index].committed || self.entry(job)?.is_some() {
             return Ok(false);
         }
-        let (Ok(config), Ok((_, unix)), Ok(Some(worker))) = (
-            self.node.client.config().await,
-            self.node.client.clock().await,
-            self.node.worker_account().await,
-        ) else {
+        let Ok(DeadlineView { now, worker: Some(worker), .. }) = self.node.deadline_view().await
+        else {
             return Ok(false);
         };
-        let now = config.clock_at(unix);
         if now > job.decline_deadline(index) {
             return Ok(false);
         }
@@ -488,11 +484,7 @@ impl Runtime {
                 Ok(inputs) => return Ok(inputs),
                 Err(InputProblem::Invalid(why)) => return Err(why),
                 Err(InputProblem::Unavailable(why)) => {
-                    let now =
-                        match (self.node.client.config().await, self.node.client.clock().await) {
-                            (Ok(config), Ok((_, unix))) => Some(config.clock_at(unix)),
-                            _ => None,
-                        };
+                    let now = self.node.deadline_view().await.ok().map(|view| view.now);
                     if decline_by.zip(now).is_none_or(|(by, now)| now >= by) {
                         return Err(format!(
                             "{why}; still unavailable as the decline window closes"
@@ -597,14 +589,11 @@ impl Runtime {
             // The program's rule for when the reveal phase has begun.
             let open = match job.status {
                 JobStatus::Revealing => true,
-                _ => match (self.node.client.config().await, self.node.client.clock().await) {
-                    (Ok(config), Ok((_, unix))) => job
-                        .reveal_deadline_at(
-                            config.clock_at(unix),
-                            config.params.reveal_window_seconds,
-                        )
+                _ => match self.node.deadline_view().await {
+                    Ok(view) => job
+                        .reveal_deadline_at(view.now, view.config.params.reveal_window_seconds)
                         .is_some(),
-                    _ => false,
+                    Err(_) => false,
                 },
             };
             if open {
