@@ -120,6 +120,7 @@ pub struct IgnisClient {
     url: String,
     budget: ComputeBudget,
     recent: Mutex<RecentBlockhash>,
+    skip_preflight: bool,
 }
 
 /// The blockhash this client's sends share for [`BLOCKHASH_REUSE`], and what it signed
@@ -206,12 +207,28 @@ impl IgnisClient {
     pub fn new(url: impl Into<String>) -> Self {
         let url = url.into();
         let rpc = RpcClient::new_with_commitment(url.clone(), CommitmentConfig::confirmed());
-        IgnisClient { rpc, url, budget: ComputeBudget::default(), recent: Mutex::default() }
+        IgnisClient {
+            rpc,
+            url,
+            budget: ComputeBudget::default(),
+            recent: Mutex::default(),
+            skip_preflight: false,
+        }
     }
 
     /// This client with `budget` on every transaction it sends.
     pub fn with_compute_budget(mut self, budget: ComputeBudget) -> Self {
         self.budget = budget;
+        self
+    }
+
+    /// This client sending without preflight: the cluster runs each transaction once,
+    /// not simulated first, and a program error comes back from the signature status
+    /// (the same named error) after the transaction landed, paying its fee. For
+    /// services whose transactions are built from state they just read (the worker,
+    /// the orchestrator); people are better served by preflight's free refusal.
+    pub fn with_skip_preflight(mut self, skip: bool) -> Self {
+        self.skip_preflight = skip;
         self
     }
 
@@ -316,9 +333,11 @@ impl IgnisClient {
         }
     }
 
-    /// Preflight at the client's commitment: a program error comes back at once.
+    /// Preflight at the client's commitment, so that a program error comes back at
+    /// once, unless this client skips it ([`Self::with_skip_preflight`]).
     fn send_config(&self) -> RpcSendTransactionConfig {
         RpcSendTransactionConfig {
+            skip_preflight: self.skip_preflight,
             preflight_commitment: Some(self.rpc.commitment().commitment),
             ..RpcSendTransactionConfig::default()
         }
@@ -535,7 +554,8 @@ impl IgnisClient {
             let (tx, last_valid_height) = self.sign(instructions, signers).await?;
             let signature = tx.signatures[0];
             let config = self.send_config();
-            // A program error shows in preflight: no point retrying that.
+            // A program error shows in preflight (or in the status when skipped): no
+            // point retrying that.
             self.broadcast(&tx, config).await?;
             let mut broadcast_at = std::time::Instant::now();
             for attempt in 0.. {

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use anchor_lang::{prelude::Pubkey, solana_program::instruction::Instruction};
-use ignis_client::rpc::{ClientError, ComputeBudget, IgnisClient};
+use ignis_client::rpc::{ClientError, IgnisClient};
 use solana_account_decoder_client_types::UiAccountEncoding;
 use solana_keypair::Keypair;
 use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
@@ -58,10 +58,12 @@ pub struct Snapshot {
 }
 
 impl Chain {
-    pub fn new(url: &str, budget: ComputeBudget, keypair: Keypair, fee_payers: usize) -> Self {
-        let fee_payers = self::fee_payers(&keypair, fee_payers);
+    pub fn new(config: &crate::config::Config, keypair: Keypair) -> Self {
+        let fee_payers = self::fee_payers(&keypair, config.fee_payers);
         Chain {
-            client: IgnisClient::new(url).with_compute_budget(budget),
+            client: IgnisClient::new(&config.url)
+                .with_compute_budget(config.budget)
+                .with_skip_preflight(!config.preflight),
             keypair,
             fee_payers,
             next_payer: AtomicUsize::new(0),

@@ -158,7 +158,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
              pass the orchestrator's key with --keypair FILE (or IGNIS_KEYPAIR), or create one with `ignis keygen`"
         )
     })?;
-    let chain = chain::Chain::new(&config.url, config.budget, keypair, config.fee_payers);
+    let chain = chain::Chain::new(&config, keypair);
     let program_config = match chain.client.config().await {
         Ok(config) => config,
         Err(ClientError::Rpc { .. }) => bail!(

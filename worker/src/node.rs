@@ -50,8 +50,14 @@ const DEADLINE_VIEW_REUSE: Duration = Duration::from_secs(1);
 
 impl Node {
     /// Connects, loads the protocol config and makes sure the payout account exists.
-    pub async fn connect(url: &str, budget: ComputeBudget, operator: Keypair) -> Result<Self> {
-        let client = IgnisClient::new(url).with_compute_budget(budget);
+    pub async fn connect(
+        url: &str,
+        budget: ComputeBudget,
+        skip_preflight: bool,
+        operator: Keypair,
+    ) -> Result<Self> {
+        let client =
+            IgnisClient::new(url).with_compute_budget(budget).with_skip_preflight(skip_preflight);
         let config: Config = match client.config().await {
             Ok(config) => config,
             Err(ClientError::NotFound { .. }) => {

@@ -55,7 +55,13 @@ pub async fn run(config: RunConfig, shutdown: CancellationToken) -> Result<()> {
     let mut attempt = 1;
     let (node, worker) = loop {
         let started = async {
-            let node = Node::connect(&config.url, config.budget, operator.insecure_clone()).await?;
+            let node = Node::connect(
+                &config.url,
+                config.budget,
+                !config.preflight,
+                operator.insecure_clone(),
+            )
+            .await?;
             let worker = node.ensure_registered(backend.info(), hashrate, register).await?;
             anyhow::Ok((node, worker))
         };
