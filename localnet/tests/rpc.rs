@@ -181,6 +181,33 @@ fn identical_transfers_sent_back_to_back_are_each_executed() {
     localnet.shutdown().unwrap();
 }
 
+/// A refusal comes back as the same named program error with or without preflight;
+/// without it, the transaction lands and pays its fee.
+#[test]
+fn a_refusal_without_preflight_is_the_same_named_error_and_costs_the_fee() {
+    use anchor_lang::error::ErrorCode;
+    use ignis_client::rpc::IgnisClient;
+    let localnet = Localnet::start(free_ports()).unwrap();
+    let rpc = RpcClient::new_with_commitment(localnet.rpc_url(), CommitmentConfig::confirmed());
+    let payer = Keypair::new();
+    let airdrop = rpc.request_airdrop(&payer.pubkey(), SOL).unwrap();
+    rpc.poll_for_signature(&airdrop).unwrap();
+    // No protocol here: a heartbeat finds no config account.
+    let heartbeat = [ignis_client::instructions::heartbeat(payer.pubkey())];
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut fees = vec![];
+    for skip in [false, true] {
+        let client = IgnisClient::new(localnet.rpc_url()).with_skip_preflight(skip);
+        let before = rpc.get_balance(&payer.pubkey()).unwrap();
+        let err = runtime.block_on(client.send(&heartbeat, &[&payer])).unwrap_err();
+        let code = err.program_error().map(|info| info.code);
+        assert_eq!(code, Some(ErrorCode::AccountNotInitialized as u32), "skip {skip}: {err}");
+        fees.push(before - rpc.get_balance(&payer.pubkey()).unwrap());
+    }
+    assert_eq!(fees, [0, 5_000], "preflight's refusal is free; a landed one pays the base fee");
+    localnet.shutdown().unwrap();
+}
+
 /// Where surfpool is laxer than agave, the localnet answers as agave does: a client
 /// tested here must not break on devnet.
 #[test]
