@@ -41,6 +41,13 @@ fn send(rpc: &RpcClient, instructions: &[Instruction], signers: &[&Keypair]) {
     rpc.send_and_confirm_transaction(&tx).unwrap();
 }
 
+/// A new key holding `lamports`, airdropped and confirmed.
+fn funded_key(rpc: &RpcClient, lamports: u64) -> Keypair {
+    let key = Keypair::new();
+    rpc.poll_for_signature(&rpc.request_airdrop(&key.pubkey(), lamports).unwrap()).unwrap();
+    key
+}
+
 /// The Clock sysvar is five 8-byte little-endian fields; `unix_timestamp` is the last.
 fn unix_timestamp(rpc: &RpcClient) -> i64 {
     let data = rpc.get_account(&Clock::id()).unwrap().data;
@@ -52,9 +59,7 @@ fn ignis_over_json_rpc() {
     let localnet = Localnet::start(free_ports()).unwrap();
     let rpc = RpcClient::new_with_commitment(localnet.rpc_url(), CommitmentConfig::confirmed());
 
-    let admin = Keypair::new();
-    let airdrop = rpc.request_airdrop(&admin.pubkey(), 10 * SOL).unwrap();
-    rpc.poll_for_signature(&airdrop).unwrap();
+    let admin = funded_key(&rpc, 10 * SOL);
     assert_eq!(rpc.get_balance(&admin.pubkey()).unwrap(), 10 * SOL);
 
     // The IGN mint, with the admin as its mint authority: `initialize` takes it over.
@@ -151,9 +156,7 @@ fn shutdown_frees_the_ports() {
 fn identical_transfers_sent_back_to_back_are_each_executed() {
     let localnet = Localnet::start(free_ports()).unwrap();
     let rpc = RpcClient::new_with_commitment(localnet.rpc_url(), CommitmentConfig::confirmed());
-    let payer = Keypair::new();
-    let airdrop = rpc.request_airdrop(&payer.pubkey(), 10 * SOL).unwrap();
-    rpc.poll_for_signature(&airdrop).unwrap();
+    let payer = funded_key(&rpc, 10 * SOL);
     let recipient = Pubkey::new_unique();
     let transfer =
         [solana_system_interface::instruction::transfer(&payer.pubkey(), &recipient, SOL / 10)];
@@ -189,9 +192,7 @@ fn a_refusal_without_preflight_is_the_same_named_error_and_costs_the_fee() {
     use ignis_client::rpc::IgnisClient;
     let localnet = Localnet::start(free_ports()).unwrap();
     let rpc = RpcClient::new_with_commitment(localnet.rpc_url(), CommitmentConfig::confirmed());
-    let payer = Keypair::new();
-    let airdrop = rpc.request_airdrop(&payer.pubkey(), SOL).unwrap();
-    rpc.poll_for_signature(&airdrop).unwrap();
+    let payer = funded_key(&rpc, SOL);
     // No protocol here: a heartbeat finds no config account.
     let heartbeat = [ignis_client::instructions::heartbeat(payer.pubkey())];
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -220,8 +221,7 @@ fn versioned_transactions_and_oversized_requests_are_refused_as_on_a_real_node()
     };
     let localnet = Localnet::start(free_ports()).unwrap();
     let rpc = RpcClient::new_with_commitment(localnet.rpc_url(), CommitmentConfig::confirmed());
-    let payer = Keypair::new();
-    rpc.poll_for_signature(&rpc.request_airdrop(&payer.pubkey(), SOL).unwrap()).unwrap();
+    let payer = funded_key(&rpc, SOL);
 
     let transfer = solana_system_interface::instruction::transfer(
         &payer.pubkey(),

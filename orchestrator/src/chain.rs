@@ -63,7 +63,7 @@ impl Chain {
         Chain {
             client: IgnisClient::new(&config.url)
                 .with_compute_budget(config.budget)
-                .with_skip_preflight(!config.preflight),
+                .with_skip_preflight(!config.preflight.on),
             keypair,
             fee_payers,
             next_payer: AtomicUsize::new(0),

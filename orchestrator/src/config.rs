@@ -21,13 +21,8 @@ pub struct Config {
     pub keypair: String,
     #[command(flatten)]
     pub budget: ignis_client::rpc::ComputeBudget,
-    /// Send with preflight: the RPC node simulates each transaction first and refuses
-    /// a failing one for free. Off by default: this service's transactions are built
-    /// from state it just read, a refusal costs only the base fee (5,000 lamports) and
-    /// comes back as the same named error, and skipping the simulation halves a node's
-    /// work per transaction (about 14% more lifecycles/s on the localnet, README).
-    #[arg(long, env = "IGNIS_PREFLIGHT")]
-    pub preflight: bool,
+    #[command(flatten)]
+    pub preflight: ignis_client::rpc::Preflight,
 
     /// Where the HTTP API and /metrics listen (port 0 picks a free one).
     #[arg(long, env = "IGNIS_API_ADDR", default_value = "127.0.0.1:8080")]
@@ -118,7 +113,7 @@ impl Config {
             ws_url: None,
             keypair: keypair.into(),
             budget: Default::default(),
-            preflight: false,
+            preflight: Default::default(),
             api_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             poll_ms: 1_000,
             resync_ms: 5_000,

@@ -6,23 +6,22 @@
 //! an error.
 
 use anyhow::Result;
-use ignis::{errors::IgnisError, state::Job};
+use ignis::{
+    errors::IgnisError,
+    state::{Job, Worker},
+};
 use ignis_client::{instructions, rpc::ClientError};
 
 use crate::node::Node;
 
 /// The jobs this worker claimed now (none while an orchestrator is heard from).
 pub async fn claim_open_jobs(node: &Node) -> Result<Vec<Job>> {
-    let config = node.client.config().await?;
-    let (_, wall_now) = node.client.clock().await?;
-    let now = config.clock_at(wall_now);
+    let (config, now, worker) = node.client.protocol_clock_and::<Worker>(&node.worker).await?;
     if config.check_orchestrator_silent(now).is_err() {
         return Ok(vec![]);
     }
     let me = node.operator_key();
-    let (Some(mut worker), Some(stake)) =
-        (node.worker_account().await?, node.client.stake(&me).await?)
-    else {
+    let (Some(mut worker), Some(stake)) = (worker, node.client.stake(&me).await?) else {
         return Ok(vec![]);
     };
     // An ineligible worker need not list the open jobs at all.

@@ -38,13 +38,8 @@ pub struct RunConfig {
     pub keypair: String,
     #[command(flatten)]
     pub budget: ignis_client::rpc::ComputeBudget,
-    /// Send with preflight: the RPC node simulates each transaction first and refuses
-    /// a failing one for free. Off by default: this service's transactions are built
-    /// from state it just read, a refusal costs only the base fee (5,000 lamports) and
-    /// comes back as the same named error, and skipping the simulation halves a node's
-    /// work per transaction (about 14% more lifecycles/s on the localnet, README).
-    #[arg(long, env = "IGNIS_PREFLIGHT")]
-    pub preflight: bool,
+    #[command(flatten)]
+    pub preflight: ignis_client::rpc::Preflight,
     /// The orchestrators' APIs, where single-replica kernel outputs are uploaded for
     /// verification: repeat the flag (or separate with commas) for standbys; the
     /// first that takes the upload is enough.
@@ -88,7 +83,7 @@ impl RunConfig {
             url: url.into(),
             keypair: keypair.into(),
             budget: Default::default(),
-            preflight: false,
+            preflight: Default::default(),
             ws_url: None,
             orchestrator: vec![],
             backend: BackendChoice::Auto,

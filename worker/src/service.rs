@@ -58,7 +58,7 @@ pub async fn run(config: RunConfig, shutdown: CancellationToken) -> Result<()> {
             let node = Node::connect(
                 &config.url,
                 config.budget,
-                !config.preflight,
+                !config.preflight.on,
                 operator.insecure_clone(),
             )
             .await?;
