@@ -702,6 +702,26 @@ fn is_transient(err: &RpcError) -> bool {
     }
 }
 
+/// Largest serialized transaction the cluster accepts.
+pub const PACKET_DATA_SIZE: usize = 1232;
+
+/// Serialized size of a transaction carrying `instructions` and paid by `payer`, with
+/// every signature it needs: what senders that pack several instructions into one
+/// transaction check against [`PACKET_DATA_SIZE`].
+pub fn transaction_size(payer: &Pubkey, instructions: &[Instruction]) -> usize {
+    let tx = Transaction::new_with_payer(instructions, Some(payer));
+    let signatures = usize::from(tx.message.header.num_required_signatures);
+    short_vec_len(signatures) + 64 * signatures + tx.message.serialize().len()
+}
+
+fn short_vec_len(n: usize) -> usize {
+    match n {
+        0..=0x7f => 1,
+        0x80..=0x3fff => 2,
+        _ => 3,
+    }
+}
+
 /// A memcmp filter on account data at `offset` bytes after Anchor's 8-byte
 /// discriminator (e.g. `Job::poster` sits right after the 8-byte id).
 pub fn memcmp_after_discriminator(offset: usize, bytes: &[u8]) -> Memcmp {

@@ -9,12 +9,8 @@ use solana_account_decoder_client_types::UiAccountEncoding;
 use solana_keypair::Keypair;
 use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
 use solana_signer::Signer;
-use solana_transaction::Transaction;
 
 use crate::metrics::Metrics;
-
-/// Largest serialized transaction the cluster accepts.
-pub const PACKET_DATA_SIZE: usize = 1232;
 
 pub struct Chain {
     pub client: IgnisClient,
@@ -185,21 +181,6 @@ impl Chain {
             .filter_map(|(address, account)| Some((address, account.data.decode()?)))
             .collect();
         Ok(Snapshot { slot, accounts })
-    }
-}
-
-/// Serialized size of a transaction carrying `instructions`, signed by `payer` alone.
-pub fn transaction_size(payer: &Pubkey, instructions: &[Instruction]) -> usize {
-    let tx = Transaction::new_with_payer(instructions, Some(payer));
-    let signatures = usize::from(tx.message.header.num_required_signatures);
-    short_vec_len(signatures) + 64 * signatures + tx.message.serialize().len()
-}
-
-fn short_vec_len(n: usize) -> usize {
-    match n {
-        0..=0x7f => 1,
-        0x80..=0x3fff => 2,
-        _ => 3,
     }
 }
 

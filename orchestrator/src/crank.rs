@@ -337,7 +337,7 @@ mod tests {
     use ignis_client::rpc::ComputeBudget;
 
     use super::*;
-    use crate::chain::{transaction_size, PACKET_DATA_SIZE};
+    use ignis_client::rpc::{transaction_size, PACKET_DATA_SIZE};
 
     #[test]
     fn a_batch_of_closes_fits_one_transaction_with_a_compute_budget() {

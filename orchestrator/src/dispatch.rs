@@ -12,14 +12,14 @@ use anchor_lang::prelude::Pubkey;
 use ignis::state::{Job, Worker};
 use ignis_client::{
     instructions::assign_job,
-    rpc::{ClientError, ComputeBudget},
+    rpc::{transaction_size, ClientError, ComputeBudget, PACKET_DATA_SIZE},
 };
 use rand::{rngs::StdRng, SeedableRng};
 use tokio::{sync::Semaphore, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    chain::{error_name, is_stale_read, transaction_size, PACKET_DATA_SIZE},
+    chain::{error_name, is_stale_read},
     index::Index,
     matcher::{weight, JobSpec, Match, Matcher, WorkerSpec},
     Shared,

@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod claim;
+pub mod coalesce;
 pub mod config;
 pub mod fault;
 pub mod follow;

@@ -22,6 +22,7 @@ use ignis_kernels::{
 use tokio_util::sync::CancellationToken;
 
 use crate::{
+    coalesce::Coalescer,
     fault,
     journal::{Entry, Journal, Progress},
     node::{job_is_gone, DeadlineView, Node},
@@ -34,7 +35,9 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 const RECHECK_EVERY: Duration = Duration::from_secs(10);
 
 pub struct Runtime {
-    pub node: Node,
+    pub node: Arc<Node>,
+    /// Sends the PoW submissions, several to a transaction when they are ready together.
+    submits: Coalescer,
     pub backend: Arc<dyn Backend>,
     pub journal: Journal,
     pub shutdown: CancellationToken,
@@ -112,7 +115,9 @@ impl Runtime {
         let operator = Arc::new(node.operator.insecure_clone());
         let blobs =
             orchestrators.iter().map(|url| BlobClient::new(url, operator.clone())).collect();
+        let node = Arc::new(node);
         Runtime {
+            submits: Coalescer::start(node.clone()),
             node,
             backend,
             journal,
@@ -197,7 +202,7 @@ impl Runtime {
             self.node.payout,
             nonce,
         );
-        self.settle(job.id, "submit_pow", self.node.send(&[submit]).await)
+        self.settle(job.id, "submit_pow", self.submits.send(submit).await)
     }
 
     /// Declines a fresh assignment (nothing found or committed yet) that this worker
