@@ -714,6 +714,34 @@ pub fn transaction_size(payer: &Pubkey, instructions: &[Instruction]) -> usize {
     short_vec_len(signatures) + 64 * signatures + tx.message.serialize().len()
 }
 
+/// Splits `items`, in order, into groups whose instructions (`instructions_of` each,
+/// behind `budget`'s) fit one transaction paid by `payer`: how every sender that
+/// batches (the orchestrator's assignments and closes, the worker's submissions) fills
+/// its transactions. An item too big to share a transaction gets one of its own.
+pub fn pack<T>(
+    payer: &Pubkey,
+    budget: &ComputeBudget,
+    items: impl IntoIterator<Item = T>,
+    instructions_of: impl Fn(&T) -> Vec<Instruction>,
+) -> Vec<Vec<T>> {
+    let mut groups = vec![];
+    let mut current: Vec<T> = vec![];
+    let mut instructions = budget.instructions();
+    for item in items {
+        let own = instructions_of(&item);
+        instructions.extend_from_slice(&own);
+        if !current.is_empty() && transaction_size(payer, &instructions) > PACKET_DATA_SIZE {
+            groups.push(std::mem::take(&mut current));
+            instructions = budget.apply(&own);
+        }
+        current.push(item);
+    }
+    if !current.is_empty() {
+        groups.push(current);
+    }
+    groups
+}
+
 fn short_vec_len(n: usize) -> usize {
     match n {
         0..=0x7f => 1,

@@ -17,6 +17,7 @@ use anchor_lang::prelude::Pubkey;
 use ignis::state::Ruling;
 use ignis_client::{
     instructions::{settlement_slashes, Protocol, SYNC_BATCH},
+    rpc::ComputeBudget,
     token,
 };
 use tokio::{sync::Semaphore, task::JoinSet};
@@ -39,8 +40,8 @@ pub enum Action {
     Finalize { job_id: u64, operators: Vec<Pubkey>, slashing: bool },
     /// Bond a stake deposit made in an earlier slot.
     Activate { owner: Pubkey },
-    /// Close a settled job past its retention; its rent goes to `poster`. Sent
-    /// [`CLOSE_BATCH`] to a transaction.
+    /// Close a settled job past its retention; its rent goes to `poster`. Sent as many
+    /// to a transaction as fit.
     Close { job_id: u64, poster: Pubkey },
     /// Hand shard `index`'s fees to the stakers, report its work and top its pool up.
     /// Sent `SYNC_BATCH` to a transaction, at most every [`SYNC_INTERVAL`] per shard.
@@ -56,10 +57,6 @@ pub const ACTIVATE_GRACE: Duration = Duration::from_secs(2);
 /// How often a shard with something to sync is synced: the longest a fee waits for
 /// the stakers, and a new deposit for bonding.
 pub const SYNC_INTERVAL: Duration = Duration::from_secs(5);
-
-/// `close_job`s per transaction: each adds the job and its poster (64 bytes of keys)
-/// to a transaction of at most 1,232 bytes.
-pub const CLOSE_BATCH: usize = 10;
 
 impl Action {
     pub fn kind(&self) -> &'static str {
@@ -190,6 +187,16 @@ pub fn instructions(
     }
 }
 
+/// Closes in as few transactions as fit them, paid by `payer`.
+fn close_batches(
+    protocol: &Protocol,
+    payer: &Pubkey,
+    budget: &ComputeBudget,
+    closes: Vec<Action>,
+) -> Vec<Vec<Action>> {
+    ignis_client::rpc::pack(payer, budget, closes, |close| instructions(protocol, payer, close))
+}
+
 #[derive(Clone, Copy)]
 struct Attempt {
     next: Instant,
@@ -269,8 +276,8 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
             protocol.map(|p| (p, due))
         };
         if let Some((protocol, due)) = due {
-            // Closes travel CLOSE_BATCH to a transaction, syncs SYNC_BATCH; every other
-            // action alone.
+            // Closes travel as many to a transaction as fit (jobs of one poster share
+            // its key), syncs SYNC_BATCH; every other action alone.
             let (closes, rest): (Vec<Action>, Vec<Action>) =
                 due.into_iter().partition(|a| matches!(a, Action::Close { .. }));
             let (syncs, singles): (Vec<Action>, Vec<Action>) =
@@ -278,7 +285,12 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
             let batches = singles
                 .into_iter()
                 .map(|action| vec![action])
-                .chain(closes.chunks(CLOSE_BATCH).map(<[Action]>::to_vec))
+                .chain(close_batches(
+                    &protocol,
+                    &shared.chain.some_payer(),
+                    &shared.chain.client.compute_budget(),
+                    closes,
+                ))
                 .chain(syncs.chunks(SYNC_BATCH).map(<[Action]>::to_vec));
             for batch in batches {
                 let (shared, backoff, sends) = (shared.clone(), backoff.clone(), sends.clone());
@@ -340,21 +352,32 @@ mod tests {
     use ignis_client::rpc::{transaction_size, PACKET_DATA_SIZE};
 
     #[test]
-    fn a_batch_of_closes_fits_one_transaction_with_a_compute_budget() {
+    fn closes_pack_as_many_as_fit_and_more_when_they_share_a_poster() {
         let protocol = Protocol::new(Pubkey::new_unique(), token::TOKEN_PROGRAM_ID);
         let payer = Pubkey::new_unique();
-        // Every job of another poster: the most distinct accounts a batch can have.
-        let closes: Vec<_> = (0..CLOSE_BATCH as u64)
-            .flat_map(|job_id| {
-                instructions(
-                    &protocol,
-                    &payer,
-                    &Action::Close { job_id, poster: Pubkey::new_unique() },
-                )
-            })
-            .collect();
         let budget = ComputeBudget { unit_price: Some(1), unit_limit: Some(1) };
-        let size = transaction_size(&payer, &budget.apply(&closes));
-        assert!(size <= PACKET_DATA_SIZE, "{CLOSE_BATCH} closes take {size} bytes");
+        let closes = |poster: &dyn Fn() -> Pubkey| -> Vec<Action> {
+            (0..100).map(|job_id| Action::Close { job_id, poster: poster() }).collect()
+        };
+        let sizes = |actions: Vec<Action>| -> Vec<usize> {
+            let batches = close_batches(&protocol, &payer, &budget, actions.clone());
+            assert_eq!(batches.concat(), actions, "every close once, in order");
+            for batch in &batches {
+                let ixs: Vec<_> =
+                    batch.iter().flat_map(|a| instructions(&protocol, &payer, a)).collect();
+                let size = transaction_size(&payer, &budget.apply(&ixs));
+                assert!(size <= PACKET_DATA_SIZE, "{} closes take {size} bytes", batch.len());
+            }
+            batches.iter().map(Vec::len).collect()
+        };
+        // Every job of another poster: the most distinct accounts a batch can have.
+        let distinct = sizes(closes(&Pubkey::new_unique));
+        let poster = Pubkey::new_unique();
+        let shared = sizes(closes(&|| poster));
+        assert!(distinct[0] >= 10, "{distinct:?}");
+        assert!(
+            shared[0] > distinct[0],
+            "one poster's closes share its key: {shared:?} vs {distinct:?}"
+        );
     }
 }

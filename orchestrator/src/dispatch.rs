@@ -12,7 +12,7 @@ use anchor_lang::prelude::Pubkey;
 use ignis::state::{Job, Worker};
 use ignis_client::{
     instructions::assign_job,
-    rpc::{transaction_size, ClientError, ComputeBudget, PACKET_DATA_SIZE},
+    rpc::{self, ClientError, ComputeBudget},
 };
 use rand::{rngs::StdRng, SeedableRng};
 use tokio::{sync::Semaphore, task::JoinSet};
@@ -204,21 +204,9 @@ pub fn pack(
     budget: &ComputeBudget,
     matches: &[Match],
 ) -> Vec<Vec<Match>> {
-    let mut batches: Vec<Vec<Match>> = vec![];
-    let mut current: Vec<Match> = vec![];
-    for m in matches {
-        current.push(*m);
-        let ixs: Vec<_> =
-            current.iter().map(|m| assign_job(*orchestrator, m.job_id, m.operator)).collect();
-        if transaction_size(payer, &budget.apply(&ixs)) > PACKET_DATA_SIZE && current.len() > 1 {
-            let last = current.pop().expect("just pushed");
-            batches.push(std::mem::replace(&mut current, vec![last]));
-        }
-    }
-    if !current.is_empty() {
-        batches.push(current);
-    }
-    batches
+    rpc::pack(payer, budget, matches.iter().copied(), |m| {
+        vec![assign_job(*orchestrator, m.job_id, m.operator)]
+    })
 }
 
 struct Dispatcher {
@@ -365,6 +353,8 @@ async fn send_batch(
 
 #[cfg(test)]
 mod tests {
+    use ignis_client::rpc::{transaction_size, PACKET_DATA_SIZE};
+
     use super::*;
 
     #[test]

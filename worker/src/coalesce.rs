@@ -11,7 +11,7 @@
 use std::{sync::Arc, time::Duration};
 
 use anchor_lang::solana_program::instruction::Instruction;
-use ignis_client::rpc::{transaction_size, ClientError, TransactionError, PACKET_DATA_SIZE};
+use ignis_client::rpc::{self, ClientError, TransactionError};
 use tokio::{
     sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore},
     task::JoinSet,
@@ -72,33 +72,16 @@ async fn run(node: Arc<Node>, mut pending: mpsc::UnboundedReceiver<Pending>) {
                 },
             }
         }
-        for batch in pack(&node, ready) {
+        let budget = node.client.compute_budget();
+        for batch in
+            rpc::pack(&node.operator_key(), &budget, ready, |p| vec![p.instruction.clone()])
+        {
             let permit = in_flight.clone().acquire_owned().await.expect("never closed");
             sends.spawn(send_batch(node.clone(), batch, permit));
         }
         while sends.try_join_next().is_some() {}
     }
     while sends.join_next().await.is_some() {}
-}
-
-/// Splits `ready` into transactions that each fit the packet size.
-fn pack(node: &Node, ready: Vec<Pending>) -> Vec<Vec<Pending>> {
-    let payer = node.operator_key();
-    let budget = node.client.compute_budget();
-    let mut batches: Vec<Vec<Pending>> = vec![];
-    let mut current: Vec<Pending> = vec![];
-    for next in ready {
-        current.push(next);
-        let instructions = budget.apply(&instructions_of(&current));
-        if current.len() > 1 && transaction_size(&payer, &instructions) > PACKET_DATA_SIZE {
-            let last = current.pop().expect("just pushed");
-            batches.push(std::mem::replace(&mut current, vec![last]));
-        }
-    }
-    if !current.is_empty() {
-        batches.push(current);
-    }
-    batches
 }
 
 fn instructions_of(batch: &[Pending]) -> Vec<Instruction> {
