@@ -202,6 +202,7 @@ impl Recording {
                         kind,
                         transactions: 0,
                         instructions: 0,
+                        cpis: 0,
                         accounts: vec![],
                     });
                     rows.len() - 1
@@ -210,6 +211,7 @@ impl Recording {
             let row = &mut rows[at];
             row.transactions += 1;
             row.instructions += tx.instructions.len();
+            row.cpis += tx.cpis;
             for (name, account) in &self.shared {
                 if tx.writable.contains(account) && !row.accounts.contains(name) {
                     row.accounts.push(name);
@@ -337,6 +339,7 @@ pub struct HotWrites {
     pub kind: String,
     pub transactions: usize,
     pub instructions: usize,
+    pub cpis: u64,
     pub accounts: Vec<&'static str>,
 }
 
@@ -353,17 +356,18 @@ pub fn report(recording: &Recording, assumptions: &[Assumption], copies: usize) 
     );
     let _ = writeln!(
         out,
-        "| transactions of | count | instructions per transaction | protocol-wide accounts written |"
+        "| transactions of | count | instructions per transaction | CPIs per instruction | protocol-wide accounts written |"
     );
-    let _ = writeln!(out, "|---|---:|---:|---|");
+    let _ = writeln!(out, "|---|---:|---:|---:|---|");
     for row in recording.hot_writes() {
         let accounts = if row.accounts.is_empty() { "-".into() } else { row.accounts.join(", ") };
         let _ = writeln!(
             out,
-            "| {} | {} | {:.1} | {accounts} |",
+            "| {} | {} | {:.1} | {:.1} | {accounts} |",
             row.kind,
             row.transactions,
-            row.instructions as f64 / row.transactions.max(1) as f64
+            row.instructions as f64 / row.transactions.max(1) as f64,
+            row.cpis as f64 / row.instructions.max(1) as f64
         );
     }
     let _ = writeln!(
