@@ -73,6 +73,49 @@ impl ClientError {
         self.program_error().and_then(|info| info.anchor())
     }
 
+    /// Whether the transaction provably did not land: it failed as a whole, or its
+    /// blockhash expired unseen. Otherwise (an RPC fault mid-confirmation) it may have.
+    pub fn nothing_landed(&self) -> bool {
+        matches!(
+            self,
+            ClientError::Program { .. }
+                | ClientError::Transaction(_)
+                | ClientError::NotConfirmed { .. }
+        )
+    }
+
+    /// An RPC fault described by `message`: the caller cannot know whether what it sent
+    /// landed, so it re-reads the chain before trying again.
+    pub fn rpc_fault(url: &str, message: String) -> ClientError {
+        use solana_rpc_client_api::client_error::ErrorKind;
+        ClientError::Rpc {
+            url: url.to_string(),
+            cause: Box::new(ErrorKind::Custom(message).into()),
+        }
+    }
+
+    /// The same failure again, for another instruction of the transaction that failed
+    /// (an RPC fault's cause keeps its message).
+    pub fn duplicate(&self) -> ClientError {
+        match self {
+            ClientError::Program { index, info } => {
+                ClientError::Program { index: *index, info: *info }
+            }
+            ClientError::Transaction(err) => ClientError::Transaction(err.clone()),
+            ClientError::Rpc { url, cause } => ClientError::rpc_fault(url, cause.to_string()),
+            ClientError::NotFound { what, address } => {
+                ClientError::NotFound { what, address: *address }
+            }
+            ClientError::Decode { what, address } => {
+                ClientError::Decode { what, address: *address }
+            }
+            ClientError::NotConfirmed { attempts } => {
+                ClientError::NotConfirmed { attempts: *attempts }
+            }
+            ClientError::BadAnswer(message) => ClientError::BadAnswer(message.clone()),
+        }
+    }
+
     fn from_transaction(err: TransactionError) -> Self {
         use solana_instruction_error::InstructionError::Custom;
         match err {
@@ -171,9 +214,11 @@ pub struct ComputeBudget {
         )
     )]
     pub unit_price: Option<u64>,
-    /// Compute-unit limit of every transaction sent (SetComputeUnitLimit; default: the
-    /// runtime's). The embedded localnet runs the program natively and charges it a
-    /// flat 1,000 units a call, so size this from a simulation on a real cluster.
+    /// Compute-unit limit per instruction sent (SetComputeUnitLimit; default: the
+    /// runtime's): a transaction asks for this times the instructions it carries (the
+    /// worker and the orchestrator pack several into one), at most the runtime's 1.4M.
+    /// The embedded localnet runs the program natively and charges it a flat 1,000
+    /// units a call, so size this from a simulation on a real cluster.
     #[cfg_attr(
         feature = "clap",
         arg(
@@ -200,20 +245,45 @@ pub struct Preflight {
     pub on: bool,
 }
 
+/// The most compute units the runtime gives one transaction.
+pub const MAX_COMPUTE_UNIT_LIMIT: u32 = 1_400_000;
+
 impl ComputeBudget {
-    /// The instructions that ask for this budget (none for the default).
-    pub fn instructions(&self) -> Vec<Instruction> {
-        use solana_compute_budget_interface::ComputeBudgetInstruction;
-        let limit = self.unit_limit.map(ComputeBudgetInstruction::set_compute_unit_limit);
-        let price = self.unit_price.map(ComputeBudgetInstruction::set_compute_unit_price);
-        limit.into_iter().chain(price).collect()
+    /// How many budget instructions go in front of every transaction (none for the
+    /// default).
+    pub fn len(&self) -> usize {
+        usize::from(self.unit_limit.is_some()) + usize::from(self.unit_price.is_some())
     }
 
-    /// `instructions` with this budget's in front.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `instructions` with this budget's in front, the unit limit scaled to their
+    /// number.
     pub fn apply(&self, instructions: &[Instruction]) -> Vec<Instruction> {
-        let mut all = self.instructions();
+        use solana_compute_budget_interface::ComputeBudgetInstruction;
+        let count = u32::try_from(instructions.len().max(1)).unwrap_or(u32::MAX);
+        let limit = self.unit_limit.map(|per_instruction| {
+            ComputeBudgetInstruction::set_compute_unit_limit(
+                per_instruction.saturating_mul(count).min(MAX_COMPUTE_UNIT_LIMIT),
+            )
+        });
+        let price = self.unit_price.map(ComputeBudgetInstruction::set_compute_unit_price);
+        let mut all: Vec<Instruction> = limit.into_iter().chain(price).collect();
         all.extend_from_slice(instructions);
         all
+    }
+
+    /// The most instructions one transaction may carry and still get its limit for
+    /// each.
+    pub fn max_instructions(&self) -> usize {
+        match self.unit_limit {
+            Some(per_instruction) if per_instruction > 0 => {
+                (MAX_COMPUTE_UNIT_LIMIT / per_instruction).max(1) as usize
+            }
+            _ => usize::MAX,
+        }
     }
 }
 
@@ -248,6 +318,26 @@ impl IgnisClient {
 
     pub fn compute_budget(&self) -> ComputeBudget {
         self.budget
+    }
+
+    /// Which of the instructions given to [`IgnisClient::send`] made `err`, if one did:
+    /// the index the cluster reports, less the compute-budget instructions this client
+    /// put in front of them. A sender of several instructions in one transaction uses it
+    /// to tell the refused one from those that were only rolled back with it. Running
+    /// out of compute units is the transaction's, not the instruction's that was running.
+    pub fn refused_instruction(&self, err: &ClientError) -> Option<usize> {
+        let index = match err {
+            ClientError::Transaction(TransactionError::InstructionError(
+                _,
+                InstructionError::ComputationalBudgetExceeded,
+            )) => return None,
+            ClientError::Program { index, .. }
+            | ClientError::Transaction(TransactionError::InstructionError(index, _)) => {
+                usize::from(*index)
+            }
+            _ => return None,
+        };
+        index.checked_sub(self.budget.len())
     }
 
     pub fn url(&self) -> &str {
@@ -715,9 +805,10 @@ pub fn transaction_size(payer: &Pubkey, instructions: &[Instruction]) -> usize {
 }
 
 /// Splits `items`, in order, into groups whose instructions (`instructions_of` each,
-/// behind `budget`'s) fit one transaction paid by `payer`: how every sender that
-/// batches (the orchestrator's assignments and closes, the worker's submissions) fills
-/// its transactions. An item too big to share a transaction gets one of its own.
+/// behind `budget`'s) fit one transaction paid by `payer`, in bytes and in the compute
+/// units `budget` asks for them: how every sender that batches (the orchestrator's
+/// assignments and closes, the worker's submissions) fills its transactions. An item
+/// too big to share a transaction gets one of its own.
 pub fn pack<T>(
     payer: &Pubkey,
     budget: &ComputeBudget,
@@ -726,13 +817,15 @@ pub fn pack<T>(
 ) -> Vec<Vec<T>> {
     let mut groups = vec![];
     let mut current: Vec<T> = vec![];
-    let mut instructions = budget.instructions();
+    let mut instructions: Vec<Instruction> = vec![];
     for item in items {
         let own = instructions_of(&item);
         instructions.extend_from_slice(&own);
-        if !current.is_empty() && transaction_size(payer, &instructions) > PACKET_DATA_SIZE {
+        let full = instructions.len() > budget.max_instructions()
+            || transaction_size(payer, &budget.apply(&instructions)) > PACKET_DATA_SIZE;
+        if full && !current.is_empty() {
             groups.push(std::mem::take(&mut current));
-            instructions = budget.apply(&own);
+            instructions = own;
         }
         current.push(item);
     }
@@ -787,6 +880,60 @@ fn short_type_name<T>() -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_unit_limit_is_per_instruction_and_packing_keeps_within_the_runtimes_maximum() {
+        use solana_compute_budget_interface::ComputeBudgetInstruction;
+        let budget = ComputeBudget { unit_price: Some(5), unit_limit: Some(300_000) };
+        let memo = |i: u8| Instruction::new_with_bytes(Pubkey::new_unique(), &[i], vec![]);
+        let three: Vec<_> = (0..3).map(memo).collect();
+        let applied = budget.apply(&three);
+        assert_eq!(applied.len(), 5);
+        assert_eq!(applied[0], ComputeBudgetInstruction::set_compute_unit_limit(900_000));
+        assert_eq!(applied[1], ComputeBudgetInstruction::set_compute_unit_price(5));
+        // Six would need 1.8M: capped, and the packer stops at four (1.2M).
+        let six: Vec<_> = (0..6).map(memo).collect();
+        assert_eq!(
+            budget.apply(&six)[0],
+            ComputeBudgetInstruction::set_compute_unit_limit(MAX_COMPUTE_UNIT_LIMIT)
+        );
+        let payer = Pubkey::new_unique();
+        let groups = pack(&payer, &budget, six.clone(), |ix| vec![ix.clone()]);
+        assert_eq!(groups.iter().map(Vec::len).collect::<Vec<_>>(), [4, 2]);
+        assert_eq!(groups.concat(), six);
+        // Without a limit only the packet size bounds a group.
+        let unlimited = ComputeBudget::default();
+        assert_eq!(pack(&payer, &unlimited, six.clone(), |ix| vec![ix.clone()]).len(), 1);
+        let many: Vec<_> = (0..100).map(|i| memo(i as u8)).collect();
+        let groups = pack(&payer, &unlimited, many.clone(), |ix| vec![ix.clone()]);
+        assert!(groups.len() > 1);
+        for group in &groups {
+            assert!(transaction_size(&payer, group) <= PACKET_DATA_SIZE);
+        }
+        assert_eq!(groups.concat(), many);
+    }
+
+    #[test]
+    fn a_refused_instruction_is_counted_among_the_callers_not_the_budgets() {
+        use solana_instruction_error::InstructionError::Custom;
+        let refused =
+            |index| ClientError::Transaction(TransactionError::InstructionError(index, Custom(1)));
+        let plain = IgnisClient::new("http://127.0.0.1:8899");
+        assert_eq!(plain.refused_instruction(&refused(2)), Some(2));
+        let budget = ComputeBudget { unit_price: Some(1), unit_limit: Some(200_000) };
+        let budgeted = IgnisClient::new("http://127.0.0.1:8899").with_compute_budget(budget);
+        assert_eq!(budgeted.refused_instruction(&refused(2)), Some(0));
+        // A refusal of the budget's own instructions is nobody's of the caller.
+        assert_eq!(budgeted.refused_instruction(&refused(1)), None);
+        let not_confirmed = ClientError::NotConfirmed { attempts: 5 };
+        assert_eq!(plain.refused_instruction(&not_confirmed), None);
+        // Out of compute units: the transaction's limit, whichever instruction ran.
+        let out_of_units = ClientError::Transaction(TransactionError::InstructionError(
+            3,
+            InstructionError::ComputationalBudgetExceeded,
+        ));
+        assert_eq!(budgeted.refused_instruction(&out_of_units), None);
+    }
 
     #[test]
     fn the_websocket_url_is_derived_from_the_rpc_url() {

@@ -187,6 +187,16 @@ pub fn instructions(
     }
 }
 
+/// Which action of a batch the instruction at `index` belongs to, each action's
+/// instructions in `per_action`, in order.
+fn action_of_instruction<T>(per_action: &[Vec<T>], index: usize) -> Option<usize> {
+    let mut end = 0;
+    per_action.iter().position(|instructions| {
+        end += instructions.len();
+        index < end
+    })
+}
+
 /// Closes in as few transactions as fit them, paid by `payer`.
 fn close_batches(
     protocol: &Protocol,
@@ -209,6 +219,17 @@ struct Attempt {
 struct Backoff(HashMap<Action, Attempt>);
 
 impl Backoff {
+    /// Whether `action` was tried or held before (and is not forgotten yet).
+    fn knows(&self, action: &Action) -> bool {
+        self.0.contains_key(action)
+    }
+
+    /// Plans `action` again at the next round, as if never tried (it was rolled back
+    /// with another action's refusal).
+    fn forget(&mut self, action: &Action) {
+        self.0.remove(action);
+    }
+
     fn ready(&self, action: &Action) -> bool {
         self.0.get(action).is_none_or(|a| Instant::now() >= a.next)
     }
@@ -264,7 +285,7 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                 // The owner's own client bonds a deposit the moment it may (`ignis stake`,
                 // a worker registering): the crank bonds those left waiting, a moment
                 // later, rather than race them into a refused transaction.
-                if !backoff.0.contains_key(action) {
+                if !backoff.knows(action) {
                     backoff.hold(action, ACTIVATE_GRACE);
                 }
             }
@@ -297,11 +318,18 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                 tasks.spawn(async move {
                     let _permit = sends.acquire().await;
                     let kind = batch[0].kind();
-                    let ixs: Vec<_> = batch
+                    let per_action: Vec<_> = batch
                         .iter()
-                        .flat_map(|action| instructions(&protocol, &shared.chain.me(), action))
+                        .map(|action| instructions(&protocol, &shared.chain.me(), action))
                         .collect();
-                    let result = shared.chain.send(&shared.metrics, kind, &ixs).await;
+                    let result =
+                        shared.chain.send(&shared.metrics, kind, &per_action.concat()).await;
+                    // The action whose instruction the program refused, if one was: the
+                    // others were only rolled back with it.
+                    let refused = result.as_ref().err().and_then(|err| {
+                        let index = shared.chain.client.refused_instruction(err)?;
+                        action_of_instruction(&per_action, index)
+                    });
                     let outcome = if result.is_ok() { "ok" } else { "failed" };
                     shared
                         .metrics
@@ -309,7 +337,7 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                         .with_label_values(&[kind, outcome])
                         .inc_by(batch.len() as u64);
                     let mut backoff = backoff.lock().expect("backoff lock");
-                    for action in &batch {
+                    for (at, action) in batch.iter().enumerate() {
                         match &result {
                             Ok(_) => {
                                 // Closing and syncing are routine; the rest is worth a line.
@@ -319,6 +347,9 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                                     tracing::info!(job = ?action.job_id(), action = kind, "cranked");
                                 }
                                 backoff.succeeded(action);
+                            }
+                            Err(_) if refused.is_some_and(|refused| refused != at) => {
+                                backoff.forget(action);
                             }
                             Err(err) => {
                                 let failures = backoff.failed(action);
@@ -350,6 +381,14 @@ mod tests {
 
     use super::*;
     use ignis_client::rpc::{transaction_size, PACKET_DATA_SIZE};
+
+    #[test]
+    fn a_refused_instruction_is_blamed_on_the_action_that_sent_it() {
+        // A refund sends two instructions (the poster's token account, then the refund).
+        let per_action = [vec!['c'], vec!['a', 'r'], vec!['c']];
+        let blamed: Vec<_> = (0..5).map(|i| action_of_instruction(&per_action, i)).collect();
+        assert_eq!(blamed, [Some(0), Some(1), Some(1), Some(2), None]);
+    }
 
     #[test]
     fn closes_pack_as_many_as_fit_and_more_when_they_share_a_poster() {

@@ -328,10 +328,10 @@ async fn send_batch(
                 for m in &batch {
                     guard.drop_one(m.job_id, &m.worker);
                 }
-                if let ClientError::Program { index, .. } = err {
-                    if let Some(m) = batch.get(usize::from(*index)) {
-                        guard.refused.insert((m.job_id, m.worker), Instant::now());
-                    }
+                if let Some(m) =
+                    shared.chain.client.refused_instruction(err).and_then(|i| batch.get(i))
+                {
+                    guard.refused.insert((m.job_id, m.worker), Instant::now());
                 }
                 let jobs: Vec<u64> = batch.iter().map(|m| m.job_id).collect();
                 if is_stale_read(err) {
