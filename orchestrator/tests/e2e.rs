@@ -1089,3 +1089,126 @@ async fn settled_jobs_are_closed_after_their_retention_and_their_history_survive
     stop.cancel();
     sim.await.unwrap();
 }
+
+/// A poster who cancels its jobs the moment they are posted, racing the orchestrator's
+/// assignment: each race it wins makes an assignment transaction fail, which (sent
+/// without preflight) costs the orchestrator its fee. The attack must cost the attacker
+/// at least what it costs the orchestrator, honest jobs must still be assigned once and
+/// completed, and no worker may lose anything for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cancelling_as_jobs_are_assigned_costs_the_attacker_at_least_the_orchestrator() {
+    let net = Net::start(400, 4).await;
+    let stop = CancellationToken::new();
+    let a = net.worker(0, POW, 4, true).await;
+    let b = net.worker(1, POW, 4, true).await;
+    let (poster, attacker) = (net.key(2), net.key(3));
+    net.give_ign(&poster.pubkey(), 1_000 * IGN).await;
+    net.give_ign(&attacker.pubkey(), 1_000 * IGN).await;
+    let sims = [
+        simulate(&net, a.clone(), Behaviour::Honest, stop.clone()),
+        simulate(&net, b.clone(), Behaviour::Honest, stop.clone()),
+    ];
+    let orchestrator = Orchestrator::start(net.orchestrator_config()).await;
+    let client = &net.client;
+    let sol = |key: Pubkey| async move { client.rpc().get_balance(&key).await.unwrap() };
+    let attacker_sol = sol(attacker.pubkey()).await;
+    let attacker_ign = net.balance(&attacker.pubkey()).await;
+
+    let (mut honest, mut attacks) = (vec![], vec![]);
+    for round in 0..32u64 {
+        if round % 4 == 0 {
+            honest.push(net.post(&poster, JobKind::Pow { difficulty: 6 }, 10 * IGN, 60).await);
+        }
+        let id = ix::fresh_job_id();
+        let args = PostJobArgs {
+            job_id: id,
+            kind: JobKind::Pow { difficulty: 6 },
+            client_seed: rand::random(),
+            reward: IGN,
+            replicas: 1,
+            execution_seconds: 60,
+            ttl_seconds: 3_600,
+        };
+        let attacker_ata = net.ata(&attacker.pubkey());
+        let post = net.protocol.post_job(attacker.pubkey(), attacker_ata, args);
+        let cancel = net.protocol.cancel_job(attacker.pubkey(), id, attacker_ata);
+        if round % 2 == 0 {
+            // Cancel 0-35 ms behind the post, unconfirmed: the orchestrator sees the job
+            // open and may assign it into the cancellation.
+            let mut pipeline = net.client.pipeline();
+            pipeline.send(&[post], &[&*attacker]).await.expect("posted");
+            tokio::time::sleep(Duration::from_millis(round % 8 * 5)).await;
+            let _ = pipeline.send(&[cancel], &[&*attacker]).await;
+            let _ = pipeline.confirm().await;
+        } else {
+            // Cancel once the post is confirmed, up to a slot later: a race.
+            net.client.send(&[post], &[&*attacker]).await.expect("posted");
+            tokio::time::sleep(Duration::from_millis(round % 8 * 15)).await;
+            let _ = net.client.send(&[cancel], &[&*attacker]).await;
+        }
+        attacks.push(id);
+    }
+    for &id in honest.iter().chain(&attacks) {
+        net.until("every job to settle", || async {
+            matches!(net.job(id).await.status, JobStatus::Completed | JobStatus::Cancelled)
+                .then_some(())
+        })
+        .await;
+    }
+    for &id in &honest {
+        let job = net.job(id).await;
+        assert_eq!((job.status, job.assigned, job.requeues), (JobStatus::Completed, 1, 0));
+    }
+    let mut cancelled = 0u64;
+    for &id in &attacks {
+        cancelled += u64::from(net.job(id).await.status == JobStatus::Cancelled);
+    }
+    for operator in [&a, &b] {
+        let worker = net.worker_account(&operator.pubkey()).await;
+        assert_eq!((worker.jobs_missed, worker.active_jobs), (0, 0), "no worker lost anything");
+        assert_eq!(net.stake(&operator.pubkey()).await.amount, STAKE);
+    }
+    let metrics = orchestrator.stop().await;
+    stop.cancel();
+    for sim in sims {
+        sim.await.unwrap();
+    }
+
+    // The orchestrator's loss: each failed assignment's fee (the fee payer's signature
+    // and the orchestrator's, 5,000 lamports each).
+    let failed =
+        metric(&metrics, "ignis_orchestrator_assign_transactions_total{outcome=\"failed\"}");
+    let orchestrator_lost = failed as u64 * 2 * 5_000;
+    // The attacker's: its SOL (fees; the cancelled jobs' rent comes back at close) and
+    // the rewards of the jobs it failed to cancel, which the workers earned.
+    let attacker_fees = attacker_sol - sol(attacker.pubkey()).await;
+    let rent_held = (attacks.len() as u64)
+        * net
+            .client
+            .rpc()
+            .get_minimum_balance_for_rent_exemption(8 + <Job as anchor_lang::Space>::INIT_SPACE)
+            .await
+            .unwrap();
+    let attacker_lost_ign = attacker_ign - net.balance(&attacker.pubkey()).await;
+    println!(
+        "{} attacks, {cancelled} cancelled first; {failed} failed assignment transactions: \
+         orchestrator lost {orchestrator_lost} lamports, attacker {} lamports in fees and \
+         {attacker_lost_ign} IGN base units in rewards",
+        attacks.len(),
+        attacker_fees - rent_held
+    );
+    assert!(cancelled > 0 && cancelled < attacks.len() as u64, "both ways of the race were run");
+    // A cancellation that won the race fails at most the one assignment sent into it:
+    // the refused job is not assigned again blindly.
+    assert!(failed as u64 <= cancelled, "{failed} failed assignments for {cancelled} cancels");
+    assert!(
+        attacker_fees - rent_held >= orchestrator_lost,
+        "the orchestrator lost {orchestrator_lost} lamports, the attacker only {}",
+        attacker_fees - rent_held
+    );
+    assert_eq!(
+        attacker_lost_ign,
+        (attacks.len() as u64 - cancelled) * IGN,
+        "it paid for every job it did not cancel"
+    );
+}
