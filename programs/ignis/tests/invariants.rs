@@ -21,7 +21,10 @@ use std::collections::{HashMap, HashSet};
 use ignis::{
     constants::{KERNEL_MATMUL_U32, SHARDS},
     instructions::PostJobArgs,
-    state::{EmissionSchedule, GpuInfo, Job, JobKind, JobStatus, Ruling, Stake, WorkerSettings},
+    state::{
+        Assignment, EmissionSchedule, GpuInfo, Job, JobKind, JobStatus, Ruling, Stake,
+        WorkerSettings,
+    },
 };
 use ignis_client::{
     events::*,
@@ -155,10 +158,22 @@ impl Case {
     /// A live assignment of a recent job that `wanted` accepts: (job, operator's actor
     /// index). Sometimes a random actor instead, who is most likely not assigned.
     fn pick_assignment(&mut self, wanted: impl Fn(&Job) -> bool) -> (u64, usize) {
-        let job = self.pick_job(|j| wanted(j) && j.assigned > 0);
+        self.pick_assignment_where(wanted, |_| true)
+    }
+
+    /// [`Case::pick_assignment`] among the assignments `ready` accepts (say, not yet
+    /// committed), so that commits and reveals mostly meet a replica that can make them.
+    fn pick_assignment_where(
+        &mut self,
+        wanted: impl Fn(&Job) -> bool,
+        ready: impl Fn(&Assignment) -> bool,
+    ) -> (u64, usize) {
+        let job = self
+            .pick_job(|j| wanted(j) && j.assigned > 0 && j.live_assignments().iter().any(&ready));
         let assigned: Vec<usize> = self.job(job).map_or(vec![], |j| {
             j.live_assignments()
                 .iter()
+                .filter(|a| ready(a))
                 .filter_map(|a| {
                     self.actors.iter().position(|u| pda::worker(&u.pubkey()) == a.worker)
                 })
@@ -430,10 +445,13 @@ impl Case {
                 self.send("submit_pow", vec![protocol.submit_pow(key, job, token, nonce)], &user);
             }
             60..=67 => {
-                let (job, who) = self.pick_assignment(|j| {
-                    matches!(j.status, JobStatus::Open | JobStatus::Running)
-                        && j.kind.is_replicated()
-                });
+                let (job, who) = self.pick_assignment_where(
+                    |j| {
+                        matches!(j.status, JobStatus::Open | JobStatus::Running)
+                            && j.kind.is_replicated()
+                    },
+                    |a| !a.committed,
+                );
                 let user = self.actors[who].key.insecure_clone();
                 let key = user.pubkey();
                 let truth = match self.job(job) {
@@ -452,7 +470,10 @@ impl Case {
                 }
             }
             68..=75 => {
-                let (job, who) = self.pick_assignment(|j| j.status == JobStatus::Revealing);
+                let (job, who) = self.pick_assignment_where(
+                    |j| j.status == JobStatus::Revealing,
+                    |a| a.committed && !a.revealed,
+                );
                 let user = self.actors[who].key.insecure_clone();
                 let key = user.pubkey();
                 let (result, salt) = match self.commitments.get(&(job, who)) {
