@@ -1141,9 +1141,18 @@ async fn cancelling_as_jobs_are_assigned_costs_the_attacker_at_least_the_orchest
             let _ = pipeline.send(&[cancel], &[&*attacker]).await;
             let _ = pipeline.confirm().await;
         } else {
-            // Cancel once the post is confirmed, up to a slot later: a race.
             net.client.send(&[post], &[&*attacker]).await.expect("posted");
-            tokio::time::sleep(Duration::from_millis(round % 8 * 15)).await;
+            if round % 4 == 1 {
+                // Cancel once the post is confirmed, up to a slot later: a race.
+                tokio::time::sleep(Duration::from_millis(round % 8 * 15)).await;
+            } else {
+                // Too late for sure: the job is assigned (the cancel is refused in
+                // preflight, for free).
+                net.until("the attacker's job to be assigned", || async {
+                    (net.job(id).await.assigned > 0).then_some(())
+                })
+                .await;
+            }
             let _ = net.client.send(&[cancel], &[&*attacker]).await;
         }
         attacks.push(id);
