@@ -73,6 +73,14 @@ impl ClientError {
         self.program_error().and_then(|info| info.anchor())
     }
 
+    /// Whether nothing answered at the RPC URL at all (the connection was refused):
+    /// no cluster there, as opposed to one that answered badly or dropped a call.
+    pub fn nothing_listening(&self) -> bool {
+        use solana_rpc_client_api::client_error::ErrorKind;
+        matches!(self, ClientError::Rpc { cause, .. }
+            if matches!(cause.kind(), ErrorKind::Reqwest(err) if err.is_connect()))
+    }
+
     /// Whether the transaction provably did not land: it failed as a whole, or its
     /// blockhash expired unseen. Otherwise (an RPC fault mid-confirmation) it may have.
     pub fn nothing_landed(&self) -> bool {

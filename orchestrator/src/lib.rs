@@ -148,6 +148,32 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     start(config, shutdown).await?.wait().await
 }
 
+/// How many times startup reads the chain before a flaky cluster's faults end it.
+const STARTUP_ATTEMPTS: u32 = 8;
+
+/// Runs a startup read again on RPC faults, backing off from 200 ms to 5 s, so that a
+/// flaky cluster (dropped, stalled or refused calls) does not stop the orchestrator;
+/// one with nothing listening fails at once, with the error that says so.
+async fn patiently<T, Fut>(what: &str, mut read: impl FnMut() -> Fut) -> Result<T, ClientError>
+where
+    Fut: std::future::Future<Output = Result<T, ClientError>>,
+{
+    let mut delay = Duration::from_millis(200);
+    for attempt in 1.. {
+        match read().await {
+            Err(err @ ClientError::Rpc { .. })
+                if attempt < STARTUP_ATTEMPTS && !err.nothing_listening() =>
+            {
+                tracing::warn!(%err, attempt, retry_in_ms = delay.as_millis() as u64, "{what}: the cluster failed the call; trying again");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            result => return result,
+        }
+    }
+    unreachable!("the loop returns by the last attempt")
+}
+
 /// Checks the setup (keypair, cluster, protocol), reads the chain, binds the API and
 /// starts every task. Errors say what to do.
 pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Result<Running> {
@@ -159,7 +185,8 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         )
     })?;
     let chain = chain::Chain::new(&config, keypair);
-    let program_config = match chain.client.config().await {
+    let program_config = match patiently("reading the Ignis config", || chain.client.config()).await
+    {
         Ok(config) => config,
         Err(ClientError::Rpc { .. }) => bail!(
             "cannot reach {}: is the localnet running? start it with `cargo localnet` (or pass --url)",
@@ -218,9 +245,16 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         shutdown: shutdown.clone(),
     });
     indexer::refresh_clock(&shared).await;
-    let applied = indexer::resync(&shared, indexer::Source::Resync)
-        .await
-        .with_context(|| format!("reading the program's accounts from {}", config.url))?;
+    let applied = patiently("reading the program's accounts", || async {
+        indexer::resync(&shared, indexer::Source::Resync).await.map_err(|err| {
+            match err.downcast::<ClientError>() {
+                Ok(err) => err,
+                Err(other) => ClientError::BadAnswer(format!("{other:#}")),
+            }
+        })
+    })
+    .await
+    .with_context(|| format!("reading the program's accounts from {}", config.url))?;
     tracing::info!(accounts = applied, url = %config.url, orchestrator = %me, "indexed");
 
     let listener = tokio::net::TcpListener::bind(config.api_addr).await.map_err(|err| {
@@ -265,4 +299,35 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         }),
     );
     Ok(Running { api_addr, shared, tasks })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn startup_reads_outlast_a_flaky_cluster_and_not_an_absent_one() {
+        let calls = AtomicU32::new(0);
+        let flaky = patiently("reading", || async {
+            match calls.fetch_add(1, Ordering::Relaxed) {
+                0 | 1 => Err(ClientError::rpc_fault("http://x", "the call was dropped".into())),
+                _ => Ok(7),
+            }
+        })
+        .await;
+        assert_eq!((flaky.unwrap(), calls.load(Ordering::Relaxed)), (7, 3));
+
+        // Nothing listens on port 9: one try, and the error that says so.
+        let client = ignis_client::rpc::IgnisClient::new("http://127.0.0.1:9");
+        let calls = AtomicU32::new(0);
+        let absent = patiently("reading", || {
+            calls.fetch_add(1, Ordering::Relaxed);
+            client.config()
+        })
+        .await;
+        assert!(absent.as_ref().is_err_and(ClientError::nothing_listening), "{absent:?}");
+        assert_eq!(calls.load(Ordering::Relaxed), 1);
+    }
 }
