@@ -58,7 +58,16 @@ pub async fn one_network_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    // Below Linux's ephemeral range (32768-60999): a port the kernel hands out for
+    // binding to 0 is also what it hands the many client connections of a running test,
+    // one of which can take it before the service binds (seen in CI: "Address already
+    // in use" for an orchestrator's API).
+    loop {
+        let port = rand::Rng::gen_range(&mut rand::thread_rng(), 20_000..32_000);
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 fn spawn_with(name: &str, args: &[&str], env: &[(&str, &str)]) -> Child {
