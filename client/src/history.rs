@@ -74,7 +74,7 @@ impl ConfirmedTransaction {
             .iter()
             .flat_map(|(_, invoked)| invoked)
             .filter(|inner| inner.program == ignis::ID)
-            .filter_map(|inner| JobEvent::decode(&inner.data))
+            .flat_map(|inner| JobEvent::decode_all(&inner.data))
             .collect()
     }
 
@@ -211,6 +211,29 @@ impl JobEvent {
             .or_else(|| d(data).map(JobEvent::Cancelled))
             .or_else(|| d(data).map(JobEvent::Refunded))
             .or_else(|| d(data).map(JobEvent::Closed))
+    }
+
+    /// The job events in an inner instruction's data: a batch event (`JobsAssigned`,
+    /// `JobsClosed`) stands for one event per job it names.
+    pub fn decode_all(data: &[u8]) -> Vec<JobEvent> {
+        if let Some(batch) = crate::events::decode_cpi_event::<JobsClosed>(data) {
+            return batch
+                .jobs
+                .into_iter()
+                .map(|ClosedJob { job_id, poster }| JobEvent::Closed(JobClosed { job_id, poster }))
+                .collect();
+        }
+        if let Some(batch) = crate::events::decode_cpi_event::<JobsAssigned>(data) {
+            let worker = batch.worker;
+            return batch
+                .jobs
+                .into_iter()
+                .map(|AssignedJob { job_id, deadline }| {
+                    JobEvent::Assigned(JobAssigned { job_id, worker, deadline })
+                })
+                .collect();
+        }
+        Self::decode(data).into_iter().collect()
     }
 
     pub fn job_id(&self) -> u64 {
@@ -350,6 +373,43 @@ impl JobRecord {
 mod tests {
     use super::*;
     use crate::accounts::JobKind;
+
+    /// An event's inner-instruction data, as `emit_cpi!` writes it.
+    fn cpi_data(event: &impl anchor_lang::Event) -> Vec<u8> {
+        [anchor_lang::event::EVENT_IX_TAG_LE, &event.data()].concat()
+    }
+
+    #[test]
+    fn a_batch_event_stands_for_one_event_per_job() {
+        let worker = Pubkey::new_unique();
+        let assigned = JobsAssigned {
+            worker,
+            jobs: vec![
+                AssignedJob { job_id: 4, deadline: 40 },
+                AssignedJob { job_id: 7, deadline: 70 },
+            ],
+        };
+        let events = JobEvent::decode_all(&cpi_data(&assigned));
+        let decoded: Vec<(u64, Pubkey, i64)> = events
+            .iter()
+            .map(|e| match e {
+                JobEvent::Assigned(a) => (a.job_id, a.worker, a.deadline),
+                _ => panic!("an assignment"),
+            })
+            .collect();
+        assert_eq!(decoded, [(4, worker, 40), (7, worker, 70)]);
+        let poster = Pubkey::new_unique();
+        let closed = JobsClosed { jobs: vec![ClosedJob { job_id: 9, poster }] };
+        let events = JobEvent::decode_all(&cpi_data(&closed));
+        assert!(
+            matches!(events[..], [JobEvent::Closed(JobClosed { job_id: 9, poster: p })] if p == poster)
+        );
+        // A single event is itself; anything else is nothing.
+        let single = JobClosed { job_id: 3, poster };
+        assert_eq!(JobEvent::decode_all(&cpi_data(&single)).len(), 1);
+        assert!(JobEvent::decode_all(&[1, 2, 3]).is_empty());
+        assert!(JobEvent::decode_all(&cpi_data(&JobsClosed { jobs: vec![] })).is_empty());
+    }
 
     fn posted(id: u64) -> JobEvent {
         JobEvent::Posted(JobPosted {

@@ -480,6 +480,42 @@ pub fn close_job(job_id: u64, poster: Pubkey) -> Instruction {
     )
 }
 
+/// Permissionless: closes up to `MAX_BATCH_JOBS` long-settled jobs, each job's rent to
+/// its poster, in one instruction; jobs already closed are skipped.
+pub fn close_jobs(jobs: &[(u64, Pubkey)]) -> Instruction {
+    let mut ix = build(
+        ix_accounts::CloseJobs {
+            config: pda::config(),
+            event_authority: pda::event_authority(),
+            program: ignis::ID,
+        },
+        ix_data::CloseJobs {},
+    );
+    for (job_id, poster) in jobs {
+        ix.accounts.push(AccountMeta::new(pda::job(*job_id), false));
+        ix.accounts.push(AccountMeta::new(*poster, false));
+    }
+    ix
+}
+
+/// How many jobs `ix` carries: the count a batch instruction's compute-unit limit is
+/// scaled by (one for every other instruction).
+pub fn jobs_carried(ix: &Instruction) -> usize {
+    use anchor_lang::Discriminator;
+    if ix.program_id != ignis::ID {
+        return 1;
+    }
+    if ix.data.starts_with(ix_data::CloseJobs::DISCRIMINATOR) {
+        // Past the config, the event authority and the program: a pair per job.
+        return (ix.accounts.len().saturating_sub(3) / 2).max(1);
+    }
+    if ix.data.starts_with(ix_data::AssignJobs::DISCRIMINATOR) {
+        // Past the orchestrator, config, worker, stake, event authority and program.
+        return ix.accounts.len().saturating_sub(6).max(1);
+    }
+    1
+}
+
 pub fn register_worker(operator: Pubkey, settings: WorkerSettings) -> Instruction {
     build(
         ix_accounts::RegisterWorker {
@@ -549,6 +585,24 @@ pub fn assign_job(orchestrator: Pubkey, job_id: u64, worker_operator: Pubkey) ->
         },
         ix_data::AssignJob {},
     )
+}
+
+/// Assigns the worker of `worker_operator` a replica of each of `job_ids` (up to
+/// `MAX_BATCH_JOBS`) in one instruction; jobs lost to a race are skipped.
+pub fn assign_jobs(orchestrator: Pubkey, job_ids: &[u64], worker_operator: Pubkey) -> Instruction {
+    let mut ix = build(
+        ix_accounts::AssignJobs {
+            orchestrator,
+            config: pda::config(),
+            worker: pda::worker(&worker_operator),
+            operator_stake: pda::stake(&worker_operator),
+            event_authority: pda::event_authority(),
+            program: ignis::ID,
+        },
+        ix_data::AssignJobs {},
+    );
+    ix.accounts.extend(job_ids.iter().map(|id| AccountMeta::new(pda::job(*id), false)));
+    ix
 }
 
 /// A worker's claim of a replica of an open job, once the orchestrator has been silent

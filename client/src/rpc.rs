@@ -267,11 +267,17 @@ impl ComputeBudget {
         self.len() == 0
     }
 
+    /// How many instructions' worth of units `instructions` ask for: one each, a batch
+    /// instruction one per job it carries (`instructions::jobs_carried`).
+    pub fn units_of(instructions: &[Instruction]) -> usize {
+        instructions.iter().map(crate::instructions::jobs_carried).sum()
+    }
+
     /// `instructions` with this budget's in front, the unit limit scaled to their
-    /// number.
+    /// number (`units_of`).
     pub fn apply(&self, instructions: &[Instruction]) -> Vec<Instruction> {
         use solana_compute_budget_interface::ComputeBudgetInstruction;
-        let count = u32::try_from(instructions.len().max(1)).unwrap_or(u32::MAX);
+        let count = u32::try_from(Self::units_of(instructions).max(1)).unwrap_or(u32::MAX);
         let limit = self.unit_limit.map(|per_instruction| {
             ComputeBudgetInstruction::set_compute_unit_limit(
                 per_instruction.saturating_mul(count).min(MAX_COMPUTE_UNIT_LIMIT),
@@ -829,7 +835,7 @@ pub fn pack<T>(
     for item in items {
         let own = instructions_of(&item);
         instructions.extend_from_slice(&own);
-        let full = instructions.len() > budget.max_instructions()
+        let full = ComputeBudget::units_of(&instructions) > budget.max_instructions()
             || transaction_size(payer, &budget.apply(&instructions)) > PACKET_DATA_SIZE;
         if full && !current.is_empty() {
             groups.push(std::mem::take(&mut current));

@@ -14,10 +14,12 @@ use std::{
 };
 
 use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use ignis::constants::MAX_BATCH_JOBS;
 use ignis::state::Ruling;
 use ignis_client::{
     instructions::{settlement_slashes, Protocol, SYNC_BATCH},
-    rpc::ComputeBudget,
+    rpc::{transaction_size, ComputeBudget, PACKET_DATA_SIZE},
     token,
 };
 use tokio::{sync::Semaphore, task::JoinSet};
@@ -179,9 +181,7 @@ pub fn instructions(
             ixs
         }
         Action::Activate { owner } => vec![ignis_client::instructions::activate_stake(*owner)],
-        Action::Close { job_id, poster } => {
-            vec![ignis_client::instructions::close_job(*job_id, *poster)]
-        }
+        Action::Close { .. } => vec![close_jobs(std::slice::from_ref(action))],
         Action::Sync { index } => vec![protocol.sync_shard(*index)],
         Action::MintEmission => vec![protocol.mint_emission()],
     }
@@ -197,14 +197,40 @@ fn action_of_instruction<T>(per_action: &[Vec<T>], index: usize) -> Option<usize
     })
 }
 
-/// Closes in as few transactions as fit them, paid by `payer`.
-fn close_batches(
-    protocol: &Protocol,
-    payer: &Pubkey,
-    budget: &ComputeBudget,
-    closes: Vec<Action>,
-) -> Vec<Vec<Action>> {
-    ignis_client::rpc::pack(payer, budget, closes, |close| instructions(protocol, payer, close))
+/// The one `close_jobs` instruction for a batch of closes.
+fn close_jobs(closes: &[Action]) -> Instruction {
+    let jobs: Vec<(u64, Pubkey)> = closes
+        .iter()
+        .filter_map(|close| match close {
+            Action::Close { job_id, poster } => Some((*job_id, *poster)),
+            _ => None,
+        })
+        .collect();
+    ignis_client::instructions::close_jobs(&jobs)
+}
+
+/// Closes grouped for `close_jobs`, each group alone in a transaction paid by `payer`
+/// and as large as fits it, in bytes, in the budget's compute units and in
+/// `MAX_BATCH_JOBS` (jobs of one poster share its key).
+fn close_batches(payer: &Pubkey, budget: &ComputeBudget, closes: Vec<Action>) -> Vec<Vec<Action>> {
+    let mut groups: Vec<Vec<Action>> = vec![];
+    for close in closes {
+        if let Some(group) = groups.last_mut() {
+            group.push(close);
+            let instructions = [close_jobs(group)];
+            let fits = group.len() <= usize::from(MAX_BATCH_JOBS)
+                && ComputeBudget::units_of(&instructions) <= budget.max_instructions()
+                && transaction_size(payer, &budget.apply(&instructions)) <= PACKET_DATA_SIZE;
+            if fits {
+                continue;
+            }
+            let close = group.pop().expect("just pushed");
+            groups.push(vec![close]);
+        } else {
+            groups.push(vec![close]);
+        }
+    }
+    groups
 }
 
 #[derive(Clone, Copy)]
@@ -297,7 +323,7 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
             protocol.map(|p| (p, due))
         };
         if let Some((protocol, due)) = due {
-            // Closes travel as many to a transaction as fit (jobs of one poster share
+            // Closes travel as many to a `close_jobs` as fit (jobs of one poster share
             // its key), syncs SYNC_BATCH; every other action alone.
             let (closes, rest): (Vec<Action>, Vec<Action>) =
                 due.into_iter().partition(|a| matches!(a, Action::Close { .. }));
@@ -307,7 +333,6 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                 .into_iter()
                 .map(|action| vec![action])
                 .chain(close_batches(
-                    &protocol,
                     &shared.chain.some_payer(),
                     &shared.chain.client.compute_budget(),
                     closes,
@@ -318,17 +343,23 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                 tasks.spawn(async move {
                     let _permit = sends.acquire().await;
                     let kind = batch[0].kind();
-                    let per_action: Vec<_> = batch
-                        .iter()
-                        .map(|action| instructions(&protocol, &shared.chain.me(), action))
-                        .collect();
-                    let result =
-                        shared.chain.send(&shared.metrics, kind, &per_action.concat()).await;
+                    // Closes share one instruction, so a refusal is every close's; other
+                    // actions have their own.
+                    let (all, per_action) = if kind == "close" {
+                        (vec![close_jobs(&batch)], None)
+                    } else {
+                        let per_action: Vec<_> = batch
+                            .iter()
+                            .map(|action| instructions(&protocol, &shared.chain.me(), action))
+                            .collect();
+                        (per_action.concat(), Some(per_action))
+                    };
+                    let result = shared.chain.send(&shared.metrics, kind, &all).await;
                     // The action whose instruction the program refused, if one was: the
                     // others were only rolled back with it.
                     let refused = result.as_ref().err().and_then(|err| {
                         let index = shared.chain.client.refused_instruction(err)?;
-                        action_of_instruction(&per_action, index)
+                        action_of_instruction(per_action.as_ref()?, index)
                     });
                     let outcome = if result.is_ok() { "ok" } else { "failed" };
                     shared
@@ -392,20 +423,18 @@ mod tests {
 
     #[test]
     fn closes_pack_as_many_as_fit_and_more_when_they_share_a_poster() {
-        let protocol = Protocol::new(Pubkey::new_unique(), token::TOKEN_PROGRAM_ID);
         let payer = Pubkey::new_unique();
         let budget = ComputeBudget { unit_price: Some(1), unit_limit: Some(1) };
         let closes = |poster: &dyn Fn() -> Pubkey| -> Vec<Action> {
             (0..100).map(|job_id| Action::Close { job_id, poster: poster() }).collect()
         };
         let sizes = |actions: Vec<Action>| -> Vec<usize> {
-            let batches = close_batches(&protocol, &payer, &budget, actions.clone());
+            let batches = close_batches(&payer, &budget, actions.clone());
             assert_eq!(batches.concat(), actions, "every close once, in order");
             for batch in &batches {
-                let ixs: Vec<_> =
-                    batch.iter().flat_map(|a| instructions(&protocol, &payer, a)).collect();
-                let size = transaction_size(&payer, &budget.apply(&ixs));
+                let size = transaction_size(&payer, &budget.apply(&[close_jobs(batch)]));
                 assert!(size <= PACKET_DATA_SIZE, "{} closes take {size} bytes", batch.len());
+                assert!(batch.len() <= usize::from(MAX_BATCH_JOBS));
             }
             batches.iter().map(Vec::len).collect()
         };
@@ -418,5 +447,12 @@ mod tests {
             shared[0] > distinct[0],
             "one poster's closes share its key: {shared:?} vs {distinct:?}"
         );
+        // A per-job compute-unit limit: a batch carries no more jobs than the
+        // transaction's 1.4M units cover (14 at 100,000).
+        let heavy = ComputeBudget { unit_price: None, unit_limit: Some(100_000) };
+        let batches = close_batches(&payer, &heavy, closes(&|| poster));
+        assert_eq!(batches[0].len(), 14);
+        let limit = heavy.apply(&[close_jobs(&batches[0])]);
+        assert_eq!(limit.len(), 2, "the unit limit, then the batch");
     }
 }

@@ -1,5 +1,5 @@
-//! Runs the matcher against the index and sends its matches as batched `assign_job`
-//! transactions. Matches are tracked as in flight until the index shows them (or the
+//! Runs the matcher against the index and sends its matches as `assign_jobs`
+//! instructions, one per worker and batch, packed into transactions. Matches are tracked as in flight until the index shows them (or the
 //! transaction fails), so nothing is assigned twice while the index catches up.
 
 use std::{
@@ -9,9 +9,10 @@ use std::{
 };
 
 use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
 use ignis::state::{Job, Worker};
 use ignis_client::{
-    instructions::assign_job,
+    instructions::assign_jobs,
     rpc::{self, ClientError, ComputeBudget},
 };
 use rand::{rngs::StdRng, SeedableRng};
@@ -31,6 +32,9 @@ const MAX_MATCHES_PER_ROUND: usize = 2_000;
 const MAX_CONCURRENT_SENDS: usize = 8;
 /// After this an unresolved in-flight match is dropped and the chain trusted again.
 const IN_FLIGHT_TTL: Duration = Duration::from_secs(60);
+/// Most jobs one `assign_jobs` carries: 16 with a worker's 6 fixed accounts leave room
+/// in a transaction for another worker's batch.
+const ASSIGN_BATCH: usize = 16;
 /// A (job, worker) pair the program refused is not tried again for this long.
 const REFUSED_PAIR_BACKOFF: Duration = Duration::from_secs(15);
 
@@ -195,18 +199,35 @@ pub fn worker_spec(
     }
 }
 
-/// Splits matches into transactions that each fit the packet size, paid by `payer` (a
-/// fee payer other than the orchestrator adds its signature), with the sender's
-/// compute-budget instructions in front.
+/// One worker's matches as one `assign_jobs` instruction.
+fn assign_group(orchestrator: &Pubkey, group: &[Match]) -> Instruction {
+    let jobs: Vec<u64> = group.iter().map(|m| m.job_id).collect();
+    assign_jobs(*orchestrator, &jobs, group[0].operator)
+}
+
+/// Groups matches by worker (at most `ASSIGN_BATCH` to a group, in the order the
+/// workers first appear) and packs the groups' `assign_jobs` into transactions that
+/// each fit the packet size, paid by `payer` (a fee payer other than the orchestrator
+/// adds its signature), with the sender's compute-budget instructions in front.
 pub fn pack(
     orchestrator: &Pubkey,
     payer: &Pubkey,
     budget: &ComputeBudget,
     matches: &[Match],
-) -> Vec<Vec<Match>> {
-    rpc::pack(payer, budget, matches.iter().copied(), |m| {
-        vec![assign_job(*orchestrator, m.job_id, m.operator)]
-    })
+) -> Vec<Vec<Vec<Match>>> {
+    let mut by_worker: Vec<Vec<Match>> = vec![];
+    let mut at: HashMap<Pubkey, usize> = HashMap::new();
+    for m in matches {
+        let index = *at.entry(m.worker).or_insert_with(|| {
+            by_worker.push(vec![]);
+            by_worker.len() - 1
+        });
+        by_worker[index].push(*m);
+    }
+    let groups = by_worker.into_iter().flat_map(|matches| {
+        matches.chunks(ASSIGN_BATCH).map(<[Match]>::to_vec).collect::<Vec<_>>()
+    });
+    rpc::pack(payer, budget, groups, |group| vec![assign_group(orchestrator, group)])
 }
 
 struct Dispatcher {
@@ -304,11 +325,12 @@ async fn send_batch(
     shared: Arc<Shared>,
     in_flight: Arc<Mutex<InFlight>>,
     sends: Arc<Semaphore>,
-    batch: Vec<Match>,
+    groups: Vec<Vec<Match>>,
 ) {
     let _permit = sends.acquire().await;
     let me = shared.chain.me();
-    let instructions: Vec<_> = batch.iter().map(|m| assign_job(me, m.job_id, m.operator)).collect();
+    let instructions: Vec<_> = groups.iter().map(|group| assign_group(&me, group)).collect();
+    let batch: Vec<Match> = groups.concat();
     let result = shared.chain.send(&shared.metrics, "assign", &instructions).await;
     let metrics = &shared.metrics;
     {
@@ -317,6 +339,8 @@ async fn send_batch(
             Ok(slot) => {
                 metrics.assign_transactions.with_label_values(&["ok"]).inc();
                 metrics.assignments_sent.inc_by(batch.len() as u64);
+                // A job the program skipped (lost to a race) never shows in the index
+                // as this worker's: its match goes stale like any other.
                 for m in &batch {
                     guard.landed(m.job_id, &m.worker, *slot);
                 }
@@ -328,10 +352,15 @@ async fn send_batch(
                 for m in &batch {
                     guard.drop_one(m.job_id, &m.worker);
                 }
-                if let Some(m) =
-                    shared.chain.client.refused_instruction(err).and_then(|i| batch.get(i))
+                // Jobs lost to a race are skipped, not refused: a refusal is about
+                // this worker and these jobs, so none of the group's pairs is retried
+                // soon.
+                if let Some(group) =
+                    shared.chain.client.refused_instruction(err).and_then(|i| groups.get(i))
                 {
-                    guard.refused.insert((m.job_id, m.worker), Instant::now());
+                    for m in group {
+                        guard.refused.insert((m.job_id, m.worker), Instant::now());
+                    }
                 }
                 let jobs: Vec<u64> = batch.iter().map(|m| m.job_id).collect();
                 if is_stale_read(err) {
@@ -358,37 +387,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn batches_fit_the_packet_limit_and_keep_every_match() {
+    fn batches_group_each_workers_matches_fit_the_packet_limit_and_keep_every_match() {
         // A fee payer of its own: two signatures, the larger transaction.
         let (orchestrator, payer) = (Pubkey::new_unique(), Pubkey::new_unique());
-        let matches: Vec<Match> = (0..40)
-            .map(|i| Match {
-                job_id: i,
-                worker: Pubkey::new_unique(),
-                operator: Pubkey::new_unique(),
+        let workers: Vec<(Pubkey, Pubkey)> =
+            (0..5).map(|_| (Pubkey::new_unique(), Pubkey::new_unique())).collect();
+        // 100 matches over 5 workers, interleaved: 20 each, so 2 groups per worker.
+        let matches: Vec<Match> = (0..100)
+            .map(|i| {
+                let (worker, operator) = workers[i as usize % 5];
+                Match { job_id: i, worker, operator }
             })
             .collect();
-        let batches = pack(&orchestrator, &payer, &ComputeBudget::default(), &matches);
-        assert!(batches.len() > 1 && batches.len() < 40, "{} batches", batches.len());
-        // A sender's compute-budget instructions take room too: every batch still fits.
-        let budget = ComputeBudget { unit_price: Some(1_000), unit_limit: Some(1_400_000) };
-        for batch in pack(&orchestrator, &payer, &budget, &matches) {
-            let ixs: Vec<_> =
-                batch.iter().map(|m| assign_job(orchestrator, m.job_id, m.operator)).collect();
-            assert!(transaction_size(&payer, &budget.apply(&ixs)) <= PACKET_DATA_SIZE);
+        let instructions = |batch: &[Vec<Match>]| -> Vec<Instruction> {
+            batch.iter().map(|group| assign_group(&orchestrator, group)).collect()
+        };
+        for budget in [
+            ComputeBudget::default(),
+            ComputeBudget { unit_price: Some(1_000), unit_limit: Some(20_000) },
+        ] {
+            let batches = pack(&orchestrator, &payer, &budget, &matches);
+            let groups: Vec<&Vec<Match>> = batches.iter().flatten().collect();
+            assert_eq!(groups.len(), 10, "16 and 4 per worker");
+            for group in &groups {
+                assert!(group.len() <= ASSIGN_BATCH);
+                assert!(group.iter().all(|m| m.worker == group[0].worker), "one worker a group");
+            }
+            for batch in &batches {
+                let ixs = budget.apply(&instructions(batch));
+                assert!(transaction_size(&payer, &ixs) <= PACKET_DATA_SIZE);
+            }
+            let mut sent: Vec<Match> = batches.concat().concat();
+            sent.sort_by_key(|m| m.job_id);
+            assert_eq!(sent, matches, "every match once");
+            // A transaction is closed only when the next group would not fit it.
+            assert!(batches.len() > 1 && batches.len() < 10, "{} transactions", batches.len());
+            let mut more = batches[0].clone();
+            more.push(batches[1][0].clone());
+            let ixs = budget.apply(&instructions(&more));
+            assert!(transaction_size(&payer, &ixs) > PACKET_DATA_SIZE);
         }
-        for batch in &batches {
-            let ixs: Vec<_> =
-                batch.iter().map(|m| assign_job(orchestrator, m.job_id, m.operator)).collect();
-            assert!(transaction_size(&payer, &ixs) <= PACKET_DATA_SIZE);
-        }
-        assert_eq!(batches.iter().flatten().copied().collect::<Vec<_>>(), matches);
-        // A full batch is full: one more would not fit.
-        let first = &batches[0];
-        let mut more: Vec<_> =
-            first.iter().map(|m| assign_job(orchestrator, m.job_id, m.operator)).collect();
-        more.push(assign_job(orchestrator, 99, Pubkey::new_unique()));
-        assert!(transaction_size(&payer, &more) > PACKET_DATA_SIZE);
     }
 
     #[test]

@@ -61,7 +61,7 @@ impl Metrics {
             matches: counter("matches_total", "Replicas matched to workers"),
             assignments_sent: counter(
                 "assignments_sent_total",
-                "assign_job instructions confirmed on chain",
+                "Assignments in confirmed assign_jobs instructions (skipped races included)",
             ),
             assign_transactions: counter_vec(
                 "assign_transactions_total",

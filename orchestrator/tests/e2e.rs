@@ -1207,8 +1207,9 @@ async fn cancelling_as_jobs_are_assigned_costs_the_attacker_at_least_the_orchest
         attacker_fees - rent_held
     );
     assert!(cancelled > 0 && cancelled < attacks.len() as u64, "both ways of the race were run");
-    // A cancellation that won the race fails at most the one assignment sent into it:
-    // the refused job is not assigned again blindly.
+    // A cancellation that won the race is skipped by the `assign_jobs` sent into it
+    // (`Job::lost_to_race`), so it fails no assignment; at most one, should the batch
+    // fail for another reason, and the refused pairs are not tried again blindly.
     assert!(failed as u64 <= cancelled, "{failed} failed assignments for {cancelled} cancels");
     assert!(
         attacker_fees - rent_held >= orchestrator_lost,

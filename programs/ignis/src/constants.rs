@@ -61,6 +61,11 @@ pub const DECLINE_WINDOW_SECONDS: i64 = 60;
 #[constant]
 pub const MAX_REQUEUES: u16 = 16;
 
+/// The most jobs one batch instruction (`assign_jobs`, `close_jobs`) carries: a
+/// transaction holds about 30 closes of one poster's jobs.
+#[constant]
+pub const MAX_BATCH_JOBS: u8 = 32;
+
 /// Longest a settled job may be kept on chain before it can be closed
 /// (`Params::job_retention_seconds`): state stays bounded whatever the setting.
 #[constant]

@@ -180,6 +180,8 @@ pub enum IgnisError {
     SlashAccountsReadOnly,
     #[msg("The minted emission still covers the schedule: nothing to mint until the current prefund is used up")]
     EmissionNotDue,
+    #[msg("A batch names 1 to MAX_BATCH_JOBS (32) jobs in its remaining accounts: a job each for assign_jobs, a [job, poster] pair each for close_jobs")]
+    BatchAccountsMismatch,
 }
 
 impl IgnisError {

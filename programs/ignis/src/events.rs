@@ -64,6 +64,19 @@ pub struct JobClosed {
     pub poster: Pubkey,
 }
 
+/// One job of a `JobsClosed` batch.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClosedJob {
+    pub job_id: u64,
+    pub poster: Pubkey,
+}
+
+/// `close_jobs`: the jobs it closed, skipped ones left out.
+#[event]
+pub struct JobsClosed {
+    pub jobs: Vec<ClosedJob>,
+}
+
 #[event]
 pub struct UnstakeRequested {
     pub owner: Pubkey,
@@ -128,6 +141,20 @@ pub struct JobAssigned {
     pub job_id: u64,
     pub worker: Pubkey,
     pub deadline: i64,
+}
+
+/// One job of a `JobsAssigned` batch.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AssignedJob {
+    pub job_id: u64,
+    pub deadline: i64,
+}
+
+/// `assign_jobs`: the jobs `worker` was given, skipped ones left out.
+#[event]
+pub struct JobsAssigned {
+    pub worker: Pubkey,
+    pub jobs: Vec<AssignedJob>,
 }
 
 #[event]

@@ -153,6 +153,12 @@ pub mod ignis {
         AssignJob::assign_job(ctx)
     }
 
+    /// Orchestrator: assigns one worker a replica of each of up to `MAX_BATCH_JOBS`
+    /// jobs (remaining accounts); jobs lost to a race (`Job::lost_to_race`) are skipped.
+    pub fn assign_jobs<'info>(ctx: Context<'info, AssignJobs<'info>>) -> Result<()> {
+        AssignJobs::assign_jobs(ctx)
+    }
+
     /// A staked worker claims a replica of an open job itself, under `assign_job`'s
     /// rules, once the orchestrator has been silent for `orchestrator_timeout_seconds`.
     pub fn claim_job(ctx: Context<ClaimJob>) -> Result<()> {
@@ -188,6 +194,12 @@ pub mod ignis {
     /// Anyone: closes a job settled more than the retention period ago; rent to the poster.
     pub fn close_job(ctx: Context<CloseJob>) -> Result<()> {
         CloseJob::close_job(ctx)
+    }
+
+    /// Anyone: closes up to `MAX_BATCH_JOBS` such jobs in one instruction, `[job,
+    /// poster]` pairs as remaining accounts; jobs already closed are skipped.
+    pub fn close_jobs<'info>(ctx: Context<'info, CloseJobs<'info>>) -> Result<()> {
+        CloseJobs::close_jobs(ctx)
     }
 
     // --- kernel jobs: commit, reveal, settle ------------------------------------------

@@ -6,6 +6,7 @@
 //! re-registering in workers.rs, initializing in the deployer's place and hostile
 //! Token-2022 mints in admin.rs.)
 
+use anchor_lang::prelude::Pubkey;
 use ignis::{
     constants::*,
     errors::IgnisError,
@@ -350,6 +351,61 @@ fn settled_jobs_and_empty_stakes_can_be_closed_and_their_rent_returned() {
         "rent back, less the fee"
     );
     assert_eq!(env.config().totals.staked, 0);
+    env.assert_reconciled();
+}
+
+#[test]
+fn a_batch_closes_each_settled_job_once_with_its_rent_to_its_own_poster() {
+    let mut env = Env::new();
+    let alice = env.user(100 * IGN);
+    let bob = env.user(100 * IGN);
+    let operator = env.worker_operator();
+    let settle = |env: &mut Env, poster: &User| {
+        let job = env.post_pow(poster, 8, 10 * IGN).unwrap();
+        env.assign(job, &operator.pubkey()).unwrap();
+        let nonce = find_nonce(&env.job(job).seed, &pda::worker(&operator.pubkey()), 8);
+        env.submit_pow(&operator, job, nonce).unwrap();
+        job
+    };
+    let (a1, a2, b1) = (settle(&mut env, &alice), settle(&mut env, &alice), settle(&mut env, &bob));
+    let open = env.post_pow(&alice, 8, 10 * IGN).unwrap();
+    env.warp(JOB_RETENTION_SECONDS);
+    let lamports = |env: &Env, key: &Pubkey| env.svm.get_balance(key).unwrap_or(0);
+    let rent = lamports(&env, &pda::job(a1));
+    let before = (lamports(&env, &alice.pubkey()), lamports(&env, &bob.pubkey()));
+
+    // An attacker naming itself as a poster takes nothing: the batch fails whole.
+    let thief = env.user(0);
+    let thief_before = lamports(&env, &thief.pubkey());
+    assert_ignis_err(
+        env.crank(ix::close_jobs(&[(a1, alice.pubkey()), (b1, thief.pubkey())])),
+        IgnisError::Unauthorized,
+    );
+    // A job still open fails the batch with its rule's error; nothing is closed.
+    assert_ignis_err(
+        env.crank(ix::close_jobs(&[(a1, alice.pubkey()), (open, alice.pubkey())])),
+        IgnisError::JobNotSettled,
+    );
+    assert_eq!(lamports(&env, &pda::job(a1)), rent);
+    assert_eq!(lamports(&env, &thief.pubkey()), thief_before, "attacker net: nothing");
+    for bad in [vec![], vec![(a1, alice.pubkey()); 33]] {
+        assert_ignis_err(env.crank(ix::close_jobs(&bad)), IgnisError::BatchAccountsMismatch);
+    }
+
+    // a1 twice: the second is skipped, as a job another crank closed first would be.
+    let batch =
+        [(a1, alice.pubkey()), (b1, bob.pubkey()), (a1, alice.pubkey()), (a2, alice.pubkey())];
+    env.crank(ix::close_jobs(&batch)).unwrap();
+    for job in [a1, a2, b1] {
+        assert_eq!(lamports(&env, &pda::job(job)), 0, "job {job} closed");
+    }
+    assert_eq!(lamports(&env, &alice.pubkey()), before.0 + 2 * rent);
+    assert_eq!(lamports(&env, &bob.pubkey()), before.1 + rent);
+    // Sent again (a second crank racing the first): every job is skipped, nothing moves.
+    env.crank(ix::close_jobs(&batch)).unwrap();
+    assert_eq!(lamports(&env, &alice.pubkey()), before.0 + 2 * rent);
+    assert_eq!(lamports(&env, &bob.pubkey()), before.1 + rent);
+    assert_eq!(env.job(open).status, JobStatus::Open);
     env.assert_reconciled();
 }
 

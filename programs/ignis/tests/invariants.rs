@@ -423,7 +423,19 @@ impl Case {
                         ix::assign_job(signer.pubkey(), job, operator)
                     })
                     .collect();
-                self.send("assign_job", ixs, &signer);
+                if self.rng.gen_bool(0.5) {
+                    self.send("assign_job", ixs, &signer);
+                } else {
+                    // As the orchestrator batches: one worker, a few jobs (open or
+                    // not: those lost to a race are skipped).
+                    let pool = if self.rng.gen_ratio(9, 10) { 4 } else { ACTORS };
+                    let operator = self.actors[self.rng.gen_range(0..pool)].pubkey();
+                    let jobs: Vec<u64> = (0..self.rng.gen_range(1..5))
+                        .map(|_| self.pick_job(|j| j.status == JobStatus::Open))
+                        .collect();
+                    let batch = ix::assign_jobs(signer.pubkey(), &jobs, operator);
+                    self.send("assign_jobs", vec![batch], &signer);
+                }
             }
             50..=59 => {
                 let (job, who) = self.pick_assignment(|j| {
@@ -603,10 +615,35 @@ impl Case {
                 let last = self.job(job);
                 let poster = last.as_ref().map_or(key, |j| j.poster);
                 let payer = self.env.admin.key.insecure_clone();
-                if self.send("close_job", vec![ix::close_job(job, poster)], &payer) {
-                    let last = last.expect("a closed job existed");
-                    assert!(self.job(job).is_none(), "job {job} still exists after close_job");
-                    self.closed_jobs.insert(job, last);
+                if self.rng.gen_bool(0.5) {
+                    if self.send("close_job", vec![ix::close_job(job, poster)], &payer) {
+                        let last = last.expect("a closed job existed");
+                        assert!(self.job(job).is_none(), "job {job} still exists after close_job");
+                        self.closed_jobs.insert(job, last);
+                    }
+                } else {
+                    // As the crank: a batch, with a second settled job (maybe the same,
+                    // or one already closed: both skipped).
+                    let other = self.pick_job(|j| {
+                        matches!(
+                            j.status,
+                            JobStatus::Completed | JobStatus::Cancelled | JobStatus::Refunded
+                        )
+                    });
+                    let other_last = self.job(other);
+                    let other_poster = other_last.as_ref().map_or(key, |j| j.poster);
+                    let batch = ix::close_jobs(&[(job, poster), (other, other_poster)]);
+                    if self.send("close_jobs", vec![batch], &payer) {
+                        for (id, last) in [(job, last), (other, other_last)] {
+                            assert!(
+                                self.job(id).is_none(),
+                                "job {id} still exists after close_jobs"
+                            );
+                            if let Some(last) = last {
+                                self.closed_jobs.insert(id, last);
+                            }
+                        }
+                    }
                 }
             }
             105 => {

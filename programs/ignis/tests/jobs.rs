@@ -360,3 +360,55 @@ fn posters_pick_their_own_ids_and_an_id_in_use_is_refused() {
     assert_eq!((env.job(7).poster, env.job(7).reward), (bob.pubkey(), escrowed));
     env.assert_reconciled();
 }
+
+#[test]
+fn a_batch_assigns_each_job_once_skips_lost_races_and_fails_whole_on_the_workers_rules() {
+    let mut env = Env::new();
+    let poster = env.user(100 * IGN);
+    // Room for two jobs at once (`worker_settings`).
+    let operator = env.worker_operator();
+    let jobs: Vec<u64> = (0..3).map(|_| env.post_pow(&poster, 8, 10 * IGN).unwrap()).collect();
+    let orchestrator = env.orchestrator.insecure_clone();
+    let batch = |ids: &[u64]| ix::assign_jobs(orchestrator.pubkey(), ids, operator.pubkey());
+    let active = |env: &Env| env.worker(&operator.pubkey()).unwrap().active_jobs;
+
+    let stranger = env.user(0);
+    assert_ignis_err(
+        env.send(&[ix::assign_jobs(stranger.pubkey(), &jobs, operator.pubkey())], &[&stranger.key]),
+        IgnisError::NotOrchestrator,
+    );
+    // Three jobs for a worker with room for two: the third fails the batch whole.
+    assert_ignis_err(env.send(&[batch(&jobs)], &[&orchestrator]), IgnisError::WorkerAtCapacity);
+    assert!(jobs.iter().all(|id| env.job(*id).status == JobStatus::Open));
+    assert_eq!(active(&env), 0);
+    for bad in [vec![], vec![jobs[1]; 33]] {
+        assert_ignis_err(
+            env.send(&[batch(&bad)], &[&orchestrator]),
+            IgnisError::BatchAccountsMismatch,
+        );
+    }
+
+    // The poster cancels the first job after it was matched: the batch skips it and
+    // assigns the others, each once though the second is named twice.
+    env.send(&[env.protocol.cancel_job(poster.pubkey(), jobs[0], poster.token)], &[&poster.key])
+        .unwrap();
+    env.send(&[batch(&[jobs[0], jobs[1], jobs[1], jobs[2]])], &[&orchestrator]).unwrap();
+    assert_eq!(env.job(jobs[0]).status, JobStatus::Cancelled);
+    for id in &jobs[1..] {
+        let job = env.job(*id);
+        assert_eq!((job.status, job.assigned), (JobStatus::Running, 1));
+        assert_eq!(job.assignments[0].worker, pda::worker(&operator.pubkey()));
+    }
+    assert_eq!(active(&env), 2);
+    // Sent again, as by a second orchestrator that lost the race: all skipped.
+    env.send(&[batch(&jobs[1..])], &[&orchestrator]).unwrap();
+    assert_eq!(active(&env), 2);
+
+    // The batch's assignments are ordinary ones: proven work is paid.
+    let before = env.balance(&operator.token);
+    let nonce = find_nonce(&env.job(jobs[1]).seed, &pda::worker(&operator.pubkey()), 8);
+    env.submit_pow(&operator, jobs[1], nonce).unwrap();
+    assert!(env.balance(&operator.token) > before);
+    assert_eq!(active(&env), 1);
+    env.assert_reconciled();
+}

@@ -9,10 +9,12 @@
 //!   programs' execution units.
 //!
 //! The program's execution units cannot be measured here: the localnet runs it as
-//! native code, which has no CU meter. They are an assumption (per Ignis instruction,
-//! plus one per cross-program invocation), and the model prints its ceilings for
-//! several, so that what is structural (which accounts every lifecycle writes) shows
-//! apart from what is assumed.
+//! native code, which has no CU meter. They are an estimate in three parts, read off
+//! each recorded transaction: per Ignis instruction, per account it names and per
+//! cross-program invocation it makes ([`ESTIMATE`] says where each figure comes from).
+//! The model prints its ceilings at half and at twice the estimate too, so that what is
+//! structural (which accounts every lifecycle writes, how many accounts and CPIs it
+//! takes) shows apart from what is assumed.
 //!
 //! Accounts fall in three kinds. Protocol-wide ones (the config, the mint, the vaults,
 //! the orchestrator and verifier keys) are the same for every poster and worker of the
@@ -35,12 +37,28 @@ const SIGNATURE_CU: u64 = 720;
 const WRITE_LOCK_CU: u64 = 300;
 const BUILTIN_INSTRUCTION_CU: u64 = 150;
 
-/// The assumptions the bench's model prints: a light, a middling and a heavy program.
-pub const ASSUMPTIONS: [Assumption; 3] = [
-    Assumption { per_instruction: 20_000, per_cpi: 5_000 },
-    Assumption { per_instruction: 50_000, per_cpi: 10_000 },
-    Assumption { per_instruction: 100_000, per_cpi: 20_000 },
-];
+/// The estimate of the program's execution units, from measurements of Anchor programs
+/// on the SBF runtime (the program cannot be metered here):
+/// - per account an instruction names, 2,000 CU: Anchor's own benchmark
+///   (`bench/COMPUTE_UNITS.md`, Solana 1.18.17) measures 381 CU per extra `Account<T>`,
+///   292 per `Signer`, 1,605 per token `InterfaceAccount` and 921 per mint; nearly every
+///   Ignis account also has its seeds checked, one `create_program_address` syscall
+///   (1,500 CU in agave's compute budget), and most are larger than the benchmark's;
+/// - per cross-program invocation, 4,000 CU: the `invoke` syscall's 1,000 CU plus the
+///   callee, an SPL token transfer (a few thousand), the system program's account
+///   creation (cheap itself; Anchor's `init` measures 4,233 CU with its checks) or
+///   Anchor's event self-invocation (its dispatch and the event-authority check);
+/// - per Ignis instruction, 5,000 CU: Anchor's dispatch (the benchmark's intercept,
+///   about 300 CU) plus the rules, the arithmetic, the logs (100 CU each) and for a
+///   submission one sha256 (85 CU plus half a CU per byte).
+///
+/// Instructions that carry several jobs pay the per-instruction part once and the
+/// per-account part for every account they name.
+pub const ESTIMATE: Assumption =
+    Assumption { per_instruction: 5_000, per_account: 2_000, per_cpi: 4_000 };
+
+/// The assumptions the bench's model prints: half the estimate, the estimate, twice it.
+pub const ASSUMPTIONS: [Assumption; 3] = [ESTIMATE.scaled(1, 2), ESTIMATE, ESTIMATE.scaled(2, 1)];
 
 /// Copies of the run the packer places side by side: enough that the protocol-wide
 /// accounts, not the bench's few parties, decide.
@@ -88,8 +106,22 @@ pub async fn record(
 pub struct Assumption {
     /// Per top-level Ignis instruction, its own work.
     pub per_instruction: u64,
-    /// Per cross-program invocation it makes (a token transfer, a mint, an event).
+    /// Per account it names: loading, checking and writing back.
+    pub per_account: u64,
+    /// Per cross-program invocation it makes (a token transfer, an account creation, an
+    /// event).
     pub per_cpi: u64,
+}
+
+impl Assumption {
+    /// Every part times `numerator / denominator`.
+    pub const fn scaled(self, numerator: u64, denominator: u64) -> Self {
+        Assumption {
+            per_instruction: self.per_instruction * numerator / denominator,
+            per_account: self.per_account * numerator / denominator,
+            per_cpi: self.per_cpi * numerator / denominator,
+        }
+    }
 }
 
 /// A transaction as the model sees it: its writable accounts and what it costs.
@@ -100,6 +132,8 @@ pub struct ModelTransaction {
     pub signatures: u64,
     pub builtin_instructions: u64,
     pub ignis_instructions: u64,
+    /// The accounts each Ignis instruction names, summed over them.
+    pub accounts: u64,
     pub cpis: u64,
 }
 
@@ -107,17 +141,23 @@ impl ModelTransaction {
     pub fn from_confirmed(tx: &ConfirmedTransaction) -> Self {
         let message = &tx.transaction.message;
         let keys = message.static_account_keys();
-        let ignis = message
+        let ignis_instructions: Vec<_> = message
             .instructions()
             .iter()
             .filter(|ix| keys.get(usize::from(ix.program_id_index)) == Some(&ignis::ID))
-            .count() as u64;
+            .collect();
+        let ignis = ignis_instructions.len() as u64;
+        let accounts = ignis_instructions
+            .iter()
+            .map(|ix| ix.accounts.iter().collect::<HashSet<_>>().len() as u64)
+            .sum();
         ModelTransaction {
             instructions: tx.ignis_instructions(),
             writable: tx.writable_accounts(),
             signatures: u64::from(message.header().num_required_signatures),
             builtin_instructions: message.instructions().len() as u64 - ignis,
             ignis_instructions: ignis,
+            accounts,
             cpis: tx.inner_instructions.iter().map(|(_, invoked)| invoked.len() as u64).sum(),
         }
     }
@@ -127,6 +167,7 @@ impl ModelTransaction {
             + WRITE_LOCK_CU * self.writable.len() as u64
             + BUILTIN_INSTRUCTION_CU * self.builtin_instructions
             + assumption.per_instruction * self.ignis_instructions
+            + assumption.per_account * self.accounts
             + assumption.per_cpi * self.cpis
     }
 }
@@ -202,6 +243,7 @@ impl Recording {
                         kind,
                         transactions: 0,
                         instructions: 0,
+                        accounts_named: 0,
                         cpis: 0,
                         accounts: vec![],
                     });
@@ -211,6 +253,7 @@ impl Recording {
             let row = &mut rows[at];
             row.transactions += 1;
             row.instructions += tx.instructions.len();
+            row.accounts_named += tx.accounts;
             row.cpis += tx.cpis;
             for (name, account) in &self.shared {
                 if tx.writable.contains(account) && !row.accounts.contains(name) {
@@ -339,6 +382,8 @@ pub struct HotWrites {
     pub kind: String,
     pub transactions: usize,
     pub instructions: usize,
+    /// Accounts named by its Ignis instructions, summed.
+    pub accounts_named: u64,
     pub cpis: u64,
     pub accounts: Vec<&'static str>,
 }
@@ -356,23 +401,24 @@ pub fn report(recording: &Recording, assumptions: &[Assumption], copies: usize) 
     );
     let _ = writeln!(
         out,
-        "| transactions of | count | instructions per transaction | CPIs per instruction | protocol-wide accounts written |"
+        "| transactions of | count | instructions per transaction | accounts per instruction | CPIs per instruction | protocol-wide accounts written |"
     );
-    let _ = writeln!(out, "|---|---:|---:|---:|---|");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---|");
     for row in recording.hot_writes() {
         let accounts = if row.accounts.is_empty() { "-".into() } else { row.accounts.join(", ") };
         let _ = writeln!(
             out,
-            "| {} | {} | {:.1} | {:.1} | {accounts} |",
+            "| {} | {} | {:.1} | {:.1} | {:.1} | {accounts} |",
             row.kind,
             row.transactions,
             row.instructions as f64 / row.transactions.max(1) as f64,
+            row.accounts_named as f64 / row.instructions.max(1) as f64,
             row.cpis as f64 / row.instructions.max(1) as f64
         );
     }
     let _ = writeln!(
         out,
-        "\n| assumed CU per instruction + per CPI | CU per lifecycle | binding limit | its CU per lifecycle | ceiling (lifecycles/s) | block limit alone | packed, {copies} copies (lifecycles/s) |"
+        "\n| assumed CU per instruction + per account + per CPI | CU per lifecycle | binding limit | its CU per lifecycle | ceiling (lifecycles/s) | block limit alone | packed, {copies} copies (lifecycles/s) |"
     );
     let _ = writeln!(out, "|---|---:|---|---:|---:|---:|---:|");
     for assumption in assumptions {
@@ -385,8 +431,9 @@ pub fn report(recording: &Recording, assumptions: &[Assumption], copies: usize) 
             .map_or(0.0, |b| b.lifecycles_per_second);
         let _ = writeln!(
             out,
-            "| {} + {} | {:.0} | {} | {:.0} | {:.0} | {:.0} | {:.0} |",
+            "| {} + {} + {} | {:.0} | {} | {:.0} | {:.0} | {:.0} | {:.0} |",
             assumption.per_instruction,
+            assumption.per_account,
             assumption.per_cpi,
             ceiling.cu_per_lifecycle,
             binding.what,
@@ -403,7 +450,7 @@ pub fn report(recording: &Recording, assumptions: &[Assumption], copies: usize) 
 mod tests {
     use super::*;
 
-    const FLAT: Assumption = Assumption { per_instruction: 100_000, per_cpi: 0 };
+    const FLAT: Assumption = Assumption { per_instruction: 100_000, per_account: 0, per_cpi: 0 };
 
     fn tx(writable: Vec<Pubkey>) -> ModelTransaction {
         ModelTransaction {
@@ -412,6 +459,7 @@ mod tests {
             signatures: 1,
             builtin_instructions: 0,
             ignis_instructions: 1,
+            accounts: 0,
             cpis: 0,
         }
     }
@@ -462,6 +510,26 @@ mod tests {
         // Five times the shared case: a block holds five accounts' worth.
         let ratio = ceiling.packed_per_second / recording_ratio_base();
         assert!(ratio > 4.9 && ratio < 5.1, "{ratio}");
+    }
+
+    #[test]
+    fn an_instruction_pays_for_each_account_it_names_and_each_cpi_it_makes() {
+        let two_jobs = ModelTransaction {
+            instructions: vec!["AssignJob".into(), "AssignJob".into()],
+            writable: vec![Pubkey::new_unique(); 3],
+            signatures: 1,
+            builtin_instructions: 1,
+            ignis_instructions: 2,
+            accounts: 12,
+            cpis: 2,
+        };
+        assert_eq!(
+            two_jobs.cost(ESTIMATE),
+            720 + 3 * 300 + 150 + 2 * 5_000 + 12 * 2_000 + 2 * 4_000
+        );
+        let half = ESTIMATE.scaled(1, 2);
+        assert_eq!(two_jobs.cost(half), 720 + 3 * 300 + 150 + 2 * 2_500 + 12 * 1_000 + 2 * 2_000);
+        assert_eq!(ASSUMPTIONS[2].per_account, 4_000);
     }
 
     fn recording_ratio_base() -> f64 {

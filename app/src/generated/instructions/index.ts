@@ -8,11 +8,13 @@
 
 export * from "./activateStake";
 export * from "./assignJob";
+export * from "./assignJobs";
 export * from "./attestResult";
 export * from "./cancelJob";
 export * from "./claimJob";
 export * from "./claimRewards";
 export * from "./closeJob";
+export * from "./closeJobs";
 export * from "./closeStake";
 export * from "./closeWorker";
 export * from "./commitResult";

@@ -53,11 +53,13 @@ import {
 import {
   getActivateStakeInstructionAsync,
   getAssignJobInstructionAsync,
+  getAssignJobsInstructionAsync,
   getAttestResultInstructionAsync,
   getCancelJobInstructionAsync,
   getClaimJobInstructionAsync,
   getClaimRewardsInstructionAsync,
   getCloseJobInstructionAsync,
+  getCloseJobsInstructionAsync,
   getCloseStakeInstructionAsync,
   getCloseWorkerInstructionAsync,
   getCommitResultInstructionAsync,
@@ -85,11 +87,13 @@ import {
   getWithdrawInstructionAsync,
   parseActivateStakeInstruction,
   parseAssignJobInstruction,
+  parseAssignJobsInstruction,
   parseAttestResultInstruction,
   parseCancelJobInstruction,
   parseClaimJobInstruction,
   parseClaimRewardsInstruction,
   parseCloseJobInstruction,
+  parseCloseJobsInstruction,
   parseCloseStakeInstruction,
   parseCloseWorkerInstruction,
   parseCommitResultInstruction,
@@ -117,11 +121,13 @@ import {
   parseWithdrawInstruction,
   type ActivateStakeAsyncInput,
   type AssignJobAsyncInput,
+  type AssignJobsAsyncInput,
   type AttestResultAsyncInput,
   type CancelJobAsyncInput,
   type ClaimJobAsyncInput,
   type ClaimRewardsAsyncInput,
   type CloseJobAsyncInput,
+  type CloseJobsAsyncInput,
   type CloseStakeAsyncInput,
   type CloseWorkerAsyncInput,
   type CommitResultAsyncInput,
@@ -136,11 +142,13 @@ import {
   type MintEmissionAsyncInput,
   type ParsedActivateStakeInstruction,
   type ParsedAssignJobInstruction,
+  type ParsedAssignJobsInstruction,
   type ParsedAttestResultInstruction,
   type ParsedCancelJobInstruction,
   type ParsedClaimJobInstruction,
   type ParsedClaimRewardsInstruction,
   type ParsedCloseJobInstruction,
+  type ParsedCloseJobsInstruction,
   type ParsedCloseStakeInstruction,
   type ParsedCloseWorkerInstruction,
   type ParsedCommitResultInstruction,
@@ -272,11 +280,13 @@ export function identifyIgnisAccount(
 export enum IgnisInstruction {
   ActivateStake,
   AssignJob,
+  AssignJobs,
   AttestResult,
   CancelJob,
   ClaimJob,
   ClaimRewards,
   CloseJob,
+  CloseJobs,
   CloseStake,
   CloseWorker,
   CommitResult,
@@ -334,6 +344,17 @@ export function identifyIgnisInstruction(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([89, 57, 208, 171, 207, 142, 254, 216]),
+      ),
+      0,
+    )
+  ) {
+    return IgnisInstruction.AssignJobs;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([69, 124, 3, 11, 254, 100, 69, 181]),
       ),
       0,
@@ -384,6 +405,17 @@ export function identifyIgnisInstruction(
     )
   ) {
     return IgnisInstruction.CloseJob;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([212, 194, 98, 228, 196, 124, 222, 109]),
+      ),
+      0,
+    )
+  ) {
+    return IgnisInstruction.CloseJobs;
   }
   if (
     containsBytes(
@@ -676,6 +708,9 @@ export type ParsedIgnisInstruction<
       instructionType: IgnisInstruction.AssignJob;
     } & ParsedAssignJobInstruction<TProgram>)
   | ({
+      instructionType: IgnisInstruction.AssignJobs;
+    } & ParsedAssignJobsInstruction<TProgram>)
+  | ({
       instructionType: IgnisInstruction.AttestResult;
     } & ParsedAttestResultInstruction<TProgram>)
   | ({
@@ -690,6 +725,9 @@ export type ParsedIgnisInstruction<
   | ({
       instructionType: IgnisInstruction.CloseJob;
     } & ParsedCloseJobInstruction<TProgram>)
+  | ({
+      instructionType: IgnisInstruction.CloseJobs;
+    } & ParsedCloseJobsInstruction<TProgram>)
   | ({
       instructionType: IgnisInstruction.CloseStake;
     } & ParsedCloseStakeInstruction<TProgram>)
@@ -785,6 +823,13 @@ export function parseIgnisInstruction<TProgram extends string>(
         ...parseAssignJobInstruction(instruction),
       };
     }
+    case IgnisInstruction.AssignJobs: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: IgnisInstruction.AssignJobs,
+        ...parseAssignJobsInstruction(instruction),
+      };
+    }
     case IgnisInstruction.AttestResult: {
       assertIsInstructionWithAccounts(instruction);
       return {
@@ -818,6 +863,13 @@ export function parseIgnisInstruction<TProgram extends string>(
       return {
         instructionType: IgnisInstruction.CloseJob,
         ...parseCloseJobInstruction(instruction),
+      };
+    }
+    case IgnisInstruction.CloseJobs: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: IgnisInstruction.CloseJobs,
+        ...parseCloseJobsInstruction(instruction),
       };
     }
     case IgnisInstruction.CloseStake: {
@@ -1030,6 +1082,10 @@ export type IgnisPluginInstructions = {
     input: AssignJobAsyncInput,
   ) => ReturnType<typeof getAssignJobInstructionAsync> &
     SelfPlanAndSendFunctions;
+  assignJobs: (
+    input: AssignJobsAsyncInput,
+  ) => ReturnType<typeof getAssignJobsInstructionAsync> &
+    SelfPlanAndSendFunctions;
   attestResult: (
     input: AttestResultAsyncInput,
   ) => ReturnType<typeof getAttestResultInstructionAsync> &
@@ -1049,6 +1105,10 @@ export type IgnisPluginInstructions = {
   closeJob: (
     input: CloseJobAsyncInput,
   ) => ReturnType<typeof getCloseJobInstructionAsync> &
+    SelfPlanAndSendFunctions;
+  closeJobs: (
+    input: CloseJobsAsyncInput,
+  ) => ReturnType<typeof getCloseJobsInstructionAsync> &
     SelfPlanAndSendFunctions;
   closeStake: (
     input: CloseStakeAsyncInput,
@@ -1196,6 +1256,11 @@ export function ignisProgram() {
               client,
               getAssignJobInstructionAsync(input),
             ),
+          assignJobs: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getAssignJobsInstructionAsync(input),
+            ),
           attestResult: (input) =>
             addSelfPlanAndSendFunctions(
               client,
@@ -1220,6 +1285,11 @@ export function ignisProgram() {
             addSelfPlanAndSendFunctions(
               client,
               getCloseJobInstructionAsync(input),
+            ),
+          closeJobs: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getCloseJobsInstructionAsync(input),
             ),
           closeStake: (input) =>
             addSelfPlanAndSendFunctions(

@@ -6,8 +6,10 @@
  * @see https://github.com/codama-idl/codama
  */
 
+export * from "./assignedJob";
 export * from "./assignment";
 export * from "./blobRef";
+export * from "./closedJob";
 export * from "./emissionSchedule";
 export * from "./gpuInfo";
 export * from "./jobKind";

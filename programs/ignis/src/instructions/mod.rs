@@ -1,10 +1,12 @@
 pub mod activate_stake;
 pub mod assign_job;
+pub mod assign_jobs;
 pub mod attest_result;
 pub mod cancel_job;
 pub mod claim_job;
 pub mod claim_rewards;
 pub mod close_job;
+pub mod close_jobs;
 pub mod close_stake;
 pub mod close_worker;
 pub mod commit_result;
@@ -32,11 +34,13 @@ pub mod withdraw;
 
 pub use activate_stake::*;
 pub use assign_job::*;
+pub use assign_jobs::*;
 pub use attest_result::*;
 pub use cancel_job::*;
 pub use claim_job::*;
 pub use claim_rewards::*;
 pub use close_job::*;
+pub use close_jobs::*;
 pub use close_stake::*;
 pub use close_worker::*;
 pub use commit_result::*;

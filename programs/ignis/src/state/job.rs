@@ -318,6 +318,14 @@ impl Job {
         Ok(())
     }
 
+    /// Whether a batch assignment (`assign_jobs`) skips this job for `worker` at `now`
+    /// rather than fail: it can no longer be assigned (cancelled, filled or expired
+    /// since it was matched) or already holds the worker (another orchestrator got
+    /// there first). Nothing about the worker is judged here.
+    pub fn lost_to_race(&self, worker: &Pubkey, now: i64) -> bool {
+        self.check_assignable(now).is_err() || self.assignment_index(worker).is_some()
+    }
+
     /// Gives the next replica to `worker` (at address `worker_key`) at protocol time
     /// `now`, for `assign_job` and `claim_job` alike (their checks are
     /// `check_assignable` and `Worker::check_can_take`); returns its deadline.
