@@ -273,6 +273,11 @@ impl Backoff {
         self.0.insert(action.clone(), Attempt { next: Instant::now() + wait, failures: 0 });
     }
 
+    /// Whether `action`'s last attempt was refused.
+    fn has_failed(&self, action: &Action) -> bool {
+        self.0.get(action).is_some_and(|a| a.failures > 0)
+    }
+
     /// Returns how many times in a row the action has now failed.
     fn failed(&mut self, action: &Action) -> u32 {
         let failures = self.0.get(action).map_or(0, |a| a.failures) + 1;
@@ -316,19 +321,25 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                 }
             }
             let due: Vec<Action> = actions.into_iter().filter(|a| backoff.ready(a)).collect();
-            for action in &due {
+            // A close refused before goes alone: a refused `close_jobs` is every close's
+            // refusal, so one job the program keeps refusing must not hold back the
+            // others it was batched with.
+            let (alone, due): (Vec<Action>, Vec<Action>) = due
+                .into_iter()
+                .partition(|a| matches!(a, Action::Close { .. }) && backoff.has_failed(a));
+            for action in alone.iter().chain(&due) {
                 // Held while in flight; the outcome sets the real wait.
                 backoff.hold(action, Duration::from_secs(120));
             }
-            protocol.map(|p| (p, due))
+            protocol.map(|p| (p, due, alone))
         };
-        if let Some((protocol, due)) = due {
+        if let Some((protocol, due, alone)) = due {
             // Closes travel as many to a `close_jobs` as fit (jobs of one poster share
             // its key), syncs SYNC_BATCH; every other action alone.
             let (closes, rest): (Vec<Action>, Vec<Action>) =
                 due.into_iter().partition(|a| matches!(a, Action::Close { .. }));
             let (syncs, singles): (Vec<Action>, Vec<Action>) =
-                rest.into_iter().partition(|a| matches!(a, Action::Sync { .. }));
+                rest.into_iter().chain(alone).partition(|a| matches!(a, Action::Sync { .. }));
             let batches = singles
                 .into_iter()
                 .map(|action| vec![action])

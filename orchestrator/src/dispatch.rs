@@ -32,8 +32,8 @@ const MAX_MATCHES_PER_ROUND: usize = 2_000;
 const MAX_CONCURRENT_SENDS: usize = 8;
 /// After this an unresolved in-flight match is dropped and the chain trusted again.
 const IN_FLIGHT_TTL: Duration = Duration::from_secs(60);
-/// Most jobs one `assign_jobs` carries: 16 with a worker's 6 fixed accounts leave room
-/// in a transaction for another worker's batch.
+/// Most jobs one `assign_jobs` carries; `pack` fills each transaction with as many
+/// workers' batches as fit it.
 const ASSIGN_BATCH: usize = 16;
 /// A (job, worker) pair the program refused is not tried again for this long.
 const REFUSED_PAIR_BACKOFF: Duration = Duration::from_secs(15);

@@ -59,7 +59,8 @@ impl<'info> AssignJobs<'info> {
             }
             // The owner and the discriminator prove it a job: jobs exist only at their
             // PDA (`post_job`'s seeds), so no seeds check is needed.
-            let mut job = Account::<Job>::try_from(info)?;
+            // Boxed, as every job account: a small SBF stack frame.
+            let mut job = Box::new(Account::<Job>::try_from(info)?);
             if job.lost_to_race(&worker_key, now) {
                 continue;
             }

@@ -46,7 +46,8 @@ impl<'info> CloseJobs<'info> {
             }
             // The owner and the discriminator prove it a job: jobs exist only at their
             // PDA (`post_job`'s seeds), so no seeds check is needed.
-            let job = Account::<Job>::try_from(job)?;
+            // Boxed, as every job account: a small SBF stack frame.
+            let job = Box::new(Account::<Job>::try_from(job)?);
             require_keys_eq!(job.poster, poster.key(), IgnisError::Unauthorized);
             job.check_close(params, now)?;
             job.close(poster.clone())?;
