@@ -896,6 +896,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_batch_instruction_asks_for_units_per_job_it_carries() {
+        use crate::instructions::{assign_jobs, close_jobs};
+        let poster = Pubkey::new_unique();
+        let closes: Vec<(u64, Pubkey)> = (0..5).map(|id| (id, poster)).collect();
+        let assigns = assign_jobs(Pubkey::new_unique(), &[1, 2, 3, 4, 5, 6, 7], poster);
+        let memo = Instruction::new_with_bytes(Pubkey::new_unique(), &[0], vec![]);
+        assert_eq!(ComputeBudget::units_of(&[close_jobs(&closes), assigns, memo]), 5 + 7 + 1);
+    }
+
+    #[test]
     fn the_unit_limit_is_per_instruction_and_packing_keeps_within_the_runtimes_maximum() {
         use solana_compute_budget_interface::ComputeBudgetInstruction;
         let budget = ComputeBudget { unit_price: Some(5), unit_limit: Some(300_000) };
