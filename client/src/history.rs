@@ -213,9 +213,16 @@ impl JobEvent {
             .or_else(|| d(data).map(JobEvent::Closed))
     }
 
-    /// The job events in an inner instruction's data: a batch event (`JobsAssigned`,
-    /// `JobsClosed`) stands for one event per job it names.
+    /// The job events in an inner instruction's data: a batch event (`JobsPosted`,
+    /// `JobsAssigned`, `PowsSubmitted`, `JobsClosed`) stands for one event per job it
+    /// names.
     pub fn decode_all(data: &[u8]) -> Vec<JobEvent> {
+        if let Some(batch) = crate::events::decode_cpi_event::<JobsPosted>(data) {
+            return batch.jobs.into_iter().map(JobEvent::Posted).collect();
+        }
+        if let Some(batch) = crate::events::decode_cpi_event::<PowsSubmitted>(data) {
+            return batch.proofs.into_iter().map(JobEvent::PowSubmitted).collect();
+        }
         if let Some(batch) = crate::events::decode_cpi_event::<JobsClosed>(data) {
             return batch
                 .jobs
@@ -404,6 +411,37 @@ mod tests {
         assert!(
             matches!(events[..], [JobEvent::Closed(JobClosed { job_id: 9, poster: p })] if p == poster)
         );
+        let batch = JobsPosted {
+            jobs: [5, 21]
+                .into_iter()
+                .map(|id| match posted(id) {
+                    JobEvent::Posted(e) => e,
+                    _ => unreachable!(),
+                })
+                .collect(),
+        };
+        let ids: Vec<u64> =
+            JobEvent::decode_all(&cpi_data(&batch)).iter().map(JobEvent::job_id).collect();
+        assert_eq!(ids, [5, 21]);
+        let proof = |job_id| PowSubmitted {
+            job_id,
+            worker,
+            nonce: job_id * 3,
+            hash: [1; 32],
+            paid: 10,
+            work_reward: 2,
+            fee: 1,
+            completed_at: 60,
+        };
+        let proofs = PowsSubmitted { proofs: vec![proof(5), proof(21)] };
+        let decoded: Vec<(u64, u64)> = JobEvent::decode_all(&cpi_data(&proofs))
+            .iter()
+            .map(|e| match e {
+                JobEvent::PowSubmitted(p) => (p.job_id, p.nonce),
+                _ => panic!("a proof"),
+            })
+            .collect();
+        assert_eq!(decoded, [(5, 15), (21, 63)]);
         // A single event is itself; anything else is nothing.
         let single = JobClosed { job_id: 3, poster };
         assert_eq!(JobEvent::decode_all(&cpi_data(&single)).len(), 1);

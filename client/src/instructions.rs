@@ -179,6 +179,34 @@ impl Protocol {
         )
     }
 
+    /// `post_jobs`: every job of `jobs` in the shard of the first (`fresh_job_ids` picks
+    /// such ids; the program refuses others with `WrongShard`).
+    pub fn post_jobs(
+        &self,
+        poster: Pubkey,
+        poster_token: Pubkey,
+        jobs: &[PostJobArgs],
+    ) -> Instruction {
+        let (shard, shard_vault) = pda::job_shard(jobs.first().map_or(0, |job| job.job_id));
+        let mut ix = build(
+            ix_accounts::PostJobs {
+                poster,
+                config: pda::config(),
+                poster_token,
+                shard,
+                shard_vault,
+                mint: self.mint,
+                token_program: self.token_program,
+                system_program: system_program::ID,
+                event_authority: pda::event_authority(),
+                program: ignis::ID,
+            },
+            ix_data::PostJobs { jobs: jobs.to_vec() },
+        );
+        ix.accounts.extend(jobs.iter().map(|job| AccountMeta::new(pda::job(job.job_id), false)));
+        ix
+    }
+
     pub fn cancel_job(&self, poster: Pubkey, job_id: u64, poster_token: Pubkey) -> Instruction {
         let (shard, shard_vault) = pda::job_shard(job_id);
         build(
@@ -222,6 +250,40 @@ impl Protocol {
             },
             ix_data::SubmitPow { nonce },
         )
+    }
+
+    /// `submit_pows`: the `(job id, nonce)` proofs of `operator`'s worker, paid into
+    /// `payout_token`, with the `[shard, vault]` pair of each distinct shard after the
+    /// jobs.
+    pub fn submit_pows(
+        &self,
+        operator: Pubkey,
+        payout_token: Pubkey,
+        proofs: &[(u64, u64)],
+    ) -> Instruction {
+        let mut ix = build(
+            ix_accounts::SubmitPows {
+                operator,
+                config: pda::config(),
+                worker: pda::worker(&operator),
+                payout_token,
+                mint: self.mint,
+                token_program: self.token_program,
+                event_authority: pda::event_authority(),
+                program: ignis::ID,
+            },
+            ix_data::SubmitPows { nonces: proofs.iter().map(|(_, nonce)| *nonce).collect() },
+        );
+        ix.accounts.extend(proofs.iter().map(|(id, _)| AccountMeta::new(pda::job(*id), false)));
+        let mut shards: Vec<u8> =
+            proofs.iter().map(|(id, _)| ignis::state::Shard::index_of(*id)).collect();
+        shards.sort_unstable();
+        shards.dedup();
+        for index in shards {
+            ix.accounts.push(AccountMeta::new(pda::shard(index), false));
+            ix.accounts.push(AccountMeta::new(pda::shard_vault(index), false));
+        }
+        ix
     }
 
     pub fn claim_rewards(&self, owner: Pubkey, owner_token: Pubkey) -> Instruction {
@@ -514,6 +576,14 @@ pub fn jobs_carried(ix: &Instruction) -> usize {
     if ix.data.starts_with(ix_data::AssignJobs::DISCRIMINATOR) {
         return past_fixed(assign_jobs(Pubkey::default(), &[], Pubkey::default())).max(1);
     }
+    // `post_jobs` and `submit_pows` take a vector of one entry per job as their
+    // argument: its length follows the discriminator.
+    if ix.data.starts_with(ix_data::PostJobs::DISCRIMINATOR)
+        || ix.data.starts_with(ix_data::SubmitPows::DISCRIMINATOR)
+    {
+        let len = ix.data.get(8..12).and_then(|bytes| bytes.try_into().ok());
+        return len.map_or(1, |len| u32::from_le_bytes(len) as usize).max(1);
+    }
     1
 }
 
@@ -667,4 +737,16 @@ pub fn reveal_result(
 /// the runtime (the job's account exists); pick another and post again.
 pub fn fresh_job_id() -> u64 {
     rand::random::<u64>() >> 11
+}
+
+/// `count` distinct fresh ids, all in one shard picked at random: the ids of one
+/// `post_jobs` batch.
+pub fn fresh_job_ids(count: usize) -> Vec<u64> {
+    let shards = u64::from(ignis::constants::SHARDS);
+    let shard = rand::random::<u64>() % shards;
+    let mut ids = std::collections::BTreeSet::new();
+    while ids.len() < count {
+        ids.insert(fresh_job_id() / shards * shards + shard);
+    }
+    ids.into_iter().collect()
 }

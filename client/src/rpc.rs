@@ -849,6 +849,37 @@ pub fn pack<T>(
     groups
 }
 
+/// `items` grouped, in order, for a batch instruction (`post_jobs`, `submit_pows`,
+/// `close_jobs`): each group is one instruction (`instruction_of`) that fits a
+/// transaction alone, paid by `payer`, in bytes and in the budget's compute units, and
+/// carries at most `MAX_BATCH_JOBS` items. An item too big even alone gets a group of
+/// its own (its send names the fault).
+pub fn batches<T>(
+    payer: &Pubkey,
+    budget: &ComputeBudget,
+    items: impl IntoIterator<Item = T>,
+    instruction_of: impl Fn(&[T]) -> Instruction,
+) -> Vec<Vec<T>> {
+    let mut groups: Vec<Vec<T>> = vec![];
+    for item in items {
+        if let Some(group) = groups.last_mut() {
+            group.push(item);
+            let instructions = [instruction_of(group)];
+            let fits = group.len() <= usize::from(ignis::constants::MAX_BATCH_JOBS)
+                && ComputeBudget::units_of(&instructions) <= budget.max_instructions()
+                && transaction_size(payer, &budget.apply(&instructions)) <= PACKET_DATA_SIZE;
+            if fits {
+                continue;
+            }
+            let item = group.pop().expect("just pushed");
+            groups.push(vec![item]);
+        } else {
+            groups.push(vec![item]);
+        }
+    }
+    groups
+}
+
 fn short_vec_len(n: usize) -> usize {
     match n {
         0..=0x7f => 1,
@@ -903,6 +934,64 @@ mod tests {
         let assigns = assign_jobs(Pubkey::new_unique(), &[1, 2, 3, 4, 5, 6, 7], poster);
         let memo = Instruction::new_with_bytes(Pubkey::new_unique(), &[0], vec![]);
         assert_eq!(ComputeBudget::units_of(&[close_jobs(&closes), assigns, memo]), 5 + 7 + 1);
+        let protocol =
+            crate::instructions::Protocol::new(Pubkey::new_unique(), Pubkey::new_unique());
+        let proofs = protocol.submit_pows(poster, poster, &[(1, 9), (2, 9), (17, 9)]);
+        // Two shards' pairs after the three jobs do not count as jobs.
+        assert_eq!(ComputeBudget::units_of(&[proofs]), 3);
+        let args = |job_id| ignis::instructions::PostJobArgs {
+            job_id,
+            kind: ignis::state::JobKind::Pow { difficulty: 8 },
+            client_seed: [0; 32],
+            reward: 100,
+            replicas: 1,
+            execution_seconds: 60,
+            ttl_seconds: 600,
+        };
+        let posts = protocol.post_jobs(poster, poster, &[args(3), args(19)]);
+        assert_eq!(ComputeBudget::units_of(&[posts]), 2);
+    }
+
+    #[test]
+    fn batches_fill_each_instruction_as_far_as_a_transaction_holds_it() {
+        let protocol =
+            crate::instructions::Protocol::new(Pubkey::new_unique(), Pubkey::new_unique());
+        let poster = Pubkey::new_unique();
+        let args = |job_id| ignis::instructions::PostJobArgs {
+            job_id,
+            kind: ignis::state::JobKind::Pow { difficulty: 8 },
+            client_seed: [0; 32],
+            reward: 100,
+            replicas: 1,
+            execution_seconds: 60,
+            ttl_seconds: 600,
+        };
+        let budget = ComputeBudget { unit_price: Some(1), unit_limit: Some(60_000) };
+        let jobs: Vec<_> = (0..40).map(|i| args(16 * i)).collect();
+        let post =
+            |batch: &[ignis::instructions::PostJobArgs]| protocol.post_jobs(poster, poster, batch);
+        let groups = batches(&poster, &budget, jobs, post);
+        assert_eq!(groups.iter().map(Vec::len).sum::<usize>(), 40);
+        for (i, group) in groups.iter().enumerate() {
+            let size = transaction_size(&poster, &budget.apply(&[post(group)]));
+            assert!(size <= PACKET_DATA_SIZE, "{size}");
+            // Full but for the last: one more would not fit.
+            if i + 1 < groups.len() {
+                let mut more = group.clone();
+                more.push(args(16_000));
+                assert!(
+                    transaction_size(&poster, &budget.apply(&[post(&more)])) > PACKET_DATA_SIZE
+                );
+            }
+        }
+        assert!(groups[0].len() >= 6, "{} posts to a transaction", groups[0].len());
+        // The proofs of one worker: up to MAX_BATCH_JOBS, fewer where bytes run out.
+        let proofs: Vec<(u64, u64)> = (0..40).map(|i| (16 * i, i)).collect();
+        let groups = batches(&poster, &ComputeBudget::default(), proofs, |batch| {
+            protocol.submit_pows(poster, poster, batch)
+        });
+        assert!(groups.iter().all(|g| !g.is_empty() && g.len() <= 32));
+        assert!(groups[0].len() >= 16, "{} proofs of one shard to a transaction", groups[0].len());
     }
 
     #[test]

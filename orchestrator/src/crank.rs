@@ -15,11 +15,10 @@ use std::{
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
-use ignis::constants::MAX_BATCH_JOBS;
 use ignis::state::Ruling;
 use ignis_client::{
     instructions::{settlement_slashes, Protocol, SYNC_BATCH},
-    rpc::{transaction_size, ComputeBudget, PACKET_DATA_SIZE},
+    rpc::ComputeBudget,
     token,
 };
 use tokio::{sync::Semaphore, task::JoinSet};
@@ -210,27 +209,9 @@ fn close_jobs(closes: &[Action]) -> Instruction {
 }
 
 /// Closes grouped for `close_jobs`, each group alone in a transaction paid by `payer`
-/// and as large as fits it, in bytes, in the budget's compute units and in
-/// `MAX_BATCH_JOBS` (jobs of one poster share its key).
+/// and as large as fits it (`rpc::batches`; jobs of one poster share its key).
 fn close_batches(payer: &Pubkey, budget: &ComputeBudget, closes: Vec<Action>) -> Vec<Vec<Action>> {
-    let mut groups: Vec<Vec<Action>> = vec![];
-    for close in closes {
-        if let Some(group) = groups.last_mut() {
-            group.push(close);
-            let instructions = [close_jobs(group)];
-            let fits = group.len() <= usize::from(MAX_BATCH_JOBS)
-                && ComputeBudget::units_of(&instructions) <= budget.max_instructions()
-                && transaction_size(payer, &budget.apply(&instructions)) <= PACKET_DATA_SIZE;
-            if fits {
-                continue;
-            }
-            let close = group.pop().expect("just pushed");
-            groups.push(vec![close]);
-        } else {
-            groups.push(vec![close]);
-        }
-    }
-    groups
+    ignis_client::rpc::batches(payer, budget, closes, close_jobs)
 }
 
 #[derive(Clone, Copy)]
@@ -419,10 +400,10 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
 
 #[cfg(test)]
 mod tests {
-    use ignis_client::rpc::ComputeBudget;
+    use ignis::constants::MAX_BATCH_JOBS;
+    use ignis_client::rpc::{transaction_size, PACKET_DATA_SIZE};
 
     use super::*;
-    use ignis_client::rpc::{transaction_size, PACKET_DATA_SIZE};
 
     #[test]
     fn a_refused_instruction_is_blamed_on_the_action_that_sent_it() {

@@ -196,13 +196,7 @@ impl Runtime {
             }
             _ => return Ok(Outcome::Dropped),
         };
-        let submit = self.node.protocol.submit_pow(
-            self.node.operator_key(),
-            job.id,
-            self.node.payout,
-            nonce,
-        );
-        self.settle(job.id, "submit_pow", self.submits.send(submit).await)
+        self.settle(job.id, "submit_pow", self.submits.submit_pow(job.id, nonce).await)
     }
 
     /// Declines a fresh assignment (nothing found or committed yet) that this worker

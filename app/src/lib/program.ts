@@ -173,13 +173,15 @@ export async function postJobInstruction(
     tokenProgram: protocol.tokenProgram,
     eventAuthority: a.eventAuthority,
     program: PROGRAM_ADDRESS,
-    jobId: params.jobId,
-    kind: jobKindArgs(params.kind),
-    clientSeed: params.clientSeed,
-    reward: params.reward,
-    replicas: params.replicas,
-    executionSeconds: params.executionSeconds,
-    ttlSeconds: params.ttlSeconds,
+    args: {
+      jobId: params.jobId,
+      kind: jobKindArgs(params.kind),
+      clientSeed: params.clientSeed,
+      reward: params.reward,
+      replicas: params.replicas,
+      executionSeconds: params.executionSeconds,
+      ttlSeconds: params.ttlSeconds,
+    },
   });
 }
 

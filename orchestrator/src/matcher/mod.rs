@@ -82,13 +82,18 @@ struct JobKey {
     /// Negated price class: higher pay sorts first.
     class: i32,
     posted_at: i64,
+    /// Within a second, the jobs of one shard together: a worker's jobs of a round then
+    /// share a few shards, and its proofs of them the payout transfers of a few shards
+    /// (`submit_pows` makes one per shard).
+    shard: u8,
     id: u64,
 }
 
 impl JobKey {
     fn of(spec: &JobSpec) -> Self {
         let class = 64 - spec.price.leading_zeros() as i32;
-        JobKey { class: -class, posted_at: spec.posted_at, id: spec.id }
+        let shard = ignis::state::Shard::index_of(spec.id);
+        JobKey { class: -class, posted_at: spec.posted_at, shard, id: spec.id }
     }
 }
 

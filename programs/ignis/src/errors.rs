@@ -180,7 +180,7 @@ pub enum IgnisError {
     SlashAccountsReadOnly,
     #[msg("The minted emission still covers the schedule: nothing to mint until the current prefund is used up")]
     EmissionNotDue,
-    #[msg("A batch names 1 to MAX_BATCH_JOBS (32) jobs in its remaining accounts: a job each for assign_jobs, a [job, poster] pair each for close_jobs")]
+    #[msg("A batch names 1 to MAX_BATCH_JOBS (32) jobs in its remaining accounts: a job each for assign_jobs and post_jobs (at its PDA, in the order of the arguments), a [job, poster] pair each for close_jobs, a job per nonce then a [shard, vault] pair per distinct shard for submit_pows")]
     BatchAccountsMismatch,
 }
 

@@ -129,6 +129,12 @@ pub struct JobPosted {
     pub posted_at: i64,
 }
 
+/// `post_jobs`: the jobs one poster posted in one shard, each as `post_job` tells it.
+#[event]
+pub struct JobsPosted {
+    pub jobs: Vec<JobPosted>,
+}
+
 #[event]
 pub struct JobCancelled {
     pub job_id: u64,
@@ -169,6 +175,12 @@ pub struct PowSubmitted {
     pub work_reward: u64,
     pub fee: u64,
     pub completed_at: i64,
+}
+
+/// `submit_pows`: one worker's proofs, each as `submit_pow` tells it.
+#[event]
+pub struct PowsSubmitted {
+    pub proofs: Vec<PowSubmitted>,
 }
 
 #[event]

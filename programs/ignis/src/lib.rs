@@ -143,6 +143,15 @@ pub mod ignis {
         PostJob::post_job(ctx, args)
     }
 
+    /// Posts up to `MAX_BATCH_JOBS` jobs of one shard, each under `post_job`'s rules,
+    /// with one escrow transfer; the jobs' accounts are the remaining accounts.
+    pub fn post_jobs<'info>(
+        ctx: Context<'info, PostJobs<'info>>,
+        jobs: Vec<PostJobArgs>,
+    ) -> Result<()> {
+        PostJobs::post_jobs(ctx, jobs)
+    }
+
     /// The poster takes back a job nobody is assigned to.
     pub fn cancel_job(ctx: Context<CancelJob>) -> Result<()> {
         CancelJob::cancel_job(ctx)
@@ -174,6 +183,16 @@ pub mod ignis {
     /// work-pool pay.
     pub fn submit_pow(ctx: Context<SubmitPow>, nonce: u64) -> Result<()> {
         SubmitPow::submit_pow(ctx, nonce)
+    }
+
+    /// The assigned worker submits up to `MAX_BATCH_JOBS` nonces, each checked and paid
+    /// as `submit_pow`, with one transfer per shard; all or nothing. Remaining accounts:
+    /// the jobs, then a `[shard, shard_vault]` pair per distinct shard.
+    pub fn submit_pows<'info>(
+        ctx: Context<'info, SubmitPows<'info>>,
+        nonces: Vec<u64>,
+    ) -> Result<()> {
+        SubmitPows::submit_pows(ctx, nonces)
     }
 
     /// Anyone: slashes a worker that let its deadline pass and re-queues the replica.

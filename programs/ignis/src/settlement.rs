@@ -134,6 +134,43 @@ pub fn release(worker: &mut Worker) -> Result<()> {
     Ok(())
 }
 
+/// Settles a PoW job on its assigned worker's proof (`Job::check_pow`): the job is
+/// completed and the worker is owed its escrow share after the fee plus the work pool's
+/// pay for the job's work units, both from the job's shard vault. Only counts: the
+/// caller moves `paid + work_reward` from that vault. For `submit_pow` and
+/// `submit_pows` alike.
+pub fn settle_pow(
+    config: &Config,
+    shard: &mut Shard,
+    worker: &mut Worker,
+    worker_key: Pubkey,
+    job: &mut Job,
+    nonce: u64,
+    now: i64,
+) -> Result<crate::events::PowSubmitted> {
+    let hash = job.check_pow(&worker_key, nonce, now)?;
+    require!(shard.index == Shard::index_of(job.id), IgnisError::WrongShard);
+    // The hash was checked on chain: verified work, paid from the work pool too.
+    let (share, fee) = split_reward(config, shard, job.reward, 1)?;
+    let from_work_pool =
+        shard.take_work_payment(config.rewards.work_rate, job.kind.work_units(), 1)?;
+    let payment = pay(shard, worker, share, from_work_pool)?;
+    job.status = JobStatus::Completed;
+    job.completed_at = now;
+    job.result_hash = hash;
+    job.pow_nonce = nonce;
+    Ok(crate::events::PowSubmitted {
+        job_id: job.id,
+        worker: worker_key,
+        nonce,
+        hash,
+        paid: payment.from_escrow,
+        work_reward: payment.from_work_pool,
+        fee,
+        completed_at: now,
+    })
+}
+
 /// The accounts of one assigned replica, passed as `remaining_accounts` triples
 /// `[worker, operator_stake, payout_token]` in assignment order.
 pub struct Replica<'info> {

@@ -478,3 +478,96 @@ fn the_economics_benchmark_holds_over_a_few_epochs() {
         "{table}"
     );
 }
+
+/// `submit_pows` pays each proven job once, from its own shard, to the worker assigned
+/// to it. An attacker with a worker of its own tries every way to be paid for work it
+/// did not do: naming an honest worker's job, a job twice, a proof short of the
+/// difficulty, a shard paired with another's vault, a shard twice. Each refusal fails
+/// the whole batch, and its tokens do not move.
+#[test]
+fn a_batch_of_proofs_pays_each_proven_job_once_from_its_own_shard() {
+    let mut env = Env::with_emission(pool_schedule());
+    env.warp(EPOCH_SECONDS / 2); // the pool fills
+    env.sync();
+    let poster = env.user(1_000 * IGN);
+    let honest = env.worker_operator();
+    let attacker = env.worker_operator();
+    // Jobs 0 and 1 (shards 0 and 1) for the attacker; 16 (shard 0) for the honest worker.
+    for id in [0, 1, 16] {
+        env.post(&poster, ignis::instructions::PostJobArgs { job_id: id, ..env.job_args() })
+            .unwrap();
+    }
+    env.assign(0, &attacker.pubkey()).unwrap();
+    env.assign(1, &attacker.pubkey()).unwrap();
+    env.assign(16, &honest.pubkey()).unwrap();
+    let nonce = |env: &Env, id: u64, operator: &User| {
+        find_nonce(&env.job(id).seed, &pda::worker(&operator.pubkey()), 8)
+    };
+    let (n0, n1) = (nonce(&env, 0, &attacker), nonce(&env, 1, &attacker));
+    let honest_nonce = nonce(&env, 16, &honest);
+    let bad = find_bad_nonce(&env.job(1).seed, &pda::worker(&attacker.pubkey()), 8);
+    let batch = |env: &Env, proofs: &[(u64, u64)]| {
+        env.protocol.submit_pows(attacker.pubkey(), attacker.token, proofs)
+    };
+    let before = env.holdings(&[&attacker]);
+    let vaults = env.vaults();
+
+    let mut refusals = vec![
+        // The honest worker's job, with the honest worker's own proof.
+        (batch(&env, &[(0, n0), (16, honest_nonce)]), IgnisError::NotAssigned),
+        // One job twice: the second finds it completed.
+        (batch(&env, &[(0, n0), (0, n0)]), IgnisError::JobNotRunning),
+        // A proof short of the difficulty.
+        (batch(&env, &[(0, n0), (1, bad)]), IgnisError::InsufficientWork),
+        (batch(&env, &[]), IgnisError::BatchAccountsMismatch),
+    ];
+    // Shard 1's account paired with shard 0's vault: paid from the wrong vault.
+    let mut wrong_vault = batch(&env, &[(1, n1)]);
+    let at = wrong_vault.accounts.len() - 1;
+    wrong_vault.accounts[at].pubkey = pda::shard_vault(0);
+    refusals.push((wrong_vault, IgnisError::WrongShard));
+    // No pair for job 1's shard.
+    let mut missing = batch(&env, &[(0, n0), (1, n1)]);
+    missing.accounts.truncate(missing.accounts.len() - 2);
+    refusals.push((missing, IgnisError::WrongShard));
+    // Shard 0 named twice, as if to be paid from it twice.
+    let mut twice = batch(&env, &[(0, n0)]);
+    let pair = twice.accounts[twice.accounts.len() - 2..].to_vec();
+    twice.accounts.extend(pair);
+    refusals.push((twice, IgnisError::BatchAccountsMismatch));
+    for (ix, error) in refusals {
+        assert_ignis_err(env.send(&[ix], &[&attacker.key]), error);
+        assert_eq!(env.holdings(&[&attacker]), before, "{error:?}: the attacker gained nothing");
+        assert_eq!(env.vaults(), vaults, "{error:?}: no vault moved");
+        assert!([0, 1, 16].iter().all(|id| env.job(*id).status == JobStatus::Running));
+    }
+
+    // Its own two proofs: paid once each, exactly what the event says, from each job's
+    // shard; the honest worker's job is untouched.
+    let shards_before = (env.shard(0), env.shard(1));
+    env.send(&[batch(&env, &[(1, n1), (0, n0)])], &[&attacker.key]).unwrap();
+    let proofs = env.events::<PowsSubmitted>();
+    assert_eq!(proofs.len(), 1, "one event for the batch");
+    assert_eq!(proofs[0].proofs.iter().map(|p| p.job_id).collect::<Vec<_>>(), vec![1, 0]);
+    let paid: u64 = proofs[0].proofs.iter().map(|p| p.paid + p.work_reward).sum();
+    assert!(proofs[0].proofs.iter().all(|p| p.paid > 0 && p.work_reward > 0));
+    assert_eq!(env.holdings(&[&attacker]), before + i128::from(paid));
+    for (shard, (index, job)) in
+        [shards_before.0, shards_before.1].iter().zip([(0u8, 0u64), (1, 1)])
+    {
+        let after = env.shard(index);
+        let proof = proofs[0].proofs.iter().find(|p| p.job_id == job).unwrap();
+        assert_eq!(shard.escrowed - after.escrowed, env.job(job).reward);
+        assert_eq!(after.paid_to_workers - shard.paid_to_workers, proof.paid);
+        assert_eq!(after.jobs_completed, shard.jobs_completed + 1);
+    }
+    assert_eq!(env.job(16).status, JobStatus::Running);
+    assert_eq!(env.worker(&attacker.pubkey()).unwrap().active_jobs, 0);
+    // Sent again: both jobs are completed, nothing more is paid.
+    assert_ignis_err(
+        env.send(&[batch(&env, &[(1, n1), (0, n0)])], &[&attacker.key]),
+        IgnisError::JobNotRunning,
+    );
+    assert_eq!(env.holdings(&[&attacker]), before + i128::from(paid));
+    env.assert_reconciled();
+}

@@ -72,6 +72,9 @@ struct Case {
     paid_jobs: HashSet<u64>,
     /// Jobs closed by `close_job`, with their last state: settled for good.
     closed_jobs: HashMap<u64, Job>,
+    /// Every id posted (`JobPosted` and `JobsPosted`), in order: batches post ids of
+    /// one shard, so the ids are not a dense range.
+    posted: Vec<u64>,
     /// Per actor: the most its stake may have earned as a staker (Q20 base units).
     fair_share: Vec<u128>,
     /// Per actor: staking income of stake accounts it has since closed.
@@ -122,6 +125,7 @@ impl Case {
             commitments: HashMap::new(),
             paid_jobs: HashSet::new(),
             closed_jobs: HashMap::new(),
+            posted: Default::default(),
             fair_share: vec![0; ACTORS],
             closed_income: vec![0; ACTORS],
             stats: Stats::default(),
@@ -145,14 +149,18 @@ impl Case {
 
     /// A recent job that `wanted` accepts, else (or now and then anyway) any id.
     fn pick_job(&mut self, wanted: impl Fn(&Job) -> bool) -> u64 {
-        let next = self.env.shard_totals().jobs_posted;
-        let candidates: Vec<u64> = (next.saturating_sub(64)..next)
-            .filter(|id| self.job(*id).is_some_and(|job| wanted(&job)))
-            .collect();
+        let candidates: Vec<u64> =
+            self.recent_jobs().filter(|job| wanted(job)).map(|job| job.id).collect();
         if candidates.is_empty() || self.rng.gen_ratio(1, 8) {
             return self.job_id();
         }
         candidates[self.rng.gen_range(0..candidates.len())]
+    }
+
+    /// The live accounts of the 64 jobs posted last.
+    fn recent_jobs(&self) -> impl Iterator<Item = Job> + '_ {
+        let recent = &self.posted[self.posted.len().saturating_sub(64)..];
+        recent.iter().filter_map(|id| self.job(*id))
     }
 
     /// A live assignment of a recent job that `wanted` accepts: (job, operator's actor
@@ -290,8 +298,13 @@ impl Case {
     /// only verified work: at most the job's work units at the current rate.
     fn record_payments(&mut self, kind: &str) {
         let rate = u128::from(self.env.config().rewards.work_rate);
+        self.posted.extend(self.env.events::<JobPosted>().iter().map(|e| e.job_id));
+        for batch in self.env.events::<JobsPosted>() {
+            self.posted.extend(batch.jobs.iter().map(|e| e.job_id));
+        }
         let mut pool_pay = vec![];
-        for event in self.env.events::<PowSubmitted>() {
+        let batched = self.env.events::<PowsSubmitted>().into_iter().flat_map(|b| b.proofs);
+        for event in self.env.events::<PowSubmitted>().into_iter().chain(batched) {
             pool_pay.push((event.job_id, event.work_reward));
         }
         for event in self.env.events::<JobFinalized>().into_iter().filter(|e| e.completed) {
@@ -402,7 +415,23 @@ impl Case {
                         args.job_id = id;
                     }
                 }
-                self.send("post_job", vec![protocol.post_job(key, token, args)], &user);
+                if self.rng.gen_bool(0.3) {
+                    // As clients batch: jobs of one shard in one `post_jobs`, all or
+                    // nothing (an id in use or a bad reward fails them all). Their ids
+                    // lie apart from the single posts' (`job_args`).
+                    let base = (1 << 40) + 64 * self.stats.instructions as u64;
+                    let first = if self.rng.gen_ratio(1, 20) {
+                        args.job_id // mostly in use: refused whole
+                    } else {
+                        base + u64::from(ignis::state::Shard::index_of(args.job_id))
+                    };
+                    let jobs: Vec<PostJobArgs> = (0..self.rng.gen_range(1..4))
+                        .map(|i| PostJobArgs { job_id: first + 16 * i, ..args })
+                        .collect();
+                    self.send("post_jobs", vec![protocol.post_jobs(key, token, &jobs)], &user);
+                } else {
+                    self.send("post_job", vec![protocol.post_job(key, token, args)], &user);
+                }
             }
             34..=35 => {
                 let job = self.pick_job(|j| j.status == JobStatus::Open && j.assigned == 0);
@@ -454,7 +483,45 @@ impl Case {
                     },
                     _ => self.rng.gen(),
                 };
-                self.send("submit_pow", vec![protocol.submit_pow(key, job, token, nonce)], &user);
+                if self.rng.gen_bool(0.3) {
+                    // As the worker batches: the proofs of its running PoW jobs in one
+                    // `submit_pows`, sometimes with the picked one's (perhaps not its
+                    // own, or wrong) or one job twice; all or nothing.
+                    let worker = pda::worker(&key);
+                    let mut proofs = vec![];
+                    let others: Vec<Job> = self.recent_jobs().collect();
+                    for other in others {
+                        if let (JobStatus::Running, JobKind::Pow { difficulty }) =
+                            (other.status, other.kind)
+                        {
+                            if other.id != job
+                                && difficulty <= 8
+                                && proofs.len() < 3
+                                && other.assignment_index(&worker).is_some()
+                            {
+                                let nonce = find_nonce(&other.seed, &worker, difficulty);
+                                proofs.push((other.id, nonce));
+                            }
+                        }
+                    }
+                    if proofs.is_empty() || self.rng.gen_ratio(1, 4) {
+                        proofs.push((job, nonce));
+                    }
+                    if self.rng.gen_ratio(1, 6) {
+                        proofs.push(proofs[0]);
+                    }
+                    self.send(
+                        "submit_pows",
+                        vec![protocol.submit_pows(key, token, &proofs)],
+                        &user,
+                    );
+                } else {
+                    self.send(
+                        "submit_pow",
+                        vec![protocol.submit_pow(key, job, token, nonce)],
+                        &user,
+                    );
+                }
             }
             60..=67 => {
                 let (job, who) = self.pick_assignment_where(
@@ -926,9 +993,10 @@ impl Case {
 
     /// Escrows, payments and worker loads against every job account.
     fn check_jobs(&self, escrowed: u64, jobs_completed: u64) {
-        let next = self.env.shard_totals().jobs_posted;
-        // Every id below next_job_id exists, or was closed once settled.
-        let jobs: Vec<Job> = (0..next)
+        // Every id ever posted exists, or was closed once settled.
+        let ids: std::collections::BTreeSet<u64> = self.posted.iter().copied().collect();
+        let jobs: Vec<Job> = ids
+            .into_iter()
             .map(|id| {
                 self.job(id).unwrap_or_else(|| {
                     let last = self.closed_jobs.get(&id).expect("a missing job was closed");
@@ -1048,9 +1116,11 @@ fn run_cases(first: u64) {
             "claim_rewards",
             "register_worker",
             "post_job",
+            "post_jobs",
             "cancel_job",
             "assign_job",
             "submit_pow",
+            "submit_pows",
             "commit_result",
             "reveal_result",
             "finalize_job",

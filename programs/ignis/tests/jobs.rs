@@ -412,3 +412,98 @@ fn a_batch_assigns_each_job_once_skips_lost_races_and_fails_whole_on_the_workers
     assert_eq!(active(&env), 1);
     env.assert_reconciled();
 }
+
+/// `post_jobs`: a poster's jobs of one shard in one instruction, each under `post_job`'s
+/// rules, all or nothing; one escrow transfer of their rewards and one event.
+#[test]
+fn a_batch_posts_jobs_of_one_shard_all_or_nothing_under_the_rules_of_one_post() {
+    let mut env = Env::new();
+    let poster = env.user(100 * IGN);
+    let template = env.job_args();
+    let args = |id: u64, reward: u64| PostJobArgs { job_id: id, reward, ..template };
+    let send = |env: &mut Env, jobs: &[PostJobArgs]| {
+        let ix = env.protocol.post_jobs(poster.pubkey(), poster.token, jobs);
+        env.send(&[ix], &[&poster.key])
+    };
+    let lamports = |env: &Env| env.svm.get_balance(&poster.pubkey()).unwrap();
+    let before = (env.balance(&poster.token), env.vaults(), lamports(&env));
+
+    // Each refusal loses nothing and posts nothing.
+    let refusals = [
+        // A job of another shard (3 is in shard 3, not 2).
+        (vec![args(2, 5 * IGN), args(3, 5 * IGN)], Some(IgnisError::WrongShard)),
+        // One job under the minimum reward.
+        (vec![args(2, 5 * IGN), args(18, 0)], Some(IgnisError::RewardTooSmall)),
+        // An empty batch and one over MAX_BATCH_JOBS.
+        (vec![], Some(IgnisError::BatchAccountsMismatch)),
+        ((0..33).map(|i| args(2 + 16 * i, IGN)).collect(), Some(IgnisError::BatchAccountsMismatch)),
+        // The same id twice: the System program refuses the second account.
+        (vec![args(2, 5 * IGN), args(2, 5 * IGN)], None),
+    ];
+    for (jobs, expected) in refusals {
+        let result = send(&mut env, &jobs);
+        match expected {
+            Some(error) => assert_ignis_err(result, error),
+            // The System program's AccountAlreadyInUse, as for an id in use.
+            None => assert!(
+                matches!(
+                    result,
+                    Err(solana_transaction_error::TransactionError::InstructionError(
+                        0,
+                        solana_instruction_error::InstructionError::Custom(0)
+                    ))
+                ),
+                "{result:?}"
+            ),
+        }
+        assert_eq!((env.balance(&poster.token), env.vaults()), (before.0, before.1));
+        assert!(env.account::<ignis::state::Job>(&pda::job(2)).is_none());
+    }
+    // Accounts that are not the jobs' PDAs, in the arguments' order.
+    let mut swapped =
+        env.protocol.post_jobs(poster.pubkey(), poster.token, &[args(2, IGN), args(18, IGN)]);
+    let last = swapped.accounts.len() - 1;
+    swapped.accounts.swap(last - 1, last);
+    assert_ignis_err(env.send(&[swapped], &[&poster.key]), IgnisError::BatchAccountsMismatch);
+
+    // Someone funds a job's address first to block its id: it is posted all the same.
+    let funded = env.svm.minimum_balance_for_rent_exemption(0);
+    env.svm.airdrop(&pda::job(34), funded).unwrap();
+    let jobs = [args(2, 5 * IGN), args(18, 7 * IGN), args(34, 9 * IGN)];
+    send(&mut env, &jobs).unwrap();
+    let posted = env.events::<ignis_client::events::JobsPosted>();
+    assert_eq!(posted.len(), 1, "one event for the batch");
+    assert_eq!(posted[0].jobs.iter().map(|j| j.job_id).collect::<Vec<_>>(), vec![2, 18, 34]);
+    for args in &jobs {
+        let job = env.job(args.job_id);
+        assert_eq!(
+            (job.poster, job.reward, job.status),
+            (poster.pubkey(), args.reward, JobStatus::Open)
+        );
+        assert_eq!(
+            job.seed,
+            ignis::pow::job_seed(args.job_id, &poster.pubkey(), &args.client_seed)
+        );
+    }
+    assert_eq!(env.balance(&poster.token), before.0 - 21 * IGN, "the rewards, escrowed");
+    assert_eq!(env.shard(2).escrowed, 21 * IGN);
+    assert_eq!(env.shard(2).jobs_posted, 3);
+    // The poster paid each job's rent (less what job 34's address already held) and
+    // the fees of the transactions it signed.
+    let rent = env.svm.get_balance(&pda::job(2)).unwrap();
+    assert_eq!(env.svm.get_balance(&pda::job(34)).unwrap(), rent);
+    let spent = before.2 - lamports(&env);
+    assert!(
+        spent >= 3 * rent - funded && spent <= 3 * rent - funded + 100_000,
+        "{spent} vs rent {rent}"
+    );
+    env.assert_reconciled();
+
+    // Ordinary jobs: a worker takes one and is paid for proven work.
+    let operator = env.worker_operator();
+    env.assign(18, &operator.pubkey()).unwrap();
+    let nonce = find_nonce(&env.job(18).seed, &pda::worker(&operator.pubkey()), 8);
+    env.submit_pow(&operator, 18, nonce).unwrap();
+    assert_eq!(env.job(18).status, JobStatus::Completed);
+    env.assert_reconciled();
+}

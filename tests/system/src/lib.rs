@@ -448,9 +448,10 @@ impl Network {
         service.restart(&[]);
     }
 
-    /// Posts jobs `first..first + count` (ids are sequential), 4 per transaction (2 for
-    /// tensor jobs), sent
-    /// back to back and then confirmed. Returns when each job's post was sent.
+    /// Posts jobs `first..first + count` (ids are sequential) with `post_jobs`: the ids
+    /// of each shard together, as many to an instruction as fit a transaction
+    /// (`rpc::batches`), one instruction to a transaction, sent back to back and then
+    /// confirmed. Returns when each job's post was sent.
     pub async fn post(
         &self,
         poster: &Keypair,
@@ -458,28 +459,33 @@ impl Network {
         count: u64,
         job: impl Fn(u64) -> PostJobArgs,
     ) -> HashMap<u64, Instant> {
-        // A tensor job names its input blobs: fewer fit in a 1232-byte transaction.
-        let posts_per_tx: u64 =
-            if matches!(job(first).kind, JobKind::Tensor { .. }) { 2 } else { 4 };
         let poster_token = token::associated_account(
             &poster.pubkey(),
             &self.protocol.mint,
             &self.protocol.token_program,
         );
+        let mut jobs: Vec<PostJobArgs> = (first..first + count).map(job).collect();
+        jobs.sort_by_key(|args| (ignis::state::Shard::index_of(args.job_id), args.job_id));
+        let budget = self.client.compute_budget();
+        let post_jobs =
+            |batch: &[PostJobArgs]| self.protocol.post_jobs(poster.pubkey(), poster_token, batch);
+        let mut batches: Vec<Vec<PostJobArgs>> = Vec::new();
+        for shard in jobs.chunk_by(|a, b| {
+            ignis::state::Shard::index_of(a.job_id) == ignis::state::Shard::index_of(b.job_id)
+        }) {
+            batches.extend(ignis_client::rpc::batches(
+                &poster.pubkey(),
+                &budget,
+                shard.iter().copied(),
+                post_jobs,
+            ));
+        }
         let mut pipeline = self.client.pipeline();
         let mut sent_at = HashMap::new();
-        let end = first + count;
-        let mut next = first;
-        while next < end {
-            let ids = next..(next + posts_per_tx).min(end);
-            let batch: Vec<_> = ids
-                .clone()
-                .map(|id| self.protocol.post_job(poster.pubkey(), poster_token, job(id)))
-                .collect();
-            next = ids.end;
+        for batch in batches {
             let sent = Instant::now();
-            pipeline.send(&batch, &[poster]).await.expect("post jobs");
-            sent_at.extend(ids.map(|id| (id, sent)));
+            pipeline.send(&[post_jobs(&batch)], &[poster]).await.expect("post jobs");
+            sent_at.extend(batch.iter().map(|args| (args.job_id, sent)));
         }
         pipeline.confirm().await.expect("posts confirmed");
         sent_at

@@ -190,7 +190,7 @@ export const IGNIS_ERROR__INVALID_SHARD_INDEX = 0x17c5; // 6085
 export const IGNIS_ERROR__SLASH_ACCOUNTS_READ_ONLY = 0x17c6; // 6086
 /** EmissionNotDue: The minted emission still covers the schedule: nothing to mint until the current prefund is used up */
 export const IGNIS_ERROR__EMISSION_NOT_DUE = 0x17c7; // 6087
-/** BatchAccountsMismatch: A batch names 1 to MAX_BATCH_JOBS (32) jobs in its remaining accounts: a job each for assign_jobs, a [job, poster] pair each for close_jobs */
+/** BatchAccountsMismatch: A batch names 1 to MAX_BATCH_JOBS (32) jobs in its remaining accounts: a job each for assign_jobs and post_jobs (at its PDA, in the order of the arguments), a [job, poster] pair each for close_jobs, a job per nonce then a [shard, vault] pair per distinct shard for submit_pows */
 export const IGNIS_ERROR__BATCH_ACCOUNTS_MISMATCH = 0x17c8; // 6088
 
 export type IgnisError =
@@ -290,7 +290,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [IGNIS_ERROR__ACTIVATION_NOT_DUE]: `The deposit bonds in a later slot than its own, once every shard was synced after it (the orchestrator's crank does both): try again shortly`,
     [IGNIS_ERROR__ALREADY_COMMITTED]: `This replica has already committed`,
     [IGNIS_ERROR__ALREADY_REVEALED]: `This replica has already revealed`,
-    [IGNIS_ERROR__BATCH_ACCOUNTS_MISMATCH]: `A batch names 1 to MAX_BATCH_JOBS (32) jobs in its remaining accounts: a job each for assign_jobs, a [job, poster] pair each for close_jobs`,
+    [IGNIS_ERROR__BATCH_ACCOUNTS_MISMATCH]: `A batch names 1 to MAX_BATCH_JOBS (32) jobs in its remaining accounts: a job each for assign_jobs and post_jobs (at its PDA, in the order of the arguments), a [job, poster] pair each for close_jobs, a job per nonce then a [shard, vault] pair per distinct shard for submit_pows`,
     [IGNIS_ERROR__CHALLENGE_WINDOW_CLOSED]: `The challenge window has closed`,
     [IGNIS_ERROR__CHALLENGE_WINDOW_OPEN]: `The challenge window is still open`,
     [IGNIS_ERROR__COMMITMENT_MISMATCH]: `The revealed result does not match the commitment`,

@@ -12,14 +12,8 @@ import {
   fixEncoderSize,
   getBytesDecoder,
   getBytesEncoder,
-  getI64Decoder,
-  getI64Encoder,
   getStructDecoder,
   getStructEncoder,
-  getU64Decoder,
-  getU64Encoder,
-  getU8Decoder,
-  getU8Encoder,
   SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
   SolanaError,
   transformEncoder,
@@ -45,10 +39,10 @@ import {
 import { findConfigPda } from "../pdas";
 import { IGNIS_PROGRAM_ADDRESS } from "../programs";
 import {
-  getJobKindDecoder,
-  getJobKindEncoder,
-  type JobKind,
-  type JobKindArgs,
+  getPostJobArgsDecoder,
+  getPostJobArgsEncoder,
+  type PostJobArgs,
+  type PostJobArgsArgs,
 } from "../types";
 
 export const POST_JOB_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -117,52 +111,16 @@ export type PostJobInstruction<
 
 export type PostJobInstructionData = {
   discriminator: ReadonlyUint8Array;
-  /**
-   * Any id no live job has: the poster picks it (clients pick a random one,
-   * `ignis_client::instructions::fresh_job_id`), so posters never race for ids.
-   */
-  jobId: bigint;
-  kind: JobKind;
-  /**
-   * The poster's entropy; the program mixes in the job id and poster so no two jobs
-   * ever share a seed.
-   */
-  clientSeed: ReadonlyUint8Array;
-  reward: bigint;
-  replicas: number;
-  executionSeconds: bigint;
-  ttlSeconds: bigint;
+  args: PostJobArgs;
 };
 
-export type PostJobInstructionDataArgs = {
-  /**
-   * Any id no live job has: the poster picks it (clients pick a random one,
-   * `ignis_client::instructions::fresh_job_id`), so posters never race for ids.
-   */
-  jobId: number | bigint;
-  kind: JobKindArgs;
-  /**
-   * The poster's entropy; the program mixes in the job id and poster so no two jobs
-   * ever share a seed.
-   */
-  clientSeed: ReadonlyUint8Array;
-  reward: number | bigint;
-  replicas: number;
-  executionSeconds: number | bigint;
-  ttlSeconds: number | bigint;
-};
+export type PostJobInstructionDataArgs = { args: PostJobArgsArgs };
 
 export function getPostJobInstructionDataEncoder(): Encoder<PostJobInstructionDataArgs> {
   return transformEncoder(
     getStructEncoder([
       ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
-      ["jobId", getU64Encoder()],
-      ["kind", getJobKindEncoder()],
-      ["clientSeed", fixEncoderSize(getBytesEncoder(), 32)],
-      ["reward", getU64Encoder()],
-      ["replicas", getU8Encoder()],
-      ["executionSeconds", getI64Encoder()],
-      ["ttlSeconds", getI64Encoder()],
+      ["args", getPostJobArgsEncoder()],
     ]),
     (value) => ({ ...value, discriminator: POST_JOB_DISCRIMINATOR }),
   );
@@ -171,13 +129,7 @@ export function getPostJobInstructionDataEncoder(): Encoder<PostJobInstructionDa
 export function getPostJobInstructionDataDecoder(): Decoder<PostJobInstructionData> {
   return getStructDecoder([
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
-    ["jobId", getU64Decoder()],
-    ["kind", getJobKindDecoder()],
-    ["clientSeed", fixDecoderSize(getBytesDecoder(), 32)],
-    ["reward", getU64Decoder()],
-    ["replicas", getU8Decoder()],
-    ["executionSeconds", getI64Decoder()],
-    ["ttlSeconds", getI64Decoder()],
+    ["args", getPostJobArgsDecoder()],
   ]);
 }
 
@@ -219,13 +171,7 @@ export type PostJobAsyncInput<
   systemProgram?: Address<TAccountSystemProgram>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
-  jobId: PostJobInstructionDataArgs["jobId"];
-  kind: PostJobInstructionDataArgs["kind"];
-  clientSeed: PostJobInstructionDataArgs["clientSeed"];
-  reward: PostJobInstructionDataArgs["reward"];
-  replicas: PostJobInstructionDataArgs["replicas"];
-  executionSeconds: PostJobInstructionDataArgs["executionSeconds"];
-  ttlSeconds: PostJobInstructionDataArgs["ttlSeconds"];
+  args: PostJobInstructionDataArgs["args"];
 };
 
 export async function getPostJobInstructionAsync<
@@ -373,13 +319,7 @@ export type PostJobInput<
   systemProgram?: Address<TAccountSystemProgram>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
-  jobId: PostJobInstructionDataArgs["jobId"];
-  kind: PostJobInstructionDataArgs["kind"];
-  clientSeed: PostJobInstructionDataArgs["clientSeed"];
-  reward: PostJobInstructionDataArgs["reward"];
-  replicas: PostJobInstructionDataArgs["replicas"];
-  executionSeconds: PostJobInstructionDataArgs["executionSeconds"];
-  ttlSeconds: PostJobInstructionDataArgs["ttlSeconds"];
+  args: PostJobInstructionDataArgs["args"];
 };
 
 export function getPostJobInstruction<

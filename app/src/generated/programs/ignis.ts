@@ -73,6 +73,7 @@ import {
   getInitShardInstructionAsync,
   getMintEmissionInstructionAsync,
   getPostJobInstructionAsync,
+  getPostJobsInstructionAsync,
   getRefundJobInstructionAsync,
   getRegisterWorkerInstructionAsync,
   getRequestUnstakeInstructionAsync,
@@ -81,6 +82,7 @@ import {
   getSetPausedInstructionAsync,
   getStakeTokensInstructionAsync,
   getSubmitPowInstructionAsync,
+  getSubmitPowsInstructionAsync,
   getSyncShardInstructionAsync,
   getUpdateParamsInstructionAsync,
   getUpdateWorkerInstructionAsync,
@@ -107,6 +109,7 @@ import {
   parseInitShardInstruction,
   parseMintEmissionInstruction,
   parsePostJobInstruction,
+  parsePostJobsInstruction,
   parseRefundJobInstruction,
   parseRegisterWorkerInstruction,
   parseRequestUnstakeInstruction,
@@ -115,6 +118,7 @@ import {
   parseSetPausedInstruction,
   parseStakeTokensInstruction,
   parseSubmitPowInstruction,
+  parseSubmitPowsInstruction,
   parseSyncShardInstruction,
   parseUpdateParamsInstruction,
   parseUpdateWorkerInstruction,
@@ -162,6 +166,7 @@ import {
   type ParsedInitShardInstruction,
   type ParsedMintEmissionInstruction,
   type ParsedPostJobInstruction,
+  type ParsedPostJobsInstruction,
   type ParsedRefundJobInstruction,
   type ParsedRegisterWorkerInstruction,
   type ParsedRequestUnstakeInstruction,
@@ -170,11 +175,13 @@ import {
   type ParsedSetPausedInstruction,
   type ParsedStakeTokensInstruction,
   type ParsedSubmitPowInstruction,
+  type ParsedSubmitPowsInstruction,
   type ParsedSyncShardInstruction,
   type ParsedUpdateParamsInstruction,
   type ParsedUpdateWorkerInstruction,
   type ParsedWithdrawInstruction,
   type PostJobAsyncInput,
+  type PostJobsAsyncInput,
   type RefundJobAsyncInput,
   type RegisterWorkerAsyncInput,
   type RequestUnstakeAsyncInput,
@@ -183,6 +190,7 @@ import {
   type SetPausedAsyncInput,
   type StakeTokensAsyncInput,
   type SubmitPowAsyncInput,
+  type SubmitPowsAsyncInput,
   type SyncShardAsyncInput,
   type UpdateParamsAsyncInput,
   type UpdateWorkerAsyncInput,
@@ -300,6 +308,7 @@ export enum IgnisInstruction {
   Initialize,
   MintEmission,
   PostJob,
+  PostJobs,
   RefundJob,
   RegisterWorker,
   RequestUnstake,
@@ -308,6 +317,7 @@ export enum IgnisInstruction {
   SetPaused,
   StakeTokens,
   SubmitPow,
+  SubmitPows,
   SyncShard,
   UpdateParams,
   UpdateWorker,
@@ -564,6 +574,17 @@ export function identifyIgnisInstruction(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([86, 199, 150, 245, 173, 195, 25, 149]),
+      ),
+      0,
+    )
+  ) {
+    return IgnisInstruction.PostJobs;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([194, 186, 15, 90, 246, 119, 89, 240]),
       ),
       0,
@@ -647,6 +668,17 @@ export function identifyIgnisInstruction(
     )
   ) {
     return IgnisInstruction.SubmitPow;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([182, 213, 153, 100, 156, 248, 221, 189]),
+      ),
+      0,
+    )
+  ) {
+    return IgnisInstruction.SubmitPows;
   }
   if (
     containsBytes(
@@ -768,6 +800,9 @@ export type ParsedIgnisInstruction<
       instructionType: IgnisInstruction.PostJob;
     } & ParsedPostJobInstruction<TProgram>)
   | ({
+      instructionType: IgnisInstruction.PostJobs;
+    } & ParsedPostJobsInstruction<TProgram>)
+  | ({
       instructionType: IgnisInstruction.RefundJob;
     } & ParsedRefundJobInstruction<TProgram>)
   | ({
@@ -791,6 +826,9 @@ export type ParsedIgnisInstruction<
   | ({
       instructionType: IgnisInstruction.SubmitPow;
     } & ParsedSubmitPowInstruction<TProgram>)
+  | ({
+      instructionType: IgnisInstruction.SubmitPows;
+    } & ParsedSubmitPowsInstruction<TProgram>)
   | ({
       instructionType: IgnisInstruction.SyncShard;
     } & ParsedSyncShardInstruction<TProgram>)
@@ -963,6 +1001,13 @@ export function parseIgnisInstruction<TProgram extends string>(
         ...parsePostJobInstruction(instruction),
       };
     }
+    case IgnisInstruction.PostJobs: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: IgnisInstruction.PostJobs,
+        ...parsePostJobsInstruction(instruction),
+      };
+    }
     case IgnisInstruction.RefundJob: {
       assertIsInstructionWithAccounts(instruction);
       return {
@@ -1017,6 +1062,13 @@ export function parseIgnisInstruction<TProgram extends string>(
       return {
         instructionType: IgnisInstruction.SubmitPow,
         ...parseSubmitPowInstruction(instruction),
+      };
+    }
+    case IgnisInstruction.SubmitPows: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: IgnisInstruction.SubmitPows,
+        ...parseSubmitPowsInstruction(instruction),
       };
     }
     case IgnisInstruction.SyncShard: {
@@ -1161,6 +1213,10 @@ export type IgnisPluginInstructions = {
   postJob: (
     input: PostJobAsyncInput,
   ) => ReturnType<typeof getPostJobInstructionAsync> & SelfPlanAndSendFunctions;
+  postJobs: (
+    input: PostJobsAsyncInput,
+  ) => ReturnType<typeof getPostJobsInstructionAsync> &
+    SelfPlanAndSendFunctions;
   refundJob: (
     input: RefundJobAsyncInput,
   ) => ReturnType<typeof getRefundJobInstructionAsync> &
@@ -1192,6 +1248,10 @@ export type IgnisPluginInstructions = {
   submitPow: (
     input: SubmitPowAsyncInput,
   ) => ReturnType<typeof getSubmitPowInstructionAsync> &
+    SelfPlanAndSendFunctions;
+  submitPows: (
+    input: SubmitPowsAsyncInput,
+  ) => ReturnType<typeof getSubmitPowsInstructionAsync> &
     SelfPlanAndSendFunctions;
   syncShard: (
     input: SyncShardAsyncInput,
@@ -1359,6 +1419,11 @@ export function ignisProgram() {
               client,
               getPostJobInstructionAsync(input),
             ),
+          postJobs: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getPostJobsInstructionAsync(input),
+            ),
           refundJob: (input) =>
             addSelfPlanAndSendFunctions(
               client,
@@ -1398,6 +1463,11 @@ export function ignisProgram() {
             addSelfPlanAndSendFunctions(
               client,
               getSubmitPowInstructionAsync(input),
+            ),
+          submitPows: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getSubmitPowsInstructionAsync(input),
             ),
           syncShard: (input) =>
             addSelfPlanAndSendFunctions(

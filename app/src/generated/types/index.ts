@@ -15,6 +15,7 @@ export * from "./gpuInfo";
 export * from "./jobKind";
 export * from "./jobStatus";
 export * from "./params";
+export * from "./postJobArgs";
 export * from "./rewardState";
 export * from "./tensorSpec";
 export * from "./totals";

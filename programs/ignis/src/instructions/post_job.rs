@@ -59,47 +59,42 @@ pub struct PostJob<'info> {
     pub system_program: Program<'info, System>,
 }
 
-impl PostJob<'_> {
-    fn validate(&self, args: &PostJobArgs) -> Result<()> {
-        let params = &self.config.params;
-        self.config.require_not_paused()?;
-        args.kind.validate()?;
-        args.kind.validate_replicas(args.replicas)?;
+impl PostJobArgs {
+    /// The rules a new job must meet, for `post_job` and `post_jobs` alike.
+    pub fn check(&self, config: &Config) -> Result<()> {
+        let params = &config.params;
+        self.kind.validate()?;
+        self.kind.validate_replicas(self.replicas)?;
         // A fee of at least one base unit per replica: no job is free to post, so
         // posting to one's own workers always costs something.
-        require!(args.reward >= self.config.min_reward(args.replicas), IgnisError::RewardTooSmall);
+        require!(self.reward >= config.min_reward(self.replicas), IgnisError::RewardTooSmall);
         require!(
             (MIN_EXECUTION_SECONDS..=params.max_execution_seconds)
-                .contains(&args.execution_seconds),
+                .contains(&self.execution_seconds),
             IgnisError::InvalidExecutionWindow
         );
         require!(
-            (MIN_JOB_TTL_SECONDS..=params.max_job_ttl_seconds).contains(&args.ttl_seconds),
+            (MIN_JOB_TTL_SECONDS..=params.max_job_ttl_seconds).contains(&self.ttl_seconds),
             IgnisError::InvalidJobTtl
         );
         Ok(())
     }
 
-    #[access_control(ctx.accounts.validate(&args))]
-    pub fn post_job(mut ctx: Context<Self>, args: PostJobArgs) -> Result<()> {
-        let now = ctx.accounts.config.clock()?;
-        let accounts = &mut ctx.accounts;
-        let poster = accounts.poster.key();
-        let seed = crate::pow::job_seed(args.job_id, &poster, &args.client_seed);
-
-        accounts.job.set_inner(Job {
-            id: args.job_id,
+    /// The job these arguments post, open from protocol time `now`.
+    pub fn job(&self, poster: Pubkey, now: i64, bump: u8) -> Result<Job> {
+        Ok(Job {
+            id: self.job_id,
             poster,
-            kind: args.kind,
-            seed,
-            reward: args.reward,
-            replicas: args.replicas,
+            kind: self.kind,
+            seed: crate::pow::job_seed(self.job_id, &poster, &self.client_seed),
+            reward: self.reward,
+            replicas: self.replicas,
             status: JobStatus::Open,
             assignments: [Assignment::default(); MAX_REPLICAS],
             assigned: 0,
-            execution_seconds: args.execution_seconds,
+            execution_seconds: self.execution_seconds,
             posted_at: now,
-            expires_at: math::add_i64(now, args.ttl_seconds)?,
+            expires_at: math::add_i64(now, self.ttl_seconds)?,
             reveal_deadline: 0,
             challenge_deadline: 0,
             completed_at: 0,
@@ -107,9 +102,37 @@ impl PostJob<'_> {
             pow_nonce: 0,
             requeues: 0,
             last_deadline: 0,
-            bump: ctx.bumps.job,
-        });
+            bump,
+        })
+    }
+}
 
+impl JobPosted {
+    pub fn of(job: &Job) -> Self {
+        JobPosted {
+            job_id: job.id,
+            poster: job.poster,
+            kind: job.kind,
+            reward: job.reward,
+            replicas: job.replicas,
+            expires_at: job.expires_at,
+            posted_at: job.posted_at,
+        }
+    }
+}
+
+impl PostJob<'_> {
+    fn validate(&self, args: &PostJobArgs) -> Result<()> {
+        self.config.require_not_paused()?;
+        args.check(&self.config)
+    }
+
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn post_job(mut ctx: Context<Self>, args: PostJobArgs) -> Result<()> {
+        let now = ctx.accounts.config.clock()?;
+        let accounts = &mut ctx.accounts;
+        let poster = accounts.poster.key();
+        accounts.job.set_inner(args.job(poster, now, ctx.bumps.job)?);
         accounts.shard.escrow(args.reward)?;
 
         vault::deposit(
@@ -120,15 +143,7 @@ impl PostJob<'_> {
             &accounts.poster,
             args.reward,
         )?;
-        let event = JobPosted {
-            job_id: args.job_id,
-            poster,
-            kind: args.kind,
-            reward: args.reward,
-            replicas: args.replicas,
-            expires_at: accounts.job.expires_at,
-            posted_at: accounts.job.posted_at,
-        };
+        let event = JobPosted::of(&accounts.job);
         emit_cpi!(event);
         Ok(())
     }

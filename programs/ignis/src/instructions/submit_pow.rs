@@ -1,9 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
-use crate::{
-    constants::*, errors::IgnisError, events::PowSubmitted, math, pow, settlement, state::*, vault,
-};
+use crate::{constants::*, errors::IgnisError, math, settlement, state::*, vault};
 
 /// The assigned worker proves its work; the program checks the hash and pays at once,
 /// from the job's shard: the reward minus the protocol fee from escrow, plus the work
@@ -46,48 +44,28 @@ pub struct SubmitPow<'info> {
 }
 
 impl SubmitPow<'_> {
-    /// Checks everything and returns the winning hash.
-    fn winning_hash(&self, nonce: u64) -> Result<[u8; 32]> {
-        let job = &self.job;
-        self.config.require_not_paused()?;
-        let JobKind::Pow { difficulty } = job.kind else {
-            return err!(IgnisError::NotPowJob);
-        };
-        require!(job.status == JobStatus::Running, IgnisError::JobNotRunning);
-        let index = job.assignment_index(&self.worker.key()).ok_or(IgnisError::NotAssigned)?;
-        require!(
-            self.config.clock()? <= job.assignments[index].deadline,
-            IgnisError::DeadlinePassed
-        );
-        let hash = pow::pow_hash(&job.seed, &self.worker.key(), nonce);
-        require!(pow::meets_difficulty(&hash, difficulty), IgnisError::InsufficientWork);
-        Ok(hash)
-    }
-
     fn validate(&self, nonce: u64) -> Result<()> {
-        self.winning_hash(nonce).map(drop)
+        self.config.require_not_paused()?;
+        self.job.check_pow(&self.worker.key(), nonce, self.config.clock()?).map(drop)
     }
 
-    // The hash is computed twice (once here): one sha256 syscall, for one convention.
+    // The hash is computed twice (once in `validate`): one sha256 syscall, for one
+    // convention.
     #[access_control(ctx.accounts.validate(nonce))]
     pub fn submit_pow(mut ctx: Context<Self>, nonce: u64) -> Result<()> {
-        let hash = ctx.accounts.winning_hash(nonce)?;
         let accounts = &mut ctx.accounts;
         let config = &accounts.config;
         let now = config.clock()?;
-
-        // The hash was checked on chain: verified work, paid from the work pool too.
-        let job = &mut accounts.job;
-        let shard = &mut accounts.shard;
-        let (share, fee) = settlement::split_reward(config, shard, job.reward, 1)?;
-        let from_work_pool =
-            shard.take_work_payment(config.rewards.work_rate, job.kind.work_units(), 1)?;
-        let payment = settlement::pay(shard, &mut accounts.worker, share, from_work_pool)?;
-        job.status = JobStatus::Completed;
-        job.completed_at = now;
-        job.result_hash = hash;
-        job.pow_nonce = nonce;
-
+        let worker_key = accounts.worker.key();
+        let event = settlement::settle_pow(
+            config,
+            &mut accounts.shard,
+            &mut accounts.worker,
+            worker_key,
+            &mut accounts.job,
+            nonce,
+            now,
+        )?;
         // Escrow share and work-pool pay sit in the shard vault: one transfer; the fee
         // stays there for `sync_shard`.
         vault::pay_out(
@@ -96,18 +74,8 @@ impl SubmitPow<'_> {
             &accounts.mint,
             &accounts.shard_vault,
             &accounts.payout_token,
-            math::add(payment.from_escrow, payment.from_work_pool)?,
+            math::add(event.paid, event.work_reward)?,
         )?;
-        let event = PowSubmitted {
-            job_id: accounts.job.id,
-            worker: accounts.worker.key(),
-            nonce,
-            hash,
-            paid: payment.from_escrow,
-            work_reward: payment.from_work_pool,
-            fee,
-            completed_at: accounts.job.completed_at,
-        };
         emit_cpi!(event);
         Ok(())
     }

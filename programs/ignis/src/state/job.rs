@@ -245,6 +245,21 @@ impl Job {
         self.live_assignments().iter().position(|a| a.worker == *worker)
     }
 
+    /// The PoW rule: `worker` holds a replica of this running PoW job, its deadline has
+    /// not passed at protocol time `now`, and `nonce` meets the job's difficulty.
+    /// Returns the winning hash.
+    pub fn check_pow(&self, worker: &Pubkey, nonce: u64, now: i64) -> Result<[u8; 32]> {
+        let JobKind::Pow { difficulty } = self.kind else {
+            return err!(IgnisError::NotPowJob);
+        };
+        require!(self.status == JobStatus::Running, IgnisError::JobNotRunning);
+        let index = self.assignment_index(worker).ok_or(IgnisError::NotAssigned)?;
+        require!(now <= self.assignments[index].deadline, IgnisError::DeadlinePassed);
+        let hash = crate::pow::pow_hash(&self.seed, worker, nonce);
+        require!(crate::pow::meets_difficulty(&hash, difficulty), IgnisError::InsufficientWork);
+        Ok(hash)
+    }
+
     pub fn committed_count(&self) -> usize {
         self.live_assignments().iter().filter(|a| a.committed).count()
     }
