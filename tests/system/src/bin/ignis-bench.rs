@@ -34,6 +34,9 @@ struct Row {
     /// Jobs settled per second among the first and the last 1,000 to settle.
     first_thousand: f64,
     last_thousand: f64,
+    /// Jobs settled per second in each tenth of the jobs, in the order they settled:
+    /// where in the run the rate moves.
+    tenths: Vec<f64>,
 }
 
 #[tokio::main]
@@ -78,6 +81,8 @@ async fn main() {
                 row.last_thousand,
                 row.last_thousand / row.first_thousand
             );
+            let tenths: Vec<String> = row.tenths.iter().map(|r| format!("{r:.0}")).collect();
+            println!("jobs settled per second by tenth of the run: {}", tenths.join(", "));
         }
     }
     for (workers, model) in models {
@@ -153,6 +158,7 @@ async fn run(workers: usize, jobs: u64, model: bool) -> (Row, Option<String>) {
         p99: at(0.99),
         first_thousand: rate_of(&settled[..window]),
         last_thousand: rate_of(&settled[settled.len() - window..]),
+        tenths: settled.chunks(settled.len().div_ceil(10).max(1)).map(rate_of).collect(),
     };
     let model = if model {
         let recording = throughput::record(&network.client, start_slot, jobs)
