@@ -1,6 +1,7 @@
 //! The Ignis worker: finds the jobs assigned to its operator's `Worker` account,
-//! runs them on CUDA or the CPU (`ignis-kernels`), and submits proofs (`submit_pow`)
-//! or commit-reveals results, journaling every result so a crash loses nothing.
+//! runs them on CUDA or the CPU (`ignis-kernels`), and submits proofs (`submit_pow`,
+//! several at once in `submit_pows`) or commit-reveals results, journaling every result
+//! so a crash loses nothing.
 
 pub mod bench;
 pub mod claim;
