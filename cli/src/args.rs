@@ -213,6 +213,10 @@ pub enum JobCommand {
         /// Seconds before an unfinished job can be refunded.
         #[arg(long, default_value_t = 3600)]
         ttl_seconds: i64,
+        /// Post this many such jobs, each with its own reward, as many to a transaction
+        /// as fit (`post_jobs`).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        count: u16,
     },
     /// Cancel your job while nobody is assigned; the escrow comes back.
     Cancel { id: u64 },

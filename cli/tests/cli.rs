@@ -419,6 +419,42 @@ fn eight_posters_posting_at_once_never_conflict() {
     assert_eq!(net.json(&admin, &["status"])["jobs"]["open"], 8);
 }
 
+/// `job post --count`: one poster's jobs in a few `post_jobs` transactions, each job on
+/// its own id, all in one shard, each reward escrowed; more than the balance covers is
+/// refused before anything is sent.
+#[test]
+fn a_poster_posts_many_jobs_in_a_few_transactions() {
+    let net = Net::start();
+    let admin = net.who("admin");
+    net.ok(&admin, &["admin", "init"]);
+    let poster = net.who("poster");
+    net.ok(&admin, &["admin", "transfer", &poster.key.to_string(), "30"]);
+    let posted =
+        net.json(&poster, &["job", "post", "--pow", "8", "--reward", "1", "--count", "20"]);
+    let ids: std::collections::BTreeSet<u64> =
+        posted["ids"].as_array().unwrap().iter().map(|id| id.as_u64().unwrap()).collect();
+    assert_eq!(ids.len(), 20, "twenty jobs on twenty ids: {posted}");
+    let shards: std::collections::BTreeSet<u64> = ids.iter().map(|id| id % 16).collect();
+    assert_eq!(shards.len(), 1, "one shard: {ids:?}");
+    let transactions = posted["signatures"].as_array().unwrap().len();
+    assert!((2..=5).contains(&transactions), "{transactions} transactions for twenty posts");
+    for id in [ids.first().unwrap(), ids.last().unwrap()] {
+        let job = net.json(&poster, &["job", "show", &id.to_string()]);
+        assert_eq!(
+            (job["status"].as_str(), job["poster"].as_str()),
+            (Some("open"), Some(poster.key.to_string().as_str()))
+        );
+    }
+    assert_eq!(net.json(&admin, &["status"])["jobs"]["open"], 20);
+    // 10 IGN left: eleven more jobs at 1 IGN are refused whole, before sending.
+    net.fails(
+        &poster,
+        &["job", "post", "--pow", "8", "--reward", "1", "--count", "11"],
+        "you have 10 IGN and cannot escrow 11 IGN (11 jobs at 1 IGN each)",
+    );
+    assert_eq!(net.json(&admin, &["status"])["jobs"]["open"], 20);
+}
+
 fn fetch_job_seed(net: &Net, id: u64) -> [u8; 32] {
     let client = solana_rpc_client::rpc_client::RpcClient::new(net.localnet.rpc_url());
     let account = client.get_account(&ignis_client::pda::job(id)).unwrap();

@@ -10,12 +10,11 @@
 //! Each request still gets its own outcome. A transaction is all or nothing, so
 //! when the program refuses one instruction the refusal is that instruction's alone and
 //! the others go again without it (together once, then each alone); a refused
-//! `submit_pows` sends each of its proofs alone, so that only the refused proof is
-//! refused. A transaction
-//! that provably did not land for another reason (out of compute units, its blockhash
-//! expired) sends each instruction alone; one whose fate is unknown (an RPC fault while
-//! confirming) gives every instruction that fault, and the job loop re-reads the chain
-//! before it tries again.
+//! `submit_pows` sends each of its proofs alone, so that only the bad proof is refused.
+//! A transaction that provably did not land for another reason (out of compute units,
+//! its blockhash expired) sends each request alone; one whose fate is unknown (an RPC
+//! fault while confirming) gives every request that fault, and the job loop re-reads
+//! the chain before it tries again.
 
 use std::{sync::Arc, time::Duration};
 

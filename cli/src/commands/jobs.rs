@@ -74,6 +74,75 @@ fn job_line(ctx: &Context, config: &Config, job: &Job) -> String {
     )
 }
 
+/// Posts `count` copies of `job` (fresh ids, all in one shard), as many to a
+/// `post_jobs` as fit a transaction, one transaction after another; a batch whose id
+/// is taken (its job account exists) goes again with fresh ids.
+async fn post_many(
+    ctx: &Context,
+    config: &Config,
+    protocol: &Protocol,
+    job: PostJobArgs,
+    count: usize,
+) -> Result<Report> {
+    let (me, token) = (ctx.me()?, ctx.my_token_account(config)?);
+    let budget = ctx.client.compute_budget();
+    let with_ids = |ids: Vec<u64>| -> Vec<PostJobArgs> {
+        ids.into_iter().map(|job_id| PostJobArgs { job_id, ..job }).collect()
+    };
+    let batches =
+        ignis_client::rpc::batches(&me, &budget, with_ids(ix::fresh_job_ids(count)), |batch| {
+            protocol.post_jobs(me, token, batch)
+        });
+    let (mut ids, mut signatures) = (Vec::with_capacity(count), vec![]);
+    for (done, mut batch) in batches.into_iter().enumerate() {
+        let mut tries = 0;
+        let signature = loop {
+            match ctx.client.send(&[protocol.post_jobs(me, token, &batch)], &[ctx.signer()?]).await
+            {
+                Err(ClientError::Transaction(TransactionError::InstructionError(
+                    _,
+                    InstructionError::Custom(code),
+                ))) if code == SystemError::AccountAlreadyInUse as u32 && tries < 5 => {
+                    tracing::debug!("a job id was taken; picking others");
+                    tries += 1;
+                    batch = with_ids(ix::fresh_job_ids(batch.len()));
+                }
+                // The batches sent so far stay posted: the error says which.
+                Err(err) if ids.is_empty() => return Err(context::explain(err)),
+                Err(err) => {
+                    return Err(context::explain(err).context(format!(
+                        "posted {} of the {count} jobs before this ({ids:?}); they stay posted",
+                        ids.len()
+                    )))
+                }
+                Ok(signature) => break signature,
+            }
+        };
+        ids.extend(batch.iter().map(|args| args.job_id));
+        signatures.push(signature.to_string());
+        tracing::info!(posted = ids.len(), count, transactions = done + 1, "posting");
+    }
+    let total = job.reward.saturating_mul(count as u64);
+    Ok(Report::new(
+        json!({
+            "ids": ids,
+            "signatures": signatures,
+            "kind": kind_name(job.kind),
+            "reward": job.reward,
+        }),
+        [
+            format!(
+                "posted {count} jobs ({}), reward {} each, {} escrowed, in {} transaction(s)",
+                kind_name(job.kind),
+                ctx.ign(config, job.reward),
+                ctx.ign(config, total),
+                signatures.len()
+            ),
+            format!("ids: {}", ids.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")),
+        ],
+    ))
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -93,13 +162,23 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
             reward,
             execution_seconds,
             ttl_seconds,
+            count,
         } => {
             let reward = ctx.parse_ign(&config, &reward)?;
             let balance = ctx.my_balance(&config).await?;
-            if reward > balance {
+            let total = reward.saturating_mul(u64::from(count));
+            if total > balance && count == 1 {
                 bail!(
                     "you have {} and cannot escrow a reward of {}",
                     ctx.ign(&config, balance),
+                    ctx.ign(&config, reward)
+                );
+            }
+            if total > balance {
+                bail!(
+                    "you have {} and cannot escrow {} ({count} jobs at {} each)",
+                    ctx.ign(&config, balance),
+                    ctx.ign(&config, total),
                     ctx.ign(&config, reward)
                 );
             }
@@ -114,6 +193,18 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
                     "say what to compute: --pow DIFFICULTY, --matmul N, or --kernel gemm-i8|mlp-i8 with its files"
                 ),
             };
+            if count > 1 {
+                let job = PostJobArgs {
+                    job_id: 0,
+                    kind,
+                    client_seed: rand::random(),
+                    reward,
+                    replicas,
+                    execution_seconds,
+                    ttl_seconds,
+                };
+                return post_many(ctx, &config, &protocol, job, usize::from(count)).await;
+            }
             // The poster picks the id; in the unlikely case it is taken, pick another.
             for _ in 0..5 {
                 let job_id = ix::fresh_job_id();
