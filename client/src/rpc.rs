@@ -865,7 +865,7 @@ pub fn batches<T>(
         if let Some(group) = groups.last_mut() {
             group.push(item);
             let instructions = [instruction_of(group)];
-            let fits = group.len() <= usize::from(ignis::constants::MAX_BATCH_JOBS)
+            let fits = ignis::state::Job::check_batch_size(group.len()).is_ok()
                 && ComputeBudget::units_of(&instructions) <= budget.max_instructions()
                 && transaction_size(payer, &budget.apply(&instructions)) <= PACKET_DATA_SIZE;
             if fits {

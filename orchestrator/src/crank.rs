@@ -337,7 +337,7 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                     let kind = batch[0].kind();
                     // Closes share one instruction, so a refusal is every close's; other
                     // actions have their own.
-                    let (all, per_action) = if kind == "close" {
+                    let (all, per_action) = if matches!(batch[0], Action::Close { .. }) {
                         (vec![close_jobs(&batch)], None)
                     } else {
                         let per_action: Vec<_> = batch

@@ -1,6 +1,7 @@
 //! Runs the matcher against the index and sends its matches as `assign_jobs`
-//! instructions, one per worker and batch, packed into transactions. Matches are tracked as in flight until the index shows them (or the
-//! transaction fails), so nothing is assigned twice while the index catches up.
+//! instructions, one per worker and batch, packed into transactions. Matches are
+//! tracked as in flight until the index shows them (or the transaction fails), so
+//! nothing is assigned twice while the index catches up.
 
 use std::{
     collections::HashMap,

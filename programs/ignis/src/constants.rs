@@ -61,8 +61,9 @@ pub const DECLINE_WINDOW_SECONDS: i64 = 60;
 #[constant]
 pub const MAX_REQUEUES: u16 = 16;
 
-/// The most jobs one batch instruction (`assign_jobs`, `close_jobs`) carries: a
-/// transaction holds about 30 closes of one poster's jobs.
+/// The most jobs one batch instruction (`post_jobs`, `assign_jobs`, `submit_pows`,
+/// `close_jobs`) carries (`Job::check_batch_size`): a transaction holds about 30
+/// closes of one poster's jobs.
 #[constant]
 pub const MAX_BATCH_JOBS: u8 = 32;
 

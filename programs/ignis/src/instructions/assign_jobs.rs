@@ -39,10 +39,7 @@ pub struct AssignJobs<'info> {
 
 impl<'info> AssignJobs<'info> {
     fn validate(&self, jobs: &[AccountInfo<'info>]) -> Result<()> {
-        require!(
-            (1..=usize::from(MAX_BATCH_JOBS)).contains(&jobs.len()),
-            IgnisError::BatchAccountsMismatch
-        );
+        Job::check_batch_size(jobs.len())?;
         self.worker.check_eligible(&self.config, self.operator_stake.amount)
     }
 

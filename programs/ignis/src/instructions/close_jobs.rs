@@ -27,11 +27,10 @@ pub struct CloseJobs<'info> {
 impl<'info> CloseJobs<'info> {
     fn validate(&self, remaining: &[AccountInfo<'info>]) -> Result<()> {
         require!(
-            remaining.chunks_exact(2).remainder().is_empty()
-                && (2..=2 * usize::from(MAX_BATCH_JOBS)).contains(&remaining.len()),
+            remaining.chunks_exact(2).remainder().is_empty(),
             IgnisError::BatchAccountsMismatch
         );
-        Ok(())
+        Job::check_batch_size(remaining.len() / 2)
     }
 
     #[access_control(ctx.accounts.validate(ctx.remaining_accounts))]

@@ -48,10 +48,8 @@ pub struct PostJobs<'info> {
 
 impl<'info> PostJobs<'info> {
     fn validate(&self, jobs: &[PostJobArgs], accounts: &[AccountInfo<'info>]) -> Result<()> {
-        require!(
-            (1..=usize::from(MAX_BATCH_JOBS)).contains(&jobs.len()) && accounts.len() == jobs.len(),
-            IgnisError::BatchAccountsMismatch
-        );
+        Job::check_batch_size(jobs.len())?;
+        require!(accounts.len() == jobs.len(), IgnisError::BatchAccountsMismatch);
         self.config.require_not_paused()?;
         for args in jobs {
             require!(Shard::index_of(args.job_id) == self.shard.index, IgnisError::WrongShard);

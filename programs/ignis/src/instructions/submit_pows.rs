@@ -52,9 +52,9 @@ struct ShardPayout<'info> {
 impl<'info> SubmitPows<'info> {
     fn validate(&self, nonces: &[u64], remaining: &[AccountInfo<'info>]) -> Result<()> {
         let shard_accounts = remaining.get(nonces.len()..).unwrap_or_default();
+        Job::check_batch_size(nonces.len())?;
         require!(
-            (1..=usize::from(MAX_BATCH_JOBS)).contains(&nonces.len())
-                && (2..=2 * usize::from(SHARDS)).contains(&shard_accounts.len())
+            (2..=2 * usize::from(SHARDS)).contains(&shard_accounts.len())
                 && shard_accounts.chunks_exact(2).remainder().is_empty(),
             IgnisError::BatchAccountsMismatch
         );

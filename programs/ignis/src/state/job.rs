@@ -466,6 +466,16 @@ impl Job {
         self.check_close(params, now).is_ok()
     }
 
+    /// How many jobs one batch instruction (`post_jobs`, `assign_jobs`, `submit_pows`,
+    /// `close_jobs`) may carry: 1 to `MAX_BATCH_JOBS`. Clients fill batches by it too.
+    pub fn check_batch_size(jobs: usize) -> Result<()> {
+        require!(
+            (1..=usize::from(MAX_BATCH_JOBS)).contains(&jobs),
+            IgnisError::BatchAccountsMismatch
+        );
+        Ok(())
+    }
+
     /// `close_job`'s rule at protocol time `now`: a completed, cancelled or refunded
     /// job, once its retention has passed.
     pub fn check_close(&self, params: &Params, now: i64) -> Result<()> {
