@@ -69,6 +69,10 @@ async function deploy(provider: anchor.AnchorProvider): Promise<void> {
     epochSeconds: new BN(day),
     jobRetentionSeconds: new BN(3_600),
     orchestratorTimeoutSeconds: new BN(120),
+    challengeIntervalSeconds: new BN(600),
+    challengeWorkSeconds: new BN(30),
+    slaCompensationBps: 5_000,
+    slaMinUptimeBps: 9_500,
   };
   const schedule = {
     start: new BN(0),

@@ -298,6 +298,7 @@ impl JobRecord {
                 requeues: 0,
                 last_deadline: 0,
                 bump: 0,
+                sla: None,
             };
             return Some(JobRecord { job, closed: false, slot });
         }
@@ -523,7 +524,7 @@ mod tests {
         let mut events = vec![
             posted(3),
             JobEvent::Assigned(JobAssigned { job_id: 3, worker, deadline: 150 }),
-            JobEvent::Expired(AssignmentExpired { job_id: 3, worker, slashed: 1 }),
+            JobEvent::Expired(AssignmentExpired { job_id: 3, worker, slashed: 1, compensation: 0 }),
         ];
         let requeued = fold(&events).unwrap().job;
         assert_eq!(

@@ -226,6 +226,76 @@ impl Protocol {
         )
     }
 
+    /// Permissionless crank: books the open challenge of `operator`'s worker as missed,
+    /// or issues its next one, when `Worker::challenge_step` says so.
+    pub fn challenge_worker(&self, operator: &Pubkey) -> Instruction {
+        let (shard, _) = pda::worker_challenge_shard(operator);
+        build(
+            ix_accounts::ChallengeWorker {
+                config: pda::config(),
+                worker: pda::worker(operator),
+                shard,
+                slot_hashes: ignis::constants::SLOT_HASHES_SYSVAR,
+                event_authority: pda::event_authority(),
+                program: ignis::ID,
+            },
+            ix_data::ChallengeWorker {},
+        )
+    }
+
+    /// `operator`'s worker answers its open challenge with `nonces`, paid into
+    /// `payout_token`.
+    pub fn answer_challenge(
+        &self,
+        operator: Pubkey,
+        payout_token: Pubkey,
+        nonces: Vec<u64>,
+    ) -> Instruction {
+        let (shard, shard_vault) = pda::worker_challenge_shard(&operator);
+        build(
+            ix_accounts::AnswerChallenge {
+                operator,
+                config: pda::config(),
+                worker: pda::worker(&operator),
+                payout_token,
+                shard,
+                shard_vault,
+                mint: self.mint,
+                token_program: self.token_program,
+                event_authority: pda::event_authority(),
+                program: ignis::ID,
+            },
+            ix_data::AnswerChallenge { nonces },
+        )
+    }
+
+    /// The poster buys job `job_id`'s SLA, paying at most `max_premium` from
+    /// `poster_token` (`Config::sla_premium` says what it costs now).
+    pub fn buy_sla(
+        &self,
+        poster: Pubkey,
+        job_id: u64,
+        poster_token: Pubkey,
+        max_premium: u64,
+    ) -> Instruction {
+        let (shard, shard_vault) = pda::job_shard(job_id);
+        build(
+            ix_accounts::BuySla {
+                poster,
+                config: pda::config(),
+                job: pda::job(job_id),
+                shard,
+                shard_vault,
+                poster_token,
+                mint: self.mint,
+                token_program: self.token_program,
+                event_authority: pda::event_authority(),
+                program: ignis::ID,
+            },
+            ix_data::BuySla { max_premium },
+        )
+    }
+
     pub fn submit_pow(
         &self,
         operator: Pubkey,
@@ -366,8 +436,14 @@ impl Protocol {
         }
     }
 
-    /// Permissionless: anyone may crank an assignment past its deadline.
-    pub fn expire_assignment(&self, job_id: u64, worker_operator: Pubkey) -> Instruction {
+    /// Permissionless: anyone may crank an assignment past its deadline. An SLA job
+    /// needs its poster's token account (`sla_poster_token`) for the compensation.
+    pub fn expire_assignment(
+        &self,
+        job_id: u64,
+        worker_operator: Pubkey,
+        sla_poster_token: Option<Pubkey>,
+    ) -> Instruction {
         build(
             ix_accounts::ExpireAssignment {
                 config: pda::config(),
@@ -378,6 +454,7 @@ impl Protocol {
                 reward_vault: pda::reward_vault(),
                 mint: self.mint,
                 token_program: self.token_program,
+                poster_token: sla_poster_token,
                 event_authority: pda::event_authority(),
                 program: ignis::ID,
             },

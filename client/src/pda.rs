@@ -56,3 +56,10 @@ pub fn job(id: u64) -> Pubkey {
 pub fn event_authority() -> Pubkey {
     find(&[b"__event_authority"])
 }
+
+/// The challenge shard of the worker of `operator` and its vault
+/// (`Worker::challenge_shard`): its challenges are paid from and counted there.
+pub fn worker_challenge_shard(operator: &Pubkey) -> (Pubkey, Pubkey) {
+    let index = ignis::state::Worker::challenge_shard(&worker(operator));
+    (shard(index), shard_vault(index))
+}

@@ -147,6 +147,7 @@ mod tests {
             requeues: 0,
             last_deadline: 0,
             bump: 0,
+            sla: None,
         };
         let mut data = Vec::new();
         job.try_serialize(&mut data).unwrap();

@@ -33,7 +33,8 @@ use crate::{
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
     /// Slash the worker of `operator` for missing its deadline and re-queue the replica.
-    Expire { job_id: u64, operator: Pubkey },
+    /// `sla_poster`: the poster of an SLA job, paid its compensation.
+    Expire { job_id: u64, operator: Pubkey, sla_poster: Option<Pubkey> },
     /// Return the escrow of an expired job with nothing assigned.
     Refund { job_id: u64, poster: Pubkey },
     /// Settle a kernel job; `operators` in assignment order; `slashing` when the
@@ -97,7 +98,8 @@ pub fn plan(index: &Index, wall_now: i64) -> Vec<Action> {
         let live = job.live_assignments();
         for a in live.iter().filter(|a| job.check_expire(config, &a.worker, now).is_ok()) {
             if let Some(operator) = operator_of(&a.worker) {
-                actions.push(Action::Expire { job_id: job.id, operator });
+                let sla_poster = job.sla.map(|_| job.poster);
+                actions.push(Action::Expire { job_id: job.id, operator, sla_poster });
             }
         }
         if job.refundable_at(now) {
@@ -169,7 +171,12 @@ pub fn instructions(
         token::create_associated_account(payer, owner, &protocol.mint, &protocol.token_program)
     };
     match action {
-        Action::Expire { job_id, operator } => vec![protocol.expire_assignment(*job_id, *operator)],
+        Action::Expire { job_id, operator, sla_poster: None } => {
+            vec![protocol.expire_assignment(*job_id, *operator, None)]
+        }
+        Action::Expire { job_id, operator, sla_poster: Some(poster) } => {
+            vec![create(poster), protocol.expire_assignment(*job_id, *operator, Some(ata(poster)))]
+        }
         Action::Refund { job_id, poster } => {
             vec![create(poster), protocol.refund_job(*job_id, ata(poster))]
         }

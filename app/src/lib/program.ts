@@ -43,9 +43,10 @@ export const MIN_EXECUTION_SECONDS = 10;
 export const MIN_JOB_TTL_SECONDS = 60;
 /**
  * `8 + Job::INIT_SPACE`: the job account a poster pays rent for. Its `kind` takes the
- * room of its largest variant, a tensor job's spec (1 + 97 bytes).
+ * room of its largest variant, a tensor job's spec (1 + 97 bytes), and its
+ * `sla` that of `Some(SlaTerms)` (1 + 12 bytes).
  */
-export const JOB_ACCOUNT_SIZE = 630;
+export const JOB_ACCOUNT_SIZE = 643;
 /** `8 + Stake::INIT_SPACE`: created by a first stake. */
 export const STAKE_ACCOUNT_SIZE = 8 + 32 + 8 + 8 + 8 + 8 + 8 + 8 + 16 + 8 + 8 + 8 + 1;
 export const TOKEN_ACCOUNT_SIZE = 165;

@@ -96,7 +96,7 @@ describe('cost preview', () => {
   it('knows the size of the job account it pays rent for', () => {
     // 8 + Job::INIT_SPACE: 524 bytes of fields besides its kind, whose largest variant
     // is a tensor job's spec (1 + kernel 1 + 2 x (32 + 8) + 4 + 4 + 8).
-    expect(JOB_ACCOUNT_SIZE).toBe(8 + 524 + 1 + 97);
+    expect(JOB_ACCOUNT_SIZE).toBe(8 + 524 + 1 + 97 + 1 + 12);
   });
 
   it('prices a job on your data by its multiply-adds (TensorSpec::macs / 1024, rounded up)', () => {

@@ -1,7 +1,7 @@
 // The app's instructions, byte for byte against what the Rust client builds
 // (client/tests/app_fixture.rs writes tests/fixtures/rust-instructions.json).
 import { readFileSync } from 'node:fs';
-import { address, AccountRole, createNoopSigner, type Address, type Instruction } from '@solana/kit';
+import { address, AccountRole, createNoopSigner, some, type Address, type Instruction } from '@solana/kit';
 import { describe, expect, it } from 'vitest';
 import { getJobEncoder, getStakeEncoder, JobStatus } from '../../src/generated';
 import {
@@ -179,6 +179,8 @@ describe('account sizes', () => {
       requeues: 0,
       lastDeadline: 0n,
       bump: 0,
+      // The largest: with an SLA.
+      sla: some({ compensationBps: 0, minUptimeBps: 0, premium: 0n }),
     });
     expect(bytes.length).toBe(JOB_ACCOUNT_SIZE);
   });

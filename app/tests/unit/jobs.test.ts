@@ -1,4 +1,4 @@
-import { address } from '@solana/kit';
+import { address, none } from '@solana/kit';
 import { describe, expect, it, vi } from 'vitest';
 import idl from '../../../idl/ignis.json';
 import { JobStatus, type Job } from '../../src/generated';
@@ -33,6 +33,7 @@ function job(over: Partial<Job> = {}): Job {
     requeues: 0,
     lastDeadline: 0n,
     bump: 255,
+    sla: none(),
     ...over,
   };
 }

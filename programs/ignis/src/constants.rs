@@ -127,6 +127,41 @@ pub const WORK_RATE_SHIFT: u32 = 32;
 pub const MIN_EXECUTION_SECONDS: i64 = 10;
 pub const MIN_JOB_TTL_SECONDS: i64 = 60;
 
+/// The SlotHashes sysvar, whose newest hash draws when a challenge comes and its seed.
+pub const SLOT_HASHES_SYSVAR: Pubkey = pubkey!("SysvarS1otHashes111111111111111111111111111");
+
+/// Capacity challenges (`challenge_worker`, `answer_challenge`). An answer is this many
+/// nonces, strictly increasing, each meeting the challenge's difficulty: the time to
+/// find 32 is an Erlang(32) sum, so an honest worker's time is within about 35% of
+/// its mean nine times in ten (one nonce alone is off by 2x or more one time in
+/// seven), and at twice the mean it misses less than once in a million.
+#[constant]
+pub const CHALLENGE_PROOFS: u8 = 32;
+/// The uptime window: a worker's last this many challenges.
+#[constant]
+pub const UPTIME_WINDOW: u8 = 64;
+/// Challenges missed in a row before a worker is suspended from new assignments
+/// (until it answers one). Each miss also halves its rated hashrate; no stake is
+/// slashed for a missed challenge.
+#[constant]
+pub const CHALLENGE_MISSES_TO_SUSPEND: u8 = 3;
+/// A claim stands while the proven hashrate is at least this share of it; below, the
+/// rated hashrate is cut to the proven one. The margin covers an honest worker's
+/// noise: the Erlang spread of 32 nonces and a second or two of landing time.
+#[constant]
+pub const CLAIM_TOLERANCE_BPS: u16 = 7_500;
+/// The proven hashrate is a moving average: each answer moves it this fraction
+/// (1/4) of the way to the rate that answer proved.
+pub const PROVEN_EMA_DIVISOR: u64 = 4;
+/// The network uptime that prices SLAs moves this fraction (1/8) of the way to each
+/// shard's challenge results at every `sync_shard`.
+pub const NETWORK_UPTIME_EMA_DIVISOR: u64 = 8;
+/// SLA premium: this many times the expected compensation at the network's miss
+/// rate, and never priced as if fewer than `SLA_MIN_MISS_BPS` of deadlines were
+/// missed.
+pub const SLA_PREMIUM_MARKUP: u64 = 2;
+pub const SLA_MIN_MISS_BPS: u64 = 100;
+
 /// Defaults used by `ignis admin init`; all can be changed with `update_params`.
 pub mod defaults {
     /// 100 IGN at 9 decimals.
@@ -157,4 +192,16 @@ pub mod defaults {
     /// base unit per 2^20 work units (a difficulty-20 hash search). Retargeting finds
     /// the real price within a few epochs.
     pub const INITIAL_WORK_RATE: u64 = 1 << 12;
+    /// A worker is challenged between 0.5 and 1.5 times this after its last challenge
+    /// ended, at a moment drawn from the slot hash when the crank calls: about 144
+    /// challenges a day, 3-5% of a GPU's time, paid from the work pool.
+    pub const CHALLENGE_INTERVAL_SECONDS: i64 = 600;
+    /// A challenge is sized to at most this much work at the worker's rated hashrate
+    /// (between half and all of it: the difficulty is a power of two), and must be
+    /// answered within twice this.
+    pub const CHALLENGE_WORK_SECONDS: i64 = 30;
+    /// Share of a missing replica's slash that an SLA job's poster receives.
+    pub const SLA_COMPENSATION_BPS: u16 = 5_000;
+    /// Uptime a worker needs over its window to be assigned an SLA job.
+    pub const SLA_MIN_UPTIME_BPS: u16 = 9_500;
 }

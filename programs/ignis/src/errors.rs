@@ -182,6 +182,36 @@ pub enum IgnisError {
     EmissionNotDue,
     #[msg("A batch names 1 to MAX_BATCH_JOBS (32) jobs in its remaining accounts: a job each for assign_jobs and post_jobs (at its PDA, in the order of the arguments), a [job, poster] pair each for close_jobs, a job per nonce then a [shard, vault] pair per distinct shard for submit_pows")]
     BatchAccountsMismatch,
+    #[msg("A challenge interval must be at least four times the challenge work time, which must be at least 1 second")]
+    InvalidChallengeTiming,
+    #[msg("SLA compensation and minimum uptime are basis points: at most 10,000")]
+    InvalidSlaTerms,
+    #[msg("The worker missed its last 3 capacity challenges and is suspended from new jobs until it answers one: keep the worker online")]
+    WorkerSuspended,
+    #[msg("This job has an SLA: it goes only to workers that answered a challenge and keep the SLA's uptime")]
+    UptimeBelowSla,
+    #[msg("No challenge is due for this worker: the next comes at a moment drawn after half an interval, or its open challenge's deadline has not passed")]
+    ChallengeNotDue,
+    #[msg("This worker has no open challenge to answer")]
+    NoOpenChallenge,
+    #[msg("The challenge's deadline has passed: it counts as missed")]
+    ChallengeExpired,
+    #[msg("A challenge answer is exactly CHALLENGE_PROOFS (32) nonces")]
+    ChallengeAnswerSize,
+    #[msg("A challenge answer's nonces must be strictly increasing: each counts once")]
+    ChallengeAnswerOrder,
+    #[msg("The SlotHashes sysvar has no entry to draw from")]
+    SlotHashesUnavailable,
+    #[msg("An SLA is bought before the job is first assigned")]
+    SlaAfterAssignment,
+    #[msg("This job already has an SLA")]
+    SlaAlreadyBought,
+    #[msg("SLAs cover PoW jobs: their deadlines are settled by expire_assignment alone")]
+    SlaPowOnly,
+    #[msg("The SLA premium is above the most you said you would pay: it follows the network's uptime; preview it again")]
+    SlaPremiumAboveMax,
+    #[msg("This is an SLA job: pass the poster's token account of the mint as poster_token, for its compensation")]
+    SlaPosterAccountMissing,
 }
 
 impl IgnisError {

@@ -226,6 +226,8 @@ pub struct AssignmentExpired {
     pub job_id: u64,
     pub worker: Pubkey,
     pub slashed: u64,
+    /// The part of `slashed` paid to an SLA job's poster.
+    pub compensation: u64,
 }
 
 #[event]
@@ -258,4 +260,51 @@ pub struct ShardSynced {
 pub struct EmissionMinted {
     pub amount: u64,
     pub minted: u64,
+}
+
+/// `challenge_worker`: a capacity challenge was issued; the worker answers it with
+/// `CHALLENGE_PROOFS` nonces by `deadline`.
+#[event]
+pub struct ChallengeIssued {
+    pub worker: Pubkey,
+    pub seed: [u8; 32],
+    pub difficulty: u8,
+    pub work_units: u64,
+    pub issued_at: i64,
+    pub deadline: i64,
+}
+
+/// `challenge_worker`: a challenge's deadline passed unanswered.
+#[event]
+pub struct ChallengeMissed {
+    pub worker: Pubkey,
+    pub rated_hashrate: u64,
+    pub uptime_bps: u16,
+    pub consecutive_misses: u8,
+}
+
+/// `answer_challenge`: a challenge was answered in time and paid from the work pool.
+#[event]
+pub struct ChallengeAnswered {
+    pub worker: Pubkey,
+    pub work_units: u64,
+    pub elapsed: i64,
+    /// The rate this answer proved.
+    pub rate: u64,
+    pub proven_hashrate: u64,
+    pub rated_hashrate: u64,
+    pub uptime_bps: u16,
+    pub paid: u64,
+}
+
+/// `buy_sla`: a job's poster bought its service level.
+#[event]
+pub struct SlaBought {
+    pub job_id: u64,
+    pub poster: Pubkey,
+    pub premium: u64,
+    pub compensation_bps: u16,
+    pub min_uptime_bps: u16,
+    /// What the poster receives at least for each replica that misses its deadline.
+    pub min_compensation: u64,
 }

@@ -135,6 +135,19 @@ pub mod ignis {
         CloseWorker::close_worker(ctx)
     }
 
+    /// Anyone (the crank): books a worker's open capacity challenge as missed once its
+    /// deadline passed, or issues the next once due, at a moment and with a seed drawn
+    /// from the newest slot hash.
+    pub fn challenge_worker(ctx: Context<ChallengeWorker>) -> Result<()> {
+        ChallengeWorker::challenge_worker(ctx)
+    }
+
+    /// The challenged worker answers with `CHALLENGE_PROOFS` nonces: its proven and
+    /// rated hashrate and uptime are updated, and the work is paid from the work pool.
+    pub fn answer_challenge(ctx: Context<AnswerChallenge>, nonces: Vec<u64>) -> Result<()> {
+        AnswerChallenge::answer_challenge(ctx, nonces)
+    }
+
     // --- jobs -----------------------------------------------------------------------
 
     /// Posts a job and escrows its reward; the fee on it must be at least one base
@@ -150,6 +163,12 @@ pub mod ignis {
         jobs: Vec<PostJobArgs>,
     ) -> Result<()> {
         PostJobs::post_jobs(ctx, jobs)
+    }
+
+    /// The poster buys a service level for its PoW job before its first assignment,
+    /// paying a premium priced from the network's uptime (at most `max_premium`).
+    pub fn buy_sla(ctx: Context<BuySla>, max_premium: u64) -> Result<()> {
+        BuySla::buy_sla(ctx, max_premium)
     }
 
     /// The poster takes back a job nobody is assigned to.

@@ -155,6 +155,10 @@ impl Config {
             .get_mut(usize::from(shard.index))
             .ok_or(IgnisError::InvalidShardIndex)?;
         *synced = slot;
+        self.network_uptime
+            .fold(shard.challenges_answered_unreported, shard.challenges_missed_unreported)?;
+        shard.challenges_answered_unreported = 0;
+        shard.challenges_missed_unreported = 0;
         let fees = shard.fees_pending;
         shard.fees_pending = 0;
         shard.fees_swept = math::add(shard.fees_swept, fees)?;

@@ -78,23 +78,43 @@ pub fn pay(
     Ok(Payment { from_escrow: share, from_work_pool })
 }
 
-/// Books a slash of the worker's operator at the fault's rate. The slashed stake goes
-/// to the other stakers: the operator's own remaining stake gets none of it, or a big
-/// staker would take most of its own slash back. Returns the amount to move from
-/// `stake_vault` to `reward_vault`.
+/// A slash, split between the stakers and (for an SLA job) its poster.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Slashed {
+    /// All the stake taken from the operator.
+    pub total: u64,
+    /// Its share paid to the SLA job's poster; the rest goes to `reward_vault`.
+    pub compensation: u64,
+}
+
+impl Slashed {
+    pub fn to_stakers(&self) -> Result<u64> {
+        math::sub(self.total, self.compensation)
+    }
+}
+
+/// Books a slash of the worker's operator at the fault's rate. `compensation_bps` of it
+/// goes to an SLA job's poster (0 for other jobs); the rest goes to the other stakers:
+/// the operator's own remaining stake gets none of it, or a big staker would take most
+/// of its own slash back. The caller moves `to_stakers()` from `stake_vault` to
+/// `reward_vault` and the compensation to the poster.
 pub fn slash(
     config: &mut Config,
     worker: &mut Worker,
     stake: &mut Stake,
     fault: Fault,
-) -> Result<u64> {
+    compensation_bps: u16,
+) -> Result<Slashed> {
     let slashed = stake.slash(fault.slash_bps(&config.params), config.rewards.reward_per_share)?;
     let amount = slashed.total()?;
+    let compensation = math::bps_of(amount, compensation_bps)?;
+    let to_stakers = math::sub(amount, compensation)?;
     let totals = &mut config.totals;
     totals.staked = math::sub(totals.staked, slashed.from_bonded)?;
     totals.unbonding = math::sub(totals.unbonding, slashed.from_unbonding)?;
-    totals.slashed = math::add(totals.slashed, amount)?;
-    config.distribute_excluding(amount, stake.amount)?;
+    totals.slashed = math::add(totals.slashed, to_stakers)?;
+    totals.sla_compensated = math::add(totals.sla_compensated, compensation)?;
+    config.distribute_excluding(to_stakers, stake.amount)?;
     // Booked at the new accumulator: the operator forfeits its share of its own slash.
     stake.reset_debt(config.rewards.reward_per_share)?;
 
@@ -106,7 +126,7 @@ pub fn slash(
             worker.jobs_disputed = math::add(worker.jobs_disputed, 1)?
         }
     }
-    Ok(amount)
+    Ok(Slashed { total: amount, compensation })
 }
 
 /// Books a job's whole escrow going back to its poster (cancelled or refunded) and
@@ -330,7 +350,8 @@ pub fn apply_verdicts<'info>(
                 math::add(payment.from_escrow, payment.from_work_pool)?
             }
             Verdict::Slashed(fault) => {
-                let amount = slash(config, &mut replica.worker, &mut replica.stake, *fault)?;
+                let amount =
+                    slash(config, &mut replica.worker, &mut replica.stake, *fault, 0)?.total;
                 settled.slashed = math::add(settled.slashed, amount)?;
                 amount
             }

@@ -416,7 +416,7 @@ fn pause_blocks_work_but_never_exits() {
         IgnisError::ProtocolPaused,
     );
     env.warp(400);
-    let expire = env.protocol.expire_assignment(running_job, operator.pubkey());
+    let expire = env.protocol.expire_assignment(running_job, operator.pubkey(), None);
     assert_ignis_err(env.crank(expire), IgnisError::ProtocolPaused);
 
     // Allowed: unbonding, withdrawing, cancelling and refunding.
@@ -463,7 +463,7 @@ fn a_pause_stops_every_protocol_clock_and_gives_the_time_back() {
 
     // Right after the unpause the worker still has its 100 seconds: nobody can slash it.
     let stake_before = env.stake_of(&operator.pubkey()).amount;
-    let expire = env.protocol.expire_assignment(job, operator.pubkey());
+    let expire = env.protocol.expire_assignment(job, operator.pubkey(), None);
     assert_ignis_err(env.crank(expire.clone()), IgnisError::DeadlineNotReached);
     env.warp(90);
     let nonce = find_nonce(&env.job(job).seed, &pda::worker(&operator.pubkey()), 4);

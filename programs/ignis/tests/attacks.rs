@@ -285,7 +285,7 @@ fn stake_backing_a_live_job_cannot_leave_before_the_job_settles() {
         IgnisError::WorkerHasActiveJobs,
     );
     // The deadline passed long ago: the miss is slashed from the unbonding stake.
-    env.crank(env.protocol.expire_assignment(job, operator.pubkey())).unwrap();
+    env.crank(env.protocol.expire_assignment(job, operator.pubkey(), None)).unwrap();
     env.send(&[withdraw], &[&operator.key]).unwrap();
     let miss = MIN_WORKER_STAKE / 10;
     assert_eq!(

@@ -113,7 +113,7 @@ fn claiming_and_abandoning_a_job_costs_the_miss_slash() {
     let before = env.holdings(&[&attacker]);
     claim(&mut env, &attacker, job).unwrap();
     env.warp(env.job_args().execution_seconds + 1);
-    let expire = env.protocol.expire_assignment(job, attacker.pubkey());
+    let expire = env.protocol.expire_assignment(job, attacker.pubkey(), None);
     env.crank(expire).unwrap();
     let miss = MIN_WORKER_STAKE / 10; // test_params: 10%
     assert_eq!(env.holdings(&[&attacker]) - before, -(miss as i128), "attacker net");

@@ -630,7 +630,7 @@ impl Case {
                 let payer = self.env.admin.key.insecure_clone();
                 self.send(
                     "expire_assignment",
-                    vec![protocol.expire_assignment(job, operator)],
+                    vec![protocol.expire_assignment(job, operator, None)],
                     &payer,
                 );
             }

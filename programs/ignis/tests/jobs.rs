@@ -287,7 +287,7 @@ fn refund_waits_for_live_assignments_to_be_expired() {
     let refund = env.protocol.refund_job(job, poster.token);
     assert_ignis_err(env.crank(refund.clone()), IgnisError::JobNotOpen);
     env.warp(300);
-    env.crank(env.protocol.expire_assignment(job, operator.pubkey())).unwrap();
+    env.crank(env.protocol.expire_assignment(job, operator.pubkey(), None)).unwrap();
     env.crank(refund).unwrap();
     assert_eq!(env.balance(&poster.token), 100 * IGN);
     env.assert_reconciled();

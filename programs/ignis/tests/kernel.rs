@@ -279,10 +279,10 @@ fn commit_rules() {
     assert_ignis_err(env.commit(&b, job, [1; 32], salt(2)), IgnisError::DeadlinePassed);
     // b missed its commitment: expire it, which a committed replica cannot be.
     assert_ignis_err(
-        env.crank(env.protocol.expire_assignment(job, a.pubkey())),
+        env.crank(env.protocol.expire_assignment(job, a.pubkey(), None)),
         IgnisError::AlreadyCommitted,
     );
-    env.crank(env.protocol.expire_assignment(job, b.pubkey())).unwrap();
+    env.crank(env.protocol.expire_assignment(job, b.pubkey(), None)).unwrap();
     assert_eq!(env.job(job).assigned, 1);
     // PoW jobs take no commitments and kernel jobs no PoW.
     let pow = env.post_pow(&poster, 0, IGN).unwrap();
@@ -509,7 +509,7 @@ fn each_replica_keeps_its_own_deadline_after_the_job_expires() {
     // The late replica can still commit, so nobody may reveal yet.
     assert_ignis_err(env.reveal(&early, job, truth, salt(1)), IgnisError::NotRevealing);
     assert_ignis_err(
-        env.crank(env.protocol.expire_assignment(job, late.pubkey())),
+        env.crank(env.protocol.expire_assignment(job, late.pubkey(), None)),
         IgnisError::DeadlineNotReached,
     );
     env.warp(200);

@@ -228,13 +228,13 @@ fn expire_slashes_the_missing_worker_and_requeues_the_job() {
     let job = env.post_pow(&poster, DIFFICULTY, 20 * IGN).unwrap();
     env.assign(job, &slacker.pubkey()).unwrap();
 
-    let expire = env.protocol.expire_assignment(job, slacker.pubkey());
+    let expire = env.protocol.expire_assignment(job, slacker.pubkey(), None);
     assert_ignis_err(env.crank(expire.clone()), IgnisError::DeadlineNotReached);
     env.warp(300);
     assert_ignis_err(env.crank(expire.clone()), IgnisError::DeadlineNotReached);
     env.warp(1);
     // Expiring a worker that is not assigned fails.
-    let wrong = env.protocol.expire_assignment(job, rescuer.pubkey());
+    let wrong = env.protocol.expire_assignment(job, rescuer.pubkey(), None);
     assert_ignis_err(env.crank(wrong), IgnisError::NotAssigned);
     env.crank(expire.clone()).unwrap();
 
@@ -280,7 +280,7 @@ fn expire_slashes_unbonding_stake_too() {
     )
     .unwrap();
     env.warp(301);
-    env.crank(env.protocol.expire_assignment(job, operator.pubkey())).unwrap();
+    env.crank(env.protocol.expire_assignment(job, operator.pubkey(), None)).unwrap();
     let stake = env.stake_of(&operator.pubkey());
     assert_eq!(
         (stake.amount, stake.unbonding_amount),

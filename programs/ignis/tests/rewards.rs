@@ -155,7 +155,7 @@ fn slashed_stake_goes_to_the_other_stakers_and_none_back_to_the_slashed_operator
     let job = env.post_pow(&poster, 8, 10 * IGN).unwrap();
     env.assign(job, &slacker.pubkey()).unwrap();
     env.warp(301);
-    env.crank(env.protocol.expire_assignment(job, slacker.pubkey())).unwrap();
+    env.crank(env.protocol.expire_assignment(job, slacker.pubkey(), None)).unwrap();
     // 10 IGN slashed, all of it shared by the 100 IGN bonded by others.
     let slash = 10 * IGN;
     let rps = env.config().rewards.reward_per_share;

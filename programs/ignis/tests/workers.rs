@@ -116,7 +116,7 @@ fn deregister_only_without_active_jobs_and_the_record_survives_registering_again
     let missed = env.post_pow(&poster, 4, 10 * IGN).unwrap();
     env.assign(missed, &operator.pubkey()).unwrap();
     env.warp(301);
-    env.crank(env.protocol.expire_assignment(missed, operator.pubkey())).unwrap();
+    env.crank(env.protocol.expire_assignment(missed, operator.pubkey(), None)).unwrap();
     let job = env.post_pow(&poster, 4, 10 * IGN).unwrap();
     env.assign(job, &operator.pubkey()).unwrap();
 

@@ -47,6 +47,8 @@ import {
 import {
   getEmissionScheduleDecoder,
   getEmissionScheduleEncoder,
+  getNetworkUptimeDecoder,
+  getNetworkUptimeEncoder,
   getParamsDecoder,
   getParamsEncoder,
   getRewardStateDecoder,
@@ -55,6 +57,8 @@ import {
   getTotalsEncoder,
   type EmissionSchedule,
   type EmissionScheduleArgs,
+  type NetworkUptime,
+  type NetworkUptimeArgs,
   type Params,
   type ParamsArgs,
   type RewardState,
@@ -107,6 +111,7 @@ export type Config = {
    * every shard was synced after it, so no fee earned before it reaches it.
    */
   shardSyncedSlots: Array<bigint>;
+  networkUptime: NetworkUptime;
 };
 
 export type ConfigArgs = {
@@ -144,6 +149,7 @@ export type ConfigArgs = {
    * every shard was synced after it, so no fee earned before it reaches it.
    */
   shardSyncedSlots: Array<number | bigint>;
+  networkUptime: NetworkUptimeArgs;
 };
 
 /** Gets the encoder for {@link ConfigArgs} account data. */
@@ -171,6 +177,7 @@ export function getConfigEncoder(): FixedSizeEncoder<ConfigArgs> {
       ["emissionBump", getU8Encoder()],
       ["orchestratorSeenAt", getI64Encoder()],
       ["shardSyncedSlots", getArrayEncoder(getU64Encoder(), { size: 16 })],
+      ["networkUptime", getNetworkUptimeEncoder()],
     ]),
     (value) => ({ ...value, discriminator: CONFIG_DISCRIMINATOR }),
   );
@@ -200,6 +207,7 @@ export function getConfigDecoder(): FixedSizeDecoder<Config> {
     ["emissionBump", getU8Decoder()],
     ["orchestratorSeenAt", getI64Decoder()],
     ["shardSyncedSlots", getArrayDecoder(getU64Decoder(), { size: 16 })],
+    ["networkUptime", getNetworkUptimeDecoder()],
   ]);
 }
 
@@ -262,5 +270,5 @@ export async function fetchAllMaybeConfig(
 }
 
 export function getConfigSize(): number {
-  return 680;
+  return 726;
 }

@@ -23,6 +23,8 @@ import {
   getBytesEncoder,
   getI64Decoder,
   getI64Encoder,
+  getOptionDecoder,
+  getOptionEncoder,
   getStructDecoder,
   getStructEncoder,
   getU16Decoder,
@@ -42,6 +44,8 @@ import {
   type FetchAccountsConfig,
   type MaybeAccount,
   type MaybeEncodedAccount,
+  type Option,
+  type OptionOrNullable,
   type ReadonlyUint8Array,
 } from "@solana/kit";
 import {
@@ -51,12 +55,16 @@ import {
   getJobKindEncoder,
   getJobStatusDecoder,
   getJobStatusEncoder,
+  getSlaTermsDecoder,
+  getSlaTermsEncoder,
   type Assignment,
   type AssignmentArgs,
   type JobKind,
   type JobKindArgs,
   type JobStatus,
   type JobStatusArgs,
+  type SlaTerms,
+  type SlaTermsArgs,
 } from "../types";
 
 export const JOB_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -104,6 +112,7 @@ export type Job = {
    */
   lastDeadline: bigint;
   bump: number;
+  sla: Option<SlaTerms>;
 };
 
 export type JobArgs = {
@@ -142,6 +151,7 @@ export type JobArgs = {
    */
   lastDeadline: number | bigint;
   bump: number;
+  sla: OptionOrNullable<SlaTermsArgs>;
 };
 
 /** Gets the encoder for {@link JobArgs} account data. */
@@ -169,6 +179,7 @@ export function getJobEncoder(): Encoder<JobArgs> {
       ["requeues", getU16Encoder()],
       ["lastDeadline", getI64Encoder()],
       ["bump", getU8Encoder()],
+      ["sla", getOptionEncoder(getSlaTermsEncoder())],
     ]),
     (value) => ({ ...value, discriminator: JOB_DISCRIMINATOR }),
   );
@@ -198,6 +209,7 @@ export function getJobDecoder(): Decoder<Job> {
     ["requeues", getU16Decoder()],
     ["lastDeadline", getI64Decoder()],
     ["bump", getU8Decoder()],
+    ["sla", getOptionDecoder(getSlaTermsDecoder())],
   ]);
 }
 

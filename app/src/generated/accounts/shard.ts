@@ -71,6 +71,13 @@ export type Shard = {
   jobsCompleted: bigint;
   jobsCancelled: bigint;
   jobsRefunded: bigint;
+  /**
+   * Capacity challenges of this shard's workers (`Worker::challenge_shard`)
+   * answered and missed since the last sync, which folds them into the network's
+   * uptime.
+   */
+  challengesAnsweredUnreported: bigint;
+  challengesMissedUnreported: bigint;
 };
 
 export type ShardArgs = {
@@ -96,6 +103,13 @@ export type ShardArgs = {
   jobsCompleted: number | bigint;
   jobsCancelled: number | bigint;
   jobsRefunded: number | bigint;
+  /**
+   * Capacity challenges of this shard's workers (`Worker::challenge_shard`)
+   * answered and missed since the last sync, which folds them into the network's
+   * uptime.
+   */
+  challengesAnsweredUnreported: number | bigint;
+  challengesMissedUnreported: number | bigint;
 };
 
 /** Gets the encoder for {@link ShardArgs} account data. */
@@ -118,6 +132,8 @@ export function getShardEncoder(): FixedSizeEncoder<ShardArgs> {
       ["jobsCompleted", getU64Encoder()],
       ["jobsCancelled", getU64Encoder()],
       ["jobsRefunded", getU64Encoder()],
+      ["challengesAnsweredUnreported", getU64Encoder()],
+      ["challengesMissedUnreported", getU64Encoder()],
     ]),
     (value) => ({ ...value, discriminator: SHARD_DISCRIMINATOR }),
   );
@@ -142,6 +158,8 @@ export function getShardDecoder(): FixedSizeDecoder<Shard> {
     ["jobsCompleted", getU64Decoder()],
     ["jobsCancelled", getU64Decoder()],
     ["jobsRefunded", getU64Decoder()],
+    ["challengesAnsweredUnreported", getU64Decoder()],
+    ["challengesMissedUnreported", getU64Decoder()],
   ]);
 }
 
@@ -204,5 +222,5 @@ export async function fetchAllMaybeShard(
 }
 
 export function getShardSize(): number {
-  return 138;
+  return 154;
 }

@@ -45,8 +45,12 @@ import {
   type ReadonlyUint8Array,
 } from "@solana/kit";
 import {
+  getCapacityDecoder,
+  getCapacityEncoder,
   getWorkerSettingsDecoder,
   getWorkerSettingsEncoder,
+  type Capacity,
+  type CapacityArgs,
   type WorkerSettings,
   type WorkerSettingsArgs,
 } from "../types";
@@ -80,6 +84,8 @@ export type Worker = {
    */
   registered: boolean;
   bump: number;
+  /** What capacity challenges have proven of it. */
+  capacity: Capacity;
 };
 
 export type WorkerArgs = {
@@ -102,6 +108,8 @@ export type WorkerArgs = {
    */
   registered: boolean;
   bump: number;
+  /** What capacity challenges have proven of it. */
+  capacity: CapacityArgs;
 };
 
 /** Gets the encoder for {@link WorkerArgs} account data. */
@@ -121,6 +129,7 @@ export function getWorkerEncoder(): Encoder<WorkerArgs> {
       ["registeredAt", getI64Encoder()],
       ["registered", getBooleanEncoder()],
       ["bump", getU8Encoder()],
+      ["capacity", getCapacityEncoder()],
     ]),
     (value) => ({ ...value, discriminator: WORKER_DISCRIMINATOR }),
   );
@@ -142,6 +151,7 @@ export function getWorkerDecoder(): Decoder<Worker> {
     ["registeredAt", getI64Decoder()],
     ["registered", getBooleanDecoder()],
     ["bump", getU8Decoder()],
+    ["capacity", getCapacityDecoder()],
   ]);
 }
 

@@ -192,12 +192,46 @@ export const IGNIS_ERROR__SLASH_ACCOUNTS_READ_ONLY = 0x17c6; // 6086
 export const IGNIS_ERROR__EMISSION_NOT_DUE = 0x17c7; // 6087
 /** BatchAccountsMismatch: A batch names 1 to MAX_BATCH_JOBS (32) jobs in its remaining accounts: a job each for assign_jobs and post_jobs (at its PDA, in the order of the arguments), a [job, poster] pair each for close_jobs, a job per nonce then a [shard, vault] pair per distinct shard for submit_pows */
 export const IGNIS_ERROR__BATCH_ACCOUNTS_MISMATCH = 0x17c8; // 6088
+/** InvalidChallengeTiming: A challenge interval must be at least four times the challenge work time, which must be at least 1 second */
+export const IGNIS_ERROR__INVALID_CHALLENGE_TIMING = 0x17c9; // 6089
+/** InvalidSlaTerms: SLA compensation and minimum uptime are basis points: at most 10,000 */
+export const IGNIS_ERROR__INVALID_SLA_TERMS = 0x17ca; // 6090
+/** WorkerSuspended: The worker missed its last 3 capacity challenges and is suspended from new jobs until it answers one: keep the worker online */
+export const IGNIS_ERROR__WORKER_SUSPENDED = 0x17cb; // 6091
+/** UptimeBelowSla: This job has an SLA: it goes only to workers that answered a challenge and keep the SLA's uptime */
+export const IGNIS_ERROR__UPTIME_BELOW_SLA = 0x17cc; // 6092
+/** ChallengeNotDue: No challenge is due for this worker: the next comes at a moment drawn after half an interval, or its open challenge's deadline has not passed */
+export const IGNIS_ERROR__CHALLENGE_NOT_DUE = 0x17cd; // 6093
+/** NoOpenChallenge: This worker has no open challenge to answer */
+export const IGNIS_ERROR__NO_OPEN_CHALLENGE = 0x17ce; // 6094
+/** ChallengeExpired: The challenge's deadline has passed: it counts as missed */
+export const IGNIS_ERROR__CHALLENGE_EXPIRED = 0x17cf; // 6095
+/** ChallengeAnswerSize: A challenge answer is exactly CHALLENGE_PROOFS (32) nonces */
+export const IGNIS_ERROR__CHALLENGE_ANSWER_SIZE = 0x17d0; // 6096
+/** ChallengeAnswerOrder: A challenge answer's nonces must be strictly increasing: each counts once */
+export const IGNIS_ERROR__CHALLENGE_ANSWER_ORDER = 0x17d1; // 6097
+/** SlotHashesUnavailable: The SlotHashes sysvar has no entry to draw from */
+export const IGNIS_ERROR__SLOT_HASHES_UNAVAILABLE = 0x17d2; // 6098
+/** SlaAfterAssignment: An SLA is bought before the job is first assigned */
+export const IGNIS_ERROR__SLA_AFTER_ASSIGNMENT = 0x17d3; // 6099
+/** SlaAlreadyBought: This job already has an SLA */
+export const IGNIS_ERROR__SLA_ALREADY_BOUGHT = 0x17d4; // 6100
+/** SlaPowOnly: SLAs cover PoW jobs: their deadlines are settled by expire_assignment alone */
+export const IGNIS_ERROR__SLA_POW_ONLY = 0x17d5; // 6101
+/** SlaPremiumAboveMax: The SLA premium is above the most you said you would pay: it follows the network's uptime; preview it again */
+export const IGNIS_ERROR__SLA_PREMIUM_ABOVE_MAX = 0x17d6; // 6102
+/** SlaPosterAccountMissing: This is an SLA job: pass the poster's token account of the mint as poster_token, for its compensation */
+export const IGNIS_ERROR__SLA_POSTER_ACCOUNT_MISSING = 0x17d7; // 6103
 
 export type IgnisError =
   | typeof IGNIS_ERROR__ACTIVATION_NOT_DUE
   | typeof IGNIS_ERROR__ALREADY_COMMITTED
   | typeof IGNIS_ERROR__ALREADY_REVEALED
   | typeof IGNIS_ERROR__BATCH_ACCOUNTS_MISMATCH
+  | typeof IGNIS_ERROR__CHALLENGE_ANSWER_ORDER
+  | typeof IGNIS_ERROR__CHALLENGE_ANSWER_SIZE
+  | typeof IGNIS_ERROR__CHALLENGE_EXPIRED
+  | typeof IGNIS_ERROR__CHALLENGE_NOT_DUE
   | typeof IGNIS_ERROR__CHALLENGE_WINDOW_CLOSED
   | typeof IGNIS_ERROR__CHALLENGE_WINDOW_OPEN
   | typeof IGNIS_ERROR__COMMITMENT_MISMATCH
@@ -210,6 +244,7 @@ export type IgnisError =
   | typeof IGNIS_ERROR__INSUFFICIENT_MEMORY
   | typeof IGNIS_ERROR__INSUFFICIENT_STAKE
   | typeof IGNIS_ERROR__INSUFFICIENT_WORK
+  | typeof IGNIS_ERROR__INVALID_CHALLENGE_TIMING
   | typeof IGNIS_ERROR__INVALID_CONCURRENCY
   | typeof IGNIS_ERROR__INVALID_DIFFICULTY
   | typeof IGNIS_ERROR__INVALID_EMISSION_SCHEDULE
@@ -224,6 +259,7 @@ export type IgnisError =
   | typeof IGNIS_ERROR__INVALID_RETENTION
   | typeof IGNIS_ERROR__INVALID_SHARD_INDEX
   | typeof IGNIS_ERROR__INVALID_SLASH_RATE
+  | typeof IGNIS_ERROR__INVALID_SLA_TERMS
   | typeof IGNIS_ERROR__INVALID_UNBONDING_PERIOD
   | typeof IGNIS_ERROR__INVALID_VERIFICATION_WINDOW
   | typeof IGNIS_ERROR__JOB_EXPIRED
@@ -241,6 +277,7 @@ export type IgnisError =
   | typeof IGNIS_ERROR__MINT_EXTENSION_NOT_ALLOWED
   | typeof IGNIS_ERROR__MINT_HAS_FREEZE_AUTHORITY
   | typeof IGNIS_ERROR__NO_KERNELS_SUPPORTED
+  | typeof IGNIS_ERROR__NO_OPEN_CHALLENGE
   | typeof IGNIS_ERROR__NO_REPLICA_REVEALED_RESULT
   | typeof IGNIS_ERROR__NOT_ASSIGNED
   | typeof IGNIS_ERROR__NOT_COMMITTED
@@ -265,13 +302,20 @@ export type IgnisError =
   | typeof IGNIS_ERROR__REVEAL_DEADLINE_PASSED
   | typeof IGNIS_ERROR__REVEAL_STILL_OPEN
   | typeof IGNIS_ERROR__REWARD_TOO_SMALL
+  | typeof IGNIS_ERROR__SLA_AFTER_ASSIGNMENT
+  | typeof IGNIS_ERROR__SLA_ALREADY_BOUGHT
+  | typeof IGNIS_ERROR__SLA_POSTER_ACCOUNT_MISSING
+  | typeof IGNIS_ERROR__SLA_POW_ONLY
+  | typeof IGNIS_ERROR__SLA_PREMIUM_ABOVE_MAX
   | typeof IGNIS_ERROR__SLASH_ACCOUNTS_READ_ONLY
+  | typeof IGNIS_ERROR__SLOT_HASHES_UNAVAILABLE
   | typeof IGNIS_ERROR__STAKE_BELOW_MINIMUM
   | typeof IGNIS_ERROR__STAKE_NOT_EMPTY
   | typeof IGNIS_ERROR__STAKE_OPERATOR_MISMATCH
   | typeof IGNIS_ERROR__UNAUTHORIZED
   | typeof IGNIS_ERROR__UNBONDING_NOT_ELAPSED
   | typeof IGNIS_ERROR__UNKNOWN_KERNEL
+  | typeof IGNIS_ERROR__UPTIME_BELOW_SLA
   | typeof IGNIS_ERROR__WORKER_ALREADY_REGISTERED
   | typeof IGNIS_ERROR__WORKER_AT_CAPACITY
   | typeof IGNIS_ERROR__WORKER_HAS_ACTIVE_JOBS
@@ -279,6 +323,7 @@ export type IgnisError =
   | typeof IGNIS_ERROR__WORKER_NOT_REGISTERED
   | typeof IGNIS_ERROR__WORKER_RECORD_NOT_CLEAN
   | typeof IGNIS_ERROR__WORKER_STILL_REGISTERED
+  | typeof IGNIS_ERROR__WORKER_SUSPENDED
   | typeof IGNIS_ERROR__WRONG_MINT
   | typeof IGNIS_ERROR__WRONG_SHARD
   | typeof IGNIS_ERROR__WRONG_TOKEN_OWNER
@@ -291,6 +336,10 @@ if (process.env["NODE_ENV"] !== "production") {
     [IGNIS_ERROR__ALREADY_COMMITTED]: `This replica has already committed`,
     [IGNIS_ERROR__ALREADY_REVEALED]: `This replica has already revealed`,
     [IGNIS_ERROR__BATCH_ACCOUNTS_MISMATCH]: `A batch names 1 to MAX_BATCH_JOBS (32) jobs in its remaining accounts: a job each for assign_jobs and post_jobs (at its PDA, in the order of the arguments), a [job, poster] pair each for close_jobs, a job per nonce then a [shard, vault] pair per distinct shard for submit_pows`,
+    [IGNIS_ERROR__CHALLENGE_ANSWER_ORDER]: `A challenge answer's nonces must be strictly increasing: each counts once`,
+    [IGNIS_ERROR__CHALLENGE_ANSWER_SIZE]: `A challenge answer is exactly CHALLENGE_PROOFS (32) nonces`,
+    [IGNIS_ERROR__CHALLENGE_EXPIRED]: `The challenge's deadline has passed: it counts as missed`,
+    [IGNIS_ERROR__CHALLENGE_NOT_DUE]: `No challenge is due for this worker: the next comes at a moment drawn after half an interval, or its open challenge's deadline has not passed`,
     [IGNIS_ERROR__CHALLENGE_WINDOW_CLOSED]: `The challenge window has closed`,
     [IGNIS_ERROR__CHALLENGE_WINDOW_OPEN]: `The challenge window is still open`,
     [IGNIS_ERROR__COMMITMENT_MISMATCH]: `The revealed result does not match the commitment`,
@@ -303,6 +352,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [IGNIS_ERROR__INSUFFICIENT_MEMORY]: `The worker does not have enough memory for this job`,
     [IGNIS_ERROR__INSUFFICIENT_STAKE]: `Not enough bonded stake`,
     [IGNIS_ERROR__INSUFFICIENT_WORK]: `The hash does not have enough leading zero bits`,
+    [IGNIS_ERROR__INVALID_CHALLENGE_TIMING]: `A challenge interval must be at least four times the challenge work time, which must be at least 1 second`,
     [IGNIS_ERROR__INVALID_CONCURRENCY]: `max_concurrent_jobs must be at least 1`,
     [IGNIS_ERROR__INVALID_DIFFICULTY]: `PoW difficulty is out of range`,
     [IGNIS_ERROR__INVALID_EMISSION_SCHEDULE]: `Emission schedule is invalid: the halving interval must be positive`,
@@ -317,6 +367,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [IGNIS_ERROR__INVALID_RETENTION]: `A job retention must be between 0 and 30 days`,
     [IGNIS_ERROR__INVALID_SHARD_INDEX]: `There are 16 shards, numbered 0 to 15`,
     [IGNIS_ERROR__INVALID_SLASH_RATE]: `Slash rates must be at most 10000 basis points`,
+    [IGNIS_ERROR__INVALID_SLA_TERMS]: `SLA compensation and minimum uptime are basis points: at most 10,000`,
     [IGNIS_ERROR__INVALID_UNBONDING_PERIOD]: `Unbonding period must not be negative`,
     [IGNIS_ERROR__INVALID_VERIFICATION_WINDOW]: `Reveal and challenge windows must be at least the minimum execution window`,
     [IGNIS_ERROR__JOB_EXPIRED]: `The job has expired`,
@@ -334,6 +385,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [IGNIS_ERROR__MINT_EXTENSION_NOT_ALLOWED]: `The mint has a Token-2022 extension that would let someone other than the protocol move, freeze or skim vault tokens`,
     [IGNIS_ERROR__MINT_HAS_FREEZE_AUTHORITY]: `The mint must have no freeze authority`,
     [IGNIS_ERROR__NO_KERNELS_SUPPORTED]: `A worker must support at least one kernel`,
+    [IGNIS_ERROR__NO_OPEN_CHALLENGE]: `This worker has no open challenge to answer`,
     [IGNIS_ERROR__NO_REPLICA_REVEALED_RESULT]: `No replica revealed the result the verifier attested`,
     [IGNIS_ERROR__NOT_ASSIGNED]: `The worker is not assigned to this job`,
     [IGNIS_ERROR__NOT_COMMITTED]: `This replica has not committed`,
@@ -358,13 +410,20 @@ if (process.env["NODE_ENV"] !== "production") {
     [IGNIS_ERROR__REVEAL_DEADLINE_PASSED]: `The reveal deadline has passed`,
     [IGNIS_ERROR__REVEAL_STILL_OPEN]: `Replicas may still reveal: wait for every reveal or the reveal deadline`,
     [IGNIS_ERROR__REWARD_TOO_SMALL]: `The reward is too small: the protocol fee on it must be at least one base unit per replica; raise the reward`,
+    [IGNIS_ERROR__SLA_AFTER_ASSIGNMENT]: `An SLA is bought before the job is first assigned`,
+    [IGNIS_ERROR__SLA_ALREADY_BOUGHT]: `This job already has an SLA`,
+    [IGNIS_ERROR__SLA_POSTER_ACCOUNT_MISSING]: `This is an SLA job: pass the poster's token account of the mint as poster_token, for its compensation`,
+    [IGNIS_ERROR__SLA_POW_ONLY]: `SLAs cover PoW jobs: their deadlines are settled by expire_assignment alone`,
+    [IGNIS_ERROR__SLA_PREMIUM_ABOVE_MAX]: `The SLA premium is above the most you said you would pay: it follows the network's uptime; preview it again`,
     [IGNIS_ERROR__SLASH_ACCOUNTS_READ_ONLY]: `This settlement slashes a replica: pass the config, the stake vault and the reward vault writable (\`settlement::slashes\` tells when)`,
+    [IGNIS_ERROR__SLOT_HASHES_UNAVAILABLE]: `The SlotHashes sysvar has no entry to draw from`,
     [IGNIS_ERROR__STAKE_BELOW_MINIMUM]: `Operator stake is below the minimum worker stake`,
     [IGNIS_ERROR__STAKE_NOT_EMPTY]: `The stake still holds tokens or unclaimed rewards: withdraw and claim first`,
     [IGNIS_ERROR__STAKE_OPERATOR_MISMATCH]: `The stake account does not belong to the worker's operator`,
     [IGNIS_ERROR__UNAUTHORIZED]: `The signer is not allowed to do this`,
     [IGNIS_ERROR__UNBONDING_NOT_ELAPSED]: `The unbonding period has not ended yet`,
     [IGNIS_ERROR__UNKNOWN_KERNEL]: `Unknown kernel in supported_kernels`,
+    [IGNIS_ERROR__UPTIME_BELOW_SLA]: `This job has an SLA: it goes only to workers that answered a challenge and keep the SLA's uptime`,
     [IGNIS_ERROR__WORKER_ALREADY_REGISTERED]: `This operator already has a registered worker`,
     [IGNIS_ERROR__WORKER_AT_CAPACITY]: `The worker is already running its maximum number of jobs`,
     [IGNIS_ERROR__WORKER_HAS_ACTIVE_JOBS]: `The worker still has active jobs`,
@@ -372,6 +431,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [IGNIS_ERROR__WORKER_NOT_REGISTERED]: `The worker is deregistered: register it again first`,
     [IGNIS_ERROR__WORKER_RECORD_NOT_CLEAN]: `A worker with missed, disputed or slashed jobs keeps its account: its record cannot be wiped by closing it`,
     [IGNIS_ERROR__WORKER_STILL_REGISTERED]: `The operator's worker is still registered: deregister it first`,
+    [IGNIS_ERROR__WORKER_SUSPENDED]: `The worker missed its last 3 capacity challenges and is suspended from new jobs until it answers one: keep the worker online`,
     [IGNIS_ERROR__WRONG_MINT]: `Token account is for a different mint`,
     [IGNIS_ERROR__WRONG_SHARD]: `This is not the job's shard: a job belongs to shard (job id mod 16), \`ignis_client::pda::shard\``,
     [IGNIS_ERROR__WRONG_TOKEN_OWNER]: `Token account belongs to someone else`,

@@ -56,6 +56,7 @@ export type ExpireAssignmentInstruction<
   TAccountMint extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
+  TAccountPosterToken extends string | AccountMeta<string> = string,
   TAccountEventAuthority extends string | AccountMeta<string> = string,
   TAccountProgram extends string | AccountMeta<string> = string,
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
@@ -85,6 +86,9 @@ export type ExpireAssignmentInstruction<
       TAccountTokenProgram extends string
         ? ReadonlyAccount<TAccountTokenProgram>
         : TAccountTokenProgram,
+      TAccountPosterToken extends string
+        ? WritableAccount<TAccountPosterToken>
+        : TAccountPosterToken,
       TAccountEventAuthority extends string
         ? ReadonlyAccount<TAccountEventAuthority>
         : TAccountEventAuthority,
@@ -133,6 +137,7 @@ export type ExpireAssignmentAsyncInput<
   TAccountRewardVault extends string = string,
   TAccountMint extends string = string,
   TAccountTokenProgram extends string = string,
+  TAccountPosterToken extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
@@ -144,6 +149,11 @@ export type ExpireAssignmentAsyncInput<
   rewardVault: Address<TAccountRewardVault>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
+  /**
+   * The poster's token account of the mint: where an SLA job's compensation goes.
+   * Required for an SLA job, ignored otherwise.
+   */
+  posterToken?: Address<TAccountPosterToken>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
 };
@@ -157,6 +167,7 @@ export async function getExpireAssignmentInstructionAsync<
   TAccountRewardVault extends string,
   TAccountMint extends string,
   TAccountTokenProgram extends string,
+  TAccountPosterToken extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
   TProgramAddress extends Address = typeof IGNIS_PROGRAM_ADDRESS,
@@ -170,6 +181,7 @@ export async function getExpireAssignmentInstructionAsync<
     TAccountRewardVault,
     TAccountMint,
     TAccountTokenProgram,
+    TAccountPosterToken,
     TAccountEventAuthority,
     TAccountProgram
   >,
@@ -185,6 +197,7 @@ export async function getExpireAssignmentInstructionAsync<
     TAccountRewardVault,
     TAccountMint,
     TAccountTokenProgram,
+    TAccountPosterToken,
     TAccountEventAuthority,
     TAccountProgram
   >
@@ -202,6 +215,7 @@ export async function getExpireAssignmentInstructionAsync<
     rewardVault: { value: input.rewardVault ?? null, isWritable: true },
     mint: { value: input.mint ?? null, isWritable: false },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    posterToken: { value: input.posterToken ?? null, isWritable: true },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
   };
@@ -230,6 +244,7 @@ export async function getExpireAssignmentInstructionAsync<
       getAccountMeta("rewardVault", accounts.rewardVault),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
+      getAccountMeta("posterToken", accounts.posterToken),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
     ],
@@ -245,6 +260,7 @@ export async function getExpireAssignmentInstructionAsync<
     TAccountRewardVault,
     TAccountMint,
     TAccountTokenProgram,
+    TAccountPosterToken,
     TAccountEventAuthority,
     TAccountProgram
   >);
@@ -259,6 +275,7 @@ export type ExpireAssignmentInput<
   TAccountRewardVault extends string = string,
   TAccountMint extends string = string,
   TAccountTokenProgram extends string = string,
+  TAccountPosterToken extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
@@ -270,6 +287,11 @@ export type ExpireAssignmentInput<
   rewardVault: Address<TAccountRewardVault>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
+  /**
+   * The poster's token account of the mint: where an SLA job's compensation goes.
+   * Required for an SLA job, ignored otherwise.
+   */
+  posterToken?: Address<TAccountPosterToken>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
 };
@@ -283,6 +305,7 @@ export function getExpireAssignmentInstruction<
   TAccountRewardVault extends string,
   TAccountMint extends string,
   TAccountTokenProgram extends string,
+  TAccountPosterToken extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
   TProgramAddress extends Address = typeof IGNIS_PROGRAM_ADDRESS,
@@ -296,6 +319,7 @@ export function getExpireAssignmentInstruction<
     TAccountRewardVault,
     TAccountMint,
     TAccountTokenProgram,
+    TAccountPosterToken,
     TAccountEventAuthority,
     TAccountProgram
   >,
@@ -310,6 +334,7 @@ export function getExpireAssignmentInstruction<
   TAccountRewardVault,
   TAccountMint,
   TAccountTokenProgram,
+  TAccountPosterToken,
   TAccountEventAuthority,
   TAccountProgram
 > {
@@ -326,6 +351,7 @@ export function getExpireAssignmentInstruction<
     rewardVault: { value: input.rewardVault ?? null, isWritable: true },
     mint: { value: input.mint ?? null, isWritable: false },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    posterToken: { value: input.posterToken ?? null, isWritable: true },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
   };
@@ -351,6 +377,7 @@ export function getExpireAssignmentInstruction<
       getAccountMeta("rewardVault", accounts.rewardVault),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
+      getAccountMeta("posterToken", accounts.posterToken),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
     ],
@@ -366,6 +393,7 @@ export function getExpireAssignmentInstruction<
     TAccountRewardVault,
     TAccountMint,
     TAccountTokenProgram,
+    TAccountPosterToken,
     TAccountEventAuthority,
     TAccountProgram
   >);
@@ -385,8 +413,13 @@ export type ParsedExpireAssignmentInstruction<
     rewardVault: TAccountMetas[5];
     mint: TAccountMetas[6];
     tokenProgram: TAccountMetas[7];
-    eventAuthority: TAccountMetas[8];
-    program: TAccountMetas[9];
+    /**
+     * The poster's token account of the mint: where an SLA job's compensation goes.
+     * Required for an SLA job, ignored otherwise.
+     */
+    posterToken?: TAccountMetas[8] | undefined;
+    eventAuthority: TAccountMetas[9];
+    program: TAccountMetas[10];
   };
   data: ExpireAssignmentInstructionData;
 };
@@ -399,12 +432,12 @@ export function parseExpireAssignmentInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedExpireAssignmentInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 10) {
+  if (instruction.accounts.length < 11) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 10,
+        expectedAccountMetas: 11,
       },
     );
   }
@@ -413,6 +446,12 @@ export function parseExpireAssignmentInstruction<
     const accountMeta = (instruction.accounts as TAccountMetas)[accountIndex]!;
     accountIndex += 1;
     return accountMeta;
+  };
+  const getNextOptionalAccount = () => {
+    const accountMeta = getNextAccount();
+    return accountMeta.address === IGNIS_PROGRAM_ADDRESS
+      ? undefined
+      : accountMeta;
   };
   return {
     programAddress: instruction.programAddress,
@@ -425,6 +464,7 @@ export function parseExpireAssignmentInstruction<
       rewardVault: getNextAccount(),
       mint: getNextAccount(),
       tokenProgram: getNextAccount(),
+      posterToken: getNextOptionalAccount(),
       eventAuthority: getNextAccount(),
       program: getNextAccount(),
     },

@@ -7,10 +7,13 @@
  */
 
 export * from "./activateStake";
+export * from "./answerChallenge";
 export * from "./assignJob";
 export * from "./assignJobs";
 export * from "./attestResult";
+export * from "./buySla";
 export * from "./cancelJob";
+export * from "./challengeWorker";
 export * from "./claimJob";
 export * from "./claimRewards";
 export * from "./closeJob";

@@ -52,10 +52,13 @@ import {
 } from "../accounts";
 import {
   getActivateStakeInstructionAsync,
+  getAnswerChallengeInstructionAsync,
   getAssignJobInstructionAsync,
   getAssignJobsInstructionAsync,
   getAttestResultInstructionAsync,
+  getBuySlaInstructionAsync,
   getCancelJobInstructionAsync,
+  getChallengeWorkerInstructionAsync,
   getClaimJobInstructionAsync,
   getClaimRewardsInstructionAsync,
   getCloseJobInstructionAsync,
@@ -88,10 +91,13 @@ import {
   getUpdateWorkerInstructionAsync,
   getWithdrawInstructionAsync,
   parseActivateStakeInstruction,
+  parseAnswerChallengeInstruction,
   parseAssignJobInstruction,
   parseAssignJobsInstruction,
   parseAttestResultInstruction,
+  parseBuySlaInstruction,
   parseCancelJobInstruction,
+  parseChallengeWorkerInstruction,
   parseClaimJobInstruction,
   parseClaimRewardsInstruction,
   parseCloseJobInstruction,
@@ -124,10 +130,13 @@ import {
   parseUpdateWorkerInstruction,
   parseWithdrawInstruction,
   type ActivateStakeAsyncInput,
+  type AnswerChallengeAsyncInput,
   type AssignJobAsyncInput,
   type AssignJobsAsyncInput,
   type AttestResultAsyncInput,
+  type BuySlaAsyncInput,
   type CancelJobAsyncInput,
+  type ChallengeWorkerAsyncInput,
   type ClaimJobAsyncInput,
   type ClaimRewardsAsyncInput,
   type CloseJobAsyncInput,
@@ -145,10 +154,13 @@ import {
   type InitShardAsyncInput,
   type MintEmissionAsyncInput,
   type ParsedActivateStakeInstruction,
+  type ParsedAnswerChallengeInstruction,
   type ParsedAssignJobInstruction,
   type ParsedAssignJobsInstruction,
   type ParsedAttestResultInstruction,
+  type ParsedBuySlaInstruction,
   type ParsedCancelJobInstruction,
+  type ParsedChallengeWorkerInstruction,
   type ParsedClaimJobInstruction,
   type ParsedClaimRewardsInstruction,
   type ParsedCloseJobInstruction,
@@ -287,10 +299,13 @@ export function identifyIgnisAccount(
 
 export enum IgnisInstruction {
   ActivateStake,
+  AnswerChallenge,
   AssignJob,
   AssignJobs,
   AttestResult,
+  BuySla,
   CancelJob,
+  ChallengeWorker,
   ClaimJob,
   ClaimRewards,
   CloseJob,
@@ -343,6 +358,17 @@ export function identifyIgnisInstruction(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([20, 121, 207, 120, 205, 130, 71, 42]),
+      ),
+      0,
+    )
+  ) {
+    return IgnisInstruction.AnswerChallenge;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([37, 235, 105, 13, 196, 58, 248, 10]),
       ),
       0,
@@ -376,12 +402,34 @@ export function identifyIgnisInstruction(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([75, 16, 225, 146, 208, 82, 217, 63]),
+      ),
+      0,
+    )
+  ) {
+    return IgnisInstruction.BuySla;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([126, 241, 155, 241, 50, 236, 83, 118]),
       ),
       0,
     )
   ) {
     return IgnisInstruction.CancelJob;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([190, 139, 32, 226, 206, 23, 212, 198]),
+      ),
+      0,
+    )
+  ) {
+    return IgnisInstruction.ChallengeWorker;
   }
   if (
     containsBytes(
@@ -737,6 +785,9 @@ export type ParsedIgnisInstruction<
       instructionType: IgnisInstruction.ActivateStake;
     } & ParsedActivateStakeInstruction<TProgram>)
   | ({
+      instructionType: IgnisInstruction.AnswerChallenge;
+    } & ParsedAnswerChallengeInstruction<TProgram>)
+  | ({
       instructionType: IgnisInstruction.AssignJob;
     } & ParsedAssignJobInstruction<TProgram>)
   | ({
@@ -746,8 +797,14 @@ export type ParsedIgnisInstruction<
       instructionType: IgnisInstruction.AttestResult;
     } & ParsedAttestResultInstruction<TProgram>)
   | ({
+      instructionType: IgnisInstruction.BuySla;
+    } & ParsedBuySlaInstruction<TProgram>)
+  | ({
       instructionType: IgnisInstruction.CancelJob;
     } & ParsedCancelJobInstruction<TProgram>)
+  | ({
+      instructionType: IgnisInstruction.ChallengeWorker;
+    } & ParsedChallengeWorkerInstruction<TProgram>)
   | ({
       instructionType: IgnisInstruction.ClaimJob;
     } & ParsedClaimJobInstruction<TProgram>)
@@ -854,6 +911,13 @@ export function parseIgnisInstruction<TProgram extends string>(
         ...parseActivateStakeInstruction(instruction),
       };
     }
+    case IgnisInstruction.AnswerChallenge: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: IgnisInstruction.AnswerChallenge,
+        ...parseAnswerChallengeInstruction(instruction),
+      };
+    }
     case IgnisInstruction.AssignJob: {
       assertIsInstructionWithAccounts(instruction);
       return {
@@ -875,11 +939,25 @@ export function parseIgnisInstruction<TProgram extends string>(
         ...parseAttestResultInstruction(instruction),
       };
     }
+    case IgnisInstruction.BuySla: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: IgnisInstruction.BuySla,
+        ...parseBuySlaInstruction(instruction),
+      };
+    }
     case IgnisInstruction.CancelJob: {
       assertIsInstructionWithAccounts(instruction);
       return {
         instructionType: IgnisInstruction.CancelJob,
         ...parseCancelJobInstruction(instruction),
+      };
+    }
+    case IgnisInstruction.ChallengeWorker: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: IgnisInstruction.ChallengeWorker,
+        ...parseChallengeWorkerInstruction(instruction),
       };
     }
     case IgnisInstruction.ClaimJob: {
@@ -1130,6 +1208,10 @@ export type IgnisPluginInstructions = {
     input: ActivateStakeAsyncInput,
   ) => ReturnType<typeof getActivateStakeInstructionAsync> &
     SelfPlanAndSendFunctions;
+  answerChallenge: (
+    input: AnswerChallengeAsyncInput,
+  ) => ReturnType<typeof getAnswerChallengeInstructionAsync> &
+    SelfPlanAndSendFunctions;
   assignJob: (
     input: AssignJobAsyncInput,
   ) => ReturnType<typeof getAssignJobInstructionAsync> &
@@ -1142,9 +1224,16 @@ export type IgnisPluginInstructions = {
     input: AttestResultAsyncInput,
   ) => ReturnType<typeof getAttestResultInstructionAsync> &
     SelfPlanAndSendFunctions;
+  buySla: (
+    input: BuySlaAsyncInput,
+  ) => ReturnType<typeof getBuySlaInstructionAsync> & SelfPlanAndSendFunctions;
   cancelJob: (
     input: CancelJobAsyncInput,
   ) => ReturnType<typeof getCancelJobInstructionAsync> &
+    SelfPlanAndSendFunctions;
+  challengeWorker: (
+    input: ChallengeWorkerAsyncInput,
+  ) => ReturnType<typeof getChallengeWorkerInstructionAsync> &
     SelfPlanAndSendFunctions;
   claimJob: (
     input: ClaimJobAsyncInput,
@@ -1311,6 +1400,11 @@ export function ignisProgram() {
               client,
               getActivateStakeInstructionAsync(input),
             ),
+          answerChallenge: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getAnswerChallengeInstructionAsync(input),
+            ),
           assignJob: (input) =>
             addSelfPlanAndSendFunctions(
               client,
@@ -1326,10 +1420,20 @@ export function ignisProgram() {
               client,
               getAttestResultInstructionAsync(input),
             ),
+          buySla: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getBuySlaInstructionAsync(input),
+            ),
           cancelJob: (input) =>
             addSelfPlanAndSendFunctions(
               client,
               getCancelJobInstructionAsync(input),
+            ),
+          challengeWorker: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getChallengeWorkerInstructionAsync(input),
             ),
           claimJob: (input) =>
             addSelfPlanAndSendFunctions(

@@ -57,6 +57,23 @@ export type Params = {
    * assignments: the network keeps working while its workers live.
    */
   orchestratorTimeoutSeconds: bigint;
+  /**
+   * Mean time between a worker's capacity challenges; each comes between 0.5 and
+   * 1.5 times this after the last one ended, at a moment nobody knows in advance.
+   */
+  challengeIntervalSeconds: bigint;
+  /**
+   * A challenge is sized to at most this much work at the worker's rated hashrate
+   * and must be answered within twice this.
+   */
+  challengeWorkSeconds: bigint;
+  /**
+   * Share of a missing replica's slash paid to an SLA job's poster, fixed on the
+   * job when the SLA is bought.
+   */
+  slaCompensationBps: number;
+  /** Uptime over its window a worker needs to be assigned an SLA job. */
+  slaMinUptimeBps: number;
 };
 
 export type ParamsArgs = {
@@ -94,6 +111,23 @@ export type ParamsArgs = {
    * assignments: the network keeps working while its workers live.
    */
   orchestratorTimeoutSeconds: number | bigint;
+  /**
+   * Mean time between a worker's capacity challenges; each comes between 0.5 and
+   * 1.5 times this after the last one ended, at a moment nobody knows in advance.
+   */
+  challengeIntervalSeconds: number | bigint;
+  /**
+   * A challenge is sized to at most this much work at the worker's rated hashrate
+   * and must be answered within twice this.
+   */
+  challengeWorkSeconds: number | bigint;
+  /**
+   * Share of a missing replica's slash paid to an SLA job's poster, fixed on the
+   * job when the SLA is bought.
+   */
+  slaCompensationBps: number;
+  /** Uptime over its window a worker needs to be assigned an SLA job. */
+  slaMinUptimeBps: number;
 };
 
 export function getParamsEncoder(): FixedSizeEncoder<ParamsArgs> {
@@ -111,6 +145,10 @@ export function getParamsEncoder(): FixedSizeEncoder<ParamsArgs> {
     ["epochSeconds", getI64Encoder()],
     ["jobRetentionSeconds", getI64Encoder()],
     ["orchestratorTimeoutSeconds", getI64Encoder()],
+    ["challengeIntervalSeconds", getI64Encoder()],
+    ["challengeWorkSeconds", getI64Encoder()],
+    ["slaCompensationBps", getU16Encoder()],
+    ["slaMinUptimeBps", getU16Encoder()],
   ]);
 }
 
@@ -129,6 +167,10 @@ export function getParamsDecoder(): FixedSizeDecoder<Params> {
     ["epochSeconds", getI64Decoder()],
     ["jobRetentionSeconds", getI64Decoder()],
     ["orchestratorTimeoutSeconds", getI64Decoder()],
+    ["challengeIntervalSeconds", getI64Decoder()],
+    ["challengeWorkSeconds", getI64Decoder()],
+    ["slaCompensationBps", getU16Decoder()],
+    ["slaMinUptimeBps", getU16Decoder()],
   ]);
 }
 

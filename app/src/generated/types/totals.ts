@@ -35,6 +35,8 @@ export type Totals = {
   /** Stake slashed and moved into `reward_vault`. */
   slashed: bigint;
   workersRegistered: number;
+  /** Stake slashed and paid to SLA jobs' posters as compensation. */
+  slaCompensated: bigint;
 };
 
 export type TotalsArgs = {
@@ -49,6 +51,8 @@ export type TotalsArgs = {
   /** Stake slashed and moved into `reward_vault`. */
   slashed: number | bigint;
   workersRegistered: number;
+  /** Stake slashed and paid to SLA jobs' posters as compensation. */
+  slaCompensated: number | bigint;
 };
 
 export function getTotalsEncoder(): FixedSizeEncoder<TotalsArgs> {
@@ -59,6 +63,7 @@ export function getTotalsEncoder(): FixedSizeEncoder<TotalsArgs> {
     ["fees", getU64Encoder()],
     ["slashed", getU64Encoder()],
     ["workersRegistered", getU32Encoder()],
+    ["slaCompensated", getU64Encoder()],
   ]);
 }
 
@@ -70,6 +75,7 @@ export function getTotalsDecoder(): FixedSizeDecoder<Totals> {
     ["fees", getU64Decoder()],
     ["slashed", getU64Decoder()],
     ["workersRegistered", getU32Decoder()],
+    ["slaCompensated", getU64Decoder()],
   ]);
 }
 

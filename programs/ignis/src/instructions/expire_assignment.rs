@@ -12,7 +12,8 @@ use crate::{
 
 /// Anyone may expire an assignment whose deadline passed without a PoW submission or,
 /// for a kernel job, a commitment: the worker's operator is slashed at the miss rate
-/// (into `reward_vault`, for the stakers) and the replica goes back to the queue.
+/// (into `reward_vault`, for the stakers; for an SLA job, the SLA's share of it to the
+/// poster's `poster_token`) and the replica goes back to the queue.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ExpireAssignment<'info> {
@@ -44,6 +45,11 @@ pub struct ExpireAssignment<'info> {
 
     #[account(address = config.token_program)]
     pub token_program: Interface<'info, TokenInterface>,
+
+    /// The poster's token account of the mint: where an SLA job's compensation goes.
+    /// Required for an SLA job, ignored otherwise.
+    #[account(mut)]
+    pub poster_token: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
 }
 
 impl ExpireAssignment<'_> {
@@ -53,7 +59,14 @@ impl ExpireAssignment<'_> {
     }
 
     fn validate(&self) -> Result<()> {
-        self.expired_index().map(drop)
+        self.expired_index()?;
+        if self.job.sla.is_some() {
+            let poster_token =
+                self.poster_token.as_ref().ok_or(IgnisError::SlaPosterAccountMissing)?;
+            require_keys_eq!(poster_token.owner, self.job.poster, IgnisError::WrongTokenOwner);
+            require_keys_eq!(poster_token.mint, self.config.mint, IgnisError::WrongMint);
+        }
+        Ok(())
     }
 
     #[access_control(ctx.accounts.validate())]
@@ -61,11 +74,13 @@ impl ExpireAssignment<'_> {
         let index = ctx.accounts.expired_index()?;
         let accounts = &mut ctx.accounts;
         accounts.config.accrue(Clock::get()?.unix_timestamp)?;
-        let slashed_total = settlement::slash(
+        let compensation_bps = accounts.job.sla.map_or(0, |sla| sla.compensation_bps);
+        let slashed = settlement::slash(
             &mut accounts.config,
             &mut accounts.worker,
             &mut accounts.operator_stake,
             Fault::Missed,
+            compensation_bps,
         )?;
 
         let job = &mut accounts.job;
@@ -77,12 +92,23 @@ impl ExpireAssignment<'_> {
             &accounts.mint,
             &accounts.stake_vault,
             &accounts.reward_vault,
-            slashed_total,
+            slashed.to_stakers()?,
         )?;
+        if let Some(poster_token) = &accounts.poster_token {
+            vault::pay_out(
+                &accounts.config,
+                &accounts.token_program,
+                &accounts.mint,
+                &accounts.stake_vault,
+                poster_token,
+                slashed.compensation,
+            )?;
+        }
         let event = AssignmentExpired {
             job_id: accounts.job.id,
             worker: accounts.worker.key(),
-            slashed: slashed_total,
+            slashed: slashed.total,
+            compensation: slashed.compensation,
         };
         emit_cpi!(event);
         Ok(())

@@ -70,6 +70,8 @@ impl InitShard<'_> {
             jobs_completed: 0,
             jobs_cancelled: 0,
             jobs_refunded: 0,
+            challenges_answered_unreported: 0,
+            challenges_missed_unreported: 0,
         });
         emit_cpi!(ShardInitialized { index, vault });
         Ok(())

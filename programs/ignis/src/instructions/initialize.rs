@@ -142,6 +142,11 @@ impl Initialize<'_> {
             emission_bump: ctx.bumps.emission,
             orchestrator_seen_at: now,
             shard_synced_slots: [0; 16],
+            // Priced as a network with every challenge answered until shards report.
+            network_uptime: NetworkUptime {
+                uptime_bps: BPS_DENOMINATOR as u16,
+                ..Default::default()
+            },
         });
         let event = ConfigInitialized {
             admin: config.admin,

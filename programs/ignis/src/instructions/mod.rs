@@ -1,8 +1,11 @@
 pub mod activate_stake;
+pub mod answer_challenge;
 pub mod assign_job;
 pub mod assign_jobs;
 pub mod attest_result;
+pub mod buy_sla;
 pub mod cancel_job;
+pub mod challenge_worker;
 pub mod claim_job;
 pub mod claim_rewards;
 pub mod close_job;
@@ -35,10 +38,13 @@ pub mod update_worker;
 pub mod withdraw;
 
 pub use activate_stake::*;
+pub use answer_challenge::*;
 pub use assign_job::*;
 pub use assign_jobs::*;
 pub use attest_result::*;
+pub use buy_sla::*;
 pub use cancel_job::*;
+pub use challenge_worker::*;
 pub use claim_job::*;
 pub use claim_rewards::*;
 pub use close_job::*;

@@ -103,6 +103,7 @@ impl PostJobArgs {
             requeues: 0,
             last_deadline: 0,
             bump,
+            sla: None,
         })
     }
 }

@@ -53,10 +53,14 @@ impl RegisterWorker<'_> {
         );
         let operator = accounts.operator.key();
         let now = accounts.config.clock()?;
+        let params = accounts.config.params;
         let worker = &mut accounts.worker;
         if worker.operator == Pubkey::default() {
             worker.operator = operator;
             worker.bump = ctx.bumps.worker;
+            worker.capacity = Capacity::fresh(settings.hashrate, now, &params);
+        } else {
+            worker.capacity.reregister(now, &params);
         }
         worker.settings = settings.clone();
         worker.registered = true;

@@ -35,6 +35,17 @@ pub struct Params {
     /// may claim open jobs themselves (`claim_job`), under the same rules as its
     /// assignments: the network keeps working while its workers live.
     pub orchestrator_timeout_seconds: i64,
+    /// Mean time between a worker's capacity challenges; each comes between 0.5 and
+    /// 1.5 times this after the last one ended, at a moment nobody knows in advance.
+    pub challenge_interval_seconds: i64,
+    /// A challenge is sized to at most this much work at the worker's rated hashrate
+    /// and must be answered within twice this.
+    pub challenge_work_seconds: i64,
+    /// Share of a missing replica's slash paid to an SLA job's poster, fixed on the
+    /// job when the SLA is bought.
+    pub sla_compensation_bps: u16,
+    /// Uptime over its window a worker needs to be assigned an SLA job.
+    pub sla_min_uptime_bps: u16,
 }
 
 impl Params {
@@ -78,6 +89,16 @@ impl Params {
             self.orchestrator_timeout_seconds >= MIN_ORCHESTRATOR_TIMEOUT_SECONDS,
             IgnisError::InvalidOrchestratorTimeout
         );
+        // A challenge closes (answered or missed) before the next one can come.
+        require!(
+            self.challenge_work_seconds >= 1
+                && self.challenge_interval_seconds >= self.challenge_work_seconds.saturating_mul(4),
+            IgnisError::InvalidChallengeTiming
+        );
+        require!(
+            bps_ok(self.sla_compensation_bps) && bps_ok(self.sla_min_uptime_bps),
+            IgnisError::InvalidSlaTerms
+        );
         Ok(())
     }
 }
@@ -98,6 +119,10 @@ impl Default for Params {
             epoch_seconds: defaults::EPOCH_SECONDS,
             job_retention_seconds: defaults::JOB_RETENTION_SECONDS,
             orchestrator_timeout_seconds: defaults::ORCHESTRATOR_TIMEOUT_SECONDS,
+            challenge_interval_seconds: defaults::CHALLENGE_INTERVAL_SECONDS,
+            challenge_work_seconds: defaults::CHALLENGE_WORK_SECONDS,
+            sla_compensation_bps: defaults::SLA_COMPENSATION_BPS,
+            sla_min_uptime_bps: defaults::SLA_MIN_UPTIME_BPS,
         }
     }
 }
@@ -197,6 +222,38 @@ pub struct Totals {
     /// Stake slashed and moved into `reward_vault`.
     pub slashed: u64,
     pub workers_registered: u32,
+    /// Stake slashed and paid to SLA jobs' posters as compensation.
+    pub sla_compensated: u64,
+}
+
+/// The worker set's challenge record, folded in from the shards by `sync_shard`: what
+/// SLA premiums are priced by.
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
+)]
+pub struct NetworkUptime {
+    /// Moving average of the share of challenges answered in time, in basis points.
+    pub uptime_bps: u16,
+    pub challenges_answered: u64,
+    pub challenges_missed: u64,
+}
+
+impl NetworkUptime {
+    /// Folds in one shard's challenge results since its last sync.
+    pub fn fold(&mut self, answered: u64, missed: u64) -> Result<()> {
+        self.challenges_answered = crate::math::add(self.challenges_answered, answered)?;
+        self.challenges_missed = crate::math::add(self.challenges_missed, missed)?;
+        let issued = u128::from(answered) + u128::from(missed);
+        if let Some(sample) =
+            (u128::from(answered) * u128::from(BPS_DENOMINATOR)).checked_div(issued)
+        {
+            let old = u128::from(self.uptime_bps);
+            let divisor = u128::from(NETWORK_UPTIME_EMA_DIVISOR);
+            // Both terms are at most 10,000: the result fits a u16.
+            self.uptime_bps = ((old * (divisor - 1) + sample) / divisor) as u16;
+        }
+        Ok(())
+    }
 }
 
 #[account]
@@ -232,6 +289,7 @@ pub struct Config {
     /// The slot each shard was last synced in (`sync_shard`): a deposit bonds only once
     /// every shard was synced after it, so no fee earned before it reaches it.
     pub shard_synced_slots: [u64; 16],
+    pub network_uptime: NetworkUptime,
 }
 
 // `shard_synced_slots` has one entry per shard.
@@ -299,6 +357,31 @@ impl Config {
     /// Protocol fee on a reward, rounded down so the worker never gets less than its share.
     pub fn fee_on(&self, reward: u64) -> Result<u64> {
         crate::math::bps_of(reward, self.params.protocol_fee_bps)
+    }
+
+    /// The least a poster of an SLA job with `replicas` replicas receives for each
+    /// replica that misses its deadline: `sla_compensation_bps` of the miss slash of a
+    /// worker at the minimum stake (workers with more stake lose, and pay, more).
+    pub fn sla_min_compensation(&self) -> Result<u64> {
+        let params = &self.params;
+        let slash = crate::math::bps_of(params.min_worker_stake, params.miss_slash_bps)?;
+        crate::math::bps_of(slash, params.sla_compensation_bps)
+    }
+
+    /// The SLA premium of a job with `replicas` replicas: the stakers give up the
+    /// compensation share of every miss slash on the job, so they are paid
+    /// [`SLA_PREMIUM_MARKUP`] times the expected compensation at the network's miss
+    /// rate (at least [`SLA_MIN_MISS_BPS`]), and never nothing.
+    pub fn sla_premium(&self, replicas: u8) -> Result<u64> {
+        let miss_bps = BPS_DENOMINATOR
+            .saturating_sub(u64::from(self.network_uptime.uptime_bps))
+            .max(SLA_MIN_MISS_BPS);
+        let expected = u128::from(self.sla_min_compensation()?)
+            * u128::from(replicas)
+            * u128::from(miss_bps)
+            * u128::from(SLA_PREMIUM_MARKUP)
+            / u128::from(BPS_DENOMINATOR);
+        Ok(u64::try_from(expected).map_err(|_| error!(IgnisError::MathOverflow))?.max(1))
     }
 
     /// The smallest reward a job with `replicas` replicas may carry: one whose fee is

@@ -174,6 +174,17 @@ pub struct Assignment {
     pub revealed: bool,
 }
 
+/// A service level bought for a job (`buy_sla`) before any assignment: only proven
+/// workers with `min_uptime_bps` uptime are assigned it, and each replica that misses
+/// its deadline pays the poster `compensation_bps` of its slash.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub struct SlaTerms {
+    pub compensation_bps: u16,
+    pub min_uptime_bps: u16,
+    /// What the poster paid for it (to the stakers, who give up the compensation).
+    pub premium: u64,
+}
+
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Job {
@@ -208,6 +219,7 @@ pub struct Job {
     /// arrive until then, so the reveal phase of an expired job waits for it.
     pub last_deadline: i64,
     pub bump: u8,
+    pub sla: Option<SlaTerms>,
 }
 
 /// How a kernel job is settled: by the replicas alone once the verifier's window has
@@ -237,6 +249,15 @@ pub enum Duty {
 }
 
 impl Job {
+    /// `buy_sla`'s rule: the job is open, has never been assigned (so nobody buys
+    /// cover after seeing which worker it went to), and has no SLA yet.
+    pub fn check_sla_purchase(&self) -> Result<()> {
+        require!(self.status == JobStatus::Open, IgnisError::JobNotOpen);
+        require!(self.assigned == 0 && self.requeues == 0, IgnisError::SlaAfterAssignment);
+        require!(self.sla.is_none(), IgnisError::SlaAlreadyBought);
+        Ok(())
+    }
+
     pub fn live_assignments(&self) -> &[Assignment] {
         &self.assignments[..usize::from(self.assigned)]
     }

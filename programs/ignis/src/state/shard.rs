@@ -35,6 +35,11 @@ pub struct Shard {
     pub jobs_completed: u64,
     pub jobs_cancelled: u64,
     pub jobs_refunded: u64,
+    /// Capacity challenges of this shard's workers (`Worker::challenge_shard`)
+    /// answered and missed since the last sync, which folds them into the network's
+    /// uptime.
+    pub challenges_answered_unreported: u64,
+    pub challenges_missed_unreported: u64,
 }
 
 impl Shard {

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::{constants::*, errors::IgnisError};
+use crate::{constants::*, errors::IgnisError, state::Capacity};
 
 /// What a worker publishes about its hardware, checked when jobs are matched.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq, InitSpace)]
@@ -44,6 +44,13 @@ impl WorkerSettings {
     }
 }
 
+/// What [`Worker::challenge_step`] says the crank's `challenge_worker` does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChallengeStep {
+    Miss,
+    Issue,
+}
+
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Worker {
@@ -64,6 +71,8 @@ pub struct Worker {
     /// deregistered worker that registers again keeps its history.
     pub registered: bool,
     pub bump: u8,
+    /// What capacity challenges have proven of it.
+    pub capacity: Capacity,
 }
 
 impl Worker {
@@ -75,6 +84,7 @@ impl Worker {
         require!(self.registered, IgnisError::WorkerNotRegistered);
         require!(stake_amount >= config.params.min_worker_stake, IgnisError::StakeBelowMinimum);
         require!(self.settings.accepting_jobs, IgnisError::WorkerNotAccepting);
+        require!(!self.capacity.suspended(), IgnisError::WorkerSuspended);
         Ok(())
     }
 
@@ -113,6 +123,13 @@ impl Worker {
         // Nobody is given work it cannot do in time, so no poster can get honest
         // workers slashed with an impossible job.
         require!(self.can_finish(&job.kind, job.execution_seconds), IgnisError::JobInfeasible);
+        // An SLA promises a proven worker with the uptime the SLA was bought for.
+        if let Some(sla) = job.sla {
+            require!(
+                self.capacity.proven() && self.capacity.uptime_bps() >= sla.min_uptime_bps,
+                IgnisError::UptimeBelowSla
+            );
+        }
         // One worker per operator, so a distinct worker is a distinct operator.
         require!(job.assignment_index(address).is_none(), IgnisError::OperatorAlreadyAssigned);
         Ok(())
@@ -130,10 +147,42 @@ impl Worker {
         Ok(())
     }
 
-    /// Whether this worker, at its published hashrate, finishes `kind` within
+    /// Whether this worker, at its effective hashrate (its claim, cut to what
+    /// challenges proved: [`Capacity::effective_hashrate`]), finishes `kind` within
     /// `execution_seconds` with [`FEASIBILITY_MARGIN`] to spare.
     pub fn can_finish(&self, kind: &crate::state::JobKind, execution_seconds: i64) -> bool {
-        feasible(self.settings.hashrate, kind.work_units(), execution_seconds)
+        feasible(self.effective_hashrate(), kind.work_units(), execution_seconds)
+    }
+
+    /// What `challenge_worker` does at protocol time `now` with `draw`
+    /// ([`crate::pow::challenge_draw`]): book the open challenge as missed once its
+    /// deadline passed, or issue the next to a registered worker once it is due.
+    pub fn challenge_step(
+        &self,
+        now: i64,
+        params: &crate::state::Params,
+        draw: u64,
+    ) -> Option<ChallengeStep> {
+        if self.capacity.challenge_missed(now) {
+            Some(ChallengeStep::Miss)
+        } else if self.registered && self.capacity.challenge_due(now, params, draw) {
+            Some(ChallengeStep::Issue)
+        } else {
+            None
+        }
+    }
+
+    /// The hashrate assignment trusts: the claim, cut to what challenges proved.
+    pub fn effective_hashrate(&self) -> u64 {
+        self.capacity.effective_hashrate(self.settings.hashrate)
+    }
+
+    /// The shard whose vault pays the worker at `address` for its challenges and
+    /// whose counters record them: fixed by its key, so workers spread over shards.
+    pub fn challenge_shard(address: &Pubkey) -> u8 {
+        let mut low = [0u8; 8];
+        low.copy_from_slice(&address.as_ref()[..8]);
+        crate::state::Shard::index_of(u64::from_le_bytes(low))
     }
 }
 

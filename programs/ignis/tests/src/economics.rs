@@ -250,7 +250,8 @@ pub fn run(epochs: u32) -> Report {
         env.finalize(huge, &[u_worker]).unwrap();
         let max_execution = env.config().params.max_execution_seconds;
         env.warp(max_execution);
-        env.crank(env.protocol.expire_assignment(missed, slacker_p.keys[0].pubkey())).unwrap();
+        env.crank(env.protocol.expire_assignment(missed, slacker_p.keys[0].pubkey(), None))
+            .unwrap();
         let ttl = env.job_args().ttl_seconds;
         env.warp(ttl);
         let griefer_key = &griefer_p.keys[0];

@@ -54,8 +54,17 @@ pub fn test_params() -> Params {
         epoch_seconds: EPOCH_SECONDS,
         job_retention_seconds: JOB_RETENTION_SECONDS,
         orchestrator_timeout_seconds: ORCHESTRATOR_TIMEOUT_SECONDS,
+        challenge_interval_seconds: CHALLENGE_INTERVAL,
+        challenge_work_seconds: CHALLENGE_WORK,
+        sla_compensation_bps: 5_000, // half the slash
+        sla_min_uptime_bps: 9_000,
     }
 }
+
+/// The defaults' timing: a challenge every 10 minutes on average, 30 s of work, 60 s
+/// to answer.
+pub const CHALLENGE_INTERVAL: i64 = 600;
+pub const CHALLENGE_WORK: i64 = 30;
 
 pub const REVEAL_WINDOW: i64 = 120;
 pub const CHALLENGE_WINDOW: i64 = 300;
@@ -354,6 +363,7 @@ impl Env {
         let mut clock = self.svm.get_sysvar::<anchor_lang::prelude::Clock>();
         clock.slot += 1;
         self.svm.set_sysvar(&clock);
+        self.set_slot_hash(clock.slot);
     }
 
     /// Moves the clock forward by `seconds` (and a slot, so the bank moves on).
@@ -362,6 +372,24 @@ impl Env {
         clock.unix_timestamp += seconds;
         clock.slot += 1;
         self.svm.set_sysvar(&clock);
+        self.set_slot_hash(clock.slot);
+    }
+
+    /// LiteSVM sets `SlotHashes` once and never again: give each new slot the hash of
+    /// its predecessor, as a validator does (here a digest of the slot number).
+    fn set_slot_hash(&mut self, slot: u64) {
+        use sha2::Digest;
+        let hash: [u8; 32] = sha2::Sha256::digest(slot.wrapping_sub(1).to_le_bytes()).into();
+        self.svm.set_sysvar(&anchor_lang::prelude::SlotHashes::new(&[(
+            slot.wrapping_sub(1),
+            solana_hash::Hash::new_from_array(hash),
+        )]));
+    }
+
+    /// The newest entry of `SlotHashes`: what a challenge drawn now is drawn from.
+    pub fn newest_slot_hash(&self) -> [u8; 32] {
+        let data = self.svm.get_account(&ignis::constants::SLOT_HASHES_SYSVAR).unwrap().data;
+        ignis::pow::newest_slot_hash(&data).expect("a slot hash").1
     }
 
     /// Each vault holds exactly what the config and the shards say it owes, and no
