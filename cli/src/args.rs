@@ -217,6 +217,15 @@ pub enum JobCommand {
         /// as fit (`post_jobs`).
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1000))]
         count: u16,
+        /// Buy a service level with the job (PoW jobs): only proven workers with the
+        /// network's minimum uptime take it, and if its worker misses the deadline you
+        /// receive a share of that worker's slash, automatically. The premium is priced
+        /// from the network's uptime; the guarantee is shown before anything is paid.
+        #[arg(long, conflicts_with_all = ["matmul", "kernel"])]
+        sla: bool,
+        /// Show what posting would cost and guarantee, and send nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Cancel your job while nobody is assigned; the escrow comes back.
     Cancel { id: u64 },

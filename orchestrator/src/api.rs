@@ -433,6 +433,40 @@ fn update_gauges(shared: &Shared) {
         .metrics
         .workers_accepting
         .set(index.workers.values().filter(|w| w.value.settings.accepting_jobs).count() as i64);
+    let metrics = &shared.metrics;
+    let clamp = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
+    for (address, entry) in &index.workers {
+        let (worker, label) = (&entry.value, address.to_string());
+        let capacity = &worker.capacity;
+        let figures = [
+            ("claimed_hashrate", worker.settings.hashrate),
+            ("proven_hashrate", capacity.proven_hashrate),
+            ("rated_hashrate", worker.effective_hashrate()),
+            ("uptime_bps", u64::from(capacity.uptime_bps())),
+            ("challenges_answered", capacity.challenges_answered),
+            ("challenges_missed", capacity.challenges_missed),
+            ("sla_breaches", capacity.sla_breaches),
+            ("slashed", worker.slashed_total),
+        ];
+        for (figure, value) in figures {
+            metrics.worker_figures.with_label_values(&[&label, figure]).set(clamp(value));
+        }
+        metrics.worker_compute_hours.with_label_values(&[&label]).set(capacity.compute_hours());
+    }
+    if let Some(config) = index.program_config() {
+        let network = &config.network_uptime;
+        let figures = [
+            ("proven_hashrate", index.proven_hashrate()),
+            ("uptime_bps", u64::from(network.uptime_bps)),
+            ("challenges_answered", network.challenges_answered),
+            ("challenges_missed", network.challenges_missed),
+            ("sla_breaches", index.workers.values().map(|w| w.value.capacity.sla_breaches).sum()),
+            ("sla_compensated", config.totals.sla_compensated),
+        ];
+        for (figure, value) in figures {
+            metrics.network_figures.with_label_values(&[figure]).set(clamp(value));
+        }
+    }
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
@@ -454,6 +488,10 @@ pub async fn sample_stats(shared: Arc<Shared>, shutdown: CancellationToken) -> a
                     jobs_completed: counts.completed,
                     jobs_open: counts.open,
                     hashrate: index.hashrate(),
+                    proven_hashrate: index.proven_hashrate(),
+                    uptime_bps: index
+                        .program_config()
+                        .map_or(10_000, |c| c.network_uptime.uptime_bps),
                 }
             };
             let mut history = shared.history.lock().expect("history lock");

@@ -58,12 +58,14 @@ pub fn case(jobs: usize, workers: usize, seed: u64) -> Row {
                 min_price: rng.gen_range(0..1_000),
                 // 1 MH/s (a slow CPU) to 10 GH/s (a data-centre GPU).
                 hashrate: rng.gen_range(1_000_000..10_000_000_000),
+                capacity: Default::default(),
                 free,
                 weight: weight(
                     stake,
                     rng.gen_range(0..1_000),
                     rng.gen_range(0..10),
                     rng.gen_range(0..2),
+                    rng.gen_range(9_000..=10_000),
                 ),
             }
         })
@@ -89,6 +91,7 @@ pub fn case(jobs: usize, workers: usize, seed: u64) -> Row {
                 exclude: vec![],
                 posted_at: rng.gen_range(0..1_000_000),
                 expires_at: i64::MAX,
+                sla: None,
             }
         })
         .collect();

@@ -40,6 +40,11 @@ pub struct Config {
     #[arg(long, env = "IGNIS_NO_WEBSOCKET")]
     pub no_websocket: bool,
 
+    /// Do not crank capacity challenges (`challenge_worker` is permissionless: another
+    /// crank may); for benchmarks and tests that measure jobs alone.
+    #[arg(long, env = "IGNIS_NO_CHALLENGES")]
+    pub no_challenges: bool,
+
     /// Do not read the program's transactions since the last scan at start (jobs that
     /// closed while no orchestrator ran are then missing from the history).
     #[arg(long, env = "IGNIS_NO_HISTORY_SCAN")]
@@ -118,6 +123,7 @@ impl Config {
             poll_ms: 1_000,
             resync_ms: 5_000,
             no_websocket: false,
+            no_challenges: false,
             no_history_scan: false,
             database_url: None,
             blob_store: None,

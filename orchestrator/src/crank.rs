@@ -50,7 +50,13 @@ pub enum Action {
     Sync { index: u8 },
     /// Mint the emission of the epoch ahead, once the minted emission is used up.
     MintEmission,
+    /// Book the open capacity challenge of `operator`'s worker as missed, or issue its
+    /// next one (`challenge_worker`), once it may be due.
+    Challenge { operator: Pubkey },
 }
+
+/// How often a worker whose challenge may be due is tried again after a "not due yet".
+pub const CHALLENGE_RETRY: Duration = Duration::from_secs(5);
 
 /// How long a deposit may wait for its owner's own client to bond it before the crank
 /// does.
@@ -69,6 +75,7 @@ impl Action {
             Action::Activate { .. } => "activate",
             Action::Close { .. } => "close",
             Action::Sync { .. } => "sync",
+            Action::Challenge { .. } => "challenge",
             Action::MintEmission => "mint_emission",
         }
     }
@@ -79,14 +86,17 @@ impl Action {
             | Action::Refund { job_id, .. }
             | Action::Finalize { job_id, .. }
             | Action::Close { job_id, .. } => Some(*job_id),
-            Action::Activate { .. } | Action::Sync { .. } | Action::MintEmission => None,
+            Action::Activate { .. }
+            | Action::Sync { .. }
+            | Action::MintEmission
+            | Action::Challenge { .. } => None,
         }
     }
 }
 
 /// Everything due at chain (wall-clock) time `wall_now`, by the program's rules for
 /// `expire_assignment`, `refund_job`, `finalize_job`, `activate_stake`, `close_job`,
-/// `sync_shard` and `mint_emission`.
+/// `sync_shard`, `mint_emission` and `challenge_worker`.
 pub fn plan(index: &Index, wall_now: i64) -> Vec<Action> {
     let Some(config) = index.program_config() else { return vec![] };
     let now = config.clock_at(wall_now);
@@ -112,6 +122,15 @@ pub fn plan(index: &Index, wall_now: i64) -> Vec<Action> {
                 let slashing = settlement_slashes(job, Ruling::Unverified);
                 actions.push(Action::Finalize { job_id: job.id, operators, slashing });
             }
+        }
+    }
+    // A challenge is due at a moment drawn from the slot hash the transaction lands
+    // after, which nobody knows now: each worker is tried from the earliest moment its
+    // challenge may be due (draw 0), and a refusal (not due yet) costs nothing, since
+    // preflight catches it; the backoff spaces the tries.
+    for worker in index.workers.values().map(|entry| &entry.value) {
+        if worker.challenge_step(now, &config.params, 0).is_some() {
+            actions.push(Action::Challenge { operator: worker.operator });
         }
     }
     for (owner, stake) in &index.stakes {
@@ -190,6 +209,7 @@ pub fn instructions(
         Action::Close { .. } => vec![close_jobs(std::slice::from_ref(action))],
         Action::Sync { index } => vec![protocol.sync_shard(*index)],
         Action::MintEmission => vec![protocol.mint_emission()],
+        Action::Challenge { operator } => vec![protocol.challenge_worker(operator)],
     }
 }
 
@@ -269,7 +289,11 @@ impl Backoff {
     /// Returns how many times in a row the action has now failed.
     fn failed(&mut self, action: &Action) -> u32 {
         let failures = self.0.get(action).map_or(0, |a| a.failures) + 1;
-        let wait = Duration::from_secs(1 << failures.min(6)).min(Duration::from_secs(60));
+        let wait = match action {
+            // Not due yet is a draw, not a fault: tried again at a steady pace.
+            Action::Challenge { .. } => CHALLENGE_RETRY,
+            _ => Duration::from_secs(1 << failures.min(6)).min(Duration::from_secs(60)),
+        };
         self.0.insert(action.clone(), Attempt { next: Instant::now() + wait, failures });
         failures
     }
@@ -281,8 +305,9 @@ impl Backoff {
             (Action::Activate { owner }, None) => {
                 index.stakes.get(owner).is_some_and(|s| s.value.activating_amount > 0)
             }
-            // Kept, so that a shard is synced at most every SYNC_INTERVAL.
-            (Action::Sync { .. } | Action::MintEmission, None) => true,
+            // Kept, so that a shard is synced at most every SYNC_INTERVAL and a worker
+            // not yet due is tried at a backed-off pace.
+            (Action::Sync { .. } | Action::MintEmission | Action::Challenge { .. }, None) => true,
             _ => false,
         });
     }
@@ -299,7 +324,11 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
             let mut backoff = backoff.lock().expect("backoff lock");
             backoff.forget_settled(&index);
             let protocol = index.program_config().map(Protocol::from_config);
-            let actions: Vec<Action> = if index.ready { plan(&index, index.clock) } else { vec![] };
+            let mut actions: Vec<Action> =
+                if index.ready { plan(&index, index.clock) } else { vec![] };
+            if shared.settings.no_challenges {
+                actions.retain(|action| !matches!(action, Action::Challenge { .. }));
+            }
             for action in actions.iter().filter(|a| matches!(a, Action::Activate { .. })) {
                 // The owner's own client bonds a deposit the moment it may (`ignis stake`,
                 // a worker registering): the crank bonds those left waiting, a moment
@@ -370,8 +399,9 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                     for (at, action) in batch.iter().enumerate() {
                         match &result {
                             Ok(_) => {
-                                // Closing and syncing are routine; the rest is worth a line.
-                                if matches!(kind, "close" | "sync") {
+                                // Closing, syncing and challenging are routine; the rest
+                                // is worth a line.
+                                if matches!(kind, "close" | "sync" | "challenge") {
                                     tracing::debug!(job = ?action.job_id(), action = kind, "cranked");
                                 } else {
                                     tracing::info!(job = ?action.job_id(), action = kind, "cranked");
@@ -385,7 +415,9 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) -> anyhow::Re
                                 let failures = backoff.failed(action);
                                 // A refusal of a fresh plan is a stale index; one that
                                 // keeps coming back is worth a look.
-                                if is_stale_read(err) && failures < 4 {
+                                let not_due = err.ignis_error()
+                                    == Some(ignis::errors::IgnisError::ChallengeNotDue);
+                                if not_due || (is_stale_read(err) && failures < 4) {
                                     tracing::debug!(job = ?action.job_id(), action = kind, error = %error_name(err), "crank refused: {err}");
                                 } else {
                                     tracing::warn!(job = ?action.job_id(), action = kind, error = %error_name(err), failures, "crank refused: {err}");

@@ -168,6 +168,7 @@ pub fn job_spec(job: &Job, now: i64, in_flight: &InFlight) -> Option<JobSpec> {
         exclude,
         posted_at: job.posted_at,
         expires_at: job.expires_at,
+        sla: job.sla,
     })
 }
 
@@ -190,10 +191,12 @@ pub fn worker_spec(
         kernels: s.supported_kernels,
         vram_mb: s.gpu.vram_mb,
         min_price: s.min_price,
-        hashrate: s.hashrate,
+        hashrate: worker.effective_hashrate(),
+        capacity: worker.capacity,
         free: u32::from(s.max_concurrent_jobs).saturating_sub(used),
         weight: if eligible {
-            weight(stake, worker.jobs_completed, worker.jobs_missed, worker.jobs_disputed)
+            let uptime = worker.capacity.uptime_bps();
+            weight(stake, worker.jobs_completed, worker.jobs_missed, worker.jobs_disputed, uptime)
         } else {
             0
         },

@@ -335,7 +335,29 @@ impl Index {
             emission_rate: config.map_or(0, |c| c.emission.rate_at(self.clock)).to_string(),
             mint: config.map(|c| c.mint.to_string()).unwrap_or_default(),
             history,
+            proven_hashrate: self.proven_hashrate(),
+            uptime_bps: config.map_or(10_000, |c| c.network_uptime.uptime_bps),
+            challenges_answered: config.map_or(0, |c| c.network_uptime.challenges_answered),
+            challenges_missed: config.map_or(0, |c| c.network_uptime.challenges_missed),
+            compute_hours: self.workers.values().map(|w| w.value.capacity.compute_hours()).sum(),
+            sla_breaches: self.workers.values().map(|w| w.value.capacity.sla_breaches).sum(),
+            sla_compensated: config.map_or(0, |c| c.totals.sla_compensated).to_string(),
+            sla_premium: config.and_then(|c| c.sla_premium(1).ok()).unwrap_or(0).to_string(),
+            sla_min_compensation: config
+                .and_then(|c| c.sla_min_compensation().ok())
+                .unwrap_or(0)
+                .to_string(),
         }
+    }
+
+    /// Sum of the rated hashrates (claims cut to what challenges proved) of registered
+    /// workers accepting jobs, H/s.
+    pub fn proven_hashrate(&self) -> u64 {
+        self.workers
+            .values()
+            .filter(|w| w.value.registered && w.value.settings.accepting_jobs)
+            .map(|w| w.value.effective_hashrate())
+            .fold(0u64, u64::saturating_add)
     }
 
     /// Sum of the reported hashrates of registered workers accepting jobs, H/s.

@@ -1,8 +1,8 @@
 //! Prometheus metrics, served at /metrics.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
+    Opts, Registry, TextEncoder,
 };
 
 pub struct Metrics {
@@ -24,6 +24,13 @@ pub struct Metrics {
     pub workers: IntGauge,
     pub workers_accepting: IntGauge,
     pub websocket_connected: IntGauge,
+    /// Per worker (label `worker`): claimed, proven and rated hashrate, uptime, SLA
+    /// breaches and slashes, from its account.
+    pub worker_figures: IntGaugeVec,
+    pub worker_compute_hours: GaugeVec,
+    /// Network-wide: rated hashrate, challenge uptime, challenges by outcome, SLA
+    /// breaches and compensation paid.
+    pub network_figures: IntGaugeVec,
 }
 
 impl Metrics {
@@ -57,6 +64,33 @@ impl Metrics {
         let jobs = IntGaugeVec::new(Opts::new("jobs", "Jobs by status"), &["status"])
             .expect("valid metric");
         registry.register(Box::new(jobs.clone())).expect("registered once");
+        let worker_figures = IntGaugeVec::new(
+            Opts::new(
+                "worker",
+                "Per worker: claimed_hashrate, proven_hashrate, rated_hashrate (H/s), \
+                 uptime_bps, challenges_answered, challenges_missed, sla_breaches, \
+                 slashed (base units)",
+            ),
+            &["worker", "figure"],
+        )
+        .expect("valid metric");
+        registry.register(Box::new(worker_figures.clone())).expect("registered once");
+        let worker_compute_hours = GaugeVec::new(
+            Opts::new("worker_compute_hours", "Hours of work served at the rated hashrate"),
+            &["worker"],
+        )
+        .expect("valid metric");
+        registry.register(Box::new(worker_compute_hours.clone())).expect("registered once");
+        let network_figures = IntGaugeVec::new(
+            Opts::new(
+                "network",
+                "Network-wide: proven_hashrate (H/s), uptime_bps, challenges_answered, \
+                 challenges_missed, sla_breaches, sla_compensated (base units)",
+            ),
+            &["figure"],
+        )
+        .expect("valid metric");
+        registry.register(Box::new(network_figures.clone())).expect("registered once");
         Metrics {
             matches: counter("matches_total", "Replicas matched to workers"),
             assignments_sent: counter(
@@ -92,6 +126,9 @@ impl Metrics {
                 "websocket_connected",
                 "1 while the account subscription is up",
             ),
+            worker_figures,
+            worker_compute_hours,
+            network_figures,
             registry,
         }
     }

@@ -80,6 +80,16 @@ pub struct JobView {
     /// The job's account was closed (its rent returned to the poster): this is its
     /// last state, kept as history.
     pub closed: bool,
+    /// The service level bought for it, if any.
+    pub sla: Option<SlaView>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SlaView {
+    pub compensation_bps: u16,
+    pub min_uptime_bps: u16,
+    pub premium: String,
 }
 
 impl JobView {
@@ -127,6 +137,11 @@ impl JobView {
             requeues: job.requeues,
             slot,
             closed,
+            sla: job.sla.map(|sla| SlaView {
+                compensation_bps: sla.compensation_bps,
+                min_uptime_bps: sla.min_uptime_bps,
+                premium: sla.premium.to_string(),
+            }),
         }
     }
 }
@@ -152,6 +167,47 @@ pub struct WorkerView {
     pub jobs_disputed: u64,
     pub earned_total: String,
     pub stake: String,
+    pub slashed_total: String,
+    /// What capacity challenges proved, beside the claim (`hashrate`).
+    pub capacity: CapacityView,
+}
+
+/// A worker's proven figures (`Capacity`): the dashboard's claimed-against-proven.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CapacityView {
+    /// Moving average of the rates its answers proved, H/s; 0 before the first.
+    pub proven_hashrate: u64,
+    /// What assignment trusts: the claim, cut to what challenges proved, H/s.
+    pub rated_hashrate: u64,
+    /// Challenges answered in time over its last 64, in basis points.
+    pub uptime_bps: u16,
+    pub challenges_answered: u64,
+    pub challenges_missed: u64,
+    /// Missed its last 3 challenges: no new jobs until it answers one.
+    pub suspended: bool,
+    /// Whether a challenge is open now, and until when (protocol time).
+    pub challenge_deadline: Option<i64>,
+    /// Hours of work served at the rated hashrate.
+    pub compute_hours: f64,
+    pub sla_breaches: u64,
+}
+
+impl CapacityView {
+    pub fn new(worker: &Worker) -> Self {
+        let capacity = &worker.capacity;
+        CapacityView {
+            proven_hashrate: capacity.proven_hashrate,
+            rated_hashrate: worker.effective_hashrate(),
+            uptime_bps: capacity.uptime_bps(),
+            challenges_answered: capacity.challenges_answered,
+            challenges_missed: capacity.challenges_missed,
+            suspended: capacity.suspended(),
+            challenge_deadline: capacity.open.map(|c| c.deadline),
+            compute_hours: capacity.compute_hours(),
+            sla_breaches: capacity.sla_breaches,
+        }
+    }
 }
 
 impl WorkerView {
@@ -175,6 +231,8 @@ impl WorkerView {
             jobs_disputed: worker.jobs_disputed,
             earned_total: worker.earned_total.to_string(),
             stake: stake.map_or(0, |s| s.amount).to_string(),
+            slashed_total: worker.slashed_total.to_string(),
+            capacity: CapacityView::new(worker),
         }
     }
 }
@@ -236,7 +294,12 @@ pub struct Sample {
     pub t: i64,
     pub jobs_completed: u64,
     pub jobs_open: u64,
+    /// Claimed hashrate of the workers accepting jobs, H/s.
     pub hashrate: u64,
+    /// Their rated (proven) hashrate, H/s.
+    pub proven_hashrate: u64,
+    /// The network's challenge uptime (`Config::network_uptime`), basis points.
+    pub uptime_bps: u16,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -252,6 +315,21 @@ pub struct StatsView {
     pub emission_rate: String,
     pub mint: String,
     pub history: Vec<Sample>,
+    /// Rated hashrate of the workers accepting jobs: claims cut to what challenges
+    /// proved, H/s.
+    pub proven_hashrate: u64,
+    /// The network's challenge uptime, folded from the shards by `sync_shard`.
+    pub uptime_bps: u16,
+    pub challenges_answered: u64,
+    pub challenges_missed: u64,
+    /// Hours of work served at the workers' rated hashrates.
+    pub compute_hours: f64,
+    /// Deadlines of SLA jobs missed, and the stake paid to their posters for them.
+    pub sla_breaches: u64,
+    pub sla_compensated: String,
+    /// What an SLA costs a one-replica job now, and what it pays at least per miss.
+    pub sla_premium: String,
+    pub sla_min_compensation: String,
 }
 
 #[cfg(test)]

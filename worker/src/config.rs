@@ -65,6 +65,11 @@ pub struct RunConfig {
     /// With --register: jobs run at once.
     #[arg(long, default_value_t = 16)]
     pub max_jobs: u16,
+    /// With --register: the hashrate to publish, in H/s, instead of measuring it.
+    /// Capacity challenges check it: a claim the worker cannot prove is cut to what it
+    /// proves.
+    #[arg(long)]
+    pub hashrate: Option<u64>,
 }
 
 impl RunConfig {
@@ -92,6 +97,7 @@ impl RunConfig {
             register: false,
             min_price: 0,
             max_jobs: 16,
+            hashrate: None,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! so a crash loses nothing.
 
 pub mod bench;
+pub mod challenge;
 pub mod claim;
 pub mod coalesce;
 pub mod config;

@@ -1,7 +1,8 @@
 //! The worker's main loop: take assigned jobs as the websocket pushes them and from a
 //! poll of the chain (frequent while the websocket is down, rare while it is up), claim
 //! open jobs itself at the poll when every orchestrator is silent, run each in its own
-//! task, and on shutdown let running jobs finish or checkpoint.
+//! task, answer capacity challenges beside them, and on shutdown let running jobs
+//! finish or checkpoint.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -44,10 +45,10 @@ pub async fn run(config: RunConfig, shutdown: CancellationToken) -> Result<()> {
     })?;
     let backend: Arc<dyn Backend> = Arc::from(select(config.backend)?);
     let register = config.register.then_some((config.min_price, config.max_jobs));
-    let hashrate = if register.is_some() {
-        measure_hashrate(backend.as_ref(), Duration::from_millis(300))
-    } else {
-        0
+    let hashrate = match (register, config.hashrate) {
+        (None, _) => 0,
+        (Some(_), Some(claimed)) => claimed,
+        (Some(_), None) => measure_hashrate(backend.as_ref(), Duration::from_millis(300)),
     };
     // A flaky cluster gets a few tries; one that never answers, or a program refusal
     // (not initialised, no stake), ends the run with the error at once.
@@ -113,8 +114,14 @@ pub async fn run(config: RunConfig, shutdown: CancellationToken) -> Result<()> {
         websocket_up.clone(),
         shutdown.clone(),
     ));
+    let challenges = tokio::spawn(crate::challenge::answer_challenges(
+        runtime.clone(),
+        crate::challenge::CHALLENGE_POLL.min(config.poll_interval() * 4),
+        shutdown.clone(),
+    ));
     let result = serve(runtime, config.poll_interval(), pushed, &websocket_up, shutdown).await;
     follower.abort();
+    challenges.abort();
     result
 }
 

@@ -59,7 +59,35 @@ fn job_json(job: &Job) -> serde_json::Value {
         "expires_at": job.expires_at,
         "completed_at": job.completed_at,
         "result_hash": hex(&job.result_hash),
+        "sla": job.sla.map(|sla| json!({
+            "compensation_bps": sla.compensation_bps,
+            "min_uptime_bps": sla.min_uptime_bps,
+            "premium": sla.premium,
+        })),
     })
+}
+
+/// What an SLA costs and guarantees now, in words (`Config::sla_premium`,
+/// `Config::sla_min_compensation`).
+fn sla_lines(ctx: &Context, config: &Config, replicas: u8, premium: u64) -> Result<Vec<String>> {
+    let params = &config.params;
+    Ok(vec![
+        format!(
+            "SLA: premium {} (priced from the network's {:.2}% challenge uptime), to the stakers",
+            ctx.ign(config, premium),
+            f64::from(config.network_uptime.uptime_bps) / 100.0
+        ),
+        format!(
+            "  if its worker misses the deadline you receive at least {} per missed replica \
+             ({}% of the worker's slash), automatically; {replicas} replica(s)",
+            ctx.ign(config, config.sla_min_compensation()?),
+            f64::from(params.sla_compensation_bps) / 100.0
+        ),
+        format!(
+            "  only workers that proved their hardware with {:.0}% uptime or more take it",
+            f64::from(params.sla_min_uptime_bps) / 100.0
+        ),
+    ])
 }
 
 fn job_line(ctx: &Context, config: &Config, job: &Job) -> String {
@@ -163,10 +191,35 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
             execution_seconds,
             ttl_seconds,
             count,
+            sla,
+            dry_run,
         } => {
             let reward = ctx.parse_ign(&config, &reward)?;
+            if sla && count > 1 {
+                bail!("--sla posts one job at a time: leave out --count, or post without --sla");
+            }
+            // The SLA's price and guarantee, by the program's own rules, before paying.
+            let premium = if sla { config.sla_premium(replicas)? } else { 0 };
+            let guarantee = sla.then(|| sla_lines(ctx, &config, replicas, premium)).transpose()?;
+            if dry_run {
+                let mut text = vec![format!(
+                    "posting would escrow {} x {count}{}",
+                    ctx.ign(&config, reward),
+                    if sla {
+                        format!(" and pay a premium of {}", ctx.ign(&config, premium))
+                    } else {
+                        String::new()
+                    }
+                )];
+                text.extend(guarantee.clone().unwrap_or_default());
+                return Ok(Report::new(
+                    json!({ "reward": reward, "count": count, "sla_premium": sla.then_some(premium),
+                            "sla_min_compensation": sla.then(|| config.sla_min_compensation().unwrap_or(0)) }),
+                    text,
+                ));
+            }
             let balance = ctx.my_balance(&config).await?;
-            let total = reward.saturating_mul(u64::from(count));
+            let total = reward.saturating_mul(u64::from(count)).saturating_add(premium);
             if total > balance && count == 1 {
                 bail!(
                     "you have {} and cannot escrow a reward of {}",
@@ -217,14 +270,13 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
                     execution_seconds,
                     ttl_seconds,
                 };
-                match ctx
-                    .client
-                    .send(
-                        &[protocol.post_job(ctx.me()?, ctx.my_token_account(&config)?, args)],
-                        &[ctx.signer()?],
-                    )
-                    .await
-                {
+                let (me, token) = (ctx.me()?, ctx.my_token_account(&config)?);
+                let mut instructions = vec![protocol.post_job(me, token, args)];
+                if sla {
+                    // In the same transaction: bought before anyone can be assigned.
+                    instructions.push(protocol.buy_sla(me, job_id, token, premium));
+                }
+                match ctx.client.send(&instructions, &[ctx.signer()?]).await {
                     // The id is taken (its job account exists): pick another.
                     Err(ClientError::Transaction(TransactionError::InstructionError(
                         _,
@@ -238,17 +290,14 @@ pub async fn run(ctx: &Context, command: JobCommand) -> Result<Report> {
                         let job = ctx.client.job(job_id).await?.expect("just posted");
                         let mut json = job_json(&job);
                         json["signature"] = signature.to_string().into();
-                        return Ok(Report::new(
-                            json,
-                            [
-                                format!(
-                                    "posted job #{job_id}: {}, reward {} escrowed",
-                                    kind_name(kind),
-                                    ctx.ign(&config, reward)
-                                ),
-                                format!("follow it with `ignis job show {job_id}`"),
-                            ],
-                        ));
+                        let mut text = vec![format!(
+                            "posted job #{job_id}: {}, reward {} escrowed",
+                            kind_name(kind),
+                            ctx.ign(&config, reward)
+                        )];
+                        text.extend(guarantee.unwrap_or_default());
+                        text.push(format!("follow it with `ignis job show {job_id}`"));
+                        return Ok(Report::new(json, text));
                     }
                 }
             }

@@ -69,6 +69,14 @@ fn describe(ctx: &Context, config: &Config, worker: &Worker) -> (serde_json::Val
             "active_jobs": worker.active_jobs, "jobs_completed": worker.jobs_completed,
             "jobs_missed": worker.jobs_missed, "jobs_disputed": worker.jobs_disputed,
             "slashed_total": worker.slashed_total, "earned_total": worker.earned_total,
+            "proven_hashrate": worker.capacity.proven_hashrate,
+            "rated_hashrate": worker.effective_hashrate(),
+            "uptime_bps": worker.capacity.uptime_bps(),
+            "challenges_answered": worker.capacity.challenges_answered,
+            "challenges_missed": worker.capacity.challenges_missed,
+            "suspended": worker.capacity.suspended(),
+            "sla_breaches": worker.capacity.sla_breaches,
+            "compute_hours": worker.capacity.compute_hours(),
         }),
         vec![
             format!("worker {} (operator {})", pda::worker(&worker.operator), worker.operator),
@@ -77,6 +85,25 @@ fn describe(ctx: &Context, config: &Config, worker: &Worker) -> (serde_json::Val
                 s.gpu.model, s.gpu.vram_mb, s.gpu.compute_capability
             ),
             format!("  kernels     {}", kernel_names(s.supported_kernels).join(", ")),
+            format!(
+                "  hashrate    claimed {} H/s, proven {} H/s, rated {} H/s (what it is assigned by){}",
+                s.hashrate,
+                worker.capacity.proven_hashrate,
+                worker.effective_hashrate(),
+                if worker.capacity.suspended() {
+                    "; SUSPENDED: it missed its last 3 challenges"
+                } else {
+                    ""
+                }
+            ),
+            format!(
+                "  uptime      {:.1}% ({} challenges answered, {} missed); {:.2} compute-hours served, {} SLA breaches",
+                f64::from(worker.capacity.uptime_bps()) / 100.0,
+                worker.capacity.challenges_answered,
+                worker.capacity.challenges_missed,
+                worker.capacity.compute_hours(),
+                worker.capacity.sla_breaches
+            ),
             format!(
                 "  min price   {} per replica; up to {} jobs at once",
                 ctx.ign(config, s.min_price),

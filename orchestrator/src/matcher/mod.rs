@@ -32,8 +32,11 @@ pub struct WorkerSpec {
     pub kernels: u32,
     pub vram_mb: u32,
     pub min_price: u64,
-    /// Published hashrate: the program assigns it only jobs it can finish in time.
+    /// Effective hashrate (the claim, cut to what challenges proved): the program
+    /// assigns it only jobs it can finish in time at this rate.
     pub hashrate: u64,
+    /// What challenges proved of it: SLA jobs go only to workers their terms admit.
+    pub capacity: ignis::state::Capacity,
     /// Jobs it can still take (max concurrent - active - in flight).
     pub free: u32,
     /// Lottery weight; 0 when not eligible (not accepting, under-staked).
@@ -57,6 +60,8 @@ pub struct JobSpec {
     pub exclude: Vec<Pubkey>,
     pub posted_at: i64,
     pub expires_at: i64,
+    /// The SLA bought for it, if any.
+    pub sla: Option<ignis::state::SlaTerms>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,14 +72,15 @@ pub struct Match {
 }
 
 /// Lottery weight of a worker: stake times a reputation factor in (0, 1] that falls
-/// with misses (x4) and disputes (x8) relative to completions. Never 0 for a staked
+/// with misses (x4) and disputes (x8) relative to completions, times its proven uptime
+/// (challenges answered over its window, `Capacity::uptime_bps`). Never 0 for a staked
 /// worker, so a bad record slows a worker down without shutting it out for ever.
-pub fn weight(stake: u64, completed: u64, missed: u64, disputed: u64) -> u128 {
+pub fn weight(stake: u64, completed: u64, missed: u64, disputed: u64, uptime_bps: u16) -> u128 {
     const SCALE: u32 = 20;
     let good = u128::from(completed) + 1;
     let bad = u128::from(missed) * 4 + u128::from(disputed) * 8;
     let reputation = (good << SCALE) / (good + bad);
-    (u128::from(stake) * reputation).max(1)
+    (u128::from(stake) * reputation * u128::from(uptime_bps) / 10_000).max(1)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -275,9 +281,14 @@ impl Matcher {
                 let Some(slot) = tree.sample(job.memory_mb, job.price, rng) else { break };
                 held.push((slot, tree.weight(slot)));
                 tree.set_weight(slot, 0);
-                let hashrate = self.workers[slot].as_ref().map_or(0, |w| w.hashrate);
+                let worker = self.workers[slot].as_ref();
+                let hashrate = worker.map_or(0, |w| w.hashrate);
+                let sla_admits =
+                    job.sla.is_none_or(|sla| worker.is_some_and(|w| sla.admits(&w.capacity)));
                 // Out of this draw either way; picked only if the program would accept it.
-                if ignis::state::feasible(hashrate, job.work_units, job.execution_seconds) {
+                if sla_admits
+                    && ignis::state::feasible(hashrate, job.work_units, job.execution_seconds)
+                {
                     picked.push(slot);
                 }
             }
@@ -341,6 +352,7 @@ mod tests {
             vram_mb,
             min_price,
             hashrate: u64::MAX,
+            capacity: Default::default(),
             free,
             weight,
         }
@@ -358,7 +370,44 @@ mod tests {
             exclude: vec![],
             posted_at: id as i64,
             expires_at: i64::MAX,
+            sla: None,
         }
+    }
+
+    #[test]
+    fn sla_jobs_go_only_to_proven_workers_with_the_uptime_and_cut_claims_get_less_work() {
+        use ignis::state::{Capacity, SlaTerms};
+        let mut rng = StdRng::seed_from_u64(7);
+        let proven = |answered: u32, missed: u32| {
+            let mut capacity = Capacity { rated_hashrate: u64::MAX, ..Capacity::default() };
+            capacity.challenges_answered = u64::from(answered);
+            capacity.uptime_window = (answered + missed) as u8;
+            capacity.uptime_bits = (1u64 << answered) - 1;
+            capacity
+        };
+        let mut m = Matcher::new();
+        // Worker 1: never challenged; 2: answered 10 of 10; 3: answered 8 of 10.
+        m.upsert_worker(worker(1, 0b01, 0, 0, 50, 1_000));
+        m.upsert_worker(WorkerSpec { capacity: proven(10, 0), ..worker(2, 0b01, 0, 0, 50, 1) });
+        m.upsert_worker(WorkerSpec { capacity: proven(8, 2), ..worker(3, 0b01, 0, 0, 50, 1_000) });
+        let sla = SlaTerms { compensation_bps: 5_000, min_uptime_bps: 9_000, premium: 1 };
+        for id in 0..20 {
+            m.upsert_job(JobSpec { sla: Some(sla), ..job(id, 0, 0, 100, 1) });
+        }
+        let got = m.match_round(0, 100, &mut rng);
+        assert_eq!(got.len(), 20);
+        assert!(got.iter().all(|m| m.worker == key(2)), "only the proven, 100% worker");
+
+        // A worker whose claim was cut to 1 H/s wins none of the jobs it cannot finish.
+        let mut m = Matcher::new();
+        m.upsert_worker(WorkerSpec { hashrate: 1, ..worker(1, 0b01, 0, 0, 50, 1_000) });
+        m.upsert_worker(worker(2, 0b01, 0, 0, 50, 1));
+        for id in 0..20 {
+            m.upsert_job(JobSpec { work_units: 1 << 20, ..job(id, 0, 0, 100, 1) });
+        }
+        let got = m.match_round(0, 100, &mut rng);
+        assert_eq!(got.len(), 20);
+        assert!(got.iter().all(|m| m.worker == key(2)));
     }
 
     #[test]
@@ -477,9 +526,11 @@ mod tests {
 
     #[test]
     fn reputation_lowers_weight_but_never_to_zero() {
-        assert_eq!(weight(100, 0, 0, 0), 100 << 20);
-        assert!(weight(100, 10, 1, 0) < weight(100, 10, 0, 0));
-        assert!(weight(100, 10, 0, 1) < weight(100, 10, 1, 0));
-        assert!(weight(1, 0, 1_000_000, 1_000_000) >= 1);
+        assert_eq!(weight(100, 0, 0, 0, 10_000), 100 << 20);
+        assert!(weight(100, 10, 1, 0, 10_000) < weight(100, 10, 0, 0, 10_000));
+        assert!(weight(100, 10, 0, 1, 10_000) < weight(100, 10, 1, 0, 10_000));
+        assert!(weight(1, 0, 1_000_000, 1_000_000, 0) >= 1);
+        // Proven uptime scales it: half the uptime, half the draws.
+        assert_eq!(weight(100, 0, 0, 0, 5_000), weight(100, 0, 0, 0, 10_000) / 2);
     }
 }

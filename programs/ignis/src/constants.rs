@@ -137,6 +137,10 @@ pub const SLOT_HASHES_SYSVAR: Pubkey = pubkey!("SysvarS1otHashes1111111111111111
 /// seven), and at twice the mean it misses less than once in a million.
 #[constant]
 pub const CHALLENGE_PROOFS: u8 = 32;
+/// The shortest `Params::challenge_work_seconds`: the clock counts whole seconds, so a
+/// challenge of 5 s measures a rate to within about 20%, one of 30 s to within 3%.
+#[constant]
+pub const MIN_CHALLENGE_WORK_SECONDS: i64 = 5;
 /// The uptime window: a worker's last this many challenges.
 #[constant]
 pub const UPTIME_WINDOW: u8 = 64;

@@ -182,7 +182,7 @@ pub enum IgnisError {
     EmissionNotDue,
     #[msg("A batch names 1 to MAX_BATCH_JOBS (32) jobs in its remaining accounts: a job each for assign_jobs and post_jobs (at its PDA, in the order of the arguments), a [job, poster] pair each for close_jobs, a job per nonce then a [shard, vault] pair per distinct shard for submit_pows")]
     BatchAccountsMismatch,
-    #[msg("A challenge interval must be at least four times the challenge work time, which must be at least 1 second")]
+    #[msg("A challenge's work time must be at least 5 seconds (the clock counts whole seconds) and the challenge interval at least four times it")]
     InvalidChallengeTiming,
     #[msg("SLA compensation and minimum uptime are basis points: at most 10,000")]
     InvalidSlaTerms,

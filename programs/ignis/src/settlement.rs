@@ -63,17 +63,21 @@ pub fn split_reward(
     Ok((share, fee))
 }
 
-/// Books a winning replica: its escrow share plus `from_work_pool` (taken from the
-/// shard's pool by the caller, only for verified work).
+/// Books a winning replica of a job of `work_units`: its escrow share plus
+/// `from_work_pool` (taken from the shard's pool by the caller, only for verified
+/// work).
 pub fn pay(
     shard: &mut Shard,
     worker: &mut Worker,
+    work_units: u64,
     share: u64,
     from_work_pool: u64,
 ) -> Result<Payment> {
     shard.paid_to_workers = math::add(shard.paid_to_workers, share)?;
     release(worker)?;
     worker.jobs_completed = math::add(worker.jobs_completed, 1)?;
+    let served = &mut worker.capacity.work_units_served;
+    *served = served.saturating_add(work_units);
     worker.earned_total = math::add(worker.earned_total, math::add(share, from_work_pool)?)?;
     Ok(Payment { from_escrow: share, from_work_pool })
 }
@@ -174,7 +178,7 @@ pub fn settle_pow(
     let (share, fee) = split_reward(config, shard, job.reward, 1)?;
     let from_work_pool =
         shard.take_work_payment(config.rewards.work_rate, job.kind.work_units(), 1)?;
-    let payment = pay(shard, worker, share, from_work_pool)?;
+    let payment = pay(shard, worker, job.kind.work_units(), share, from_work_pool)?;
     job.status = JobStatus::Completed;
     job.completed_at = now;
     job.result_hash = hash;
@@ -345,7 +349,8 @@ pub fn apply_verdicts<'info>(
     for (replica, verdict) in replicas.iter_mut().zip(verdicts) {
         let amount = match verdict {
             Verdict::Paid => {
-                let payment = pay(shard, &mut replica.worker, settled.share, work_share)?;
+                let units = job.kind.work_units();
+                let payment = pay(shard, &mut replica.worker, units, settled.share, work_share)?;
                 settled.work_reward = math::add(settled.work_reward, payment.from_work_pool)?;
                 math::add(payment.from_escrow, payment.from_work_pool)?
             }

@@ -50,12 +50,14 @@ fn open_challenge(env: &Env, operator: &User) -> Option<Challenge> {
 }
 
 /// Cranks `challenge_worker` every 30 s (a new slot hash each time), as the
-/// orchestrator does, until it issues a challenge; returns it and the seconds waited.
+/// orchestrator does, until it issues a challenge (booking a missed one first if one is
+/// still open); returns it and the seconds waited.
 fn issue(env: &mut Env, operator: &User) -> (Challenge, i64) {
     let mut waited = 0;
     loop {
         match env.crank(env.protocol.challenge_worker(&operator.pubkey())) {
-            Ok(()) => break,
+            Ok(()) if env.events::<ChallengeIssued>().len() == 1 => break,
+            Ok(()) => assert_eq!(env.events::<ChallengeMissed>().len(), 1),
             Err(error) => {
                 assert_eq!(
                     error,
@@ -202,6 +204,10 @@ fn a_worker_claiming_ten_times_its_hashrate_is_cut_within_four_challenges_and_wi
     let job = env.post_pow(&poster, 14, 10 * IGN).unwrap();
     assert_ignis_err(env.assign(job, &liar.pubkey()), IgnisError::JobInfeasible);
     env.assign(job, &honest.pubkey()).unwrap();
+    let nonce = find_nonce(&env.job(job).seed, &pda::worker(&honest.pubkey()), 14);
+    env.submit_pow(&honest, job, nonce).unwrap();
+    let served = env.worker(&honest.pubkey()).unwrap().capacity;
+    assert_eq!(served.work_units_served, 1 << 14, "its compute, counted");
 
     // Raising the claim raises nothing: only an answered challenge moves the rating,
     // and the next one, sized to the cut rating, proves the truth again.
@@ -358,6 +364,7 @@ fn an_hour_offline_drops_uptime_and_the_sla_job_it_misses_compensates_the_poster
     assert_eq!(env.balance(&poster.token), poster_before + slash / 2, "compensation arrived");
     assert!(slash / 2 >= min_compensation, "at least what the preview promised");
     assert_eq!(env.balance(&stranger.token), 0);
+    assert_eq!(env.worker(&worker.pubkey()).unwrap().capacity.sla_breaches, 1);
 
     // Suspended, it gets no new job; back online and answering, its uptime is still
     // below the SLA's, so SLA jobs pass it by while plain ones do not.

@@ -153,6 +153,13 @@ pub struct Options {
     /// The history database every orchestrator shares (PostgreSQL); without it each
     /// has a SQLite file of its own.
     pub database_url: Option<String>,
+    /// Capacity challenges as (`challenge_interval_seconds`,
+    /// `challenge_work_seconds`), cranked by the orchestrator; without them the
+    /// orchestrator cranks none (`--no-challenges`), so the tests of jobs measure jobs.
+    pub challenges: Option<(i64, i64)>,
+    /// Hashrates workers publish instead of measuring (`--hashrate`), by index; a
+    /// worker not listed, or `None`, measures its own.
+    pub worker_hashrates: Vec<Option<u64>>,
 }
 
 /// A service process and how to start it again.
@@ -267,6 +274,12 @@ impl Network {
                 orchestrator_timeout_seconds: options
                     .orchestrator_timeout_seconds
                     .unwrap_or(ignis::constants::defaults::ORCHESTRATOR_TIMEOUT_SECONDS),
+                challenge_interval_seconds: options
+                    .challenges
+                    .map_or(ignis::constants::defaults::CHALLENGE_INTERVAL_SECONDS, |c| c.0),
+                challenge_work_seconds: options
+                    .challenges
+                    .map_or(ignis::constants::defaults::CHALLENGE_WORK_SECONDS, |c| c.1),
                 ..Params::default()
             },
             emission: EmissionSchedule::default(),
@@ -290,6 +303,9 @@ impl Network {
         .to_vec();
         if network.proxy.is_some() {
             orchestrator_args.push("--no-websocket".into());
+        }
+        if options.challenges.is_none() {
+            orchestrator_args.push("--no-challenges".into());
         }
         // The history database: the one given, shared, or a SQLite file each.
         let database = |index: usize| match &options.database_url {
@@ -359,11 +375,11 @@ impl Network {
                 "--journal-dir",
                 journal.to_str().unwrap(),
             ];
-            network.workers.push(Service::start(
-                "ignis-worker",
-                args.map(String::from).to_vec(),
-                &[],
-            ));
+            let mut args = args.map(String::from).to_vec();
+            if let Some(hashrate) = options.worker_hashrates.get(index).copied().flatten() {
+                args.extend(["--hashrate".to_string(), hashrate.to_string()]);
+            }
+            network.workers.push(Service::start("ignis-worker", args, &[]));
             network.operators.push(operator.pubkey());
         }
         let http = reqwest::Client::new();

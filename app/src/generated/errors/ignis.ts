@@ -192,7 +192,7 @@ export const IGNIS_ERROR__SLASH_ACCOUNTS_READ_ONLY = 0x17c6; // 6086
 export const IGNIS_ERROR__EMISSION_NOT_DUE = 0x17c7; // 6087
 /** BatchAccountsMismatch: A batch names 1 to MAX_BATCH_JOBS (32) jobs in its remaining accounts: a job each for assign_jobs and post_jobs (at its PDA, in the order of the arguments), a [job, poster] pair each for close_jobs, a job per nonce then a [shard, vault] pair per distinct shard for submit_pows */
 export const IGNIS_ERROR__BATCH_ACCOUNTS_MISMATCH = 0x17c8; // 6088
-/** InvalidChallengeTiming: A challenge interval must be at least four times the challenge work time, which must be at least 1 second */
+/** InvalidChallengeTiming: A challenge's work time must be at least 5 seconds (the clock counts whole seconds) and the challenge interval at least four times it */
 export const IGNIS_ERROR__INVALID_CHALLENGE_TIMING = 0x17c9; // 6089
 /** InvalidSlaTerms: SLA compensation and minimum uptime are basis points: at most 10,000 */
 export const IGNIS_ERROR__INVALID_SLA_TERMS = 0x17ca; // 6090
@@ -352,7 +352,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [IGNIS_ERROR__INSUFFICIENT_MEMORY]: `The worker does not have enough memory for this job`,
     [IGNIS_ERROR__INSUFFICIENT_STAKE]: `Not enough bonded stake`,
     [IGNIS_ERROR__INSUFFICIENT_WORK]: `The hash does not have enough leading zero bits`,
-    [IGNIS_ERROR__INVALID_CHALLENGE_TIMING]: `A challenge interval must be at least four times the challenge work time, which must be at least 1 second`,
+    [IGNIS_ERROR__INVALID_CHALLENGE_TIMING]: `A challenge's work time must be at least 5 seconds (the clock counts whole seconds) and the challenge interval at least four times it`,
     [IGNIS_ERROR__INVALID_CONCURRENCY]: `max_concurrent_jobs must be at least 1`,
     [IGNIS_ERROR__INVALID_DIFFICULTY]: `PoW difficulty is out of range`,
     [IGNIS_ERROR__INVALID_EMISSION_SCHEDULE]: `Emission schedule is invalid: the halving interval must be positive`,

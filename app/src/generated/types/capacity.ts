@@ -56,6 +56,13 @@ export type Capacity = {
   consecutiveMisses: number;
   challengesAnswered: bigint;
   challengesMissed: bigint;
+  /**
+   * Work units of the jobs it was paid for: over its rated hashrate, the
+   * compute-hours it served.
+   */
+  workUnitsServed: bigint;
+  /** Deadlines of SLA jobs it missed. */
+  slaBreaches: bigint;
 };
 
 export type CapacityArgs = {
@@ -82,6 +89,13 @@ export type CapacityArgs = {
   consecutiveMisses: number;
   challengesAnswered: number | bigint;
   challengesMissed: number | bigint;
+  /**
+   * Work units of the jobs it was paid for: over its rated hashrate, the
+   * compute-hours it served.
+   */
+  workUnitsServed: number | bigint;
+  /** Deadlines of SLA jobs it missed. */
+  slaBreaches: number | bigint;
 };
 
 export function getCapacityEncoder(): Encoder<CapacityArgs> {
@@ -95,6 +109,8 @@ export function getCapacityEncoder(): Encoder<CapacityArgs> {
     ["consecutiveMisses", getU8Encoder()],
     ["challengesAnswered", getU64Encoder()],
     ["challengesMissed", getU64Encoder()],
+    ["workUnitsServed", getU64Encoder()],
+    ["slaBreaches", getU64Encoder()],
   ]);
 }
 
@@ -109,6 +125,8 @@ export function getCapacityDecoder(): Decoder<Capacity> {
     ["consecutiveMisses", getU8Decoder()],
     ["challengesAnswered", getU64Decoder()],
     ["challengesMissed", getU64Decoder()],
+    ["workUnitsServed", getU64Decoder()],
+    ["slaBreaches", getU64Decoder()],
   ]);
 }
 

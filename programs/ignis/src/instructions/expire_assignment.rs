@@ -83,6 +83,10 @@ impl ExpireAssignment<'_> {
             compensation_bps,
         )?;
 
+        if accounts.job.sla.is_some() {
+            let breaches = &mut accounts.worker.capacity.sla_breaches;
+            *breaches = breaches.saturating_add(1);
+        }
         let job = &mut accounts.job;
         job.requeue_replica(index)?;
 

@@ -70,6 +70,11 @@ pub struct Capacity {
     pub consecutive_misses: u8,
     pub challenges_answered: u64,
     pub challenges_missed: u64,
+    /// Work units of the jobs it was paid for: over its rated hashrate, the
+    /// compute-hours it served.
+    pub work_units_served: u64,
+    /// Deadlines of SLA jobs it missed.
+    pub sla_breaches: u64,
 }
 
 /// What an answered challenge proved, for its event.
@@ -109,6 +114,14 @@ impl Capacity {
     /// [`CHALLENGE_MISSES_TO_SUSPEND`] challenges. Answering one lifts it.
     pub fn suspended(&self) -> bool {
         self.consecutive_misses >= CHALLENGE_MISSES_TO_SUSPEND
+    }
+
+    /// Hours of work served at the rated hashrate (0 while the rating is 0).
+    pub fn compute_hours(&self) -> f64 {
+        if self.rated_hashrate == 0 {
+            return 0.0;
+        }
+        self.work_units_served as f64 / self.rated_hashrate as f64 / 3_600.0
     }
 
     /// Whether any challenge was ever answered: SLA jobs go only to proven workers.

@@ -91,7 +91,7 @@ impl Params {
         );
         // A challenge closes (answered or missed) before the next one can come.
         require!(
-            self.challenge_work_seconds >= 1
+            self.challenge_work_seconds >= MIN_CHALLENGE_WORK_SECONDS
                 && self.challenge_interval_seconds >= self.challenge_work_seconds.saturating_mul(4),
             IgnisError::InvalidChallengeTiming
         );

@@ -185,6 +185,14 @@ pub struct SlaTerms {
     pub premium: u64,
 }
 
+impl SlaTerms {
+    /// Whether a worker with `capacity` may be assigned a job under these terms: it
+    /// answered a challenge and keeps the uptime.
+    pub fn admits(&self, capacity: &crate::state::Capacity) -> bool {
+        capacity.proven() && capacity.uptime_bps() >= self.min_uptime_bps
+    }
+}
+
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Job {

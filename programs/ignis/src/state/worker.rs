@@ -125,10 +125,7 @@ impl Worker {
         require!(self.can_finish(&job.kind, job.execution_seconds), IgnisError::JobInfeasible);
         // An SLA promises a proven worker with the uptime the SLA was bought for.
         if let Some(sla) = job.sla {
-            require!(
-                self.capacity.proven() && self.capacity.uptime_bps() >= sla.min_uptime_bps,
-                IgnisError::UptimeBelowSla
-            );
+            require!(sla.admits(&self.capacity), IgnisError::UptimeBelowSla);
         }
         // One worker per operator, so a distinct worker is a distinct operator.
         require!(job.assignment_index(address).is_none(), IgnisError::OperatorAlreadyAssigned);
