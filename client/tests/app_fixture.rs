@@ -139,6 +139,12 @@ fn fixture() -> Value {
             protocol.cancel_job(user, 42, user_token),
         ),
         entry(
+            "buy_sla",
+            "buy_sla",
+            common(json!({ "jobId": pow_id.to_string(), "maxPremium": "12345" })),
+            protocol.buy_sla(user, pow_id, user_token, 12_345),
+        ),
+        entry(
             "refund_job",
             "refund_job",
             common(json!({ "jobId": pow_id.to_string() })),

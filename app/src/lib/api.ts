@@ -10,6 +10,14 @@ export interface Assignment {
 export type JobStatusName = 'open' | 'running' | 'completed' | 'cancelled' | 'refunded' | 'revealing' | 'challenge';
 export const JOB_STATUSES: JobStatusName[] = ['open', 'running', 'completed', 'cancelled', 'refunded', 'revealing', 'challenge'];
 
+/** `SlaTerms`: the service level a poster bought for the job (`buy_sla`). */
+export interface SlaView {
+  compensationBps: number;
+  minUptimeBps: number;
+  /** Base units paid for it. */
+  premium: string;
+}
+
 export interface JobView {
   id: number;
   address: string;
@@ -41,6 +49,12 @@ export interface JobView {
    * send the field yet reads as false (see `withClosed`).
    */
   closed: boolean;
+  /**
+   * The job's SLA, null without one. Undefined when the source does not say (an
+   * orchestrator that does not list SLAs): My jobs then falls back to what this
+   * browser bought (lib/jobTxs.ts).
+   */
+  sla?: SlaView | null;
 }
 
 /** A job as the orchestrator sends it: an older one leaves `closed` out. */
@@ -66,6 +80,28 @@ export interface JobOutputView {
   size: number;
 }
 
+/**
+ * What capacity challenges proved of a worker (`Capacity`), beside its claim
+ * (`WorkerView.hashrate`).
+ */
+export interface CapacityView {
+  /** Moving average of the rates its answers proved, H/s; 0 before the first. */
+  provenHashrate: number;
+  /** What assignment trusts: the claim, cut to what challenges proved, H/s. */
+  ratedHashrate: number;
+  /** Challenges answered in time over its last 64, basis points (10000 before any). */
+  uptimeBps: number;
+  challengesAnswered: number;
+  challengesMissed: number;
+  /** Missed its last 3 challenges: no new jobs until it answers one. */
+  suspended: boolean;
+  /** The open challenge's deadline (protocol time), null when none is open. */
+  challengeDeadline: number | null;
+  /** Hours of work served at its rated hashrate. */
+  computeHours: number;
+  slaBreaches: number;
+}
+
 export interface WorkerView {
   address: string;
   operator: string;
@@ -73,6 +109,7 @@ export interface WorkerView {
   vramMb: number;
   computeCapability: string | number;
   kernels: string[];
+  /** The operator's claim (`settings.hashrate`), H/s: assignment trusts the lower of it and `capacity.ratedHashrate`. */
   hashrate: number;
   minPrice: string;
   maxConcurrentJobs: number;
@@ -83,20 +120,55 @@ export interface WorkerView {
   jobsDisputed: number;
   earnedTotal: string;
   stake: string;
+  /**
+   * Base units slashed from its operator, and what challenges proved. An orchestrator
+   * older than capacity challenges leaves both out: the pages show a dash.
+   */
+  slashedTotal?: string;
+  capacity?: CapacityView;
 }
 
 export interface HistoryPoint {
   t: number;
   jobsCompleted: number;
   jobsOpen: number;
+  /** Claimed hashrate of the workers accepting jobs, H/s. */
   hashrate: number;
+  /** Their rated (proven) hashrate, H/s; absent from an orchestrator older than capacity challenges. */
+  provenHashrate?: number;
+  /** The network's challenge uptime, basis points. */
+  uptimeBps?: number;
 }
 
-export interface Stats {
+/**
+ * What capacity challenges proved network-wide, and the SLAs sold on it (`GET
+ * /api/stats`). An orchestrator older than capacity challenges leaves these out.
+ */
+export interface ProvenStats {
+  /** Rated hashrate of the workers accepting jobs (claims cut to what challenges proved), H/s. */
+  provenHashrate: number;
+  /** The network's challenge uptime (`Config.networkUptime`), basis points. */
+  uptimeBps: number;
+  challengesAnswered: number;
+  challengesMissed: number;
+  /** Hours of work served at the workers' rated hashrates. */
+  computeHours: number;
+  /** Deadlines of SLA jobs missed. */
+  slaBreaches: number;
+  /** Base units of stake paid to SLA posters for those misses. */
+  slaCompensated: string;
+  /** What an SLA costs a one-replica job now, base units. */
+  slaPremium: string;
+  /** What an SLA pays at least per missed replica, base units. */
+  slaMinCompensation: string;
+}
+
+export interface Stats extends Partial<ProvenStats> {
   slot: number;
   workersOnline: number;
   gpus: number;
   jobsByStatus: Record<JobStatusName, number>;
+  /** Claimed hashrate of the workers accepting jobs, H/s. */
   hashrate: number;
   volume: string;
   totalStaked: string;

@@ -7,6 +7,7 @@ import {
   getBase58Decoder,
   getBase64Encoder,
   getI64Decoder,
+  isSome,
   type Address,
   type Rpc,
   type SolanaRpcApi,
@@ -217,6 +218,9 @@ export function jobViewFromAccount(job: Job, jobAccount: Address, slot = 0): Job
     slot,
     // Read from the chain: the account exists.
     closed: false,
+    sla: isSome(job.sla)
+      ? { compensationBps: job.sla.value.compensationBps, minUptimeBps: job.sla.value.minUptimeBps, premium: job.sla.value.premium.toString() }
+      : null,
   };
 }
 

@@ -1,4 +1,5 @@
-// The cost preview of a job: what leaves the poster's wallet, what the workers get,
+// The cost preview of a job: what leaves the poster's wallet (the escrow, and an SLA's
+// premium when one is bought: lib/sla.ts), what the workers get,
 // what the protocol keeps, and the work it buys; and the program's rules for a job,
 // checked before the wallet is asked (programs/ignis/src/instructions/post_job.rs,
 // `Config::min_reward`, `JobKind::work_units`, `JobKind::memory_mb`,
@@ -32,6 +33,11 @@ export interface JobDraft {
   reward: bigint;
   executionSeconds: number;
   ttlSeconds: number;
+  /**
+   * The premium of the SLA bought with the job (lib/sla.ts), paid on top of the reward;
+   * absent without one. Only a PoW job can have one.
+   */
+  slaPremium?: bigint;
 }
 
 export interface CostInputs {
@@ -68,6 +74,10 @@ export interface CostPreview {
   minReward: bigint;
   /** Device memory a replica needs, in bytes (matmul: three n x n u32 matrices; tensor: the inputs and the output). */
   memoryBytes: bigint;
+  /** The SLA's premium, 0 without one: paid to the stakers, not escrowed. */
+  slaPremium: bigint;
+  /** IGN leaving the wallet now: the escrow plus the SLA's premium. */
+  totalIgn: bigint;
   /** IGN the poster pays per hash or multiply-add (reward / operations of all replicas). */
   ignPerUnit: number;
   networkFeeLamports: bigint;
@@ -150,8 +160,11 @@ export function costPreview(draft: JobDraft, inputs: CostInputs): CostPreview {
   const totalOps = Number(ops) * replicas;
   const networkFeeLamports = inputs.lamportsPerSignature * BigInt(inputs.signatures ?? 1);
   const rentLamports = inputs.jobRentLamports + (inputs.tokenAccountRentLamports ?? 0n);
+  const slaPremium = draft.slaPremium ?? 0n;
   return {
     escrow: draft.reward,
+    slaPremium,
+    totalIgn: draft.reward + slaPremium,
     fee,
     toWorkers: share * BigInt(replicas),
     perReplica: share,
@@ -182,6 +195,7 @@ export function validateJob(draft: JobDraft, limits: JobLimits, balance?: bigint
     }
     if (draft.replicas !== 1) problems.push('A proof-of-work job runs on exactly one worker');
   } else {
+    if (draft.slaPremium !== undefined) problems.push('An SLA covers proof-of-work jobs only: untick it, or choose Proof of work');
     if (draft.kind === 'matmul' && (!Number.isInteger(draft.size) || draft.size < 1 || draft.size > MAX_MATMUL_N)) {
       problems.push(`Matrix size must be a whole number from 1 to ${MAX_MATMUL_N}`);
     }
@@ -211,8 +225,10 @@ export function validateJob(draft: JobDraft, limits: JobLimits, balance?: bigint
   ) {
     problems.push(`Time to live must be ${MIN_JOB_TTL_SECONDS} to ${limits.maxJobTtlSeconds} seconds`);
   }
-  if (balance !== undefined && draft.reward > balance) {
+  if (balance !== undefined && draft.slaPremium === undefined && draft.reward > balance) {
     problems.push('The reward is more than your IGN balance');
+  } else if (balance !== undefined && draft.slaPremium !== undefined && draft.reward + draft.slaPremium > balance) {
+    problems.push(`The reward and the SLA premium (${formatIgn(draft.reward + draft.slaPremium)} together) are more than your IGN balance`);
   }
   return problems;
 }

@@ -79,6 +79,14 @@ const PROGRAM_ADVICE: Record<string, string> = {
   StakeNotEmpty:
     'Your stake still holds tokens or unclaimed rewards: unstake and withdraw everything and claim your rewards before closing it',
   WorkerStillRegistered: 'Your worker is still registered: deregister it before closing your stake',
+  SlaPremiumAboveMax:
+    'The SLA premium rose above the price the preview showed (it follows the network’s challenge uptime), so nothing was charged: check the new premium in the cost preview and post again',
+  SlaPowOnly:
+    'An SLA covers proof-of-work jobs only, whose deadlines the program settles on its own: post this job without an SLA, or choose Proof of work',
+  SlaAfterAssignment: 'An SLA must be bought before a worker is assigned the job: post a new job with the SLA option ticked',
+  SlaAlreadyBought: 'This job already has an SLA: there is nothing more to buy',
+  UptimeBelowSla:
+    'This job has an SLA: only workers that answered a capacity challenge and keep the SLA’s uptime may take it, so it waits for one of them',
 };
 
 /** Whether the app has its own sentence for the program error `name` (see PROGRAM_ADVICE). */

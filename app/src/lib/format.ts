@@ -147,3 +147,22 @@ export function formatBytes(bytes: number | bigint): string {
 export function formatBps(bps: number): string {
   return `${trimZeros((bps / 100).toFixed(2))}%`;
 }
+
+/**
+ * Compute-hours (work served at the rated hashrate): `0 h`, `<0.01 h`, `2.35 h`,
+ * `12.5 h`, `1,234 h`. Cut, never rounded up, like amounts.
+ */
+export function formatComputeHours(hours: number): string {
+  if (!Number.isFinite(hours) || hours <= 0) return '0 h';
+  if (hours < 0.01) return '<0.01 h';
+  const digits = hours < 10 ? 2 : hours < 100 ? 1 : 0;
+  const scale = 10 ** digits;
+  const cut = Math.floor(hours * scale) / scale;
+  return `${cut.toLocaleString('en-US', { maximumFractionDigits: digits })} h`;
+}
+
+/** The proven share of a claim, `83%` (`–` without a claim): how much of what a worker says challenges bore out. */
+export function formatShare(part: number, whole: number): string {
+  if (!(whole > 0)) return '–';
+  return `${trimZeros(((100 * Math.max(part, 0)) / whole).toFixed(part >= whole ? 0 : 1))}%`;
+}

@@ -13,6 +13,7 @@ import {
   type TransactionSigner,
 } from '@solana/kit';
 import {
+  getBuySlaInstruction,
   getCancelJobInstruction,
   getClaimRewardsInstruction,
   getCloseJobInstruction,
@@ -183,6 +184,35 @@ export async function postJobInstruction(
       executionSeconds: params.executionSeconds,
       ttlSeconds: params.ttlSeconds,
     },
+  });
+}
+
+/**
+ * Buys an SLA for PoW job `jobId` (`buy_sla`): sent right after its `post_job`, in the
+ * same transaction, before any worker can be assigned it. The premium moves from
+ * `posterToken` to the job's shard vault for the stakers; the program refuses with
+ * `SlaPremiumAboveMax` a premium above `maxPremium` (the price the poster was shown)
+ * rather than charge more.
+ */
+export async function buySlaInstruction(
+  protocol: Protocol,
+  poster: TransactionSigner,
+  posterToken: Address,
+  jobId: bigint,
+  maxPremium: bigint,
+): Promise<Instruction> {
+  const a = await programAddresses();
+  return getBuySlaInstruction({
+    poster,
+    config: a.config,
+    job: await jobAddress(jobId),
+    ...(await jobShard(jobId)),
+    posterToken,
+    mint: protocol.mint,
+    tokenProgram: protocol.tokenProgram,
+    eventAuthority: a.eventAuthority,
+    program: PROGRAM_ADDRESS,
+    maxPremium,
   });
 }
 

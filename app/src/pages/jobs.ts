@@ -14,6 +14,10 @@
 // that does not say `closed` yet: jobs that look closable are looked up on the chain,
 // and those gone are shown as closed.
 //
+// A job with an SLA shows it, with its terms (lib/sla.ts): from the orchestrator or the
+// chain, or, where the orchestrator does not say, from this browser's record that it
+// bought one when posting (lib/jobTxs.ts).
+//
 // A completed job on your data (gemm-i8, mlp-i8) offers Download result: its output is
 // fetched from the data plane with a signed request, checked against its SHA-256 and
 // the Merkle root the job settled on (lib/jobOutput.ts), then offered as a file with a
@@ -24,9 +28,9 @@ import type { JobView } from '../lib/api';
 import { BlobClient, walletSigner } from '../lib/blobs';
 import { missingAccounts, newestFirst, readJobsOfPoster } from '../lib/chain';
 import { jobClosableAt, jobClosableFrom, jobRetentionOf } from '../lib/closing';
-import { formatDuration, formatIgn, formatRelative, formatTimestamp, shortAddress } from '../lib/format';
+import { formatBps, formatDuration, formatIgn, formatRelative, formatTimestamp, shortAddress } from '../lib/format';
 import { fetchJobResult, hasOutput } from '../lib/jobOutput';
-import { jobTransactions, recordJobTransaction } from '../lib/jobTxs';
+import { jobTransactions, recordJobTransaction, slaBought } from '../lib/jobTxs';
 import type { Sent } from '../lib/tx';
 import { asAddress, cancelJobInstruction, closeJobInstruction, jobAddress, refundJobInstruction } from '../lib/program';
 import { notice, runAction, statusBadge } from '../ui/components';
@@ -59,6 +63,21 @@ export function canRefund(job: JobView, now: number): boolean {
  */
 export function canClose(job: JobView, now: number, retentionSeconds: number, closed: ReadonlySet<number>): boolean {
   return !job.closed && !closed.has(job.id) && jobClosableAt(job, now, retentionSeconds);
+}
+
+/**
+ * Whether the job carries an SLA: what the orchestrator or the chain says, or, where
+ * the orchestrator does not say (no `sla` field), whether this browser bought one.
+ */
+export function hasSla(job: Pick<JobView, 'id' | 'sla'>, boughtHere: (id: number) => boolean = slaBought): boolean {
+  return job.sla === undefined ? boughtHere(job.id) : job.sla !== null;
+}
+
+function describeSla(job: JobView): string {
+  const sla = job.sla;
+  return sla
+    ? `premium ${formatIgn(sla.premium)}; if its worker misses the deadline, ${formatBps(sla.compensationBps)} of the worker’s slash is paid to you; only workers with ≥ ${formatBps(sla.minUptimeBps)} proven uptime take it`
+    : 'bought with the job from this browser';
 }
 
 function describeKind(job: JobView): string {
@@ -343,6 +362,7 @@ function jobCard(
       h('strong', null, `#${job.id}`),
       statusBadge(job.status),
       isClosed ? h('span', { class: 'badge badge-closed', 'data-testid': 'job-closed', title: 'rent returned' }, 'closed') : null,
+      hasSla(job) ? h('span', { class: 'badge badge-sla', 'data-testid': 'job-sla', title: `SLA: ${describeSla(job)}` }, 'SLA') : null,
       h('span', { class: 'muted' }, describeKind(job)),
       h('span', { class: 'job-reward' }, formatIgn(job.reward)),
     ),
@@ -361,6 +381,7 @@ function jobCard(
             ])
           : 'none yet',
       ),
+      hasSla(job) ? [h('dt', null, 'SLA'), h('dd', { 'data-testid': 'job-sla-terms' }, describeSla(job))] : null,
       h('dt', null, 'Time'),
       h('dd', { title: `posted ${formatTimestamp(app.wallTime(job.postedAt))}, expires ${formatTimestamp(app.wallTime(job.expiresAt))}` }, timing),
       job.requeues

@@ -2,11 +2,17 @@
 // charts from the orchestrator's history and live updates over server-sent events.
 // Without the orchestrator, what the chain says: stake, emission and workers from the
 // Config, the jobs' totals summed over the 16 shard accounts (one getMultipleAccounts).
+//
+// What capacity challenges proved (lib/capacity.ts): the network's proven against
+// claimed hashrate, challenge uptime, compute-hours, SLA breaches and the compensation
+// they paid, charted over time; and per worker its claim beside its proven and rated
+// hashrate, uptime, compute-hours, SLA breaches, slashes and whether it is suspended.
 
 import type { App } from '../app';
 import { JOB_STATUSES, type Stats, type WorkerView } from '../lib/api';
+import { provenFigures, workerCapacityCells } from '../lib/capacity';
 import { readJobTotals, type JobTotals } from '../lib/chain';
-import { formatBytes, formatHashrate, formatIgn, formatSi, formatUnits, shortAddress } from '../lib/format';
+import { formatBps, formatBytes, formatHashrate, formatIgn, formatSi, formatUnits, shortAddress } from '../lib/format';
 import { emissionRateAt } from '../lib/rewards';
 import { TimeChart } from '../ui/chart';
 import { notice, stat, statusBadge } from '../ui/components';
@@ -23,16 +29,27 @@ export function overviewPage(app: App, root: HTMLElement): () => void {
     'jobs-chart',
   );
   const hashChart = new TimeChart(
-    'Network hashrate',
-    [{ label: 'Hashrate', color: '#f97316', format: (v) => formatHashrate(v) }],
+    'Network hashrate: claimed and proven',
+    [
+      { label: 'Claimed', color: '#f97316', format: (v) => formatHashrate(v) },
+      { label: 'Proven', color: '#60a5fa', format: (v) => formatHashrate(v) },
+    ],
     'hashrate-chart',
   );
-  const workersBox = h('section', { class: 'card' });
+  const uptimeChart = new TimeChart(
+    'Network uptime (capacity challenges)',
+    [{ label: 'Uptime', color: '#4ade80', format: (v) => formatBps(v) }],
+    'uptime-chart',
+  );
+  const provenCards = h('section', { class: 'stats', 'data-testid': 'proven-stats' });
+  const workersBox = h('section', { class: 'card', 'data-testid': 'workers-section' });
   replaceChildren(
     root,
     h('h1', null, 'Network overview'),
     cards,
-    h('section', { class: 'charts' }, jobsChart.element, hashChart.element),
+    h('h2', null, 'Proven capacity'),
+    provenCards,
+    h('section', { class: 'charts' }, jobsChart.element, hashChart.element, uptimeChart.element),
     workersBox,
   );
 
@@ -100,12 +117,33 @@ export function overviewPage(app: App, root: HTMLElement): () => void {
       items.push(notice(app.chainError ?? 'Loading…'));
     }
     replaceChildren(cards, items);
+    renderProven(stats);
+  };
+
+  const renderProven = (stats: Stats | null) => {
+    const proven = provenFigures(stats, app.config);
+    if (!proven) {
+      delete provenCards.dataset.source;
+      replaceChildren(provenCards, notice(app.config === null ? (app.chainError ?? 'No protocol configuration') : 'Loading…'));
+      return;
+    }
+    provenCards.dataset.source = proven.source;
+    replaceChildren(
+      provenCards,
+      proven.figures.map((f) => {
+        const card = stat(f.label, f.value, f.testId, f.hint);
+        card.dataset.raw = f.raw;
+        return card;
+      }),
+    );
   };
 
   const setHistory = (stats: Stats) => {
     const history = stats.history ?? [];
     jobsChart.set(history.map((p) => ({ t: p.t, values: [p.jobsCompleted, p.jobsOpen] })));
-    hashChart.set(history.map((p) => ({ t: p.t, values: [p.hashrate] })));
+    hashChart.set(history.map((p) => ({ t: p.t, values: [p.hashrate, p.provenHashrate ?? 0] })));
+    // Samples from an orchestrator older than capacity challenges have no uptime.
+    uptimeChart.set(history.filter((p) => p.uptimeBps !== undefined).map((p) => ({ t: p.t, values: [p.uptimeBps ?? 0] })));
   };
 
   const workers = new Map<string, WorkerView>();
@@ -122,25 +160,71 @@ export function overviewPage(app: App, root: HTMLElement): () => void {
             h(
               'table',
               { class: 'table', 'data-testid': 'workers-table' },
-              h('thead', null, h('tr', null, ['Operator', 'GPU', 'Kernels', 'Hashrate', 'Min price', 'Jobs', 'Done / missed', 'Stake', ''].map((c) => h('th', null, c)))),
+              h(
+                'thead',
+                null,
+                h(
+                  'tr',
+                  null,
+                  // What challenges proved first, beside the claim; the rest after.
+                  [
+                    ['Operator'],
+                    ['State'],
+                    ['GPU'],
+                    ['Claimed', 'the hashrate the operator says its worker has'],
+                    ['Proven', 'the average rate its answers to capacity challenges proved'],
+                    ['Rated', 'what assignment trusts: the claim, cut to what challenges proved'],
+                    ['Uptime', 'capacity challenges answered in time, over its last 64'],
+                    ['Compute-hours', 'paid work served at its rated hashrate'],
+                    ['SLA breaches', 'deadlines of SLA jobs it missed'],
+                    ['Slashed', 'stake slashed from its operator'],
+                    ['Stake'],
+                    ['Jobs'],
+                    ['Done / missed'],
+                    ['Min price'],
+                    ['Kernels'],
+                  ].map(([c, title]) => h('th', { title }, c)),
+                ),
+              ),
               h(
                 'tbody',
                 null,
-                rows.map((w) =>
-                  h(
+                rows.map((w) => {
+                  const cells = workerCapacityCells(w);
+                  const td = (label: string, testId: string | null, value: string) =>
+                    h('td', { 'data-label': label, 'data-testid': testId }, value);
+                  return h(
                     'tr',
-                    null,
+                    { 'data-testid': 'worker-row', 'data-address': w.address, 'data-operator': w.operator, 'data-state': cells.state },
                     h('td', { 'data-label': 'Operator' }, extLink(app.explorerAddress(w.operator), shortAddress(w.operator))),
-                    h('td', { 'data-label': 'GPU' }, `${w.gpuModel || 'CPU'}${w.vramMb ? ` · ${formatBytes(w.vramMb * 1_048_576)}` : ''}`),
-                    h('td', { 'data-label': 'Kernels' }, w.kernels.join(', ')),
-                    h('td', { 'data-label': 'Hashrate' }, formatHashrate(w.hashrate)),
-                    h('td', { 'data-label': 'Min price' }, formatIgn(w.minPrice, 4)),
-                    h('td', { 'data-label': 'Jobs' }, `${w.activeJobs} / ${w.maxConcurrentJobs}`),
-                    h('td', { 'data-label': 'Done / missed' }, `${w.jobsCompleted} / ${w.jobsMissed}`),
-                    h('td', { 'data-label': 'Stake' }, formatIgn(w.stake, 2)),
-                    h('td', null, h('span', { class: `badge ${w.accepting ? 'badge-completed' : 'badge-cancelled'}` }, w.accepting ? 'accepting' : 'paused')),
-                  ),
-                ),
+                    h(
+                      'td',
+                      { 'data-label': 'State', 'data-testid': 'worker-state' },
+                      h(
+                        'span',
+                        {
+                          class: `badge ${cells.state === 'accepting' ? 'badge-completed' : cells.state === 'suspended' ? 'badge-suspended' : 'badge-cancelled'}`,
+                          'data-testid': cells.state === 'suspended' ? 'worker-suspended' : null,
+                          title: cells.state === 'suspended' ? 'missed its last 3 capacity challenges: no new jobs until it answers one' : undefined,
+                        },
+                        cells.state,
+                      ),
+                    ),
+                    td('GPU', null, `${w.gpuModel || 'CPU'}${w.vramMb ? ` · ${formatBytes(w.vramMb * 1_048_576)}` : ''}`),
+                    td('Claimed', 'worker-claimed', cells.claimed),
+                    td('Proven', 'worker-proven', cells.proven),
+                    td('Rated', 'worker-rated', cells.rated),
+                    td('Uptime', 'worker-uptime', cells.uptime),
+                    td('Compute-hours', 'worker-compute-hours', cells.computeHours),
+                    td('SLA breaches', 'worker-sla-breaches', cells.slaBreaches),
+                    td('Slashed', 'worker-slashed', cells.slashed),
+                    td('Stake', null, formatIgn(w.stake, 2)),
+                    td('Jobs', null, `${w.activeJobs} / ${w.maxConcurrentJobs}`),
+                    td('Done / missed', null, `${w.jobsCompleted} / ${w.jobsMissed}`),
+                    td('Min price', null, formatIgn(w.minPrice, 4)),
+                    td('Kernels', null, w.kernels.join(', ')),
+                  );
+                }),
               ),
             ),
           ),
@@ -173,7 +257,8 @@ export function overviewPage(app: App, root: HTMLElement): () => void {
       } else {
         const t = Math.floor(Date.now() / 1000);
         jobsChart.push(t, [stats.jobsByStatus?.completed ?? 0, stats.jobsByStatus?.open ?? 0]);
-        hashChart.push(t, [stats.hashrate]);
+        hashChart.push(t, [stats.hashrate, stats.provenHashrate ?? 0]);
+        if (stats.uptimeBps !== undefined) uptimeChart.push(t, [stats.uptimeBps]);
       }
     }),
     app.on('worker', (detail) => {
@@ -196,5 +281,6 @@ export function overviewPage(app: App, root: HTMLElement): () => void {
     clearInterval(timer);
     jobsChart.destroy();
     hashChart.destroy();
+    uptimeChart.destroy();
   };
 }

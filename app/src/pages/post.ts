@@ -4,6 +4,11 @@
 // reward, execution time and time to live; a cost preview (escrow, protocol fee,
 // network fee and rent, the rent that comes back once the job is closed, the work it
 // buys); the wallet signs; the job appears with its id, transaction and live status.
+//
+// A PoW job may carry an SLA (lib/sla.ts): its premium, computed here from the Config
+// exactly as the program prices it, and its guarantee are shown before paying, and the
+// posting transaction buys it right after `post_job` with the previewed premium as the
+// most it may cost (a higher price is refused, never charged).
 
 import type { App } from '../app';
 import type { JobView, WorkerView } from '../lib/api';
@@ -12,6 +17,7 @@ import { readJob, readTokenBalance, rentExempt, jobViewFromAccount } from '../li
 import { describeRetention, jobRetentionOf } from '../lib/closing';
 import { costPreview, feasible, formatUnitPrice, minReward, validateJob, type JobDraft } from '../lib/cost';
 import { isJobIdRace } from '../lib/errors';
+import { describeSlaGuarantee, slaAdmits, slaQuote, type SlaQuote } from '../lib/sla';
 import { estimateFee } from '../lib/tx';
 import {
   formatBps,
@@ -22,8 +28,9 @@ import {
   formatWork,
   parseIgn,
 } from '../lib/format';
-import { recordJobTransaction } from '../lib/jobTxs';
+import { recordJobTransaction, recordSlaBought } from '../lib/jobTxs';
 import {
+  buySlaInstruction,
   freshJobId,
   JOB_ACCOUNT_SIZE,
   jobAddress,
@@ -61,6 +68,14 @@ export function postPage(app: App, root: HTMLElement): () => void {
     { class: 'kind-fields', hidden: true },
     h('label', { class: 'field' }, h('span', null, 'Replicas (distinct operators)'), replicas, h('small', null, 'Replicas compare their results; agreeing replicas are paid.')),
   );
+  const slaBox = input({ type: 'checkbox', name: 'sla', 'data-testid': 'sla' });
+  const slaHint = h('small', { 'data-testid': 'sla-hint' });
+  const slaField = h(
+    'div',
+    { class: 'field' },
+    h('label', { class: 'check' }, slaBox, ' Service level (SLA)'),
+    slaHint,
+  );
   const preview = h('div', { class: 'preview', 'data-testid': 'cost-preview', 'aria-live': 'polite' });
   const problems = h('ul', { class: 'problems', 'data-testid': 'form-problems' });
   const submit = h('button', { class: 'button button-primary', type: 'submit', 'data-testid': 'post-submit' }, 'Post job');
@@ -80,6 +95,7 @@ export function postPage(app: App, root: HTMLElement): () => void {
     matmulFields,
     tensor.element,
     replicasField,
+    slaField,
     h('label', { class: 'field' }, h('span', null, 'Reward (IGN)'), reward, rewardHint),
     h('div', { class: 'row2' },
       h('label', { class: 'field' }, h('span', null, 'Execution time (seconds)'), execution, executionHint),
@@ -98,7 +114,18 @@ export function postPage(app: App, root: HTMLElement): () => void {
   let balance: { amount: bigint; exists: boolean } | null = null;
   let workers: WorkerView[] = [];
 
-  const draft = (): { draft: JobDraft | null; rewardError: string | null } => {
+  /** The SLA's price and terms for `replicas` now, from the Config the page has (null without it). */
+  const quoteFor = (replicas: number): SlaQuote | null => {
+    const config = app.config;
+    if (!config) return null;
+    try {
+      return slaQuote(config, replicas);
+    } catch {
+      return null;
+    }
+  };
+
+  const draft = (): { draft: JobDraft | null; rewardError: string | null; sla: SlaQuote | null } => {
     let rewardValue = 0n;
     let rewardError: string | null = null;
     try {
@@ -107,17 +134,22 @@ export function postPage(app: App, root: HTMLElement): () => void {
       rewardError = (error as Error).message;
     }
     const kind = kindTensor.checked ? 'tensor' : kindMatmul.checked ? 'matmul' : 'pow';
+    const replicaCount = kind === 'pow' ? 1 : Number(replicas.value);
+    // SLAs cover PoW jobs only (the box is disabled for the others).
+    const sla = kind === 'pow' && slaBox.checked ? quoteFor(replicaCount) : null;
     return {
       rewardError,
+      sla,
       draft: {
         kind,
         difficulty: Number(difficulty.value),
         size: Number(size.value),
         tensor: kind === 'tensor' ? tensor.state().shape : null,
-        replicas: kind === 'pow' ? 1 : Number(replicas.value),
+        replicas: replicaCount,
         reward: rewardValue,
         executionSeconds: Number(execution.value),
         ttlSeconds: Number(ttl.value),
+        ...(sla ? { slaPremium: sla.premium } : {}),
       },
     };
   };
@@ -127,11 +159,17 @@ export function postPage(app: App, root: HTMLElement): () => void {
     matmulFields.hidden = !kindMatmul.checked;
     tensor.element.hidden = !kindTensor.checked;
     replicasField.hidden = kindPow.checked;
+    slaBox.disabled = !kindPow.checked;
+    slaField.classList.toggle('disabled', !kindPow.checked);
+    slaHint.textContent = kindPow.checked
+      ? 'Only proven workers with the SLA’s uptime take the job; if its worker misses the deadline, part of the worker’s slash comes to you.'
+      : 'SLAs cover proof-of-work jobs only, whose deadlines the program settles on its own: choose Proof of work to buy one.';
     executionHint.textContent = `${formatDuration(Number(execution.value) || 0)} per assignment`;
     ttlHint.textContent = `refundable ${formatDuration(Number(ttl.value) || 0)} after posting if unfinished`;
     const config = app.config;
-    const { draft: d, rewardError } = draft();
+    const { draft: d, rewardError, sla } = draft();
     const issues: string[] = [];
+    if (kindPow.checked && slaBox.checked && config && !sla) issues.push('The SLA premium cannot be priced from this protocol’s parameters (it would overflow): post without an SLA');
     // A job on your data: each file read and checked, and the two fitting together.
     if (d?.kind === 'tensor') issues.push(...tensor.state().problems);
     if (rewardError) issues.push(rewardError);
@@ -178,9 +216,12 @@ export function postPage(app: App, root: HTMLElement): () => void {
         d.kind === 'pow' ? /pow|sha/i.test(k) : d.kind === 'tensor' ? k === tensor.kernel() : /matmul/i.test(k),
       );
       const memoryOk = d.kind === 'pow' || BigInt(w.vramMb) * 1_048_576n >= cost.memoryBytes;
-      // The program assigns a job only to a worker that finishes it in time at its hashrate.
-      const inTime = feasible(w.hashrate, cost.workUnits, d.executionSeconds);
-      return w.accepting && kernelOk && memoryOk && inTime && BigInt(w.minPrice) <= cost.perReplica && w.activeJobs < w.maxConcurrentJobs;
+      // The program assigns a job only to a worker that finishes it in time at the
+      // hashrate it trusts: the claim, cut to what capacity challenges proved.
+      const inTime = feasible(trustedHashrate(w), cost.workUnits, d.executionSeconds);
+      const available = w.accepting && !w.capacity?.suspended && w.activeJobs < w.maxConcurrentJobs;
+      const slaOk = !sla || slaAdmits(w, sla.minUptimeBps);
+      return available && kernelOk && memoryOk && inTime && slaOk && BigInt(w.minPrice) <= cost.perReplica;
     }).length;
     replaceChildren(
       preview,
@@ -194,6 +235,18 @@ export function postPage(app: App, root: HTMLElement): () => void {
         'preview-min-reward',
         `the ${formatBps(config.params.protocolFeeBps)} fee must be at least one base unit per replica`,
       ),
+      sla
+        ? [
+            line(
+              'SLA premium',
+              formatIgn(cost.slaPremium),
+              'preview-sla-premium',
+              `priced from the network’s ${formatBps(sla.networkUptimeBps)} challenge uptime; paid to the stakers, who give up ${formatBps(sla.compensationBps)} of a missing worker’s slash to you`,
+            ),
+            h('p', { class: 'sla-guarantee', 'data-testid': 'preview-sla-guarantee' }, `${describeSlaGuarantee(sla)}.`),
+          ]
+        : null,
+      line('Total IGN', formatIgn(cost.totalIgn), 'preview-total-ign', sla ? 'the escrow plus the SLA premium' : 'the escrow'),
       h('h3', null, 'SOL'),
       line('Network fee', formatSol(cost.networkFeeLamports), 'preview-network-fee', networkFee === null ? 'estimate: 5,000 lamports per signature' : 'quoted by the cluster'),
       line('Job account rent', jobRent === null ? '…' : formatSol(jobRent), 'preview-rent', `${JOB_ACCOUNT_SIZE} bytes, back to you when the job is closed`),
@@ -228,9 +281,11 @@ export function postPage(app: App, root: HTMLElement): () => void {
             'Workers that would take it now',
             `${fits} of ${workers.length}`,
             'preview-workers',
-            workers.some((w) => feasible(w.hashrate, cost.workUnits, d.executionSeconds))
-              ? undefined
-              : 'none can finish it in time at its hashrate: lower the work or allow more execution time',
+            !workers.some((w) => feasible(trustedHashrate(w), cost.workUnits, d.executionSeconds))
+              ? 'none can finish it in time at its hashrate: lower the work or allow more execution time'
+              : sla && !workers.some((w) => slaAdmits(w, sla.minUptimeBps))
+                ? `none has proven ${formatBps(sla.minUptimeBps)} uptime yet: an SLA job waits for one that has, or until it expires (refundable)`
+                : undefined,
           )
         : null,
     );
@@ -272,7 +327,7 @@ export function postPage(app: App, root: HTMLElement): () => void {
     render();
   };
 
-  for (const el of [kindPow, kindMatmul, kindTensor, difficulty, size, replicas, reward, execution, ttl]) {
+  for (const el of [kindPow, kindMatmul, kindTensor, difficulty, size, replicas, reward, execution, ttl, slaBox]) {
     el.addEventListener('input', render);
     el.addEventListener('change', render);
   }
@@ -280,8 +335,10 @@ export function postPage(app: App, root: HTMLElement): () => void {
   let stopWatch: (() => void) | null = null;
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    const { draft: d } = draft();
+    // The premium the poster was shown: the most the SLA may cost.
+    const { draft: d, sla: shown } = draft();
     if (!d) return;
+    const maxPremium = shown?.premium ?? null;
     let data: ReadyTensorJob | null = null;
     if (d.kind === 'tensor') {
       data = tensor.state().ready;
@@ -304,6 +361,17 @@ export function postPage(app: App, root: HTMLElement): () => void {
         await app.refreshConfig();
         const config = app.config;
         if (!config) throw new Error(app.chainError ?? 'The protocol is not initialised on this cluster');
+        if (maxPremium !== null) {
+          // The price follows the network's uptime: a rise since the preview is shown
+          // again rather than sent to be refused.
+          const now = slaQuote(config, d.replicas).premium;
+          if (now > maxPremium) {
+            render();
+            throw new Error(
+              `The SLA premium rose from ${formatIgn(maxPremium)} to ${formatIgn(now)} since the preview (it follows the network’s challenge uptime): check the new preview and post again`,
+            );
+          }
+        }
         const jobId = freshJobId();
         const instructions = await app.withTokenAccount(async (signer, ata, protocol) => [
           await postJobInstruction(protocol, signer, ata, {
@@ -315,18 +383,23 @@ export function postPage(app: App, root: HTMLElement): () => void {
             executionSeconds: BigInt(d.executionSeconds),
             ttlSeconds: BigInt(d.ttlSeconds),
           }),
+          // In the same transaction, before any worker can be assigned the job.
+          ...(maxPremium !== null ? [await buySlaInstruction(protocol, signer, ata, jobId, maxPremium)] : []),
         ]);
         progress(attempt === 0 ? 'Waiting for your wallet…' : 'That job id was taken: approve again in your wallet…');
         try {
           const sent = await app.send(instructions);
           recordJobTransaction(jobId, 'post', sent.signature);
+          if (maxPremium !== null) recordSlaBought(jobId);
           const live = h('div', { class: 'posted-job', 'data-testid': 'posted-job', 'data-job-id': String(jobId) });
           stopWatch = watchJob(app, jobId, live);
+          const slaTerms = maxPremium !== null ? h('div', { class: 'posted-sla', 'data-testid': 'posted-job-sla' }, 'SLA bought: reading its terms from the chain…') : null;
+          if (slaTerms) void showSlaTerms(app, jobId, slaTerms);
           void loadBalances();
           return {
-            message: `Job #${jobId} posted.`,
+            message: maxPremium !== null ? `Job #${jobId} posted with an SLA.` : `Job #${jobId} posted.`,
             signature: sent.signature,
-            extra: h('div', null, live, h('a', { href: '#/jobs' }, 'See all my jobs')),
+            extra: h('div', null, live, slaTerms, h('a', { href: '#/jobs' }, 'See all my jobs')),
           };
         } catch (error) {
           if (attempt < 2 && isJobIdRace(error)) continue;
@@ -346,6 +419,38 @@ export function postPage(app: App, root: HTMLElement): () => void {
   };
 }
 
+/**
+ * The hashrate the program trusts for assignment: the claim, cut to what capacity
+ * challenges proved (`capacity.ratedHashrate` is already the lower of the two); the
+ * claim where the orchestrator sends no capacity.
+ */
+function trustedHashrate(w: WorkerView): number {
+  return w.capacity ? Math.min(w.capacity.ratedHashrate, w.hashrate) : w.hashrate;
+}
+
+/** The SLA the job carries on chain, in words, in `el` (`data-sla` set once confirmed). */
+async function showSlaTerms(app: App, jobId: bigint, el: HTMLElement): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      const job = await readJob(app.rpc, jobId);
+      const view = job ? jobViewFromAccount(job, await jobAddress(jobId)) : null;
+      if (view?.sla) {
+        el.dataset.sla = 'true';
+        replaceChildren(
+          el,
+          h('span', { class: 'badge badge-sla' }, 'SLA'),
+          ` premium paid ${formatIgn(view.sla.premium)}; ${formatBps(view.sla.compensationBps)} of a missing worker’s slash comes to you; only workers with ≥ ${formatBps(view.sla.minUptimeBps)} proven uptime take it.`,
+        );
+        return;
+      }
+    } catch {
+      /* try again */
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  replaceChildren(el, 'SLA bought with the job (its terms could not be read from the chain yet: see My jobs).');
+}
+
 /** Shows a job's live status (events, then polling the API or the chain) in `el`. */
 function watchJob(app: App, jobId: bigint, el: HTMLElement): () => void {
   let last: JobView | null = null;
@@ -356,6 +461,7 @@ function watchJob(app: App, jobId: bigint, el: HTMLElement): () => void {
       el,
       h('span', null, `Job #${job.id}: `),
       statusBadge(job.status),
+      job.sla ? [' ', h('span', { class: 'badge badge-sla', title: 'bought with the job' }, 'SLA')] : null,
       job.status === 'completed' && job.powNonce !== '0' ? h('small', null, ` nonce ${job.powNonce}`) : null,
       job.assignments.length ? h('small', null, ` · ${job.assignments.length} of ${job.replicas} assigned`) : null,
       job.status === 'completed' && job.kind === 'tensor' ? [' · ', h('a', { href: '#/jobs' }, 'download the result in My jobs')] : null,

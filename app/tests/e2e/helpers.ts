@@ -138,3 +138,11 @@ export function ign(text: string): number {
   if (!match) throw new Error(`no IGN amount in "${text}"`);
   return Number(match[1]!.replace(/,/g, ''));
 }
+
+/** GET `path` from the network's orchestrator (`/api/stats`, `/api/workers`), as JSON. */
+export async function api<T>(path: string): Promise<T> {
+  const url = network().apiUrl + path;
+  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
+  return (await response.json()) as T;
+}

@@ -151,3 +151,27 @@ describe('job rules (post_job.rs)', () => {
     expect(validateJob(pow, limits, 1_000_000_000n)).toEqual(['The reward is more than your IGN balance']);
   });
 });
+
+describe('a job with an SLA', () => {
+  const withSla: JobDraft = { ...pow, slaPremium: 10_000_000n };
+
+  it('adds the premium to what leaves the wallet, not to the escrow', () => {
+    const cost = costPreview(withSla, inputs);
+    expect(cost.escrow).toBe(2_000_000_000n);
+    expect(cost.slaPremium).toBe(10_000_000n);
+    expect(cost.totalIgn).toBe(2_010_000_000n);
+    const plain = costPreview(pow, inputs);
+    expect(plain.slaPremium).toBe(0n);
+    expect(plain.totalIgn).toBe(plain.escrow);
+  });
+
+  it('holds the reward and the premium together to the balance, and SLAs to PoW jobs', () => {
+    expect(validateJob(withSla, limits, 2_010_000_000n)).toEqual([]);
+    expect(validateJob(withSla, limits, 2_009_999_999n)).toEqual([
+      'The reward and the SLA premium (2.01 IGN together) are more than your IGN balance',
+    ]);
+    expect(validateJob({ ...matmul, slaPremium: 1n }, limits)).toEqual([
+      'An SLA covers proof-of-work jobs only: untick it, or choose Proof of work',
+    ]);
+  });
+});

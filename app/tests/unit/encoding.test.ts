@@ -3,14 +3,21 @@
 import { readFileSync } from 'node:fs';
 import { address, AccountRole, createNoopSigner, some, type Address, type Instruction } from '@solana/kit';
 import { describe, expect, it } from 'vitest';
+import idl from '../../../idl/ignis.json';
 import { getJobEncoder, getStakeEncoder, JobStatus } from '../../src/generated';
 import {
+  buySlaInstruction,
   cancelJobInstruction,
   claimRewardsInstruction,
   closeJobInstruction,
   closeStakeInstruction,
   JOB_ACCOUNT_SIZE,
+  jobAddress,
   postJobInstruction,
+  programAddresses,
+  PROGRAM_ADDRESS,
+  shardAddress,
+  shardVaultAddress,
   refundJobInstruction,
   requestUnstakeInstruction,
   STAKE_ACCOUNT_SIZE,
@@ -66,6 +73,8 @@ async function build(entry: FixtureEntry): Promise<Instruction> {
       return withdrawInstruction(protocol, user, userToken);
     case 'cancel_job':
       return cancelJobInstruction(protocol, user, BigInt(a.jobId as string), userToken);
+    case 'buy_sla':
+      return buySlaInstruction(protocol, user, userToken, BigInt(a.jobId as string), BigInt(a.maxPremium as string));
     case 'refund_job':
       return refundJobInstruction(protocol, BigInt(a.jobId as string), userToken);
     case 'claim_rewards':
@@ -89,6 +98,7 @@ describe('instructions match the Rust client byte for byte', () => {
         'request_unstake',
         'withdraw',
         'cancel_job',
+        'buy_sla',
         'refund_job',
         'claim_rewards',
         'close_job',
@@ -110,6 +120,49 @@ describe('instructions match the Rust client byte for byte', () => {
       expect(accounts).toEqual(entry.accounts);
     });
   }
+});
+
+describe('buy_sla (sent after post_job in the posting transaction)', () => {
+  it('takes the accounts the IDL lists, in its order, and max_premium as a u64 after the discriminator', async () => {
+    // No Rust fixture entry yet: checked against the committed IDL instead.
+    const user = address('4vJ9JU1bJJE96FWSJKvHsmmFADCg4gpZQff4P3bkLKi');
+    const userToken = address('CktRuQ2mttgRGkXJtyksdKHjUdc2C4TgDzyB98oEzy8');
+    const protocol: Protocol = { mint: address('D8846tPvEiKejySqyNnJoLiS9EynLw8wGTJ4MuvUtw8X'), tokenProgram: address('TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA') };
+    const ix = await buySlaInstruction(protocol, createNoopSigner(user), userToken, 17n, 12_345n);
+    const a = await programAddresses();
+    const expected: Record<string, Address> = {
+      poster: user,
+      config: a.config,
+      job: await jobAddress(17n),
+      // Job 17 is in shard 17 mod 16.
+      shard: await shardAddress(1),
+      shard_vault: await shardVaultAddress(1),
+      poster_token: userToken,
+      mint: protocol.mint,
+      token_program: protocol.tokenProgram,
+      event_authority: a.eventAuthority,
+      program: PROGRAM_ADDRESS,
+    };
+    const spec = idl.instructions.find((i) => i.name === 'buy_sla')!;
+    expect(ix.programAddress).toBe(PROGRAM_ADDRESS);
+    expect(
+      (ix.accounts ?? []).map((m) => ({
+        pubkey: m.address,
+        isSigner: m.role === AccountRole.READONLY_SIGNER || m.role === AccountRole.WRITABLE_SIGNER,
+        isWritable: m.role === AccountRole.WRITABLE || m.role === AccountRole.WRITABLE_SIGNER,
+      })),
+    ).toEqual(
+      spec.accounts.map((account) => ({
+        pubkey: expected[account.name],
+        isSigner: 'signer' in account && account.signer === true,
+        isWritable: 'writable' in account && account.writable === true,
+      })),
+    );
+    const data = Buffer.from(ix.data ?? []);
+    expect([...data.subarray(0, 8)]).toEqual(spec.discriminator);
+    expect(data.length).toBe(16);
+    expect(data.readBigUInt64LE(8)).toBe(12_345n);
+  });
 });
 
 describe('a job on your data', () => {

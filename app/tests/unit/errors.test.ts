@@ -100,6 +100,18 @@ describe('program errors', () => {
     expect(describeError(custom(0, 6080), { programs: [PROGRAM_ID] })).toBe('A job retention must be between 0 and 30 days');
   });
 
+  it('explains a refused SLA: a premium above the previewed one, a job that cannot have one', () => {
+    const code = (name: string) => idl.errors.find((e) => e.name === name)!.code;
+    // buy_sla is the second instruction of the posting transaction.
+    const failed = (name: string) => describeError(custom(1, code(name)), { programs: [PROGRAM_ID, PROGRAM_ID] });
+    expect(failed('SlaPremiumAboveMax')).toMatch(/^The SLA premium rose above the price the preview showed .*nothing was charged: check the new premium in the cost preview and post again$/);
+    expect(failed('SlaPowOnly')).toMatch(/^An SLA covers proof-of-work jobs only.*: post this job without an SLA, or choose Proof of work$/);
+    for (const name of ['SlaPremiumAboveMax', 'SlaPowOnly', 'SlaAfterAssignment', 'SlaAlreadyBought', 'UptimeBelowSla']) {
+      expect(hasProgramAdvice(name), name).toBe(true);
+      expect(describeCustomError(code(name), PROGRAM_ID), name).toMatch(/^[A-Z][^:]+: .{10,}$/);
+    }
+  });
+
   it('maps Anchor’s own codes', () => {
     expect(ANCHOR_ERRORS.get(2006)?.name).toBe('ConstraintSeeds');
     expect(ANCHOR_ERRORS.get(3012)?.name).toBe('AccountNotInitialized');

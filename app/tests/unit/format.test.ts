@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   formatBps,
   formatBytes,
+  formatComputeHours,
   formatDuration,
   formatHashrate,
   formatIgn,
   formatRelative,
+  formatShare,
   formatSi,
   formatSol,
   formatTimestamp,
@@ -120,5 +122,18 @@ describe('addresses and numbers', () => {
     expect(trimZeros('100')).toBe('100');
     expect(trimZeros('2.50')).toBe('2.5');
     expect(trimZeros('3.00')).toBe('3');
+  });
+
+  it('formats compute-hours, cut like amounts, and a proven share of a claim', () => {
+    expect(formatComputeHours(0)).toBe('0 h');
+    expect(formatComputeHours(Number.NaN)).toBe('0 h');
+    expect(formatComputeHours(0.004)).toBe('<0.01 h');
+    expect(formatComputeHours(2.359)).toBe('2.35 h');
+    expect(formatComputeHours(12.39)).toBe('12.3 h');
+    expect(formatComputeHours(1_234.9)).toBe('1,234 h');
+    expect(formatShare(1_500_000, 2_000_000)).toBe('75%');
+    expect(formatShare(2, 3)).toBe('66.7%');
+    expect(formatShare(3, 2)).toBe('150%');
+    expect(formatShare(1, 0)).toBe('–');
   });
 });

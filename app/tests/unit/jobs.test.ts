@@ -1,10 +1,10 @@
-import { address, none } from '@solana/kit';
+import { address, none, some } from '@solana/kit';
 import { describe, expect, it, vi } from 'vitest';
 import idl from '../../../idl/ignis.json';
 import { JobStatus, type Job } from '../../src/generated';
 import { Orchestrator, withClosed, type ApiJob, type JobView } from '../../src/lib/api';
 import { jobViewFromAccount } from '../../src/lib/chain';
-import { canCancel, canClose, canRefund, MAX_REQUEUES } from '../../src/pages/jobs';
+import { canCancel, canClose, canRefund, hasSla, MAX_REQUEUES } from '../../src/pages/jobs';
 
 const poster = address('4vJ9JU1bJJE96FWSJKvHsmmFADCg4gpZQff4P3bkLKi');
 const worker = address('CktRuQ2mttgRGkXJtyksdKHjUdc2C4TgDzyB98oEzy8');
@@ -49,6 +49,29 @@ describe('jobs read from the chain', () => {
     assigned.assignments[0] = { ...assigned.assignments[0]!, worker, deadline: 1_300n };
     const running = jobViewFromAccount(assigned, poster);
     expect(running).toMatchObject({ kind: 'pow', difficulty: 8, size: null, status: 'running', assignments: [{ worker, deadline: 1_300, committed: false, revealed: false }] });
+  });
+});
+
+describe('a job’s SLA', () => {
+  it('is read from the chain: the terms bought, or null', () => {
+    const bought = jobViewFromAccount(
+      job({ kind: { __kind: 'Pow', difficulty: 8 }, replicas: 1, sla: some({ compensationBps: 5_000, minUptimeBps: 9_500, premium: 10_000_000n }) }),
+      poster,
+    );
+    expect(bought.sla).toEqual({ compensationBps: 5_000, minUptimeBps: 9_500, premium: '10000000' });
+    expect(jobViewFromAccount(job(), poster).sla).toBeNull();
+  });
+
+  it('is shown from what the source says, else from what this browser bought', () => {
+    const view = jobViewFromAccount(job(), poster);
+    const boughtHere = (id: number) => id === 7;
+    expect(hasSla({ ...view, sla: { compensationBps: 1, minUptimeBps: 1, premium: '1' } }, () => false)).toBe(true);
+    expect(hasSla({ ...view, sla: null }, boughtHere)).toBe(false);
+    // An orchestrator that does not list SLAs leaves the field out.
+    const unsaid: JobView = { ...view };
+    delete unsaid.sla;
+    expect(hasSla(unsaid, boughtHere)).toBe(true);
+    expect(hasSla({ ...unsaid, id: 8 }, boughtHere)).toBe(false);
   });
 });
 

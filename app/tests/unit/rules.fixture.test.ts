@@ -1,13 +1,15 @@
 // The rules the app computes locally, case by case against what the program computes:
 // a Rust test writes tests/fixtures/rules.json from Config::clock_at,
 // EmissionSchedule::emitted_after, Stake::claimable_now (the Config's accumulator as
-// stored, no accrual) and Job::closable_at (`Job::check_close` with `Params::job_retention_seconds`). Integers that may exceed 2^53 come as decimal strings.
+// stored, no accrual), Job::closable_at (`Job::check_close` with `Params::job_retention_seconds`)
+// and the SLA price (`Config::sla_min_compensation`, `Config::sla_premium`). Integers that may exceed 2^53 come as decimal strings.
 // A missing fixture or an empty section fails: it never skips.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { protocolClockAt } from '../../src/lib/clock';
 import { jobClosableAt } from '../../src/lib/closing';
 import { claimableRewards, emissionRateAt, emittedAfter, type EmissionLike } from '../../src/lib/rewards';
+import { slaMinCompensation, slaPremium, type SlaRules } from '../../src/lib/sla';
 
 type Int = string | number;
 
@@ -30,6 +32,16 @@ interface RulesFixture {
   }>;
   /** `retention`: `Params::job_retention_seconds` the case was computed with. */
   jobClosable: Array<{ status: string; completedAt: number; retention: number; now: number; closable: boolean }>;
+  /** `uptimeBps`: `Config::network_uptime.uptime_bps` the premium was priced from. */
+  sla: Array<{
+    minWorkerStake: Int;
+    missSlashBps: number;
+    slaCompensationBps: number;
+    uptimeBps: number;
+    replicas: number;
+    minCompensation: Int;
+    premium: Int;
+  }>;
 }
 
 type Section = Exclude<keyof RulesFixture, 'generatedBy'>;
@@ -79,7 +91,7 @@ const label = (section: Section, index: number, inputs: unknown) => `${section}[
 describe('rules.json (written by the Rust program code)', () => {
   it('has every section, each with cases', () => {
     expect(typeof fixture().generatedBy).toBe('string');
-    for (const section of ['clock', 'emission', 'claimable', 'jobClosable'] as const) {
+    for (const section of ['clock', 'emission', 'claimable', 'jobClosable', 'sla'] as const) {
       expect(cases(section).length, section).toBeGreaterThan(0);
     }
   });
@@ -141,6 +153,21 @@ describe('rules.json (written by the Rust program code)', () => {
       const job = { status: c.status, completedAt: num(c.completedAt, `${what} completedAt`) };
       const retention = num(c.retention, `${what} retention`);
       expect.soft(jobClosableAt(job, num(c.now, `${what} now`), retention), what).toBe(closable);
+    });
+  });
+
+  it('slaMinCompensation and slaPremium agree with Config::sla_min_compensation and Config::sla_premium', () => {
+    cases('sla').forEach((c, i) => {
+      const { minCompensation, premium, ...inputs } = c;
+      const what = label('sla', i, inputs);
+      const rules: SlaRules = {
+        minWorkerStake: int(c.minWorkerStake, `${what} minWorkerStake`),
+        missSlashBps: num(c.missSlashBps, `${what} missSlashBps`),
+        slaCompensationBps: num(c.slaCompensationBps, `${what} slaCompensationBps`),
+        uptimeBps: num(c.uptimeBps, `${what} uptimeBps`),
+      };
+      expect.soft(slaMinCompensation(rules), `${what} minCompensation`).toBe(int(minCompensation, `${what} minCompensation`));
+      expect.soft(slaPremium(rules, num(c.replicas, `${what} replicas`)), `${what} premium`).toBe(int(premium, `${what} premium`));
     });
   });
 });

@@ -171,8 +171,41 @@ fn generate() -> Value {
         }
     }
 
+    // `Config::sla_min_compensation` and `Config::sla_premium`: the app's SLA preview.
+    let mut sla = vec![];
+    let mut config = base;
+    for case in 0..24 {
+        config.params.min_worker_stake = match case {
+            0 => 0,
+            1 => u64::MAX,
+            _ => {
+                let bits = rng.gen_range(1..63);
+                rng.gen_range(1..1u64 << bits)
+            }
+        };
+        config.params.miss_slash_bps = rng.gen_range(0..=10_000);
+        config.params.sla_compensation_bps = rng.gen_range(0..=10_000);
+        config.network_uptime.uptime_bps = match case {
+            2 => 10_000,
+            3 => 0,
+            _ => rng.gen_range(0..=10_000),
+        };
+        let replicas = rng.gen_range(1..=3);
+        let params = &config.params;
+        sla.push(json!({
+            "minWorkerStake": params.min_worker_stake.to_string(),
+            "missSlashBps": params.miss_slash_bps,
+            "slaCompensationBps": params.sla_compensation_bps,
+            "uptimeBps": config.network_uptime.uptime_bps,
+            "replicas": replicas,
+            "minCompensation": config.sla_min_compensation().unwrap().to_string(),
+            "premium": config.sla_premium(replicas).unwrap().to_string(),
+        }));
+    }
+
     json!({
         "generatedBy": "programs/ignis/tests/rules_fixture.rs (IGNIS_BLESS=1 to regenerate)",
+        "sla": sla,
         "clock": clock,
         "emission": emission,
         "claimable": claimable,
