@@ -11,7 +11,12 @@
 //! - no actor's staking income exceeds its fair share: each distribution pro rata to
 //!   the stake it had bonded before the transaction, its own slashes excluded;
 //! - attackers self-deal (post unverifiable jobs to their own workers) and grief (post
-//!   impossible jobs) among the honest actions.
+//!   impossible jobs) among the honest actions;
+//! - capacity challenges are cranked by anyone and answered (or not, or with doubled,
+//!   foreign or missing nonces): each is paid at most once, at most its work units at
+//!   the pool's rate, and only to its own worker;
+//! - posters buy SLAs; an expired SLA replica pays its poster exactly the SLA's share of
+//!   the slash.
 //!
 //! Replay one case with `IGNIS_INVARIANT_SEED=<seed> cargo test-all --test invariants`;
 //! `IGNIS_INVARIANT_STEPS` sets the steps per case.
@@ -22,7 +27,7 @@ use ignis::{
     constants::{KERNEL_MATMUL_U32, SHARDS},
     instructions::PostJobArgs,
     state::{
-        Assignment, EmissionSchedule, GpuInfo, Job, JobKind, JobStatus, Ruling, Stake,
+        Assignment, EmissionSchedule, GpuInfo, Job, JobKind, JobStatus, Ruling, Stake, Worker,
         WorkerSettings,
     },
 };
@@ -79,8 +84,14 @@ struct Case {
     fair_share: Vec<u128>,
     /// Per actor: staking income of stake accounts it has since closed.
     closed_income: Vec<u64>,
+    /// Seeds of the capacity challenges paid: each at most once.
+    paid_challenges: HashSet<[u8; 32]>,
     stats: Stats,
 }
+
+/// What the four first operators publish: small enough that their capacity challenges
+/// are searched here in a blink (2^11 x 32 hashes at the default 30 s).
+const FUZZ_HASHRATE: u64 = 4_096;
 
 /// What the fair-share bound needs from before a transaction.
 struct StakeSnapshot {
@@ -115,7 +126,8 @@ impl Case {
         // Four start as registered kernel-capable operators so work can flow at once.
         for operator in &actors[..4] {
             env.stake(operator, MIN_WORKER_STAKE * 3).unwrap();
-            let register = ix::register_worker(operator.pubkey(), kernel_worker_settings());
+            let settings = WorkerSettings { hashrate: FUZZ_HASHRATE, ..kernel_worker_settings() };
+            let register = ix::register_worker(operator.pubkey(), settings);
             env.send(&[register], &[&operator.key]).unwrap();
         }
         Case {
@@ -128,6 +140,7 @@ impl Case {
             posted: Default::default(),
             fair_share: vec![0; ACTORS],
             closed_income: vec![0; ACTORS],
+            paid_challenges: HashSet::new(),
             stats: Stats::default(),
         }
     }
@@ -285,7 +298,17 @@ impl Case {
             if distributed == 0 || sharing == 0 || before.bonded[i] == 0 {
                 continue;
             }
-            let own_slash = if slashed[i] > 0 { u128::from(slashed[i]) } else { 0 };
+            // Of its own slash, only what reached the stakers was distributed: an SLA
+            // job's poster took the rest.
+            let worker = pda::worker(&self.actors[i].pubkey());
+            let to_poster: u64 = self
+                .env
+                .events::<AssignmentExpired>()
+                .iter()
+                .filter(|e| e.worker == worker)
+                .map(|e| e.compensation)
+                .sum();
+            let own_slash = u128::from(slashed[i].saturating_sub(to_poster));
             // Q20: a distribution times a stake stays below 2^100 here.
             let share = ((distributed.saturating_sub(own_slash) * u128::from(before.bonded[i]))
                 << 20)
@@ -317,6 +340,20 @@ impl Case {
             }
             pool_pay.push((event.job_id, event.work_reward));
         }
+        for event in self.env.events::<AssignmentExpired>() {
+            let share =
+                self.job(event.job_id).and_then(|j| j.sla).map_or(0, |sla| sla.compensation_bps);
+            assert_eq!(
+                u128::from(event.compensation),
+                u128::from(event.slashed) * u128::from(share) / 10_000,
+                "job {}: an SLA pays its poster exactly its share of the slash",
+                event.job_id
+            );
+            if event.compensation > 0 {
+                let count = self.stats.by_kind.entry("(sla compensation)").or_default();
+                *count = (count.0 + 1, count.1 + 1);
+            }
+        }
         for (job, paid) in pool_pay {
             assert!(self.paid_jobs.insert(job), "job {job} paid twice");
             let units = self.job(job).expect("a paid job exists").kind.work_units();
@@ -333,7 +370,7 @@ impl Case {
         let token = self.actors[who].token;
         let key = user.pubkey();
         let protocol = self.env.protocol;
-        match self.rng.gen_range(0..118) {
+        match self.rng.gen_range(0..124) {
             0..=7 => {
                 let amount = self.amount();
                 self.send("stake", vec![protocol.stake(key, token, amount)], &user);
@@ -627,10 +664,19 @@ impl Case {
                     }
                     _ => key,
                 };
+                // An SLA job pays its poster: the crank passes the poster's token account,
+                // now and then a wrong one or none (refused).
+                let poster_token = match self.job(job) {
+                    Some(state) if state.sla.is_some() && self.rng.gen_ratio(9, 10) => {
+                        self.actors.iter().find(|a| a.pubkey() == state.poster).map(|a| a.token)
+                    }
+                    _ if self.rng.gen_ratio(1, 20) => Some(token),
+                    _ => None,
+                };
                 let payer = self.env.admin.key.insecure_clone();
                 self.send(
                     "expire_assignment",
-                    vec![protocol.expire_assignment(job, operator, None)],
+                    vec![protocol.expire_assignment(job, operator, poster_token)],
                     &payer,
                 );
             }
@@ -730,6 +776,15 @@ impl Case {
             }
             117 => {
                 self.send("mint_emission", vec![protocol.mint_emission()], &user);
+            }
+            118..=120 => self.challenge(),
+            121 => self.buy_sla(),
+            122 => self.sla_miss(),
+            123 => {
+                // Anyone cranks anyone's challenge, due or not.
+                let whom = self.actor();
+                let operator = self.actors[whom].pubkey();
+                self.send("challenge_worker", vec![protocol.challenge_worker(&operator)], &user);
             }
             _ => {
                 // Short, rare pauses: unpause at the next chance, pause one time in five.
@@ -848,6 +903,130 @@ impl Case {
                 "reveal_result",
                 vec![ix::reveal_result(key.pubkey(), args.job_id, garbage, salt)],
                 &key,
+            );
+        }
+    }
+
+    /// The crank challenges an operator's worker; usually the worker answers at once,
+    /// now and then it stays silent (a miss later), and an attacker tries answers that
+    /// prove nothing: a nonce twice, another worker's nonces, too few, or answering for
+    /// a worker that is not its own.
+    fn challenge(&mut self) {
+        let who = if self.rng.gen_ratio(3, 4) { self.rng.gen_range(0..4) } else { self.actor() };
+        let operator = self.actors[who].key.insecure_clone();
+        let (token, protocol) = (self.actors[who].token, self.env.protocol);
+        let payer = self.env.admin.key.insecure_clone();
+        self.send("challenge_worker", vec![protocol.challenge_worker(&operator.pubkey())], &payer);
+        let worker = pda::worker(&operator.pubkey());
+        let Some(challenge) = self.env.account::<Worker>(&worker).and_then(|w| w.capacity.open)
+        else {
+            return;
+        };
+        if challenge.difficulty > 14 || self.rng.gen_ratio(1, 6) {
+            return; // too big to search here, or a worker that is away
+        }
+        let nonces =
+            ignis::pow::search_nonces(&challenge.seed, &worker, challenge.difficulty, 0, 32);
+        let answer = |nonces: Vec<u64>| protocol.answer_challenge(operator.pubkey(), token, nonces);
+        match self.rng.gen_range(0..8) {
+            0 => {
+                let mut doubled = nonces.clone();
+                doubled[1] = doubled[0];
+                assert!(!self.send("answer_challenge", vec![answer(doubled)], &operator));
+            }
+            1 => {
+                let short = nonces[..31].to_vec();
+                assert!(!self.send("answer_challenge", vec![answer(short)], &operator));
+            }
+            2 => {
+                // Someone else signs for this worker, with its valid nonces.
+                let thief = self.actors[(who + 1) % ACTORS].key.insecure_clone();
+                let mut steal = protocol.answer_challenge(thief.pubkey(), token, nonces.clone());
+                steal.accounts[2].pubkey = worker;
+                assert!(!self.send("answer_challenge", vec![steal], &thief));
+            }
+            3 => {
+                // Another worker's nonces for this one's challenge: only if they prove
+                // nothing here (almost always) must they be refused.
+                let other = pda::worker(&self.actors[(who + 1) % ACTORS].pubkey());
+                let foreign =
+                    ignis::pow::search_nonces(&challenge.seed, &other, challenge.difficulty, 0, 32);
+                if challenge.check_answer(&worker, &foreign, i64::MIN).is_err() {
+                    assert!(!self.send("answer_challenge", vec![answer(foreign)], &operator));
+                }
+            }
+            _ => {}
+        }
+        let rate = u128::from(self.env.config().rewards.work_rate);
+        let before = self.env.balance(&token);
+        if self.send("answer_challenge", vec![answer(nonces)], &operator) {
+            let event = &self.env.events::<ChallengeAnswered>()[0];
+            assert_eq!(event.worker, worker);
+            assert_eq!(event.work_units, challenge.work_units());
+            assert!(
+                u128::from(event.paid) <= (u128::from(challenge.work_units()) * rate) >> 32,
+                "a challenge paid {} for {} work units at rate {rate}",
+                event.paid,
+                challenge.work_units()
+            );
+            assert_eq!(self.env.balance(&token), before + event.paid, "paid to its own operator");
+            assert!(self.paid_challenges.insert(challenge.seed), "a challenge paid twice");
+        }
+    }
+
+    /// A poster buys an SLA for an open job, at the price or below it (refused), before
+    /// or after its first assignment (refused), or for someone else's job (refused).
+    fn buy_sla(&mut self) {
+        let job = self.pick_job(|j| j.status == JobStatus::Open);
+        let Some(state) = self.job(job) else { return };
+        let poster = match self.actors.iter().position(|a| a.pubkey() == state.poster) {
+            Some(i) if self.rng.gen_ratio(9, 10) => i,
+            _ => self.actor(),
+        };
+        let (key, token) = (self.actors[poster].key.insecure_clone(), self.actors[poster].token);
+        let premium = self.env.config().sla_premium(state.replicas).unwrap();
+        let max = if self.rng.gen_ratio(1, 10) { premium - 1 } else { premium };
+        let protocol = self.env.protocol;
+        self.send("buy_sla", vec![protocol.buy_sla(key.pubkey(), job, token, max)], &key);
+    }
+
+    /// A poster posts a PoW job with an SLA, an operator takes it and lets the deadline
+    /// pass: the crank's expiry pays the poster exactly the SLA's share of the slash.
+    fn sla_miss(&mut self) {
+        let poster = self.actor();
+        let (key, token) = (self.actors[poster].key.insecure_clone(), self.actors[poster].token);
+        let args = PostJobArgs {
+            kind: JobKind::Pow { difficulty: 8 },
+            reward: self.rng.gen_range(1..20) * IGN,
+            execution_seconds: 60,
+            client_seed: self.rng.gen(),
+            ..self.env.job_args()
+        };
+        let protocol = self.env.protocol;
+        let premium = self.env.config().sla_premium(1).unwrap();
+        let post = vec![
+            protocol.post_job(key.pubkey(), token, args),
+            protocol.buy_sla(key.pubkey(), args.job_id, token, premium),
+        ];
+        if !self.send("post_job+buy_sla", post, &key) {
+            return;
+        }
+        let orchestrator = self.env.orchestrator.insecure_clone();
+        let operator = self.actors[self.rng.gen_range(0..4)].pubkey();
+        let assign = ix::assign_job(orchestrator.pubkey(), args.job_id, operator);
+        if !self.send("assign_job", vec![assign], &orchestrator) {
+            return;
+        }
+        self.env.warp(61);
+        let payer = self.env.admin.key.insecure_clone();
+        let before = self.env.balance(&token);
+        let expire = protocol.expire_assignment(args.job_id, operator, Some(token));
+        if self.send("expire_assignment", vec![expire], &payer) {
+            let event = &self.env.events::<AssignmentExpired>()[0];
+            assert_eq!(
+                self.env.balance(&token),
+                before + event.compensation,
+                "compensation arrived"
             );
         }
     }
@@ -1128,6 +1307,10 @@ fn run_cases(first: u64) {
             "dispute_result",
             "expire_assignment",
             "refund_job",
+            "challenge_worker",
+            "answer_challenge",
+            "buy_sla",
+            "(sla compensation)",
         ] {
             let (sent, ok) = total.by_kind.get(kind).copied().unwrap_or_default();
             assert!(
