@@ -460,7 +460,7 @@ fn update_gauges(shared: &Shared) {
             ("uptime_bps", u64::from(network.uptime_bps)),
             ("challenges_answered", network.challenges_answered),
             ("challenges_missed", network.challenges_missed),
-            ("sla_breaches", index.workers.values().map(|w| w.value.capacity.sla_breaches).sum()),
+            ("sla_breaches", index.sla_breaches()),
             ("sla_compensated", config.totals.sla_compensated),
         ];
         for (figure, value) in figures {

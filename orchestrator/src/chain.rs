@@ -198,7 +198,6 @@ pub fn is_stale_read(err: &ClientError) -> bool {
         err.ignis_error(),
         Some(
             E::JobNotOpen
-                | E::ChallengeNotDue
                 | E::JobNotRunning
                 | E::JobExpired
                 | E::JobNotExpired

@@ -340,7 +340,7 @@ impl Index {
             challenges_answered: config.map_or(0, |c| c.network_uptime.challenges_answered),
             challenges_missed: config.map_or(0, |c| c.network_uptime.challenges_missed),
             compute_hours: self.workers.values().map(|w| w.value.capacity.compute_hours()).sum(),
-            sla_breaches: self.workers.values().map(|w| w.value.capacity.sla_breaches).sum(),
+            sla_breaches: self.sla_breaches(),
             sla_compensated: config.map_or(0, |c| c.totals.sla_compensated).to_string(),
             sla_premium: config.and_then(|c| c.sla_premium(1).ok()).unwrap_or(0).to_string(),
             sla_min_compensation: config
@@ -348,6 +348,11 @@ impl Index {
                 .unwrap_or(0)
                 .to_string(),
         }
+    }
+
+    /// Deadlines of SLA jobs missed, over every worker.
+    pub fn sla_breaches(&self) -> u64 {
+        self.workers.values().map(|w| w.value.capacity.sla_breaches).sum()
     }
 
     /// Sum of the rated hashrates (claims cut to what challenges proved) of registered

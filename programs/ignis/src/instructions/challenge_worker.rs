@@ -41,12 +41,16 @@ impl ChallengeWorker<'_> {
         Ok(hash)
     }
 
-    fn step(&self) -> Result<ChallengeStep> {
+    /// What to do now, and the slot hash it was drawn from (which seeds a challenge).
+    fn step(&self) -> Result<(ChallengeStep, [u8; 32])> {
         self.config.require_not_paused()?;
-        let draw = pow::challenge_draw(&self.newest_slot_hash()?, &self.worker.key());
-        self.worker
+        let slot_hash = self.newest_slot_hash()?;
+        let draw = pow::challenge_draw(&slot_hash, &self.worker.key());
+        let step = self
+            .worker
             .challenge_step(self.config.clock()?, &self.config.params, draw)
-            .ok_or_else(|| error!(IgnisError::ChallengeNotDue))
+            .ok_or_else(|| error!(IgnisError::ChallengeNotDue))?;
+        Ok((step, slot_hash))
     }
 
     fn validate(&self) -> Result<()> {
@@ -55,8 +59,7 @@ impl ChallengeWorker<'_> {
 
     #[access_control(ctx.accounts.validate())]
     pub fn challenge_worker(ctx: Context<Self>) -> Result<()> {
-        let step = ctx.accounts.step()?;
-        let slot_hash = ctx.accounts.newest_slot_hash()?;
+        let (step, slot_hash) = ctx.accounts.step()?;
         let accounts = &mut *ctx.accounts;
         let now = accounts.config.clock()?;
         let params = accounts.config.params;

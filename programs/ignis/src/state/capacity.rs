@@ -90,15 +90,13 @@ impl Capacity {
     /// A worker registering at `now` with hashrate `claim`: trusted at its claim until
     /// its first challenge, which is due at once.
     pub fn fresh(claim: u64, now: i64, params: &Params) -> Self {
-        Self {
-            rated_hashrate: claim,
-            last_challenge_end: now
-                .saturating_sub(params.challenge_interval_seconds.saturating_mul(3) / 2),
-            ..Self::default()
-        }
+        let mut capacity = Self { rated_hashrate: claim, ..Self::default() };
+        capacity.reregister(now, params);
+        capacity
     }
 
-    /// A worker registering again keeps its record; its next challenge is due at once.
+    /// A worker registering again keeps its record; its next challenge is due at once
+    /// (the last one "ended" 1.5 intervals ago, where `challenge_due` is certain).
     pub fn reregister(&mut self, now: i64, params: &Params) {
         self.last_challenge_end =
             now.saturating_sub(params.challenge_interval_seconds.saturating_mul(3) / 2);
